@@ -1,0 +1,3 @@
+// libinotifytools ships no pkg-config file; its header lives under inotifytools/.
+#include <inotifytools/inotifytools.h>
+#include <inotifytools/inotify.h>

@@ -1,0 +1,78 @@
+public import Foundation
+
+/// Turns an `http` trigger's function output into the HTTP response, as API Gateway does for
+/// payload format 2.0 (LAMBDA.md §3 "Response").
+///
+/// - An object with a `statusCode` key is a response description: `statusCode`, `headers`,
+///   `multiValueHeaders`, `cookies`, `body`, `isBase64Encoded`. If any part of it is malformed the
+///   client gets ``failure``, as API Gateway answers a malformed integration response with 500.
+/// - A JSON string is the body itself, without its quotes: the API Gateway guide shows the output
+///   `"Hello from Lambda!"` answered with the body `Hello from Lambda!`, and `sam local start-api`
+///   does the same.
+/// - Any other JSON is the body as it is, with status 200 and `content-type: application/json`:
+///   objects without `statusCode`, arrays, numbers, and `null` (what a Python handler returning
+///   `None` produces).
+/// - Output that is not JSON, including empty output, is treated the same way (empty output gives
+///   an empty body). API Gateway answers 500 there instead, but an `exec` handler writes its result
+///   to stdout, and plain text there is normal.
+public enum APIGatewayV2Response {
+    /// Maps a successful handler's output to the HTTP response.
+    public static func map(output: Data) -> HTTPResponseParts {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: output) else {
+            return inferred(body: output)
+        }
+        switch value {
+        case .object(let fields) where fields["statusCode"] != nil:
+            return described(by: fields) ?? failure
+        case .string(let text):
+            return inferred(body: Data(text.utf8))
+        default:
+            return inferred(body: output)
+        }
+    }
+
+    /// The response for a failed invocation: 500 `{"message":"Internal Server Error"}`.
+    public static var failure: HTTPResponseParts {
+        HTTPResponseParts(
+            status: 500,
+            headers: [HTTPResponseParts.Header(name: "content-type", value: "application/json")],
+            body: Data(#"{"message":"Internal Server Error"}"#.utf8)
+        )
+    }
+
+    /// What API Gateway assumes when the output is not a response description.
+    static func inferred(body: Data) -> HTTPResponseParts {
+        HTTPResponseParts(
+            status: 200,
+            headers: [HTTPResponseParts.Header(name: "content-type", value: "application/json")],
+            body: body
+        )
+    }
+
+    /// The response an object with `statusCode` describes, or nil if it is malformed.
+    static func described(by fields: [String: JSONValue]) -> HTTPResponseParts? {
+        guard case .integer(let status)? = fields["statusCode"], (100 ... 599).contains(status),
+            let headers = headerLines(fields),
+            let body = body(fields)
+        else { return nil }
+        return HTTPResponseParts(status: status, headers: headers, body: body)
+    }
+
+    /// `body` as text, or decoded from base64 when `isBase64Encoded` is true; absent or null is empty.
+    static func body(_ fields: [String: JSONValue]) -> Data? {
+        let isBase64Encoded: Bool
+        switch fields["isBase64Encoded"] {
+        case nil, .null?: isBase64Encoded = false
+        case .bool(let flag)?: isBase64Encoded = flag
+        default: return nil
+        }
+        switch fields["body"] {
+        case nil, .null?:
+            return Data()
+        case .string(let text)?:
+            return isBase64Encoded ? Data(base64Encoded: text) : Data(text.utf8)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// The daemon's settings: `flint.yaml` at the project's root. Every key is optional.
+public struct FlintConfig: Sendable, Hashable, Codable {
+    /// Where the HTTP listener binds.
+    public var listen: ListenAddress
+    /// Directories (relative to the project) whose subdirectories hold `function.yaml`.
+    public var functions: [String]
+    /// Directory of trigger files, relative to the project.
+    public var triggers: String
+    /// The buckets root, relative to the project.
+    public var buckets: String
+    /// State: `flint.sqlite`, `admin-token`, `daemon.json`; relative to the project.
+    public var data: String
+
+    public init(
+        listen: ListenAddress = .defaultAddress,
+        functions: [String] = ["functions"],
+        triggers: String = "triggers",
+        buckets: String = "buckets",
+        data: String = ".flint"
+    ) {
+        self.listen = listen
+        self.functions = functions
+        self.triggers = triggers
+        self.buckets = buckets
+        self.data = data
+    }
+}
+
+/// `HOST:PORT`; port 0 picks a free port.
+public struct ListenAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static let defaultAddress = ListenAddress(host: "127.0.0.1", port: 8080)
+
+    /// Parses `HOST:PORT` (`[::1]:8080` for IPv6), or returns nil.
+    public init?(parsing text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex) ..< close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (0 ... 65535).contains(port) else { return nil }
+        self.init(host: String(host), port: port)
+    }
+
+    /// True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine can reach.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,81 @@
+/// A function: a directory with `function.yaml` and the handler's files.
+public struct FunctionManifest: Sendable, Hashable, Codable {
+    /// `[a-z0-9-]{1,64}`, unique within a project.
+    public var name: String
+    /// Absolute path of the directory holding `function.yaml`.
+    public var directory: String
+    public var runtime: Runtime
+    /// argv; `command[0]` and arguments starting with `./` or `../` are resolved against `directory`.
+    public var command: [String]
+    public var timeout: Duration
+    /// The memory limit in bytes; also the figure billing uses.
+    public var memoryBytes: Int
+    /// Maximum instances at once (reserved concurrency).
+    public var concurrency: Int
+    /// `lambda` runtime: an idle instance is stopped after this.
+    public var idle: Duration
+    /// Asynchronous sources: attempts after the first.
+    public var retries: Int
+    /// The only variables the handler sees besides Flint's own.
+    public var environment: [String: String]
+    public var isolation: Isolation
+
+    public init(
+        name: String,
+        directory: String,
+        runtime: Runtime = .exec,
+        command: [String],
+        timeout: Duration = FunctionManifest.defaultTimeout,
+        memoryBytes: Int = FunctionManifest.defaultMemoryBytes,
+        concurrency: Int = FunctionManifest.defaultConcurrency,
+        idle: Duration = FunctionManifest.defaultIdle,
+        retries: Int = FunctionManifest.defaultRetries,
+        environment: [String: String] = [:],
+        isolation: Isolation = .process
+    ) {
+        self.name = name
+        self.directory = directory
+        self.runtime = runtime
+        self.command = command
+        self.timeout = timeout
+        self.memoryBytes = memoryBytes
+        self.concurrency = concurrency
+        self.idle = idle
+        self.retries = retries
+        self.environment = environment
+        self.isolation = isolation
+    }
+
+    /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it.
+    public var memoryMB: Int { memoryBytes / (1024 * 1024) }
+}
+
+extension FunctionManifest {
+    public static let defaultTimeout: Duration = .seconds(30)
+    public static let defaultMemoryBytes = 256 * 1024 * 1024
+    public static let defaultConcurrency = 8
+    public static let defaultIdle: Duration = .seconds(30)
+    public static let defaultRetries = 2
+
+    public static let timeoutRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(15 * 60)
+    public static let memoryRange: ClosedRange<Int> = (16 * 1024 * 1024) ... (10 * 1024 * 1024 * 1024)
+    public static let concurrencyRange: ClosedRange<Int> = 1 ... 1000
+    public static let retriesRange: ClosedRange<Int> = 0 ... 100
+    public static let idleRange: ClosedRange<Duration> = .seconds(1) ... .seconds(60 * 60)
+}
+
+/// How a function's handler process is run.
+public enum Runtime: String, Sendable, Hashable, Codable, CaseIterable {
+    /// One process per invocation: event on stdin, result on stdout.
+    case exec
+    /// The AWS Lambda Runtime API; the process is reused while warm.
+    case lambda
+}
+
+/// How strongly a handler is separated from the host.
+public enum Isolation: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Own session, clean environment, rlimits, fresh working directory.
+    case process
+    /// `process` plus bubblewrap namespaces: read-only root, private /tmp, no network.
+    case sandbox
+}

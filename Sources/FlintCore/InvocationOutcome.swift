@@ -1,0 +1,22 @@
+/// How an invocation ended.
+public enum InvocationOutcome: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Exit status 0 (exec) or a `/response` (lambda).
+    case ok
+    /// Non-zero exit, a signal, a spawn failure, or a `/error` (lambda).
+    case error
+    /// Ran past the function's timeout and was stopped.
+    case timeout
+    /// Ran out of the memory the manifest allows.
+    case oom
+    /// Stopped by Flint for another reason (shutdown past its drain deadline).
+    case killed
+    /// Wrote more than the 6 MiB response limit to stdout and was stopped.
+    case outputTooLarge = "output-too-large"
+
+    public var isSuccess: Bool { self == .ok }
+}
+
+/// What started an invocation; `FLINT_SOURCE` in the handler's environment.
+public enum InvocationSource: String, Sendable, Hashable, Codable, CaseIterable {
+    case http, lambda, cli, queue, bucket, schedule
+}

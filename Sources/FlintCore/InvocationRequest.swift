@@ -1,0 +1,50 @@
+public import Foundation
+
+/// One event on its way to one function.
+public struct InvocationRequest: Sendable {
+    /// The invocation id: a lowercase UUID, also Lambda's request id.
+    public var id: String
+    public var function: String
+    /// The trigger's name, or nil for direct invocations.
+    public var trigger: String?
+    public var source: InvocationSource
+    /// 1 for the first attempt.
+    public var attempt: Int
+    /// The event, as the handler receives it (JSON for every built-in source).
+    public var payload: Data
+
+    public init(
+        id: String = InvocationRequest.newID(), function: String, trigger: String? = nil,
+        source: InvocationSource, attempt: Int = 1, payload: Data
+    ) {
+        self.id = id
+        self.function = function
+        self.trigger = trigger
+        self.source = source
+        self.attempt = attempt
+        self.payload = payload
+    }
+
+    /// A fresh invocation id.
+    public static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+/// What an invocation produced: its ledger row, its output and the tail of its log.
+public struct InvocationResult: Sendable {
+    public var record: InvocationRecord
+    /// stdout (exec) or the `/response` body (lambda); the error document for a failure, if any.
+    public var output: Data
+    /// The last bytes of the handler's log (stderr), at most `InvocationResult.logTailLimit`.
+    public var log: Data
+
+    public init(record: InvocationRecord, output: Data, log: Data) {
+        self.record = record
+        self.output = output
+        self.log = log
+    }
+
+    /// The largest response a handler may return, as Lambda's synchronous limit.
+    public static let outputLimit = 6 * 1024 * 1024
+    /// How much of a handler's log is kept per invocation (the tail).
+    public static let logTailLimit = 64 * 1024
+}

@@ -1,0 +1,42 @@
+public import Foundation
+
+extension LambdaAPI {
+    /// An Invoke API error: its name is the `x-amzn-ErrorType` header value, which is what
+    /// botocore turns into the exception class (`client.exceptions.ResourceNotFoundException`).
+    public enum ErrorKind: String, Sendable, Hashable, CaseIterable {
+        case resourceNotFound = "ResourceNotFoundException"
+        case invalidRequestContent = "InvalidRequestContentException"
+        case requestTooLarge = "RequestTooLargeException"
+        case tooManyRequests = "TooManyRequestsException"
+        case service = "ServiceException"
+
+        /// The HTTP status Lambda answers with. botocore retries 429 and 5xx.
+        public var status: Int {
+            switch self {
+            case .resourceNotFound: 404
+            case .invalidRequestContent: 400
+            case .requestTooLarge: 413
+            case .tooManyRequests: 429
+            case .service: 500
+            }
+        }
+
+        /// The `x-amzn-ErrorType` header value.
+        public var errorType: String { rawValue }
+    }
+
+    /// `{"Message":"...","Type":"User"}`, the body of every Invoke API error (LAMBDA.md §2).
+    public static func errorBody(_ kind: ErrorKind, message: String) -> Data {
+        LambdaAPIJSON.encode(ErrorBody(type: "User", message: message))
+    }
+
+    private struct ErrorBody: Encodable {
+        var type: String
+        var message: String
+
+        enum CodingKeys: String, CodingKey {
+            case type = "Type"
+            case message = "Message"
+        }
+    }
+}

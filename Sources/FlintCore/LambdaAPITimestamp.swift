@@ -1,0 +1,69 @@
+import Foundation
+
+/// A point in time at millisecond precision, broken down in UTC and formatted the ways Lambda and
+/// API Gateway write it. Formatting is done by hand so that the machine's locale and time zone
+/// cannot change the result.
+struct LambdaAPITimestamp {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    let epochMilliseconds: Int64
+    let year: Int
+    /// 1...12.
+    let month: Int
+    let day: Int
+    let hour: Int
+    let minute: Int
+    let second: Int
+    let millisecond: Int
+
+    init(_ date: Date) {
+        // Rounding to the nearest millisecond keeps dates built from whole milliseconds exact
+        // despite binary floating point; a non-finite date (never produced by a clock) is clamped.
+        let raw = (date.timeIntervalSince1970 * 1000).rounded()
+        let limit = 8.0e15  // ±250,000 years: well inside Int64 and Calendar's range.
+        let milliseconds = raw.isFinite ? Int64(min(max(raw, -limit), limit)) : 0
+        let (seconds, remainder) = Self.floorDivide(milliseconds, 1000)
+
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second],
+            from: Date(timeIntervalSince1970: TimeInterval(seconds))
+        )
+        epochMilliseconds = milliseconds
+        year = parts.year ?? 1970
+        month = parts.month ?? 1
+        day = parts.day ?? 1
+        hour = parts.hour ?? 0
+        minute = parts.minute ?? 0
+        second = parts.second ?? 0
+        millisecond = Int(remainder)
+    }
+
+    /// API Gateway's `requestContext.time`: `01/May/2024:12:34:56 +0000`.
+    var apiGatewayRequestTime: String {
+        let date = "\(pad(day, 2))/\(Self.monthAbbreviations[month - 1])/\(pad(year, 4))"
+        return "\(date):\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)) +0000"
+    }
+
+    /// Lambda's `LastModified`: `2024-05-01T12:34:56.789+0000`.
+    var lambdaLastModified: String {
+        let date = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        return "\(date)T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))+0000"
+    }
+
+    /// English, whatever the locale: these are protocol text, not user-facing text.
+    private static let monthAbbreviations = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+
+    private func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// Division rounding towards negative infinity, so times before 1970 break down correctly.
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let remainder = value % divisor
+        return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import FlintCore
+
+@Suite struct APIGatewayV2ResponseTests {
+    static func map(_ json: String) -> HTTPResponseParts {
+        APIGatewayV2Response.map(output: Data(json.utf8))
+    }
+
+    static let jsonContentType = HTTPResponseParts.Header(name: "content-type", value: "application/json")
+
+    @Test func map_statusCodeObject_usesStatusHeadersAndBody() {
+        let response = Self.map(#"""
+            {"statusCode":201,"headers":{"Content-Type":"text/plain","X-Id":"7"},"body":"created /items/7"}
+            """#)
+        #expect(response.status == 201)
+        #expect(response.headers == [
+            .init(name: "Content-Type", value: "text/plain"),
+            .init(name: "X-Id", value: "7"),
+        ])
+        #expect(response.body == Data("created /items/7".utf8))
+    }
+
+    @Test func map_statusCodeObjectWithoutContentType_defaultsToJSON() {
+        let response = Self.map(#"{"statusCode":404}"#)
+        #expect(response.status == 404)
+        #expect(response.headers == [Self.jsonContentType])
+        #expect(response.body.isEmpty)
+    }
+
+    @Test func map_headerNumbersAndBooleans_areWrittenOut() {
+        let response = Self.map(#"{"statusCode":200,"headers":{"x-count":3,"x-ratio":1.5,"x-ok":true},"body":""}"#)
+        #expect(response.values(of: "x-count") == ["3"])
+        #expect(response.values(of: "x-ratio") == ["1.5"])
+        #expect(response.values(of: "x-ok") == ["true"])
+    }
+
+    @Test func map_cookies_becomeOneSetCookieEach() {
+        let response = Self.map(#"""
+            {"statusCode":200,"cookies":["a=1; Path=/","b=2; HttpOnly"],"body":"ok"}
+            """#)
+        #expect(response.values(of: "Set-Cookie") == ["a=1; Path=/", "b=2; HttpOnly"])
+    }
+
+    @Test func map_multiValueHeaders_eachValueItsOwnLine_withoutRepeatingHeaders() {
+        let response = Self.map(#"""
+            {"statusCode":200,"headers":{"x-v":"1"},"multiValueHeaders":{"X-V":["1","2"],"vary":["a","b"]}}
+            """#)
+        #expect(response.values(of: "x-v") == ["1", "2"])
+        #expect(response.values(of: "vary") == ["a", "b"])
+    }
+
+    @Test func map_base64Body_isDecoded() {
+        let bytes = Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0xFF])
+        let response = Self.map(#"""
+            {"statusCode":200,"headers":{"content-type":"image/png"},"isBase64Encoded":true,"body":"\#(bytes.base64EncodedString())"}
+            """#)
+        #expect(response.status == 200)
+        #expect(response.body == bytes)
+        #expect(response.values(of: "content-type") == ["image/png"])
+    }
+
+    @Test func map_framingHeadersFromHandler_areDropped() {
+        let response = Self.map(#"""
+            {"statusCode":200,"headers":{"Content-Length":"999","Transfer-Encoding":"chunked","Connection":"close","x-a":"b"},"body":"hi"}
+            """#)
+        #expect(response.headers == [.init(name: "x-a", value: "b"), Self.jsonContentType])
+    }
+
+    @Test(arguments: [
+        #"{"statusCode":99}"#,
+        #"{"statusCode":600}"#,
+        #"{"statusCode":"200"}"#,
+        #"{"statusCode":200.5}"#,
+        #"{"statusCode":true}"#,
+        #"{"statusCode":null}"#,
+        #"{"statusCode":200,"isBase64Encoded":true,"body":"not base64!"}"#,
+        #"{"statusCode":200,"isBase64Encoded":"yes","body":""}"#,
+        #"{"statusCode":200,"body":{"nested":true}}"#,
+        #"{"statusCode":200,"headers":{"x":{"a":1}}}"#,
+        #"{"statusCode":200,"headers":["x"]}"#,
+        #"{"statusCode":200,"cookies":"a=1"}"#,
+        #"{"statusCode":200,"multiValueHeaders":{"x":"1"}}"#,
+        #"{"statusCode":200,"headers":{"x-evil":"a\r\nSet-Cookie: b=2"}}"#,
+        #"{"statusCode":200,"headers":{"bad name":"a"}}"#,
+    ])
+    func map_malformedResponseDescription_isFailure(output: String) {
+        #expect(Self.map(output) == APIGatewayV2Response.failure)
+    }
+
+    @Test(arguments: [
+        #"{"message":"hello"}"#,
+        #"[1,2,3]"#,
+        #"42"#,
+        #"null"#,
+        "{\"statusCode\" : 200",  // not JSON: a truncated object
+        "plain text from an exec handler\n",
+    ])
+    func map_outputThatIsNotAResponseDescription_isA200BodyAsItIs(output: String) {
+        let response = Self.map(output)
+        #expect(response.status == 200)
+        #expect(response.headers == [Self.jsonContentType])
+        #expect(response.body == Data(output.utf8))
+    }
+
+    @Test func map_nonUTF8Bytes_areA200BodyAsTheyAre() {
+        let bytes = Data([0xFF, 0x00, 0xC3])
+        let response = APIGatewayV2Response.map(output: bytes)
+        #expect(response.status == 200)
+        #expect(response.body == bytes)
+    }
+
+    @Test func map_jsonString_isTheBodyWithoutQuotes() {
+        let response = Self.map(#""Hello from Lambda!""#)
+        #expect(response.status == 200)
+        #expect(response.headers == [Self.jsonContentType])
+        #expect(response.body == Data("Hello from Lambda!".utf8))
+    }
+
+    @Test func map_emptyOutput_isAnEmpty200() {
+        let response = APIGatewayV2Response.map(output: Data())
+        #expect(response.status == 200)
+        #expect(response.headers == [Self.jsonContentType])
+        #expect(response.body.isEmpty)
+    }
+
+    @Test func failure_is500InternalServerError() throws {
+        let failure = APIGatewayV2Response.failure
+        #expect(failure.status == 500)
+        #expect(failure.values(of: "Content-Type") == ["application/json"])
+        let body = try JSONSerialization.jsonObject(with: failure.body) as? [String: String]
+        #expect(body == ["message": "Internal Server Error"])
+    }
+}

@@ -1,0 +1,51 @@
+import Testing
+@testable import FlintCore
+
+@Suite struct CronExpressionTests {
+    @Test(arguments: ["* * * * *", "*/5 * * * *", "0 0 * * *", "0,30 9-17 * * 1-5", "0-59/15 */2 1,15 1-12/3 0,7", "59 23 31 12 7"])
+    func validExpressions_parse(text: String) throws {
+        _ = try CronExpression(text)
+    }
+
+    @Test func fields_expandToTheirValues() throws {
+        let cron = try CronExpression("0,30 9-17/4 1,15 */6 5-7")
+        #expect(cron.minutes == [0, 30])
+        #expect(cron.hours == [9, 13, 17])
+        #expect(cron.daysOfMonth == [1, 15])
+        #expect(cron.months == [1, 7])
+        #expect(cron.daysOfWeek == [5, 6, 0])
+        #expect(cron.description == "0,30 9-17/4 1,15 */6 5-7")
+    }
+
+    @Test(arguments: [
+        ("*/5 * * *", "has 4 fields, needs 5: minute hour day-of-month month day-of-week"),
+        ("* * * * * *", "has 6 fields, needs 5: minute hour day-of-month month day-of-week"),
+        ("60 * * * *", "minute 60 is out of range (0-59)"),
+        ("* 24 * * *", "hour 24 is out of range (0-23)"),
+        ("* * 0 * *", "day-of-month 0 is out of range (1-31)"),
+        ("* * * 13 *", "month 13 is out of range (1-12)"),
+        ("* * * * 8", "day-of-week 8 is out of range (0-7)"),
+        ("*/0 * * * *", "minute step \"0\" must be a number from 1 to 59"),
+        ("5/15 * * * *", "minute step \"5/15\" needs * or a range before /, e.g. */15 or 5-59/15"),
+        ("30-10 * * * *", "minute range \"30-10\" runs backwards; write 10-30"),
+        ("1,,2 * * * *", "minute \"\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
+        ("* * * JAN *", "month \"JAN\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
+        ("@daily", "has 1 field, needs 5: minute hour day-of-month month day-of-week"),
+    ])
+    func invalidExpressions_sayWhichFieldIsWrong(text: String, message: String) {
+        #expect(throws: CronExpressionError(message)) { try CronExpression(text) }
+    }
+
+    @Test func dayFields_orWhenBothRestricted_andWhenOneIsStar() throws {
+        // 1st of the month OR a Monday, as cron has it.
+        let both = try CronExpression("0 12 1 * 1")
+        #expect(both.matches(minute: 0, hour: 12, dayOfMonth: 1, month: 6, dayOfWeek: 3))
+        #expect(both.matches(minute: 0, hour: 12, dayOfMonth: 9, month: 6, dayOfWeek: 1))
+        #expect(!both.matches(minute: 0, hour: 12, dayOfMonth: 9, month: 6, dayOfWeek: 3))
+        // Mondays only: day-of-month is *.
+        let mondays = try CronExpression("0 12 * * 1")
+        #expect(mondays.matches(minute: 0, hour: 12, dayOfMonth: 9, month: 6, dayOfWeek: 1))
+        #expect(!mondays.matches(minute: 0, hour: 12, dayOfMonth: 1, month: 6, dayOfWeek: 3))
+        #expect(!mondays.matches(minute: 1, hour: 12, dayOfMonth: 9, month: 6, dayOfWeek: 1))
+    }
+}

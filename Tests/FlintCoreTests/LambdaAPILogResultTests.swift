@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+@testable import FlintCore
+
+@Suite struct LambdaAPILogResultTests {
+    @Test func logResultHeader_tenKilobyteLog_isBase64OfTheLast4096Bytes() throws {
+        // Numbered lines, so the tail's content shows where it was cut.
+        var text = ""
+        var line = 0
+        while text.utf8.count < 10 * 1024 {
+            text += "line \(line) of the handler's log\n"
+            line += 1
+        }
+        let log = Data(text.utf8)
+        let header = LambdaAPI.logResultHeader(log: log)
+        #expect(header.count == 5464)  // 4096 bytes → 1366 groups of four base64 characters
+        let tail = try #require(Data(base64Encoded: header))
+        #expect(tail.count == 4096)
+        #expect(tail == log.suffix(4096))
+        let tailText = try #require(String(data: tail, encoding: .utf8))
+        #expect(tailText.hasSuffix("line \(line - 1) of the handler's log\n"))
+    }
+
+    @Test func logResultHeader_shortLog_isWholeLog() {
+        let log = Data("START\nhello\nEND\n".utf8)
+        #expect(LambdaAPI.logResultHeader(log: log) == log.base64EncodedString())
+        #expect(LambdaAPI.logResultHeader(log: Data()) == "")
+    }
+
+    @Test func logResultHeader_cutInsideACharacter_startsAtTheNextCharacter() throws {
+        // "€" is three bytes; 2000 of them put a character boundary 1 byte before the 4096 cut.
+        let log = Data(String(repeating: "€", count: 2000).utf8)
+        let tail = try #require(Data(base64Encoded: LambdaAPI.logResultHeader(log: log)))
+        #expect(tail.count == 4095)
+        #expect(tail == log.suffix(4095))
+        #expect(String(data: tail, encoding: .utf8) == String(repeating: "€", count: 1365))
+    }
+
+    @Test func logResultHeader_sliceOfLargerData_usesItsOwnIndices() throws {
+        let whole = Data(repeating: UInt8(ascii: "x"), count: 5000) + Data(repeating: UInt8(ascii: "y"), count: 5000)
+        let slice = whole[1000 ..< 6000]
+        let tail = try #require(Data(base64Encoded: LambdaAPI.logResultHeader(log: slice)))
+        #expect(tail == whole[1904 ..< 6000])
+    }
+}
