@@ -1,0 +1,216 @@
+// The spawn shim: see include/flint_spawn.h for why clone(CLONE_VM | CLONE_VFORK) and not fork().
+//
+// Everything the child runs before execve shares the parent's memory (and, without CLONE_SETTLS,
+// its thread-local storage), so it may only make async-signal-safe calls, must not touch locks or
+// the allocator, and reports failures by writing to `struct child_context`, which the parent reads
+// once the kernel resumes it (CLONE_VFORK: after the child's execve or exit).
+#define _GNU_SOURCE
+#include "flint_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+// The kernel's sigset is _NSIG bits; glibc's sigset_t is larger, so raw calls pass this size.
+#define KERNEL_SIGSET_SIZE (_NSIG / 8)
+
+// The child only makes system calls; 64 KiB is generous and is touched a few pages at most.
+#define CHILD_STACK_SIZE (64 * 1024)
+
+struct child_context {
+    const flint_spawn_attr *attr;
+    volatile int failed_step;
+    volatile int error;
+};
+
+// Records the failure for the parent and ends the child. errno is read first: nothing in between
+// can change it.
+static _Noreturn void child_fail(struct child_context *context, flint_spawn_step step) {
+    context->error = errno;
+    context->failed_step = (int)step;
+    _exit(127);
+}
+
+// Sets the soft limit to `value` and the hard one to `value + hard_extra`, neither above the current
+// hard limit (only a privileged process may raise it). A value of 0 leaves the limit unchanged.
+static int child_limit(int resource, unsigned long long value, unsigned long long hard_extra) {
+    if (value == 0) {
+        return 0;
+    }
+    struct rlimit current;
+    if (getrlimit(resource, &current) != 0) {
+        return -1;
+    }
+    rlim_t soft = (rlim_t)value;
+    rlim_t hard = (rlim_t)(value + hard_extra);
+    if (current.rlim_max != RLIM_INFINITY) {
+        if (hard > current.rlim_max) hard = current.rlim_max;
+        if (soft > hard) soft = hard;
+    }
+    struct rlimit wanted = {.rlim_cur = soft, .rlim_max = hard};
+    return setrlimit(resource, &wanted);
+}
+
+static int child_main(void *argument) {
+    struct child_context *context = argument;
+    const flint_spawn_attr *attr = context->attr;
+
+    // 1. Signals. All are blocked (the parent blocked them before clone). A handler installed by the
+    // daemon must never run here, in the daemon's memory, and an ignored signal (SIGPIPE, or one the
+    // daemon inherited ignored) must not stay ignored across execve: every disposition goes back to
+    // the default. Raw rt_sigaction, because glibc's sigaction refuses its two internal signals. An
+    // all-zero kernel sigaction is SIG_DFL, no flags, empty mask, whatever the architecture's layout.
+    static const unsigned long default_action[8] = {0};
+    for (int signal_number = 1; signal_number < _NSIG; signal_number++) {
+        if (signal_number != SIGKILL && signal_number != SIGSTOP) {
+            (void)syscall(SYS_rt_sigaction, signal_number, default_action, NULL, KERNEL_SIGSET_SIZE);
+        }
+    }
+
+    // 2. Own session and process group, so a timeout can kill the handler and all it started.
+    if (setsid() < 0) child_fail(context, FLINT_SPAWN_STEP_SETSID);
+
+    // 3. Limits. RLIMIT_DATA rather than RLIMIT_AS: runtimes (Go, the JVM, V8) reserve far more
+    // address space than they use and fail at start-up under RLIMIT_AS.
+    if (child_limit(RLIMIT_DATA, attr->limit_data_bytes, 0) != 0 ||
+        child_limit(RLIMIT_NOFILE, attr->limit_open_files, 0) != 0 ||
+        child_limit(RLIMIT_NPROC, attr->limit_processes, 0) != 0 ||
+        child_limit(RLIMIT_CPU, attr->limit_cpu_seconds, 1) != 0) {
+        child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
+    }
+    struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
+
+    // 4. Credentials, as raw system calls: glibc's setuid()/setgid() would broadcast the change to
+    // every thread of the daemon (whose memory, and thread list, this child shares).
+    if (attr->set_credentials) {
+        if (syscall(SYS_setgroups, attr->group_count, attr->groups) != 0) {
+            child_fail(context, FLINT_SPAWN_STEP_SETGROUPS);
+        }
+        if (syscall(SYS_setresgid, attr->gid, attr->gid, attr->gid) != 0) {
+            child_fail(context, FLINT_SPAWN_STEP_SETGID);
+        }
+        if (syscall(SYS_setresuid, attr->uid, attr->uid, attr->uid) != 0) {
+            child_fail(context, FLINT_SPAWN_STEP_SETUID);
+        }
+    }
+
+    // 5. cgroup: writing "0" to cgroup.procs moves the writing process.
+    if (attr->cgroup_procs_fd >= 0 && write(attr->cgroup_procs_fd, "0", 1) != 1) {
+        child_fail(context, FLINT_SPAWN_STEP_CGROUP);
+    }
+
+    // 6. Working directory.
+    if (chdir(attr->cwd) != 0) child_fail(context, FLINT_SPAWN_STEP_CHDIR);
+
+    // 7. stdio. A pipe end numbered 0-2 (the daemon closed its own stdio) is first moved above 2 so
+    // no dup2 below overwrites a source; dup2 clears close-on-exec on its target.
+    int sources[3] = {attr->stdin_fd, attr->stdout_fd, attr->stderr_fd};
+    for (int index = 0; index < 3; index++) {
+        if (sources[index] < 3) {
+            sources[index] = fcntl(sources[index], F_DUPFD_CLOEXEC, 3);
+            if (sources[index] < 0) child_fail(context, FLINT_SPAWN_STEP_STDIO);
+        }
+    }
+    for (int index = 0; index < 3; index++) {
+        if (dup2(sources[index], index) < 0) child_fail(context, FLINT_SPAWN_STEP_STDIO);
+    }
+
+    // 8. Every other descriptor: not all of the daemon's are close-on-exec (libraries open some).
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        if (errno != ENOSYS) child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
+        for (int fd = 3; fd < attr->fd_limit; fd++) {
+            (void)close(fd);
+        }
+    }
+
+    // 9. Unblock everything and run the handler.
+    sigset_t none;
+    sigemptyset(&none);
+    (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KERNEL_SIGSET_SIZE);
+    execve(attr->path, attr->argv, attr->envp);
+    child_fail(context, FLINT_SPAWN_STEP_EXECVE);
+}
+
+int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
+    result->pid = -1;
+    result->pidfd = -1;
+    result->failed_step = FLINT_SPAWN_STEP_NONE;
+    result->error = 0;
+
+    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) {
+        result->failed_step = FLINT_SPAWN_STEP_STACK;
+        result->error = errno;
+        return -1;
+    }
+
+    // Block every signal, glibc's internal ones included (hence the raw call), so that none is
+    // handled in the child before it has reset the dispositions.
+    sigset_t all, previous;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &previous, KERNEL_SIGSET_SIZE);
+
+    struct child_context context = {.attr = attr, .failed_step = 0, .error = 0};
+    int pidfd = -1;
+    pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
+                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &context, &pidfd);
+    int clone_error = errno;
+
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, KERNEL_SIGSET_SIZE);
+    munmap(stack, CHILD_STACK_SIZE);
+
+    if (pid < 0) {
+        result->failed_step = FLINT_SPAWN_STEP_CLONE;
+        result->error = clone_error;
+        return -1;
+    }
+    if (context.failed_step != FLINT_SPAWN_STEP_NONE) {
+        // The child has exited with 127: reap it so no zombie is left.
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        if (pidfd >= 0) close(pidfd);
+        result->failed_step = (flint_spawn_step)context.failed_step;
+        result->error = context.error;
+        return -1;
+    }
+    result->pid = pid;
+    result->pidfd = pidfd;
+    return 0;
+}
+
+int flint_pipe(int fds[2], int nonblocking_end) {
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    if (fcntl(fds[nonblocking_end ? 1 : 0], F_SETFL, O_NONBLOCK) != 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+int flint_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+const char *flint_errno_description(int error) {
+    const char *description = strerrordesc_np(error);
+    return description != NULL ? description : "Unknown error";
+}
+
+const char *flint_signal_abbreviation(int signal_number) { return sigabbrev_np(signal_number); }

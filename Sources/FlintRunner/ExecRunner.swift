@@ -1,0 +1,79 @@
+public import FlintCore
+public import Logging
+import Glibc
+
+/// Runs `exec` functions: one short-lived handler process per invocation, with the event on its
+/// stdin, its result on stdout and its log on stderr.
+///
+/// Each invocation gets a fresh working directory under `workRoot`, a clean environment, its own
+/// session and process group, rlimits from the manifest and the settings, and a timeout that ends
+/// the whole process group (SIGTERM, then SIGKILL after `ExecRunnerSettings.killGrace`). The process
+/// is supervised on a thread of its own, never on Swift's cooperative pool.
+public struct ExecRunner: Sendable {
+    /// The directory holding the invocations' working directories.
+    public let workRoot: String
+    public let settings: ExecRunnerSettings
+    let logger: Logger
+    let host: HostLimits
+
+    /// - Parameters:
+    ///   - workRoot: where per-invocation working directories are made; created (mode 0700) on first
+    ///     use when missing.
+    ///   - settings: limits and the region; `logTailLimit` must be positive, `outputLimit` not negative.
+    ///   - logger: for the runner's own events (metadata `flint.invocation.id`, `flint.function`).
+    public init(workRoot: String, settings: ExecRunnerSettings = .init(), logger: Logger) {
+        precondition(settings.logTailLimit > 0, "ExecRunnerSettings.logTailLimit must be positive")
+        precondition(settings.outputLimit >= 0, "ExecRunnerSettings.outputLimit must not be negative")
+        _ = Self.ignoreSIGPIPE
+        self.workRoot = workRoot
+        self.settings = settings
+        self.logger = logger
+        self.host = HostLimits.current()
+    }
+
+    /// Runs one invocation to completion. Never throws: every failure is an outcome in the record.
+    ///
+    /// The result's `output` is the handler's stdout (empty when it exceeded the limit), its `log` the
+    /// tail of its stderr. Cancelling the calling task kills the handler's process group; the outcome
+    /// is then `killed`. The daemon must not set SIGCHLD to SIG_IGN nor reap children it did not
+    /// start (`waitpid(-1)`): the runner reaps its own, for their rusage.
+    public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        let invocation = ExecInvocation(
+            request: request, function: function, workRoot: workRoot, settings: settings, host: host,
+            logger: logger
+        )
+        guard !Task.isCancelled else {
+            return invocation.notStarted(.killed, message: "killed: invocation cancelled before it started")
+        }
+        let cancellation: CancellationSignal
+        do throws(SystemError) {
+            cancellation = try CancellationSignal()
+        } catch {
+            return invocation.notStarted(.error, message: "flint: \(error)")
+        }
+        // After withTaskCancellationHandler returns, onCancel can no longer run, and the supervisor
+        // thread has finished with the eventfd before resuming the continuation.
+        defer { cancellation.close() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<InvocationResult, Never>) in
+                do throws(SystemError) {
+                    try SupervisorThread.start {
+                        continuation.resume(returning: invocation.execute(cancellation: cancellation))
+                    }
+                } catch {
+                    continuation.resume(returning: invocation.notStarted(.error, message: "flint: \(error)"))
+                }
+            }
+        } onCancel: {
+            cancellation.fire()
+        }
+    }
+
+    /// A write to a pipe whose reader is gone raises SIGPIPE, whose default action ends the process:
+    /// a handler exiting without reading its whole event would take the daemon down with it. Ignored,
+    /// the write fails with EPIPE instead. Handlers get the default disposition back (the spawn shim
+    /// resets every signal before execve).
+    private static let ignoreSIGPIPE: Void = {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
+}

@@ -1,0 +1,81 @@
+import FlintCore
+import Foundation
+import Glibc
+
+/// The environment a handler starts with: nothing of the daemon's.
+///
+/// Layers, later ones winning: fixed defaults (`PATH`, `LANG`, `TZ`, `HOME`), the manifest's
+/// `environment`, then Flint's own `FLINT_*` and Lambda variables, which a manifest cannot override.
+struct HandlerEnvironment {
+    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+    /// A manifest variable that cannot be passed to execve.
+    struct InvalidVariable: Error, Equatable, CustomStringConvertible {
+        var name: String
+        var description: String { "invalid environment variable name \"\(name)\" or value" }
+    }
+
+    /// The variables, by name.
+    private(set) var variables: [String: String]
+
+    /// - Parameters:
+    ///   - startedAt: when the invocation starts; its timeout runs from here (`FLINT_DEADLINE_MS`).
+    ///   - region: `AWS_REGION` and `AWS_DEFAULT_REGION`.
+    init(
+        request: InvocationRequest, function: FunctionManifest, workingDirectory: String,
+        startedAt: Date, region: String
+    ) throws(InvalidVariable) {
+        var variables: [String: String] = [
+            "PATH": Self.defaultPath,
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+            "HOME": workingDirectory,
+        ]
+        variables.reserveCapacity(function.environment.count + 20)
+        for (name, value) in function.environment {
+            guard Self.isValid(name: name), !value.utf8.contains(0) else {
+                throw InvalidVariable(name: name)
+            }
+            variables[name] = value
+        }
+        let deadline = startedAt.timeIntervalSince1970 + Double(function.timeout.nanoseconds) / 1e9
+        let deadlineMillis = Int64((deadline * 1000).rounded(.down))
+        variables["FLINT_FUNCTION"] = function.name
+        variables["FLINT_INVOCATION_ID"] = request.id
+        variables["FLINT_DEADLINE_MS"] = String(deadlineMillis)
+        variables["FLINT_SOURCE"] = request.source.rawValue
+        variables["FLINT_ATTEMPT"] = String(request.attempt)
+        variables["AWS_LAMBDA_FUNCTION_NAME"] = function.name
+        variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
+        variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(function.memoryMB)
+        variables["AWS_REGION"] = region
+        variables["AWS_DEFAULT_REGION"] = region
+        variables["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/\(function.name)"
+        variables["AWS_LAMBDA_LOG_STREAM_NAME"] = Self.logStreamName(invocationID: request.id, at: startedAt)
+        variables["LAMBDA_TASK_ROOT"] = function.directory
+        self.variables = variables
+    }
+
+    /// The PATH the handler will see, for resolving a bare command name.
+    var searchPath: String { variables["PATH"] ?? "" }
+
+    /// `NAME=value` strings for execve.
+    var entries: [String] { variables.map { "\($0.key)=\($0.value)" } }
+
+    /// The manifest's variables arrive unchecked from YAML: execve cannot carry these.
+    static func isValid(name: String) -> Bool {
+        !name.isEmpty && !name.utf8.contains(UInt8(ascii: "=")) && !name.utf8.contains(0)
+    }
+
+    /// Lambda's `YYYY/MM/DD/[$LATEST]<instance id>`; in exec mode each invocation is its own instance.
+    static func logStreamName(invocationID: String, at date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let year = Int(parts.tm_year) + 1900
+        let month = Int(parts.tm_mon) + 1
+        let day = Int(parts.tm_mday)
+        let instance = invocationID.filter { $0 != "-" }
+        return "\(year)/\(month < 10 ? "0" : "")\(month)/\(day < 10 ? "0" : "")\(day)/[$LATEST]\(instance)"
+    }
+}

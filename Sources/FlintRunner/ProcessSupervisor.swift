@@ -1,0 +1,234 @@
+import Foundation
+import Glibc
+
+/// Runs one handler to its end on the calling (dedicated) thread: a blocking poll(2) over the stdin
+/// pipe, the stdout and stderr pipes, the pidfd and the cancellation eventfd, with the timeout as
+/// poll's timeout. Ends by killing the process group and reaping the process; closes every descriptor
+/// of `SpawnedProcess`.
+struct ProcessSupervisor: ~Copyable {
+    private enum Phase {
+        case running
+        /// SIGTERM sent; SIGKILL at this CLOCK_MONOTONIC instant.
+        case terminating(killAt: Int64)
+        case killed
+    }
+
+    private enum Slot {
+        static let stdin = 0, stdout = 1, stderr = 2, pidfd = 3, cancellation = 4, count = 5
+    }
+
+    /// Once the handler has exited, at most this much more stderr is read (a process that escaped the
+    /// group may still hold the pipe).
+    static let finalLogDrainLimit = 1024 * 1024
+
+    private let process: SpawnedProcess
+    private let limits: SupervisionLimits
+    private let input: Data
+    private var inputOffset = 0
+    private var fds: [pollfd]
+    private var output: OutputBuffer
+    private var log: LogTail
+    private var phase = Phase.running
+    private var stopReason: StopReason?
+
+    init(process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits) {
+        self.process = process
+        self.limits = limits
+        self.input = input
+        self.output = OutputBuffer(limit: limits.outputLimit)
+        self.log = LogTail(capacity: limits.logTailLimit)
+        var fds = [pollfd](repeating: pollfd(fd: -1, events: 0, revents: 0), count: Slot.count)
+        fds[Slot.stdin] = pollfd(fd: process.stdin, events: Int16(POLLOUT), revents: 0)
+        fds[Slot.stdout] = pollfd(fd: process.stdout, events: Int16(POLLIN), revents: 0)
+        fds[Slot.stderr] = pollfd(fd: process.stderr, events: Int16(POLLIN), revents: 0)
+        fds[Slot.pidfd] = pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)
+        fds[Slot.cancellation] = pollfd(fd: cancellation.fd, events: Int16(POLLIN), revents: 0)
+        self.fds = fds
+        if input.isEmpty {
+            close(Slot.stdin)
+        }
+    }
+
+    consuming func run() -> Supervision {
+        var now = Sys.monotonicNanoseconds()
+        while true {
+            let ready: Int
+            let timeout = pollTimeout(now: now)
+            do throws(SystemError) {
+                ready = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return try Sys.poll(base, count: buffer.count, timeoutMillis: timeout)
+                }
+            } catch {
+                stop(.supervisionFailed(error))
+                now = Sys.monotonicNanoseconds()
+                break
+            }
+            now = Sys.monotonicNanoseconds()
+            if ready > 0 {
+                if isReady(Slot.stdin) { writeInput() }
+                if isReady(Slot.stdout) { readOutput() }
+                if isReady(Slot.stderr) { readLog() }
+                if isReady(Slot.cancellation) {
+                    stop(.cancelled)
+                    fds[Slot.cancellation].fd = -1
+                }
+                if isReady(Slot.pidfd) { break }
+            }
+            advanceTimers(now: now)
+        }
+        let exitedAt = now
+        let endedAt = Date()
+
+        // Leftover children of the handler die with it. The leader is a zombie until reaped below,
+        // so its pid, which is the group's id, cannot have been reused.
+        Sys.kill(-process.pid, SIGKILL)
+        var status: CInt = 0
+        var usage = rusage()
+        var waitStatus: CInt?
+        do throws(SystemError) {
+            try Sys.wait4(process.pid, status: &status, usage: &usage)
+            waitStatus = status
+        } catch {
+            stop(.supervisionFailed(error))
+        }
+        // What the handler wrote before it exited is still in the pipes.
+        while fds[Slot.stdout].fd >= 0, readOutput() {}
+        var drained = 0
+        while fds[Slot.stderr].fd >= 0, drained < Self.finalLogDrainLimit, let count = readLog() {
+            drained += count
+        }
+        close(Slot.stdin)
+        close(Slot.stdout)
+        close(Slot.stderr)
+        Sys.close(process.pidfd)
+        return Supervision(
+            waitStatus: waitStatus, usage: usage, exitedAt: exitedAt, endedAt: endedAt, stopReason: stopReason,
+            output: output.takeData(), log: log.takeData()
+        )
+    }
+
+    // MARK: Events
+
+    private func isReady(_ slot: Int) -> Bool {
+        fds[slot].fd >= 0 && fds[slot].revents != 0
+    }
+
+    /// Writes as much of the event as the pipe takes. A handler that exits or closes stdin without
+    /// reading it all is normal: EPIPE (SIGPIPE is ignored by the daemon) just ends the writing.
+    private mutating func writeInput() {
+        let offset = inputOffset
+        let fd = fds[Slot.stdin].fd
+        let result = input.withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in
+                try Sys.write(fd, from: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            }
+        }
+        switch result {
+        case .success(let written?):
+            inputOffset += written
+            if inputOffset >= input.count { close(Slot.stdin) }
+        case .success(nil):
+            break
+        case .failure:
+            close(Slot.stdin)
+        }
+    }
+
+    /// Reads once from stdout. Returns false when nothing more can be read now.
+    @discardableResult
+    private mutating func readOutput() -> Bool {
+        let space = output.writableSpace()
+        guard space.count > 0, !output.isOverLimit else {
+            return overflowed()
+        }
+        do throws(SystemError) {
+            guard let count = try Sys.read(fds[Slot.stdout].fd, into: space) else { return false }
+            guard count > 0 else {
+                close(Slot.stdout)
+                return false
+            }
+            output.didWrite(count)
+            return output.isOverLimit ? overflowed() : true
+        } catch {
+            close(Slot.stdout)
+            return false
+        }
+    }
+
+    private mutating func overflowed() -> Bool {
+        stop(.outputTooLarge)
+        close(Slot.stdout)
+        return false
+    }
+
+    /// Reads once from stderr into the tail. Returns the byte count, or nil when nothing more can be
+    /// read now.
+    @discardableResult
+    private mutating func readLog() -> Int? {
+        do throws(SystemError) {
+            guard let count = try Sys.read(fds[Slot.stderr].fd, into: log.writableSpace()) else { return nil }
+            guard count > 0 else {
+                close(Slot.stderr)
+                return nil
+            }
+            log.didWrite(count)
+            return count
+        } catch {
+            close(Slot.stderr)
+            return nil
+        }
+    }
+
+    // MARK: Stopping
+
+    /// Records the first reason and signals the group: SIGTERM for a timeout (then SIGKILL after the
+    /// grace period), SIGKILL straight away otherwise.
+    private mutating func stop(_ reason: StopReason) {
+        if stopReason == nil {
+            stopReason = reason
+        }
+        switch (reason, phase) {
+        case (_, .killed):
+            break
+        case (.timeout, .running):
+            Sys.kill(-process.pid, SIGTERM)
+            phase = .terminating(killAt: Sys.monotonicNanoseconds() + limits.killGrace)
+        default:
+            Sys.kill(-process.pid, SIGKILL)
+            phase = .killed
+        }
+    }
+
+    private mutating func advanceTimers(now: Int64) {
+        switch phase {
+        case .running where now >= limits.deadline:
+            stop(.timeout)
+        case .terminating(let killAt) where now >= killAt:
+            Sys.kill(-process.pid, SIGKILL)
+            phase = .killed
+        default:
+            break
+        }
+    }
+
+    private func pollTimeout(now: Int64) -> CInt {
+        let wakeAt: Int64
+        switch phase {
+        case .running: wakeAt = limits.deadline
+        case .terminating(let killAt): wakeAt = killAt
+        case .killed: return -1
+        }
+        let remaining = max(0, wakeAt - now)
+        // Round up: waking a little early would only spin.
+        return CInt(clamping: (remaining + 999_999) / 1_000_000)
+    }
+
+    /// Closes one of the pipes and stops polling it.
+    private mutating func close(_ slot: Int) {
+        if fds[slot].fd >= 0 {
+            Sys.close(fds[slot].fd)
+            fds[slot].fd = -1
+        }
+    }
+}
