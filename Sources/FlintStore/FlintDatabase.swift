@@ -1,0 +1,67 @@
+public import GRDB
+internal import Foundation
+
+/// Owns the project's SQLite file: one `DatabasePool` (WAL), migrated when opened.
+///
+/// Every method is transaction-sized; callers never see GRDB's `Database`.
+public final class FlintDatabase: Sendable {
+    /// The pool, for the store's own types.
+    let pool: DatabasePool
+    public let path: String
+
+    /// How durable a commit is. `normal` survives a crash of Flint but may lose the last
+    /// transactions on power loss (WAL + `synchronous=NORMAL`); `full` fsyncs every commit.
+    public enum Durability: String, Sendable, CaseIterable {
+        case normal, full
+    }
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String, durability: Durability = .normal) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Append-only: a shipped migration is never edited, only followed by a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-invocations") { db in
+            try db.create(table: "invocations") { t in
+                t.primaryKey("id", .text)
+                t.column("function", .text).notNull()
+                t.column("trigger", .text)
+                t.column("source", .text).notNull()
+                t.column("attempt", .integer).notNull()
+                t.column("started_at_us", .integer).notNull()
+                t.column("ended_at_us", .integer).notNull()
+                t.column("duration_us", .integer).notNull()
+                t.column("billed_ms", .integer).notNull()
+                t.column("memory_limit_mb", .integer).notNull()
+                t.column("peak_rss_bytes", .integer).notNull()
+                t.column("user_cpu_us", .integer).notNull()
+                t.column("system_cpu_us", .integer).notNull()
+                t.column("exit_code", .integer)
+                t.column("signal", .integer)
+                t.column("cold_start", .boolean).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("error_message", .text)
+            }
+            try db.create(index: "invocations_by_start", on: "invocations", columns: ["started_at_us"])
+            try db.create(index: "invocations_by_function", on: "invocations", columns: ["function", "started_at_us"])
+            try db.create(table: "invocation_logs") { t in
+                t.primaryKey("invocation_id", .text).references("invocations", onDelete: .cascade)
+                t.column("tail", .blob).notNull()
+            }
+        }
+        return migrator
+    }
+}
