@@ -1,0 +1,92 @@
+internal import DequeModule
+internal import Synchronization
+
+/// Admits at most `limit` holders at once; up to `queueCapacity` more wait in FIFO order, and
+/// anyone beyond that is refused at once (the caller answers 429).
+final class ConcurrencyLimiter: Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var running = 0
+        var waiters = Deque<Waiter>()
+        var nextWaiterID: UInt64 = 0
+    }
+
+    let limit: Int
+    let queueCapacity: Int
+    private let state = Mutex(State())
+
+    init(limit: Int, queueCapacity: Int) {
+        self.limit = limit
+        self.queueCapacity = queueCapacity
+    }
+
+    /// Holders right now.
+    var running: Int { state.withLock { $0.running } }
+
+    /// Callers waiting for a slot right now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// Waits for a slot. Returns false when the queue is full or the task was cancelled while waiting.
+    func acquire() async -> Bool {
+        enum Admission { case admitted, refused, queued(UInt64) }
+        // Fast path without suspending: the common case under the limit.
+        let admission = state.withLock { state -> Admission in
+            if state.running < limit {
+                state.running += 1
+                return .admitted
+            }
+            return state.waiters.count < queueCapacity ? .queued(0) : .refused
+        }
+        switch admission {
+        case .admitted: return true
+        case .refused: return false
+        case .queued: break
+        }
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                enum Decision { case admitted, refused, queued }
+                let decision = state.withLock { state -> Decision in
+                    if Task.isCancelled { return .refused }
+                    if state.running < limit {
+                        state.running += 1
+                        return .admitted
+                    }
+                    guard state.waiters.count < queueCapacity else { return .refused }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return .queued
+                }
+                switch decision {
+                case .admitted: continuation.resume(returning: true)
+                case .refused: continuation.resume(returning: false)
+                case .queued: break
+                }
+            }
+        } onCancel: {
+            let cancelled = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            cancelled?.resume(returning: false)
+        }
+    }
+
+    /// Gives a slot back, handing it straight to the longest waiter if there is one.
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if let waiter = state.waiters.popFirst() {
+                return waiter.continuation  // the slot passes on; `running` stays the same
+            }
+            state.running -= 1
+            return nil
+        }
+        next?.resume(returning: true)
+    }
+}

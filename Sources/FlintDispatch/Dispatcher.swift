@@ -1,0 +1,121 @@
+public import FlintCore
+public import Logging
+internal import Synchronization
+
+/// Routes invocations to functions: admits each within its function's concurrency limit, runs it
+/// through the executor, records it, and tells the observer.
+public final class Dispatcher: Sendable {
+    /// Tunables with production defaults.
+    public struct Settings: Sendable {
+        /// Synchronous invocations that may wait for a slot per function before 429s begin.
+        public var queueCapacityPerFunction: Int
+
+        public init(queueCapacityPerFunction: Int = 256) {
+            self.queueCapacityPerFunction = queueCapacityPerFunction
+        }
+    }
+
+    private struct Route: Sendable {
+        let function: FunctionManifest
+        let limiter: ConcurrencyLimiter
+    }
+
+    private struct InFlight {
+        var count = 0
+        var accepting = true
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let routes: [String: Route]
+    private let executor: any InvocationExecutor
+    private let recorder: any InvocationRecorder
+    private let observer: @Sendable (InvocationResult) -> Void
+    private let logger: Logger
+    private let inFlight = Mutex(InFlight())
+
+    /// - Parameter observer: told of every finished invocation (the `flint up` console line).
+    public init(
+        functions: some Sequence<FunctionManifest>,
+        executor: any InvocationExecutor,
+        recorder: any InvocationRecorder,
+        settings: Settings = .init(),
+        logger: Logger,
+        observer: @escaping @Sendable (InvocationResult) -> Void = { _ in }
+    ) {
+        var routes: [String: Route] = [:]
+        for function in functions {
+            routes[function.name] = Route(
+                function: function,
+                limiter: ConcurrencyLimiter(limit: function.concurrency, queueCapacity: settings.queueCapacityPerFunction)
+            )
+        }
+        self.routes = routes
+        self.executor = executor
+        self.recorder = recorder
+        self.observer = observer
+        self.logger = logger
+    }
+
+    /// The functions, sorted by name.
+    public var functions: [FunctionManifest] { routes.values.map(\.function).sorted { $0.name < $1.name } }
+
+    public func function(named name: String) -> FunctionManifest? { routes[name]?.function }
+
+    /// Handler processes of `function` running right now.
+    public func running(_ function: String) -> Int { routes[function]?.limiter.running ?? 0 }
+
+    /// Synchronous invocations of `function` waiting for a free slot right now.
+    public func waiting(_ function: String) -> Int { routes[function]?.limiter.waiting ?? 0 }
+
+    /// Runs `request` once its function has a free slot, records it, and returns the result.
+    public func invoke(_ request: InvocationRequest) async throws(DispatchError) -> InvocationResult {
+        guard let route = routes[request.function] else { throw .unknownFunction(request.function) }
+        let admitted = inFlight.withLock { state -> Bool in
+            guard state.accepting else { return false }
+            state.count += 1
+            return true
+        }
+        guard admitted else { throw .shuttingDown }
+        defer { leave() }
+
+        guard await route.limiter.acquire() else {
+            throw .overloaded(route.function.name, limit: route.function.concurrency)
+        }
+        let result = await executor.execute(request, function: route.function)
+        route.limiter.release()
+
+        recorder.record(result)
+        observer(result)
+        if !result.record.outcome.isSuccess {
+            logger.debug("invocation failed", metadata: [
+                "flint.invocation.id": "\(result.record.id)",
+                "flint.function": "\(result.record.function)",
+                "flint.outcome": "\(result.record.outcome.rawValue)",
+            ])
+        }
+        return result
+    }
+
+    /// Refuses new invocations from now on and returns once those in flight have finished.
+    public func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = inFlight.withLock { state -> Bool in
+                state.accepting = false
+                if state.count == 0 { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private func leave() {
+        let waiters = inFlight.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.count -= 1
+            guard state.count == 0 else { return [] }
+            defer { state.drainWaiters.removeAll() }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,13 @@
+public import FlintCore
+
+/// Runs one invocation of a function to completion (FlintRunner's side, seen through a protocol).
+public protocol InvocationExecutor: Sendable {
+    /// Never throws: every failure is an outcome in the result's record.
+    func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult
+}
+
+/// Keeps finished invocations (FlintStore's side, seen through a protocol).
+public protocol InvocationRecorder: Sendable {
+    /// Must not block: the ledger commits in the background.
+    func record(_ result: InvocationResult)
+}

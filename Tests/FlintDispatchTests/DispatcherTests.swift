@@ -1,0 +1,139 @@
+import FlintCore
+@testable import FlintDispatch
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// An executor whose invocations hold their slot until the test opens the gate; it counts how
+/// many run at once. It exercises the dispatcher's admission logic; the runner has its own tests.
+final class GatedExecutor: InvocationExecutor {
+    private struct State {
+        var running = 0
+        var peak = 0
+        var started = 0
+        var gate: [CheckedContinuation<Void, Never>] = []
+        var open = false
+    }
+    private let state = Mutex(State())
+
+    var peak: Int { state.withLock { $0.peak } }
+    var started: Int { state.withLock { $0.started } }
+
+    func open() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.gate.removeAll() }
+            return state.gate
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Waits until `count` invocations have started, polling the counter with a deadline.
+    func waitUntilStarted(_ count: Int, within seconds: Double = 10) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while started < count {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            await Task.yield()
+        }
+    }
+
+    func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        state.withLock {
+            $0.running += 1
+            $0.started += 1
+            $0.peak = max($0.peak, $0.running)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isOpen = state.withLock { state -> Bool in
+                if !state.open { state.gate.append(continuation) }
+                return state.open
+            }
+            if isOpen { continuation.resume() }
+        }
+        state.withLock { $0.running -= 1 }
+        let now = Date()
+        let record = InvocationRecord(
+            id: request.id, function: function.name, trigger: request.trigger, source: request.source, attempt: request.attempt,
+            startedAt: now, endedAt: now, durationMicros: 1, memoryLimitMB: function.memoryMB, peakRSSBytes: 0,
+            userCPUMicros: 0, systemCPUMicros: 0, exitCode: 0, signal: nil, coldStart: true, outcome: .ok, errorMessage: nil
+        )
+        return InvocationResult(record: record, output: request.payload, log: Data())
+    }
+}
+
+final class CountingRecorder: InvocationRecorder {
+    private let ids = Mutex<[String]>([])
+    var recorded: [String] { ids.withLock { $0 } }
+    func record(_ result: InvocationResult) { ids.withLock { $0.append(result.record.id) } }
+}
+
+@Suite struct DispatcherTests {
+    static func function(_ name: String, concurrency: Int) -> FunctionManifest {
+        FunctionManifest(name: name, directory: "/tmp", command: ["cat"], concurrency: concurrency)
+    }
+
+    @Test func invoke_neverExceedsTheFunctionsConcurrency() async throws {
+        let executor = GatedExecutor()
+        let recorder = CountingRecorder()
+        let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 3)], executor: executor, recorder: recorder, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0 ..< 20 {
+                group.addTask { _ = try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
+            }
+            try await executor.waitUntilStarted(3)
+            #expect(dispatcher.running("f") == 3)
+            executor.open()
+            try await group.waitForAll()
+        }
+        #expect(executor.peak == 3)
+        #expect(recorder.recorded.count == 20)
+    }
+
+    @Test func invoke_beyondTheQueueIsRefusedAsOverloaded() async throws {
+        let executor = GatedExecutor()
+        let dispatcher = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
+            settings: .init(queueCapacityPerFunction: 1), logger: Logger(label: "test"))
+        let first = Task { try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
+        try await executor.waitUntilStarted(1)
+        let queued = Task { try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while dispatcher.waiting("f") < 1 {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            await Task.yield()
+        }
+        var refused: DispatchError?
+        do {
+            let extra = try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data()))
+            Issue.record("an invocation beyond the queue ran: \(extra.record.id)")
+        } catch {
+            refused = error
+        }
+        #expect(refused?.isOverloaded == true)
+        executor.open()
+        _ = try await first.value
+        _ = try await queued.value
+    }
+
+    @Test func invoke_unknownFunctionThrows() async {
+        let dispatcher = Dispatcher(functions: [], executor: GatedExecutor(), recorder: CountingRecorder(), logger: Logger(label: "test"))
+        await #expect(throws: DispatchError.unknownFunction("nope")) {
+            try await dispatcher.invoke(InvocationRequest(function: "nope", source: .cli, payload: Data()))
+        }
+    }
+
+    @Test func drain_waitsForInFlightThenRefusesNewWork() async throws {
+        let executor = GatedExecutor()
+        let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 2)], executor: executor, recorder: CountingRecorder(), logger: Logger(label: "test"))
+        let inFlight = Task { try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data("x".utf8))) }
+        try await executor.waitUntilStarted(1)
+        let drained = Task { await dispatcher.drain() }
+        executor.open()
+        await drained.value
+        #expect(try await inFlight.value.output == Data("x".utf8))
+        await #expect(throws: DispatchError.shuttingDown) {
+            try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data()))
+        }
+    }
+}
