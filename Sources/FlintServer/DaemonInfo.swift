@@ -1,0 +1,41 @@
+public import Foundation
+
+/// `daemon.json`: how the CLI finds and reaches the running daemon.
+public struct DaemonInfo: Codable, Sendable, Hashable {
+    public var pid: Int32
+    /// `http://HOST:PORT`, with the port actually bound (never 0).
+    public var url: String
+    public var host: String
+    public var port: Int
+    public var startedAt: Date
+
+    public init(pid: Int32, host: String, port: Int, startedAt: Date) {
+        self.pid = pid
+        self.host = host
+        self.port = port
+        self.startedAt = startedAt
+        let urlHost = host.contains(":") ? "[\(host)]" : host
+        self.url = "http://\(urlHost):\(port)"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pid, url, host, port
+        case startedAt = "started_at"
+    }
+
+    /// Writes atomically, so a reader never sees half a file.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The file's contents, or nil when there is none (no daemon) or it cannot be read.
+    public static func read(from path: String) -> DaemonInfo? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(DaemonInfo.self, from: data)
+    }
+}

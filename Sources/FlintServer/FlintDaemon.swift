@@ -1,0 +1,135 @@
+public import FlintCore
+internal import FlintDispatch
+internal import FlintRunner
+internal import FlintStore
+internal import Foundation
+internal import Hummingbird
+public import Logging
+internal import NIOCore
+internal import ServiceLifecycle
+internal import UnixSignals
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// The composition root: wires every part of a project into one service group and runs it until
+/// SIGINT or SIGTERM, then stops intake, drains in-flight invocations, and commits the ledger.
+public struct FlintDaemon: Sendable {
+    public let project: Project
+    public let listen: ListenAddress
+    public let logger: Logger
+    /// Where the human-readable lines go (stdout for `flint up`).
+    public let console: @Sendable (String) -> Void
+
+    public init(project: Project, listen: ListenAddress, logger: Logger, console: @escaping @Sendable (String) -> Void) {
+        self.project = project
+        self.listen = listen
+        self.logger = logger
+        self.console = console
+    }
+
+    /// Starts, serves until a shutdown signal (or cancellation), and stops cleanly.
+    public func run() async throws {
+        let httpTriggers = project.triggers.filter { $0.kind == .http }
+        if !listen.isLoopback {
+            let open = httpTriggers.filter { if case .http(let http) = $0.source { http.auth == .none } else { false } }
+            guard open.isEmpty else {
+                throw DaemonError.startup(
+                    "refusing to listen on \(listen): it is not a loopback address and these triggers have auth: none: "
+                        + open.map { "\($0.name) (\($0.location))" }.joined(separator: ", ")
+                        + ". Set auth: token on them, or listen on 127.0.0.1.")
+            }
+        }
+
+        let files = DaemonFiles(project: project)
+        try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
+        let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
+        try Self.clearWorkRoot(files.workRoot)
+        let database = try FlintDatabase(path: files.database)
+        let ledger = InvocationLedger(database: database)
+        let logger = self.logger
+        let writer = LedgerWriter(ledger: ledger) { error, lost in
+            logger.error("could not commit \(lost) invocation record(s) to the ledger: \(error)")
+        }
+        let runner = ExecRunner(workRoot: files.workRoot, logger: logger)
+        let console = self.console
+        let dispatcher = Dispatcher(
+            functions: project.functions.values,
+            executor: ExecRunnerExecutor(runner: runner),
+            recorder: LedgerRecorder(writer: writer),
+            logger: logger,
+            observer: { console(InvocationConsoleLine.format($0.record)) }
+        )
+
+        let identity = LambdaIdentity()
+        let router = Router(context: FlintRequestContext.self)
+        router.add(middleware: NotFoundBodyMiddleware())
+        LambdaInvokeRoutes(dispatcher: dispatcher, identity: identity, requiredToken: listen.isLoopback ? nil : adminToken, loadedAt: Date())
+            .register(on: router)
+        AdminRoutes(dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken)
+            .register(on: router)
+        let gateway = TriggerGateway(routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken, identity: identity)
+        let responder = FlintResponder(gateway: gateway, fallback: router.buildResponder())
+
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
+            onServerRunning: { channel in
+                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files)
+            },
+            logger: logger
+        )
+
+        // Shutdown runs in reverse: HTTP intake first, then the dispatcher drains, then the ledger commits.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: LedgerWriterService(writer: writer)),
+                    .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        defer { try? FileManager.default.removeItem(atPath: files.daemonInfo) }
+        try await group.run()
+        console("flint: stopped")
+    }
+
+    private func announce(boundPort: Int, files: DaemonFiles) async {
+        let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date())
+        do {
+            try info.write(to: files.daemonInfo)
+        } catch {
+            logger.error("could not write \(files.daemonInfo): \(error); other flint commands will not find this daemon")
+        }
+        console("flint: listening on \(info.url)")
+        console("flint: project \(project.root)")
+        for function in project.functions.values.sorted(by: { $0.name < $1.name }) {
+            console("  function \(function.name)  \(function.runtime.rawValue)  \(function.command.joined(separator: " "))  timeout \(DurationText.format(function.timeout))  memory \(ByteSizeText.format(function.memoryBytes))  concurrency \(function.concurrency)")
+        }
+        for trigger in project.triggers {
+            console("  trigger \(trigger.name)  \(Self.describe(trigger))  -> \(trigger.function)")
+        }
+        console("flint: ready; one line per invocation follows (Ctrl-C stops)")
+    }
+
+    static func describe(_ trigger: TriggerDefinition) -> String {
+        switch trigger.source {
+        case .http(let http): "http \(http.method) \(http.path) (auth: \(http.auth.rawValue))"
+        case .bucket(let bucket): "bucket \(bucket.bucket) (not active in this version)"
+        case .queue(let queue): "queue \(queue.topic) (not active in this version)"
+        case .schedule: "schedule (not active in this version)"
+        }
+    }
+
+    /// Working directories left by a daemon that was killed are removed before serving.
+    static func clearWorkRoot(_ path: String) throws {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path) {
+            try manager.removeItem(atPath: path)
+        }
+        try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+}

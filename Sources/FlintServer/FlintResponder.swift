@@ -1,0 +1,29 @@
+internal import Hummingbird
+internal import HTTPTypes
+
+/// The listener's responder: trigger routes first (their paths are the user's to choose), then
+/// Flint's own routes (`/2015-03-31`, `/v1`, `/healthz`).
+struct FlintResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Context == FlintRequestContext {
+    let gateway: TriggerGateway
+    let fallback: Fallback
+
+    func respond(to request: Request, context: FlintRequestContext) async throws -> Response {
+        if let response = try await gateway.respond(to: request, context: context) {
+            return response
+        }
+        return try await fallback.respond(to: request, context: context)
+    }
+}
+
+/// Gives a request that matches no route API Gateway's JSON body instead of an empty 404.
+struct NotFoundBodyMiddleware: RouterMiddleware {
+    typealias Context = FlintRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return .message(.notFound, "Not Found")
+        }
+    }
+}

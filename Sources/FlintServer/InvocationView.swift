@@ -1,0 +1,102 @@
+public import FlintCore
+public import Foundation
+
+/// An invocation as the admin API and `flint invocations --json` show it.
+public struct InvocationView: Codable, Sendable, Hashable {
+    public var id: String
+    public var function: String
+    public var trigger: String?
+    public var source: String
+    public var attempt: Int
+    public var startedAt: Date
+    public var endedAt: Date
+    public var durationMicros: Int64
+    public var billedMillis: Int64
+    public var memoryLimitMB: Int
+    public var gbSeconds: Double
+    public var peakRSSBytes: Int64
+    public var userCPUMicros: Int64
+    public var systemCPUMicros: Int64
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var coldStart: Bool
+    public var outcome: String
+    public var errorMessage: String?
+
+    public init(_ record: InvocationRecord) {
+        id = record.id
+        function = record.function
+        trigger = record.trigger
+        source = record.source.rawValue
+        attempt = record.attempt
+        startedAt = record.startedAt
+        endedAt = record.endedAt
+        durationMicros = record.durationMicros
+        billedMillis = record.billedMillis
+        memoryLimitMB = record.memoryLimitMB
+        gbSeconds = record.gbSeconds
+        peakRSSBytes = record.peakRSSBytes
+        userCPUMicros = record.userCPUMicros
+        systemCPUMicros = record.systemCPUMicros
+        exitCode = record.exitCode
+        signal = record.signal
+        coldStart = record.coldStart
+        outcome = record.outcome.rawValue
+        errorMessage = record.errorMessage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, function, trigger, source, attempt
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case durationMicros = "duration_us"
+        case billedMillis = "billed_ms"
+        case memoryLimitMB = "memory_limit_mb"
+        case gbSeconds = "gb_seconds"
+        case peakRSSBytes = "peak_rss_bytes"
+        case userCPUMicros = "user_cpu_us"
+        case systemCPUMicros = "system_cpu_us"
+        case exitCode = "exit_code"
+        case signal
+        case coldStart = "cold_start"
+        case outcome
+        case errorMessage = "error_message"
+    }
+}
+
+/// A function as the admin API and `flint ls --json` show it.
+public struct FunctionView: Codable, Sendable, Hashable {
+    public var name: String
+    public var runtime: String
+    public var command: [String]
+    public var directory: String
+    public var timeoutMillis: Int64
+    public var memoryMB: Int
+    public var concurrency: Int
+    public var retries: Int
+    public var isolation: String
+    public var running: Int
+    public var triggers: [String]
+
+    public init(_ function: FunctionManifest, running: Int, triggers: [String]) {
+        name = function.name
+        runtime = function.runtime.rawValue
+        command = function.command
+        directory = function.directory
+        let (seconds, attoseconds) = function.timeout.components
+        timeoutMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        memoryMB = function.memoryMB
+        concurrency = function.concurrency
+        retries = function.retries
+        isolation = function.isolation.rawValue
+        self.running = running
+        self.triggers = triggers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, runtime, command, directory
+        case timeoutMillis = "timeout_ms"
+        case memoryMB = "memory_mb"
+        case concurrency, retries, isolation, running, triggers
+    }
+}

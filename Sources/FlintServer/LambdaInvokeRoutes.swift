@@ -1,0 +1,107 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import Foundation
+internal import Hummingbird
+internal import HTTPTypes
+
+/// The Lambda Invoke API (`/2015-03-31/functions`), as boto3 and the aws CLI call it.
+struct LambdaInvokeRoutes: Sendable {
+    let dispatcher: Dispatcher
+    let identity: LambdaIdentity
+    /// Off a loopback listener the API needs `Authorization: Bearer <admin token>`; SigV4
+    /// signatures are not verified, so signed requests are accepted only on loopback.
+    let requiredToken: String?
+    let loadedAt: Date
+
+    func register(on router: Router<FlintRequestContext>) {
+        let functions = router.group("/2015-03-31/functions")
+        // Hummingbird matches `/2015-03-31/functions/` here too, as boto3 sends it.
+        functions.get { request, _ in try listFunctions(request) }
+        functions.post("/{name}/invocations") { request, context in
+            try await invoke(request, context: context)
+        }
+    }
+
+    private func listFunctions(_ request: Request) throws -> Response {
+        if let refusal = authorize(request) { return refusal }
+        let body = LambdaAPI.listFunctionsBody(dispatcher.functions, region: identity.region, account: identity.account, lastModified: loadedAt)
+        return .bytes(.ok, body)
+    }
+
+    private func invoke(_ request: Request, context: FlintRequestContext) async throws -> Response {
+        let requestID = InvocationRequest.newID()
+        var response = try await invoke(request, context: context, requestID: requestID)
+        response.headers[.amzRequestID] = requestID
+        return response
+    }
+
+    private func invoke(_ request: Request, context: FlintRequestContext, requestID: String) async throws -> Response {
+        if let refusal = authorize(request) { return refusal }
+        let component = context.parameters.get("name") ?? ""
+        guard let reference = LambdaAPI.functionReference(fromPathComponent: component) else {
+            return error(.invalidRequestContent, "\(component) is not a function name or ARN")
+        }
+        let arn = LambdaAPI.functionARN(name: reference.name, region: identity.region, account: identity.account)
+        guard let function = dispatcher.function(named: reference.name) else {
+            return error(.resourceNotFound, "Function not found: \(arn)")
+        }
+        // A qualifier may come in the name (`echo:$LATEST`) or as ?Qualifier=; Flint has only $LATEST.
+        for qualifier in [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap({ $0 })
+        where qualifier != "$LATEST" {
+            return error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")
+        }
+        switch request.headers[.amzInvocationType] ?? "RequestResponse" {
+        case "RequestResponse":
+            break
+        case "DryRun":
+            return Response(status: .noContent, headers: [.amzExecutedVersion: "$LATEST"])
+        case "Event":
+            return error(.invalidRequestContent, "InvocationType Event needs the durable bus, which this version of Flint does not have yet; use RequestResponse")
+        case let other:
+            return error(.invalidRequestContent, "InvocationType \(other) is not one of RequestResponse, Event, DryRun")
+        }
+        guard let payload = try await RequestBody.collect(request) else {
+            return error(.requestTooLarge, "Request must be smaller than \(HTTPLimits.requestBody) bytes for the InvokeFunction operation")
+        }
+        if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
+            return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
+        }
+        let invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: payload)
+        let result: InvocationResult
+        do {
+            result = try await dispatcher.invoke(invocation)
+        } catch {
+            if error.isOverloaded { return self.error(.tooManyRequests, error.description, headers: [.retryAfter: "1"]) }
+            return self.error(.service, error.description)
+        }
+        var headers: HTTPFields = [.amzExecutedVersion: "$LATEST", .flintInvocationID: requestID]
+        if request.headers[.amzLogType] == "Tail" {
+            headers[.amzLogResult] = LambdaAPI.logResultHeader(log: result.log)
+        }
+        guard result.record.outcome.isSuccess else {
+            // A handler failure is 200 with X-Amz-Function-Error: botocore retries 5xx, and a retry must not rerun it.
+            headers[.amzFunctionError] = "Unhandled"
+            let body = LambdaAPI.unhandledErrorBody(output: result.output, errorMessage: result.record.errorMessage ?? result.record.outcome.rawValue)
+            return .bytes(.ok, body, headers: headers)
+        }
+        return .bytes(.ok, result.output, headers: headers)
+    }
+
+    private func authorize(_ request: Request) -> Response? {
+        guard let requiredToken else { return nil }
+        if let presented = AdminToken.bearer(in: request.headers[.authorization]), AdminToken.matches(presented, requiredToken) {
+            return nil
+        }
+        return Response.bytes(
+            .forbidden,
+            Data(#"{"Type":"User","Message":"This listener is not on loopback: send Authorization: Bearer <the token in .flint/admin-token>"}"#.utf8),
+            headers: [.amzErrorType: "AccessDeniedException"]
+        )
+    }
+
+    private func error(_ kind: LambdaAPI.ErrorKind, _ message: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.amzErrorType] = kind.rawValue
+        return .bytes(HTTPResponse.Status(code: kind.status), LambdaAPI.errorBody(kind, message: message), headers: fields)
+    }
+}

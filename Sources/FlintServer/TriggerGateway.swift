@@ -1,0 +1,86 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import Foundation
+internal import Hummingbird
+internal import HTTPTypes
+internal import Logging
+
+/// Serves HTTP trigger routes: request → API Gateway v2 event → invocation → mapped response.
+struct TriggerGateway: Sendable {
+    let routes: TriggerRouteTable
+    let dispatcher: Dispatcher
+    let adminToken: String
+    let identity: LambdaIdentity
+
+    /// Answers `request` if a trigger route matches it, else returns nil.
+    func respond(to request: Request, context: FlintRequestContext) async throws -> Response? {
+        guard let match = routes.match(method: request.method.rawValue, path: request.uri.path) else { return nil }
+        let invocationID = InvocationRequest.newID()
+        var response = try await invoke(match, request: request, context: context, invocationID: invocationID)
+        response.headers[.flintInvocationID] = invocationID
+        return response
+    }
+
+    private func invoke(_ match: TriggerRouteTable.Match, request: Request, context: FlintRequestContext, invocationID: String) async throws -> Response {
+        let trigger = match.route.trigger
+        if match.route.http.auth == .token {
+            guard let presented = AdminToken.bearer(in: request.headers[.authorization]),
+                AdminToken.matches(presented, adminToken)
+            else {
+                return .message(.unauthorized, "Unauthorized", headers: [.wwwAuthenticate: "Bearer"])
+            }
+        }
+        if request.headers[.flintInvocationType]?.lowercased() == "event" {
+            return .message(.badRequest, "asynchronous invocation (X-Flint-Invocation-Type: Event) needs the durable bus, which this version of Flint does not have yet; call without the header")
+        }
+        guard let body = try await RequestBody.collect(request) else {
+            return .message(.contentTooLarge, "Request Entity Too Large")
+        }
+        let snapshot = HTTPRequestSnapshot(
+            method: request.method.rawValue,
+            rawPath: request.uri.path,
+            rawQueryString: request.uri.query ?? "",
+            headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
+            body: body,
+            sourceIP: context.sourceIP,
+            protocolVersion: "HTTP/1.1",
+            host: request.head.authority
+        )
+        let event = APIGatewayV2Event.encode(
+            snapshot, routeKey: match.route.routeKey, pathParameters: match.pathParameters,
+            requestID: invocationID, time: Date(), accountID: identity.account, apiID: identity.apiID
+        )
+        let invocation = InvocationRequest(id: invocationID, function: trigger.function, trigger: trigger.name, source: .http, payload: event)
+        let result: InvocationResult
+        do {
+            result = try await dispatcher.invoke(invocation)
+        } catch {
+            return Self.response(for: error)
+        }
+        let parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
+        return Response(parts)
+    }
+
+    static func response(for error: DispatchError) -> Response {
+        if error.isOverloaded {
+            return .message(.tooManyRequests, "Too Many Requests", headers: [.retryAfter: "1"])
+        }
+        if error.isShuttingDown {
+            return .message(.serviceUnavailable, "Service Unavailable", headers: [.retryAfter: "5"])
+        }
+        return .message(.internalServerError, "Internal Server Error")
+    }
+}
+
+extension Response {
+    /// The HTTP response an API Gateway mapping produced.
+    init(_ parts: HTTPResponseParts) {
+        var fields = HTTPFields()
+        for header in parts.headers {
+            if let name = HTTPField.Name(header.name) {
+                fields.append(HTTPField(name: name, value: header.value))
+            }
+        }
+        self = .bytes(HTTPResponse.Status(code: parts.status), parts.body, headers: fields)
+    }
+}

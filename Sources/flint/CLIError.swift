@@ -1,0 +1,5 @@
+/// A failure the CLI reports in one line on stderr before exiting non-zero.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,87 @@
+internal import FlintServer
+internal import Foundation
+#if canImport(FoundationNetworking)
+internal import FoundationNetworking
+#endif
+
+/// Talks to the running daemon's HTTP API.
+struct DaemonClient {
+    let baseURL: URL
+    let token: String?
+
+    /// The daemon of the project at `root`: `FLINT_URL`/`FLINT_TOKEN`, else `daemon.json` and `admin-token`.
+    static func forProject(root: String) throws -> DaemonClient {
+        let environment = ProcessInfo.processInfo.environment
+        let files = DaemonFiles(directory: try ProjectLocator.dataDirectory(root: root))
+        let token = environment["FLINT_TOKEN"] ?? (FileManager.default.contents(atPath: files.adminToken).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+        if let override = environment["FLINT_URL"] {
+            guard let url = URL(string: override) else { throw CLIError("FLINT_URL=\(override) is not a URL; use e.g. http://127.0.0.1:8080") }
+            return DaemonClient(baseURL: url, token: token)
+        }
+        guard let info = DaemonInfo.read(from: files.daemonInfo), let url = URL(string: info.url) else {
+            throw CLIError("Flint is not running for \(root) (no \(files.daemonInfo)); start it with `flint up`, or set FLINT_URL")
+        }
+        return DaemonClient(baseURL: url, token: token)
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+    }
+
+    func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        guard var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false) else {
+            throw CLIError("cannot build a URL from \(baseURL) and \(path)")
+        }
+        if !query.isEmpty { components.queryItems = query }
+        guard let url = components.url else { throw CLIError("cannot build a URL from \(baseURL) and \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 16 * 60  // past the longest function timeout (15 min)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CLIError("cannot reach Flint at \(baseURL): \(error.localizedDescription); is `flint up` running?")
+        }
+        guard let http = response as? HTTPURLResponse else { throw CLIError("\(baseURL) did not answer with HTTP") }
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
+        }
+        return Reply(status: http.statusCode, headers: fields, body: data)
+    }
+
+    /// GETs an admin API path and decodes the JSON answer, turning error answers into CLIErrors.
+    func get<Value: Decodable>(_ path: String, query: [URLQueryItem] = [], as type: Value.Type) async throws -> Value {
+        let reply = try await send("GET", path, query: query)
+        try Self.check(reply)
+        return try JSONDecoding.decoder.decode(Value.self, from: reply.body)
+    }
+
+    static func check(_ reply: Reply) throws {
+        guard (200 ..< 300).contains(reply.status) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["message"]
+                ?? String(decoding: reply.body, as: UTF8.self)
+            throw CLIError("Flint answered \(reply.status): \(message)")
+        }
+    }
+}
+
+enum JSONDecoding {
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            return try Date(text, strategy: Date.ISO8601FormatStyle())
+        }
+        return decoder
+    }
+}

@@ -1,0 +1,23 @@
+internal import ArgumentParser
+
+@main
+struct Flint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flint",
+        abstract: "Flint: a self-hosted Function-as-a-Service runtime.",
+        discussion: "Commands other than up and validate talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN override it).",
+        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Invocations.self, Logs.self]
+    )
+}
+
+/// `--project DIR`, shared by every command.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The project directory.", valueName: "dir"))
+    var project: String = "."
+}
+
+/// `--json`, for commands that print tables.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+}

@@ -1,0 +1,41 @@
+internal import ArgumentParser
+internal import FlintServer
+internal import Foundation
+
+struct Invocations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recent invocations, newest first, with what each cost.")
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Only this function's invocations.")
+    var function: String?
+
+    @Option(help: "At most this many (1-1000).")
+    var limit: Int = 50
+
+    private struct Listing: Codable { var invocations: [InvocationView] }
+
+    func run() async throws {
+        let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
+        var query = [URLQueryItem(name: "limit", value: "\(limit)")]
+        if let function { query.append(URLQueryItem(name: "function", value: function)) }
+        if output.json {
+            let reply = try await client.send("GET", "/v1/invocations", query: query)
+            try DaemonClient.check(reply)
+            FileHandle.standardOutput.write(reply.body)
+            print()
+            return
+        }
+        let listing = try await client.get("/v1/invocations", query: query, as: Listing.self)
+        let rows = listing.invocations.map { view in
+            [
+                view.id, view.function, view.trigger ?? "-", view.outcome,
+                String(format: "%.2fms", Double(view.durationMicros) / 1000), "\(view.billedMillis)ms",
+                "\(view.peakRSSBytes / 1024)KiB", String(format: "%.1fms", Double(view.userCPUMicros + view.systemCPUMicros) / 1000),
+                view.startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+            ]
+        }
+        print(Table(headers: ["ID", "FUNCTION", "TRIGGER", "OUTCOME", "DURATION", "BILLED", "PEAK RSS", "CPU", "STARTED"], rows: rows))
+    }
+}

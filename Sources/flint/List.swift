@@ -1,0 +1,31 @@
+internal import ArgumentParser
+internal import FlintServer
+internal import Foundation
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the running daemon's functions.")
+
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: OutputOptions
+
+    private struct Listing: Codable { var functions: [FunctionView] }
+
+    func run() async throws {
+        let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
+        if output.json {
+            let reply = try await client.send("GET", "/v1/functions")
+            try DaemonClient.check(reply)
+            FileHandle.standardOutput.write(reply.body)
+            print()
+            return
+        }
+        let listing = try await client.get("/v1/functions", as: Listing.self)
+        let rows = listing.functions.map { function in
+            [
+                function.name, function.runtime, "\(function.timeoutMillis)ms", "\(function.memoryMB)Mi",
+                "\(function.running)/\(function.concurrency)", function.triggers.joined(separator: ","),
+            ]
+        }
+        print(Table(headers: ["NAME", "RUNTIME", "TIMEOUT", "MEMORY", "RUNNING", "TRIGGERS"], rows: rows))
+    }
+}

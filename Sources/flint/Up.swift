@@ -1,0 +1,50 @@
+internal import ArgumentParser
+internal import FlintCore
+internal import FlintServer
+internal import Foundation
+internal import Logging
+
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Flint on a project in the foreground (Ctrl-C or SIGTERM drains and stops).")
+
+    @OptionGroup var projectOptions: ProjectOptions
+
+    @Option(help: ArgumentHelp("Where to listen (default: listen in flint.yaml, else 127.0.0.1:8080; port 0 picks a free port).", valueName: "host:port"))
+    var listen: String?
+
+    func validate() throws {
+        if let listen, ListenAddress(parsing: listen) == nil {
+            throw ValidationError("--listen \(listen) is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0)")
+        }
+    }
+
+    func run() async throws {
+        let level = ProcessInfo.processInfo.environment["FLINT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
+        let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
+        // One write per line, so each invocation's line appears at once even through a pipe.
+        let daemon = FlintDaemon(project: project, listen: address, logger: Logger(label: "flint")) { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+        do {
+            try await daemon.run()
+        } catch let error as DaemonError {
+            throw CLIError("flint up: \(error)")
+        }
+    }
+}
+
+/// Loads and validates the project, or fails with every problem found, one per line.
+func loadProject(root: String) throws -> Project {
+    do {
+        return try ProjectLoader.load(root: root)
+    } catch {
+        throw CLIError("\(error)\n\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in \(root); fix them and run flint validate")
+    }
+}
