@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CLITests {
+    @Test func invoke_printsTheHandlersOutput() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        let result = try FlintBinary.run(["invoke", "echo", "--data", #"{"a":1}"#, "--project", project.root])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "{\"a\":1}\n")
+        _ = daemon
+    }
+
+    @Test func invoke_ofAFailingFunctionExitsNonZero() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 2\n")
+        let daemon = try RunningDaemon(project)
+        let result = try FlintBinary.run(["invoke", "fail", "--log", "--project", project.root])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("broken"))
+        #expect(result.stderr.contains("the function failed"))
+        let missing = try FlintBinary.run(["invoke", "nope", "--project", project.root])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("Function not found"))
+        _ = daemon
+    }
+
+    @Test func invocationsJSON_showsBilledMillisPeakRSSAndCPU() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("work", script: "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo '{}'\n")
+        let daemon = try RunningDaemon(project)
+        for _ in 0 ..< 2 {
+            #expect(try FlintBinary.run(["invoke", "work", "--project", project.root]).status == 0)
+        }
+        let listed = try FlintBinary.run(["invocations", "--json", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        let invocations = try #require(object?["invocations"] as? [[String: Any]])
+        #expect(invocations.count == 2)
+        for invocation in invocations {
+            #expect(invocation["outcome"] as? String == "ok")
+            #expect((invocation["billed_ms"] as? Int ?? 0) >= 1)
+            #expect((invocation["peak_rss_bytes"] as? Int ?? 0) > 0)
+            #expect((invocation["user_cpu_us"] as? Int ?? 0) + (invocation["system_cpu_us"] as? Int ?? 0) > 0)
+            #expect(invocation["memory_limit_mb"] as? Int == 256)
+        }
+        let table = try FlintBinary.run(["invocations", "--project", project.root])
+        #expect(table.stdout.hasPrefix("ID"))
+        _ = daemon
+    }
+
+    @Test func logs_printEachLineWithItsInvocationID() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("talk", script: "echo \"hello from $FLINT_INVOCATION_ID\" >&2\necho '{}'\n")
+        let daemon = try RunningDaemon(project)
+        #expect(try FlintBinary.run(["invoke", "talk", "--project", project.root]).status == 0)
+        let logs = try FlintBinary.run(["logs", "talk", "--project", project.root])
+        #expect(logs.status == 0, "\(logs.stderr)")
+        let line = try #require(logs.stdout.split(separator: "\n").first)
+        let id = try #require(line.split(separator: " ").first)
+        #expect(line == "\(id)  hello from \(id)")
+        _ = daemon
+    }
+
+    @Test func ls_listsFunctions() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n", manifest: "concurrency: 3\n")
+        let daemon = try RunningDaemon(project)
+        let listed = try FlintBinary.run(["ls", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("echo"))
+        #expect(listed.stdout.contains("0/3"))
+        _ = daemon
+    }
+
+    @Test func commandsWithoutADaemon_sayHowToStartOne() throws {
+        let project = try TestProject()
+        let result = try FlintBinary.run(["invocations", "--project", project.root])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("flint up"))
+    }
+
+    @Test func validate_printsEveryProblemAndExitsNonZero() throws {
+        let project = try TestProject()
+        try project.write("functions/a/function.yaml", "name: a\ncommand: [\"./missing.sh\"]\ntimeout: 30 parsecs\n")
+        try project.write("triggers/t.yaml", "source: http\nfunction: ghost\npath: /x\n")
+        let result = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("functions/a/function.yaml:3: timeout: \"30 parsecs\" is not a duration"))
+        #expect(result.stderr.contains("missing.sh"))
+        #expect(result.stderr.contains("ghost"))
+
+        let good = try TestProject()
+        try good.addScriptFunction("echo", script: "exec cat\n")
+        let ok = try FlintBinary.run(["validate", "--project", good.root])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.hasPrefix("ok: 1 function, 0 triggers"))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// HTTP triggers through a real `flint up`, real handler processes and real HTTP on port 0.
+@Suite(.serialized) struct HTTPTriggerTests {
+    static func project() throws -> TestProject {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        try project.addRoute("echo", function: "echo", method: "POST", path: "/echo/{name}")
+        try project.addScriptFunction("fail", script: "echo 'about to fail' >&2\nexit 3\n")
+        try project.addRoute("fail", function: "fail", method: "GET", path: "/fail")
+        try project.addScriptFunction("reply", script: """
+            cat > /dev/null
+            printf '{"statusCode":201,"headers":{"content-type":"text/plain","x-from":"%s"},"cookies":["a=1","b=2"],"body":"made"}' "$FLINT_FUNCTION"
+            """)
+        try project.addRoute("reply", function: "reply", method: "ANY", path: "/reply")
+        try project.addRoute("private", function: "echo", method: "POST", path: "/private", auth: "token")
+        return project
+    }
+
+    @Test func echoRoute_answersWithTheAPIGatewayEvent() async throws {
+        let project = try Self.project()
+        let daemon = try RunningDaemon(project)
+        let reply = try await daemon.request("POST", "/echo/w%C3%B6rld?x=1&x=2&q=a+b", body: Data("hi there".utf8), headers: ["Cookie": "c=1; d=2", "X-Custom": "v"])
+        #expect(reply.status == 200)
+        #expect(reply.headers["x-flint-invocation-id"]?.count == 36)
+        let event = try reply.json()
+        #expect(event["version"] as? String == "2.0")
+        #expect(event["routeKey"] as? String == "POST /echo/{name}")
+        #expect((event["pathParameters"] as? [String: String])?["name"] == "wörld")
+        #expect((event["queryStringParameters"] as? [String: String]) == ["x": "1,2", "q": "a b"])
+        #expect(event["cookies"] as? [String] == ["c=1", "d=2"])
+        #expect((event["headers"] as? [String: String])?["x-custom"] == "v")
+        #expect((event["headers"] as? [String: String])?["cookie"] == nil)
+        #expect(event["body"] as? String == "hi there")
+        #expect(event["isBase64Encoded"] as? Bool == false)
+        let context = try #require(event["requestContext"] as? [String: Any])
+        #expect(context["requestId"] as? String == reply.headers["x-flint-invocation-id"])
+        #expect((context["http"] as? [String: Any])?["sourceIp"] as? String == "127.0.0.1")
+    }
+
+    @Test func structuredResponse_setsStatusHeadersAndCookies() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let reply = try await daemon.request("GET", "/reply")
+        #expect(reply.status == 201)
+        #expect(reply.text == "made")
+        #expect(reply.headers["content-type"] == "text/plain")
+        #expect(reply.headers["x-from"] == "reply")
+    }
+
+    @Test func failingFunction_is500WithAPIGatewaysBody() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let reply = try await daemon.request("GET", "/fail")
+        #expect(reply.status == 500)
+        #expect(try reply.json() as? [String: String] == ["message": "Internal Server Error"])
+        let id = try #require(reply.headers["x-flint-invocation-id"])
+        let record = try await daemon.request("GET", "/v1/invocations/\(id)", authorized: true).json()
+        #expect(record["outcome"] as? String == "error")
+        #expect(record["exit_code"] as? Int == 3)
+        let log = try await daemon.request("GET", "/v1/invocations/\(id)/logs", authorized: true)
+        #expect(log.text == "about to fail\n")
+    }
+
+    @Test func unknownRouteAndWrongMethod_are404() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        #expect(try await daemon.request("GET", "/nowhere").status == 404)
+        #expect(try await daemon.request("GET", "/echo/x").status == 404)
+    }
+
+    @Test func bodyOver6MiB_is413() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let reply = try await daemon.request("POST", "/echo/big", body: Data(count: 6 * 1024 * 1024 + 1))
+        #expect(reply.status == 413)
+        #expect(reply.headers["x-flint-invocation-id"] != nil)
+        // Exactly the limit is accepted.
+        #expect(try await daemon.request("POST", "/echo/big", body: Data(repeating: 0x61, count: 6 * 1024 * 1024 - 4096)).status == 200)
+    }
+
+    @Test func tokenRoute_refusesWithoutTheAdminToken() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8)).status == 401)
+        #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8), headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8), authorized: true).status == 200)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The Lambda Invoke API, driven by boto3 — the client Lambda users already have.
+@Suite(.serialized, .enabled(if: Boto3.isAvailable, "boto3 is not importable by python3 (make test installs it with pip)"))
+struct LambdaInvokeAPITests {
+    static func project() throws -> TestProject {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "echo \"echo ran $FLINT_INVOCATION_ID\" >&2\nexec cat\n", manifest: "memory: 128Mi\ntimeout: 7s\n")
+        try project.addScriptFunction("fail", script: "echo 'it broke' >&2\nexit 1\n")
+        return project
+    }
+
+    @Test func invoke_returnsTheHandlersOutput() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            r = client.invoke(FunctionName="echo", Payload=json.dumps({"a": 1}).encode())
+            print(json.dumps({"status": r["StatusCode"], "payload": r["Payload"].read().decode(),
+                              "version": r["ExecutedVersion"], "error": r.get("FunctionError")}))
+            """)
+        #expect(out["status"] as? Int == 200)
+        #expect(out["payload"] as? String == #"{"a": 1}"#)
+        #expect(out["version"] as? String == "$LATEST")
+        #expect(out["error"] is NSNull)
+    }
+
+    @Test func invoke_byPercentEncodedARN_andDryRun() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            arn = "arn:aws:lambda:local:000000000000:function:echo"
+            r = client.invoke(FunctionName=arn, Payload=b"[1,2]")
+            d = client.invoke(FunctionName="echo", InvocationType="DryRun")
+            print(json.dumps({"payload": r["Payload"].read().decode(), "dry": d["StatusCode"]}))
+            """)
+        #expect(out["payload"] as? String == "[1,2]")
+        #expect(out["dry"] as? Int == 204)
+    }
+
+    @Test func functionError_isUnhandledWithTheLogTail() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            r = client.invoke(FunctionName="fail", LogType="Tail")
+            print(json.dumps({"status": r["StatusCode"], "error": r.get("FunctionError"),
+                              "body": json.loads(r["Payload"].read()), "log": base64.b64decode(r["LogResult"]).decode()}))
+            """)
+        #expect(out["status"] as? Int == 200)
+        #expect(out["error"] as? String == "Unhandled")
+        #expect((out["body"] as? [String: Any])?["errorMessage"] != nil)
+        #expect(out["log"] as? String == "it broke\n")
+    }
+
+    @Test func unknownFunction_isResourceNotFound() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            try:
+                client.invoke(FunctionName="nope")
+                print(json.dumps({"raised": None}))
+            except client.exceptions.ResourceNotFoundException as e:
+                print(json.dumps({"raised": e.response["Error"]["Code"], "status": e.response["ResponseMetadata"]["HTTPStatusCode"]}))
+            """)
+        #expect(out["raised"] as? String == "ResourceNotFoundException")
+        #expect(out["status"] as? Int == 404)
+    }
+
+    @Test func listFunctions_describesEachFunction() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            fs = {f["FunctionName"]: f for f in client.list_functions()["Functions"]}
+            print(json.dumps({"names": sorted(fs), "memory": fs["echo"]["MemorySize"], "timeout": fs["echo"]["Timeout"],
+                              "arn": fs["echo"]["FunctionArn"]}))
+            """)
+        #expect(out["names"] as? [String] == ["echo", "fail"])
+        #expect(out["memory"] as? Int == 128)
+        #expect(out["timeout"] as? Int == 7)
+        #expect(out["arn"] as? String == "arn:aws:lambda:local:000000000000:function:echo")
+    }
+}
+
+enum Boto3 {
+    static let isAvailable: Bool = {
+        (try? run(python: ["-c", "import boto3"]).status) == 0
+    }()
+
+    /// Runs `body` with `client` = boto3's Lambda client aimed at `daemon`; returns the JSON it prints.
+    static func run(_ daemon: RunningDaemon, _ body: String) throws -> [String: Any] {
+        let script = """
+            import base64, json, boto3
+            from botocore.config import Config
+            client = boto3.client("lambda", endpoint_url="\(daemon.url.absoluteString)", region_name="local",
+                                  aws_access_key_id="flint", aws_secret_access_key="flint",
+                                  config=Config(retries={"max_attempts": 1}))
+            \(body)
+            """
+        let result = try run(python: ["-c", script])
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw TestFailure("the boto3 script failed (\(result.status)): \(result.stderr)\n\(result.stdout)")
+        }
+        return object
+    }
+
+    private static func run(python arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `flint up` on a test project, as a real child process on 127.0.0.1 port 0.
+final class RunningDaemon: @unchecked Sendable {
+    let project: TestProject
+    let process: Process
+    let url: URL
+    let token: String
+    private let output: Pipe
+    private let errors: Pipe
+
+    /// Starts the daemon and returns once `.flint/daemon.json` names its port.
+    init(_ project: TestProject, extraArguments: [String] = []) throws {
+        self.project = project
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: FlintBinary.path)
+        process.arguments = ["up", "--project", project.root] + extraArguments
+        output = Pipe()
+        errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+
+        let infoPath = project.dataDirectory + "/daemon.json"
+        let deadline = Date().addingTimeInterval(30)
+        var found: URL?
+        while found == nil {
+            if let data = FileManager.default.contents(atPath: infoPath),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let text = object["url"] as? String {
+                found = URL(string: text)
+            } else if !process.isRunning {
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                throw TestFailure("flint up exited with \(process.terminationStatus) before listening: \(stderr)")
+            } else if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestFailure("flint up wrote no daemon.json within 30s")
+            } else {
+                usleep(10_000)  // the file appears once the listener is bound; there is no event to wait on
+            }
+        }
+        guard let found else { throw TestFailure("unreachable") }
+        url = found
+        token = try String(contentsOfFile: project.dataDirectory + "/admin-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Sends `signal` and waits (bounded) for the exit status; also returns what it printed on stdout.
+    func stop(signal: Int32 = SIGTERM, within seconds: Double = 30) throws -> (status: Int32, stdout: String) {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            guard Date() < deadline else { throw TestFailure("flint up did not exit within \(seconds)s of signal \(signal)") }
+            usleep(10_000)
+        }
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, stdout)
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else { throw TestFailure("not a JSON object: \(text)") }
+            return object
+        }
+    }
+
+    /// One HTTP request to the daemon.
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], authorized: Bool = false) async throws -> Reply {
+        guard let target = URL(string: url.absoluteString + path) else { throw TestFailure("bad path \(path)") }
+        var request = URLRequest(url: target)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 60
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if authorized { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw TestFailure("no HTTP response") }
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
+        }
+        return Reply(status: http.statusCode, headers: fields, body: data)
+    }
+}

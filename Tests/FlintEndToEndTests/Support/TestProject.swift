@@ -1,0 +1,38 @@
+import Foundation
+
+/// A Flint project in a fresh temporary directory, removed when released.
+final class TestProject: @unchecked Sendable {
+    let root: String
+
+    init(listen: String = "127.0.0.1:0") throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("flint-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/functions", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/triggers", withIntermediateDirectories: true)
+        try write("flint.yaml", "listen: \(listen)\nfunctions: [functions]\n")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Writes `contents` at `path` (relative to the root), creating directories.
+    func write(_ path: String, _ contents: String, executable: Bool = false) throws {
+        let url = URL(fileURLWithPath: root + "/" + path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try contents.write(to: url, atomically: true, encoding: .utf8)
+        if executable {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        }
+    }
+
+    /// A function whose handler is a shell script.
+    func addScriptFunction(_ name: String, script: String, manifest extra: String = "") throws {
+        try write("functions/\(name)/handler.sh", "#!/bin/sh\n" + script, executable: true)
+        try write("functions/\(name)/function.yaml", "name: \(name)\ncommand: [\"./handler.sh\"]\n" + extra)
+    }
+
+    /// An HTTP trigger.
+    func addRoute(_ name: String, function: String, method: String, path: String, auth: String = "none") throws {
+        try write("triggers/\(name).yaml", "source: http\nfunction: \(function)\nmethod: \(method)\npath: \(path)\nauth: \(auth)\n")
+    }
+
+    var dataDirectory: String { root + "/.flint" }
+}
