@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test` (README.md). Both install what is missing first.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# System packages Flint builds against, and what the samples and tests run.
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip
+PROJECT ?= .
+LISTEN ?=
+
+.PHONY: run test build release deps test-deps bench clean
+
+run: deps release
+	.build/release/flint up --project $(PROJECT) $(if $(LISTEN),--listen $(LISTEN))
+
+test: deps test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product flint
+
+# apt-get only when a package is missing, so a ready machine starts at once.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# The end-to-end tests drive Flint with boto3, as Lambda users do.
+test-deps:
+	@python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3
+
+bench: deps release
+	bench/http-bench.sh
+
+clean:
+	rm -rf .build .flint buckets
