@@ -55,6 +55,7 @@ extension FunctionManifest {
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
         map.reportUnreadKeys(notAKeyOf: "function.yaml", keys: manifestKeys)
         issues += map.issues
+        issues += unavailableFeatures(runtime: runtime, isolation: isolation, file: file)
 
         guard issues.isEmpty, let name, let command else {
             return ParsedFunction(manifest: nil, name: name, issues: issues)
@@ -73,6 +74,25 @@ extension FunctionManifest {
             isolation: isolation?.value ?? .process
         )
         return ParsedFunction(manifest: manifest, name: name, issues: [])
+    }
+
+    // MARK: capabilities of this version
+
+    /// Values that are valid but not served yet. Refused rather than run with less than asked:
+    /// a function that asks for a sandbox must never silently run without one.
+    static func unavailableFeatures(runtime: Located<Runtime>?, isolation: Located<Isolation>?, file: String) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if let runtime, runtime.value == .lambda {
+            issues.append(ConfigIssue(
+                location: SourceLocation(file: file, line: runtime.line), key: "runtime",
+                message: "lambda (warm instances on the Lambda Runtime API) is not available in this version of Flint; use exec"))
+        }
+        if let isolation, isolation.value == .sandbox {
+            issues.append(ConfigIssue(
+                location: SourceLocation(file: file, line: isolation.line), key: "isolation",
+                message: "sandbox (bubblewrap namespaces) is not available in this version of Flint; use process, or keep this function out of the project until it is"))
+        }
+        return issues
     }
 
     // MARK: env

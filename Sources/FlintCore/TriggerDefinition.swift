@@ -51,6 +51,11 @@ public struct HTTPTrigger: Sendable, Hashable, Codable {
         self.path = path
         self.auth = auth
     }
+
+    /// First path segments Flint serves itself: the admin API, Lambda's Invoke API, metrics and
+    /// health checks. No trigger may be declared there, and requests there never reach a
+    /// trigger, not even a catch-all `/{proxy+}`.
+    public static let reservedFirstSegments: Set<String> = ["v1", "2015-03-31", "metrics", "healthz"]
 }
 
 public enum RouteAuth: String, Sendable, Hashable, Codable, CaseIterable {

@@ -8,10 +8,6 @@ extension TriggerSource {
     /// The methods an http trigger may name; `ANY` matches them all.
     static let httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
-    /// First path segments Flint serves itself: the admin API, Lambda's Invoke API, metrics and
-    /// health checks. A trigger there would shadow them, or be shadowed.
-    static let reservedRouteSegments: Set<String> = ["v1", "2015-03-31", "metrics", "healthz"]
-
     /// An http trigger, located at its `path`.
     static func parseHTTP(_ map: inout YAMLMapping) -> Located<HTTPTrigger>? {
         let methods = httpMethods.joined(separator: ", ")
@@ -27,7 +23,7 @@ extension TriggerSource {
             } catch {
                 throw ValueProblem("\"\(text)\" is not a route: \(error.description)")
             }
-            if case .literal(let first)? = pattern.segments.first, reservedRouteSegments.contains(first) {
+            if case .literal(let first)? = pattern.segments.first, HTTPTrigger.reservedFirstSegments.contains(first) {
                 throw ValueProblem("\"\(text)\" is under /\(first), which Flint serves itself; choose another path")
             }
             return pattern

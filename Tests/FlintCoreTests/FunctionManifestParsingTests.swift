@@ -21,7 +21,7 @@ import FlintCore
             try project.writeScript("samples/echo/echo.sh")
             let manifest = try parse("""
                 name: echo
-                runtime: lambda
+                runtime: exec
                 command: ["./echo.sh", --verbose, 5]
                 timeout: 1m30s
                 memory: 512Mi
@@ -29,11 +29,11 @@ import FlintCore
                 idle: 5m
                 retries: 0
                 env: {QUALITY: 80, DEBUG: true, RATIO: 1.50, EMPTY: "", GREETING: hello world}
-                isolation: sandbox
+                isolation: process
                 """, in: project)
             #expect(manifest.name == "echo")
             #expect(manifest.directory == project.root + "/samples/echo")
-            #expect(manifest.runtime == .lambda)
+            #expect(manifest.runtime == .exec)
             #expect(manifest.command == ["./echo.sh", "--verbose", "5"])
             #expect(manifest.timeout == .seconds(90))
             #expect(manifest.memoryBytes == 512 * 1024 * 1024)
@@ -42,8 +42,21 @@ import FlintCore
             #expect(manifest.idle == .seconds(300))
             #expect(manifest.retries == 0)
             #expect(manifest.environment == ["QUALITY": "80", "DEBUG": "true", "RATIO": "1.50", "EMPTY": "", "GREETING": "hello world"])
-            #expect(manifest.isolation == .sandbox)
+            #expect(manifest.isolation == .process)
         }
+    }
+
+    @Test func featuresNotServedYet_areRefused_neverRunWithLess() throws {
+        let messages = try issues("""
+            name: echo
+            runtime: lambda
+            command: ["./echo.sh"]
+            isolation: sandbox
+            """)
+        #expect(messages == [
+            "samples/echo/function.yaml:2: runtime: lambda (warm instances on the Lambda Runtime API) is not available in this version of Flint; use exec",
+            "samples/echo/function.yaml:4: isolation: sandbox (bubblewrap namespaces) is not available in this version of Flint; use process, or keep this function out of the project until it is",
+        ])
     }
 
     @Test func absentKeys_takeTheDefaults() throws {
