@@ -1,4 +1,8 @@
 public import FlintCore
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// Where a project's daemon keeps its state, under the `data` directory of `flint.yaml`.
 public struct DaemonFiles: Sendable {
@@ -19,6 +23,24 @@ public struct DaemonFiles: Sendable {
     public var adminToken: String { directory + "/admin-token" }
     /// The running daemon's pid and address; present only while it runs.
     public var daemonInfo: String { directory + "/daemon.json" }
-    /// Per-invocation working directories.
-    public var workRoot: String { directory + "/work" }
+    /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making
+    /// and removing a directory there costs ~9 µs against ~130 µs on ext4, on every invocation.
+    /// The name is unique per user and data directory, so two projects never share one.
+    public var workRoot: String {
+        if Self.sharedMemoryIsUsable {
+            return "/dev/shm/flint-\(getuid())-\(Self.stableHash(directory))"
+        }
+        return directory + "/work"
+    }
+
+    private static let sharedMemoryIsUsable: Bool = access("/dev/shm", W_OK | X_OK) == 0
+
+    /// FNV-1a, hex: stable across runs, unlike `Hasher`.
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
 }

@@ -92,7 +92,10 @@ public struct FlintDaemon: Sendable {
                 logger: logger
             )
         )
-        defer { try? FileManager.default.removeItem(atPath: files.daemonInfo) }
+        defer {
+            try? FileManager.default.removeItem(atPath: files.daemonInfo)
+            try? FileManager.default.removeItem(atPath: files.workRoot)
+        }
         try await group.run()
         console("flint: stopped")
     }

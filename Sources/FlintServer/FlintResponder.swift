@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Hummingbird
 internal import HTTPTypes
 
@@ -8,10 +9,16 @@ struct FlintResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Con
     let fallback: Fallback
 
     func respond(to request: Request, context: FlintRequestContext) async throws -> Response {
-        if let response = try await gateway.respond(to: request, context: context) {
+        if !Self.isReserved(request.uri.path), let response = try await gateway.respond(to: request, context: context) {
             return response
         }
         return try await fallback.respond(to: request, context: context)
+    }
+
+    /// Flint's own paths win over any trigger, so a catch-all route cannot hide the admin API.
+    static func isReserved(_ path: String) -> Bool {
+        let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
+        return HTTPTrigger.reservedFirstSegments.contains(String(first))
     }
 }
 

@@ -83,3 +83,16 @@ import Testing
         #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8), authorized: true).status == 200)
     }
 }
+
+@Suite struct CatchAllRouteTests {
+    @Test func catchAllTrigger_neverShadowsFlintsOwnRoutes() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("everything", script: "cat > /dev/null\necho '\"caught\"'\n")
+        try project.addRoute("everything", function: "everything", method: "ANY", path: "/{proxy+}")
+        let daemon = try RunningDaemon(project)
+        #expect(try await daemon.request("GET", "/some/page").text == "caught")
+        #expect(try await daemon.request("GET", "/healthz").text == #"{"status":"ok"}"#)
+        #expect(try await daemon.request("GET", "/v1/functions", authorized: true).status == 200)
+        #expect(try await daemon.request("GET", "/2015-03-31/functions").status == 200)
+    }
+}

@@ -1,0 +1,30 @@
+@testable import FlintServer
+import Foundation
+import Testing
+
+@Suite struct DaemonFilesTests {
+    @Test func paths_areUnderTheDataDirectory() {
+        let files = DaemonFiles(directory: "/srv/project/.flint")
+        #expect(files.database == "/srv/project/.flint/flint.sqlite")
+        #expect(files.adminToken == "/srv/project/.flint/admin-token")
+        #expect(files.daemonInfo == "/srv/project/.flint/daemon.json")
+    }
+
+    @Test func workRoot_isStableForADataDirectoryAndDistinctBetweenThem() {
+        let a = DaemonFiles(directory: "/srv/a/.flint").workRoot
+        #expect(a == DaemonFiles(directory: "/srv/a/.flint").workRoot)
+        #expect(a != DaemonFiles(directory: "/srv/b/.flint").workRoot)
+        // FNV-1a 64 of "a" is af63dc4c8601ec8c: the hash must not change between releases.
+        #expect(DaemonFiles.stableHash("a") == "af63dc4c8601ec8c")
+    }
+
+    @Test func daemonInfo_roundTripsThroughItsFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-daemon-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let info = DaemonInfo(pid: 42, host: "::1", port: 8080, startedAt: Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(info.url == "http://[::1]:8080")
+        try info.write(to: path)
+        #expect(DaemonInfo.read(from: path) == info)
+        #expect(DaemonInfo.read(from: path + ".missing") == nil)
+    }
+}
