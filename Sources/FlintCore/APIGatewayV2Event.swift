@@ -56,7 +56,9 @@ public enum APIGatewayV2Event {
             body: body?.text,
             isBase64Encoded: body?.isBase64Encoded ?? false
         )
-        return LambdaAPIJSON.encode(event)
+        var writer = JSONWriter(capacity: 768 + request.body.count + request.headers.count * 48)
+        event.write(to: &writer)
+        return writer.data
     }
 
     /// UTF-8 text goes as it is; anything else as base64. An empty body has no `body` key.

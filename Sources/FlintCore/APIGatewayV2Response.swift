@@ -18,6 +18,8 @@ public import Foundation
 public enum APIGatewayV2Response {
     /// Maps a successful handler's output to the HTTP response.
     public static func map(output: Data) -> HTTPResponseParts {
+        // Most outputs are passed through as they are; decide that without parsing them.
+        guard mayNeedDecoding(output) else { return inferred(body: output) }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: output) else {
             return inferred(body: output)
         }
@@ -29,6 +31,40 @@ public enum APIGatewayV2Response {
         default:
             return inferred(body: output)
         }
+    }
+
+    /// False when decoding `output` cannot change the answer: it is not a JSON string, and it is not
+    /// an object that could hold a `statusCode` key (spelled out, or hidden behind a `\u` escape).
+    static func mayNeedDecoding(_ output: Data) -> Bool {
+        output.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
+            guard let first = bytes.first(where: { !isJSONWhitespace($0) }) else { return false }
+            switch first {
+            case UInt8(ascii: "\""):
+                return true
+            case UInt8(ascii: "{"):
+                return contains(bytes, #""statusCode""#) || contains(bytes, #"\u"#)
+            default:
+                return false
+            }
+        }
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    private static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard let first = pattern.first, haystack.count >= pattern.count else { return false }
+        var index = 0
+        let last = haystack.count - pattern.count
+        while index <= last {
+            if haystack[index] == first, pattern.indices.allSatisfy({ haystack[index + $0] == pattern[$0] }) {
+                return true
+            }
+            index += 1
+        }
+        return false
     }
 
     /// The response for a failed invocation: 500 `{"message":"Internal Server Error"}`.

@@ -133,3 +133,21 @@ import Testing
         #expect(body == ["message": "Internal Server Error"])
     }
 }
+
+@Suite struct APIGatewayV2ResponseFastPathTests {
+    @Test func outputsThatNeedNoParsing_areRecognisedWithoutIt() {
+        #expect(!APIGatewayV2Response.mayNeedDecoding(Data(#"{"a":1,"body":"x"}"#.utf8)))
+        #expect(!APIGatewayV2Response.mayNeedDecoding(Data("[1,2]".utf8)))
+        #expect(!APIGatewayV2Response.mayNeedDecoding(Data("plain text".utf8)))
+        #expect(!APIGatewayV2Response.mayNeedDecoding(Data()))
+        #expect(APIGatewayV2Response.mayNeedDecoding(Data(#"  {"statusCode":200}"#.utf8)))
+        #expect(APIGatewayV2Response.mayNeedDecoding(Data(#"{"status\u0043ode":200}"#.utf8)))
+        #expect(APIGatewayV2Response.mayNeedDecoding(Data(#" "text""#.utf8)))
+    }
+
+    @Test func escapedStatusCodeKey_isStillAResponseDescription() {
+        let parts = APIGatewayV2Response.map(output: Data(#"{"status\u0043ode":201,"body":"made"}"#.utf8))
+        #expect(parts.status == 201)
+        #expect(parts.body == Data("made".utf8))
+    }
+}

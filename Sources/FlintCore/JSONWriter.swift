@@ -1,0 +1,83 @@
+public import Foundation
+
+/// Writes JSON straight into bytes, for the events Flint builds on every invocation (the
+/// Codable `JSONEncoder` costs several times more). The caller writes keys in the order it wants;
+/// strings are escaped as RFC 8259 requires (`"`, `\`, control characters) and nothing more, so
+/// `/` and non-ASCII text stay as they are.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    /// One entry per open object or array: whether a member was already written at that level.
+    private var hasMembers: [Bool] = []
+
+    public init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var data: Data { Data(bytes) }
+
+    public mutating func beginObject() { beginValue(); bytes.append(UInt8(ascii: "{")); hasMembers.append(false) }
+    public mutating func endObject() { hasMembers.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { beginValue(); bytes.append(UInt8(ascii: "[")); hasMembers.append(false) }
+    public mutating func endArray() { hasMembers.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// Writes `"name":`; the value follows with the next call.
+    public mutating func key(_ name: String) {
+        separate()
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func string(_ value: String) { beginValue(); appendString(value) }
+    public mutating func integer(_ value: some BinaryInteger) { beginValue(); bytes.append(contentsOf: String(value).utf8) }
+    public mutating func bool(_ value: Bool) { beginValue(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+    public mutating func null() { beginValue(); bytes.append(contentsOf: "null".utf8) }
+
+    /// `"name": "value"` pairs as an object, keys sorted so the output is deterministic.
+    public mutating func object(_ members: [String: String]) {
+        beginObject()
+        for name in members.keys.sorted() {
+            key(name)
+            string(members[name] ?? "")
+        }
+        endObject()
+    }
+
+    public mutating func array(_ values: [String]) {
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+
+    private mutating func beginValue() {
+        // A value directly in an array is a member of it; a value after a key was separated by `key`.
+        if let last = bytes.last, last != UInt8(ascii: ":") { separate() }
+    }
+
+    private mutating func separate() {
+        guard !hasMembers.isEmpty else { return }
+        if hasMembers[hasMembers.count - 1] {
+            bytes.append(UInt8(ascii: ","))
+        } else {
+            hasMembers[hasMembers.count - 1] = true
+        }
+    }
+
+    private mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00 ..< 0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default:
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

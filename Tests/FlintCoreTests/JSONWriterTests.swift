@@ -1,0 +1,37 @@
+import FlintCore
+import Foundation
+import Testing
+
+@Suite struct JSONWriterTests {
+    @Test func nestedObjectsAndArrays_areValidJSONWithCommasInPlace() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("a")
+        writer.integer(1)
+        writer.key("list")
+        writer.beginArray()
+        writer.string("x")
+        writer.beginObject()
+        writer.key("k")
+        writer.null()
+        writer.endObject()
+        writer.bool(false)
+        writer.endArray()
+        writer.key("empty")
+        writer.object([:])
+        writer.key("map")
+        writer.object(["b": "2", "a": "1"])
+        writer.endObject()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"a":1,"list":["x",{"k":null},false],"empty":{},"map":{"a":"1","b":"2"}}"#)
+        #expect(try JSONSerialization.jsonObject(with: writer.data) is [String: Any])
+    }
+
+    @Test func strings_escapeWhatJSONRequires_andNothingElse() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / unicode wörld 🎉"
+        var writer = JSONWriter()
+        writer.string(tricky)
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text == #""quote \" backslash \\ newline \n tab \t bell \u0007 slash / unicode wörld 🎉""#)
+        #expect(try JSONSerialization.jsonObject(with: writer.data, options: .fragmentsAllowed) as? String == tricky)
+    }
+}
