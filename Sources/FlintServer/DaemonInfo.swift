@@ -1,4 +1,7 @@
 public import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// `daemon.json`: how the CLI finds and reaches the running daemon.
 public struct DaemonInfo: Codable, Sendable, Hashable {
@@ -29,6 +32,15 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// True while the recorded process exists and is a flint (a stale file from a killed daemon,
+    /// whose pid may since belong to another program, is not).
+    public var isAlive: Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let argv0 = command.split(separator: 0, omittingEmptySubsequences: false).first ?? Data()
+        return String(decoding: argv0, as: UTF8.self).hasSuffix("flint")
     }
 
     /// The file's contents, or nil when there is none (no daemon) or it cannot be read.

@@ -43,6 +43,10 @@ public struct FlintDaemon: Sendable {
 
         let files = DaemonFiles(project: project)
         try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
+        if let running = DaemonInfo.read(from: files.daemonInfo), running.isAlive {
+            throw DaemonError.startup(
+                "Flint is already running for this project (pid \(running.pid), \(running.url)); stop it first, or use another data directory")
+        }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
         try Self.clearWorkRoot(files.workRoot)
         let database = try FlintDatabase(path: files.database)
@@ -96,7 +100,13 @@ public struct FlintDaemon: Sendable {
             try? FileManager.default.removeItem(atPath: files.daemonInfo)
             try? FileManager.default.removeItem(atPath: files.workRoot)
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw DaemonError.startup("cannot listen on \(listen): the address is already in use; stop what uses it, or pass --listen with another port (port 0 picks a free one)")
+        } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
+            throw DaemonError.startup("cannot listen on \(listen): this machine has no such address; use 127.0.0.1 or one of its own addresses")
+        }
         console("flint: stopped")
     }
 

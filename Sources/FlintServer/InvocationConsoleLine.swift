@@ -14,8 +14,13 @@ enum InvocationConsoleLine {
     }
 
     static func duration(_ micros: Int64) -> String {
-        if micros < 10_000 { return String(format: "%.2fms", Double(micros) / 1000) }
-        if micros < 10_000_000 { return String(format: "%.0fms", Double(micros) / 1000) }
-        return String(format: "%.1fs", Double(micros) / 1_000_000)
+        if micros < 10_000 {
+            let hundredths = (micros + 5) / 10
+            let fraction = hundredths % 100
+            return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)ms"
+        }
+        if micros < 10_000_000 { return "\((micros + 500) / 1000)ms" }
+        let tenths = (micros + 50_000) / 100_000
+        return "\(tenths / 10).\(tenths % 10)s"
     }
 }

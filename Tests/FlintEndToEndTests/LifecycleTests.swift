@@ -47,3 +47,33 @@ import Testing
         #expect(result.stderr.contains("open"))
     }
 }
+
+@Suite struct StartupRefusalTests {
+    @Test func secondDaemonOnTheSameProject_isRefused() throws {
+        let project = try TestProject()
+        let first = try RunningDaemon(project)
+        let second = try FlintBinary.run(["up", "--project", project.root], timeout: 30)
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("already running for this project (pid \(first.process.processIdentifier)"))
+        // The refused start left the running daemon's files alone.
+        #expect(FileManager.default.fileExists(atPath: project.dataDirectory + "/daemon.json"))
+    }
+
+    @Test func addressInUse_saysSoAndHowToPickAnother() throws {
+        let busy = try RunningDaemon(try TestProject())
+        let port = try #require(busy.url.port)
+        let other = try TestProject()
+        let result = try FlintBinary.run(["up", "--project", other.root, "--listen", "127.0.0.1:\(port)"], timeout: 30)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is already in use"))
+    }
+
+    @Test func staleDaemonJSON_fromAKilledDaemon_doesNotBlockAStart() async throws {
+        let project = try TestProject()
+        let killed = try RunningDaemon(project)
+        _ = try killed.stop(signal: SIGKILL)
+        #expect(FileManager.default.fileExists(atPath: project.dataDirectory + "/daemon.json"))
+        let restarted = try RunningDaemon(project)
+        #expect(try await restarted.request("GET", "/healthz").status == 200)
+    }
+}

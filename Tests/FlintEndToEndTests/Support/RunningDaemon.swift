@@ -12,7 +12,8 @@ final class RunningDaemon: @unchecked Sendable {
     private let output: Pipe
     private let errors: Pipe
 
-    /// Starts the daemon and returns once `.flint/daemon.json` names its port.
+    /// Starts the daemon and returns once `.flint/daemon.json` names its pid and port (a stale
+    /// file from an earlier daemon does not count).
     init(_ project: TestProject, extraArguments: [String] = []) throws {
         self.project = project
         process = Process()
@@ -30,6 +31,7 @@ final class RunningDaemon: @unchecked Sendable {
         while found == nil {
             if let data = FileManager.default.contents(atPath: infoPath),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                (object["pid"] as? NSNumber)?.int32Value == process.processIdentifier,
                 let text = object["url"] as? String {
                 found = URL(string: text)
             } else if !process.isRunning {
