@@ -1,8 +1,10 @@
 # The two commands: `make run` and `make test` (README.md). Both install what is missing first.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages Flint builds against, and what the samples and tests run.
-APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip
+# System packages Flint builds against, and what the samples (python3) and tests run.
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3
+# The benchmark's peers and load generator.
+BENCH_PACKAGES := lighttpd wrk curl
 PROJECT ?= .
 LISTEN ?=
 
@@ -29,11 +31,15 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# The end-to-end tests drive Flint with boto3, as Lambda users do.
+# The end-to-end tests drive Flint with boto3, as Lambda users do: from PyPI with pip, or
+# Debian's package where this python3 has no pip.
 test-deps:
-	@python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3
+	@python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3 \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3; }
 
 bench: deps release
+	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	bench/http-bench.sh
 
 clean:
