@@ -1,8 +1,5 @@
 internal import FlintServer
 internal import Foundation
-#if canImport(FoundationNetworking)
-internal import FoundationNetworking
-#endif
 
 /// Talks to the running daemon's HTTP API.
 struct DaemonClient {
@@ -33,29 +30,23 @@ struct DaemonClient {
     }
 
     func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        guard var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false) else {
-            throw CLIError("cannot build a URL from \(baseURL) and \(path)")
+        guard let host = baseURL.host, let port = baseURL.port ?? (baseURL.scheme == "http" ? 80 : nil), baseURL.scheme == "http" else {
+            throw CLIError("\(baseURL) is not an http://HOST:PORT address; set FLINT_URL to one")
         }
+        var components = URLComponents()
+        components.path = baseURL.path + path
         if !query.isEmpty { components.queryItems = query }
-        guard let url = components.url else { throw CLIError("cannot build a URL from \(baseURL) and \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.httpBody = body
-        request.timeoutInterval = 16 * 60  // past the longest function timeout (15 min)
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response): (Data, URLResponse)
+        let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        var fields = headers.map { ($0.key, $0.value) }
+        if let token { fields.append(("Authorization", "Bearer \(token)")) }
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            // Past the longest function timeout (15 min).
+            let response = try HTTPConnection.exchange(
+                host: host, port: port, method: method, target: target, headers: fields, body: body, timeout: .seconds(16 * 60))
+            return Reply(status: response.status, headers: response.headers, body: response.body)
         } catch {
-            throw CLIError("cannot reach Flint at \(baseURL): \(error.localizedDescription); is `flint up` running?")
+            throw CLIError("cannot reach Flint at \(baseURL): \(error); is `flint up` running?")
         }
-        guard let http = response as? HTTPURLResponse else { throw CLIError("\(baseURL) did not answer with HTTP") }
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
-        }
-        return Reply(status: http.statusCode, headers: fields, body: data)
     }
 
     /// GETs an admin API path and decodes the JSON answer, turning error answers into CLIErrors.

@@ -20,7 +20,7 @@ struct Invoke: AsyncParsableCommand {
     func run() async throws {
         let payload = try readPayload()
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-        let path = "/2015-03-31/functions/\(function.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? function)/invocations"
+        let path = "/2015-03-31/functions/\(function)/invocations"
         let reply = try await client.send("POST", path, body: payload, headers: log ? ["X-Amz-Log-Type": "Tail"] : [:])
         if reply.status != 200 {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["Message"] ?? String(decoding: reply.body, as: UTF8.self)
