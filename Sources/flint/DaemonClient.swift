@@ -56,6 +56,18 @@ struct DaemonClient {
         return try JSONDecoding.decoder.decode(Value.self, from: reply.body)
     }
 
+    /// `GET /v1/invocations`: the newest first, optionally of one function.
+    func recentInvocations(function: String?, limit: Int) async throws -> [InvocationView] {
+        struct Listing: Decodable { var invocations: [InvocationView] }
+        return try await get("/v1/invocations", query: Self.invocationsQuery(function: function, limit: limit), as: Listing.self).invocations
+    }
+
+    static func invocationsQuery(function: String?, limit: Int) -> [URLQueryItem] {
+        var query = [URLQueryItem(name: "limit", value: "\(limit)")]
+        if let function { query.append(URLQueryItem(name: "function", value: function)) }
+        return query
+    }
+
     static func check(_ reply: Reply) throws {
         guard (200 ..< 300).contains(reply.status) else {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["message"]

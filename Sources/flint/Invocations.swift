@@ -14,21 +14,16 @@ struct Invocations: AsyncParsableCommand {
     @Option(help: "At most this many (1-1000).")
     var limit: Int = 50
 
-    private struct Listing: Codable { var invocations: [InvocationView] }
-
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-        var query = [URLQueryItem(name: "limit", value: "\(limit)")]
-        if let function { query.append(URLQueryItem(name: "function", value: function)) }
         if output.json {
-            let reply = try await client.send("GET", "/v1/invocations", query: query)
+            let reply = try await client.send("GET", "/v1/invocations", query: DaemonClient.invocationsQuery(function: function, limit: limit))
             try DaemonClient.check(reply)
             FileHandle.standardOutput.write(reply.body)
             print()
             return
         }
-        let listing = try await client.get("/v1/invocations", query: query, as: Listing.self)
-        let rows = listing.invocations.map { view in
+        let rows = try await client.recentInvocations(function: function, limit: limit).map { view in
             [
                 view.id, view.function, view.trigger ?? "-", view.outcome,
                 String(format: "%.2fms", Double(view.durationMicros) / 1000), "\(view.billedMillis)ms",

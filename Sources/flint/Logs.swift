@@ -17,16 +17,13 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "How many recent invocations (1-1000).")
     var limit: Int = 20
 
-    private struct Listing: Codable { var invocations: [InvocationView] }
-
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         let ids: [String]
         if let invocation {
             ids = [invocation]
         } else {
-            let query = [URLQueryItem(name: "function", value: function), URLQueryItem(name: "limit", value: "\(limit)")]
-            ids = try await client.get("/v1/invocations", query: query, as: Listing.self).invocations.reversed().map(\.id)
+            ids = try await client.recentInvocations(function: function, limit: limit).reversed().map(\.id)
         }
         for id in ids {
             let reply = try await client.send("GET", "/v1/invocations/\(id)/logs")
