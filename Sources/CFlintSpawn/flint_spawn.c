@@ -31,6 +31,8 @@
 
 struct child_context {
     const flint_spawn_attr *attr;
+    // The write end of the exec pipe (close-on-exec): see flint_spawn.
+    int exec_pipe;
     volatile int failed_step;
     volatile int error;
 };
@@ -116,7 +118,12 @@ static int child_main(void *argument) {
     if (chdir(attr->cwd) != 0) child_fail(context, FLINT_SPAWN_STEP_CHDIR);
 
     // 7. stdio. A pipe end numbered 0-2 (the daemon closed its own stdio) is first moved above 2 so
-    // no dup2 below overwrites a source; dup2 clears close-on-exec on its target.
+    // no dup2 below overwrites a source (nor the exec pipe); dup2 clears close-on-exec on its target.
+    int exec_pipe = context->exec_pipe;
+    if (exec_pipe < 3) {
+        exec_pipe = fcntl(exec_pipe, F_DUPFD_CLOEXEC, 3);
+        if (exec_pipe < 0) child_fail(context, FLINT_SPAWN_STEP_STDIO);
+    }
     int sources[3] = {attr->stdin_fd, attr->stdout_fd, attr->stderr_fd};
     for (int index = 0; index < 3; index++) {
         if (sources[index] < 3) {
@@ -129,9 +136,13 @@ static int child_main(void *argument) {
     }
 
     // 8. Every other descriptor: not all of the daemon's are close-on-exec (libraries open some).
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+    // The exec pipe stays, as 3, until execve closes it.
+    if (exec_pipe != 3 && dup3(exec_pipe, 3, O_CLOEXEC) < 0) {
+        child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
+    }
+    if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
         if (errno != ENOSYS) child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
-        for (int fd = 3; fd < attr->fd_limit; fd++) {
+        for (int fd = 4; fd < attr->fd_limit; fd++) {
             (void)close(fd);
         }
     }
@@ -150,11 +161,26 @@ int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
     result->failed_step = FLINT_SPAWN_STEP_NONE;
     result->error = 0;
 
+    // The exec pipe: once this thread has closed its write end, only the child holds one, and
+    // close-on-exec (a concurrent spawn's child may hold a copy until its close_range, which only
+    // delays the end-of-file). With CLONE_VFORK the kernel resumes this thread when the child's
+    // execve releases the daemon's memory, a little before it installs the new program's; it closes
+    // close-on-exec descriptors after that. So end-of-file means the new program image is in place
+    // (or the child has exited), and /proc/<pid> then describes the handler, never the daemon.
+    int exec_pipe[2];
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        result->failed_step = FLINT_SPAWN_STEP_EXEC_PIPE;
+        result->error = errno;
+        return -1;
+    }
+
     void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
     if (stack == MAP_FAILED) {
         result->failed_step = FLINT_SPAWN_STEP_STACK;
         result->error = errno;
+        close(exec_pipe[0]);
+        close(exec_pipe[1]);
         return -1;
     }
 
@@ -164,7 +190,7 @@ int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
     sigfillset(&all);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &previous, KERNEL_SIGSET_SIZE);
 
-    struct child_context context = {.attr = attr, .failed_step = 0, .error = 0};
+    struct child_context context = {.attr = attr, .exec_pipe = exec_pipe[1], .failed_step = 0, .error = 0};
     int pidfd = -1;
     pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
                       CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &context, &pidfd);
@@ -172,6 +198,14 @@ int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
 
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, KERNEL_SIGSET_SIZE);
     munmap(stack, CHILD_STACK_SIZE);
+
+    close(exec_pipe[1]);
+    if (pid >= 0) {
+        char byte;
+        while (read(exec_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+    }
+    close(exec_pipe[0]);
 
     if (pid < 0) {
         result->failed_step = FLINT_SPAWN_STEP_CLONE;

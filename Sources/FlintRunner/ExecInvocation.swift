@@ -54,7 +54,7 @@ struct ExecInvocation: Sendable {
         ).run()
 
         let termination = supervision.waitStatus.map(Termination.init(waitStatus:))
-        let usage = ResourceUsage(supervision.usage)
+        let usage = ResourceUsage(supervision.usage, peakRSSBytes: supervision.peakRSSBytes)
         let verdict = Verdict.of(
             termination: termination, stopReason: supervision.stopReason, usage: usage,
             memoryLimitBytes: function.memoryBytes, timeout: function.timeout, outputLimit: settings.outputLimit

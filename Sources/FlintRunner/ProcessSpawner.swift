@@ -170,6 +170,7 @@ enum ProcessSpawner {
         case FLINT_SPAWN_STEP_STDIO: "dup2"
         case FLINT_SPAWN_STEP_CLOSE_FDS: "close_range"
         case FLINT_SPAWN_STEP_EXECVE: "execve"
+        case FLINT_SPAWN_STEP_EXEC_PIPE: "pipe2"
         default: "spawn"
         }
     }

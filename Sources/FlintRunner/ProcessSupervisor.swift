@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 
 /// Runs one handler to its end on the calling (dedicated) thread: a blocking poll(2) over the stdin
-/// pipe, the stdout and stderr pipes, the pidfd and the cancellation eventfd, with the timeout as
-/// poll's timeout. Ends by killing the process group and reaping the process; closes every descriptor
-/// of `SpawnedProcess`.
+/// pipe, the stdout and stderr pipes, the pidfd and the cancellation eventfd, with the timeout (or
+/// the next memory sample, if sooner) as poll's timeout. Samples the handler's memory as it goes
+/// (`PeakMemorySampler`). Ends by killing the process group and reaping the process; closes every
+/// descriptor of `SpawnedProcess`.
 struct ProcessSupervisor: ~Copyable {
     private enum Phase {
         case running
@@ -44,16 +45,20 @@ struct ProcessSupervisor: ~Copyable {
         fds[Slot.pidfd] = pollfd(fd: process.pidfd, events: Int16(POLLIN), revents: 0)
         fds[Slot.cancellation] = pollfd(fd: cancellation.fd, events: Int16(POLLIN), revents: 0)
         self.fds = fds
+    }
+
+    /// Call right after the spawn. The first memory sample is taken before the handler has its event
+    /// (or, for an empty one, the end of its stdin): one that waits for it is then certainly alive,
+    /// however briefly it runs once it has it.
+    consuming func run() -> Supervision {
+        var now = Sys.monotonicNanoseconds()
+        var memory = PeakMemorySampler(pid: process.pid, now: now)
         if input.isEmpty {
             close(Slot.stdin)
         }
-    }
-
-    consuming func run() -> Supervision {
-        var now = Sys.monotonicNanoseconds()
         while true {
             let ready: Int
-            let timeout = pollTimeout(now: now)
+            let timeout = pollTimeout(now: now, sampleAt: memory.nextSampleAt)
             do throws(SystemError) {
                 ready = try fds.withUnsafeMutableBufferPointer { buffer throws(SystemError) in
                     guard let base = buffer.baseAddress else { return 0 }
@@ -65,6 +70,12 @@ struct ProcessSupervisor: ~Copyable {
                 break
             }
             now = Sys.monotonicNanoseconds()
+            // Before the I/O: a wake-up often means the handler is finishing. But a hang-up on
+            // stdout or stderr nearly always means it has exited, and the kernel releases a
+            // process's memory before its descriptors: then there is nothing left to sample.
+            if !isReady(Slot.pidfd), !hasHungUp(Slot.stdout), !hasHungUp(Slot.stderr) {
+                memory.sample(now: now)
+            }
             if ready > 0 {
                 if isReady(Slot.stdin) { writeInput() }
                 if isReady(Slot.stdout) { readOutput() }
@@ -92,6 +103,11 @@ struct ProcessSupervisor: ~Copyable {
         } catch {
             stop(.supervisionFailed(error))
         }
+        memory.close()
+        let peakRSSBytes = PeakMemorySampler.peakRSSBytes(
+            handlerMaxRSSKiB: Int64(usage.ru_maxrss), daemonMaxRSSKiB: Sys.maxRSSKiBOfSelf(),
+            sampledPeakKiB: memory.sampledPeakKiB
+        )
         // What the handler wrote before it exited is still in the pipes.
         while fds[Slot.stdout].fd >= 0, readOutput() {}
         var drained = 0
@@ -103,8 +119,8 @@ struct ProcessSupervisor: ~Copyable {
         close(Slot.stderr)
         Sys.close(process.pidfd)
         return Supervision(
-            waitStatus: waitStatus, usage: usage, exitedAt: exitedAt, endedAt: endedAt, stopReason: stopReason,
-            output: output.takeData(), log: log.takeData()
+            waitStatus: waitStatus, usage: usage, peakRSSBytes: peakRSSBytes, exitedAt: exitedAt, endedAt: endedAt,
+            stopReason: stopReason, output: output.takeData(), log: log.takeData()
         )
     }
 
@@ -112,6 +128,10 @@ struct ProcessSupervisor: ~Copyable {
 
     private func isReady(_ slot: Int) -> Bool {
         fds[slot].fd >= 0 && fds[slot].revents != 0
+    }
+
+    private func hasHungUp(_ slot: Int) -> Bool {
+        fds[slot].fd >= 0 && fds[slot].revents & Int16(POLLHUP) != 0
     }
 
     /// Writes as much of the event as the pipe takes. A handler that exits or closes stdin without
@@ -212,11 +232,12 @@ struct ProcessSupervisor: ~Copyable {
         }
     }
 
-    private func pollTimeout(now: Int64) -> CInt {
+    /// Until the next timer: the deadline or the kill, or the next memory sample if sooner.
+    private func pollTimeout(now: Int64, sampleAt: Int64) -> CInt {
         let wakeAt: Int64
         switch phase {
-        case .running: wakeAt = limits.deadline
-        case .terminating(let killAt): wakeAt = killAt
+        case .running: wakeAt = min(limits.deadline, sampleAt)
+        case .terminating(let killAt): wakeAt = min(killAt, sampleAt)
         case .killed: return -1
         }
         let remaining = max(0, wakeAt - now)

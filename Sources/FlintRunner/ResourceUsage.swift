@@ -1,9 +1,12 @@
 import Glibc
 
-/// What a handler used, from wait4's rusage (which includes the children it waited for).
+/// What a handler used: CPU times from wait4's rusage (which includes the children it waited for),
+/// and the peak RSS that `PeakMemorySampler` measured (not `ru_maxrss`, which can be the daemon's).
 struct ResourceUsage: Equatable {
     var userCPUMicros: Int64
     var systemCPUMicros: Int64
+    /// Exact when the handler peaked above the daemon's own peak (then the largest of the handler
+    /// and the children it waited for); otherwise the handler process's sampled peak, a lower bound.
     var peakRSSBytes: Int64
 
     static let zero = ResourceUsage(userCPUMicros: 0, systemCPUMicros: 0, peakRSSBytes: 0)
@@ -14,10 +17,9 @@ struct ResourceUsage: Equatable {
         self.peakRSSBytes = peakRSSBytes
     }
 
-    init(_ usage: rusage) {
+    init(_ usage: rusage, peakRSSBytes: Int64) {
         userCPUMicros = Int64(usage.ru_utime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec)
         systemCPUMicros = Int64(usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_stime.tv_usec)
-        // Linux reports ru_maxrss in KiB.
-        peakRSSBytes = Int64(usage.ru_maxrss) * 1024
+        self.peakRSSBytes = peakRSSBytes
     }
 }

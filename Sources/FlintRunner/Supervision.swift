@@ -14,7 +14,9 @@ enum StopReason: Equatable {
 struct Supervision {
     /// The wait status from wait4, or nil when the process could not be reaped.
     var waitStatus: CInt?
+    /// CPU times; its `ru_maxrss` is not the handler's peak RSS (see `PeakMemorySampler`).
     var usage: rusage
+    var peakRSSBytes: Int64
     /// CLOCK_MONOTONIC, in nanoseconds, when the process was seen to exit.
     var exitedAt: Int64
     var endedAt: Date

@@ -75,6 +75,12 @@ enum Sys {
         _ = Glibc.kill(pid, signal)
     }
 
+    static func pread(
+        _ fd: CInt, into buffer: UnsafeMutableRawBufferPointer, offset: off_t
+    ) throws(SystemError) -> Int {
+        try systemCall("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, offset) }
+    }
+
     static func wait4(_ pid: pid_t, status: inout CInt, usage: inout rusage) throws(SystemError) {
         _ = try systemCall("wait4") { Glibc.wait4(pid, &status, 0, &usage) }
     }
@@ -130,6 +136,13 @@ enum Sys {
         while Glibc.nanosleep(&request, &remaining) != 0, errno == EINTR {
             request = remaining
         }
+    }
+
+    /// This process's peak RSS so far (getrusage RUSAGE_SELF `ru_maxrss`), in KiB.
+    static func maxRSSKiBOfSelf() -> Int64 {
+        var usage = rusage()
+        _ = getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int64(usage.ru_maxrss)
     }
 
     static func monotonicNanoseconds() -> Int64 {

@@ -12,6 +12,11 @@ struct Verdict: Equatable {
     /// RSS reached 90% of the memory limit: the limit is RLIMIT_DATA, so running out of it shows as
     /// a failed allocation (an exit status, or SIGSEGV/SIGABRT) rather than as a signal of its own.
     /// This rlimit-based rule stands until cgroup `memory.events` (oom_kill) is read.
+    ///
+    /// The peak must be the handler's own, never wait4's raw `ru_maxrss`, which can be the daemon's
+    /// (see `PeakMemorySampler`). It is exact or a lower bound, so the rule errs towards `error`: it
+    /// can miss an OOM that happens in a child process or within milliseconds of the handler's
+    /// exit, but cannot turn a plain failure into `oom` because the daemon is large.
     static func of(
         termination: Termination?, stopReason: StopReason?, usage: ResourceUsage,
         memoryLimitBytes: Int, timeout: Duration, outputLimit: Int

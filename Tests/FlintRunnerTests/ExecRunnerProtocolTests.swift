@@ -23,7 +23,9 @@ import Testing
             let request = InvocationRequest(
                 function: "test-function", trigger: "uploads", source: .bucket, attempt: 3, payload: Data()
             )
-            let manifest = fixture.manifest(["/bin/true"], memoryBytes: 128 * 1024 * 1024)
+            // cat waits for its stdin, so it is alive for the first memory sample however loaded the
+            // machine is; /bin/true can be gone before any (its peak RSS is then 0: not measured).
+            let manifest = fixture.manifest(["/bin/cat"], memoryBytes: 128 * 1024 * 1024)
             let result = await fixture.runner.run(request, function: manifest)
             let record = result.record
             #expect(record.id == request.id)

@@ -30,6 +30,7 @@ typedef enum flint_spawn_step {
     FLINT_SPAWN_STEP_STDIO,
     FLINT_SPAWN_STEP_CLOSE_FDS,
     FLINT_SPAWN_STEP_EXECVE,
+    FLINT_SPAWN_STEP_EXEC_PIPE,   // pipe2 of the exec pipe (parent side)
 } flint_spawn_step;
 
 /// What to launch and how. Limits of 0 leave the inherited limit in place; a limit above the current
@@ -74,10 +75,11 @@ typedef struct flint_spawn_result {
     int error;
 } flint_spawn_result;
 
-/// Launches a process. Returns 0 with `pid` and `pidfd` set once the child has called execve;
-/// returns -1 with `failed_step` and `error` (an errno value) when any step failed, in which case the
-/// child, if one was created, has already been reaped and no descriptor is left open.
-/// The calling thread blocks until the child has called execve or exited.
+/// Launches a process. Returns 0 with `pid` and `pidfd` set once the child's execve has put the new
+/// program image in place: from then on /proc/<pid> shows the handler's memory, not the daemon's
+/// (which a CLONE_VM child briefly shares). Returns -1 with `failed_step` and `error` (an errno
+/// value) when any step failed, in which case the child, if one was created, has already been
+/// reaped and no descriptor is left open. The calling thread blocks until then.
 int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result);
 
 /// Creates a pipe whose two ends are close-on-exec; the parent's end (`nonblocking_end`: 0 for the
