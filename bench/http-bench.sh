@@ -111,9 +111,10 @@ stop_config() {
   PIDS=("${keep[@]}"); SERVER_PID=""
 }
 # Idle daemon: RSS, handler processes, and wake-ups/s (context switches of all its threads).
+# $2: seconds to wait first (after load, past the runner's 10 s lifetime of idle supervisor threads).
 idle_report() {
   local pid=$1 s0 s1
-  sleep 1
+  sleep "${2:-1}"
   s0=$(cat /proc/$pid/task/*/status | awk '/ctxt_switches/{s+=$2} END{print s}')
   sleep "$IDLE_SECONDS"
   s1=$(cat /proc/$pid/task/*/status | awk '/ctxt_switches/{s+=$2} END{print s}')
@@ -144,7 +145,7 @@ for rep in $(seq 1 "$REPS"); do
       fi
       printf '#   rep %s %-13s c=%-3s %9s req/s\n' "$rep" "$cfg" "$c" "$(awk '/Requests\/sec/{print $2}' "$f")"
     done
-    if [[ "$cfg" == flint && "$rep" == "$REPS" ]]; then idle_report "$SERVER_PID" > "$D/out/idle-after.txt"; fi
+    if [[ "$cfg" == flint && "$rep" == "$REPS" ]]; then idle_report "$SERVER_PID" 12 > "$D/out/idle-after.txt"; fi
     stop_config
   done
 done

@@ -108,13 +108,18 @@ enum SupervisorThread {
                 state.withLock { $0.idle.append(worker) }
                 if wait(on: worker.semaphore, for: SupervisorThread.idleLifetime) { continue }
                 // Timed out. If `run` claimed this worker meanwhile, its post is on the way: take it.
-                let retired = state.withLock { state -> Bool in
-                    guard let index = state.idle.firstIndex(where: { $0 === worker }) else { return false }
+                let retired = state.withLock { state -> (Bool, last: Bool) in
+                    guard let index = state.idle.firstIndex(where: { $0 === worker }) else { return (false, false) }
                     state.idle.remove(at: index)
                     state.threads -= 1
-                    return true
+                    return (true, state.threads == 0)
                 }
-                if retired { return }
+                if retired.0 {
+                    // The last one out gives back what glibc's per-thread malloc arenas kept from the
+                    // burst that made these threads: an idle daemon returns to its resting size.
+                    if retired.last { _ = flint_release_free_memory() }
+                    return
+                }
                 while sem_wait(worker.semaphore) != 0 && errno == EINTR {}
             }
         }

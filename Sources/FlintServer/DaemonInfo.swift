@@ -11,12 +11,15 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
     public var host: String
     public var port: Int
     public var startedAt: Date
+    /// Where the daemon makes its invocations' working directories (for cleaning up after a kill).
+    public var workRoot: String
 
-    public init(pid: Int32, host: String, port: Int, startedAt: Date) {
+    public init(pid: Int32, host: String, port: Int, startedAt: Date, workRoot: String) {
         self.pid = pid
         self.host = host
         self.port = port
         self.startedAt = startedAt
+        self.workRoot = workRoot
         let urlHost = host.contains(":") ? "[\(host)]" : host
         self.url = "http://\(urlHost):\(port)"
     }
@@ -24,6 +27,7 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case pid, url, host, port
         case startedAt = "started_at"
+        case workRoot = "work_root"
     }
 
     /// Writes atomically, so a reader never sees half a file.

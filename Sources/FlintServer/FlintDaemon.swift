@@ -49,6 +49,10 @@ public struct FlintDaemon: Sendable {
         }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
         try Self.clearWorkRoot(files.workRoot)
+        defer {
+            try? FileManager.default.removeItem(atPath: files.daemonInfo)
+            try? FileManager.default.removeItem(atPath: files.workRoot)
+        }
         let database = try FlintDatabase(path: files.database)
         let ledger = InvocationLedger(database: database)
         let logger = self.logger
@@ -96,10 +100,6 @@ public struct FlintDaemon: Sendable {
                 logger: logger
             )
         )
-        defer {
-            try? FileManager.default.removeItem(atPath: files.daemonInfo)
-            try? FileManager.default.removeItem(atPath: files.workRoot)
-        }
         do {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
@@ -111,7 +111,7 @@ public struct FlintDaemon: Sendable {
     }
 
     private func announce(boundPort: Int, files: DaemonFiles) async {
-        let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date())
+        let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date(), workRoot: files.workRoot)
         do {
             try info.write(to: files.daemonInfo)
         } catch {

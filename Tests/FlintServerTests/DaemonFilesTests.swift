@@ -21,7 +21,7 @@ import Testing
     @Test func daemonInfo_roundTripsThroughItsFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-daemon-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let info = DaemonInfo(pid: 42, host: "::1", port: 8080, startedAt: Date(timeIntervalSince1970: 1_700_000_000))
+        let info = DaemonInfo(pid: 42, host: "::1", port: 8080, startedAt: Date(timeIntervalSince1970: 1_700_000_000), workRoot: "/dev/shm/flint-0-1")
         #expect(info.url == "http://[::1]:8080")
         try info.write(to: path)
         #expect(DaemonInfo.read(from: path) == info)

@@ -9,6 +9,8 @@ final class RunningDaemon: @unchecked Sendable {
     let process: Process
     let url: URL
     let token: String
+    /// The daemon's work root, removed after the test even if the daemon had to be killed.
+    let workRoot: String?
     private let output: Pipe
     private let errors: Pipe
 
@@ -46,13 +48,25 @@ final class RunningDaemon: @unchecked Sendable {
         }
         guard let found else { throw TestFailure("unreachable") }
         url = found
+        let info = FileManager.default.contents(atPath: infoPath).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        workRoot = info?["work_root"] as? String
         token = try String(contentsOfFile: project.dataDirectory + "/admin-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Stops the daemon as a user would (SIGTERM, so it cleans up), SIGKILL only if it hangs,
+    /// then removes anything a killed daemon could not.
     deinit {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(15)
+            while process.isRunning && Date() < deadline { usleep(5_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        if let workRoot, workRoot.hasPrefix("/dev/shm/flint-") || workRoot.hasPrefix(project.root) {
+            try? FileManager.default.removeItem(atPath: workRoot)
         }
     }
 
