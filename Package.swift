@@ -106,7 +106,6 @@ let package = Package(
             dependencies: [
                 "FlintCore", "FlintServer", "FlintStore", "FlintRunner", "FlintDispatch",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
