@@ -19,7 +19,7 @@ struct Invocations: AsyncParsableCommand {
         if output.json {
             let reply = try await client.send("GET", "/v1/invocations", query: DaemonClient.invocationsQuery(function: function, limit: limit))
             try DaemonClient.check(reply)
-            FileHandle.standardOutput.write(reply.body)
+            StandardOutput.write(reply.body)
             print()
             return
         }

@@ -29,7 +29,7 @@ struct Invoke: AsyncParsableCommand {
         if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }) {
             FileHandle.standardError.write(tail)
         }
-        FileHandle.standardOutput.write(reply.body)
+        StandardOutput.write(reply.body)
         if reply.body.last != UInt8(ascii: "\n") { print() }
         if reply.headers["x-amz-function-error"] != nil {
             let id = reply.headers["x-flint-invocation-id"] ?? "?"

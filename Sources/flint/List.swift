@@ -15,7 +15,7 @@ struct List: AsyncParsableCommand {
         if output.json {
             let reply = try await client.send("GET", "/v1/functions")
             try DaemonClient.check(reply)
-            FileHandle.standardOutput.write(reply.body)
+            StandardOutput.write(reply.body)
             print()
             return
         }

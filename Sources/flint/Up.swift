@@ -30,7 +30,7 @@ struct Up: AsyncParsableCommand {
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
         // One write per line, so each invocation's line appears at once even through a pipe.
         let daemon = FlintDaemon(project: project, listen: address, logger: Logger(label: "flint")) { line in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            StandardOutput.write(line + "\n")
         }
         do {
             try await daemon.run()

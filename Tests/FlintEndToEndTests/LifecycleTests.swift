@@ -21,6 +21,18 @@ import Testing
         #expect(stopped.stdout.contains("flint: stopped"))
     }
 
+    @Test func readerOfStdoutGoingAway_doesNotTakeTheDaemonDown() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        try daemon.closeStandardOutput()
+        for attempt in 0 ..< 3 {
+            let result = try FlintBinary.run(["invoke", "echo", "--data", "[\(attempt)]", "--project", project.root])
+            #expect(result.stdout == "[\(attempt)]\n", "\(result.stderr)")
+        }
+        #expect(daemon.process.isRunning)
+    }
+
     @Test func sigint_exitsZero() throws {
         let daemon = try RunningDaemon(try TestProject())
         #expect(try daemon.stop(signal: SIGINT).status == 0)

@@ -70,6 +70,11 @@ final class RunningDaemon: @unchecked Sendable {
         }
     }
 
+    /// Closes the reading end of the daemon's stdout, as `flint up | head` does once head is done.
+    func closeStandardOutput() throws {
+        try output.fileHandleForReading.close()
+    }
+
     /// Sends `signal` and waits (bounded) for the exit status; also returns what it printed on stdout.
     func stop(signal: Int32 = SIGTERM, within seconds: Double = 30) throws -> (status: Int32, stdout: String) {
         kill(process.processIdentifier, signal)
