@@ -11,7 +11,7 @@ struct Invoke: AsyncParsableCommand {
     @Argument(help: "The function's name.")
     var function: String
 
-    @Option(help: ArgumentHelp("The event: JSON text, @FILE to read a file, or - for stdin (default: {}).", valueName: "json"))
+    @Option(help: ArgumentHelp("The event: JSON text, @FILE to read a file, or - for stdin.", valueName: "json"))
     var data: String = "{}"
 
     @Flag(help: "Print the tail of the invocation's log on stderr.")
