@@ -112,3 +112,49 @@ enum Boto3 {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 }
+
+/// The Invoke API's error answers, checked on the wire.
+@Suite struct LambdaInvokeErrorTests {
+    static func daemon() throws -> RunningDaemon {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        return try RunningDaemon(project)
+    }
+
+    @Test func invalidJSONPayload_isInvalidRequestContent() async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data("not json".utf8))
+        #expect(reply.status == 400)
+        #expect(reply.headers["x-amzn-errortype"] == "InvalidRequestContentException")
+        #expect(try reply.json()["Type"] as? String == "User")
+        #expect(reply.headers["x-amzn-requestid"] != nil)
+    }
+
+    @Test func payloadOver6MiB_isRequestTooLarge() async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data(count: 6 * 1024 * 1024 + 1))
+        #expect(reply.status == 413)
+        #expect(reply.headers["x-amzn-errortype"] == "RequestTooLargeException")
+    }
+
+    @Test func qualifierOtherThanLatest_isResourceNotFound() async throws {
+        let daemon = try Self.daemon()
+        let inPath = try await daemon.request("POST", "/2015-03-31/functions/echo:prod/invocations", body: Data("{}".utf8))
+        #expect(inPath.status == 404)
+        #expect(inPath.headers["x-amzn-errortype"] == "ResourceNotFoundException")
+        let inQuery = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations?Qualifier=7", body: Data("{}".utf8))
+        #expect(inQuery.status == 404)
+        let latest = try await daemon.request("POST", "/2015-03-31/functions/echo:$LATEST/invocations", body: Data("{}".utf8))
+        #expect(latest.status == 200)
+        #expect(latest.headers["x-amz-executed-version"] == "$LATEST")
+    }
+
+    @Test func eventInvocation_isRefusedUntilTheBusExists_notRunSynchronously() async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8), headers: ["X-Amz-Invocation-Type": "Event"])
+        #expect(reply.status == 400)
+        #expect(reply.text.contains("durable bus"))
+        let listed = try await daemon.request("GET", "/v1/invocations", authorized: true).json()
+        #expect((listed["invocations"] as? [Any])?.isEmpty == true)
+    }
+}
