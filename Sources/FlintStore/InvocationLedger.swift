@@ -21,27 +21,34 @@ public struct InvocationLedger: Sendable {
     }
 
     /// Appends entries in one transaction (group commit).
-    ///
-    /// This runs for every invocation, so it binds a cached statement directly instead of going
-    /// through the record's Codable encoding (several times slower).
     public func append(_ entries: [Entry]) async throws {
         guard !entries.isEmpty else { return }
-        try await database.pool.write { db in
-            let insertInvocation = try db.cachedStatement(sql: Self.insertInvocationSQL)
-            let insertLog = try db.cachedStatement(sql: Self.insertLogSQL)
-            for entry in entries {
-                let row = InvocationRow(entry.record)
-                insertInvocation.setUncheckedArguments([
-                    row.id, row.function, row.trigger, row.source, row.attempt,
-                    row.startedAtMicros, row.endedAtMicros, row.durationMicros, row.billedMillis,
-                    row.memoryLimitMB, row.peakRSSBytes, row.userCPUMicros, row.systemCPUMicros,
-                    row.exitCode, row.signal, row.coldStart, row.outcome, row.errorMessage,
-                ])
-                try insertInvocation.execute()
-                if !entry.log.isEmpty {
-                    insertLog.setUncheckedArguments([row.id, entry.log])
-                    try insertLog.execute()
-                }
+        try await database.pool.write { db in try Self.insert(entries, into: db) }
+    }
+
+    /// Appends entries in one transaction, blocking the calling thread (the ledger writer's own).
+    public func appendBlocking(_ entries: [Entry]) throws {
+        guard !entries.isEmpty else { return }
+        try database.pool.write { db in try Self.insert(entries, into: db) }
+    }
+
+    /// This runs for every invocation, so it binds cached statements directly instead of going
+    /// through the record's Codable encoding (several times slower).
+    private static func insert(_ entries: [Entry], into db: Database) throws {
+        let insertInvocation = try db.cachedStatement(sql: insertInvocationSQL)
+        let insertLog = try db.cachedStatement(sql: insertLogSQL)
+        for entry in entries {
+            let row = InvocationRow(entry.record)
+            insertInvocation.setUncheckedArguments([
+                row.id, row.function, row.trigger, row.source, row.attempt,
+                row.startedAtMicros, row.endedAtMicros, row.durationMicros, row.billedMillis,
+                row.memoryLimitMB, row.peakRSSBytes, row.userCPUMicros, row.systemCPUMicros,
+                row.exitCode, row.signal, row.coldStart, row.outcome, row.errorMessage,
+            ])
+            try insertInvocation.execute()
+            if !entry.log.isEmpty {
+                insertLog.setUncheckedArguments([row.id, entry.log])
+                try insertLog.execute()
             }
         }
     }
