@@ -6,6 +6,7 @@ internal import NIOCore
 internal import Glibc
 #endif
 
+// Literal, valid token names: these initialisers cannot fail.
 extension HTTPField.Name {
     static let flintInvocationID = Self("X-Flint-Invocation-Id")!
     static let amzRequestID = Self("x-amzn-RequestId")!

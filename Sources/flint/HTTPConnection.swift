@@ -65,8 +65,9 @@ enum HTTPConnection {
     private static func send(_ fd: Int32, _ data: Data) throws(Failure) {
         var offset = 0
         while offset < data.count {
-            let written = data.withUnsafeBytes { buffer in
-                Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+            let written = data.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.send(fd, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written < 0 {
                 if errno == EINTR { continue }
