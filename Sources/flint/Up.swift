@@ -45,6 +45,6 @@ func loadProject(root: String) throws -> Project {
     do {
         return try ProjectLoader.load(root: root)
     } catch {
-        throw CLIError("\(error)\n\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in \(root); fix them and run flint validate")
+        throw CLIError("\(error)\n\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in \(root); fix \(error.issues.count == 1 ? "it" : "them") and run flint validate")
     }
 }
