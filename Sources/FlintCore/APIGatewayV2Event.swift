@@ -21,7 +21,7 @@ public enum APIGatewayV2Event {
     ) -> Data {
         let headers = APIGatewayRequestHeaders(request.headers)
         let query = APIGatewayQueryString.parameters(request.rawQueryString)
-        let timestamp = LambdaAPITimestamp(time)
+        let timestamp = UTCTimestamp(time)
         let domainName = request.host ?? ""
         let body = encodedBody(request.body)
 

@@ -9,7 +9,7 @@ extension LambdaAPI {
     public static func listFunctionsBody(
         _ functions: [FunctionManifest], region: String, account: String, lastModified: Date?
     ) -> Data {
-        let lastModifiedText = lastModified.map { LambdaAPITimestamp($0).lambdaLastModified }
+        let lastModifiedText = lastModified.map { UTCTimestamp($0).lambdaLastModified }
         let configurations = functions.map { function in
             FunctionConfiguration(
                 functionName: function.name,

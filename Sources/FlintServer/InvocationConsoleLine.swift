@@ -6,7 +6,7 @@ internal import Foundation
 enum InvocationConsoleLine {
     static func format(_ record: InvocationRecord) -> String {
         let via = record.trigger.map { "\(record.source.rawValue):\($0)" } ?? record.source.rawValue
-        var line = "\(ISO8601.string(from: record.endedAt))  \(record.function)  \(via)  \(record.outcome.rawValue)  \(duration(record.durationMicros))  \(record.id)"
+        var line = "\(UTCTimestamp(record.endedAt).iso8601)  \(record.function)  \(via)  \(record.outcome.rawValue)  \(duration(record.durationMicros))  \(record.id)"
         if let message = record.errorMessage, !record.outcome.isSuccess {
             line += "  (\(message))"
         }

@@ -1,10 +1,8 @@
+internal import FlintCore
 internal import Hummingbird
 internal import HTTPTypes
 internal import Foundation
 internal import NIOCore
-#if canImport(Glibc)
-internal import Glibc
-#endif
 
 // Literal, valid token names: these initialisers cannot fail.
 extension HTTPField.Name {
@@ -33,7 +31,7 @@ extension Response {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.string(from: date))
+            try container.encode(UTCTimestamp(date).iso8601)
         }
         // Encoding Flint's own value types cannot fail; an empty object is the honest fallback.
         let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
@@ -43,24 +41,5 @@ extension Response {
     /// `{"message": ...}`: the error shape of trigger routes (API Gateway's) and of the admin API.
     static func message(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         .json(["message": message], status: status, headers: headers)
-    }
-}
-
-/// ISO 8601 with milliseconds in UTC (`2026-11-22T10:01:02.123Z`), the format of every timestamp
-/// Flint prints. Formatted by hand: `flint up` prints one per invocation.
-enum ISO8601 {
-    static func string(from date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        // Floor division, so times before 1970 keep a positive fraction.
-        let fraction = (millis % 1000 + 1000) % 1000
-        var seconds = time_t((millis - fraction) / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
     }
 }

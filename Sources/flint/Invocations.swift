@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintCore
 internal import FlintServer
 internal import Foundation
 
@@ -28,7 +29,7 @@ struct Invocations: AsyncParsableCommand {
                 view.id, view.function, view.trigger ?? "-", view.outcome,
                 String(format: "%.2fms", Double(view.durationMicros) / 1000), "\(view.billedMillis)ms",
                 "\(view.peakRSSBytes / 1024)KiB", String(format: "%.1fms", Double(view.userCPUMicros + view.systemCPUMicros) / 1000),
-                view.startedAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+                UTCTimestamp(view.startedAt).iso8601,
             ]
         }
         print(Table(headers: ["ID", "FUNCTION", "TRIGGER", "OUTCOME", "DURATION", "BILLED", "PEAK RSS", "CPU", "STARTED"], rows: rows))

@@ -25,8 +25,8 @@ import Testing
 
 @Suite struct ISO8601Tests {
     @Test func string_isUTCWithMilliseconds() {
-        #expect(ISO8601.string(from: Date(timeIntervalSince1970: 1_700_000_000.0219)) == "2023-11-14T22:13:20.021Z")
-        #expect(ISO8601.string(from: Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
-        #expect(ISO8601.string(from: Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z")
+        #expect(UTCTimestamp(Date(timeIntervalSince1970: 1_700_000_000.021)).iso8601 == "2023-11-14T22:13:20.021Z")
+        #expect(UTCTimestamp(Date(timeIntervalSince1970: 0)).iso8601 == "1970-01-01T00:00:00.000Z")
+        #expect(UTCTimestamp(Date(timeIntervalSince1970: 951_782_400.5)).iso8601 == "2000-02-29T00:00:00.500Z")
     }
 }

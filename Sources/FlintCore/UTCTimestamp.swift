@@ -1,11 +1,14 @@
-import Foundation
+package import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A point in time at millisecond precision, broken down in UTC and formatted the ways Lambda and
-/// API Gateway write it. Formatting is done by hand so that the machine's locale and time zone
-/// cannot change the result.
-struct LambdaAPITimestamp {
+/// A point in time at millisecond precision, broken down in UTC and formatted the ways Flint,
+/// Lambda and API Gateway write it. Formatted by hand (gmtime_r, no Calendar or format style): it
+/// runs on every HTTP invocation, and the machine's locale and time zone must not change the result.
+package struct UTCTimestamp {
     /// Milliseconds since 1970-01-01T00:00:00Z.
-    let epochMilliseconds: Int64
+    package let epochMilliseconds: Int64
     let year: Int
     /// 1...12.
     let month: Int
@@ -15,29 +18,29 @@ struct LambdaAPITimestamp {
     let second: Int
     let millisecond: Int
 
-    init(_ date: Date) {
+    package init(_ date: Date) {
         // Rounding to the nearest millisecond keeps dates built from whole milliseconds exact
         // despite binary floating point; a non-finite date (never produced by a clock) is clamped.
         let raw = (date.timeIntervalSince1970 * 1000).rounded()
-        let limit = 8.0e15  // ±250,000 years: well inside Int64 and Calendar's range.
+        let limit = 8.0e15  // ±250,000 years: well inside Int64 and time_t.
         let milliseconds = raw.isFinite ? Int64(min(max(raw, -limit), limit)) : 0
         let (seconds, remainder) = Self.floorDivide(milliseconds, 1000)
 
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        let parts = calendar.dateComponents(
-            [.year, .month, .day, .hour, .minute, .second],
-            from: Date(timeIntervalSince1970: TimeInterval(seconds))
-        )
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
         epochMilliseconds = milliseconds
-        year = parts.year ?? 1970
-        month = parts.month ?? 1
-        day = parts.day ?? 1
-        hour = parts.hour ?? 0
-        minute = parts.minute ?? 0
-        second = parts.second ?? 0
+        year = Int(parts.tm_year) + 1900
+        month = Int(parts.tm_mon) + 1
+        day = Int(parts.tm_mday)
+        hour = Int(parts.tm_hour)
+        minute = Int(parts.tm_min)
+        second = Int(parts.tm_sec)
         millisecond = Int(remainder)
     }
+
+    /// Flint's own timestamps (admin API, `flint up`, the CLI): `2024-05-01T12:34:56.789Z`.
+    package var iso8601: String { "\(dateAndTime).\(pad(millisecond, 3))Z" }
 
     /// API Gateway's `requestContext.time`: `01/May/2024:12:34:56 +0000`.
     var apiGatewayRequestTime: String {
@@ -46,9 +49,10 @@ struct LambdaAPITimestamp {
     }
 
     /// Lambda's `LastModified`: `2024-05-01T12:34:56.789+0000`.
-    var lambdaLastModified: String {
-        let date = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
-        return "\(date)T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))+0000"
+    var lambdaLastModified: String { "\(dateAndTime).\(pad(millisecond, 3))+0000" }
+
+    private var dateAndTime: String {
+        "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
     }
 
     /// English, whatever the locale: these are protocol text, not user-facing text.
