@@ -98,15 +98,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
     func memoryLimit_exceeded_isOOM() async throws {
         try await withFixture { fixture in
-            try fixture.script(
-                "handler.py",
-                """
-                #!/usr/bin/python3
-                chunks = []
-                while True:
-                    chunks.append(b"x" * (1 << 20))
-                """
-            )
+            try fixture.script("handler.py", MemoryHog.script)
             let result = await fixture.run(["./handler.py"], memoryBytes: 64 * 1024 * 1024)
             #expect(result.record.outcome == .oom, "\(result.record) \(result.logText)")
             #expect(result.record.memoryLimitMB == 64)

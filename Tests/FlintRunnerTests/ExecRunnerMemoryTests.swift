@@ -92,15 +92,7 @@ import Testing
 
     @Test(.enabled(if: hasPython)) func memoryLimit_exceeded_isOOM_whileTheDaemonIsLarge() async throws {
         try await withFixture { fixture in
-            try fixture.script(
-                "handler.py",
-                """
-                #!/usr/bin/python3
-                chunks = []
-                while True:
-                    chunks.append(b"x" * (1 << 20))
-                """
-            )
+            try fixture.script("handler.py", MemoryHog.script)
             await withLargeDaemon {
                 let result = await fixture.run(["./handler.py"], memoryBytes: 64 * Self.mib)
                 #expect(result.record.outcome == .oom, "\(result.record) \(result.logText)")
