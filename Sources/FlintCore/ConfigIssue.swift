@@ -1,7 +1,7 @@
 /// One problem in a project's configuration: where it is, which key, what is wrong and what is allowed.
 ///
 /// Its description is what `flint validate` and `flint up` print, one per line:
-/// `samples/echo/function.yaml:4: timeout: "30 parsecs" is not a duration (use 500ms, 30s, 5m)`.
+/// `samples/echo/function.yaml:4: timeout: "30 parsecs" is not a duration (use 500ms, 30s, 5m, 7d)`.
 public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file (as shown to the user, relative to the project's root) and 1-based line.
     public var location: SourceLocation

@@ -68,7 +68,13 @@ package struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the expression fires in the given minute; `dayOfWeek` is 0...6 from Sunday.
     package func matches(minute: Int, hour: Int, dayOfMonth: Int, month: Int, dayOfWeek: Int) -> Bool {
-        guard minutes.contains(minute), hours.contains(hour), months.contains(month) else { return false }
+        guard minutes.contains(minute), hours.contains(hour) else { return false }
+        return matchesDay(dayOfMonth: dayOfMonth, month: month, dayOfWeek: dayOfWeek)
+    }
+
+    /// Whether the expression fires at some time of the given day; `dayOfWeek` is 0...6 from Sunday.
+    package func matchesDay(dayOfMonth: Int, month: Int, dayOfWeek: Int) -> Bool {
+        guard months.contains(month) else { return false }
         let domMatches = daysOfMonth.contains(dayOfMonth)
         let dowMatches = daysOfWeek.contains(dayOfWeek % 7)
         if dayOfMonthIsUnrestricted || dayOfWeekIsUnrestricted {

@@ -1,11 +1,12 @@
-/// Durations as manifests write them: a whole number and a unit, `500ms`, `30s`, `5m`, `1h`, or
-/// several in descending order of unit, `1m30s`, `1h30m`.
+/// Durations as manifests write them: a whole number and a unit, `500ms`, `30s`, `5m`, `1h`, `7d`,
+/// or several in descending order of unit, `1m30s`, `1h30m`, `1d12h`.
 ///
 /// A unit is required (a bare `30` is refused: seconds or milliseconds?), each unit appears at
 /// most once, and there is no sign and no fraction.
 public enum DurationText {
     /// The units, largest first, with their length in milliseconds.
     private static let units: [(suffix: String, millis: Int64)] = [
+        ("d", 86_400_000),
         ("h", 3_600_000),
         ("m", 60_000),
         ("s", 1_000),
@@ -13,7 +14,7 @@ public enum DurationText {
     ]
 
     /// What an error message shows as valid examples.
-    static let examples = "use 500ms, 30s, 5m"
+    static let examples = "use 500ms, 30s, 5m, 7d"
 
     /// Parses `text`, or returns nil when it is not a duration.
     public static func parse(_ text: String) -> Duration? {
@@ -38,8 +39,8 @@ public enum DurationText {
         return .milliseconds(total)
     }
 
-    /// Formats `duration` the way `parse` reads it, to the millisecond (`90s` is `1m30s`); a
-    /// negative duration is formatted as zero.
+    /// Formats `duration` the way `parse` reads it, to the millisecond (`90s` is `1m30s`, `36h` is
+    /// `1d12h`); a negative duration is formatted as zero.
     public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         // Past Int64 milliseconds (292 million years) seconds are all there is to say.

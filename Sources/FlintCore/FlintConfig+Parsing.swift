@@ -12,7 +12,7 @@ extension FlintConfig {
     }
 
     /// Every key `flint.yaml` may have.
-    static let configKeys = ["listen", "functions", "triggers", "buckets", "data"]
+    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus"]
 
     /// Parses `flint.yaml` into a configuration (defaults standing in for invalid values) and the issues.
     static func parseCollectingIssues(yaml: String, file: String) -> ParsedConfig {
@@ -56,6 +56,8 @@ extension FlintConfig {
             default: parsed.config.data = path.value
             }
         }
+        if let topics = TopicSettings.parseTopics(&map) { parsed.config.topics = topics }
+        if let bus = BusSettings.parse(&map) { parsed.config.bus = bus }
         map.reportUnreadKeys(notAKeyOf: "flint.yaml", keys: configKeys)
         parsed.issues += map.issues
         return parsed

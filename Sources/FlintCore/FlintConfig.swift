@@ -10,19 +10,27 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     public var buckets: String
     /// State: `flint.sqlite`, `admin-token`, `daemon.json`; relative to the project.
     public var data: String
+    /// Settings of the topics that do not take the defaults, by name.
+    public var topics: [String: TopicSettings]
+    /// The message bus: retention, durability, retries.
+    public var bus: BusSettings
 
     public init(
         listen: ListenAddress = .defaultAddress,
         functions: [String] = ["functions"],
         triggers: String = "triggers",
         buckets: String = "buckets",
-        data: String = ".flint"
+        data: String = ".flint",
+        topics: [String: TopicSettings] = [:],
+        bus: BusSettings = BusSettings()
     ) {
         self.listen = listen
         self.functions = functions
         self.triggers = triggers
         self.buckets = buckets
         self.data = data
+        self.topics = topics
+        self.bus = bus
     }
 }
 

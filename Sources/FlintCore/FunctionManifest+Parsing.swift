@@ -18,7 +18,10 @@ extension FunctionManifest {
     }
 
     /// Every key `function.yaml` may have.
-    static let manifestKeys = ["name", "runtime", "command", "timeout", "memory", "concurrency", "idle", "retries", "env", "isolation"]
+    static let manifestKeys = [
+        "name", "runtime", "command", "timeout", "memory", "concurrency", "idle", "retries", "env", "isolation",
+        "on_success", "on_failure",
+    ]
 
     /// What `name` allows.
     static let nameRule = "a-z, 0-9 and -"
@@ -50,6 +53,8 @@ extension FunctionManifest {
         let idle = map.value("idle", hint: ScalarConversion.durationHint, ScalarConversion.duration(in: idleRange))
         let retries = map.value("retries", hint: "a whole number", ScalarConversion.integer(in: retriesRange))
         let isolation = map.value("isolation", hint: ScalarConversion.choices(Isolation.self), ScalarConversion.oneOf(Isolation.self))
+        let onSuccess = map.value("on_success", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
+        let onFailure = map.value("on_failure", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
         let environment = parseEnvironment(&map)
         let displayDirectory = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? directory
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
@@ -71,7 +76,9 @@ extension FunctionManifest {
             idle: idle?.value ?? defaultIdle,
             retries: retries?.value ?? defaultRetries,
             environment: environment,
-            isolation: isolation?.value ?? .process
+            isolation: isolation?.value ?? .process,
+            onSuccess: onSuccess?.value,
+            onFailure: onFailure?.value
         )
         return ParsedFunction(manifest: manifest, name: name, issues: [])
     }

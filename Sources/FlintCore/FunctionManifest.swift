@@ -19,6 +19,12 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
     /// The only variables the handler sees besides Flint's own.
     public var environment: [String: String]
     public var isolation: Isolation
+    /// Asynchronous invocations: the topic a destination record is published to when one
+    /// succeeds (Lambda's `OnSuccess` destination); nil publishes nothing.
+    public var onSuccess: String?
+    /// Asynchronous invocations: the topic a destination record is published to when every
+    /// attempt has failed (Lambda's `OnFailure` destination); nil publishes nothing.
+    public var onFailure: String?
 
     public init(
         name: String,
@@ -31,7 +37,9 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         idle: Duration = FunctionManifest.defaultIdle,
         retries: Int = FunctionManifest.defaultRetries,
         environment: [String: String] = [:],
-        isolation: Isolation = .process
+        isolation: Isolation = .process,
+        onSuccess: String? = nil,
+        onFailure: String? = nil
     ) {
         self.name = name
         self.directory = directory
@@ -44,6 +52,8 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         self.retries = retries
         self.environment = environment
         self.isolation = isolation
+        self.onSuccess = onSuccess
+        self.onFailure = onFailure
     }
 
     /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it.

@@ -48,6 +48,12 @@ public struct JSONWriter {
         endArray()
     }
 
+    /// Appends `value`, already valid JSON, as the next value.
+    mutating func appendValue(_ value: UnsafeBufferPointer<UInt8>) {
+        beginValue()
+        bytes.append(contentsOf: value)
+    }
+
     private mutating func beginValue() {
         // A value directly in an array is a member of it; a value after a key was separated by `key`.
         if let last = bytes.last, last != UInt8(ascii: ":") { separate() }

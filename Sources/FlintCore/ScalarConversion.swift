@@ -3,7 +3,7 @@
 enum ScalarConversion {
     typealias Converter<T> = (String) throws(ValueProblem) -> T
 
-    /// `use 500ms, 30s, 5m`.
+    /// `use 500ms, 30s, 5m, 7d`.
     static let durationHint = DurationText.examples
     /// `use 128Mi, 1Gi`.
     static let byteSizeHint = ByteSizeText.examples

@@ -97,7 +97,7 @@ extension TriggerKind {
         switch self {
         case .http: ["method", "path", "auth"]
         case .bucket: ["bucket", "events", "prefix", "suffix"]
-        case .queue: ["topic", "batch"]
+        case .queue: ["topic", "batch", "window"]
         case .schedule: ["every", "cron"]
         }
     }

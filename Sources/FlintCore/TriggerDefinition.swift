@@ -84,10 +84,14 @@ public struct QueueTrigger: Sendable, Hashable, Codable {
     public var topic: String
     /// Messages per invocation (SQS batch size).
     public var batch: Int
+    /// How long to wait for a fuller batch once a message is there (SQS `MaximumBatchingWindow`);
+    /// zero hands over whatever is waiting at once.
+    public var window: Duration
 
-    public init(topic: String, batch: Int) {
+    public init(topic: String, batch: Int, window: Duration = .zero) {
         self.topic = topic
         self.batch = batch
+        self.window = window
     }
 }
 

@@ -87,15 +87,11 @@ extension TriggerSource {
     // MARK: queue
 
     static func parseQueue(_ map: inout YAMLMapping) -> QueueTrigger? {
-        let topic = map.value(
-            "topic", required: true, hint: "a topic name such as images",
-            ScalarConversion.identifier(maxLength: 128, rule: "letters, digits, ., _ and -") {
-                $0.isASCIILetterOrDigit || $0 == "." || $0 == "_" || $0 == "-"
-            }
-        )
+        let topic = map.value("topic", required: true, hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
         let batch = map.value("batch", hint: "a whole number", ScalarConversion.integer(in: QueueTrigger.batchRange))
+        let window = map.value("window", hint: ScalarConversion.durationHint, ScalarConversion.duration(in: QueueTrigger.windowRange))
         guard let topic else { return nil }
-        return QueueTrigger(topic: topic.value, batch: batch?.value ?? 1)
+        return QueueTrigger(topic: topic.value, batch: batch?.value ?? 1, window: window?.value ?? .zero)
     }
 
     // MARK: schedule
@@ -134,6 +130,8 @@ extension TriggerSource {
 extension QueueTrigger {
     /// How many messages one invocation may take (SQS allows up to 10 000).
     static let batchRange = 1 ... 10_000
+    /// How long an invocation may wait for a fuller batch (SQS allows up to 5 minutes).
+    static let windowRange: ClosedRange<Duration> = .zero ... .seconds(5 * 60)
 }
 
 extension ScheduleTrigger {

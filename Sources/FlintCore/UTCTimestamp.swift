@@ -42,6 +42,9 @@ package struct UTCTimestamp {
     /// Flint's own timestamps (admin API, `flint up`, the CLI): `2024-05-01T12:34:56.789Z`.
     package var iso8601: String { "\(dateAndTime).\(pad(millisecond, 3))Z" }
 
+    /// EventBridge's `time`, in whole seconds (the milliseconds dropped): `2024-05-01T12:34:56Z`.
+    var iso8601WholeSeconds: String { "\(dateAndTime)Z" }
+
     /// API Gateway's `requestContext.time`: `01/May/2024:12:34:56 +0000`.
     var apiGatewayRequestTime: String {
         let date = "\(pad(day, 2))/\(Self.monthAbbreviations[month - 1])/\(pad(year, 4))"

@@ -9,7 +9,7 @@ struct Located<Value> {
 }
 
 /// Why a scalar's text was refused; the message names the value and what is allowed instead:
-/// `"30 parsecs" is not a duration (use 500ms, 30s, 5m)`.
+/// `"30 parsecs" is not a duration (use 500ms, 30s, 5m, 7d)`.
 struct ValueProblem: Error {
     var message: String
     init(_ message: String) { self.message = message }
@@ -199,6 +199,13 @@ struct YAMLMapping {
     /// returns; nil with an issue when it is not a mapping.
     mutating func mapping<T>(_ key: String, hint: String, _ body: (inout YAMLMapping) -> T) -> Located<T>? {
         guard let node = node(key, hint: hint) else { return nil }
+        return mapping(of: node, hint: hint, body)
+    }
+
+    /// A mapping node, as a reader whose issues are added to this one's when `body` returns; nil
+    /// with an issue when it is not a mapping. For mappings inside mappings whose keys are data
+    /// (`topics.images`).
+    mutating func mapping<T>(of node: Located<Node>, hint: String, _ body: (inout YAMLMapping) -> T) -> Located<T>? {
         guard case .mapping(let mapping) = node.value else {
             let problem = node.value.isNull ? "has no value" : "expected a mapping, not \(node.value.kindDescription)"
             report("\(problem) (\(hint))", at: node)

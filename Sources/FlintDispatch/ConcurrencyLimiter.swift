@@ -78,6 +78,17 @@ final class ConcurrencyLimiter: Sendable {
         }
     }
 
+    /// Takes up to `wanted` free slots without waiting, and only when no caller is waiting:
+    /// work that can wait in the bus never jumps ahead of a synchronous request. Returns how many.
+    func tryAcquire(upTo wanted: Int) -> Int {
+        state.withLock { state in
+            guard state.waiters.isEmpty else { return 0 }
+            let granted = max(0, min(wanted, limit - state.running))
+            state.running += granted
+            return granted
+        }
+    }
+
     /// Gives a slot back, handing it straight to the longest waiter if there is one.
     func release() {
         let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in

@@ -32,6 +32,7 @@ public final class Dispatcher: Sendable {
     private let observer: @Sendable (InvocationResult) -> Void
     private let logger: Logger
     private let inFlight = Mutex(InFlight())
+    private let capacityObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// - Parameter observer: told of every finished invocation (the `flint up` console line).
     public init(
@@ -83,6 +84,7 @@ public final class Dispatcher: Sendable {
         }
         let result = await executor.execute(request, function: route.function)
         route.limiter.release()
+        notifyCapacity(route.function.name)
 
         recorder.record(result)
         observer(result)
@@ -93,6 +95,51 @@ public final class Dispatcher: Sendable {
                 "flint.outcome": "\(result.record.outcome.rawValue)",
             ])
         }
+        return result
+    }
+
+    // MARK: Work from the bus
+
+    /// Tells `observer` (the bus consumer) whenever a slot of a function is given back.
+    public func observeCapacity(_ observer: @escaping @Sendable (String) -> Void) {
+        capacityObserver.withLock { $0 = observer }
+    }
+
+    private func notifyCapacity(_ function: String) {
+        capacityObserver.withLock { $0 }?(function)
+    }
+
+    /// Takes up to `wanted` free slots of `function` without waiting, and none while synchronous
+    /// callers wait for one or the dispatcher is draining. The bus consumer leases only as many
+    /// deliveries as this grants, so what cannot start now stays in SQLite.
+    public func tryAcquireSlots(_ function: String, upTo wanted: Int) -> Int {
+        guard let route = routes[function], inFlight.withLock({ $0.accepting }) else { return 0 }
+        return route.limiter.tryAcquire(upTo: wanted)
+    }
+
+    /// Gives back slots taken with `tryAcquireSlots` and not used.
+    public func releaseSlots(_ function: String, count: Int) {
+        guard let route = routes[function] else { return }
+        for _ in 0 ..< count { route.limiter.release() }
+        if count > 0 { notifyCapacity(function) }
+    }
+
+    /// Runs `request` in a slot already taken with `tryAcquireSlots`, gives the slot back, and
+    /// records the result with what `settle` derives from it (the bus deliveries it settles and
+    /// the messages it publishes), in one transaction.
+    public func invokeHoldingSlot(
+        _ request: InvocationRequest,
+        settle: @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+    ) async -> InvocationResult? {
+        guard let route = routes[request.function] else { return nil }
+        inFlight.withLock { $0.count += 1 }
+        defer { leave() }
+        let result = await executor.execute(request, function: route.function)
+        route.limiter.release()
+        let (settlements, publications) = settle(result, route.function)
+        recorder.record(result, settlements: settlements, publications: publications)
+        observer(result)
+        notifyCapacity(route.function.name)
         return result
     }
 

@@ -12,6 +12,8 @@ struct AdminRoutes: Sendable {
     let writer: LedgerWriter
     let triggers: [TriggerDefinition]
     let adminToken: String
+    let bus: Bus
+    let consumer: BusConsumer
 
     func register(on router: Router<FlintRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
@@ -21,6 +23,7 @@ struct AdminRoutes: Sendable {
         v1.get("/invocations") { request, _ in try await listInvocations(request) }
         v1.get("/invocations/{id}") { _, context in try await invocation(context) }
         v1.get("/invocations/{id}/logs") { _, context in try await logs(context) }
+        BusRoutes(bus: bus, consumer: consumer).register(on: v1)
     }
 
     private func listFunctions() -> Response {
@@ -48,6 +51,11 @@ struct AdminRoutes: Sendable {
     private func invocation(_ context: FlintRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         await writer.flushed()
+        // An asynchronous invocation is a delivery on the bus until its last attempt ends.
+        if let status = try await Offload.run({ [bus] in try bus.status(messageID: id) }) {
+            let latest = try await ledger.find(id: status.lastInvocationID ?? id)
+            return .json(AsyncInvocationView(id: id, status: status, latest: latest))
+        }
         guard let record = try await ledger.find(id: id) else {
             return .message(.notFound, "no invocation has id \(id) (flint invocations lists recent ones)")
         }

@@ -2,6 +2,7 @@ public import FlintCore
 internal import FlintDispatch
 internal import FlintRunner
 internal import FlintStore
+internal import FlintTriggers
 internal import Foundation
 internal import Hummingbird
 public import Logging
@@ -53,12 +54,20 @@ public struct FlintDaemon: Sendable {
             try? FileManager.default.removeItem(atPath: files.daemonInfo)
             try? FileManager.default.removeItem(atPath: files.workRoot)
         }
-        let database = try FlintDatabase(path: files.database)
+        let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
         let ledger = InvocationLedger(database: database)
-        let logger = self.logger
-        let writer = LedgerWriter(ledger: ledger) { error, lost in
-            logger.error("could not commit \(lost) invocation record(s) to the ledger: \(error)")
+        let bus = Bus(database: database)
+        try bus.register(BusTopology(project: project), retireOthers: true)
+        let released = try bus.releaseAllLeases()
+        if released > 0 {
+            console("flint: \(released) deliveries were running when Flint last stopped; they will be delivered again")
         }
+        let logger = self.logger
+        let writer = LedgerWriter(ledger: ledger, onError: { error, lost in
+            logger.error("could not commit \(lost) invocation record(s) to the ledger: \(error)")
+        }, onRefused: { refusal in
+            logger.warning("\(refusal)")
+        })
         let runner = ExecRunner(workRoot: files.workRoot, logger: logger)
         let console = self.console
         let dispatcher = Dispatcher(
@@ -68,15 +77,43 @@ public struct FlintDaemon: Sendable {
             logger: logger,
             observer: { console(InvocationConsoleLine.format($0.record)) }
         )
-
         let identity = LambdaIdentity()
+        let busSettings = project.config.bus
+        let consumer = BusConsumer(
+            subscriptions: BusSubscriptions.of(project), dispatcher: dispatcher, source: BusDeliverySource(bus: bus),
+            settings: .init(
+                retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
+                identity: .init(region: identity.region, account: identity.account)
+            ),
+            logger: logger
+        )
+        // Commits by any process (flint publish, a plain sqlite3 INSERT) wake the consumer.
+        let monitor = try DatabaseChangeMonitor(databasePath: files.database) { consumer.wake() }
+        monitor.start()
+        defer { monitor.stop() }
+        let schedules = project.triggers.compactMap { trigger -> ScheduleSource.Schedule? in
+            guard case .schedule(let schedule) = trigger.source else { return nil }
+            return ScheduleSource.Schedule(trigger: trigger.name, rule: schedule.rule)
+        }
+        let scheduleSource = ScheduleSource(
+            schedules: schedules, sink: BusScheduleSink(bus: bus, identity: identity, wake: { consumer.wake() }), logger: logger
+        )
+        let asyncInvoker = AsyncInvoker(bus: bus, consumer: consumer)
+
         let router = Router(context: FlintRequestContext.self)
         router.add(middleware: NotFoundBodyMiddleware())
-        LambdaInvokeRoutes(dispatcher: dispatcher, identity: identity, requiredToken: listen.isLoopback ? nil : adminToken, loadedAt: Date())
-            .register(on: router)
-        AdminRoutes(dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken)
-            .register(on: router)
-        let gateway = TriggerGateway(routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken, identity: identity)
+        LambdaInvokeRoutes(
+            dispatcher: dispatcher, identity: identity, requiredToken: listen.isLoopback ? nil : adminToken, loadedAt: Date(),
+            asyncInvoker: asyncInvoker
+        ).register(on: router)
+        AdminRoutes(
+            dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken,
+            bus: bus, consumer: consumer
+        ).register(on: router)
+        let gateway = TriggerGateway(
+            routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken,
+            identity: identity, asyncInvoker: asyncInvoker
+        )
         let responder = FlintResponder(gateway: gateway, fallback: router.buildResponder())
 
         let app = Application(
@@ -88,12 +125,17 @@ public struct FlintDaemon: Sendable {
             logger: logger
         )
 
-        // Shutdown runs in reverse: HTTP intake first, then the dispatcher drains, then the ledger commits.
+        // Shutdown runs in reverse: intake first (HTTP, retention, schedules, claiming from the bus),
+        // then the dispatcher drains, then the ledger commits.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: LedgerWriterService(writer: writer)),
                     .init(service: DispatcherService(dispatcher: dispatcher)),
+                    .init(service: BusConsumerService(consumer: consumer)),
+                    .init(service: ScheduleService(source: scheduleSource)),
+                    .init(service: RetentionService(
+                        bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -132,8 +174,12 @@ public struct FlintDaemon: Sendable {
         switch trigger.source {
         case .http(let http): "http \(http.method) \(http.path) (auth: \(http.auth.rawValue))"
         case .bucket(let bucket): "bucket \(bucket.bucket) (not active in this version)"
-        case .queue(let queue): "queue \(queue.topic) (not active in this version)"
-        case .schedule: "schedule (not active in this version)"
+        case .queue(let queue): "queue \(queue.topic) (batch \(queue.batch)\(queue.window > .zero ? ", window \(DurationText.format(queue.window))" : ""))"
+        case .schedule(let schedule):
+            switch schedule.rule {
+            case .every(let interval): "schedule every \(DurationText.format(interval)) (UTC)"
+            case .cron(let expression): "schedule cron \"\(expression)\" (UTC)"
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 internal import FlintCore
 internal import FlintDispatch
+internal import FlintStore
 internal import Foundation
 internal import Hummingbird
 internal import HTTPTypes
@@ -12,6 +13,7 @@ struct LambdaInvokeRoutes: Sendable {
     /// signatures are not verified, so signed requests are accepted only on loopback.
     let requiredToken: String?
     let loadedAt: Date
+    let asyncInvoker: AsyncInvoker
 
     func register(on router: Router<FlintRequestContext>) {
         let functions = router.group("/2015-03-31/functions")
@@ -50,13 +52,14 @@ struct LambdaInvokeRoutes: Sendable {
         where qualifier != "$LATEST" {
             return error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")
         }
+        let isAsynchronous: Bool
         switch request.headers[.amzInvocationType] ?? "RequestResponse" {
         case "RequestResponse":
-            break
+            isAsynchronous = false
         case "DryRun":
             return Response(status: .noContent, headers: [.amzExecutedVersion: "$LATEST"])
         case "Event":
-            return error(.invalidRequestContent, "InvocationType Event needs the durable bus, which this version of Flint does not have yet; use RequestResponse")
+            isAsynchronous = true
         case let other:
             return error(.invalidRequestContent, "InvocationType \(other) is not one of RequestResponse, Event, DryRun")
         }
@@ -65,6 +68,9 @@ struct LambdaInvokeRoutes: Sendable {
         }
         if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
+        }
+        if isAsynchronous {
+            return await enqueue(payload, function: function.name, requestID: requestID)
         }
         let invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: payload)
         let result: InvocationResult
@@ -85,6 +91,22 @@ struct LambdaInvokeRoutes: Sendable {
             return .bytes(.ok, body, headers: headers)
         }
         return .bytes(.ok, result.output, headers: headers)
+    }
+
+    /// `Event`: 202 with an empty body once the event is on the bus (Lambda's asynchronous invoke).
+    private func enqueue(_ payload: Data, function: String, requestID: String) async -> Response {
+        do {
+            try await asyncInvoker.enqueue(
+                function: function, payload: payload.isEmpty ? Data("{}".utf8) : payload, invocationID: requestID,
+                origin: MessageOrigin(source: .lambda)
+            )
+        } catch {
+            if case .bodyTooLarge = error {
+                return self.error(.requestTooLarge, "Request must be smaller than \(Bus.maxBodyBytes) bytes for an asynchronous InvokeFunction")
+            }
+            return self.error(.service, "could not queue the event: \(error)")
+        }
+        return Response(status: .accepted, headers: [.amzExecutedVersion: "$LATEST", .flintInvocationID: requestID])
     }
 
     private func authorize(_ request: Request) -> Response? {

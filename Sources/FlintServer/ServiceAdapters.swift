@@ -17,8 +17,8 @@ struct ExecRunnerExecutor: InvocationExecutor {
 struct LedgerRecorder: InvocationRecorder {
     let writer: LedgerWriter
 
-    func record(_ result: InvocationResult) {
-        writer.record(result.record, log: result.log)
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage]) {
+        writer.record(result.record, log: result.log, settlements: settlements, publications: publications)
     }
 }
 

@@ -1,5 +1,6 @@
 internal import FlintCore
 internal import FlintDispatch
+internal import FlintStore
 internal import Foundation
 internal import Hummingbird
 internal import HTTPTypes
@@ -11,6 +12,7 @@ struct TriggerGateway: Sendable {
     let dispatcher: Dispatcher
     let adminToken: String
     let identity: LambdaIdentity
+    let asyncInvoker: AsyncInvoker
 
     /// Answers `request` if a trigger route matches it, else returns nil.
     func respond(to request: Request, context: FlintRequestContext) async throws -> Response? {
@@ -30,8 +32,12 @@ struct TriggerGateway: Sendable {
                 return .message(.unauthorized, "Unauthorized", headers: [.wwwAuthenticate: "Bearer"])
             }
         }
-        if request.headers[.flintInvocationType]?.lowercased() == "event" {
-            return .message(.badRequest, "asynchronous invocation (X-Flint-Invocation-Type: Event) needs the durable bus, which this version of Flint does not have yet; call without the header")
+        let isAsynchronous: Bool
+        switch request.headers[.flintInvocationType]?.lowercased() {
+        case nil, "requestresponse": isAsynchronous = false
+        case "event": isAsynchronous = true
+        case let other?:
+            return .message(.badRequest, "X-Flint-Invocation-Type \(other) is not one of RequestResponse, Event")
         }
         guard let body = try await RequestBody.collect(request) else {
             return .message(.contentTooLarge, "Request Entity Too Large")
@@ -50,6 +56,9 @@ struct TriggerGateway: Sendable {
             snapshot, routeKey: match.route.routeKey, pathParameters: match.pathParameters,
             requestID: invocationID, time: Date(), accountID: identity.account, apiID: identity.apiID
         )
+        if isAsynchronous {
+            return await enqueue(event, trigger: trigger, invocationID: invocationID)
+        }
         let invocation = InvocationRequest(id: invocationID, function: trigger.function, trigger: trigger.name, source: .http, payload: event)
         let result: InvocationResult
         do {
@@ -59,6 +68,20 @@ struct TriggerGateway: Sendable {
         }
         let parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
         return Response(parts)
+    }
+
+    /// `202` once the event is on the bus; the invocation's progress is at `/v1/invocations/{id}`.
+    private func enqueue(_ event: Data, trigger: TriggerDefinition, invocationID: String) async -> Response {
+        do {
+            try await asyncInvoker.enqueue(
+                function: trigger.function, payload: event, invocationID: invocationID,
+                origin: MessageOrigin(source: .http, trigger: trigger.name)
+            )
+        } catch {
+            if case .bodyTooLarge = error { return .message(.contentTooLarge, "Request Entity Too Large (asynchronous events may be at most 1 MiB)") }
+            return .message(.serviceUnavailable, "Service Unavailable", headers: [.retryAfter: "1"])
+        }
+        return .json(["invocation_id": invocationID], status: .accepted)
     }
 
     static func response(for error: DispatchError) -> Response {

@@ -62,6 +62,7 @@ public final class FlintDatabase: Sendable {
                 t.column("tail", .blob).notNull()
             }
         }
+        migrator.registerMigration("v2-bus", migrate: BusSchema.create)
         return migrator
     }
 }

@@ -4,7 +4,7 @@ internal import GRDB
 
 /// The invocation ledger: what ran, how it ended, what it cost, and its log.
 public struct InvocationLedger: Sendable {
-    private let database: FlintDatabase
+    let database: FlintDatabase
 
     public init(database: FlintDatabase) {
         self.database = database
@@ -26,15 +26,9 @@ public struct InvocationLedger: Sendable {
         try await database.pool.write { db in try Self.insert(entries, into: db) }
     }
 
-    /// Appends entries in one transaction, blocking the calling thread (the ledger writer's own).
-    public func appendBlocking(_ entries: [Entry]) throws {
-        guard !entries.isEmpty else { return }
-        try database.pool.write { db in try Self.insert(entries, into: db) }
-    }
-
     /// This runs for every invocation, so it binds cached statements directly instead of going
     /// through the record's Codable encoding (several times slower).
-    private static func insert(_ entries: [Entry], into db: Database) throws {
+    static func insert(_ entries: [Entry], into db: Database) throws {
         let insertInvocation = try db.cachedStatement(sql: insertInvocationSQL)
         let insertLog = try db.cachedStatement(sql: insertLogSQL)
         for entry in entries {

@@ -83,8 +83,8 @@ struct InvocationRow: Codable, FetchableRecord, PersistableRecord {
         )
     }
 
-    static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
-    static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
+    static func micros(_ date: Date) -> Int64 { EpochMicros.from(date) }
+    static func date(_ micros: Int64) -> Date { EpochMicros.date(micros) }
 }
 
 /// The `invocation_logs` table: the tail of each invocation's log, apart so listings stay small.

@@ -1,8 +1,12 @@
 public import FlintCore
 public import Foundation
+internal import GRDB
 internal import Synchronization
 
-/// Writes finished invocations to the ledger off the request path, many per transaction.
+/// Writes finished invocations to the ledger off the request path, many per transaction, together
+/// with what they settle on the bus: an invocation's row, its deliveries' acks or nacks, and the
+/// messages it publishes (destinations) commit in the same transaction, so a crash never keeps
+/// one without the others.
 ///
 /// `record` only appends to a buffer and, when the buffer was empty, wakes the writer; the writer
 /// commits whatever has gathered since its last commit in one transaction, so under load one
@@ -11,8 +15,15 @@ internal import Synchronization
 /// `flushed()` waits until everything recorded before the call is committed (for readers that
 /// must see their own writes). `run` returns once `finish()` was called and the buffer is empty.
 public final class LedgerWriter: Sendable {
+    /// One finished invocation and what it settles.
+    struct Completion {
+        var entry: InvocationLedger.Entry
+        var settlements: [Settlement]
+        var publications: [OutgoingMessage]
+    }
+
     private struct State {
-        var pending: [InvocationLedger.Entry] = []
+        var pending: [Completion] = []
         /// Entries handed to `record` so far, and how many of them are committed (or failed).
         var recorded: UInt64 = 0
         var settled: UInt64 = 0
@@ -24,17 +35,30 @@ public final class LedgerWriter: Sendable {
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let onError: @Sendable (any Error, Int) -> Void
+    private let onRefused: @Sendable (LedgerWriterRefusal) -> Void
 
-    /// - Parameter onError: told of a failed commit and how many entries it lost; the writer goes on.
-    public init(ledger: InvocationLedger, onError: @escaping @Sendable (any Error, Int) -> Void) {
+    /// - Parameters:
+    ///   - onError: told of a failed commit and how many entries it lost; the writer goes on.
+    ///   - onRefused: told of a settlement refused as stale or a publication refused by the bus;
+    ///     the rest of the transaction commits.
+    public init(
+        ledger: InvocationLedger,
+        onError: @escaping @Sendable (any Error, Int) -> Void,
+        onRefused: @escaping @Sendable (LedgerWriterRefusal) -> Void = { _ in }
+    ) {
         self.ledger = ledger
         self.onError = onError
+        self.onRefused = onRefused
     }
 
-    /// Queues one finished invocation for the next commit. Never blocks.
-    public func record(_ record: InvocationRecord, log: Data) {
+    /// Queues one finished invocation for the next commit, with the bus deliveries it settles and
+    /// the messages it publishes. Never blocks.
+    public func record(
+        _ record: InvocationRecord, log: Data, settlements: [Settlement] = [], publications: [OutgoingMessage] = []
+    ) {
+        let completion = Completion(entry: .init(record: record, log: log), settlements: settlements, publications: publications)
         let wasIdle = state.withLock { state -> Bool in
-            state.pending.append(.init(record: record, log: log))
+            state.pending.append(completion)
             state.recorded += 1
             return state.pending.count == 1
         }
@@ -86,13 +110,13 @@ public final class LedgerWriter: Sendable {
 
     private func commitPending() {
         while true {
-            let batch = state.withLock { state -> [InvocationLedger.Entry] in
+            let batch = state.withLock { state -> [Completion] in
                 defer { state.pending.removeAll(keepingCapacity: true) }
                 return state.pending
             }
             guard !batch.isEmpty else { return }
             do {
-                try ledger.appendBlocking(batch)
+                for refusal in try commit(batch) { onRefused(refusal) }
             } catch {
                 onError(error, batch.count)
             }
@@ -104,6 +128,44 @@ public final class LedgerWriter: Sendable {
                 return ready
             }
             for continuation in ready { continuation.resume() }
+        }
+    }
+
+    private func commit(_ batch: [Completion]) throws -> [LedgerWriterRefusal] {
+        let now = Date()
+        return try ledger.database.pool.write { db in
+            try InvocationLedger.insert(batch.map(\.entry), into: db)
+            var refusals = try Bus.settle(batch.flatMap(\.settlements), at: now, in: db).map(LedgerWriterRefusal.staleLease)
+            for completion in batch {
+                for message in completion.publications {
+                    // A destination that cannot take the message must not cost the invocations their rows.
+                    do {
+                        try db.inSavepoint {
+                            _ = try Bus.insert([message], at: now, in: db)
+                            return .commit
+                        }
+                    } catch {
+                        refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: ledger.database.path)))
+                    }
+                }
+            }
+            return refusals
+        }
+    }
+}
+
+/// Something the ledger writer left out of a commit, and why.
+public enum LedgerWriterRefusal: Sendable, CustomStringConvertible {
+    /// The delivery was leased again since: this invocation's outcome no longer counts for it.
+    case staleLease(LeaseToken)
+    case publication(topic: String, invocationID: String, BusError)
+
+    public var description: String {
+        switch self {
+        case .staleLease(let token):
+            "delivery \(token.deliveryID) was leased again (epoch \(token.epoch) is stale); this outcome was not applied"
+        case .publication(let topic, let id, let error):
+            "invocation \(id) could not publish to topic \(topic): \(error)"
         }
     }
 }

@@ -5,8 +5,12 @@ struct Flint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flint",
         abstract: "Flint: a self-hosted Function-as-a-Service runtime.",
-        discussion: "Commands other than up and validate talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN override it).",
-        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Invocations.self, Logs.self]
+        discussion: """
+            up runs Flint; validate and publish work on the project's files and database, whether or not \
+            Flint is running (a running daemon delivers what publish commits at once). The other commands \
+            talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN override it).
+            """,
+        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, DeadLetters.self, Invocations.self, Logs.self]
     )
 }
 

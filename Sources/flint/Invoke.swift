@@ -3,8 +3,12 @@ internal import Foundation
 
 struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Invoke a function synchronously and print its output.",
-        discussion: "Exits 1 when the function fails; its error document is printed all the same.")
+        abstract: "Invoke a function and print its output (or, with --async, queue the event and print the invocation id).",
+        discussion: """
+            Exits 1 when the function fails; its error document is printed all the same. With --async the \
+            event is queued on the bus (retried on failure, a dead letter after the function's last retry) \
+            and the command exits 0 once it is stored.
+            """)
 
     @OptionGroup var projectOptions: ProjectOptions
 
@@ -17,11 +21,29 @@ struct Invoke: AsyncParsableCommand {
     @Flag(help: "Print the tail of the invocation's log on stderr.")
     var log = false
 
+    @Flag(name: .customLong("async"), help: "Queue the event (Lambda's Event invocation type) and print the invocation id.")
+    var asynchronous = false
+
+    func validate() throws {
+        if asynchronous, log {
+            throw ValidationError("--log needs a synchronous invocation; with --async, flint logs FUNCTION --invocation ID shows the log once it ran")
+        }
+    }
+
     func run() async throws {
-        let payload = try readPayload()
+        let payload = try PayloadSource.read(data)
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         let path = "/2015-03-31/functions/\(function)/invocations"
-        let reply = try await client.send("POST", path, body: payload, headers: log ? ["X-Amz-Log-Type": "Tail"] : [:])
+        var headers: [String: String] = [:]
+        if log { headers["X-Amz-Log-Type"] = "Tail" }
+        if asynchronous { headers["X-Amz-Invocation-Type"] = "Event" }
+        let reply = try await client.send("POST", path, body: payload, headers: headers)
+        if asynchronous, reply.status == 202 {
+            let id = reply.headers["x-flint-invocation-id"] ?? reply.headers["x-amzn-requestid"] ?? "?"
+            print(id)
+            FileHandle.standardError.write(Data("queued; flint invocations / GET /v1/invocations/\(id) shows its progress\n".utf8))
+            return
+        }
         if reply.status != 200 {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["Message"] ?? String(decoding: reply.body, as: UTF8.self)
             throw CLIError("flint invoke \(function): \(message)")
@@ -35,17 +57,5 @@ struct Invoke: AsyncParsableCommand {
             let id = reply.headers["x-flint-invocation-id"] ?? "?"
             throw CLIError("flint invoke \(function): the function failed (invocation \(id); flint logs \(function) --invocation \(id) shows its log)")
         }
-    }
-
-    private func readPayload() throws -> Data {
-        if data == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-        if data.hasPrefix("@") {
-            let path = String(data.dropFirst())
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw CLIError("--data @\(path): cannot read \(path)")
-            }
-            return contents
-        }
-        return Data(data.utf8)
     }
 }

@@ -30,6 +30,8 @@ import FlintCore
                 retries: 0
                 env: {QUALITY: 80, DEBUG: true, RATIO: 1.50, EMPTY: "", GREETING: hello world}
                 isolation: process
+                on_success: audit
+                on_failure: echo.failures
                 """, in: project)
             #expect(manifest.name == "echo")
             #expect(manifest.directory == project.root + "/samples/echo")
@@ -43,6 +45,8 @@ import FlintCore
             #expect(manifest.retries == 0)
             #expect(manifest.environment == ["QUALITY": "80", "DEBUG": "true", "RATIO": "1.50", "EMPTY": "", "GREETING": "hello world"])
             #expect(manifest.isolation == .process)
+            #expect(manifest.onSuccess == "audit")
+            #expect(manifest.onFailure == "echo.failures")
         }
     }
 
@@ -71,6 +75,8 @@ import FlintCore
             #expect(manifest.retries == FunctionManifest.defaultRetries)
             #expect(manifest.environment == [:])
             #expect(manifest.isolation == .process)
+            #expect(manifest.onSuccess == nil)
+            #expect(manifest.onFailure == nil)
         }
     }
 
@@ -81,7 +87,7 @@ import FlintCore
             command: ["./echo.sh"]
             timeout: 30 parsecs
             """)
-        #expect(found == [#"samples/echo/function.yaml:4: timeout: "30 parsecs" is not a duration (use 500ms, 30s, 5m)"#])
+        #expect(found == [#"samples/echo/function.yaml:4: timeout: "30 parsecs" is not a duration (use 500ms, 30s, 5m, 7d)"#])
     }
 
     @Test func severalProblemsInOneFile_areAllReported() throws {
@@ -104,11 +110,26 @@ import FlintCore
             #"samples/echo/function.yaml:4: timeout: "20m" is out of range (allowed: 1ms...15m)"#,
             #"samples/echo/function.yaml:5: memory: "256MB" is not a byte size (use 128Mi, 1Gi)"#,
             #"samples/echo/function.yaml:6: concurrency: "many" is not a whole number (allowed: 1...1000)"#,
-            #"samples/echo/function.yaml:7: idle: "30" has no unit (use 500ms, 30s, 5m)"#,
+            #"samples/echo/function.yaml:7: idle: "30" has no unit (use 500ms, 30s, 5m, 7d)"#,
             #"samples/echo/function.yaml:8: retries: "-1" is out of range (allowed: 0...100)"#,
             #"samples/echo/function.yaml:9: isolation: expected a single value, not a list (one of process, sandbox)"#,
-            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation)"#,
+            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation, on_success, on_failure)"#,
             #"samples/echo/function.yaml:11: timout: not a key of function.yaml (did you mean timeout?)"#,
+        ])
+    }
+
+    @Test func destinations_mustBeTopicNamesNotReservedForFlint() throws {
+        #expect(try issues("name: e\ncommand: [./echo.sh]\non_success: flint.events\non_failure: \"dead letters\"\n") == [
+            #"samples/echo/function.yaml:3: on_success: "flint.events" is reserved for Flint's own topics; choose a name that does not start with flint."#,
+            #"samples/echo/function.yaml:4: on_failure: "dead letters" must be 1 to 128 characters of letters, digits, ., _ and -"#,
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\non_failure:\non_sucess: x\n") == [
+            "samples/echo/function.yaml:3: on_failure: has no value (a topic name such as images)",
+            "samples/echo/function.yaml:4: on_sucess: not a key of function.yaml (did you mean on_success?)",
+        ])
+        let longest = String(repeating: "t", count: TopicName.maxLength)
+        #expect(try issues("name: e\ncommand: [./echo.sh]\non_failure: \(longest)\non_success: \(longest)t\n") == [
+            #"samples/echo/function.yaml:4: on_success: "\#(longest)t" must be 1 to 128 characters of letters, digits, ., _ and -"#,
         ])
     }
 
@@ -134,7 +155,7 @@ import FlintCore
 
     @Test func keyWithoutValue_isAnError_notTheDefault() throws {
         #expect(try issues("name: e\ncommand: [./echo.sh]\ntimeout:\n")
-            == ["samples/echo/function.yaml:3: timeout: has no value (use 500ms, 30s, 5m)"])
+            == ["samples/echo/function.yaml:3: timeout: has no value (use 500ms, 30s, 5m, 7d)"])
     }
 
     @Test func commandAsString_isRefused_neverRunThroughAShell() throws {

@@ -188,7 +188,7 @@ import FlintCore
             #expect(project.loadIssues() == [
                 #"flint.yaml:1: listen: "nowhere" is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080; port 0 picks a free one)"#,
                 #"functions/a/function.yaml:2: command: "./a.sh" is a string; use a list such as ["./a.sh"] (a command is never run through a shell)"#,
-                #"functions/a/function.yaml:3: timeout: "1 week" is not a duration (use 500ms, 30s, 5m)"#,
+                #"functions/a/function.yaml:3: timeout: "1 week" is not a duration (use 500ms, 30s, 5m, 7d)"#,
                 #"functions/b/function.yaml:3: memory: "lots" is not a byte size (use 128Mi, 1Gi)"#,
                 "triggers/bad.yaml:3: path: expected a single value, not a list (a route such as /echo/{name})",
                 #"triggers/q.yaml:2: function: "c" is not a function of this project (known: a, b)"#,

@@ -57,6 +57,7 @@ import FlintCore
             function: resize
             topic: images.v2
             batch: 10
+            window: 2s
             ---
             source: http
             function: echo
@@ -69,7 +70,7 @@ import FlintCore
             cron: "*/5 * * * *"
             """)
         #expect(triggers[0].source == .bucket(BucketTrigger(bucket: "uploads", events: [.created, .removed], prefix: "images/", suffix: ".png")))
-        #expect(triggers[1].source == .queue(QueueTrigger(topic: "images.v2", batch: 10)))
+        #expect(triggers[1].source == .queue(QueueTrigger(topic: "images.v2", batch: 10, window: .seconds(2))))
         #expect(triggers[2].source == .http(HTTPTrigger(method: "POST", path: try RoutePattern("/echo/{name}"), auth: RouteAuth.none)))
         #expect(triggers[3].source == .schedule(ScheduleTrigger(rule: .cron("*/5 * * * *"))))
         #expect(triggers.map(\.kind) == [.bucket, .queue, .http, .schedule])
@@ -136,6 +137,22 @@ import FlintCore
         #expect(issues("source: queue\nfunction: r\nbatch: 10001\n") == [
             "triggers/main.yaml:1: topic: is required (a topic name such as images)",
             #"triggers/main.yaml:3: batch: "10001" is out of range (allowed: 1...10000)"#,
+        ])
+        #expect(issues("source: queue\nfunction: r\ntopic: flint.dead-letters\nwindow: 6m\n") == [
+            #"triggers/main.yaml:3: topic: "flint.dead-letters" is reserved for Flint's own topics; choose a name that does not start with flint."#,
+            #"triggers/main.yaml:4: window: "6m" is out of range (allowed: 0s...5m)"#,
+        ])
+        #expect(issues("source: queue\nfunction: r\ntopic: t\nwindow: soon\nwindw: 1s\n") == [
+            #"triggers/main.yaml:4: window: "soon" is not a duration (use 500ms, 30s, 5m, 7d)"#,
+            "triggers/main.yaml:5: windw: not a key of a queue trigger (did you mean window?)",
+        ])
+    }
+
+    @Test func queueTrigger_windowDefaultsToZero_andTopicMayLookLikeFlintsWithoutTheDot() throws {
+        let triggers = try parse("source: queue\nfunction: r\ntopic: flint-images\nwindow: 0ms\n---\nsource: queue\nfunction: r\ntopic: t\n")
+        #expect(triggers.map(\.source) == [
+            .queue(QueueTrigger(topic: "flint-images", batch: 1, window: .zero)),
+            .queue(QueueTrigger(topic: "t", batch: 1)),
         ])
     }
 

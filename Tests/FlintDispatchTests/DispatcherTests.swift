@@ -65,7 +65,9 @@ final class GatedExecutor: InvocationExecutor {
 final class CountingRecorder: InvocationRecorder {
     private let ids = Mutex<[String]>([])
     var recorded: [String] { ids.withLock { $0 } }
-    func record(_ result: InvocationResult) { ids.withLock { $0.append(result.record.id) } }
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage]) {
+        ids.withLock { $0.append(result.record.id) }
+    }
 }
 
 @Suite struct DispatcherTests {

@@ -1,0 +1,41 @@
+extension BusTopology {
+    /// The topic (and subscription) that carries asynchronous invocations of `function`.
+    public static func invokeTopic(_ function: String) -> String { "flint.invoke.\(function)" }
+
+    /// The topic (and subscription) that carries the ticks of schedule trigger `trigger`.
+    public static func scheduleTopic(_ trigger: String) -> String { "flint.schedule.\(trigger)" }
+
+    /// What `project` declares: its topics (flint.yaml's `topics`, those queue triggers name,
+    /// destinations), each queue trigger's subscription, and Flint's own topics for asynchronous
+    /// invocations and schedules. Names starting with `flint.` are Flint's own; users cannot
+    /// declare them.
+    public init(project: Project) {
+        var topics: [String: TopicFormat] = [:]
+        var subscriptions: [Subscription] = []
+        for (name, settings) in project.config.topics {
+            topics[name] = settings.format
+        }
+        for function in project.functions.values.sorted(by: { $0.name < $1.name }) {
+            let topic = Self.invokeTopic(function.name)
+            topics[topic] = .text
+            subscriptions.append(Subscription(name: topic, topic: topic, function: function.name))
+            for destination in [function.onSuccess, function.onFailure].compactMap({ $0 }) where topics[destination] == nil {
+                topics[destination] = .text
+            }
+        }
+        for trigger in project.triggers {
+            switch trigger.source {
+            case .queue(let queue):
+                if topics[queue.topic] == nil { topics[queue.topic] = .text }
+                subscriptions.append(Subscription(name: trigger.name, topic: queue.topic, function: trigger.function))
+            case .schedule:
+                let topic = Self.scheduleTopic(trigger.name)
+                topics[topic] = .json
+                subscriptions.append(Subscription(name: topic, topic: topic, function: trigger.function))
+            case .http, .bucket:
+                break
+            }
+        }
+        self.init(topics: topics, subscriptions: subscriptions)
+    }
+}

@@ -1,0 +1,78 @@
+public import Foundation
+
+/// The SQS event a queue trigger hands its function (LAMBDA.md §3).
+public enum SQSEvent {
+    /// Encodes `records` as `{"Records":[...]}`, keys in sorted order. Every attribute value is a
+    /// string, as SQS writes them; `md5OfBody` is the hex MD5 of the body's UTF-8 bytes, and
+    /// `eventSourceARN` is `arn:aws:sqs:REGION:ACCOUNT:TOPIC`.
+    public static func encode(_ records: [SQSMessageRecord], region: String, account: String) -> Data {
+        let capacity = records.reduce(16) { $0 + 640 + $1.body.utf8.count + $1.messageAttributes.count * 96 }
+        var writer = JSONWriter(capacity: capacity)
+        writer.beginObject()
+        writer.key("Records")
+        writer.beginArray()
+        for record in records {
+            write(record, region: region, account: account, to: &writer)
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.data
+    }
+
+    private static func write(_ record: SQSMessageRecord, region: String, account: String, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("attributes")
+        writer.object(attributes(of: record))
+        writer.key("awsRegion")
+        writer.string(region)
+        writer.key("body")
+        writer.string(record.body)
+        writer.key("eventSource")
+        writer.string("aws:sqs")
+        writer.key("eventSourceARN")
+        writer.string("arn:aws:sqs:\(region):\(account):\(record.topic)")
+        writer.key("md5OfBody")
+        writer.string(MD5.hex(Data(record.body.utf8)))
+        writer.key("messageAttributes")
+        writer.beginObject()
+        for name in record.messageAttributes.keys.sorted() {
+            writer.key(name)
+            writeStringAttribute(record.messageAttributes[name] ?? "", to: &writer)
+        }
+        writer.endObject()
+        writer.key("messageId")
+        writer.string(record.messageID)
+        writer.key("receiptHandle")
+        writer.string(record.receiptHandle)
+        writer.endObject()
+    }
+
+    /// The `attributes` member; `MessageGroupId` and `MessageDeduplicationId` only when set.
+    static func attributes(of record: SQSMessageRecord) -> [String: String] {
+        var attributes = [
+            "ApproximateReceiveCount": String(record.receiveCount),
+            "SentTimestamp": String(UTCTimestamp(record.sentAt).epochMilliseconds),
+            "ApproximateFirstReceiveTimestamp": String(UTCTimestamp(record.firstReceivedAt).epochMilliseconds),
+            "SenderId": record.senderID,
+        ]
+        if let groupID = record.groupID { attributes["MessageGroupId"] = groupID }
+        if let deduplicationID = record.deduplicationID { attributes["MessageDeduplicationId"] = deduplicationID }
+        return attributes
+    }
+
+    /// A `String` message attribute as the SQS event writes one.
+    private static func writeStringAttribute(_ value: String, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("binaryListValues")
+        writer.beginArray()
+        writer.endArray()
+        writer.key("dataType")
+        writer.string("String")
+        writer.key("stringListValues")
+        writer.beginArray()
+        writer.endArray()
+        writer.key("stringValue")
+        writer.string(value)
+        writer.endObject()
+    }
+}

@@ -1,0 +1,203 @@
+public import FlintCore
+public import Foundation
+public import Logging
+internal import Synchronization
+
+/// Moves deliveries from the bus into invocations, never more than can start now.
+///
+/// One thread does the claiming: it wakes when something may have become claimable — a commit to
+/// the database (`wake()`, driven by the WAL monitor), a slot freed for a function it had work
+/// for, a retry delay or batching window ending — takes free slots from the dispatcher, leases
+/// as many deliveries as those slots can run, and starts the invocations. Between wake-ups it
+/// sleeps; with nothing due it has no timer at all.
+public final class BusConsumer: Sendable {
+    public struct Settings: Sendable {
+        public var retry: RetryPolicy
+        public var identity: BusDelivery.Identity
+        /// Added to the function's timeout to give a delivery's lease its length.
+        public var leaseMargin: Duration
+        /// The most invocations one subscription starts in one pass (others get their turn).
+        public var invocationsPerPass: Int
+
+        public init(retry: RetryPolicy, identity: BusDelivery.Identity, leaseMargin: Duration = .seconds(30), invocationsPerPass: Int = 64) {
+            self.retry = retry
+            self.identity = identity
+            self.leaseMargin = leaseMargin
+            self.invocationsPerPass = invocationsPerPass
+        }
+    }
+
+    private struct State {
+        var wakePending = false
+        var stopped = false
+        /// Functions that had due work but no free slot: a freed slot of theirs wakes the loop.
+        var starved: Set<String> = []
+        var passOffset = 0
+    }
+
+    private let subscriptions: [BusSubscription]
+    private let dispatcher: Dispatcher
+    private let source: any DeliverySource
+    private let settings: Settings
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let signal = DispatchSemaphore(value: 0)
+
+    public init(subscriptions: [BusSubscription], dispatcher: Dispatcher, source: any DeliverySource, settings: Settings, logger: Logger) {
+        self.subscriptions = subscriptions.filter { dispatcher.function(named: $0.function) != nil }
+        self.dispatcher = dispatcher
+        self.source = source
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Something may have become claimable: look again soon.
+    public func wake() {
+        let shouldSignal = state.withLock { state -> Bool in
+            defer { state.wakePending = true }
+            return !state.wakePending
+        }
+        if shouldSignal { signal.signal() }
+    }
+
+    /// Stops claiming; invocations already started run on (the dispatcher drains them).
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        signal.signal()
+    }
+
+    /// Claims on a thread of its own until `stop()` (or cancellation).
+    public func run() async {
+        dispatcher.observeCapacity { [weak self] function in self?.slotFreed(function) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    loop()
+                    continuation.resume()
+                }
+                thread.name = "flint-bus"
+                thread.start()
+            }
+        } onCancel: {
+            stop()
+        }
+    }
+
+    private func slotFreed(_ function: String) {
+        let wasStarved = state.withLock { $0.starved.remove(function) != nil }
+        if wasStarved { wake() }
+    }
+
+    private func loop() {
+        var deadlinePassed = true  // expire stale leases once at start
+        while true {
+            let stop = state.withLock { state -> Bool in
+                state.wakePending = false
+                return state.stopped
+            }
+            if stop { return }
+            let now = Date()
+            if deadlinePassed {
+                do {
+                    let expired = try source.expireLeases(now: now)
+                    if expired > 0 { logger.warning("\(expired) delivery lease(s) expired; they will be delivered again") }
+                } catch {
+                    logger.error("could not expire leases: \(error)")
+                }
+            }
+            let windowDeadline = pass(now: now)
+            if state.withLock({ $0.wakePending || $0.stopped }) { continue }
+
+            var deadline = windowDeadline
+            do {
+                if let next = try source.nextDeadline(subscriptions: subscriptions.map(\.name), now: now) {
+                    deadline = min(deadline ?? next, next)
+                }
+            } catch {
+                logger.error("could not read the bus's next deadline: \(error); looking again in 1s")
+                deadline = now.addingTimeInterval(1)
+            }
+            if let deadline {
+                let seconds = max(0, deadline.timeIntervalSinceNow) + 0.000_5
+                deadlinePassed = signal.wait(timeout: .now() + seconds) == .timedOut
+            } else {
+                signal.wait()
+                deadlinePassed = false
+            }
+        }
+    }
+
+    /// Starts what can start; returns the earliest batching window still open, if any.
+    private func pass(now: Date) -> Date? {
+        var windowDeadline: Date?
+        let offset = state.withLock { state -> Int in
+            state.passOffset = (state.passOffset + 1) % max(1, subscriptions.count)
+            return state.passOffset
+        }
+        for index in subscriptions.indices {
+            let subscription = subscriptions[(index + offset) % subscriptions.count]
+            do {
+                if let deadline = try serve(subscription, now: now) {
+                    windowDeadline = min(windowDeadline ?? deadline, deadline)
+                }
+            } catch {
+                logger.error("could not claim deliveries for \(subscription.name): \(error)")
+            }
+        }
+        return windowDeadline
+    }
+
+    private func serve(_ subscription: BusSubscription, now: Date) throws -> Date? {
+        guard let function = dispatcher.function(named: subscription.function) else { return nil }
+        state.withLock { _ = $0.starved.insert(function.name) }
+        let slots = dispatcher.tryAcquireSlots(function.name, upTo: settings.invocationsPerPass)
+        guard slots > 0 else {
+            // Stays starved only if there is work waiting; otherwise a commit will wake us.
+            if try source.due(subscription: subscription.name, limit: 1, now: now).count == 0 {
+                state.withLock { _ = $0.starved.remove(function.name) }
+            }
+            return nil
+        }
+        state.withLock { _ = $0.starved.remove(function.name) }
+        var used = 0
+        defer { dispatcher.releaseSlots(function.name, count: slots - used) }
+
+        let batch = subscription.batch
+        let due = try source.due(subscription: subscription.name, limit: slots * batch, now: now)
+        guard due.count > 0 else { return nil }
+        var invocations = min(slots, (due.count + batch - 1) / batch)
+        var windowDeadline: Date?
+        if subscription.window > .zero, due.count < slots * batch, let oldest = due.oldestDueAt {
+            let closes = oldest.addingTimeInterval(TimeInterval(subscription.window.components.seconds) + Double(subscription.window.components.attoseconds) / 1e18)
+            if closes > now {
+                invocations = due.count / batch  // full batches only, until the window closes
+                windowDeadline = closes
+            }
+        }
+        guard invocations > 0 else { return windowDeadline }
+
+        let leases = try source.claim(
+            subscription: subscription.name, limit: invocations * batch,
+            leaseFor: function.timeout + settings.leaseMargin, now: now
+        )
+        var start = 0
+        while start < leases.count {
+            let chunk = Array(leases[start ..< min(start + batch, leases.count)])
+            start += batch
+            used += 1
+            launch(BusDelivery(subscription: subscription, leases: chunk))
+        }
+        return windowDeadline
+    }
+
+    private func launch(_ delivery: BusDelivery) {
+        let dispatcher = self.dispatcher
+        let settings = self.settings
+        let request = delivery.request(identity: settings.identity)
+        Task {
+            _ = await dispatcher.invokeHoldingSlot(request) { result, function in
+                delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
+            }
+        }
+    }
+}

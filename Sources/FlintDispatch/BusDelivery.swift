@@ -1,0 +1,125 @@
+public import FlintCore
+public import Foundation
+
+/// One invocation made of leased deliveries: the request it sends, and the settlements its
+/// result leads to.
+public struct BusDelivery: Sendable {
+    public let subscription: BusSubscription
+    public let leases: [Lease]
+    public let invocationID: String
+
+    /// Where Flint says the event came from (SQS ARNs, destination records).
+    public struct Identity: Sendable, Hashable {
+        public var region: String
+        public var account: String
+        public init(region: String, account: String) {
+            self.region = region
+            self.account = account
+        }
+    }
+
+    public init(subscription: BusSubscription, leases: [Lease]) {
+        self.subscription = subscription
+        self.leases = leases
+        // An asynchronous invocation's first attempt keeps the id its caller was given; later
+        // attempts (a replayed dead letter's included) get their own, so no ledger row is replaced.
+        if case .event = subscription.shape, let lease = leases.first, lease.attempt == 1, lease.previousInvocationID == nil {
+            invocationID = lease.message.messageID
+        } else {
+            invocationID = InvocationRequest.newID()
+        }
+    }
+
+    public func request(identity: Identity) -> InvocationRequest {
+        let attempt = leases.map(\.attempt).max() ?? 1
+        switch subscription.shape {
+        case .sqs:
+            let records = leases.map { lease in
+                SQSMessageRecord(
+                    messageID: lease.message.messageID, receiptHandle: lease.token.description, body: lease.message.body,
+                    receiveCount: lease.attempt, sentAt: lease.message.publishedAt, firstReceivedAt: lease.firstReceivedAt,
+                    senderID: "flint", groupID: lease.message.groupKey, deduplicationID: lease.message.dedupKey,
+                    messageAttributes: lease.message.attributes, topic: lease.message.topic
+                )
+            }
+            return InvocationRequest(
+                id: invocationID, function: subscription.function, trigger: subscription.trigger, source: subscription.source,
+                attempt: attempt, payload: SQSEvent.encode(records, region: identity.region, account: identity.account)
+            )
+        case .event:
+            let message = leases.first?.message
+            return InvocationRequest(
+                id: invocationID, function: subscription.function,
+                trigger: message?.origin?.trigger ?? subscription.trigger,
+                source: message?.origin?.source ?? subscription.source,
+                attempt: attempt, payload: Data((message?.body ?? "").utf8)
+            )
+        }
+    }
+
+    /// Settles every lease by the invocation's result: done, retried after a backoff, or dead
+    /// after the function's last retry; plus the destination records it sends, if any.
+    public func settle(
+        _ result: InvocationResult, function: FunctionManifest, policy: RetryPolicy, identity: Identity
+    ) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
+        let failures = failedMessages(result)
+        var settlements: [Settlement] = []
+        var publications: [OutgoingMessage] = []
+        for lease in leases {
+            let verdict: Settlement.Verdict
+            if let error = failures[lease.message.messageID] {
+                verdict = policy.verdict(attempt: lease.attempt, retries: function.retries, error: error)
+            } else {
+                verdict = .done
+            }
+            settlements.append(Settlement(lease: lease.token, verdict: verdict, invocationID: result.record.id))
+            if subscription.sendsDestinations, let record = destination(for: verdict, lease: lease, result: result, function: function, identity: identity) {
+                publications.append(record)
+            }
+        }
+        return (settlements, publications)
+    }
+
+    /// The messages that failed, each with the reason.
+    private func failedMessages(_ result: InvocationResult) -> [String: String] {
+        let ids = leases.map(\.message.messageID)
+        guard result.record.outcome.isSuccess else {
+            let reason = result.record.errorMessage ?? "invocation ended with outcome \(result.record.outcome.rawValue)"
+            return Dictionary(ids.map { ($0, reason) }, uniquingKeysWith: { first, _ in first })
+        }
+        guard case .sqs = subscription.shape else { return [:] }
+        switch SQSBatchResponse.parse(result.output, messageIDs: Set(ids)) {
+        case .allSucceeded:
+            return [:]
+        case .someFailed(let failed):
+            return Dictionary(failed.map { ($0, "reported in batchItemFailures by invocation \(result.record.id)") }, uniquingKeysWith: { first, _ in first })
+        case .wholeBatchFailed(let reason):
+            return Dictionary(ids.map { ($0, reason) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    private func destination(
+        for verdict: Settlement.Verdict, lease: Lease, result: InvocationResult, function: FunctionManifest, identity: Identity
+    ) -> OutgoingMessage? {
+        let condition: DestinationRecord.Condition
+        let topic: String?
+        switch verdict {
+        case .done: (condition, topic) = (.success, function.onSuccess)
+        case .dead: (condition, topic) = (.retriesExhausted, function.onFailure)
+        case .retry: return nil
+        }
+        guard let topic else { return nil }
+        let record = DestinationRecord(
+            requestID: lease.message.messageID,
+            functionARN: LambdaAPI.functionARN(name: function.name, region: identity.region, account: identity.account),
+            condition: condition, approximateInvokeCount: lease.attempt, timestamp: Date(),
+            requestPayload: Data(lease.message.body.utf8),
+            functionError: condition == .success ? nil : "Unhandled",
+            responsePayload: result.output
+        )
+        return OutgoingMessage(
+            topic: topic, body: String(decoding: record.encoded(), as: UTF8.self),
+            depth: lease.message.depth + 1
+        )
+    }
+}

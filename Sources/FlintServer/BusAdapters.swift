@@ -1,0 +1,118 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintStore
+internal import FlintTriggers
+internal import Foundation
+internal import Logging
+internal import ServiceLifecycle
+
+/// The bus, as the consumer sees it.
+struct BusDeliverySource: DeliverySource {
+    let bus: Bus
+
+    func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease] {
+        try bus.claim(subscription: subscription, limit: limit, leaseFor: leaseFor, now: now)
+    }
+
+    func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
+        try bus.due(subscription: subscription, limit: limit, now: now)
+    }
+
+    func nextDeadline(subscriptions: [String], now: Date) throws -> Date? {
+        try bus.nextDeadline(subscriptions: subscriptions, now: now)
+    }
+
+    func expireLeases(now: Date) throws -> Int {
+        try bus.expireLeases(now: now)
+    }
+}
+
+/// Schedule ticks become EventBridge events on the schedule's own topic.
+struct BusScheduleSink: ScheduleSink {
+    let bus: Bus
+    let identity: LambdaIdentity
+    let wake: @Sendable () -> Void
+
+    func lastTick(of trigger: String) throws -> Date? { try bus.lastTick(trigger: trigger) }
+
+    func markStart(of trigger: String, at tick: Date) throws { try bus.markTick(trigger: trigger, at: tick) }
+
+    func fire(_ trigger: String, at tick: Date) throws {
+        let id = InvocationRequest.newID()
+        let event = ScheduledEvent.encode(id: id, time: tick, region: identity.region, account: identity.account, trigger: trigger)
+        let message = OutgoingMessage(
+            topic: BusTopology.scheduleTopic(trigger), body: String(decoding: event, as: UTF8.self), messageID: id,
+            origin: MessageOrigin(source: .schedule, trigger: trigger)
+        )
+        try bus.publishTick(trigger: trigger, at: tick, message: message)
+        wake()
+    }
+}
+
+/// Claims deliveries until shutdown reaches it, then stops claiming (before the dispatcher drains).
+struct BusConsumerService: Service {
+    let consumer: BusConsumer
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await consumer.run()
+        } onGracefulShutdown: {
+            consumer.stop()
+        }
+    }
+}
+
+/// Fires schedule triggers until shutdown.
+struct ScheduleService: Service {
+    let source: ScheduleSource
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await source.run()
+        }
+        // With no schedule (or none that fires again) there is nothing to do, but a service that
+        // returns early would stop the whole group.
+        try? await gracefulShutdown()
+    }
+}
+
+/// Prunes done deliveries and old messages every `interval`, keeping `retention`.
+struct RetentionService: Service {
+    let bus: Bus
+    let retention: Duration
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
+                do {
+                    let pruned = try await Offload.run { try bus.prune(before: cutoff) }
+                    if pruned.deliveries + pruned.messages > 0 {
+                        logger.info("pruned \(pruned.deliveries) done deliveries and \(pruned.messages) messages older than the retention period")
+                    }
+                } catch {
+                    logger.error("could not prune the bus: \(error)")
+                }
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+            }
+        }
+        try? await gracefulShutdown()
+    }
+}
+
+/// Runs blocking store calls off Swift's cooperative threads.
+enum Offload {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintStore
+public import Foundation
+internal import Hummingbird
+internal import HTTPTypes
+
+/// The bus's part of the admin API: publishing, and dead letters.
+struct BusRoutes: Sendable {
+    let bus: Bus
+    let consumer: BusConsumer
+
+    /// The largest publish request: a batch of messages of up to 1 MiB each.
+    static let requestLimit = 16 * 1024 * 1024
+
+    func register(on v1: RouterGroup<FlintRequestContext>) {
+        v1.post("/topics/{topic}/messages") { request, context in try await publish(request, context: context) }
+        v1.get("/deadletters") { request, _ in try await deadLetters(request) }
+        v1.post("/deadletters/replay") { request, _ in try await replay(request) }
+    }
+
+    private func publish(_ request: Request, context: FlintRequestContext) async throws -> Response {
+        let topic = context.parameters.get("topic") ?? ""
+        if topic.hasPrefix(TopicName.reservedPrefix) {
+            return .message(.forbidden, "topic \(topic) is Flint's own (names starting with \(TopicName.reservedPrefix) are reserved); invoke the function with X-Amz-Invocation-Type: Event instead")
+        }
+        guard let body = try await RequestBody.collect(request, limit: Self.requestLimit) else {
+            return .message(.contentTooLarge, "a publish request may be at most \(Self.requestLimit) bytes; split the batch")
+        }
+        let parsed: PublishRequest
+        do {
+            parsed = try PublishRequest.parse(body, topic: topic)
+        } catch {
+            return .message(.badRequest, error.description)
+        }
+        let receipts: [PublishReceipt]
+        do {
+            receipts = try await bus.publish(parsed.messages)
+        } catch {
+            switch error {
+            case .unknownTopic: return .message(.notFound, error.description)
+            case .bodyTooLarge: return .message(.contentTooLarge, error.description)
+            case .notJSON: return .message(.badRequest, error.description)
+            case .databaseLocked: return .message(.serviceUnavailable, error.description, headers: [.retryAfter: "1"])
+            case .databaseReadOnly, .database: return .message(.internalServerError, error.description)
+            }
+        }
+        consumer.wake()
+        let views = receipts.map(PublishReceiptView.init)
+        if parsed.isBatch { return .json(["messages": views], status: .created) }
+        return .json(views[0], status: .created)
+    }
+
+    private func deadLetters(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let function = query["function"].map(String.init)
+        let limitText = query["limit"].map(String.init) ?? "100"
+        guard let limit = Int(limitText), (1 ... 10_000).contains(limit) else {
+            return .message(.badRequest, "limit must be a whole number from 1 to 10000, not \"\(limitText)\"")
+        }
+        let letters = try await Offload.run { [bus] in try bus.deadLetters(function: function, limit: limit) }
+        return .json(["deadletters": letters.map(DeadLetterView.init)])
+    }
+
+    private func replay(_ request: Request) async throws -> Response {
+        guard let body = try await RequestBody.collect(request, limit: 1024 * 1024),
+              let object = try? JSONSerialization.jsonObject(with: body.isEmpty ? Data("{}".utf8) : body) as? [String: Any]
+        else {
+            return .message(.badRequest, #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#)
+        }
+        let function = object["function"] as? String
+        let ids: [Int64]?
+        if let list = object["ids"] as? [Any] {
+            let numbers = list.compactMap { ($0 as? NSNumber)?.int64Value ?? ($0 as? String).flatMap { Int64($0) } }
+            guard numbers.count == list.count, !numbers.isEmpty else {
+                return .message(.badRequest, "ids must be a non-empty list of dead letter ids (flint deadletters lists them)")
+            }
+            ids = numbers
+        } else if object["all"] as? Bool == true {
+            ids = nil
+        } else {
+            return .message(.badRequest, #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#)
+        }
+        let replayed = try await Offload.run { [bus] in try bus.replay(ids: ids, function: function) }
+        consumer.wake()
+        return .json(ReplayView(replayed: replayed, missing: ids.map { Set($0).subtracting(replayed).sorted() } ?? []))
+    }
+}
+
+/// The body of `POST /v1/topics/{topic}/messages`: one message object, or a list of them.
+struct PublishRequest {
+    var messages: [OutgoingMessage]
+    var isBatch: Bool
+
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let shape = #"{"body": TEXT or JSON, "attributes": {"NAME": "VALUE"}, "dedup_key": TEXT, "group_key": TEXT} (all but body optional), or a list of such objects"#
+
+    static func parse(_ data: Data, topic: String) throws(Problem) -> PublishRequest {
+        guard let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            throw Problem(description: "the request body is not JSON; send \(shape)")
+        }
+        if let list = json as? [Any] {
+            guard !list.isEmpty else { throw Problem(description: "the list of messages is empty") }
+            var messages: [OutgoingMessage] = []
+            for (index, element) in list.enumerated() {
+                messages.append(try message(element, topic: topic, position: "message \(index + 1): "))
+            }
+            return PublishRequest(messages: messages, isBatch: true)
+        }
+        return PublishRequest(messages: [try message(json, topic: topic, position: "")], isBatch: false)
+    }
+
+    private static func message(_ json: Any, topic: String, position: String) throws(Problem) -> OutgoingMessage {
+        guard let object = json as? [String: Any], let rawBody = object["body"] else {
+            throw Problem(description: "\(position)expected \(shape)")
+        }
+        let unknown = Set(object.keys).subtracting(["body", "attributes", "dedup_key", "group_key"])
+        guard unknown.isEmpty else {
+            throw Problem(description: "\(position)unknown field(s) \(unknown.sorted().joined(separator: ", ")); expected \(shape)")
+        }
+        let body: String
+        if let text = rawBody as? String {
+            body = text
+        } else if let data = try? JSONSerialization.data(withJSONObject: rawBody, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) {
+            body = String(decoding: data, as: UTF8.self)
+        } else {
+            throw Problem(description: "\(position)body must be text or JSON")
+        }
+        var attributes: [String: String] = [:]
+        if let rawAttributes = object["attributes"] {
+            guard let map = rawAttributes as? [String: Any], let strings = map as? [String: String] else {
+                throw Problem(description: "\(position)attributes must be an object of string values")
+            }
+            attributes = strings
+        }
+        func text(_ key: String) throws(Problem) -> String? {
+            guard let value = object[key] else { return nil }
+            guard let string = value as? String, !string.isEmpty, string.utf8.count <= 128 else {
+                throw Problem(description: "\(position)\(key) must be text of 1 to 128 bytes")
+            }
+            return string
+        }
+        return OutgoingMessage(
+            topic: topic, body: body, attributes: attributes, dedupKey: try text("dedup_key"), groupKey: try text("group_key")
+        )
+    }
+}
+
+struct PublishReceiptView: Codable, Sendable {
+    var id: String
+    var duplicate: Bool
+    init(_ receipt: PublishReceipt) {
+        id = receipt.messageID
+        duplicate = receipt.duplicate
+    }
+}
+
+/// A dead letter as the admin API and `flint deadletters --json` show it.
+public struct DeadLetterView: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var messageID: String
+    public var topic: String
+    public var subscription: String
+    public var function: String
+    public var attempts: Int
+    public var lastError: String?
+    public var lastInvocationID: String?
+    public var publishedAt: Date
+    public var diedAt: Date
+    public var body: String
+
+    init(_ letter: DeadLetter) {
+        id = letter.id
+        messageID = letter.messageID
+        topic = letter.topic
+        subscription = letter.subscription
+        function = letter.function
+        attempts = letter.attempts
+        lastError = letter.lastError
+        lastInvocationID = letter.lastInvocationID
+        publishedAt = letter.publishedAt
+        diedAt = letter.diedAt
+        body = letter.body
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case messageID = "message_id"
+        case topic, subscription, function, attempts
+        case lastError = "last_error"
+        case lastInvocationID = "last_invocation_id"
+        case publishedAt = "published_at"
+        case diedAt = "died_at"
+        case body
+    }
+}
+
+/// The answer to a replay: what was queued again, and requested ids that are not dead letters.
+public struct ReplayView: Codable, Sendable, Hashable {
+    public var replayed: [Int64]
+    public var missing: [Int64]
+}

@@ -1,0 +1,147 @@
+public import FlintCore
+public import Foundation
+
+internal import GRDB
+
+extension Bus {
+    /// Leases up to `limit` deliveries of `subscription` that are due, oldest first, for
+    /// `leaseFor`. A delivery with a group key is claimable only when no earlier delivery of
+    /// its group is still waiting or running, so each group is handled in publishing order.
+    ///
+    /// Cost: a range scan of the `deliveries_claimable` partial index, so the same whether
+    /// ten or a million deliveries wait.
+    public func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date = Date()) throws(BusError) -> [Lease] {
+        guard limit > 0 else { return [] }
+        let nowMicros = EpochMicros.from(now)
+        let expiresAt = nowMicros + EpochMicros.from(leaseFor)
+        return try write { db in
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
+            guard !ids.isEmpty else { return [] }
+            let lease = try db.cachedStatement(sql: """
+                UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1,
+                    lease_expires_at_us = ?, first_received_at_us = coalesce(first_received_at_us, ?)
+                WHERE id = ? AND state = 'ready'
+                RETURNING lease_epoch, attempt, first_received_at_us, message, last_invocation_id
+                """)
+            let fetchMessage = try db.cachedStatement(sql: """
+                SELECT id, message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us
+                FROM messages WHERE id = ?
+                """)
+            var leases: [Lease] = []
+            leases.reserveCapacity(ids.count)
+            for id in ids {
+                guard let row = try Row.fetchOne(lease, arguments: [expiresAt, nowMicros, id]),
+                      let message = try Row.fetchOne(fetchMessage, arguments: [row["message"] as Int64]).map(Self.message)
+                else { continue }
+                leases.append(Lease(
+                    token: LeaseToken(deliveryID: id, epoch: row["lease_epoch"]),
+                    attempt: row["attempt"],
+                    firstReceivedAt: EpochMicros.date(row["first_received_at_us"]),
+                    message: message,
+                    previousInvocationID: row["last_invocation_id"]
+                ))
+            }
+            return leases
+        }
+    }
+
+    static let claimableSQL = """
+        SELECT d.id FROM deliveries d
+        WHERE d.state = 'ready' AND d.subscription = ?1 AND d.visible_at_us <= ?2
+          AND (d.group_key IS NULL OR NOT EXISTS (
+              SELECT 1 FROM deliveries e
+              WHERE e.subscription = d.subscription AND e.group_key = d.group_key
+                AND e.group_key IS NOT NULL AND e.state IN ('ready', 'leased') AND e.id < d.id))
+        ORDER BY d.visible_at_us, d.id
+        LIMIT ?3
+        """
+
+    static func message(_ row: Row) -> BusMessage {
+        let source: String? = row["source"]
+        return BusMessage(
+            rowID: row["id"],
+            messageID: row["message_id"],
+            topic: row["topic"],
+            body: row["body"],
+            attributes: JSONText.attributes(row["attributes"]),
+            dedupKey: row["dedup_key"],
+            groupKey: row["group_key"],
+            origin: source.flatMap(InvocationSource.init(rawValue:)).map { MessageOrigin(source: $0, trigger: row["trigger"]) },
+            depth: row["depth"],
+            publishedAt: EpochMicros.date(row["published_at_us"])
+        )
+    }
+
+    /// What a subscription could claim now, for batching windows: how many (up to `limit`)
+    /// and since when the oldest of them has been due.
+    public func due(subscription: String, limit: Int, now: Date = Date()) throws(BusError) -> (count: Int, oldestDueAt: Date?) {
+        let nowMicros = EpochMicros.from(now)
+        return try read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT visible_at_us FROM deliveries
+                    WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ?
+                    ORDER BY visible_at_us, id LIMIT ?
+                    """),
+                arguments: [subscription, nowMicros, limit]
+            )
+            return (rows.count, rows.first.map { EpochMicros.date($0[0]) })
+        }
+    }
+
+    /// The earliest moment after `now` when something of `subscriptions` becomes due: a retry
+    /// delay ending or a lease expiring. Nil when nothing is scheduled.
+    public func nextDeadline(subscriptions: [String], now: Date = Date()) throws(BusError) -> Date? {
+        let nowMicros = EpochMicros.from(now)
+        return try read { db in
+            var earliest: Int64?
+            let nextVisible = try db.cachedStatement(sql: """
+                SELECT min(visible_at_us) FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us > ?
+                """)
+            for subscription in subscriptions {
+                if let at = try Int64.fetchOne(nextVisible, arguments: [subscription, nowMicros]) {
+                    earliest = min(earliest ?? at, at)
+                }
+            }
+            if let at = try Int64.fetchOne(db, sql: "SELECT min(lease_expires_at_us) FROM deliveries WHERE state = 'leased'") {
+                earliest = min(earliest ?? at, at)
+            }
+            return earliest.map(EpochMicros.date)
+        }
+    }
+
+    /// Makes deliveries whose lease ran out claimable again, under a new epoch (so a late ack of
+    /// the old lease is refused). Returns how many.
+    @discardableResult
+    public func expireLeases(now: Date = Date()) throws(BusError) -> Int {
+        let nowMicros = EpochMicros.from(now)
+        return try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET state = 'ready', visible_at_us = ?, lease_epoch = lease_epoch + 1,
+                        lease_expires_at_us = NULL, last_error = 'lease expired before the invocation ended'
+                    WHERE state = 'leased' AND lease_expires_at_us <= ?
+                    """,
+                arguments: [nowMicros, nowMicros]
+            )
+            return db.changesCount
+        }
+    }
+
+    /// At start-up: the daemon that held the leases is gone (only one runs per project), so every
+    /// leased delivery is claimable again at once. Returns how many.
+    @discardableResult
+    public func releaseAllLeases(now: Date = Date()) throws(BusError) -> Int {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET state = 'ready', visible_at_us = ?, lease_epoch = lease_epoch + 1,
+                        lease_expires_at_us = NULL
+                    WHERE state = 'leased'
+                    """,
+                arguments: [EpochMicros.from(now)]
+            )
+            return db.changesCount
+        }
+    }
+}

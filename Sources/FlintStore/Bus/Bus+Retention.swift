@@ -1,0 +1,45 @@
+public import FlintCore
+public import Foundation
+internal import GRDB
+
+extension Bus {
+    /// Removes done deliveries settled before `cutoff`, then messages published before it that
+    /// no delivery needs any more. Waiting, running and dead deliveries, and their messages, are
+    /// kept whatever their age. Works in short transactions so publishers are never held up long.
+    @discardableResult
+    public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> PruneResult {
+        let cutoffMicros = EpochMicros.from(cutoff)
+        var result = PruneResult(deliveries: 0, messages: 0)
+        while true {
+            let removed = try write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM deliveries WHERE id IN (
+                            SELECT id FROM deliveries WHERE state = 'done' AND settled_at_us < ? LIMIT ?)
+                        """,
+                    arguments: [cutoffMicros, chunk]
+                )
+                return db.changesCount
+            }
+            result.deliveries += removed
+            if removed < chunk { break }
+        }
+        while true {
+            let removed = try write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM messages WHERE id IN (
+                            SELECT m.id FROM messages m WHERE m.published_at_us < ?
+                              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
+                            LIMIT ?)
+                        """,
+                    arguments: [cutoffMicros, chunk]
+                )
+                return db.changesCount
+            }
+            result.messages += removed
+            if removed < chunk { break }
+        }
+        return result
+    }
+}

@@ -1,0 +1,69 @@
+public import FlintCore
+public import Foundation
+internal import GRDB
+
+extension Bus {
+    /// Applies settlements in one transaction. Returns the leases that were refused as stale:
+    /// their delivery was leased again (or settled) since, so this outcome no longer counts.
+    @discardableResult
+    public func settle(_ settlements: [Settlement], now: Date = Date()) throws(BusError) -> [LeaseToken] {
+        try write { db in try Self.settle(settlements, at: now, in: db) }
+    }
+
+    /// Within the caller's transaction (the ledger writer commits settlements with the
+    /// invocations they belong to).
+    static func settle(_ settlements: [Settlement], at now: Date, in db: Database) throws -> [LeaseToken] {
+        guard !settlements.isEmpty else { return [] }
+        let nowMicros = EpochMicros.from(now)
+        let update = try db.cachedStatement(sql: """
+            UPDATE deliveries SET state = ?, visible_at_us = ?, settled_at_us = ?, lease_expires_at_us = NULL,
+                last_error = coalesce(?, last_error), last_invocation_id = ?
+            WHERE id = ? AND lease_epoch = ? AND state = 'leased'
+            """)
+        var stale: [LeaseToken] = []
+        for settlement in settlements {
+            let state: DeliveryState
+            var visibleAt = nowMicros
+            var error: String?
+            switch settlement.verdict {
+            case .done:
+                state = .done
+            case .retry(let delay, let message):
+                state = .ready
+                visibleAt = nowMicros + EpochMicros.from(delay)
+                error = message
+            case .dead(let message):
+                state = .dead
+                error = message
+            }
+            try update.execute(arguments: [
+                state.rawValue, visibleAt, nowMicros, error, settlement.invocationID,
+                settlement.lease.deliveryID, settlement.lease.epoch,
+            ])
+            if db.changesCount == 0 { stale.append(settlement.lease) }
+        }
+        return stale
+    }
+
+    /// Where the delivery of an asynchronous invocation (published with `messageID` on a
+    /// function's `flint.invoke.` topic) stands; nil for any other id.
+    public func status(messageID: String) throws(BusError) -> DeliveryStatus? {
+        try read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT d.state, d.function, d.attempt, d.last_invocation_id, d.last_error, d.visible_at_us
+                    FROM deliveries d JOIN messages m ON m.id = d.message
+                    WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%' ORDER BY d.id LIMIT 1
+                    """,
+                arguments: [messageID]
+            ).map { row in
+                DeliveryStatus(
+                    state: DeliveryState(rawValue: row["state"]) ?? .ready, function: row["function"],
+                    attempt: row["attempt"], lastInvocationID: row["last_invocation_id"], lastError: row["last_error"],
+                    visibleAt: EpochMicros.date(row["visible_at_us"])
+                )
+            }
+        }
+    }
+}

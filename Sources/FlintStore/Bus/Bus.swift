@@ -1,0 +1,153 @@
+public import FlintCore
+public import Foundation
+internal import GRDB
+
+/// The durable bus: topics, messages, and one delivery per message per subscription, leased to
+/// invocations, retried with backoff, and kept as dead letters after the last retry.
+///
+/// Every method is one transaction and blocks the calling thread; the daemon calls them from
+/// its own bus thread or wraps them. Publishing also works with no daemon running.
+public final class Bus: Sendable {
+    let database: FlintDatabase
+
+    public init(database: FlintDatabase) {
+        self.database = database
+    }
+
+    /// Largest message body, in bytes.
+    public static let maxBodyBytes = BusSchema.maxBodyBytes
+
+    var path: String { database.path }
+
+    func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
+        do {
+            return try database.pool.write(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
+        do {
+            return try database.pool.read(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
+    // MARK: Topology
+
+    /// Declares the project's topics and subscriptions. With `retireOthers`, subscriptions the
+    /// topology no longer names stop receiving messages (their pending deliveries stay).
+    /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
+    public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
+        try write { db in
+            let upsertTopic = try db.cachedStatement(sql: """
+                INSERT INTO topics (name, format) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET format = excluded.format
+                """)
+            for (name, format) in topology.topics.sorted(by: { $0.key < $1.key }) {
+                try upsertTopic.execute(arguments: [name, format.rawValue])
+            }
+            let upsertSubscription = try db.cachedStatement(sql: """
+                INSERT INTO subscriptions (name, topic, function, active) VALUES (?, ?, ?, 1)
+                ON CONFLICT(name) DO UPDATE SET topic = excluded.topic, function = excluded.function, active = 1
+                """)
+            for subscription in topology.subscriptions {
+                try upsertSubscription.execute(arguments: [subscription.name, subscription.topic, subscription.function])
+            }
+            if retireOthers {
+                let names = topology.subscriptions.map(\.name)
+                let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+                try db.execute(
+                    sql: "UPDATE subscriptions SET active = 0 WHERE active" + (names.isEmpty ? "" : " AND name NOT IN (\(placeholders))"),
+                    arguments: StatementArguments(names)
+                )
+            }
+        }
+    }
+
+    /// The declared topics and their formats.
+    public func topics() throws(BusError) -> [String: TopicFormat] {
+        try read { db in
+            var topics: [String: TopicFormat] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
+                let name: String = row["name"]
+                topics[name] = TopicFormat(rawValue: row["format"]) ?? .text
+            }
+            return topics
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Publishes `messages` in one transaction: all are stored, or none.
+    @discardableResult
+    public func publish(_ messages: [OutgoingMessage], now: Date = Date()) throws(BusError) -> [PublishReceipt] {
+        for message in messages {
+            let bytes = message.body.utf8.count
+            guard bytes <= Self.maxBodyBytes else {
+                throw .bodyTooLarge(topic: message.topic, bytes: bytes, limit: Self.maxBodyBytes)
+            }
+        }
+        return try write { db in try Self.insert(messages, at: now, in: db) }
+    }
+
+    /// `publish`, waiting without blocking the calling thread (for the daemon's request handlers).
+    @discardableResult
+    public func publish(_ messages: [OutgoingMessage], now: Date = Date()) async throws(BusError) -> [PublishReceipt] {
+        for message in messages {
+            let bytes = message.body.utf8.count
+            guard bytes <= Self.maxBodyBytes else {
+                throw .bodyTooLarge(topic: message.topic, bytes: bytes, limit: Self.maxBodyBytes)
+            }
+        }
+        do {
+            return try await database.pool.write { db in try Self.insert(messages, at: now, in: db) }
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
+    /// Inserts within the caller's transaction. Throws BusError for refused input.
+    static func insert(_ messages: [OutgoingMessage], at now: Date, in db: Database) throws -> [PublishReceipt] {
+        guard !messages.isEmpty else { return [] }
+        var formats: [String: TopicFormat] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
+            let name: String = row["name"]
+            formats[name] = TopicFormat(rawValue: row["format"]) ?? .text
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(topic, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+            RETURNING message_id
+            """)
+        let publishedAt = EpochMicros.from(now)
+        var receipts: [PublishReceipt] = []
+        receipts.reserveCapacity(messages.count)
+        for message in messages {
+            guard let format = formats[message.topic] else {
+                throw BusError.unknownTopic(message.topic, known: formats.keys.filter { !$0.hasPrefix("flint.") }.sorted())
+            }
+            if format == .json, !JSONText.isValid(message.body) {
+                throw BusError.notJSON(topic: message.topic)
+            }
+            let id = message.messageID ?? UUID().uuidString.lowercased()
+            let inserted = try String.fetchOne(insert, arguments: [
+                id, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
+                message.origin?.source.rawValue, message.origin?.trigger, message.depth, publishedAt,
+            ])
+            if let inserted {
+                receipts.append(PublishReceipt(messageID: inserted, duplicate: false))
+            } else {
+                let existing = try String.fetchOne(
+                    db, sql: "SELECT message_id FROM messages WHERE topic = ? AND dedup_key = ?",
+                    arguments: [message.topic, message.dedupKey]
+                )
+                receipts.append(PublishReceipt(messageID: existing ?? id, duplicate: true))
+            }
+        }
+        return receipts
+    }
+}

@@ -1,0 +1,41 @@
+internal import GRDB
+
+/// Why the bus refused a request. Each description says what went wrong and what to do.
+public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownTopic(String, known: [String])
+    case bodyTooLarge(topic: String, bytes: Int, limit: Int)
+    case notJSON(topic: String)
+    /// Another program holds the database's write lock for longer than the busy timeout.
+    case databaseLocked(path: String)
+    case databaseReadOnly(path: String)
+    case database(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .unknownTopic(let topic, let known):
+            let list = known.isEmpty ? "none is declared yet" : "known topics: " + known.joined(separator: ", ")
+            return "unknown topic \"\(topic)\" (\(list)); declare it under topics: in flint.yaml or name it in a queue trigger"
+        case .bodyTooLarge(let topic, let bytes, let limit):
+            return "the message for topic \"\(topic)\" is \(bytes) bytes; the limit is \(limit) bytes (1 MiB): put large data in a bucket and publish its key"
+        case .notJSON(let topic):
+            return "topic \"\(topic)\" takes JSON bodies (format: json in flint.yaml) and this body is not valid JSON"
+        case .databaseLocked(let path):
+            return "\(path) is locked by another program for too long; close what holds it (an open sqlite3 transaction?) and try again"
+        case .databaseReadOnly(let path):
+            return "\(path) is read-only for this user; fix its permissions (and those of its directory, which holds the -wal file)"
+        case .database(let path, let message):
+            return "\(path): \(message)"
+        }
+    }
+
+    /// Maps what SQLite said (opening the database included) into a message for people.
+    public static func from(_ error: any Error, path: String) -> BusError {
+        if let error = error as? BusError { return error }
+        guard let error = error as? DatabaseError else { return .database(path: path, message: "\(error)") }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .databaseLocked(path: path)
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return .databaseReadOnly(path: path)
+        default: return .database(path: path, message: error.message ?? "\(error)")
+        }
+    }
+}

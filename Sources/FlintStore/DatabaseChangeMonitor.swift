@@ -1,0 +1,123 @@
+internal import Foundation
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Calls `onChange` soon after any process commits to the database, without polling: SQLite in
+/// WAL mode appends every commit to `NAME-wal`, and inotify reports the write.
+///
+/// One thread waits in `poll(2)` on the inotify descriptor and a pipe that `stop()` writes to.
+/// Bursts of writes are coalesced: one call per batch of events read. A commit becomes visible
+/// to readers only when SQLite updates the WAL index (`-shm`, written through mmap, which inotify
+/// cannot see) just after its last WAL write, so a reader woken by that write may be too early:
+/// after the writes stop, the monitor calls again 1 ms, 10 ms and 100 ms later (then waits
+/// without a timeout).
+public final class DatabaseChangeMonitor: Sendable {
+    private let inotify: Int32
+    /// The pipe `stop()` writes to (read end, write end).
+    private let stopPipe: (read: Int32, write: Int32)
+    private let walName: String
+    private let onChange: @Sendable () -> Void
+    private let stopped = Mutex(false)
+
+    /// Watches the directory of `databasePath` (the `-wal` file may not exist yet, and is
+    /// recreated after a checkpoint that removes it).
+    public init(databasePath: String, onChange: @escaping @Sendable () -> Void) throws(DatabaseChangeMonitorError) {
+        let url = URL(fileURLWithPath: databasePath)
+        walName = url.lastPathComponent + "-wal"
+        let directory = url.deletingLastPathComponent().path
+        let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        guard inotify >= 0 else { throw .init("inotify_init1 failed: \(String(cString: strerror(errno))); raise fs.inotify.max_user_instances") }
+        guard inotify_add_watch(inotify, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) >= 0 else {
+            let reason = String(cString: strerror(errno))
+            close(inotify)
+            throw .init("cannot watch \(directory) with inotify: \(reason)")
+        }
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else {
+            close(inotify)
+            throw .init("pipe failed: \(String(cString: strerror(errno)))")
+        }
+        // Handlers are spawned with close_range, but keep the descriptors out of any other exec too.
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        self.inotify = inotify
+        self.stopPipe = (ends[0], ends[1])
+        self.onChange = onChange
+    }
+
+    deinit {
+        close(inotify)
+        close(stopPipe.read)
+        close(stopPipe.write)
+    }
+
+    /// Starts the watching thread.
+    public func start() {
+        let thread = Thread { [self] in watch() }
+        thread.name = "flint-db-watch"
+        thread.start()
+    }
+
+    /// Ends the watching thread soon after; it makes no more calls once it has seen this.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        var byte: UInt8 = 1
+        _ = write(stopPipe.write, &byte, 1)
+    }
+
+    private func watch() {
+        var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+        let bufferSize = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: MemoryLayout<inotify_event>.alignment)
+        defer { buffer.deallocate() }
+        // Milliseconds to the next trailing call, in order, after the last change seen.
+        let trailing: [Int32] = [1, 9, 90]
+        var pendingTrailing = trailing[...]
+        while !stopped.withLock({ $0 }) {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let ready = poll(&fds, 2, pendingTrailing.first ?? -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            if ready == 0 {
+                pendingTrailing = pendingTrailing.dropFirst()
+                onChange()
+                continue
+            }
+            if fds[1].revents != 0 { return }
+            var changed = false
+            while true {
+                let count = read(inotify, buffer, bufferSize)
+                guard count > 0 else { break }
+                changed = changed || containsWALEvent(buffer, count: count)
+            }
+            if changed {
+                onChange()
+                pendingTrailing = trailing[...]
+            }
+        }
+    }
+
+    private func containsWALEvent(_ buffer: UnsafeMutableRawPointer, count: Int) -> Bool {
+        var offset = 0
+        let header = MemoryLayout<inotify_event>.size
+        while offset + header <= count {
+            let event = buffer.load(fromByteOffset: offset, as: inotify_event.self)
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return true }
+            if event.len > 0 {
+                let name = String(cString: buffer.advanced(by: offset + header).assumingMemoryBound(to: CChar.self))
+                if name == walName { return true }
+            }
+            offset += header + Int(event.len)
+        }
+        return false
+    }
+}
+
+public struct DatabaseChangeMonitorError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

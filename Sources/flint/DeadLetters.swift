@@ -1,0 +1,112 @@
+internal import ArgumentParser
+internal import FlintCore
+internal import FlintServer
+internal import Foundation
+
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deadletters",
+        abstract: "List the deliveries that failed after their function's last retry, and queue them again.",
+        subcommands: [List.self, Replay.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead letters, the most recently dead first.")
+
+        @OptionGroup var projectOptions: ProjectOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "Only this function's dead letters.")
+        var function: String?
+
+        @Option(help: "At most this many (1-10000).")
+        var limit: Int = 100
+
+        /// The longest LAST ERROR cell; `--json` has the whole text.
+        static let errorWidth = 60
+
+        func validate() throws {
+            guard (1 ... 10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000") }
+        }
+
+        func run() async throws {
+            let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
+            var query = [URLQueryItem(name: "limit", value: "\(limit)")]
+            if let function { query.append(URLQueryItem(name: "function", value: function)) }
+            if output.json {
+                let reply = try await client.send("GET", "/v1/deadletters", query: query)
+                try DaemonClient.check(reply)
+                StandardOutput.write(reply.body)
+                print()
+                return
+            }
+            struct Listing: Decodable { var deadletters: [DeadLetterView] }
+            let letters = try await client.get("/v1/deadletters", query: query, as: Listing.self).deadletters
+            guard !letters.isEmpty else {
+                print("no dead letters")
+                return
+            }
+            let rows = letters.map { letter in
+                [
+                    "\(letter.id)", letter.function, letter.topic, "\(letter.attempts)", UTCTimestamp(letter.diedAt).iso8601,
+                    Self.truncated(letter.lastError ?? "-"),
+                ]
+            }
+            print(Table(headers: ["ID", "FUNCTION", "TOPIC", "ATTEMPTS", "DIED", "LAST ERROR"], rows: rows))
+        }
+
+        /// The error on one line, cut to `errorWidth` characters.
+        static func truncated(_ error: String) -> String {
+            let line = error.split(whereSeparator: \.isNewline).joined(separator: " ")
+            return line.count <= errorWidth ? line : line.prefix(errorWidth - 1) + "…"
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue dead letters again, with their attempts counted from zero.",
+            discussion: "Exits 1 when an id given is not a dead letter (the others are replayed all the same).")
+
+        @OptionGroup var projectOptions: ProjectOptions
+
+        @Argument(help: ArgumentHelp("Dead letter ids, as flint deadletters lists them.", valueName: "id"))
+        var ids: [Int64] = []
+
+        @Flag(help: "Replay every dead letter (of --function, if given).")
+        var all = false
+
+        @Option(help: "With --all: only this function's dead letters.")
+        var function: String?
+
+        func validate() throws {
+            if all, !ids.isEmpty { throw ValidationError("give dead letter ids or --all, not both") }
+            if !all, ids.isEmpty { throw ValidationError("give the ids of the dead letters to replay (flint deadletters lists them), or --all") }
+            if function != nil, !all { throw ValidationError("--function goes with --all; ids name dead letters of any function") }
+        }
+
+        func run() async throws {
+            let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
+            struct Request: Encodable {
+                var ids: [Int64]?
+                var all: Bool?
+                var function: String?
+            }
+            let request = all ? Request(all: true, function: function) : Request(ids: ids)
+            let reply = try await client.send(
+                "POST", "/v1/deadletters/replay", body: try JSONEncoder().encode(request),
+                headers: ["Content-Type": "application/json"]
+            )
+            try DaemonClient.check(reply)
+            let result = try JSONDecoding.decoder.decode(ReplayView.self, from: reply.body)
+            let count = result.replayed.count
+            print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + result.replayed.map(String.init).joined(separator: ", ")))
+            if !result.missing.isEmpty {
+                let list = result.missing.map(String.init).joined(separator: ", ")
+                throw CLIError(
+                    "flint deadletters replay: \(list) \(result.missing.count == 1 ? "is not a dead letter" : "are not dead letters") "
+                        + "(already replayed, or no such id); flint deadletters lists them")
+            }
+        }
+    }
+}

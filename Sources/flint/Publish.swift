@@ -1,0 +1,138 @@
+internal import ArgumentParser
+internal import FlintCore
+internal import FlintServer
+internal import FlintStore
+internal import Foundation
+
+struct Publish: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Publish messages to a topic and print their ids, one per line.",
+        discussion: """
+            Writes straight into the project's database, so it works whether or not Flint is running: \
+            a running daemon sees the commit at once, and one started later delivers what waits. The \
+            body is sent byte for byte (a trailing newline included). Exits 1 when the topic is \
+            unknown, a body is over 1 MiB or not JSON for a format: json topic, or the database \
+            cannot be written; then nothing is published.
+            """)
+
+    @OptionGroup var projectOptions: ProjectOptions
+
+    @Argument(help: "The topic, as flint.yaml's topics or a queue trigger names it.")
+    var topic: String
+
+    @Option(help: ArgumentHelp(
+        "The body: the text itself, @FILE to read a file, or - for stdin. Required unless --lines (which reads stdin by default).",
+        valueName: "text"))
+    var data: String?
+
+    @Option(name: .customLong("attr"), help: ArgumentHelp(
+        "A message attribute, NAME=VALUE (SQS messageAttributes); repeat for more.", valueName: "name=value"))
+    var attributeArguments: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Publish only if no message with this key is retained on the topic; otherwise print that message's id.", valueName: "key"))
+    var dedup: String?
+
+    @Option(help: ArgumentHelp("Deliver messages with the same group key one at a time, in order.", valueName: "key"))
+    var group: String?
+
+    @Flag(help: "Publish each non-blank line of the data as its own message, all or none in one transaction.")
+    var lines = false
+
+    /// The API's limit on dedup and group keys.
+    static let maxKeyBytes = 128
+
+    func validate() throws {
+        if data == nil, !lines {
+            throw ValidationError("give the body with --data TEXT, --data @FILE or --data - (stdin), or use --lines to publish stdin line by line")
+        }
+        if lines, dedup != nil {
+            throw ValidationError("--dedup cannot go with --lines: every line would carry the same key, so only the first would be published")
+        }
+        for (name, value) in [("--dedup", dedup), ("--group", group)] {
+            if let value, value.isEmpty || value.utf8.count > Self.maxKeyBytes {
+                throw ValidationError("\(name) must be 1 to \(Self.maxKeyBytes) bytes")
+            }
+        }
+        _ = try attributes()
+    }
+
+    /// `--attr NAME=VALUE` options as a map; a malformed or repeated one is a usage error.
+    func attributes() throws -> [String: String] {
+        var attributes: [String: String] = [:]
+        for argument in attributeArguments {
+            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+                throw ValidationError("--attr \(argument) is not NAME=VALUE (e.g. --attr color=red)")
+            }
+            let name = String(argument[..<equals])
+            guard attributes[name] == nil else {
+                throw ValidationError("--attr \(name) is given twice; give each attribute once")
+            }
+            attributes[name] = String(argument[argument.index(after: equals)...])
+        }
+        return attributes
+    }
+
+    func run() async throws {
+        if topic.hasPrefix(TopicName.reservedPrefix) {
+            throw CLIError(
+                "flint publish: \"\(topic)\" is one of Flint's own topics (asynchronous invocations and schedules), which cannot be published to; "
+                    + "use flint invoke FUNCTION --async for an asynchronous invocation")
+        }
+        let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
+        let messages = try readMessages()
+        guard !messages.isEmpty else {
+            FileHandle.standardError.write(Data("flint publish: the input has no non-blank lines; nothing was published\n".utf8))
+            return
+        }
+        let bus = try Self.openBus(of: project)
+        let receipts: [PublishReceipt]
+        do {
+            // Adds this project's topics without retiring anything: a running daemon is not disturbed.
+            try bus.register(BusTopology(project: project), retireOthers: false)
+            receipts = try await bus.publish(messages)
+        } catch {
+            throw CLIError("flint publish: \(error.description)")
+        }
+        for receipt in receipts {
+            print(receipt.messageID)
+            if receipt.duplicate, let dedup {
+                FileHandle.standardError.write(Data("flint publish: a message with dedup key \(dedup) was already published; its id is printed\n".utf8))
+            }
+        }
+    }
+
+    /// The messages the options describe: one, or one per non-blank line with `--lines`.
+    private func readMessages() throws -> [OutgoingMessage] {
+        let raw = try PayloadSource.read(data ?? "-")
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw CLIError("flint publish: the body is not UTF-8 text; bodies are text (base64-encode binary data)")
+        }
+        let attributes = try attributes()
+        let bodies: [String]
+        if lines {
+            // "\r\n" is one Character in Swift, so it is a separator of its own.
+            bodies = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+                .filter { !$0.allSatisfy(\.isWhitespace) }.map(String.init)
+        } else {
+            bodies = [text]
+        }
+        return bodies.map { body in
+            OutgoingMessage(topic: topic, body: body, attributes: attributes, dedupKey: dedup, groupKey: group)
+        }
+    }
+
+    /// The project's database (created if Flint never ran there), with its `bus.durability`.
+    static func openBus(of project: Project) throws -> Bus {
+        let path = DaemonFiles(project: project).database
+        let durability: FlintDatabase.Durability = switch project.config.bus.durability {
+        case .normal: .normal
+        case .full: .full
+        }
+        do {
+            return Bus(database: try FlintDatabase(path: path, durability: durability))
+        } catch {
+            throw CLIError("flint publish: \(BusError.from(error, path: path))")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import FlintCore
+import Foundation
+import Testing
+
+@Suite struct SQSEventTests {
+    private let record = SQSMessageRecord(
+        messageID: "m1",
+        receiptHandle: "r1",
+        body: #"{"n": 1}"#,
+        receiveCount: 2,
+        sentAt: Date(timeIntervalSince1970: 1_545_082_649.183),
+        firstReceivedAt: Date(timeIntervalSince1970: 1_545_082_650.649),
+        senderID: "flint",
+        messageAttributes: ["b": "2", "a": #"x"y"#],
+        topic: "images"
+    )
+
+    @Test func record_isWrittenAsSQSWritesIt_keysSorted_everyAttributeAString() {
+        let event = SQSEvent.encode([record], region: "local", account: "000000000000")
+        let attribute = { (value: String) in
+            #"{"binaryListValues":[],"dataType":"String","stringListValues":[],"stringValue":"\#(value)"}"#
+        }
+        let expected = #"{"Records":[{"attributes":{"ApproximateFirstReceiveTimestamp":"1545082650649","#
+            + #""ApproximateReceiveCount":"2","SenderId":"flint","SentTimestamp":"1545082649183"},"awsRegion":"local","#
+            + #""body":"{\"n\": 1}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:local:000000000000:images","#
+            + #""md5OfBody":"96d730b7a405ed0e9cb1068b43e06fe4","messageAttributes":{"a":\#(attribute(#"x\"y"#)),"#
+            + #""b":\#(attribute("2"))},"messageId":"m1","receiptHandle":"r1"}]}"#
+        #expect(String(decoding: event, as: UTF8.self) == expected)
+    }
+
+    @Test func groupAndDeduplicationIDs_areWrittenOnlyWhenSet() throws {
+        var fifo = record
+        fifo.groupID = "g"
+        fifo.deduplicationID = "d"
+        let records = try decodedRecords(SQSEvent.encode([record, fifo], region: "eu-west-1", account: "123"))
+        let plain = try #require(records[0]["attributes"] as? [String: Any])
+        let grouped = try #require(records[1]["attributes"] as? [String: Any])
+        #expect(Set(plain.keys) == ["ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"])
+        #expect(grouped["MessageGroupId"] as? String == "g")
+        #expect(grouped["MessageDeduplicationId"] as? String == "d")
+        #expect(grouped.values.allSatisfy { $0 is String })
+        #expect(records[1]["awsRegion"] as? String == "eu-west-1")
+        #expect(records[1]["eventSourceARN"] as? String == "arn:aws:sqs:eu-west-1:123:images")
+    }
+
+    @Test func md5OfBody_isOfTheBodysUTF8() throws {
+        var text = record
+        text.body = "héllo"
+        let records = try decodedRecords(SQSEvent.encode([text], region: "local", account: "0"))
+        #expect(records[0]["body"] as? String == "héllo")
+        #expect(records[0]["md5OfBody"] as? String == "be50e8478cf24ff3595bc7307fb91b50")
+        #expect(records[0]["messageAttributes"] as? [String: Any] != nil)
+    }
+
+    @Test func noRecords_isAnEmptyList() {
+        #expect(String(decoding: SQSEvent.encode([], region: "local", account: "0"), as: UTF8.self) == #"{"Records":[]}"#)
+    }
+
+    private func decodedRecords(_ event: Data) throws -> [[String: Any]] {
+        let object = try #require(try JSONSerialization.jsonObject(with: event) as? [String: Any])
+        return try #require(object["Records"] as? [[String: Any]])
+    }
+}

@@ -1,0 +1,364 @@
+import FlintCore
+@testable import FlintDispatch
+@testable import FlintStore
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import Testing
+
+// The consumer against the real bus on a temporary SQLite file, with the dispatcher and the
+// ledger writer wired as the daemon wires them. Only the executor is a stand-in: it answers in
+// process instead of spawning handlers (the runner has its own tests).
+
+/// The bus, as the consumer sees it (as FlintServer's `BusDeliverySource` adapts it).
+struct StoreDeliverySource: DeliverySource {
+    let bus: Bus
+
+    func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease] {
+        try bus.claim(subscription: subscription, limit: limit, leaseFor: leaseFor, now: now)
+    }
+
+    func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
+        try bus.due(subscription: subscription, limit: limit, now: now)
+    }
+
+    func nextDeadline(subscriptions: [String], now: Date) throws -> Date? {
+        try bus.nextDeadline(subscriptions: subscriptions, now: now)
+    }
+
+    func expireLeases(now: Date) throws -> Int {
+        try bus.expireLeases(now: now)
+    }
+}
+
+/// The ledger writer, as the dispatcher sees it (as FlintServer's `LedgerRecorder`).
+struct WriterRecorder: InvocationRecorder {
+    let writer: LedgerWriter
+
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage]) {
+        writer.record(result.record, log: result.log, settlements: settlements, publications: publications)
+    }
+}
+
+/// A value shared between threads (a `Mutex` cannot be captured by an escaping closure).
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value { mutex.withLock { $0 } }
+
+    func update(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+}
+
+/// Signalled once `target` is reached; waited on with a deadline, off the cooperative threads.
+final class Milestone: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let remaining: Mutex<Int>
+
+    init(_ target: Int) { remaining = Mutex(target) }
+
+    func advance(by count: Int = 1) {
+        let reached = remaining.withLock { remaining -> Bool in
+            let before = remaining
+            remaining -= count
+            return before > 0 && remaining <= 0
+        }
+        if reached { semaphore.signal() }
+    }
+
+    func reached(within seconds: Double) async -> Bool {
+        // On a thread of its own: a shared pool may not schedule the wait in time on a loaded machine.
+        await withCheckedContinuation { continuation in
+            Thread {
+                let reached = self.semaphore.wait(timeout: .now() + seconds) == .success
+                if reached { self.semaphore.signal() }  // stays reached for later waits
+                continuation.resume(returning: reached)
+            }.start()
+        }
+    }
+}
+
+/// Stands in for handler processes: reads which messages an SQS event carries, counts how many
+/// invocations run at once, and fails the messages `fails` says to.
+final class InProcessExecutor: InvocationExecutor {
+    private struct State {
+        var running = 0
+        var peak = 0
+        var invocations = 0
+        var seen: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+    let messagesSeen: Milestone
+    private let work: Duration
+    private let probe: @Sendable () -> Void
+    private let fails: @Sendable (String) -> Bool
+
+    init(expecting messages: Int, work: Duration = .zero, probe: @escaping @Sendable () -> Void = {}, fails: @escaping @Sendable (String) -> Bool = { _ in false }) {
+        messagesSeen = Milestone(messages)
+        self.work = work
+        self.probe = probe
+        self.fails = fails
+    }
+
+    var peak: Int { state.withLock { $0.peak } }
+    var invocations: Int { state.withLock { $0.invocations } }
+    /// How many times each message id was handed to an invocation.
+    var seen: [String: Int] { state.withLock { $0.seen } }
+
+    func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        let ids = Self.messageIDs(request.payload)
+        state.withLock { state in
+            state.running += 1
+            state.peak = max(state.peak, state.running)
+            state.invocations += 1
+            for id in ids { state.seen[id, default: 0] += 1 }
+        }
+        probe()
+        if work > .zero { try? await Task.sleep(for: work) }
+        let failed = ids.filter(fails)
+        state.withLock { $0.running -= 1 }
+        messagesSeen.advance(by: ids.count)
+
+        let now = Date()
+        let record = InvocationRecord(
+            id: request.id, function: function.name, trigger: request.trigger, source: request.source, attempt: request.attempt,
+            startedAt: now, endedAt: now, durationMicros: 1, memoryLimitMB: function.memoryMB, peakRSSBytes: 0,
+            userCPUMicros: 0, systemCPUMicros: 0, exitCode: 0, signal: nil, coldStart: false, outcome: .ok, errorMessage: nil
+        )
+        let output = failed.isEmpty ? "" : #"{"batchItemFailures":["# + failed.map { #"{"itemIdentifier":"\#($0)"}"# }.joined(separator: ",") + "]}"
+        return InvocationResult(record: record, output: Data(output.utf8), log: Data())
+    }
+
+    static func messageIDs(_ payload: Data) -> [String] {
+        guard let event = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
+              let records = event["Records"] as? [[String: Any]]
+        else { return [] }
+        return records.compactMap { $0["messageId"] as? String }
+    }
+}
+
+/// A temporary directory for one test, removed with it.
+final class ConsumerScratchDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-consumer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A bus with topic `jobs` and subscription `jobs-queue` for function `worker`, a dispatcher, the
+/// ledger writer and a consumer, wired as the daemon wires them.
+final class ConsumerHarness: Sendable {
+    static let topology = BusTopology(topics: ["jobs": .text], subscriptions: [.init(name: "jobs-queue", topic: "jobs", function: "worker")])
+
+    let directory: ConsumerScratchDirectory
+    let bus: Bus
+    let writer: LedgerWriter
+    let dispatcher: Dispatcher
+    let consumer: BusConsumer
+    let monitor: DatabaseChangeMonitor?
+    private let refusals = Shared<[String]>([])
+    private let writerDone = Milestone(1)
+
+    /// - Parameter watchCommits: wake the consumer on every commit, through the WAL monitor (as the daemon does).
+    init(executor: InProcessExecutor, function: FunctionManifest, batch: Int, watchCommits: Bool = true, retry: RetryPolicy = RetryPolicy()) throws {
+        directory = try ConsumerScratchDirectory()
+        let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
+        bus = Bus(database: database)
+        try bus.register(Self.topology, retireOthers: true)
+        let refusals = self.refusals
+        writer = LedgerWriter(
+            ledger: InvocationLedger(database: database),
+            onError: { error, lost in refusals.update { $0.append("commit failed (\(lost) lost): \(error)") } },
+            onRefused: { refusal in refusals.update { $0.append("\(refusal)") } }
+        )
+        let logger = Logger(label: "flint.test") { _ in SwiftLogNoOpLogHandler() }
+        dispatcher = Dispatcher(functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), logger: logger)
+        consumer = BusConsumer(
+            subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: .zero))],
+            dispatcher: dispatcher, source: StoreDeliverySource(bus: bus),
+            settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000")),
+            logger: logger
+        )
+        if watchCommits {
+            let consumer = self.consumer
+            monitor = try DatabaseChangeMonitor(databasePath: database.path) { consumer.wake() }
+        } else {
+            monitor = nil
+        }
+    }
+
+    /// What the ledger writer refused or failed to commit.
+    var refused: [String] { refusals.value }
+
+    /// Publishes `count` messages `m0`, `m1`... and returns their ids.
+    @discardableResult
+    func publish(_ count: Int, from start: Int = 0) throws -> [String] {
+        try bus.publish((start ..< start + count).map { OutgoingMessage(topic: "jobs", body: "m\($0)") }).map(\.messageID)
+    }
+
+    /// Deliveries of `jobs-queue` in `state`, counted by SQL on the database.
+    func count(_ state: String) throws -> Int {
+        try bus.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE subscription = 'jobs-queue' AND state = ?", arguments: [state]) ?? 0
+        }
+    }
+
+    /// Runs the writer, the monitor and the consumer; returns what signals the consumer's `run()` returning.
+    func start() -> Milestone {
+        let writer = self.writer
+        let writerDone = self.writerDone
+        Task {
+            await writer.run()
+            writerDone.advance()
+        }
+        monitor?.start()
+        let stopped = Milestone(1)
+        let consumer = self.consumer
+        Task {
+            await consumer.run()
+            stopped.advance()
+        }
+        return stopped
+    }
+
+    /// Stops as the daemon does: claiming first, then in-flight invocations, then the writer.
+    func shutdown(_ stopped: Milestone) async {
+        consumer.stop()
+        let ended = await stopped.reached(within: 5)
+        #expect(ended, "BusConsumer.run() did not return within 5 s of stop()")
+        await dispatcher.drain()
+        await writer.flushed()
+        monitor?.stop()
+        writer.finish()
+        #expect(await writerDone.reached(within: 5), "the ledger writer did not return within 5 s of finish()")
+    }
+}
+
+@Suite struct BusConsumerTests {
+    static func worker(concurrency: Int, retries: Int = 2) -> FunctionManifest {
+        FunctionManifest(name: "worker", directory: "/tmp", command: ["cat"], concurrency: concurrency, retries: retries)
+    }
+
+    @Test func publishedMessages_areEachInvokedExactlyOnce_andSettledDone() async throws {
+        let executor = InProcessExecutor(expecting: 300, work: .milliseconds(1))
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 7)
+        var ids = try harness.publish(150)
+        let stopped = harness.start()
+        ids += try harness.publish(150, from: 150)  // while it runs: only a commit tells it
+
+        #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 300 messages were invoked")
+        await harness.shutdown(stopped)
+
+        let seen = executor.seen
+        #expect(Set(seen.keys) == Set(ids))
+        #expect(seen.values.allSatisfy { $0 == 1 }, "invoked more than once: \(seen.filter { $0.value > 1 })")
+        #expect(try harness.count("done") == 300)
+        #expect(try harness.count("leased") == 0)
+        #expect(try harness.count("ready") == 0)
+        #expect(harness.refused.isEmpty, "\(harness.refused)")
+        let rows = try harness.bus.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
+        #expect(rows == executor.invocations)
+        #expect(executor.peak <= 4)
+    }
+
+    @Test func consumer_neverRunsMoreThanTheFunctionsConcurrency_norLeasesMoreThanItCanRun() async throws {
+        let batch = 10
+        let concurrency = 2
+        let peakLeased = Shared(0)
+        // Filled in once the harness exists: the probe reads the database as each invocation starts.
+        let harnessBox = Shared<ConsumerHarness?>(nil)
+        let probe: @Sendable () -> Void = {
+            guard let harness = harnessBox.value, let leased = try? harness.count("leased") else { return }
+            peakLeased.update { $0 = max($0, leased) }
+        }
+        let executor = InProcessExecutor(expecting: 500, work: .milliseconds(2), probe: probe)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: concurrency), batch: batch)
+        harnessBox.update { $0 = harness }
+        try harness.publish(500)
+
+        // A second reader samples the leased count continuously, between invocation starts too.
+        let sampling = Shared(true)
+        let samplerDone = Milestone(1)
+        let sampler = Thread {
+            while sampling.value {
+                if let leased = try? harness.count("leased") { peakLeased.update { $0 = max($0, leased) } }
+                usleep(100)  // a sampling interval, not a wait: leaves the CPU to what is measured
+            }
+            samplerDone.advance()
+        }
+        sampler.start()
+
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 60), "only \(executor.seen.count) of 500 messages were invoked")
+        await harness.shutdown(stopped)
+        sampling.update { $0 = false }
+        #expect(await samplerDone.reached(within: 5))
+
+        #expect(executor.peak == concurrency)
+        let leased = peakLeased.value
+        #expect(leased <= concurrency * batch, "\(leased) deliveries were leased at once; \(concurrency) invocations of \(batch) can run")
+        #expect(leased >= batch)  // the probe did see leases
+        #expect(try harness.count("done") == 500)
+        #expect(harness.refused.isEmpty, "\(harness.refused)")
+    }
+
+    @Test func freedSlot_wakesTheConsumer_forWorkStillWaiting() async throws {
+        // No WAL monitor: only the consumer's own wake-ups move the work along. The lease (the
+        // function's 30 s timeout plus the 30 s margin) is far longer than the deadline here.
+        let executor = InProcessExecutor(expecting: 40, work: .milliseconds(1))
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 2), batch: 1, watchCommits: false)
+        try harness.publish(40)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10), "only \(executor.seen.count) of 40 messages were invoked within 10 s")
+        await harness.shutdown(stopped)
+        #expect(executor.seen.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func failingMessage_isRetriedAfterItsBackoff_thenDead() async throws {
+        let executor = InProcessExecutor(expecting: 3, fails: { _ in true })
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 1, retries: 2), batch: 1,
+            retry: RetryPolicy(base: .milliseconds(20), max: .milliseconds(100))
+        )
+        let ids = try harness.publish(1)
+        let stopped = harness.start()
+        // Three attempts: the first, and two retries each after its delay (the consumer's timer wakes it).
+        #expect(await executor.messagesSeen.reached(within: 10), "\(executor.seen)")
+        await harness.shutdown(stopped)
+        #expect(executor.seen[ids[0]] == 3)
+        let dead = try harness.bus.deadLetters()
+        #expect(dead.map(\.messageID) == ids)
+        #expect(dead.map(\.attempts) == [3])
+        #expect(dead.first?.lastError?.hasPrefix("reported in batchItemFailures by invocation ") == true)
+    }
+
+    @Test func stop_endsRun_withNothingToDo() async throws {
+        let executor = InProcessExecutor(expecting: 0)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1)
+        let stopped = harness.start()
+        await harness.shutdown(stopped)
+        #expect(await stopped.reached(within: 0.1))
+        #expect(executor.invocations == 0)
+    }
+
+    @Test func stop_endsRun_whileWorkIsWaiting_andLeavesTheRestReady() async throws {
+        let executor = InProcessExecutor(expecting: 1, work: .milliseconds(20))
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1)
+        try harness.publish(50)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10))
+        await harness.shutdown(stopped)
+        let invoked = executor.seen.count
+        #expect(invoked < 50)
+        #expect(try harness.count("done") == invoked)
+        #expect(try harness.count("leased") == 0)
+        #expect(try harness.count("ready") == 50 - invoked)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+
+/// `flint publish`, `flint deadletters` and `flint invoke --async`, against real daemons and databases.
+@Suite(.serialized) struct CLIBusTests {
+    /// A project whose `recorder` function receives topic `orders` one message at a time.
+    private func recorderProject() throws -> (TestProject, DeliveryRecorder) {
+        let project = try TestProject()
+        let recorder = try project.addRecorderFunction("recorder")
+        try project.addQueueTrigger("orders", function: "recorder", topic: "orders")
+        return (project, recorder)
+    }
+
+    private func publish(_ project: TestProject, _ arguments: [String], stdin: Data? = nil) throws -> FlintBinary.Output {
+        try FlintBinary.run(["publish"] + arguments + ["--project", project.root], stdin: stdin)
+    }
+
+    private static func ids(_ output: FlintBinary.Output) -> [String] {
+        output.stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test func publish_withTheDaemonDown_isDeliveredOnceFlintStarts() async throws {
+        let (project, recorder) = try recorderProject()
+        let first = try publish(project, ["orders", "--data", "first"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(Self.ids(first).count == 1)
+        #expect(UUID(uuidString: Self.ids(first).first ?? "") != nil)
+        let second = try publish(project, ["orders", "--data", "-"], stdin: Data("second".utf8))
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try recorder.deliveries().isEmpty)
+
+        let daemon = try RunningDaemon(project)
+        let delivered = try await recorder.waitFor(2)
+        #expect(Set(delivered.map(\.body)) == ["first", "second"])
+        _ = daemon
+    }
+
+    @Test func publish_whileTheDaemonRuns_isDelivered() async throws {
+        let (project, recorder) = try recorderProject()
+        let daemon = try RunningDaemon(project)
+        let result = try publish(project, ["orders", "--data", #"{"order":1}"#])
+        #expect(result.status == 0, "\(result.stderr)")
+        let delivered = try await recorder.waitFor(1)
+        #expect(delivered.map(\.body) == [#"{"order":1}"#])
+        _ = daemon
+    }
+
+    @Test func publishLines_publishesEachNonBlankLineAsItsOwnMessage() async throws {
+        let (project, recorder) = try recorderProject()
+        let daemon = try RunningDaemon(project)
+        let result = try publish(project, ["orders", "--lines"], stdin: Data("one\n\ntwo\r\n  \nthree".utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        let ids = Self.ids(result)
+        #expect(ids.count == 3)
+        #expect(Set(ids).count == 3)
+        let delivered = try await recorder.waitFor(3)
+        #expect(delivered.map(\.body).sorted() == ["one", "three", "two"])
+        _ = daemon
+    }
+
+    @Test func publish_toAnUnknownOrReservedTopic_exitsOneAndSaysWhy() throws {
+        let (project, _) = try recorderProject()
+        let unknown = try publish(project, ["nope", "--data", "x"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout.isEmpty)
+        #expect(unknown.stderr.contains(#"flint publish: unknown topic "nope" (known topics: orders)"#), "\(unknown.stderr)")
+
+        let reserved = try publish(project, ["flint.invoke.recorder", "--data", "x"])
+        #expect(reserved.status == 1)
+        #expect(reserved.stderr.contains("Flint's own topics"), "\(reserved.stderr)")
+
+        let badAttribute = try publish(project, ["orders", "--data", "x", "--attr", "color"])
+        #expect(badAttribute.status == 64)
+        #expect(badAttribute.stderr.contains("--attr color is not NAME=VALUE"), "\(badAttribute.stderr)")
+
+        let noData = try publish(project, ["orders"])
+        #expect(noData.status == 64)
+    }
+
+    @Test func publish_withADedupKeyTwice_printsTheSameIDAndDeliversOnce() async throws {
+        let (project, recorder) = try recorderProject()
+        let first = try publish(project, ["orders", "--data", "once", "--dedup", "order-7", "--group", "g"])
+        let again = try publish(project, ["orders", "--data", "once", "--dedup", "order-7", "--group", "g"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Self.ids(first).count == 1)
+        #expect(Self.ids(again) == Self.ids(first))
+        #expect(first.stderr.isEmpty)
+        #expect(again.stderr.contains("a message with dedup key order-7 was already published; its id is printed"))
+        // Messages of one group are delivered in publishing order: once the sentinel is
+        // delivered, every message published before it has been.
+        #expect(try publish(project, ["orders", "--data", "sentinel", "--group", "g"]).status == 0)
+
+        let daemon = try RunningDaemon(project)
+        let delivered = try await recorder.waitFor(2)
+        #expect(delivered.map(\.body) == ["once", "sentinel"])
+        _ = daemon
+    }
+
+    @Test func publishAttributes_reachTheSQSEventsMessageAttributes() async throws {
+        let (project, recorder) = try recorderProject()
+        let daemon = try RunningDaemon(project)
+        let result = try publish(project, ["orders", "--data", "x", "--attr", "color=red", "--attr", "query=a=b"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let delivered = try await recorder.waitFor(1)
+        #expect(delivered.first?.attributes == ["color": "red", "query": "a=b"])
+        _ = daemon
+    }
+
+    @Test func publish_refusesANonJSONBodyForAJSONTopicAndBodiesOver1MiB() throws {
+        let project = try TestProject()
+        try project.appendToConfig("topics:\n  events: {format: json}\n")
+        let notJSON = try publish(project, ["events", "--data", "not json"])
+        #expect(notJSON.status == 1)
+        #expect(notJSON.stderr.contains(#"flint publish: topic "events" takes JSON bodies"#), "\(notJSON.stderr)")
+        let json = try publish(project, ["events", "--data", #"{"ok":true}"#])
+        #expect(json.status == 0, "\(json.stderr)")
+
+        try project.write("big.txt", String(repeating: "a", count: 1024 * 1024 + 1))
+        let big = try publish(project, ["events", "--data", "@\(project.root)/big.txt"])
+        #expect(big.status == 1)
+        #expect(big.stderr.contains("the limit is 1048576 bytes"), "\(big.stderr)")
+    }
+
+    @Test func deadLetters_listAndReplay_deadAgainWithAttemptsReset() async throws {
+        let project = try TestProject()
+        try project.appendToConfig("bus: {retry_base: 10ms}\n")
+        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
+        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+
+        let empty = try deadLetters([])
+        #expect(empty.status == 0, "\(empty.stderr)")
+        #expect(empty.stdout == "no dead letters\n")
+
+        let published = try publish(project, ["jobs", "--data", "doomed"])
+        #expect(published.status == 0, "\(published.stderr)")
+        let first = try await eventually("a dead letter") { try Self.deadLetterList(deadLetters(["--json", "--function", "fail"])).first }
+        #expect(first["function"] as? String == "fail")
+        #expect(first["topic"] as? String == "jobs")
+        #expect(first["body"] as? String == "doomed")
+        #expect(first["attempts"] as? Int == 1)
+        #expect(first["message_id"] as? String == Self.ids(published).first)
+        let id = try #require(first["id"] as? Int)
+
+        let table = try deadLetters([])
+        #expect(table.stdout.hasPrefix("ID"))
+        #expect(table.stdout.contains("\(id)  "))
+        #expect(table.stdout.contains("fail"))
+
+        let replayed = try deadLetters(["replay", "\(id)"])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.stdout == "replayed 1 dead letter: \(id)\n")
+        let again = try await eventually("the replayed delivery dead again") {
+            try Self.deadLetterList(deadLetters(["--json"])).first { $0["last_invocation_id"] as? String != first["last_invocation_id"] as? String }
+        }
+        #expect(again["id"] as? Int == id)
+        #expect(again["attempts"] as? Int == 1)
+
+        let missing = try deadLetters(["replay", "\(id)", "999999"])
+        #expect(missing.status == 1)
+        #expect(missing.stdout == "replayed 1 dead letter: \(id)\n")
+        #expect(missing.stderr.contains("999999 is not a dead letter"), "\(missing.stderr)")
+        _ = daemon
+    }
+
+    private static func deadLetterList(_ output: FlintBinary.Output) throws -> [[String: Any]] {
+        guard output.status == 0 else { throw TestFailure("flint deadletters failed: \(output.stderr)") }
+        let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        return object?["deadletters"] as? [[String: Any]] ?? []
+    }
+
+    @Test func invokeAsync_printsTheIDWhoseInvocationEndsDone() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        let result = try FlintBinary.run(["invoke", "echo", "--async", "--data", #"{"a":1}"#, "--project", project.root])
+        #expect(result.status == 0, "\(result.stderr)")
+        let id = result.stdout.trimmingCharacters(in: .newlines)
+        #expect(UUID(uuidString: id) != nil, "\(result.stdout)")
+        #expect(result.stderr.contains("queued; flint invocations / GET /v1/invocations/\(id) shows its progress"))
+
+        let view = try await eventually("invocation \(id) done") { () async throws -> [String: Any]? in
+            let reply = try await daemon.request("GET", "/v1/invocations/\(id)", authorized: true)
+            let object = try reply.json()
+            return object["status"] as? String == "done" ? object : nil
+        }
+        #expect(view["function"] as? String == "echo")
+        #expect((view["invocation"] as? [String: Any])?["outcome"] as? String == "ok")
+    }
+}

@@ -1,0 +1,278 @@
+import FlintCore
+@testable import FlintStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct BusClaimTests {
+    static let t0 = BusFixture.t0
+
+    static func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
+
+    // MARK: Order, limit, leasing
+
+    @Test func claim_takesTheOldestVisibleFirst_thenByPublishingOrder() throws {
+        let fixture = try BusFixture()
+        // Published out of time order: visibility, not insertion, decides.
+        try fixture.publish("orders", "late", at: Self.at(2))
+        try fixture.publish("orders", "early", at: Self.at(0))
+        try fixture.publish("orders", "middle-a", at: Self.at(1))
+        try fixture.publish("orders", "middle-b", at: Self.at(1))
+        let leases = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(leases.map(\.message.body) == ["early", "middle-a", "middle-b", "late"])
+    }
+
+    @Test func claim_respectsTheLimit_andNeverHandsOutALeasedDeliveryAgain() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 5 { try fixture.publish("orders", "m\(index)", at: Self.at(Double(index))) }
+        let first = try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(first.map(\.message.body) == ["m0", "m1"])
+        let second = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(second.map(\.message.body) == ["m2", "m3", "m4"])
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).isEmpty)
+        #expect(try fixture.states("billing") == Array(repeating: "leased", count: 5))
+        // The other subscription's deliveries are its own.
+        #expect(try fixture.states("shipping") == Array(repeating: "ready", count: 5))
+        #expect(try fixture.bus.claim(subscription: "shipping", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).count == 5)
+    }
+
+    @Test func claim_withZeroLimitOrUnknownSubscription_leasesNothing() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "m")
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 0, leaseFor: .seconds(60), now: Self.at(10)).isEmpty)
+        #expect(try fixture.bus.claim(subscription: "nobody", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).isEmpty)
+        #expect(try fixture.states("billing") == ["ready"])
+    }
+
+    @Test func claim_beforeTheMessageIsVisible_leasesNothing() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "m", at: Self.at(5))
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(4.999_999)).isEmpty)
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(5)).count == 1)
+    }
+
+    @Test func claim_countsAttempts_andEachLeaseHasANewEpoch() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "m")
+        let first = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(1)).first)
+        #expect(first.attempt == 1)
+        #expect(first.token.epoch == 1)
+        #expect(first.firstReceivedAt == Self.at(1))
+        #expect(first.token.description == "\(first.token.deliveryID).1")
+        #expect(try fixture.scalar("SELECT lease_expires_at_us FROM deliveries WHERE id = ?", [first.token.deliveryID])
+            == Int(Self.at(61).timeIntervalSince1970 * 1_000_000))
+
+        try fixture.bus.settle([.retry(first, after: .zero)], now: Self.at(2))
+        let second = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(3)).first)
+        #expect(second.token.deliveryID == first.token.deliveryID)
+        #expect(second.attempt == 2)
+        #expect(second.token.epoch == 2)
+        #expect(second.firstReceivedAt == Self.at(1))  // the first receipt, not this one
+    }
+
+    @Test func claim_roundTripsEveryMessageField() throws {
+        let fixture = try BusFixture()
+        let publishedAt = Date(timeIntervalSince1970: 1_750_000_000.123_456)
+        let outgoing = OutgoingMessage(
+            topic: "orders", body: "héllo\n\u{1F600}\tend", attributes: ["a": "1", "space key": "x y", "empty": ""],
+            dedupKey: "dedup-1", groupKey: "group-1", messageID: "message-1",
+            origin: MessageOrigin(source: .schedule, trigger: "nightly"), depth: 3
+        )
+        try fixture.bus.publish([outgoing], now: publishedAt)
+        let lease = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(10)).first)
+        let message = lease.message
+        #expect(message.messageID == "message-1")
+        #expect(message.topic == "orders")
+        #expect(message.body == "héllo\n\u{1F600}\tend")
+        #expect(message.attributes == ["a": "1", "space key": "x y", "empty": ""])
+        #expect(message.dedupKey == "dedup-1")
+        #expect(message.groupKey == "group-1")
+        #expect(message.origin == MessageOrigin(source: .schedule, trigger: "nightly"))
+        #expect(message.depth == 3)
+        #expect(message.publishedAt == Date(timeIntervalSince1970: 1_750_000_000.123_456))
+        #expect(message.rowID == 1)
+    }
+
+    @Test func claim_ofAPlainMessage_hasNoOriginGroupOrAttributes() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "plain")
+        let message = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(1)).first).message
+        #expect(message.origin == nil)
+        #expect(message.groupKey == nil)
+        #expect(message.dedupKey == nil)
+        #expect(message.attributes == [:])
+        #expect(message.depth == 0)
+    }
+
+    // MARK: FIFO groups
+
+    @Test func claim_holdsBackLaterMessagesOfAGroupWhileAnEarlierOneIsReadyOrLeased() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "g1", group: "g", at: Self.at(0))
+        try fixture.publish("orders", "g2", group: "g", at: Self.at(1))
+        try fixture.publish("orders", "u1", at: Self.at(2))
+        try fixture.publish("orders", "h1", group: "h", at: Self.at(3))
+        try fixture.publish("orders", "g3", group: "g", at: Self.at(4))
+        try fixture.publish("orders", "h2", group: "h", at: Self.at(5))
+
+        // In one claim only the head of each group is handed out; ungrouped ones always are.
+        let first = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(first.map(\.message.body) == ["g1", "u1", "h1"])
+        // While the heads are leased, their groups wait.
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).isEmpty)
+
+        try fixture.bus.settle([.done(first[0])], now: Self.at(11))
+        let second = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12))
+        #expect(second.map(\.message.body) == ["g2"])
+
+        try fixture.bus.settle([.done(first[2]), .done(second[0])], now: Self.at(13))
+        let third = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(14))
+        #expect(third.map(\.message.body) == ["g3", "h2"])
+    }
+
+    @Test func claim_aRetriedHeadOfGroupBlocksTheRestUntilItSucceeds() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "g1", group: "g", at: Self.at(0))
+        try fixture.publish("orders", "g2", group: "g", at: Self.at(1))
+        try fixture.publish("orders", "other", group: "o", at: Self.at(2))
+        let head = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(10)).first)
+        #expect(head.message.body == "g1")
+        try fixture.bus.settle([.retry(head, after: .seconds(100))], now: Self.at(10))
+
+        // g1 is ready but not visible before 110: g2 must still wait; the other group does not.
+        let meanwhile = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(50))
+        #expect(meanwhile.map(\.message.body) == ["other"])
+
+        let again = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(110))
+        #expect(again.map(\.message.body) == ["g1"])
+        #expect(again.first?.attempt == 2)
+        try fixture.bus.settle([.done(again[0])], now: Self.at(111))
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(111)).map(\.message.body) == ["g2"])
+    }
+
+    @Test func claim_aDeadHeadOfGroupNoLongerBlocks() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "g1", group: "g", at: Self.at(0))
+        try fixture.publish("orders", "g2", group: "g", at: Self.at(1))
+        let head = try #require(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).first)
+        try fixture.bus.settle([.dead(head)], now: Self.at(11))
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12)).map(\.message.body) == ["g2"])
+    }
+
+    @Test func claim_groupsAreOrderedPerSubscription() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "g1", group: "g", at: Self.at(0))
+        try fixture.publish("orders", "g2", group: "g", at: Self.at(1))
+        let billing = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(billing.map(\.message.body) == ["g1"])
+        try fixture.bus.settle([.done(billing[0])], now: Self.at(11))
+        // Billing finished g1, but shipping has not even started it: shipping gets g1 only.
+        #expect(try fixture.bus.claim(subscription: "shipping", limit: 10, leaseFor: .seconds(60), now: Self.at(12)).map(\.message.body) == ["g1"])
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12)).map(\.message.body) == ["g2"])
+    }
+
+    // MARK: due
+
+    @Test func due_countsVisibleReadyDeliveriesUpToTheLimit_andTheOldest() throws {
+        let fixture = try BusFixture()
+        #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(0)) == (0, nil))
+        for index in 0 ..< 4 { try fixture.publish("orders", "m\(index)", at: Self.at(Double(index))) }
+        #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(2)) == (3, Self.at(0)))
+        #expect(try fixture.bus.due(subscription: "billing", limit: 2, now: Self.at(10)) == (2, Self.at(0)))
+        _ = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(10)) == (3, Self.at(1)))
+    }
+
+    // MARK: Leases running out
+
+    @Test func expireLeases_makesOnlyExpiredLeasesClaimableAgain() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "short", at: Self.at(0))
+        try fixture.publish("orders", "long", at: Self.at(1))
+        let short = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(5))[0]
+        let long = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(100), now: Self.at(5))[0]
+
+        #expect(try fixture.bus.expireLeases(now: Self.at(14.999_999)) == 0)
+        #expect(try fixture.bus.expireLeases(now: Self.at(15)) == 1)
+        #expect(try fixture.states("billing") == ["ready", "leased"])
+        let status = try #require(try fixture.delivery(short.token.deliveryID))
+        #expect(status.state == .ready)
+        #expect(status.lastError == "lease expired before the invocation ended")
+        #expect(status.visibleAt == Self.at(15))
+
+        let again = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(10), now: Self.at(16))
+        #expect(again.map(\.message.body) == ["short"])
+        #expect(again[0].attempt == 2)
+        #expect(again[0].token.epoch == short.token.epoch + 2)  // one for the expiry, one for this lease
+        #expect(try fixture.bus.settle([.done(long)], now: Self.at(17)).isEmpty)
+    }
+
+    @Test func releaseAllLeases_makesEveryLeasedDeliveryClaimableAtOnce() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 3 { try fixture.publish("orders", "m\(index)", at: Self.at(Double(index))) }
+        let leases = try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(3600), now: Self.at(5))
+        #expect(try fixture.bus.releaseAllLeases(now: Self.at(6)) == 2)
+        #expect(try fixture.states("billing") == ["ready", "ready", "ready"])
+        #expect(try fixture.states("shipping") == ["ready", "ready", "ready"])
+        let again = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(6))
+        #expect(again.map(\.message.body) == ["m2", "m0", "m1"])  // released ones are visible from 6, after m2's 2
+        #expect(again.filter { $0.message.body != "m2" }.map(\.attempt) == [2, 2])
+        #expect(try fixture.bus.settle(leases.map { .done($0) }, now: Self.at(7)) == leases.map(\.token))
+        #expect(try fixture.bus.releaseAllLeases(now: Self.at(8)) == 3)
+        #expect(try fixture.bus.releaseAllLeases(now: Self.at(8)) == 0)
+    }
+
+    // MARK: nextDeadline
+
+    @Test func nextDeadline_isNilWhenNothingIsScheduled() throws {
+        let fixture = try BusFixture()
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(0)) == nil)
+        // Due now is not "scheduled": the consumer claims it in the pass it is in.
+        try fixture.publish("orders", "m", at: Self.at(0))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(0)) == nil)
+        // Done and dead deliveries schedule nothing.
+        let billing = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(1))[0]
+        let shipping = try fixture.bus.claim(subscription: "shipping", limit: 1, leaseFor: .seconds(60), now: Self.at(1))[0]
+        try fixture.bus.settle([.done(billing), .dead(shipping)], now: Self.at(2))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(2)) == nil)
+    }
+
+    @Test func nextDeadline_isTheEarliestFutureVisibilityOrLeaseExpiry() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "future", at: Self.at(50))  // published for later: visible at 50
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(0)) == Self.at(50))
+
+        try fixture.publish("orders", "retried", at: Self.at(0))
+        let lease = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(100), now: Self.at(1))[0]
+        #expect(lease.message.body == "retried")
+        // The lease expires at 101, later than 50.
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(2)) == Self.at(50))
+        try fixture.bus.settle([.retry(lease, after: .seconds(20))], now: Self.at(2))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(2)) == Self.at(22))
+
+        // A lease that runs out sooner than anything becomes visible.
+        try fixture.publish("orders", "short", at: Self.at(0))
+        let short = try fixture.bus.claim(subscription: "shipping", limit: 1, leaseFor: .seconds(5), now: Self.at(3))[0]
+        #expect(short.message.body == "retried")  // shipping's oldest visible one
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(3)) == Self.at(8))
+    }
+
+    @Test func nextDeadline_onlyCountsVisibilityOfTheGivenSubscriptions() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "later", at: Self.at(30))
+        try fixture.publish("events", "{}", at: Self.at(10))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(0)) == Self.at(30))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "audit"], now: Self.at(0)) == Self.at(10))
+        #expect(try fixture.bus.nextDeadline(subscriptions: [], now: Self.at(0)) == nil)
+    }
+
+    @Test func nextDeadline_reportsAnOverdueLeaseSoTheConsumerExpiresItAtOnce() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "m", at: Self.at(0))
+        _ = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(0))
+        // Past the expiry and before expireLeases ran, the expiry (in the past) is still the deadline.
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(20)) == Self.at(10))
+        try fixture.bus.expireLeases(now: Self.at(20))
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(20)) == nil)
+    }
+}

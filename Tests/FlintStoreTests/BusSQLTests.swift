@@ -1,0 +1,139 @@
+import FlintCore
+@testable import FlintStore
+import Foundation
+import GRDB
+import Testing
+
+/// The schema is an interface too: other programs publish with plain SQL through the `sqlite3`
+/// shell, and claiming must cost the same however many deliveries are stored.
+@Suite struct BusSQLTests {
+    static var uuidShape: Regex<Substring> { #/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/# }
+
+    @Test func plainInsert_fromTheSQLiteShell_getsDefaultsAndFansOut() throws {
+        let fixture = try BusFixture()
+        let before = Date()
+        let result = try SQLiteShell.run(fixture.path, """
+            INSERT INTO messages (topic, body) VALUES ('orders', 'x');
+            SELECT message_id || ' ' || published_at_us || ' ' || attributes || ' ' || depth FROM messages;
+            """)
+        let after = Date()
+        #expect(result.status == 0, "sqlite3 failed: \(result.error)")
+        let fields = result.output.split(separator: " ").map(String.init)
+        try #require(fields.count == 4, "unexpected output: \(result.output)")
+        #expect(fields[0].wholeMatch(of: Self.uuidShape) != nil, "not a lowercase v4 UUID: \(fields[0])")
+        let publishedAt = try #require(Int64(fields[1]))
+        // julianday('now') has millisecond precision: allow a little on both sides.
+        #expect(publishedAt >= Int64(before.timeIntervalSince1970 * 1_000_000) - 2_000)
+        #expect(publishedAt <= Int64(after.timeIntervalSince1970 * 1_000_000) + 2_000)
+        #expect(fields[2] == "{}")
+        #expect(fields[3] == "0")
+
+        #expect(try fixture.strings("SELECT subscription FROM deliveries ORDER BY subscription") == ["billing", "shipping"])
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE visible_at_us = ?", [publishedAt]) == 2)
+        let lease = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: after.addingTimeInterval(1)).first)
+        #expect(lease.message.messageID == fields[0])
+        #expect(lease.message.body == "x")
+        #expect(lease.message.topic == "orders")
+    }
+
+    @Test func plainInserts_getDistinctUUIDs() throws {
+        let fixture = try BusFixture()
+        let inserts = String(repeating: "INSERT INTO messages (topic, body) VALUES ('silent', 'x');\n", count: 200)
+        let result = try SQLiteShell.run(fixture.path, inserts + "SELECT message_id FROM messages;")
+        #expect(result.status == 0, "sqlite3 failed: \(result.error)")
+        let ids = result.output.split(separator: "\n").map(String.init)
+        #expect(ids.count == 200)
+        #expect(Set(ids).count == 200)
+        #expect(ids.allSatisfy { $0.wholeMatch(of: Self.uuidShape) != nil }, "\(ids.filter { $0.wholeMatch(of: Self.uuidShape) == nil })")
+    }
+
+    @Test func plainInsert_toAnUnknownTopic_failsWithTheSchemasMessage() throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('nope', 'x');")
+        #expect(result.status != 0)
+        #expect(result.error.contains(
+            "unknown topic: declare it under topics: in flint.yaml or name it in a queue trigger, and run flint up or flint publish once"
+        ), "stderr: \(result.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 0)
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 0)
+    }
+
+    @Test func plainInsert_ofInvalidJSONToAJSONTopic_failsWithTheSchemasMessage() throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('events', '{oops');")
+        #expect(result.status != 0)
+        #expect(result.error.contains("the body is not valid JSON, and this topic is declared format: json"), "stderr: \(result.error)")
+        let valid = try SQLiteShell.run(fixture.path, #"INSERT INTO messages (topic, body) VALUES ('events', '{"ok": true}');"#)
+        #expect(valid.status == 0, "sqlite3 failed: \(valid.error)")
+        #expect(try fixture.strings("SELECT body FROM messages") == [#"{"ok": true}"#])
+        #expect(try fixture.states("audit") == ["ready"])
+    }
+
+    @Test func plainInsert_ofABlobOrAnOversizedBody_isRefusedByTheSchema() throws {
+        let fixture = try BusFixture()
+        let blob = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', x'00ff');")
+        #expect(blob.status != 0)
+        #expect(blob.error.contains("CHECK constraint failed"), "stderr: \(blob.error)")
+        let big = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', printf('%.*c', 1048577, 'a'));")
+        #expect(big.status != 0)
+        #expect(big.error.contains("CHECK constraint failed"), "stderr: \(big.error)")
+        let exact = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', printf('%.*c', 1048576, 'a'));")
+        #expect(exact.status == 0, "sqlite3 failed: \(exact.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 1)
+    }
+
+    @Test func plainInsert_withADedupKeyAlreadyThere_isRefusedByTheUniqueIndex() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "first", dedup: "k")
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body, dedup_key) VALUES ('orders', 'second', 'k');")
+        #expect(result.status != 0)
+        #expect(result.error.contains("UNIQUE constraint failed"), "stderr: \(result.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 2)
+    }
+
+    // MARK: Claim cost
+
+    /// The plan SQLite (the library the daemon links) chooses for `sql`, one detail per line.
+    static func plan(_ fixture: BusFixture, _ sql: String, _ arguments: StatementArguments) throws -> [String] {
+        try fixture.bus.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        }
+    }
+
+    @Test func claimQuery_readsTheClaimableIndex_andNeverScansDeliveries() throws {
+        let fixture = try BusFixture()
+        // A realistic shape for the planner: many finished deliveries, a few waiting, statistics gathered.
+        let fill = try SQLiteShell.run(fixture.path, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+            INSERT INTO messages (topic, body, group_key) SELECT 'orders', 'm' || i, CASE WHEN i % 3 = 0 THEN 'g' || (i % 7) END FROM n;
+            UPDATE deliveries SET state = 'done', settled_at_us = 1 WHERE id <= 5900;
+            ANALYZE;
+            """)
+        #expect(fill.status == 0, "sqlite3 failed: \(fill.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE state = 'ready'") == 100)
+
+        let plan = try Self.plan(fixture, Bus.claimableSQL, ["billing", Int64.max, 10])
+        #expect(plan.contains { $0.contains("USING INDEX deliveries_claimable") }, "plan: \(plan)")
+        #expect(plan.contains { $0.contains("USING INDEX deliveries_open_groups") }, "plan: \(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") }, "plan: \(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "the claim must not sort: \(plan)")
+
+        // And the claim still works on that data: the oldest ready ones, group heads only.
+        let leases = try fixture.bus.claim(subscription: "billing", limit: 100, leaseFor: .seconds(60), now: Date().addingTimeInterval(60))
+        let groups = leases.compactMap(\.message.groupKey)
+        #expect(Set(groups).count == groups.count, "two messages of one group were claimed together: \(groups)")
+    }
+
+    @Test func dueQuery_andLeaseExpiry_useTheirPartialIndexes() throws {
+        let fixture = try BusFixture()
+        // Copied from Bus.due(subscription:limit:now:), which keeps its SQL inline: keep the two alike.
+        let due = try Self.plan(fixture, """
+            SELECT visible_at_us FROM deliveries
+            WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ?
+            ORDER BY visible_at_us, id LIMIT ?
+            """, ["billing", 0, 10])
+        #expect(due.contains { $0.contains("USING INDEX deliveries_claimable") }, "plan: \(due)")
+        let expiry = try Self.plan(fixture, "SELECT min(lease_expires_at_us) FROM deliveries WHERE state = 'leased'", [])
+        #expect(expiry.contains { $0.contains("deliveries_leased") }, "plan: \(expiry)")
+    }
+}

@@ -1,0 +1,133 @@
+import FlintCore
+import FlintStore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct DatabaseChangeMonitorTests {
+    /// Counts calls and lets a test wait for the next one with a deadline.
+    final class Calls: Sendable {
+        private struct State {
+            var times: [ContinuousClock.Instant] = []
+        }
+        private let state = Mutex(State())
+        private let semaphore = DispatchSemaphore(value: 0)
+
+        var total: Int { state.withLock { $0.times.count } }
+        var times: [ContinuousClock.Instant] { state.withLock { $0.times } }
+
+        func record() {
+            state.withLock { $0.times.append(.now) }
+            semaphore.signal()
+        }
+
+        /// True once a call arrives within `seconds`. Waits on a thread of its own: neither the
+        /// test's task nor a shared pool (which a loaded machine may not schedule in time) is blocked.
+        func next(within seconds: Double) async -> Bool {
+            await withCheckedContinuation { continuation in
+                Thread {
+                    continuation.resume(returning: self.semaphore.wait(timeout: .now() + seconds) == .success)
+                }.start()
+            }
+        }
+
+        /// Waits until no call has come for `quiet` seconds (the monitor's trailing calls end
+        /// 100 ms after the last change), at most `seconds` in all; then forgets every call so far.
+        func settle(quiet: Double = 0.5, within seconds: Double = 20) async -> Bool {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while await next(within: quiet) {
+                guard ContinuousClock.now < deadline else { return false }
+            }
+            state.withLock { $0.times.removeAll() }
+            return true
+        }
+    }
+
+    /// A started monitor of `fixture`'s database whose start-up calls are over.
+    static func quietMonitor(_ fixture: BusFixture, _ calls: Calls) async throws -> DatabaseChangeMonitor {
+        let monitor = try DatabaseChangeMonitor(databasePath: fixture.path) { calls.record() }
+        monitor.start()
+        #expect(await calls.settle(), "the monitor kept calling with nothing changing")
+        return monitor
+    }
+
+    @Test func commitFromTheSQLiteShell_callsOnChangeWithinASecond() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        defer { monitor.stop() }
+
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', 'from the shell');")
+        #expect(result.status == 0, "sqlite3 failed: \(result.error)")
+        #expect(await calls.next(within: 1), "no call within 1 s of a commit by another process")
+    }
+
+    @Test func commitFromAnotherConnection_callsOnChangeWithinASecond_everyTime() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        defer { monitor.stop() }
+
+        let other = Bus(database: try FlintDatabase(path: fixture.path))
+        try await other.publish([OutgoingMessage(topic: "orders", body: "from another connection")])
+        #expect(await calls.next(within: 1), "no call within 1 s of a commit by another connection")
+
+        #expect(await calls.settle())
+        try await other.publish([OutgoingMessage(topic: "orders", body: "second")])
+        #expect(await calls.next(within: 1), "no call within 1 s of a second commit")
+    }
+
+    @Test func afterACommit_callsAgainUpTo100msLater_forReadersWokenTooEarly() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        defer { monitor.stop() }
+
+        try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "x")])
+        #expect(await calls.next(within: 1))
+        // Collect the trailing calls (they end 100 ms after the last write).
+        while await calls.next(within: 0.3) {}
+        let times = calls.times
+        #expect(times.count >= 4, "expected the call for the commit and three trailing ones, got \(times.count)")
+        if let first = times.first, let last = times.last {
+            #expect(last - first >= .milliseconds(90), "the last call came \(last - first) after the first")
+        }
+    }
+
+    @Test func writesToOtherFilesOfTheDirectory_doNotCallOnChange() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        defer { monitor.stop() }
+        try Data("unrelated".utf8).write(to: URL(fileURLWithPath: fixture.directory.path + "/notes.txt"))
+        try Data("unrelated".utf8).write(to: URL(fileURLWithPath: fixture.path + "-wal.bak"))
+        try Data("unrelated".utf8).write(to: URL(fileURLWithPath: fixture.directory.path + "/other.sqlite-wal"))
+        // Absence can only be shown with a bound: the monitor reacts within a millisecond, 300 ms is ample.
+        #expect(await calls.next(within: 0.3) == false)
+        #expect(calls.total == 0)
+        try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "marker")])
+        #expect(await calls.next(within: 1))
+    }
+
+    @Test func stop_endsTheWatching_noCallFollowsACommit() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        monitor.stop()
+        try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "after stop")])
+        #expect(await calls.next(within: 0.3) == false)
+        #expect(calls.total == 0)
+    }
+
+    @Test func init_onAMissingDirectory_throwsNamingIt() throws {
+        let directory = try TemporaryDirectory()
+        let missing = directory.path + "/gone/flint.sqlite"
+        var thrown: DatabaseChangeMonitorError?
+        do {
+            _ = try DatabaseChangeMonitor(databasePath: missing) {}
+        } catch {
+            thrown = error
+        }
+        #expect(thrown?.description.contains(directory.path + "/gone") == true, "\(String(describing: thrown))")
+    }
+}
