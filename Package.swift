@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "FlintCore", "FlintStore", "FlintServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -98,7 +99,7 @@ let package = Package(
         .testTarget(name: "FlintTriggersTests", dependencies: ["FlintCore", "FlintTriggers"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlintDispatchTests",
-            dependencies: ["FlintCore", "FlintDispatch", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FlintCore", "FlintDispatch", "FlintStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

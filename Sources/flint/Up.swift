@@ -28,10 +28,13 @@ struct Up: AsyncParsableCommand {
         }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
-        // One write per line, so each invocation's line appears at once even through a pipe.
+        // One write per line, so each invocation's line appears at once even through a pipe; from a
+        // thread of its own, so that a stdout nobody reads never holds up an invocation.
+        let console = ConsoleWriter()
         let daemon = FlintDaemon(project: project, listen: address, logger: Logger(label: "flint")) { line in
-            StandardOutput.write(line + "\n")
+            console.write(line)
         }
+        defer { console.flush(within: 5) }
         do {
             try await daemon.run()
         } catch let error as DaemonError {

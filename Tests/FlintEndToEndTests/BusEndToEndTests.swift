@@ -271,4 +271,24 @@ import Testing
         #expect(Self.events(out).count == 1)
         _ = daemon
     }
+
+    /// The console writes one line per invocation; a stdout nobody reads (RunningDaemon reads it
+    /// only at the end) fills its pipe after some 600 lines, and must not hold invocations up.
+    @Test func unreadStdout_doesNotStallInvocations() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("noop", script: "exec cat >/dev/null\n", manifest: "concurrency: 4\n")
+        try Self.addQueueTrigger(project, "noop-jobs", function: "noop", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        let total = 1_500
+        #expect(try await Self.publish(daemon, "jobs", (0 ..< total).map { ["body": "\($0)"] }).status == 201)
+        let database = project.dataDirectory + "/flint.sqlite"
+        try Self.waitUntil("every delivery done", within: 60) {
+            try Self.sqlite(database, "SELECT count(*) FROM deliveries WHERE state = 'done'") == "\(total)"
+        }
+        // It still stops cleanly; the console lines that did not fit the pipe are given up
+        // after a bounded wait.
+        let stopped = try daemon.stop(within: 20)
+        #expect(stopped.status == 0)
+        #expect(stopped.stdout.hasPrefix("flint: listening on"))
+    }
 }
