@@ -158,9 +158,16 @@ public final class BusConsumer: Sendable {
             }
             return nil
         }
-        state.withLock { _ = $0.starved.remove(function.name) }
         var used = 0
-        defer { dispatcher.releaseSlots(function.name, count: slots - used) }
+        defer {
+            // Every slot used: more may be waiting, and a freed slot must wake the loop. Otherwise
+            // nothing more is claimable now (a commit or a deadline will wake it), and giving the
+            // unused slots back must not wake it either.
+            if used < slots {
+                state.withLock { _ = $0.starved.remove(function.name) }
+                dispatcher.releaseSlots(function.name, count: slots - used)
+            }
+        }
 
         let batch = subscription.batch
         let due = try source.due(subscription: subscription.name, limit: slots * batch, now: now)

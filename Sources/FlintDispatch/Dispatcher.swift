@@ -124,9 +124,11 @@ public final class Dispatcher: Sendable {
         if count > 0 { notifyCapacity(function) }
     }
 
-    /// Runs `request` in a slot already taken with `tryAcquireSlots`, gives the slot back, and
-    /// records the result with what `settle` derives from it (the bus deliveries it settles and
-    /// the messages it publishes), in one transaction.
+    /// Runs `request` in a slot already taken with `tryAcquireSlots`, records the result with
+    /// what `settle` derives from it (the bus deliveries it settles and the messages it
+    /// publishes) in one transaction, and gives the slot back once that is committed: until
+    /// then its deliveries are still leased, and the slot stands for them, so the deliveries
+    /// leased never exceed what the function's slots can hold.
     public func invokeHoldingSlot(
         _ request: InvocationRequest,
         settle: @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
@@ -135,11 +137,13 @@ public final class Dispatcher: Sendable {
         inFlight.withLock { $0.count += 1 }
         defer { leave() }
         let result = await executor.execute(request, function: route.function)
-        route.limiter.release()
         let (settlements, publications) = settle(result, route.function)
-        recorder.record(result, settlements: settlements, publications: publications)
+        let name = route.function.name
+        recorder.record(result, settlements: settlements, publications: publications) { [self] in
+            route.limiter.release()
+            notifyCapacity(name)
+        }
         observer(result)
-        notifyCapacity(route.function.name)
         return result
     }
 

@@ -9,13 +9,17 @@ public protocol InvocationExecutor: Sendable {
 /// Keeps finished invocations (FlintStore's side, seen through a protocol).
 public protocol InvocationRecorder: Sendable {
     /// Keeps `result` together with the bus deliveries it settles and the messages it publishes,
-    /// all in one transaction. Must not block: the ledger commits in the background.
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage])
+    /// all in one transaction, then calls `committed` (also when the commit failed). Must not
+    /// block: the ledger commits in the background.
+    func record(
+        _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
+        committed: @escaping @Sendable () -> Void
+    )
 }
 
 extension InvocationRecorder {
     /// Keeps an invocation that settles nothing on the bus (a synchronous one).
     public func record(_ result: InvocationResult) {
-        record(result, settlements: [], publications: [])
+        record(result, settlements: [], publications: [], committed: {})
     }
 }

@@ -40,7 +40,7 @@ struct BusRoutes: Sendable {
             switch error {
             case .unknownTopic: return .message(.notFound, error.description)
             case .bodyTooLarge: return .message(.contentTooLarge, error.description)
-            case .notJSON: return .message(.badRequest, error.description)
+            case .notJSON, .nulCharacter: return .message(.badRequest, error.description)
             case .databaseLocked: return .message(.serviceUnavailable, error.description, headers: [.retryAfter: "1"])
             case .databaseReadOnly, .database: return .message(.internalServerError, error.description)
             }

@@ -17,8 +17,11 @@ struct ExecRunnerExecutor: InvocationExecutor {
 struct LedgerRecorder: InvocationRecorder {
     let writer: LedgerWriter
 
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage]) {
-        writer.record(result.record, log: result.log, settlements: settlements, publications: publications)
+    func record(
+        _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
+        committed: @escaping @Sendable () -> Void
+    ) {
+        writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
     }
 }
 

@@ -73,7 +73,7 @@ public final class DatabaseChangeMonitor: Sendable {
         defer { buffer.deallocate() }
         // Milliseconds to the next trailing call, in order, after the last change seen.
         let trailing: [Int32] = [1, 9, 90]
-        var pendingTrailing = trailing[...]
+        var pendingTrailing = trailing[trailing.endIndex...]
         while !stopped.withLock({ $0 }) {
             fds[0].revents = 0
             fds[1].revents = 0

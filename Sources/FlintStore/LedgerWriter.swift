@@ -20,6 +20,7 @@ public final class LedgerWriter: Sendable {
         var entry: InvocationLedger.Entry
         var settlements: [Settlement]
         var publications: [OutgoingMessage]
+        var committed: (@Sendable () -> Void)?
     }
 
     private struct State {
@@ -52,11 +53,14 @@ public final class LedgerWriter: Sendable {
     }
 
     /// Queues one finished invocation for the next commit, with the bus deliveries it settles and
-    /// the messages it publishes. Never blocks.
+    /// the messages it publishes; `committed` is called on the writer's thread after that commit
+    /// (or its failure). Never blocks.
     public func record(
-        _ record: InvocationRecord, log: Data, settlements: [Settlement] = [], publications: [OutgoingMessage] = []
+        _ record: InvocationRecord, log: Data, settlements: [Settlement] = [], publications: [OutgoingMessage] = [],
+        committed: (@Sendable () -> Void)? = nil
     ) {
-        let completion = Completion(entry: .init(record: record, log: log), settlements: settlements, publications: publications)
+        let completion = Completion(
+            entry: .init(record: record, log: log), settlements: settlements, publications: publications, committed: committed)
         let wasIdle = state.withLock { state -> Bool in
             state.pending.append(completion)
             state.recorded += 1
@@ -120,6 +124,7 @@ public final class LedgerWriter: Sendable {
             } catch {
                 onError(error, batch.count)
             }
+            for completion in batch { completion.committed?() }
             let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.settled += UInt64(batch.count)
                 let settled = state.settled

@@ -36,8 +36,8 @@ struct StoreDeliverySource: DeliverySource {
 struct WriterRecorder: InvocationRecorder {
     let writer: LedgerWriter
 
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage]) {
-        writer.record(result.record, log: result.log, settlements: settlements, publications: publications)
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: @escaping @Sendable () -> Void) {
+        writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
     }
 }
 
@@ -88,6 +88,8 @@ final class InProcessExecutor: InvocationExecutor {
         var peak = 0
         var invocations = 0
         var seen: [String: Int] = [:]
+        var batches: [Int] = []
+        var starts: [Date] = []
     }
 
     private let state = Mutex(State())
@@ -105,6 +107,10 @@ final class InProcessExecutor: InvocationExecutor {
 
     var peak: Int { state.withLock { $0.peak } }
     var invocations: Int { state.withLock { $0.invocations } }
+    /// How many messages each invocation carried, in the order they started.
+    var batches: [Int] { state.withLock { $0.batches } }
+    /// When each invocation started.
+    var starts: [Date] { state.withLock { $0.starts } }
     /// How many times each message id was handed to an invocation.
     var seen: [String: Int] { state.withLock { $0.seen } }
 
@@ -115,6 +121,8 @@ final class InProcessExecutor: InvocationExecutor {
             state.peak = max(state.peak, state.running)
             state.invocations += 1
             for id in ids { state.seen[id, default: 0] += 1 }
+            state.batches.append(ids.count)
+            state.starts.append(Date())
         }
         probe()
         if work > .zero { try? await Task.sleep(for: work) }
@@ -167,7 +175,10 @@ final class ConsumerHarness: Sendable {
     private let writerDone = Milestone(1)
 
     /// - Parameter watchCommits: wake the consumer on every commit, through the WAL monitor (as the daemon does).
-    init(executor: InProcessExecutor, function: FunctionManifest, batch: Int, watchCommits: Bool = true, retry: RetryPolicy = RetryPolicy()) throws {
+    init(
+        executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
+        retry: RetryPolicy = RetryPolicy()
+    ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
         bus = Bus(database: database)
@@ -181,7 +192,7 @@ final class ConsumerHarness: Sendable {
         let logger = Logger(label: "flint.test") { _ in SwiftLogNoOpLogHandler() }
         dispatcher = Dispatcher(functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), logger: logger)
         consumer = BusConsumer(
-            subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: .zero))],
+            subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
             dispatcher: dispatcher, source: StoreDeliverySource(bus: bus),
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000")),
             logger: logger
@@ -204,7 +215,9 @@ final class ConsumerHarness: Sendable {
     }
 
     /// Deliveries of `jobs-queue` in `state`, counted by SQL on the database.
-    func count(_ state: String) throws -> Int {
+    func count(_ state: String) throws -> Int { try Self.count(state, on: bus) }
+
+    static func count(_ state: String, on bus: Bus) throws -> Int {
         try bus.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE subscription = 'jobs-queue' AND state = ?", arguments: [state]) ?? 0
         }
@@ -272,15 +285,15 @@ final class ConsumerHarness: Sendable {
         let batch = 10
         let concurrency = 2
         let peakLeased = Shared(0)
-        // Filled in once the harness exists: the probe reads the database as each invocation starts.
-        let harnessBox = Shared<ConsumerHarness?>(nil)
+        // Filled in once the bus exists: the probe reads the database as each invocation starts.
+        let busBox = Shared<Bus?>(nil)
         let probe: @Sendable () -> Void = {
-            guard let harness = harnessBox.value, let leased = try? harness.count("leased") else { return }
+            guard let bus = busBox.value, let leased = try? ConsumerHarness.count("leased", on: bus) else { return }
             peakLeased.update { $0 = max($0, leased) }
         }
         let executor = InProcessExecutor(expecting: 500, work: .milliseconds(2), probe: probe)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: concurrency), batch: batch)
-        harnessBox.update { $0 = harness }
+        busBox.update { $0 = harness.bus }
         try harness.publish(500)
 
         // A second reader samples the leased count continuously, between invocation starts too.
@@ -319,6 +332,30 @@ final class ConsumerHarness: Sendable {
         #expect(await executor.messagesSeen.reached(within: 10), "only \(executor.seen.count) of 40 messages were invoked within 10 s")
         await harness.shutdown(stopped)
         #expect(executor.seen.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func batchingWindow_waitsForAFullerBatch_thenSendsWhatThereIs() async throws {
+        let executor = InProcessExecutor(expecting: 3)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 10, window: .milliseconds(300))
+        let publishedAt = Date()
+        try harness.publish(3)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10))
+        await harness.shutdown(stopped)
+        #expect(executor.batches == [3])  // one invocation with all three, not three of one
+        if let start = executor.starts.first {
+            #expect(start.timeIntervalSince(publishedAt) >= 0.3, "started \(start.timeIntervalSince(publishedAt)) s after publishing")
+        }
+    }
+
+    @Test func batchingWindow_startsFullBatchesAtOnce() async throws {
+        let executor = InProcessExecutor(expecting: 20)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 10, window: .seconds(3_600))
+        try harness.publish(20)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10), "full batches waited for the window")
+        await harness.shutdown(stopped)
+        #expect(executor.batches == [10, 10])
     }
 
     @Test func failingMessage_isRetriedAfterItsBackoff_thenDead() async throws {

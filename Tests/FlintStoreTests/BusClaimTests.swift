@@ -183,6 +183,16 @@ import Testing
         #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(10)) == (3, Self.at(1)))
     }
 
+    @Test func due_countsOnlyWhatClaimCouldTake_soLaterMessagesOfABusyGroupAreNotDue() throws {
+        // `due` is documented as what the subscription could claim now; the consumer sizes
+        // batches and batching windows by it.
+        let fixture = try BusFixture()
+        for index in 0 ..< 3 { try fixture.publish("orders", "g\(index)", group: "g", at: Self.at(Double(index))) }
+        #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(10)) == (1, Self.at(0)))
+        _ = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(10)) == (0, nil))
+    }
+
     // MARK: Leases running out
 
     @Test func expireLeases_makesOnlyExpiredLeasesClaimableAgain() throws {

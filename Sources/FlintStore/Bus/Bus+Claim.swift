@@ -45,8 +45,12 @@ extension Bus {
         }
     }
 
-    static let claimableSQL = """
-        SELECT d.id FROM deliveries d
+    static let claimableSQL = "SELECT d.id FROM deliveries d" + claimableWhereSQL
+
+    /// Due deliveries of subscription ?1 at time ?2, oldest first, at most ?3; a grouped one only
+    /// when it heads its group.
+    static let claimableWhereSQL = """
+
         WHERE d.state = 'ready' AND d.subscription = ?1 AND d.visible_at_us <= ?2
           AND (d.group_key IS NULL OR NOT EXISTS (
               SELECT 1 FROM deliveries e
@@ -72,25 +76,22 @@ extension Bus {
         )
     }
 
-    /// What a subscription could claim now, for batching windows: how many (up to `limit`)
-    /// and since when the oldest of them has been due.
+    /// What a subscription could claim now (what `claim` would take), for batching windows: how
+    /// many (up to `limit`) and since when the oldest of them has been due.
     public func due(subscription: String, limit: Int, now: Date = Date()) throws(BusError) -> (count: Int, oldestDueAt: Date?) {
         let nowMicros = EpochMicros.from(now)
         return try read { db in
             let rows = try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT visible_at_us FROM deliveries
-                    WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ?
-                    ORDER BY visible_at_us, id LIMIT ?
-                    """),
+                db.cachedStatement(sql: "SELECT d.visible_at_us FROM deliveries d" + Self.claimableWhereSQL),
                 arguments: [subscription, nowMicros, limit]
             )
             return (rows.count, rows.first.map { EpochMicros.date($0[0]) })
         }
     }
 
-    /// The earliest moment after `now` when something of `subscriptions` becomes due: a retry
-    /// delay ending or a lease expiring. Nil when nothing is scheduled.
+    /// The earliest moment when something of `subscriptions` becomes due (a retry delay ending,
+    /// after `now`) or when any lease expires (possibly already past: the caller then expires
+    /// it at once). Nil when nothing is scheduled.
     public func nextDeadline(subscriptions: [String], now: Date = Date()) throws(BusError) -> Date? {
         let nowMicros = EpochMicros.from(now)
         return try read { db in

@@ -5,6 +5,8 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownTopic(String, known: [String])
     case bodyTooLarge(topic: String, bytes: Int, limit: Int)
     case notJSON(topic: String)
+    /// A NUL character, which SQLite's text values cannot hold.
+    case nulCharacter(topic: String, field: String)
     /// Another program holds the database's write lock for longer than the busy timeout.
     case databaseLocked(path: String)
     case databaseReadOnly(path: String)
@@ -19,6 +21,8 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
             return "the message for topic \"\(topic)\" is \(bytes) bytes; the limit is \(limit) bytes (1 MiB): put large data in a bucket and publish its key"
         case .notJSON(let topic):
             return "topic \"\(topic)\" takes JSON bodies (format: json in flint.yaml) and this body is not valid JSON"
+        case .nulCharacter(let topic, let field):
+            return "the \(field) of the message for topic \"\(topic)\" contains a NUL character (U+0000), which Flint cannot store; remove it or encode the data (e.g. base64)"
         case .databaseLocked(let path):
             return "\(path) is locked by another program for too long; close what holds it (an open sqlite3 transaction?) and try again"
         case .databaseReadOnly(let path):

@@ -1,11 +1,7 @@
 internal import Foundation
 
-/// The little JSON the bus stores itself: attribute maps, and checking bodies of JSON topics.
+/// The little JSON the bus stores itself: attribute maps.
 enum JSONText {
-    static func isValid(_ text: String) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
-    }
-
     /// A `{"name": "value"}` object, keys sorted.
     static func object(_ attributes: [String: String]) -> String {
         guard !attributes.isEmpty,
