@@ -32,7 +32,16 @@ public final class Dispatcher: Sendable {
     private let observer: @Sendable (InvocationResult) -> Void
     private let logger: Logger
     private let inFlight = Mutex(InFlight())
-    private let capacityObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
+    /// Set once by the bus consumer. Boxed in a class: a closure stored directly in a `Mutex` is
+    /// re-wrapped in reabstraction thunks on every `withLock` round trip, and this one is read on
+    /// every invocation (an earlier version grew a chain of thousands of thunks until the stack
+    /// overflowed).
+    private let capacityObserver = Mutex<CapacityObserver?>(nil)
+
+    private final class CapacityObserver: Sendable {
+        let notify: @Sendable (String) -> Void
+        init(_ notify: @escaping @Sendable (String) -> Void) { self.notify = notify }
+    }
 
     /// - Parameter observer: told of every finished invocation (the `flint up` console line).
     public init(
@@ -102,11 +111,13 @@ public final class Dispatcher: Sendable {
 
     /// Tells `observer` (the bus consumer) whenever a slot of a function is given back.
     public func observeCapacity(_ observer: @escaping @Sendable (String) -> Void) {
-        capacityObserver.withLock { $0 = observer }
+        let box = CapacityObserver(observer)
+        capacityObserver.withLock { $0 = box }
     }
 
     private func notifyCapacity(_ function: String) {
-        capacityObserver.withLock { $0 }?(function)
+        let observer = capacityObserver.withLock { $0 }
+        observer?.notify(function)
     }
 
     /// Takes up to `wanted` free slots of `function` without waiting, and none while synchronous

@@ -139,4 +139,20 @@ final class CountingRecorder: InvocationRecorder {
             try await dispatcher.invoke(InvocationRequest(function: "f", source: .cli, payload: Data()))
         }
     }
+
+    /// The capacity observer is called on every bus invocation. A closure kept directly in a
+    /// `Mutex` gained a layer of reabstraction thunks per call, until calling it overflowed the
+    /// stack (after ~70,000 invocations in the daemon); 200,000 calls would crash here.
+    @Test func capacityObserver_staysCheapOverManyCalls() {
+        let dispatcher = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: GatedExecutor(), recorder: CountingRecorder(),
+            logger: Logger(label: "test"))
+        let calls = Mutex(0)
+        dispatcher.observeCapacity { _ in calls.withLock { $0 += 1 } }
+        for _ in 0 ..< 200_000 {
+            #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
+            dispatcher.releaseSlots("f", count: 1)
+        }
+        #expect(calls.withLock { $0 } == 200_000)
+    }
 }
