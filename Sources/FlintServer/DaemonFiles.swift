@@ -17,7 +17,7 @@ public struct DaemonFiles: Sendable {
         self.directory = directory
     }
 
-    /// The SQLite file: ledger, and from later versions the bus.
+    /// The SQLite file: the ledger and the bus.
     public var database: String { directory + "/flint.sqlite" }
     /// The admin API's bearer token, mode 0600.
     public var adminToken: String { directory + "/admin-token" }
