@@ -34,7 +34,7 @@ struct Up: AsyncParsableCommand {
         let daemon = FlintDaemon(project: project, listen: address, logger: Logger(label: "flint")) { line in
             console.write(line)
         }
-        defer { console.flush(within: 5) }
+        defer { console.flush(within: 2) }
         do {
             try await daemon.run()
         } catch let error as DaemonError {

@@ -25,12 +25,21 @@ import Testing
         events(path).flatMap { ($0["Records"] as? [[String: Any]]) ?? [] }
     }
 
-    /// Waits (bounded) until `condition` holds; tests poll files the handlers write.
-    static func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () throws -> Bool) throws {
+    /// Waits (bounded) until `condition` holds; tests poll files the handlers write. It sleeps
+    /// with `Task.sleep`: blocking a thread of Swift's cooperative pool (two on this machine)
+    /// would starve the other suites running in parallel.
+    static func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while try !condition() {
             guard Date() < deadline else { throw TestFailure("timed out after \(seconds)s waiting for \(what)") }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Runs blocking work on a thread of its own, leaving Swift's cooperative pool free.
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
@@ -66,7 +75,7 @@ import Testing
         #expect(reply.status == 201, "\(reply.text)")
         let ids = try #require(try reply.json()["messages"] as? [[String: Any]]).compactMap { $0["id"] as? String }
         #expect(ids.count == 3)
-        try Self.waitUntil("three records") { Self.records(out).count == 3 }
+        try await Self.waitUntil("three records") { Self.records(out).count == 3 }
         // The window gathers the three into one invocation.
         #expect(Self.events(out).count == 1)
         let records = Self.records(out)
@@ -92,7 +101,7 @@ import Testing
         #expect(try await Self.publish(daemon, "jobs", ["body": "doomed"]).status == 201)
 
         let lines = { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").compactMap { Double($0) } ?? [] }
-        try Self.waitUntil("4 attempts") { lines().count == 4 }
+        try await Self.waitUntil("4 attempts") { lines().count == 4 }
         var dead: [[String: Any]] = []
         try await Task.sleep(for: .milliseconds(200))
         dead = try #require(try await daemon.request("GET", "/v1/deadletters", authorized: true).json()["deadletters"] as? [[String: Any]])
@@ -114,7 +123,7 @@ import Testing
         #expect(replay.status == 200)
         #expect(try replay.json()["replayed"] as? [Int] == [id])
         #expect(try replay.json()["missing"] as? [Int] == [999999])
-        try Self.waitUntil("four more attempts after replay") { lines().count == 8 }
+        try await Self.waitUntil("four more attempts after replay") { lines().count == 8 }
     }
 
     @Test func partialBatchFailure_retriesOnlyTheFailedMessage() async throws {
@@ -135,7 +144,7 @@ import Testing
         let daemon = try RunningDaemon(project)
         let reply = try await Self.publish(daemon, "jobs", ["a", "b", "bad", "c", "d"].map { ["body": $0] })
         #expect(reply.status == 201)
-        try Self.waitUntil("the retry of the failed message") { Self.events(out).count == 2 }
+        try await Self.waitUntil("the retry of the failed message") { Self.events(out).count == 2 }
         try await Task.sleep(for: .milliseconds(300))
         let events = Self.events(out)
         #expect(events.count == 2, "only one retry")
@@ -161,7 +170,7 @@ import Testing
             }
         }
         #expect(try await Self.publish(daemon, "jobs", messages).status == 201)
-        try Self.waitUntil("24 deliveries", within: 20) { Self.records(out + ".events").count == 24 }
+        try await Self.waitUntil("24 deliveries", within: 20) { Self.records(out + ".events").count == 24 }
         let bodies = Self.records(out + ".events").compactMap { $0["body"] as? String }
         for group in ["x", "y"] {
             #expect(bodies.filter { $0.hasPrefix(group) } == (0 ..< 12).map { "\(group)\($0)" })
@@ -181,7 +190,7 @@ import Testing
         #expect(second["duplicate"] as? Bool == true)
 
         _ = try Self.sqlite(project.dataDirectory + "/flint.sqlite", "INSERT INTO messages (topic, body) VALUES ('jobs', 'from sqlite3')")
-        try Self.waitUntil("the SQL-inserted message") { Self.records(out).contains { $0["body"] as? String == "from sqlite3" } }
+        try await Self.waitUntil("the SQL-inserted message") { Self.records(out).contains { $0["body"] as? String == "from sqlite3" } }
         try await Task.sleep(for: .milliseconds(200))
         #expect(Self.records(out).compactMap { $0["body"] as? String }.sorted() == ["from sqlite3", "once"])
 
@@ -231,7 +240,7 @@ import Testing
             "POST", "/2015-03-31/functions/broken/invocations", body: Data(#"{"k":"v"}"#.utf8), headers: ["X-Amz-Invocation-Type": "Event"])
         #expect(event.status == 202)
         let brokenID = try #require(event.headers["x-flint-invocation-id"])
-        try Self.waitUntil("the failure destination") { Self.records(out).count == 1 }
+        try await Self.waitUntil("the failure destination") { Self.records(out).count == 1 }
         let record = try #require(Self.records(out).first?["body"] as? String)
         let destination = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
         let context = try #require(destination["requestContext"] as? [String: Any])
@@ -250,7 +259,7 @@ import Testing
         try project.addScriptFunction("tick", script: Self.recorder(out))
         try project.write("triggers/every-second.yaml", "source: schedule\nfunction: tick\nevery: 1s\n")
         var daemon: RunningDaemon? = try RunningDaemon(project)
-        try Self.waitUntil("a tick", within: 5) { Self.events(out).count >= 1 }
+        try await Self.waitUntil("a tick", within: 5) { Self.events(out).count >= 1 }
         let event = try #require(Self.events(out).first)
         #expect(event["detail-type"] as? String == "Scheduled Event")
         #expect(event["source"] as? String == "aws.events")
@@ -266,7 +275,7 @@ import Testing
         _ = try Self.sqlite(project.dataDirectory + "/flint.sqlite", "UPDATE schedule_ticks SET last_tick_at_us = \(tenMinutesAgo)")
         try FileManager.default.removeItem(atPath: out)
         daemon = try RunningDaemon(project)
-        try Self.waitUntil("the missed tick", within: 5) { Self.events(out).count >= 1 }
+        try await Self.waitUntil("the missed tick", within: 5) { Self.events(out).count >= 1 }
         try await Task.sleep(for: .milliseconds(500))
         #expect(Self.events(out).count == 1)
         _ = daemon
@@ -282,12 +291,12 @@ import Testing
         let total = 1_500
         #expect(try await Self.publish(daemon, "jobs", (0 ..< total).map { ["body": "\($0)"] }).status == 201)
         let database = project.dataDirectory + "/flint.sqlite"
-        try Self.waitUntil("every delivery done", within: 60) {
+        try await Self.waitUntil("every delivery done", within: 60) {
             try Self.sqlite(database, "SELECT count(*) FROM deliveries WHERE state = 'done'") == "\(total)"
         }
         // It still stops cleanly; the console lines that did not fit the pipe are given up
         // after a bounded wait.
-        let stopped = try daemon.stop(within: 20)
+        let stopped = try await Self.offThread { try daemon.stop(within: 20) }
         #expect(stopped.status == 0)
         #expect(stopped.stdout.hasPrefix("flint: listening on"))
     }

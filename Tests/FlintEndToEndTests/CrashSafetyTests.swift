@@ -26,7 +26,7 @@ import Testing
             INSERT INTO messages (topic, body) SELECT 'jobs', 'm' || i FROM n
             """)
         let handled = { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
-        try BusEndToEndTests.waitUntil("a third of the messages", within: 60) { handled().count >= total / 3 }
+        try await BusEndToEndTests.waitUntil("a third of the messages", within: 60) { handled().count >= total / 3 }
         let pid = try #require(daemon?.process.processIdentifier)
         kill(pid, SIGKILL)
         daemon?.process.waitUntilExit()
@@ -41,7 +41,7 @@ import Testing
 
         daemon = try RunningDaemon(project)
         do {
-            try BusEndToEndTests.waitUntil("every message handled", within: 120) { Set(handled()).count == total }
+            try await BusEndToEndTests.waitUntil("every message handled", within: 120) { Set(handled()).count == total }
         } catch {
             let states = try BusEndToEndTests.sqlite(database, "SELECT state, count(*), max(attempt) FROM deliveries GROUP BY state")
             throw TestFailure("\(error); \(Set(handled()).count) handled; deliveries by state: \(states)")
@@ -55,7 +55,7 @@ import Testing
         #expect(duplicates.isSubset(of: inFlight), "handled twice but not in flight at the kill: \(duplicates.subtracting(inFlight).sorted())")
         #expect(counts.values.allSatisfy { $0 <= 2 })
         let open = try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state != 'done'")
-        try BusEndToEndTests.waitUntil("every delivery settled", within: 10) {
+        try await BusEndToEndTests.waitUntil("every delivery settled", within: 10) {
             (try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state != 'done'")) == "0"
         }
         _ = open

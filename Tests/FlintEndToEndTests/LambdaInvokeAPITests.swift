@@ -11,7 +11,7 @@ struct LambdaInvokeAPITests {
         return project
     }
 
-    @Test func eventInvocation_isAccepted_thenRunsFromTheBus() throws {
+    @Test func eventInvocation_isAccepted_thenRunsFromTheBus() async throws {
         let daemon = try RunningDaemon(try Self.project())
         let out = try Boto3.run(daemon, """
             r = client.invoke(FunctionName="echo", InvocationType="Event", Payload=json.dumps({"a": 1}).encode())
@@ -25,7 +25,7 @@ struct LambdaInvokeAPITests {
         let deadline = Date().addingTimeInterval(10)
         var status = ""
         while status != "done" && Date() < deadline {
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
             let listed = try FlintBinary.run(["invocations", "--json", "--project", daemon.project.root])
             let object = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
             let rows: [[String: Any]] = (object?["invocations"] as? [[String: Any]]) ?? []
