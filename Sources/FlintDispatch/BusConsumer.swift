@@ -36,6 +36,7 @@ public final class BusConsumer: Sendable {
     }
 
     private let subscriptions: [BusSubscription]
+    private let subscriptionNames: [String]
     private let dispatcher: Dispatcher
     private let source: any DeliverySource
     private let settings: Settings
@@ -45,6 +46,7 @@ public final class BusConsumer: Sendable {
 
     public init(subscriptions: [BusSubscription], dispatcher: Dispatcher, source: any DeliverySource, settings: Settings, logger: Logger) {
         self.subscriptions = subscriptions.filter { dispatcher.function(named: $0.function) != nil }
+        self.subscriptionNames = self.subscriptions.map(\.name)
         self.dispatcher = dispatcher
         self.source = source
         self.settings = settings
@@ -110,7 +112,7 @@ public final class BusConsumer: Sendable {
 
             var deadline = windowDeadline
             do {
-                if let next = try source.nextDeadline(subscriptions: subscriptions.map(\.name), now: now) {
+                if let next = try source.nextDeadline(subscriptions: subscriptionNames, now: now) {
                     deadline = min(deadline ?? next, next)
                 }
             } catch {
@@ -129,6 +131,14 @@ public final class BusConsumer: Sendable {
 
     /// Starts what can start; returns the earliest batching window still open, if any.
     private func pass(now: Date) -> Date? {
+        // Most wake-ups come from commits that made nothing due (the ledger's own, say): one read
+        // settles that before any subscription is looked at.
+        do {
+            guard try source.anyDue(subscriptions: subscriptionNames, now: now) else { return nil }
+        } catch {
+            logger.error("could not read the bus: \(error)")
+            return nil
+        }
         var windowDeadline: Date?
         let offset = state.withLock { state -> Int in
             state.passOffset = (state.passOffset + 1) % max(1, subscriptions.count)
@@ -149,11 +159,12 @@ public final class BusConsumer: Sendable {
 
     private func serve(_ subscription: BusSubscription, now: Date) throws -> Date? {
         guard let function = dispatcher.function(named: subscription.function) else { return nil }
-        state.withLock { _ = $0.starved.insert(function.name) }
+        let wasStarved = state.withLock { !$0.starved.insert(function.name).inserted }
         let slots = dispatcher.tryAcquireSlots(function.name, upTo: settings.invocationsPerPass)
         guard slots > 0 else {
-            // Stays starved only if there is work waiting; otherwise a commit will wake us.
-            if try source.due(subscription: subscription.name, limit: 1, now: now).count == 0 {
+            // Stays starved only if there is work waiting (known already when it was starved
+            // before: a freed slot would have taken it off); otherwise a commit will wake us.
+            if !wasStarved, try source.due(subscription: subscription.name, limit: 1, now: now).count == 0 {
                 state.withLock { _ = $0.starved.remove(function.name) }
             }
             return nil
@@ -170,21 +181,27 @@ public final class BusConsumer: Sendable {
         }
 
         let batch = subscription.batch
-        let due = try source.due(subscription: subscription.name, limit: slots * batch, now: now)
-        guard due.count > 0 else { return nil }
-        var invocations = min(slots, (due.count + batch - 1) / batch)
+        var limit = slots * batch
         var windowDeadline: Date?
-        if subscription.window > .zero, due.count < slots * batch, let oldest = due.oldestDueAt {
-            let closes = oldest.addingTimeInterval(TimeInterval(subscription.window.components.seconds) + Double(subscription.window.components.attoseconds) / 1e18)
-            if closes > now {
-                invocations = due.count / batch  // full batches only, until the window closes
-                windowDeadline = closes
+        if subscription.window > .zero {
+            // Only full batches until the oldest due message has waited the whole window.
+            let due = try source.due(subscription: subscription.name, limit: limit, now: now)
+            guard due.count > 0 else { return nil }
+            var invocations = min(slots, (due.count + batch - 1) / batch)
+            if due.count < limit, let oldest = due.oldestDueAt {
+                let closes = oldest.addingTimeInterval(TimeInterval(subscription.window.components.seconds) + Double(subscription.window.components.attoseconds) / 1e18)
+                if closes > now {
+                    invocations = due.count / batch
+                    windowDeadline = closes
+                }
             }
+            guard invocations > 0 else { return windowDeadline }
+            limit = invocations * batch
         }
-        guard invocations > 0 else { return windowDeadline }
 
+        // Without a window, claiming is the check: one transaction whether or not anything is due.
         let leases = try source.claim(
-            subscription: subscription.name, limit: invocations * batch,
+            subscription: subscription.name, limit: limit,
             leaseFor: function.timeout + settings.leaseMargin, now: now
         )
         var start = 0

@@ -19,6 +19,10 @@ struct StoreDeliverySource: DeliverySource {
         try bus.claim(subscription: subscription, limit: limit, leaseFor: leaseFor, now: now)
     }
 
+    func anyDue(subscriptions: [String], now: Date) throws -> Bool {
+        try bus.anyDue(subscriptions: subscriptions, now: now)
+    }
+
     func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
         try bus.due(subscription: subscription, limit: limit, now: now)
     }

@@ -76,6 +76,22 @@ extension Bus {
         )
     }
 
+    /// Whether any delivery of `subscriptions` is due now (waiting behind an earlier one of its
+    /// group included): probes the claimable index once per subscription, stopping at the first.
+    public func anyDue(subscriptions: [String], now: Date = Date()) throws(BusError) -> Bool {
+        guard !subscriptions.isEmpty else { return false }
+        let nowMicros = EpochMicros.from(now)
+        return try read { db in
+            let probe = try db.cachedStatement(sql: """
+                SELECT 1 FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ? LIMIT 1
+                """)
+            for subscription in subscriptions where try Bool.fetchOne(probe, arguments: [subscription, nowMicros]) != nil {
+                return true
+            }
+            return false
+        }
+    }
+
     /// What a subscription could claim now (what `claim` would take), for batching windows: how
     /// many (up to `limit`) and since when the oldest of them has been due.
     public func due(subscription: String, limit: Int, now: Date = Date()) throws(BusError) -> (count: Int, oldestDueAt: Date?) {
@@ -104,7 +120,8 @@ extension Bus {
                     earliest = min(earliest ?? at, at)
                 }
             }
-            if let at = try Int64.fetchOne(db, sql: "SELECT min(lease_expires_at_us) FROM deliveries WHERE state = 'leased'") {
+            let nextExpiry = try db.cachedStatement(sql: "SELECT min(lease_expires_at_us) FROM deliveries WHERE state = 'leased'")
+            if let at = try Int64.fetchOne(nextExpiry) {
                 earliest = min(earliest ?? at, at)
             }
             return earliest.map(EpochMicros.date)
