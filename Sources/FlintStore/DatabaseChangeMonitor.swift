@@ -11,8 +11,8 @@ internal import Glibc
 /// Bursts of writes are coalesced: one call per batch of events read. A commit becomes visible
 /// to readers only when SQLite updates the WAL index (`-shm`, written through mmap, which inotify
 /// cannot see) just after its last WAL write, so a reader woken by that write may be too early:
-/// the monitor calls again 150 µs after each batch of events, and 1 ms, 10 ms and 100 ms after
-/// the writes stop (then waits without a timeout).
+/// after the writes stop, the monitor calls again 1 ms, 10 ms and 100 ms later (then waits
+/// without a timeout).
 public final class DatabaseChangeMonitor: Sendable {
     private let inotify: Int32
     /// The pipe `stop()` writes to (read end, write end).
@@ -95,10 +95,6 @@ public final class DatabaseChangeMonitor: Sendable {
                 changed = changed || containsWALEvent(buffer, count: count)
             }
             if changed {
-                onChange()
-                // The commit's own WAL write usually wakes us a few microseconds before SQLite
-                // publishes it in the WAL index: look again right after, before the 1 ms one.
-                usleep(150)
                 onChange()
                 pendingTrailing = trailing[...]
             }
