@@ -34,4 +34,11 @@ import Testing
         #expect(text == #""quote \" backslash \\ newline \n tab \t bell \u0007 slash / unicode wörld 🎉""#)
         #expect(try JSONSerialization.jsonObject(with: writer.data, options: .fragmentsAllowed) as? String == tricky)
     }
+
+    @Test(arguments: ["", "\"", "\"\"x\n", "plain", "ends with a quote\"", "\u{1F}\u{0}", "🎉\\"])
+    func strings_roundTrip_whereverTheEscapesFall(_ text: String) throws {
+        var writer = JSONWriter()
+        writer.string(text)
+        #expect(try JSONSerialization.jsonObject(with: writer.data, options: .fragmentsAllowed) as? String == text)
+    }
 }
