@@ -91,7 +91,9 @@ public final class BusConsumer: Sendable {
     }
 
     private func loop() {
-        var deadlinePassed = true  // expire stale leases once at start
+        // The earliest known deadline. Once it has passed, leases that ran out are expired however
+        // the loop was woken: under steady load it may never sleep long enough to time out.
+        var deadline: Date? = .distantPast  // expire leases left over from before, once at start
         while true {
             let stop = state.withLock { state -> Bool in
                 state.wakePending = false
@@ -99,34 +101,44 @@ public final class BusConsumer: Sendable {
             }
             if stop { return }
             let now = Date()
-            if deadlinePassed {
+            if let known = deadline, known <= now {
                 do {
                     let expired = try source.expireLeases(now: now)
                     if expired > 0 { logger.warning("\(expired) delivery lease(s) expired; they will be delivered again") }
                 } catch {
                     logger.error("could not expire leases: \(error)")
                 }
+                deadline = nextDeadline(now: now)
             }
             let windowDeadline = pass(now: now)
+            deadline = earliest(deadline, windowDeadline)
+            // Woken meanwhile: look again at once, keeping the deadline already known.
             if state.withLock({ $0.wakePending || $0.stopped }) { continue }
 
-            var deadline = windowDeadline
-            do {
-                if let next = try source.nextDeadline(subscriptions: subscriptionNames, now: now) {
-                    deadline = min(deadline ?? next, next)
-                }
-            } catch {
-                logger.error("could not read the bus's next deadline: \(error); looking again in 1s")
-                deadline = now.addingTimeInterval(1)
-            }
+            deadline = earliest(windowDeadline, nextDeadline(now: now))
             if let deadline {
                 let seconds = max(0, deadline.timeIntervalSinceNow) + 0.000_5
-                deadlinePassed = signal.wait(timeout: .now() + seconds) == .timedOut
+                _ = signal.wait(timeout: .now() + seconds)
             } else {
                 signal.wait()
-                deadlinePassed = false
             }
         }
+    }
+
+    /// The next retry or lease expiry the bus knows of; in a second if the bus cannot be read.
+    private func nextDeadline(now: Date) -> Date? {
+        do {
+            return try source.nextDeadline(subscriptions: subscriptionNames, now: now)
+        } catch {
+            logger.error("could not read the bus's next deadline: \(error); looking again in 1s")
+            return now.addingTimeInterval(1)
+        }
+    }
+
+    private func earliest(_ first: Date?, _ second: Date?) -> Date? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return min(first, second)
     }
 
     /// Starts what can start; returns the earliest batching window still open, if any.
@@ -215,13 +227,9 @@ public final class BusConsumer: Sendable {
     }
 
     private func launch(_ delivery: BusDelivery) {
-        let dispatcher = self.dispatcher
         let settings = self.settings
-        let request = delivery.request(identity: settings.identity)
-        Task {
-            _ = await dispatcher.invokeHoldingSlot(request) { result, function in
-                delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
-            }
+        dispatcher.startHoldingSlot(delivery.request(identity: settings.identity)) { result, function in
+            delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
         }
     }
 }

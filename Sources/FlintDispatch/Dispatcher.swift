@@ -135,27 +135,29 @@ public final class Dispatcher: Sendable {
         if count > 0 { notifyCapacity(function) }
     }
 
-    /// Runs `request` in a slot already taken with `tryAcquireSlots`, records the result with
+    /// Starts `request` in a slot already taken with `tryAcquireSlots`, records the result with
     /// what `settle` derives from it (the bus deliveries it settles and the messages it
     /// publishes) in one transaction, and gives the slot back once that is committed: until
     /// then its deliveries are still leased, and the slot stands for them, so the deliveries
-    /// leased never exceed what the function's slots can hold.
-    public func invokeHoldingSlot(
+    /// leased never exceed what the function's slots can hold. It counts as in flight from this
+    /// call on, so `drain()` waits for it even if its task has not started yet.
+    public func startHoldingSlot(
         _ request: InvocationRequest,
-        settle: @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
-    ) async -> InvocationResult? {
-        guard let route = routes[request.function] else { return nil }
+        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+    ) {
+        guard let route = routes[request.function] else { return }
         inFlight.withLock { $0.count += 1 }
-        defer { leave() }
-        let result = await executor.execute(request, function: route.function)
-        let (settlements, publications) = settle(result, route.function)
-        let name = route.function.name
-        recorder.record(result, settlements: settlements, publications: publications) { [self] in
-            route.limiter.release()
-            notifyCapacity(name)
+        Task { [self] in
+            defer { leave() }
+            let result = await executor.execute(request, function: route.function)
+            let (settlements, publications) = settle(result, route.function)
+            let name = route.function.name
+            recorder.record(result, settlements: settlements, publications: publications) { [self] in
+                route.limiter.release()
+                notifyCapacity(name)
+            }
+            observer(result)
         }
-        observer(result)
-        return result
     }
 
     /// Refuses new invocations from now on and returns once those in flight have finished.
