@@ -7,7 +7,8 @@ import Testing
 /// The schema is an interface too: other programs publish with plain SQL through the `sqlite3`
 /// shell, and claiming must cost the same however many deliveries are stored.
 @Suite struct BusSQLTests {
-    static var uuidShape: Regex<Substring> { #/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/# }
+    /// A version 7 UUID: time-ordered, so the unique index on message ids is appended to.
+    static var uuidShape: Regex<Substring> { #/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/# }
 
     @Test func plainInsert_fromTheSQLiteShell_getsDefaultsAndFansOut() throws {
         let fixture = try BusFixture()

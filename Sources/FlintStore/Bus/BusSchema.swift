@@ -12,12 +12,6 @@ enum BusSchema {
     /// `now` in microseconds since the epoch, as SQL (for defaults written by other programs).
     static let nowMicrosSQL = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
 
-    /// A random lowercase UUID (version 4 layout), as SQL.
-    static let uuidSQL = """
-        lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' \
-        || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))
-        """
-
     static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE topics (
@@ -34,7 +28,7 @@ enum BusSchema {
 
             CREATE TABLE messages (
                 id INTEGER PRIMARY KEY,
-                message_id TEXT NOT NULL UNIQUE DEFAULT (\(uuidSQL)),
+                message_id TEXT NOT NULL UNIQUE DEFAULT (\(MessageID.defaultSQL)),
                 topic TEXT NOT NULL,
                 body TEXT NOT NULL CHECK (typeof(body) = 'text' AND length(CAST(body AS BLOB)) <= \(maxBodyBytes)),
                 attributes TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attributes)),
