@@ -58,4 +58,16 @@ import Testing
         #expect(outcome(deepArrays) != .allSucceeded)
         #expect(SQSBatchResponse.parse(Data([0x00, 0x00, 0x00]), messageIDs: batch) != .allSucceeded)
     }
+
+    @Test func outputWithoutTheKey_isCheckedAsJSON_strictly() {
+        // The fast path (no "batchItemFailures" in the bytes) still refuses what is not JSON,
+        // including what JSONSerialization would let through.
+        #expect(outcome(#"{"Records":[{"body":"x"}],"n":[1,2,3]}"#) == .allSucceeded)
+        #expect(outcome("[1,]") == .wholeBatchFailed(reason: "the output is not valid JSON, so it cannot say which messages failed"))
+        #expect(outcome("{\"a\":1} trailing") != .allSucceeded)
+    }
+
+    @Test func keyWrittenWithEscapes_isStillRead() {
+        #expect(outcome(#"{"batch\u0049temFailures":[{"itemIdentifier":"m1"}]}"#) == .someFailed(["m1"]))
+    }
 }
