@@ -1,35 +1,14 @@
 internal import FlintCore
-internal import FlintDispatch
-internal import FlintStore
+public import FlintDispatch
+public import FlintStore
 internal import FlintTriggers
 internal import Foundation
 internal import Logging
 internal import ServiceLifecycle
 
-/// The bus, as the consumer sees it.
-struct BusDeliverySource: DeliverySource {
-    let bus: Bus
-
-    func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease] {
-        try bus.claim(subscription: subscription, limit: limit, leaseFor: leaseFor, now: now)
-    }
-
-    func anyDue(subscriptions: [String], now: Date) throws -> Bool {
-        try bus.anyDue(subscriptions: subscriptions, now: now)
-    }
-
-    func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
-        try bus.due(subscription: subscription, limit: limit, now: now)
-    }
-
-    func nextDeadline(subscriptions: [String], now: Date) throws -> Date? {
-        try bus.nextDeadline(subscriptions: subscriptions, now: now)
-    }
-
-    func expireLeases(now: Date) throws -> Int {
-        try bus.expireLeases(now: now)
-    }
-}
+/// The bus is what the consumer claims from: its methods already have the shape the protocol
+/// asks for (FlintDispatch sees FlintStore only through it).
+extension Bus: DeliverySource {}
 
 /// Schedule ticks become EventBridge events on the schedule's own topic.
 struct BusScheduleSink: ScheduleSink {

@@ -80,7 +80,7 @@ public struct FlintDaemon: Sendable {
         let identity = LambdaIdentity()
         let busSettings = project.config.bus
         let consumer = BusConsumer(
-            subscriptions: BusSubscriptions.of(project), dispatcher: dispatcher, source: BusDeliverySource(bus: bus),
+            subscriptions: BusSubscriptions.of(project), dispatcher: dispatcher, source: bus,
             settings: .init(
                 retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
                 identity: .init(region: identity.region, account: identity.account)

@@ -1,6 +1,6 @@
 import FlintCore
-@testable import FlintDispatch
-@testable import FlintStore
+@testable public import FlintDispatch
+@testable public import FlintStore
 import Foundation
 import GRDB
 import Logging
@@ -11,30 +11,8 @@ import Testing
 // ledger writer wired as the daemon wires them. Only the executor is a stand-in: it answers in
 // process instead of spawning handlers (the runner has its own tests).
 
-/// The bus, as the consumer sees it (as FlintServer's `BusDeliverySource` adapts it).
-struct StoreDeliverySource: DeliverySource {
-    let bus: Bus
-
-    func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease] {
-        try bus.claim(subscription: subscription, limit: limit, leaseFor: leaseFor, now: now)
-    }
-
-    func anyDue(subscriptions: [String], now: Date) throws -> Bool {
-        try bus.anyDue(subscriptions: subscriptions, now: now)
-    }
-
-    func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
-        try bus.due(subscription: subscription, limit: limit, now: now)
-    }
-
-    func nextDeadline(subscriptions: [String], now: Date) throws -> Date? {
-        try bus.nextDeadline(subscriptions: subscriptions, now: now)
-    }
-
-    func expireLeases(now: Date) throws -> Int {
-        try bus.expireLeases(now: now)
-    }
-}
+/// The bus, as the consumer sees it (as FlintServer declares it too).
+extension Bus: DeliverySource {}
 
 /// The ledger writer, as the dispatcher sees it (as FlintServer's `LedgerRecorder`).
 struct WriterRecorder: InvocationRecorder {
@@ -197,7 +175,7 @@ final class ConsumerHarness: Sendable {
         dispatcher = Dispatcher(functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), logger: logger)
         consumer = BusConsumer(
             subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
-            dispatcher: dispatcher, source: StoreDeliverySource(bus: bus),
+            dispatcher: dispatcher, source: bus,
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000")),
             logger: logger
         )
