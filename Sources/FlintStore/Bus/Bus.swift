@@ -69,14 +69,16 @@ public final class Bus: Sendable {
 
     /// The declared topics and their formats.
     public func topics() throws(BusError) -> [String: TopicFormat] {
-        try read { db in
-            var topics: [String: TopicFormat] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
-                let name: String = row["name"]
-                topics[name] = TopicFormat(rawValue: row["format"]) ?? .text
-            }
-            return topics
+        try read { db in try Self.topics(in: db) }
+    }
+
+    static func topics(in db: Database) throws -> [String: TopicFormat] {
+        var topics: [String: TopicFormat] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
+            let name: String = row["name"]
+            topics[name] = TopicFormat(rawValue: row["format"]) ?? .text
         }
+        return topics
     }
 
     // MARK: Publishing
@@ -84,14 +86,12 @@ public final class Bus: Sendable {
     /// Publishes `messages` in one transaction: all are stored, or none.
     @discardableResult
     public func publish(_ messages: [OutgoingMessage], now: Date = Date()) throws(BusError) -> [PublishReceipt] {
-        try Self.check(messages)
-        return try write { db in try Self.insert(messages, at: now, in: db) }
+        try write { db in try Self.insert(messages, at: now, in: db) }
     }
 
     /// `publish`, waiting without blocking the calling thread (for the daemon's request handlers).
     @discardableResult
     public func publish(_ messages: [OutgoingMessage], now: Date = Date()) async throws(BusError) -> [PublishReceipt] {
-        try Self.check(messages)
         do {
             return try await database.pool.write { db in try Self.insert(messages, at: now, in: db) }
         } catch {
@@ -99,7 +99,7 @@ public final class Bus: Sendable {
         }
     }
 
-    /// What can be refused without the database: size, and text SQLite would cut short.
+    /// What is refused before touching the database: size, and text SQLite would cut short.
     static func check(_ messages: [OutgoingMessage]) throws(BusError) {
         for message in messages {
             let bytes = message.body.utf8.count
@@ -118,15 +118,14 @@ public final class Bus: Sendable {
         }
     }
 
-    /// Inserts within the caller's transaction. Throws BusError for refused input.
+    /// Inserts within the caller's transaction (every publishing path comes here, so the checks
+    /// live here). Throws BusError for refused input.
     static func insert(_ messages: [OutgoingMessage], at now: Date, in db: Database) throws -> [PublishReceipt] {
         guard !messages.isEmpty else { return [] }
         try check(messages)
+        // Only the topics published to are looked up (once each): this runs for every publish.
+        let topicFormat = try db.cachedStatement(sql: "SELECT format FROM topics WHERE name = ?")
         var formats: [String: TopicFormat] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
-            let name: String = row["name"]
-            formats[name] = TopicFormat(rawValue: row["format"]) ?? .text
-        }
         let insert = try db.cachedStatement(sql: """
             INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -138,8 +137,15 @@ public final class Bus: Sendable {
         var receipts: [PublishReceipt] = []
         receipts.reserveCapacity(messages.count)
         for message in messages {
-            guard let format = formats[message.topic] else {
-                throw BusError.unknownTopic(message.topic, known: formats.keys.filter { !$0.hasPrefix("flint.") }.sorted())
+            let format: TopicFormat
+            if let known = formats[message.topic] {
+                format = known
+            } else if let stored = try String.fetchOne(topicFormat, arguments: [message.topic]) {
+                format = TopicFormat(rawValue: stored) ?? .text
+                formats[message.topic] = format
+            } else {
+                let known = try topics(in: db).keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
+                throw BusError.unknownTopic(message.topic, known: known)
             }
             // SQLite's own json_valid: the same judgement as the schema's check on plain INSERTs.
             if format == .json, try Bool.fetchOne(validJSON, arguments: [message.body]) != true {
