@@ -16,8 +16,8 @@ public enum RetryBackoff {
     ///   - max: the longest delay.
     ///   - random: a value in `0..<1` (clamped to it; NaN counts as 0), e.g. `Double.random(in: 0..<1)`.
     public static func delay(afterAttempt attempt: Int, base: Duration, max: Duration, random: Double) -> Duration {
-        let baseSeconds = seconds(base)
-        let maxSeconds = seconds(max)
+        let baseSeconds = base.timeInterval
+        let maxSeconds = max.timeInterval
         guard baseSeconds > 0, maxSeconds > 0 else { return .zero }
         // base × 2^(attempt-1), doubling only while the result could still be under the cap: at
         // 2 × max even the fixed half reaches it. Bounded by the exponent range of Double.
@@ -34,8 +34,4 @@ public enum RetryBackoff {
         return Swift.min(.seconds(jittered), max)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

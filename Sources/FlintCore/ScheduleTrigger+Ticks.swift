@@ -45,12 +45,8 @@ extension ScheduleTrigger.Rule {
 
     /// `interval` in whole milliseconds; nil when under one or too long to count in them.
     private static func milliseconds(_ interval: Duration) -> Int64? {
-        let (seconds, attoseconds) = interval.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-        guard !overflow else { return nil }
-        let (total, overflowB) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        guard !overflowB, total >= 1 else { return nil }
-        return total
+        let total = interval.wholeMilliseconds
+        return total >= 1 && total < .max ? total : nil
     }
 
     /// The date `multiple × step` milliseconds after the epoch; nil on overflow.

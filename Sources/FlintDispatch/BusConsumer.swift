@@ -201,7 +201,7 @@ public final class BusConsumer: Sendable {
             guard due.count > 0 else { return nil }
             var invocations = min(slots, (due.count + batch - 1) / batch)
             if due.count < limit, let oldest = due.oldestDueAt {
-                let closes = oldest.addingTimeInterval(TimeInterval(subscription.window.components.seconds) + Double(subscription.window.components.attoseconds) / 1e18)
+                let closes = oldest.addingTimeInterval(subscription.window.timeInterval)
                 if closes > now {
                     invocations = due.count / batch
                     windowDeadline = closes

@@ -38,7 +38,7 @@ struct HandlerEnvironment {
             }
             variables[name] = value
         }
-        let deadline = startedAt.timeIntervalSince1970 + Double(function.timeout.nanoseconds) / 1e9
+        let deadline = startedAt.timeIntervalSince1970 + function.timeout.timeInterval
         let deadlineMillis = Int64((deadline * 1000).rounded(.down))
         variables["FLINT_FUNCTION"] = function.name
         variables["FLINT_INVOCATION_ID"] = request.id

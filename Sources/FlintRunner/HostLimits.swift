@@ -1,3 +1,4 @@
+internal import FlintCore
 import Glibc
 
 /// Facts about the host read once, when a runner is made.
@@ -20,7 +21,7 @@ struct HostLimits: Sendable, Hashable {
     /// RLIMIT_CPU for a timeout: no process can use more CPU time than the timeout on every CPU, so
     /// this only stops a handler whose timeout somehow failed to.
     func cpuSeconds(for timeout: Duration) -> Int {
-        let seconds = Double(timeout.nanoseconds) / 1e9 * Double(cpuCount)
+        let seconds = timeout.timeInterval * Double(cpuCount)
         return max(1, Int(seconds.rounded(.up)))
     }
 }

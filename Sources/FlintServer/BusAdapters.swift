@@ -69,7 +69,7 @@ struct RetentionService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
+                let cutoff = Date().addingTimeInterval(-retention.timeInterval)
                 do {
                     let pruned = try await Offload.run { try bus.prune(before: cutoff) }
                     if pruned.deliveries + pruned.messages > 0 {

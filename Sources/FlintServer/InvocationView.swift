@@ -83,8 +83,7 @@ public struct FunctionView: Codable, Sendable, Hashable {
         runtime = function.runtime.rawValue
         command = function.command
         directory = function.directory
-        let (seconds, attoseconds) = function.timeout.components
-        timeoutMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        timeoutMillis = function.timeout.wholeMilliseconds
         memoryMB = function.memoryMB
         concurrency = function.concurrency
         retries = function.retries
