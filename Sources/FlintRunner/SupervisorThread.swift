@@ -21,9 +21,6 @@ enum SupervisorThread {
         try pool.run(body)
     }
 
-    /// Threads that exist right now, busy or idle (for tests).
-    static var threadCount: Int { pool.threadCount }
-
     /// An idle thread parks on its own semaphore; `run` hands it the work and posts.
     private final class Worker: @unchecked Sendable {
         let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
@@ -45,8 +42,6 @@ enum SupervisorThread {
         }
 
         private let state = Mutex(State())
-
-        var threadCount: Int { state.withLock { $0.threads } }
 
         func run(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
             let parked = state.withLock { state -> Worker? in

@@ -4,7 +4,7 @@ internal import GRDB
 
 /// The `invocations` table: one row per finished invocation. Times are integer microseconds
 /// since the epoch so that other programs can query and sum them with plain SQL.
-struct InvocationRow: Codable, FetchableRecord, PersistableRecord {
+struct InvocationRow: Decodable, FetchableRecord, TableRecord {
     static let databaseTableName = "invocations"
 
     var id: String
@@ -55,8 +55,8 @@ struct InvocationRow: Codable, FetchableRecord, PersistableRecord {
         trigger = record.trigger
         source = record.source.rawValue
         attempt = record.attempt
-        startedAtMicros = Self.micros(record.startedAt)
-        endedAtMicros = Self.micros(record.endedAt)
+        startedAtMicros = EpochMicros.from(record.startedAt)
+        endedAtMicros = EpochMicros.from(record.endedAt)
         durationMicros = record.durationMicros
         billedMillis = record.billedMillis
         memoryLimitMB = record.memoryLimitMB
@@ -75,7 +75,7 @@ struct InvocationRow: Codable, FetchableRecord, PersistableRecord {
         InvocationRecord(
             id: id, function: function, trigger: trigger,
             source: InvocationSource(rawValue: source) ?? .lambda, attempt: attempt,
-            startedAt: Self.date(startedAtMicros), endedAt: Self.date(endedAtMicros),
+            startedAt: EpochMicros.date(startedAtMicros), endedAt: EpochMicros.date(endedAtMicros),
             durationMicros: durationMicros, memoryLimitMB: memoryLimitMB, peakRSSBytes: peakRSSBytes,
             userCPUMicros: userCPUMicros, systemCPUMicros: systemCPUMicros,
             exitCode: exitCode, signal: signal, coldStart: coldStart,
@@ -83,12 +83,10 @@ struct InvocationRow: Codable, FetchableRecord, PersistableRecord {
         )
     }
 
-    static func micros(_ date: Date) -> Int64 { EpochMicros.from(date) }
-    static func date(_ micros: Int64) -> Date { EpochMicros.date(micros) }
 }
 
 /// The `invocation_logs` table: the tail of each invocation's log, apart so listings stay small.
-struct InvocationLogRow: Codable, FetchableRecord, PersistableRecord {
+struct InvocationLogRow: Decodable, FetchableRecord, TableRecord {
     static let databaseTableName = "invocation_logs"
     var invocationID: String
     var tail: Data
