@@ -27,7 +27,7 @@ extension LambdaAPI {
 
     /// `{"Message":"...","Type":"User"}`, the body of every Invoke API error (LAMBDA.md §2).
     public static func errorBody(_ kind: ErrorKind, message: String) -> Data {
-        LambdaAPIJSON.encode(ErrorBody(type: "User", message: message))
+        FlintJSON.encode(ErrorBody(type: "User", message: message))
     }
 
     private struct ErrorBody: Encodable {

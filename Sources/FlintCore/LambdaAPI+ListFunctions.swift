@@ -28,7 +28,7 @@ extension LambdaAPI {
                 architectures: [hostArchitecture]
             )
         }
-        return LambdaAPIJSON.encode(FunctionList(functions: configurations))
+        return FlintJSON.encode(FunctionList(functions: configurations))
     }
 
     /// Lambda's `Runtime` for a Flint runtime. Neither runs a managed Lambda runtime: both start the

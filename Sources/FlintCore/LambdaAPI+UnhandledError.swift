@@ -17,7 +17,7 @@ extension LambdaAPI {
         {
             return output
         }
-        return LambdaAPIJSON.encode(
+        return FlintJSON.encode(
             UnhandledError(errorMessage: errorMessage, errorType: errorType, stackTrace: [])
         )
     }

@@ -78,7 +78,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
     let token: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let presented = AdminToken.bearer(in: request.headers[.authorization]), AdminToken.matches(presented, token) else {
+        guard AdminToken.authorizes(request.headers[.authorization], token) else {
             return .message(
                 .unauthorized,
                 "the admin API needs Authorization: Bearer <token>; the token is in the project's .flint/admin-token (the flint CLI sends it for you)",

@@ -30,6 +30,12 @@ enum AdminToken {
         return token
     }
 
+    /// Whether an `Authorization` header carries `token` as `Bearer TOKEN`.
+    static func authorizes(_ header: String?, _ token: String) -> Bool {
+        guard let presented = bearer(in: header) else { return false }
+        return matches(presented, token)
+    }
+
     /// Compares without leaking the position of the first difference through timing.
     static func matches(_ presented: Substring, _ token: String) -> Bool {
         let a = Array(presented.utf8)

@@ -111,7 +111,7 @@ struct LambdaInvokeRoutes: Sendable {
 
     private func authorize(_ request: Request) -> Response? {
         guard let requiredToken else { return nil }
-        if let presented = AdminToken.bearer(in: request.headers[.authorization]), AdminToken.matches(presented, requiredToken) {
+        if AdminToken.authorizes(request.headers[.authorization], requiredToken) {
             return nil
         }
         return Response.bytes(

@@ -27,14 +27,8 @@ extension Response {
 
     /// A JSON response from an `Encodable` value (snake_case keys come from the value's CodingKeys).
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(UTCTimestamp(date).iso8601)
-        }
         // Encoding Flint's own value types cannot fail; an empty object is the honest fallback.
-        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let body = (try? FlintJSON.encoder.encode(value)) ?? Data("{}".utf8)
         return .bytes(status, body, headers: headers)
     }
 

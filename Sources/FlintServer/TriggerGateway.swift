@@ -26,9 +26,7 @@ struct TriggerGateway: Sendable {
     private func invoke(_ match: TriggerRouteTable.Match, request: Request, context: FlintRequestContext, invocationID: String) async throws -> Response {
         let trigger = match.route.trigger
         if match.route.http.auth == .token {
-            guard let presented = AdminToken.bearer(in: request.headers[.authorization]),
-                AdminToken.matches(presented, adminToken)
-            else {
+            guard AdminToken.authorizes(request.headers[.authorization], adminToken) else {
                 return .message(.unauthorized, "Unauthorized", headers: [.wwwAuthenticate: "Bearer"])
             }
         }
