@@ -57,7 +57,8 @@ public struct FlintDaemon: Sendable {
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
         let ledger = InvocationLedger(database: database)
         let bus = Bus(database: database)
-        try bus.register(BusTopology(project: project), retireOthers: true)
+        let topology = BusTopology(project: project)
+        try bus.register(topology, retireOthers: true)
         let released = try bus.releaseAllLeases()
         if released > 0 {
             console("flint: \(released) deliveries were running when Flint last stopped; they will be delivered again")
@@ -80,7 +81,7 @@ public struct FlintDaemon: Sendable {
         let identity = LambdaIdentity()
         let busSettings = project.config.bus
         let consumer = BusConsumer(
-            subscriptions: BusSubscriptions.of(project), dispatcher: dispatcher, source: bus,
+            subscriptions: BusSubscriptions.of(topology), dispatcher: dispatcher, source: bus,
             settings: .init(
                 retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
                 identity: .init(region: identity.region, account: identity.account)

@@ -6,11 +6,28 @@ public struct BusTopology: Sendable, Hashable {
         public var name: String
         public var topic: String
         public var function: String
+        public var origin: Origin
 
-        public init(name: String, topic: String, function: String) {
+        /// What a subscription stands for, and so how its deliveries reach the function.
+        public enum Origin: Sendable, Hashable {
+            /// A queue trigger: SQS batches.
+            case queue(trigger: String, batch: Int, window: Duration)
+            /// The function's asynchronous invocations: one event each.
+            case asynchronousInvocations
+            /// A schedule trigger's ticks: one event each.
+            case schedule(trigger: String)
+        }
+
+        public init(name: String, topic: String, function: String, origin: Origin) {
             self.name = name
             self.topic = topic
             self.function = function
+            self.origin = origin
+        }
+
+        /// A queue subscription of one message per invocation, named after its trigger.
+        public init(name: String, topic: String, function: String) {
+            self.init(name: name, topic: topic, function: function, origin: .queue(trigger: name, batch: 1, window: .zero))
         }
     }
 

@@ -18,7 +18,7 @@ extension BusTopology {
         for function in project.functions.values.sorted(by: { $0.name < $1.name }) {
             let topic = Self.invokeTopic(function.name)
             topics[topic] = .text
-            subscriptions.append(Subscription(name: topic, topic: topic, function: function.name))
+            subscriptions.append(Subscription(name: topic, topic: topic, function: function.name, origin: .asynchronousInvocations))
             for destination in [function.onSuccess, function.onFailure].compactMap({ $0 }) where topics[destination] == nil {
                 topics[destination] = .text
             }
@@ -27,11 +27,14 @@ extension BusTopology {
             switch trigger.source {
             case .queue(let queue):
                 if topics[queue.topic] == nil { topics[queue.topic] = .text }
-                subscriptions.append(Subscription(name: trigger.name, topic: queue.topic, function: trigger.function))
+                subscriptions.append(Subscription(
+                    name: trigger.name, topic: queue.topic, function: trigger.function,
+                    origin: .queue(trigger: trigger.name, batch: queue.batch, window: queue.window)
+                ))
             case .schedule:
                 let topic = Self.scheduleTopic(trigger.name)
                 topics[topic] = .json
-                subscriptions.append(Subscription(name: topic, topic: topic, function: trigger.function))
+                subscriptions.append(Subscription(name: topic, topic: topic, function: trigger.function, origin: .schedule(trigger: trigger.name)))
             case .http, .bucket:
                 break
             }
