@@ -59,7 +59,7 @@ struct BusRoutes: Sendable {
             return .message(.badRequest, "limit must be a whole number from 1 to 10000, not \"\(limitText)\"")
         }
         let letters = try await Offload.run { [bus] in try bus.deadLetters(function: function, limit: limit) }
-        return .json(["deadletters": letters.map(DeadLetterView.init)])
+        return .json(["deadletters": letters])
     }
 
     private func replay(_ request: Request) async throws -> Response {
@@ -155,46 +155,6 @@ struct PublishReceiptView: Codable, Sendable {
     init(_ receipt: PublishReceipt) {
         id = receipt.messageID
         duplicate = receipt.duplicate
-    }
-}
-
-/// A dead letter as the admin API and `flint deadletters --json` show it.
-public struct DeadLetterView: Codable, Sendable, Hashable {
-    public var id: Int64
-    public var messageID: String
-    public var topic: String
-    public var subscription: String
-    public var function: String
-    public var attempts: Int
-    public var lastError: String?
-    public var lastInvocationID: String?
-    public var publishedAt: Date
-    public var diedAt: Date
-    public var body: String
-
-    init(_ letter: DeadLetter) {
-        id = letter.id
-        messageID = letter.messageID
-        topic = letter.topic
-        subscription = letter.subscription
-        function = letter.function
-        attempts = letter.attempts
-        lastError = letter.lastError
-        lastInvocationID = letter.lastInvocationID
-        publishedAt = letter.publishedAt
-        diedAt = letter.diedAt
-        body = letter.body
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case messageID = "message_id"
-        case topic, subscription, function, attempts
-        case lastError = "last_error"
-        case lastInvocationID = "last_invocation_id"
-        case publishedAt = "published_at"
-        case diedAt = "died_at"
-        case body
     }
 }
 

@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import FlintCore
 internal import FlintServer
+internal import FlintStore
 internal import Foundation
 
 struct DeadLetters: AsyncParsableCommand {
@@ -41,7 +42,7 @@ struct DeadLetters: AsyncParsableCommand {
                 print()
                 return
             }
-            struct Listing: Decodable { var deadletters: [DeadLetterView] }
+            struct Listing: Decodable { var deadletters: [DeadLetter] }
             let letters = try await client.get("/v1/deadletters", query: query, as: Listing.self).deadletters
             guard !letters.isEmpty else {
                 print("no dead letters")

@@ -1,7 +1,8 @@
 public import Foundation
 
-/// A delivery that failed after its last retry, kept until it is replayed or pruned by hand.
-public struct DeadLetter: Sendable, Hashable {
+/// A delivery that failed after its last retry, kept until it is replayed or pruned by hand. As
+/// JSON (the admin API, `flint deadletters --json`) its keys are snake_case.
+public struct DeadLetter: Sendable, Hashable, Codable {
     /// The delivery's id: what `flint deadletters replay ID` takes.
     public var id: Int64
     public var messageID: String
@@ -14,6 +15,17 @@ public struct DeadLetter: Sendable, Hashable {
     public var publishedAt: Date
     public var diedAt: Date
     public var body: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case messageID = "message_id"
+        case topic, subscription, function, attempts
+        case lastError = "last_error"
+        case lastInvocationID = "last_invocation_id"
+        case publishedAt = "published_at"
+        case diedAt = "died_at"
+        case body
+    }
 }
 
 /// What a retention pass removed.
