@@ -49,20 +49,32 @@ struct DaemonClient {
         }
     }
 
-    /// GETs an admin API path and decodes the JSON answer, turning error answers into CLIErrors.
-    func get<Value: Decodable>(_ path: String, query: [URLQueryItem] = [], as type: Value.Type) async throws -> Value {
+    /// GETs an admin API path and returns its body, turning error answers into CLIErrors.
+    func getBody(_ path: String, query: [URLQueryItem] = []) async throws -> Data {
         let reply = try await send("GET", path, query: query)
         try Self.check(reply)
-        return try JSONDecoding.decoder.decode(Value.self, from: reply.body)
+        return reply.body
+    }
+
+    /// GETs an admin API path and decodes the JSON answer, turning error answers into CLIErrors.
+    func get<Value: Decodable>(_ path: String, query: [URLQueryItem] = [], as type: Value.Type) async throws -> Value {
+        try JSONDecoding.decoder.decode(Value.self, from: try await getBody(path, query: query))
+    }
+
+    /// `--json`: prints the admin API's answer as it is, with a final newline.
+    func printJSON(_ path: String, query: [URLQueryItem] = []) async throws {
+        StandardOutput.write(try await getBody(path, query: query))
+        print()
     }
 
     /// `GET /v1/invocations`: the newest first, optionally of one function.
     func recentInvocations(function: String?, limit: Int) async throws -> [InvocationView] {
         struct Listing: Decodable { var invocations: [InvocationView] }
-        return try await get("/v1/invocations", query: Self.invocationsQuery(function: function, limit: limit), as: Listing.self).invocations
+        return try await get("/v1/invocations", query: Self.listingQuery(function: function, limit: limit), as: Listing.self).invocations
     }
 
-    static func invocationsQuery(function: String?, limit: Int) -> [URLQueryItem] {
+    /// `?limit=N&function=NAME`, as the admin API's listings take it.
+    static func listingQuery(function: String?, limit: Int) -> [URLQueryItem] {
         var query = [URLQueryItem(name: "limit", value: "\(limit)")]
         if let function { query.append(URLQueryItem(name: "function", value: function)) }
         return query

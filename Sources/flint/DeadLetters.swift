@@ -33,13 +33,9 @@ struct DeadLetters: AsyncParsableCommand {
 
         func run() async throws {
             let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-            var query = [URLQueryItem(name: "limit", value: "\(limit)")]
-            if let function { query.append(URLQueryItem(name: "function", value: function)) }
+            let query = DaemonClient.listingQuery(function: function, limit: limit)
             if output.json {
-                let reply = try await client.send("GET", "/v1/deadletters", query: query)
-                try DaemonClient.check(reply)
-                StandardOutput.write(reply.body)
-                print()
+                try await client.printJSON("/v1/deadletters", query: query)
                 return
             }
             struct Listing: Decodable { var deadletters: [DeadLetter] }

@@ -18,10 +18,7 @@ struct Invocations: AsyncParsableCommand {
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         if output.json {
-            let reply = try await client.send("GET", "/v1/invocations", query: DaemonClient.invocationsQuery(function: function, limit: limit))
-            try DaemonClient.check(reply)
-            StandardOutput.write(reply.body)
-            print()
+            try await client.printJSON("/v1/invocations", query: DaemonClient.listingQuery(function: function, limit: limit))
             return
         }
         let rows = try await client.recentInvocations(function: function, limit: limit).map { view in

@@ -13,10 +13,7 @@ struct List: AsyncParsableCommand {
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         if output.json {
-            let reply = try await client.send("GET", "/v1/functions")
-            try DaemonClient.check(reply)
-            StandardOutput.write(reply.body)
-            print()
+            try await client.printJSON("/v1/functions")
             return
         }
         let listing = try await client.get("/v1/functions", as: Listing.self)
