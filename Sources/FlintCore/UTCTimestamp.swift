@@ -39,6 +39,9 @@ package struct UTCTimestamp {
         millisecond = Int(remainder)
     }
 
+    /// The day as Lambda's log stream names begin: `2024/05/01`.
+    package var slashedDate: String { "\(pad(year, 4))/\(pad(month, 2))/\(pad(day, 2))" }
+
     /// Flint's own timestamps (admin API, `flint up`, the CLI): `2024-05-01T12:34:56.789Z`.
     package var iso8601: String { "\(dateAndTime).\(pad(millisecond, 3))Z" }
 

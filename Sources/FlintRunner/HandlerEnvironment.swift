@@ -1,13 +1,13 @@
 import FlintCore
 import Foundation
-import Glibc
 
 /// The environment a handler starts with: nothing of the daemon's.
 ///
 /// Layers, later ones winning: fixed defaults (`PATH`, `LANG`, `TZ`, `HOME`), the manifest's
 /// `environment`, then Flint's own `FLINT_*` and Lambda variables, which a manifest cannot override.
 struct HandlerEnvironment {
-    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+    /// The same PATH validation resolves bare command names against.
+    static let defaultPath = ExecutableLookup.defaultSearchPath
 
     /// A manifest variable that cannot be passed to execve.
     struct InvalidVariable: Error, Equatable, CustomStringConvertible {
@@ -69,13 +69,6 @@ struct HandlerEnvironment {
 
     /// Lambda's `YYYY/MM/DD/[$LATEST]<instance id>`; in exec mode each invocation is its own instance.
     static func logStreamName(invocationID: String, at date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let year = Int(parts.tm_year) + 1900
-        let month = Int(parts.tm_mon) + 1
-        let day = Int(parts.tm_mday)
-        let instance = invocationID.filter { $0 != "-" }
-        return "\(year)/\(month < 10 ? "0" : "")\(month)/\(day < 10 ? "0" : "")\(day)/[$LATEST]\(instance)"
+        "\(UTCTimestamp(date).slashedDate)/[$LATEST]\(invocationID.filter { $0 != "-" })"
     }
 }
