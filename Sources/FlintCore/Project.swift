@@ -16,7 +16,10 @@ public struct Project: Sendable {
     }
 
     /// `path` resolved against the project's root, unless it is absolute.
-    public func resolve(_ path: String) -> String {
+    public func resolve(_ path: String) -> String { Self.resolve(path, against: root) }
+
+    /// `path` resolved against `root`, unless it is absolute.
+    public static func resolve(_ path: String, against root: String) -> String {
         path.hasPrefix("/") ? path : (root.hasSuffix("/") ? root + path : root + "/" + path)
     }
 

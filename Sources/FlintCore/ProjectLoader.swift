@@ -4,7 +4,7 @@ import Foundation
 /// and then all of them checked against each other.
 public enum ProjectLoader {
     /// The project's settings file, at its root.
-    static let configFileName = "flint.yaml"
+    public static let configFileName = "flint.yaml"
     /// The manifest that makes a directory a function.
     static let manifestFileName = "function.yaml"
 

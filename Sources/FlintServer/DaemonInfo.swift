@@ -1,3 +1,4 @@
+internal import FlintCore
 public import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -20,8 +21,7 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
         self.port = port
         self.startedAt = startedAt
         self.workRoot = workRoot
-        let urlHost = host.contains(":") ? "[\(host)]" : host
-        self.url = "http://\(urlHost):\(port)"
+        self.url = "http://\(ListenAddress(host: host, port: port))"
     }
 
     enum CodingKeys: String, CodingKey {

@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -28,7 +29,7 @@ enum HTTPConnection {
     ) throws(Failure) -> Response {
         let fd = try connect(host: host, port: port, timeout: timeout)
         defer { close(fd) }
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\nConnection: close\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(ListenAddress(host: host, port: port))\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body?.count ?? 0)\r\n\r\n"
         try send(fd, Data(head.utf8) + (body ?? Data()))

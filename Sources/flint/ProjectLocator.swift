@@ -11,13 +11,12 @@ enum ProjectLocator {
 
     /// The settings of `flint.yaml` (defaults when there is none).
     static func config(root: String) throws -> FlintConfig {
-        let path = root + "/flint.yaml"
+        let path = Project.resolve(ProjectLoader.configFileName, against: root)
         guard let data = FileManager.default.contents(atPath: path) else { return FlintConfig() }
-        return try FlintConfig.parse(yaml: String(decoding: data, as: UTF8.self), file: "flint.yaml")
+        return try FlintConfig.parse(yaml: String(decoding: data, as: UTF8.self), file: ProjectLoader.configFileName)
     }
 
     static func dataDirectory(root: String) throws -> String {
-        let data = try config(root: root).data
-        return data.hasPrefix("/") ? data : root + "/" + data
+        Project.resolve(try config(root: root).data, against: root)
     }
 }
