@@ -9,11 +9,6 @@ import Testing
         "event=$(cat)\nprintf '%s\\n' \"$event\" >> \(out)\n" + script
     }
 
-    /// A queue trigger.
-    static func addQueueTrigger(_ project: TestProject, _ name: String, function: String, topic: String, extra: String = "") throws {
-        try project.write("triggers/\(name).yaml", "source: queue\nfunction: \(function)\ntopic: \(topic)\n" + extra)
-    }
-
     /// Lines of `path` parsed as JSON objects (missing file: none).
     static func events(_ path: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
@@ -29,11 +24,7 @@ import Testing
     /// with `Task.sleep`: blocking a thread of Swift's cooperative pool (two on this machine)
     /// would starve the other suites running in parallel.
     static func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while try !condition() {
-            guard Date() < deadline else { throw TestFailure("timed out after \(seconds)s waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try await eventually(what, within: seconds) { try condition() ? true : nil }
     }
 
     /// Runs blocking work on a thread of its own, leaving Swift's cooperative pool free.
@@ -67,7 +58,7 @@ import Testing
         let project = try TestProject()
         let out = project.root + "/seen.jsonl"
         try project.addScriptFunction("take", script: Self.recorder(out))
-        try Self.addQueueTrigger(project, "take-jobs", function: "take", topic: "jobs", extra: "batch: 10\nwindow: 300ms\n")
+        try project.addQueueTrigger("take-jobs", function: "take", topic: "jobs", batch: 10, window: "300ms")
         let daemon = try RunningDaemon(project)
         let reply = try await Self.publish(daemon, "jobs", [
             ["body": "one", "attributes": ["kind": "a"]], ["body": ["n": 2]], ["body": "three", "group_key": "g"],
@@ -96,7 +87,7 @@ import Testing
         try project.write("flint.yaml", "listen: 127.0.0.1:0\nfunctions: [functions]\nbus: {retry_base: 100ms, retry_max: 10s}\n")
         let out = project.root + "/attempts.txt"
         try project.addScriptFunction("flaky", script: "date +%s%N >> \(out)\necho \"attempt $FLINT_ATTEMPT failed\" >&2\nexit 3\n", manifest: "retries: 3\n")
-        try Self.addQueueTrigger(project, "flaky-jobs", function: "flaky", topic: "jobs")
+        try project.addQueueTrigger("flaky-jobs", function: "flaky", topic: "jobs")
         let daemon = try RunningDaemon(project)
         #expect(try await Self.publish(daemon, "jobs", ["body": "doomed"]).status == 201)
 
@@ -140,7 +131,7 @@ import Testing
             print(json.dumps({"batchItemFailures": failed}))
             """)
         try project.write("functions/picky/function.yaml", "name: picky\ncommand: [\"python3\", \"-I\", \"./picky.py\"]\n")
-        try Self.addQueueTrigger(project, "picky-jobs", function: "picky", topic: "jobs", extra: "batch: 10\nwindow: 300ms\n")
+        try project.addQueueTrigger("picky-jobs", function: "picky", topic: "jobs", batch: 10, window: "300ms")
         let daemon = try RunningDaemon(project)
         let reply = try await Self.publish(daemon, "jobs", ["a", "b", "bad", "c", "d"].map { ["body": $0] })
         #expect(reply.status == 201)
@@ -161,7 +152,7 @@ import Testing
         try project.addScriptFunction(
             "ordered", script: Self.recorder(out + ".events", then: "sleep 0.0$(( $$ % 3 ))\n"),
             manifest: "concurrency: 4\n")
-        try Self.addQueueTrigger(project, "ordered-jobs", function: "ordered", topic: "jobs")
+        try project.addQueueTrigger("ordered-jobs", function: "ordered", topic: "jobs")
         let daemon = try RunningDaemon(project)
         var messages: [[String: Any]] = []
         for sequence in 0 ..< 12 {
@@ -181,7 +172,7 @@ import Testing
         let project = try TestProject()
         let out = project.root + "/seen.jsonl"
         try project.addScriptFunction("take", script: Self.recorder(out))
-        try Self.addQueueTrigger(project, "take-jobs", function: "take", topic: "jobs")
+        try project.addQueueTrigger("take-jobs", function: "take", topic: "jobs")
         let daemon = try RunningDaemon(project)
         let first = try await Self.publish(daemon, "jobs", ["body": "once", "dedup_key": "k1"]).json()
         let second = try await Self.publish(daemon, "jobs", ["body": "once again", "dedup_key": "k1"]).json()
@@ -210,7 +201,7 @@ import Testing
         try project.addScriptFunction("broken", script: "echo 'no luck' >&2\nexit 1\n", manifest: "retries: 1\non_failure: failures\n")
         let out = project.root + "/failures.jsonl"
         try project.addScriptFunction("watch", script: Self.recorder(out))
-        try Self.addQueueTrigger(project, "watch-failures", function: "watch", topic: "failures")
+        try project.addQueueTrigger("watch-failures", function: "watch", topic: "failures")
         let daemon = try RunningDaemon(project)
 
         let accepted = try await daemon.request("POST", "/slow", body: Data("{}".utf8), headers: ["X-Flint-Invocation-Type": "Event"])
@@ -286,7 +277,7 @@ import Testing
     @Test func unreadStdout_doesNotStallInvocations() async throws {
         let project = try TestProject()
         try project.addScriptFunction("noop", script: "exec cat >/dev/null\n", manifest: "concurrency: 4\n")
-        try Self.addQueueTrigger(project, "noop-jobs", function: "noop", topic: "jobs")
+        try project.addQueueTrigger("noop-jobs", function: "noop", topic: "jobs")
         let daemon = try RunningDaemon(project)
         let total = 1_500
         #expect(try await Self.publish(daemon, "jobs", (0 ..< total).map { ["body": "\($0)"] }).status == 201)

@@ -17,7 +17,7 @@ import Testing
             printf '%s\\n' "$event" | tr ',' '\\n' | sed -n 's/^"body":"\\(.*\\)"$/\\1/p' >> \(out)
             """, executable: true)
         try project.write("functions/work/function.yaml", "name: work\ncommand: [\"./work.sh\"]\nconcurrency: 8\n")
-        try BusEndToEndTests.addQueueTrigger(project, "work-jobs", function: "work", topic: "jobs", extra: "batch: 2\n")
+        try project.addQueueTrigger("work-jobs", function: "work", topic: "jobs", batch: 2)
         let database = project.dataDirectory + "/flint.sqlite"
 
         var daemon: RunningDaemon? = try RunningDaemon(project)

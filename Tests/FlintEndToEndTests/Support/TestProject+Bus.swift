@@ -1,9 +1,13 @@
 import Foundation
 
 extension TestProject {
-    /// A queue trigger: every message published on `topic` is delivered to `function`, `batch` at a time.
-    func addQueueTrigger(_ name: String, function: String, topic: String, batch: Int = 1) throws {
-        try write("triggers/\(name).yaml", "source: queue\nfunction: \(function)\ntopic: \(topic)\nbatch: \(batch)\n")
+    /// A queue trigger: every message published on `topic` is delivered to `function`, `batch` at
+    /// a time, waiting up to `window` (e.g. `300ms`) for a fuller batch when one is given.
+    func addQueueTrigger(_ name: String, function: String, topic: String, batch: Int = 1, window: String? = nil) throws {
+        try write(
+            "triggers/\(name).yaml",
+            "source: queue\nfunction: \(function)\ntopic: \(topic)\nbatch: \(batch)\n" + (window.map { "window: \($0)\n" } ?? "")
+        )
     }
 
     /// Adds `text` (whole lines: `topics:`, `bus:`) to `flint.yaml`.
