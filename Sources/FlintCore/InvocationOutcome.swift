@@ -12,6 +12,8 @@ public enum InvocationOutcome: String, Sendable, Hashable, Codable, CaseIterable
     case killed
     /// Wrote more than the 6 MiB response limit to stdout and was stopped.
     case outputTooLarge = "output-too-large"
+    /// Not run: a chain of invocations caused by each other reached `CausationDepth.limit`.
+    case loopStopped = "loop-stopped"
 
     public var isSuccess: Bool { self == .ok }
 }

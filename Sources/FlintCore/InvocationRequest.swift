@@ -12,10 +12,17 @@ public struct InvocationRequest: Sendable {
     public var attempt: Int
     /// The event, as the handler receives it (JSON for every built-in source).
     public var payload: Data
+    /// How many invocations, each caused by the one before, led to this one (0 for an event from
+    /// outside Flint); see `CausationDepth`.
+    public var depth: Int
+    /// A bucket event's object, as an absolute path (`FLINT_OBJECT_PATH`).
+    public var objectPath: String?
+    /// Where the handler leaves files for the function's output bucket (`FLINT_OUTPUT_DIR`).
+    public var outputDirectory: String?
 
     public init(
         id: String = InvocationRequest.newID(), function: String, trigger: String? = nil,
-        source: InvocationSource, attempt: Int = 1, payload: Data
+        source: InvocationSource, attempt: Int = 1, payload: Data, depth: Int = 0, objectPath: String? = nil
     ) {
         self.id = id
         self.function = function
@@ -23,6 +30,8 @@ public struct InvocationRequest: Sendable {
         self.source = source
         self.attempt = attempt
         self.payload = payload
+        self.depth = depth
+        self.objectPath = objectPath
     }
 
     /// A fresh invocation id.

@@ -45,6 +45,8 @@ struct HandlerEnvironment {
         variables["FLINT_DEADLINE_MS"] = String(deadlineMillis)
         variables["FLINT_SOURCE"] = request.source.rawValue
         variables["FLINT_ATTEMPT"] = String(request.attempt)
+        if let objectPath = request.objectPath { variables["FLINT_OBJECT_PATH"] = objectPath }
+        if let outputDirectory = request.outputDirectory { variables["FLINT_OUTPUT_DIR"] = outputDirectory }
         variables["AWS_LAMBDA_FUNCTION_NAME"] = function.name
         variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
         variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(function.memoryMB)

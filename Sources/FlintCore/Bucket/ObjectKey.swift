@@ -1,0 +1,55 @@
+/// Object keys: a file's path relative to its bucket, `/`-separated, as S3 keys are.
+public enum ObjectKey {
+    /// Name endings of files still being written by common tools (download managers, editors,
+    /// `rsync`'s and Flint's own temporaries): never objects, so they fire no event.
+    public static let ignoredSuffixes = [".tmp", ".part", ".swp"]
+
+    /// Whether `key` is never an object: a dot-file, anything inside a dot-directory, or a name
+    /// ending in one of `ignoredSuffixes`.
+    public static func isIgnored(_ key: String) -> Bool {
+        let components = key.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains(where: { $0.hasPrefix(".") }) { return true }
+        guard let name = components.last else { return true }
+        return ignoredSuffixes.contains { name.hasSuffix($0) }
+    }
+
+    /// Why `key` cannot name an object in a bucket, or nil when it can: it must be relative,
+    /// free of empty, `.` and `..` components (so it stays inside the bucket) and of NUL.
+    public static func problem(with key: String) -> String? {
+        if key.isEmpty { return "an object key cannot be empty" }
+        if key.utf8.contains(0) { return "an object key cannot contain a NUL character" }
+        if key.hasPrefix("/") { return "an object key is relative to its bucket: it cannot start with /" }
+        if key.hasSuffix("/") { return "an object key names a file: it cannot end with /" }
+        for component in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty { return "an object key cannot contain an empty path component (//)" }
+            if component == "." || component == ".." { return "an object key cannot contain . or .. components" }
+            if component.utf8.count > 255 { return "each /-separated part of an object key is at most 255 bytes" }
+        }
+        return nil
+    }
+
+    /// `key` form-URL-encoded, as S3 event notifications carry it: letters, digits, `-_.~*`
+    /// and `/` stay; a space becomes `+`; every other byte of its UTF-8 is `%XX`. Python's
+    /// `urllib.parse.unquote_plus` gives the key back.
+    public static func formURLEncoded(_ key: String) -> String {
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(key.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in key.utf8 {
+            switch byte {
+            case UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "A") ... UInt8(ascii: "Z"),
+                 UInt8(ascii: "0") ... UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "*"),
+                 UInt8(ascii: "/"):
+                encoded.append(byte)
+            case UInt8(ascii: " "):
+                encoded.append(UInt8(ascii: "+"))
+            default:
+                encoded.append(UInt8(ascii: "%"))
+                encoded.append(hex[Int(byte >> 4)])
+                encoded.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+}
