@@ -20,7 +20,7 @@ extension FunctionManifest {
     /// Every key `function.yaml` may have.
     static let manifestKeys = [
         "name", "runtime", "command", "timeout", "memory", "concurrency", "idle", "retries", "env", "isolation",
-        "on_success", "on_failure",
+        "on_success", "on_failure", "output",
     ]
 
     /// What `name` allows.
@@ -55,6 +55,7 @@ extension FunctionManifest {
         let isolation = map.value("isolation", hint: ScalarConversion.choices(Isolation.self), ScalarConversion.oneOf(Isolation.self))
         let onSuccess = map.value("on_success", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
         let onFailure = map.value("on_failure", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
+        let output = map.value("output", hint: ScalarConversion.bucketNameHint, ScalarConversion.bucketName)
         let environment = parseEnvironment(&map)
         let displayDirectory = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? directory
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
@@ -78,7 +79,8 @@ extension FunctionManifest {
             environment: environment,
             isolation: isolation?.value ?? .process,
             onSuccess: onSuccess?.value,
-            onFailure: onFailure?.value
+            onFailure: onFailure?.value,
+            output: output?.value
         )
         return ParsedFunction(manifest: manifest, name: name, issues: [])
     }

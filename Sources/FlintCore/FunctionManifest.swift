@@ -25,6 +25,9 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
     /// Asynchronous invocations: the topic a destination record is published to when every
     /// attempt has failed (Lambda's `OnFailure` destination); nil publishes nothing.
     public var onFailure: String?
+    /// The bucket the files a handler leaves in `FLINT_OUTPUT_DIR` are moved into when an
+    /// invocation succeeds; nil when the function has none.
+    public var output: String?
 
     public init(
         name: String,
@@ -39,7 +42,8 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         environment: [String: String] = [:],
         isolation: Isolation = .process,
         onSuccess: String? = nil,
-        onFailure: String? = nil
+        onFailure: String? = nil,
+        output: String? = nil
     ) {
         self.name = name
         self.directory = directory
@@ -54,6 +58,7 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         self.isolation = isolation
         self.onSuccess = onSuccess
         self.onFailure = onFailure
+        self.output = output
     }
 
     /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it.

@@ -1,50 +1,92 @@
 public import Foundation
 
-/// MD5 (RFC 1321), for SQS's `md5OfBody`: a checksum clients compare, never a security measure.
+/// MD5 (RFC 1321), for SQS's `md5OfBody` and S3's `eTag`: a checksum clients compare, never a security measure.
 /// Written out here because Foundation on Linux has no digest and it is the only one Flint needs.
 public enum MD5 {
     /// The 16-byte digest of `data`.
     public static func digest(_ data: some Sequence<UInt8>) -> [UInt8] {
-        var message = Array(data)
-        let bitLength = UInt64(truncatingIfNeeded: message.count) &* 8
-        // Padding: a 1 bit, zeros up to 56 bytes mod 64, then the length in bits, little-endian.
-        message.append(0x80)
-        message.append(contentsOf: repeatElement(0, count: (64 + 56 - message.count % 64) % 64))
-        for shift in stride(from: 0, to: 64, by: 8) {
-            message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
-
-        var state: (a: UInt32, b: UInt32, c: UInt32, d: UInt32) = (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476)
-        var words = [UInt32](repeating: 0, count: 16)
-        for blockStart in stride(from: 0, to: message.count, by: 64) {
-            for index in 0 ..< 16 {
-                let offset = blockStart + index * 4
-                words[index] = UInt32(message[offset]) | UInt32(message[offset + 1]) << 8
-                    | UInt32(message[offset + 2]) << 16 | UInt32(message[offset + 3]) << 24
-            }
-            state = compress(state, words)
-        }
-
-        var digest: [UInt8] = []
-        digest.reserveCapacity(16)
-        for word in [state.a, state.b, state.c, state.d] {
-            for shift in stride(from: 0, to: 32, by: 8) {
-                digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
-            }
-        }
-        return digest
+        var hasher = Hasher()
+        Array(data).withUnsafeBytes { hasher.update($0) }
+        return hasher.finalize()
     }
 
-    /// The digest of `data` as 32 lower-case hex digits, as `md5OfBody` and `ETag`s write it.
-    public static func hex(_ data: Data) -> String {
+    /// A digest computed piece by piece, for content too large to hold at once (a bucket
+    /// object's `eTag` is the MD5 of the whole file).
+    public struct Hasher: Sendable {
+        private var state: (a: UInt32, b: UInt32, c: UInt32, d: UInt32) = (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476)
+        /// Bytes not yet compressed: less than one 64-byte block.
+        private var pending: [UInt8] = []
+        private var byteCount: UInt64 = 0
+
+        public init() {}
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            byteCount &+= UInt64(bytes.count)
+            var offset = 0
+            if !pending.isEmpty {
+                let taken = min(64 - pending.count, bytes.count)
+                pending.append(contentsOf: bytes[0 ..< taken])
+                offset = taken
+                guard pending.count == 64 else { return }
+                pending.withUnsafeBytes { compressBlock($0, at: 0) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            while bytes.count - offset >= 64 {
+                compressBlock(bytes, at: offset)
+                offset += 64
+            }
+            if offset < bytes.count { pending.append(contentsOf: bytes[offset...]) }
+        }
+
+        /// The digest; the hasher is spent afterwards.
+        public mutating func finalize() -> [UInt8] {
+            let bitLength = byteCount &* 8
+            // Padding: a 1 bit, zeros up to 56 bytes mod 64, then the length in bits, little-endian.
+            var tail: [UInt8] = [0x80]
+            tail.append(contentsOf: repeatElement(0, count: (64 + 56 - (pending.count + 1) % 64) % 64))
+            for shift in stride(from: 0, to: 64, by: 8) {
+                tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+            }
+            let length = byteCount
+            tail.withUnsafeBytes { update($0) }
+            byteCount = length
+            var digest: [UInt8] = []
+            digest.reserveCapacity(16)
+            for word in [state.a, state.b, state.c, state.d] {
+                for shift in stride(from: 0, to: 32, by: 8) {
+                    digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
+                }
+            }
+            return digest
+        }
+
+        private mutating func compressBlock(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+            var words = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
+                         UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+            withUnsafeMutableBytes(of: &words) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + 64]))
+            }
+            state = withUnsafeBytes(of: &words) { raw in
+                MD5.compress(state, raw.bindMemory(to: UInt32.self).map { UInt32(littleEndian: $0) })
+            }
+        }
+    }
+
+    /// `hex` of a digest's bytes.
+    public static func hex(digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(32)
-        for byte in digest(data) {
+        for byte in digest {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The digest of `data` as 32 lower-case hex digits, as `md5OfBody` and `ETag`s write it.
+    public static func hex(_ data: Data) -> String {
+        hex(digest: digest(data))
     }
 
     /// The four rounds over one 64-byte block, as 16 little-endian words.

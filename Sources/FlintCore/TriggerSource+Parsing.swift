@@ -38,16 +38,7 @@ extension TriggerSource {
     // MARK: bucket
 
     static func parseBucket(_ map: inout YAMLMapping) -> BucketTrigger? {
-        let bucket = map.value("bucket", required: true, hint: "a directory name under the buckets root") { text throws(ValueProblem) in
-            guard !text.isEmpty, text.count <= 255, text != ".", text != "..",
-                  text.allSatisfy({ $0.isASCIILetterOrDigit || $0 == "." || $0 == "_" || $0 == "-" })
-            else {
-                throw ValueProblem(
-                    "\"\(text)\" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"
-                )
-            }
-            return text
-        }
+        let bucket = map.value("bucket", required: true, hint: ScalarConversion.bucketNameHint, ScalarConversion.bucketName)
         let events = parseEvents(&map)
         let prefix = map.value("prefix", hint: "text object keys start with, e.g. images/") { text throws(ValueProblem) in
             guard !text.hasPrefix("/") else {

@@ -22,6 +22,11 @@ enum BusSubscriptions {
                     name: subscription.name, function: subscription.function, trigger: trigger, source: .schedule,
                     shape: .event
                 )
+            case .bucket(let trigger):
+                BusSubscription(
+                    name: subscription.name, function: subscription.function, trigger: trigger, source: .bucket,
+                    shape: .event
+                )
             }
         }
     }

@@ -63,6 +63,7 @@ public final class FlintDatabase: Sendable {
             }
         }
         migrator.registerMigration("v2-bus", migrate: BusSchema.create)
+        migrator.registerMigration("v3-objects", migrate: ObjectsSchema.create)
         return migrator
     }
 }

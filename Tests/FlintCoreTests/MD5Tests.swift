@@ -49,4 +49,18 @@ import Testing
         #expect(hex.joined() == "900150983cd24fb0d6963f7d28e17f72")
         #expect(MD5.digest([UInt8]()) == MD5.digest(Data()))
     }
+
+    /// Fed in uneven pieces (across block edges), the hasher gives the one-shot digest.
+    @Test(arguments: [1, 7, 63, 64, 65, 1000])
+    func hasher_inPieces_matchesOneShot(pieceSize: Int) {
+        let data = Data((0 ..< 5000).map { UInt8(truncatingIfNeeded: $0 * 13 + 1) })
+        var hasher = MD5.Hasher()
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + pieceSize, data.count)
+            data[offset ..< end].withUnsafeBytes { hasher.update($0) }
+            offset = end
+        }
+        #expect(MD5.hex(digest: hasher.finalize()) == MD5.hex(data))
+    }
 }

@@ -16,6 +16,8 @@ public struct BusTopology: Sendable, Hashable {
             case asynchronousInvocations
             /// A schedule trigger's ticks: one event each.
             case schedule(trigger: String)
+            /// A bucket trigger's object events: one S3 event each.
+            case bucket(trigger: String)
         }
 
         public init(name: String, topic: String, function: String, origin: Origin) {

@@ -5,10 +5,14 @@ extension BusTopology {
     /// The topic (and subscription) that carries the ticks of schedule trigger `trigger`.
     public static func scheduleTopic(_ trigger: String) -> String { "flint.schedule.\(trigger)" }
 
+    /// The topic (and subscription) that carries the object events of bucket trigger `trigger`.
+    /// One per trigger, not per bucket: each trigger filters, retries and dead-letters its own.
+    public static func bucketTopic(_ trigger: String) -> String { "flint.bucket.\(trigger)" }
+
     /// What `project` declares: its topics (flint.yaml's `topics`, those queue triggers name,
     /// destinations), each queue trigger's subscription, and Flint's own topics for asynchronous
-    /// invocations and schedules. Names starting with `flint.` are Flint's own; users cannot
-    /// declare them.
+    /// invocations, schedules and bucket triggers. Names starting with `flint.` are Flint's own;
+    /// users cannot declare them.
     public init(project: Project) {
         var topics: [String: TopicFormat] = [:]
         var subscriptions: [Subscription] = []
@@ -35,7 +39,11 @@ extension BusTopology {
                 let topic = Self.scheduleTopic(trigger.name)
                 topics[topic] = .json
                 subscriptions.append(Subscription(name: topic, topic: topic, function: trigger.function, origin: .schedule(trigger: trigger.name)))
-            case .http, .bucket:
+            case .bucket:
+                let topic = Self.bucketTopic(trigger.name)
+                topics[topic] = .json
+                subscriptions.append(Subscription(name: topic, topic: topic, function: trigger.function, origin: .bucket(trigger: trigger.name)))
+            case .http:
                 break
             }
         }
