@@ -32,6 +32,7 @@ import FlintCore
                 isolation: process
                 on_success: audit
                 on_failure: echo.failures
+                output: thumbnails
                 """, in: project)
             #expect(manifest.name == "echo")
             #expect(manifest.directory == project.root + "/samples/echo")
@@ -47,6 +48,7 @@ import FlintCore
             #expect(manifest.isolation == .process)
             #expect(manifest.onSuccess == "audit")
             #expect(manifest.onFailure == "echo.failures")
+            #expect(manifest.output == "thumbnails")
         }
     }
 
@@ -77,6 +79,7 @@ import FlintCore
             #expect(manifest.isolation == .process)
             #expect(manifest.onSuccess == nil)
             #expect(manifest.onFailure == nil)
+            #expect(manifest.output == nil)
         }
     }
 
@@ -113,7 +116,7 @@ import FlintCore
             #"samples/echo/function.yaml:7: idle: "30" has no unit (use 500ms, 30s, 5m, 7d)"#,
             #"samples/echo/function.yaml:8: retries: "-1" is out of range (allowed: 0...100)"#,
             #"samples/echo/function.yaml:9: isolation: expected a single value, not a list (one of process, sandbox)"#,
-            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation, on_success, on_failure)"#,
+            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation, on_success, on_failure, output)"#,
             #"samples/echo/function.yaml:11: timout: not a key of function.yaml (did you mean timeout?)"#,
         ])
     }
@@ -130,6 +133,33 @@ import FlintCore
         let longest = String(repeating: "t", count: TopicName.maxLength)
         #expect(try issues("name: e\ncommand: [./echo.sh]\non_failure: \(longest)\non_success: \(longest)t\n") == [
             #"samples/echo/function.yaml:4: on_success: "\#(longest)t" must be 1 to 128 characters of letters, digits, ., _ and -"#,
+        ])
+    }
+
+    @Test func output_isABucketName_underTheSameRuleAsBucketTriggers() throws {
+        try withTemporaryProject { project in
+            try project.writeScript("samples/echo/echo.sh")
+            for bucket in ["thumbnails", "out.v2", "my_bucket-1"] {
+                #expect(try parse("name: e\ncommand: [./echo.sh]\noutput: \(bucket)\n", in: project).output == bucket)
+            }
+        }
+        #expect(try issues("name: e\ncommand: [./echo.sh]\noutput: ../etc\n") == [
+            #"samples/echo/function.yaml:3: output: "../etc" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\noutput: \"..\"\n") == [
+            #"samples/echo/function.yaml:3: output: ".." is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\n\noutput: thumbnails/small\n") == [
+            #"samples/echo/function.yaml:4: output: "thumbnails/small" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\noutput:\n") == [
+            "samples/echo/function.yaml:3: output: has no value (a directory name under the buckets root)",
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\noutput: [a, b]\n") == [
+            "samples/echo/function.yaml:3: output: expected a single value, not a list (a directory name under the buckets root)",
+        ])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\noutptu: a\n") == [
+            "samples/echo/function.yaml:3: outptu: not a key of function.yaml (did you mean output?)",
         ])
     }
 
