@@ -10,7 +10,7 @@ struct Flint: AsyncParsableCommand {
             Flint is running (a running daemon delivers what publish commits at once). The other commands \
             talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN override it).
             """,
-        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, DeadLetters.self, Invocations.self, Logs.self]
+        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Logs.self]
     )
 }
 

@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `flint put`, run as the built binary on temporary projects, with no daemon.
+struct CLIPutTests {
+    private func put(_ project: TestProject, _ arguments: [String], stdin: Data? = nil) throws -> FlintBinary.Output {
+        try FlintBinary.run(["put"] + arguments + ["--project", project.root], stdin: stdin)
+    }
+
+    /// Every entry under `directory`, dot-files included, relative and sorted.
+    private func entries(_ directory: String) throws -> [String] {
+        try FileManager.default.subpathsOfDirectory(atPath: directory).sorted()
+    }
+
+    /// Bytes of every value, in a length that takes several reads to copy.
+    private static let binary = Data((0 ..< 300_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+
+    @Test func put_copiesTheFileByteForByteUnderItsOwnNameAndPrintsTheKey() throws {
+        let project = try TestProject()
+        let file = project.root + "/photo.jpg"
+        try Self.binary.write(to: URL(fileURLWithPath: file))
+
+        let result = try put(project, ["uploads", file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "photo.jpg\n")
+        #expect(result.stderr.isEmpty)
+        #expect(FileManager.default.contents(atPath: project.root + "/buckets/uploads/photo.jpg") == Self.binary)
+    }
+
+    @Test func put_withAKeyOfDirectoriesSpacesAndUnicode_createsTheDirectoriesAndReportsItInJSON() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "hello")
+        let key = "2024/März photos/café ☕.txt"
+
+        let result = try put(project, ["uploads", project.root + "/in.txt", key, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let path = project.root + "/buckets/uploads/" + key
+        let receipt = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(receipt?["bucket"] as? String == "uploads")
+        #expect(receipt?["key"] as? String == key)
+        #expect(receipt?["size"] as? Int == 5)
+        #expect(receipt?["path"] as? String == path)
+        #expect(FileManager.default.contents(atPath: path) == Data("hello".utf8))
+
+        let plain = try put(project, ["uploads", project.root + "/in.txt", key])
+        #expect(plain.stdout == key + "\n")
+    }
+
+    @Test func put_fromStdin_writesWhatItReadsUnderTheKeyAndRefusesToGuessAKey() throws {
+        let project = try TestProject()
+        let result = try put(project, ["uploads", "-", "piped/data.bin"], stdin: Self.binary)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "piped/data.bin\n")
+        #expect(FileManager.default.contents(atPath: project.root + "/buckets/uploads/piped/data.bin") == Self.binary)
+
+        let noKey = try put(project, ["uploads", "-"], stdin: Data("x".utf8))
+        #expect(noKey.status == 64)
+        #expect(noKey.stderr.contains("reading stdin (FILE -) needs a KEY to name the object: flint put uploads - KEY"), "\(noKey.stderr)")
+    }
+
+    @Test func put_overAnExistingObject_replacesItAndLeavesNoTemporaryBehind() throws {
+        let project = try TestProject()
+        try project.write("first.txt", "first")
+        try project.write("second.txt", "second, longer")
+        #expect(try put(project, ["uploads", project.root + "/first.txt", "a/doc.txt"]).status == 0)
+        let again = try put(project, ["uploads", project.root + "/second.txt", "a/doc.txt"])
+        #expect(again.status == 0, "\(again.stderr)")
+
+        let bucket = project.root + "/buckets/uploads"
+        #expect(FileManager.default.contents(atPath: bucket + "/a/doc.txt") == Data("second, longer".utf8))
+        #expect(try entries(bucket) == ["a", "a/doc.txt"])
+    }
+
+    @Test func put_whenTheKeyIsADirectory_failsAndLeavesNoTemporaryBehind() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "x")
+        try project.write("buckets/uploads/taken/inside.txt", "y")
+
+        let result = try put(project, ["uploads", project.root + "/in.txt", "taken"])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("/buckets/uploads/taken is a directory, so no object can take its name; choose another key"), "\(result.stderr)")
+        #expect(try entries(project.root + "/buckets/uploads") == ["taken", "taken/inside.txt"])
+    }
+
+    @Test func put_atASymbolicLink_replacesTheLinkAndNeverWritesWhereItPoints() throws {
+        let project = try TestProject()
+        try project.write("outside.txt", "untouched")
+        try project.write("in.txt", "new")
+        try FileManager.default.createDirectory(atPath: project.root + "/buckets/uploads", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/buckets/uploads/link.txt", withDestinationPath: project.root + "/outside.txt")
+
+        let result = try put(project, ["uploads", project.root + "/in.txt", "link.txt"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let path = project.root + "/buckets/uploads/link.txt"
+        let type = try FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType
+        #expect(type == .typeRegular)
+        #expect(FileManager.default.contents(atPath: path) == Data("new".utf8))
+        #expect(FileManager.default.contents(atPath: project.root + "/outside.txt") == Data("untouched".utf8))
+    }
+
+    @Test(arguments: [
+        ("../etc", "bucket \"../etc\" is not a bucket name"),
+        ("a/b", "bucket \"a/b\" is not a bucket name"),
+    ])
+    func put_refusesABucketNameThatIsNotOneDirectory(bucket: String, message: String) throws {
+        let project = try TestProject()
+        try project.write("in.txt", "x")
+        let result = try put(project, [bucket, project.root + "/in.txt"])
+        #expect(result.status == 64)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets"))
+    }
+
+    @Test(arguments: [
+        ("a/../b.txt", "an object key cannot contain . or .. components; give another KEY"),
+        ("a//b.txt", "an object key cannot contain an empty path component (//); give another KEY"),
+        ("/abs.txt", "an object key is relative to its bucket: it cannot start with /; give another KEY"),
+        ("dir/", "an object key names a file: it cannot end with /; give another KEY"),
+        (".hidden", "would never fire a bucket trigger: the watcher ignores dot-files"),
+        ("a/.git/config", "would never fire a bucket trigger: the watcher ignores dot-files, files in dot-directories"),
+        ("upload.part", "names ending .tmp, .part or .swp; give another KEY"),
+    ])
+    func put_refusesAKeyThatIsInvalidOrIgnoredByTheWatcher(key: String, message: String) throws {
+        let project = try TestProject()
+        try project.write("in.txt", "x")
+        let result = try put(project, ["uploads", project.root + "/in.txt", key])
+        #expect(result.status == 64)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("key \"\(key)\""), "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets"))
+    }
+
+    @Test func put_ofAnIgnoredFileName_asksForAKey() throws {
+        let project = try TestProject()
+        try project.write("notes.swp", "x")
+        let result = try put(project, ["uploads", project.root + "/notes.swp"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("key \"notes.swp\" would never fire a bucket trigger"), "\(result.stderr)")
+        #expect(result.stderr.contains("give a KEY as the third argument"), "\(result.stderr)")
+    }
+
+    @Test func put_ofAMissingFileOrADirectory_failsAndCreatesNothing() throws {
+        let project = try TestProject()
+        let missing = try put(project, ["uploads", project.root + "/nope.jpg"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("flint put: \(project.root)/nope.jpg does not exist; give the path of a file to put, or - to read stdin"), "\(missing.stderr)")
+
+        let directory = try put(project, ["uploads", project.root + "/functions", "f"])
+        #expect(directory.status == 1)
+        #expect(directory.stderr.contains("flint put: \(project.root)/functions is a directory; flint put puts one file"), "\(directory.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets"))
+    }
+
+    @Test(.enabled(if: getuid() != 0, "root reads any file"))
+    func put_ofAnUnreadableFile_failsAndSaysToCheckItsPermissions() throws {
+        let project = try TestProject()
+        try project.write("secret.txt", "x")
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: project.root + "/secret.txt")
+        let result = try put(project, ["uploads", project.root + "/secret.txt"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot be read (permission denied); check its permissions"), "\(result.stderr)")
+    }
+
+    @Test func put_throughASymlinkedDirectoryInsideTheBucket_isRefusedAndWritesNothingThere() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "x")
+        let elsewhere = project.root + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.root + "/buckets/uploads", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/buckets/uploads/linked", withDestinationPath: elsewhere)
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/buckets/linkedbucket", withDestinationPath: elsewhere)
+
+        let inner = try put(project, ["uploads", project.root + "/in.txt", "linked/sub/x.txt"])
+        #expect(inner.status == 1)
+        #expect(inner.stderr.contains("flint put: \(project.root)/buckets/uploads/linked is a symbolic link; flint put never writes through a link"), "\(inner.stderr)")
+
+        let bucket = try put(project, ["linkedbucket", project.root + "/in.txt", "x.txt"])
+        #expect(bucket.status == 1)
+        #expect(bucket.stderr.contains("\(project.root)/buckets/linkedbucket is a symbolic link"), "\(bucket.stderr)")
+        #expect(try entries(elsewhere).isEmpty)
+    }
+
+    @Test func put_writesUnderTheBucketsRootOfFlintYaml() throws {
+        let project = try TestProject()
+        try project.appendToConfig("buckets: store/objects\n")
+        try project.write("in.txt", "x")
+        let result = try put(project, ["uploads", project.root + "/in.txt"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.contents(atPath: project.root + "/store/objects/uploads/in.txt") == Data("x".utf8))
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets"))
+    }
+}
