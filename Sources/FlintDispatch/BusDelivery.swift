@@ -30,6 +30,9 @@ public struct BusDelivery: Sendable {
         }
     }
 
+    /// The message attribute that carries a bucket event's object path (`FLINT_OBJECT_PATH`).
+    public static let objectPathAttribute = "flint.object_path"
+
     public func request(identity: Identity) -> InvocationRequest {
         let attempt = leases.map(\.attempt).max() ?? 1
         switch subscription.shape {
@@ -44,7 +47,8 @@ public struct BusDelivery: Sendable {
             }
             return InvocationRequest(
                 id: invocationID, function: subscription.function, trigger: subscription.trigger, source: subscription.source,
-                attempt: attempt, payload: SQSEvent.encode(records, region: identity.region, account: identity.account)
+                attempt: attempt, payload: SQSEvent.encode(records, region: identity.region, account: identity.account),
+                depth: leases.map(\.message.depth).max() ?? 0
             )
         case .event:
             let message = leases.first?.message
@@ -52,7 +56,8 @@ public struct BusDelivery: Sendable {
                 id: invocationID, function: subscription.function,
                 trigger: message?.origin?.trigger ?? subscription.trigger,
                 source: message?.origin?.source ?? subscription.source,
-                attempt: attempt, payload: Data((message?.body ?? "").utf8)
+                attempt: attempt, payload: Data((message?.body ?? "").utf8), depth: message?.depth ?? 0,
+                objectPath: message?.attributes[BusDelivery.objectPathAttribute]
             )
         }
     }
@@ -68,7 +73,10 @@ public struct BusDelivery: Sendable {
         for lease in leases {
             let verdict: Settlement.Verdict
             if let error = failures[lease.message.messageID] {
-                verdict = policy.verdict(attempt: lease.attempt, retries: function.retries, error: error)
+                // A stopped loop would only be stopped again: no retries.
+                verdict = result.record.outcome == .loopStopped
+                    ? .dead(error: error)
+                    : policy.verdict(attempt: lease.attempt, retries: function.retries, error: error)
             } else {
                 verdict = .done
             }

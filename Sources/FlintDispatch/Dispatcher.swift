@@ -91,7 +91,7 @@ public final class Dispatcher: Sendable {
         guard await route.limiter.acquire() else {
             throw .overloaded(route.function.name, limit: route.function.concurrency)
         }
-        let result = await executor.execute(request, function: route.function)
+        let result = await run(request, function: route.function)
         route.limiter.release()
         notifyCapacity(route.function.name)
 
@@ -149,7 +149,7 @@ public final class Dispatcher: Sendable {
         inFlight.withLock { $0.count += 1 }
         Task { [self] in
             defer { leave() }
-            let result = await executor.execute(request, function: route.function)
+            let result = await run(request, function: route.function)
             let (settlements, publications) = settle(result, route.function)
             let name = route.function.name
             recorder.record(result, settlements: settlements, publications: publications) { [self] in
@@ -158,6 +158,12 @@ public final class Dispatcher: Sendable {
             }
             observer(result)
         }
+    }
+
+    /// Runs `request`, unless the loop guard stops it.
+    private func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        if let stopped = LoopGuard.stop(request, function: function) { return stopped }
+        return await executor.execute(request, function: function)
     }
 
     /// Refuses new invocations from now on and returns once those in flight have finished.

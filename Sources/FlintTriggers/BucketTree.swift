@@ -1,0 +1,56 @@
+internal import FlintCore
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Walks a bucket's directory tree: what a scan compares with the index.
+///
+/// Never follows a symlink (neither to a directory nor to a file: a symlink is not an object),
+/// and skips what the watcher ignores (dot-files, dot-directories, temporaries).
+struct BucketTree {
+    /// The regular files found, by key.
+    var files: [String: ObjectFile.Metadata] = [:]
+    /// Entries whose names are not UTF-8: no key can name them.
+    var unnamable: [String] = []
+
+    /// Walks `start` (a directory of `bucket` at `root`) and everything below it. `entering` is
+    /// called for each directory before it is listed, so a watch added there sees every file
+    /// created after the listing began, and the listing sees every file created before.
+    static func walk(
+        root: String, from start: WatchedDirectory, entering: (WatchedDirectory) -> Void
+    ) -> BucketTree {
+        var tree = BucketTree()
+        var pending = [start]
+        while let directory = pending.popLast() {
+            entering(directory)
+            let path = directory.path.isEmpty ? "\(root)/\(directory.bucket)" : "\(root)/\(directory.bucket)/\(directory.path)"
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0, let stream = fdopendir(fd) else {
+                if fd >= 0 { close(fd) }
+                continue  // gone meanwhile, or replaced by a symlink: nothing of it is an object
+            }
+            defer { closedir(stream) }
+            while let entry = readdir(stream) {
+                let nameBytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+                if nameBytes == Array(".".utf8) || nameBytes == Array("..".utf8) { continue }
+                guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                    tree.unnamable.append("\(path)/\(String(decoding: nameBytes, as: UTF8.self))")
+                    continue
+                }
+                let key = directory.key(of: name)
+                if ObjectKey.isIgnored(key) { continue }
+                var info = stat()
+                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    pending.append(WatchedDirectory(bucket: directory.bucket, path: key))
+                case S_IFREG:
+                    tree.files[key] = ObjectFile.Metadata(info)
+                default:
+                    continue  // symlinks, FIFOs, sockets, devices are not objects
+                }
+            }
+        }
+        return tree
+    }
+}

@@ -1,0 +1,122 @@
+public import FlintCore
+public import Foundation
+public import Logging
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Watches the buckets' directories with inotify (libinotifytools) and turns what happens in
+/// them into object changes for the sink.
+///
+/// One thread of its own owns the library (it keeps process-wide state). At start it watches
+/// every directory of each bucket and scans them against the index, so what changed while
+/// nobody watched fires once; after an `IN_Q_OVERFLOW` it scans again. Events are hints: each
+/// is checked against the file as it is now, and the index skips what it already holds, so a
+/// repeated event or a rescan never fires twice.
+public final class BucketWatcher: Sendable {
+    public let root: String
+    public let buckets: [String]
+    let sink: any BucketSink
+    let logger: Logger
+    /// Written to by `stop()`; the watcher's thread polls its read end with the inotify
+    /// descriptor.
+    private let stopPipe: (read: Int32, write: Int32)
+
+    /// Initialises libinotifytools at once (its `select()` needs a descriptor below 1024, so
+    /// before the daemon opens many).
+    ///
+    /// - Parameters:
+    ///   - root: the buckets root, absolute.
+    ///   - buckets: the buckets to watch (directory names under `root`); created if missing.
+    public init(root: String, buckets: [String], sink: any BucketSink, logger: Logger) throws(InotifySupport.Unavailable) {
+        try InotifySupport.initialize()
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw InotifySupport.Unavailable(description: "cannot create the bucket watcher's stop pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        self.root = root
+        self.buckets = buckets
+        self.sink = sink
+        self.logger = logger
+        stopPipe = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(stopPipe.read)
+        close(stopPipe.write)
+    }
+
+    /// Watches on a thread of its own until `stop()` (or cancellation).
+    public func run() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    watch()
+                    continuation.resume()
+                }
+                thread.name = "flint-buckets"
+                thread.start()
+            }
+        } onCancel: {
+            stop()
+        }
+    }
+
+    /// Stops watching. Events not yet read are not lost: the next start-up scan finds them.
+    public func stop() {
+        var byte: UInt8 = 1
+        _ = write(stopPipe.write, &byte, 1)
+    }
+
+    private var isStopped: Bool {
+        var fds = [pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+        return poll(&fds, 1, 0) > 0
+    }
+
+    private func watch() {
+        let watches: InotifyWatches
+        do {
+            watches = try InotifyWatches(root: root)
+        } catch {
+            logger.error("bucket triggers are not active: \(error)")
+            return
+        }
+        var session = WatchSession(watcher: self, watches: watches)
+        session.start()
+        while !isStopped {
+            var fds = [
+                pollfd(fd: watches.descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
+            ]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0, errno != EINTR {
+                logger.error("bucket watcher cannot wait for events: \(String(cString: strerror(errno))); bucket triggers stop until Flint restarts")
+                return
+            }
+            if fds[1].revents != 0 { return }
+            // The library reads many events at once and hands them out one by one: drain it
+            // entirely before polling again, or what it buffered would wait for the next event.
+            session.processAvailableEvents()
+        }
+    }
+
+    /// Runs `body` until it succeeds or the watcher stops, waiting longer after each failure:
+    /// a locked or full database must delay events, not lose them. Nil if stopped first.
+    func persistently<T>(_ what: String, _ body: () throws -> T) -> T? {
+        var delay = 0.05
+        while true {
+            do {
+                return try body()
+            } catch {
+                logger.error("bucket watcher could not \(what): \(error); retrying in \(delay)s")
+            }
+            var fds = [pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 1, Int32(delay * 1000)) > 0 { return nil }
+            delay = min(delay * 2, 5)
+        }
+    }
+}

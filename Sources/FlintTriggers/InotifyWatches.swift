@@ -1,0 +1,120 @@
+internal import CInotifyTools
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// One inotify event, copied out of libinotifytools' static buffer.
+struct InotifyEvent: Sendable, Hashable {
+    var watch: Int32
+    var mask: UInt32
+    var cookie: UInt32
+    /// The entry's name inside the watched directory; empty for events about the directory
+    /// itself; nil when it is not UTF-8 (no object key can name it).
+    var name: String?
+
+    func has(_ flag: Int32) -> Bool { mask & UInt32(bitPattern: flag) != 0 }
+    var isDirectory: Bool { has(IN_ISDIR) }
+}
+
+/// A directory of a bucket being watched.
+struct WatchedDirectory: Sendable, Hashable {
+    var bucket: String
+    /// Relative to the bucket, `/`-separated; empty for the bucket itself.
+    var path: String
+
+    /// The key of an entry named `name` in this directory.
+    func key(of name: String) -> String { path.isEmpty ? name : "\(path)/\(name)" }
+}
+
+/// The watches on the buckets' directories, through libinotifytools.
+///
+/// Not thread-safe, like the library: one thread (the bucket watcher's) owns it. It keeps its own
+/// map from watch descriptor to directory, renamed along with the directories, so that events
+/// are attributed to where a directory is now, whatever the library's own bookkeeping does.
+final class InotifyWatches {
+    /// What a bucket directory is watched for: the events that create or remove objects and
+    /// directories. Never follows a symlink; only directories.
+    static let mask: Int32 = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
+        | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
+
+    struct WatchError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let root: String
+    let descriptor: Int32
+    private var directories: [Int32: WatchedDirectory] = [:]
+
+    init(root: String) throws(InotifySupport.Unavailable) {
+        self.root = root
+        descriptor = try InotifySupport.initialize()
+    }
+
+    func absolutePath(of directory: WatchedDirectory) -> String {
+        directory.path.isEmpty ? "\(root)/\(directory.bucket)" : "\(root)/\(directory.bucket)/\(directory.path)"
+    }
+
+    func directory(of watch: Int32) -> WatchedDirectory? { directories[watch] }
+
+    var count: Int { directories.count }
+
+    /// Starts watching `directory` (or refreshes its entry if it already is).
+    func watch(_ directory: WatchedDirectory) throws(WatchError) {
+        let path = absolutePath(of: directory)
+        guard inotifytools_watch_file(path, Self.mask) != 0 else {
+            let code = inotifytools_error()
+            let hint = code == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
+            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(code)))\(hint)")
+        }
+        // The library does not return the descriptor, and its name for a directory renamed since
+        // it was first watched may be stale. Adding the same watch again is a no-op that returns
+        // the descriptor; the library is then told the directory's current name.
+        let wd = inotify_add_watch(descriptor, path, UInt32(bitPattern: Self.mask))
+        guard wd > 0 else {
+            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(errno)))")
+        }
+        inotifytools_set_filename_by_wd(wd, path + "/")
+        directories[wd] = directory
+    }
+
+    /// Stops watching `directory` and every directory below it (they left the bucket).
+    func unwatch(under directory: WatchedDirectory) {
+        for (wd, watched) in directories where watched.bucket == directory.bucket && Self.isWithin(watched.path, directory.path) {
+            _ = inotifytools_remove_watch_by_wd(wd)
+            directories[wd] = nil
+        }
+    }
+
+    /// `old` (and everything below it) was renamed to `new` inside the buckets.
+    func rename(_ old: WatchedDirectory, to new: WatchedDirectory) {
+        for (wd, watched) in directories where watched.bucket == old.bucket && Self.isWithin(watched.path, old.path) {
+            let rest = watched.path.dropFirst(old.path.count)
+            directories[wd] = WatchedDirectory(bucket: new.bucket, path: new.path + rest)
+        }
+    }
+
+    /// The kernel dropped a watch (its directory was deleted or unmounted).
+    func forget(_ watch: Int32) { directories[watch] = nil }
+
+    /// The next event, without waiting; nil when none is ready.
+    func nextEvent() -> InotifyEvent? {
+        guard let event = inotifytools_next_event(0) else { return nil }
+        let name: String?
+        if event.pointee.len > 0 {
+            // The name is a flexible array member, which Swift does not import: it follows the
+            // fixed part, NUL-padded to `len` bytes.
+            let bytes = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+                .bindMemory(to: UInt8.self, capacity: Int(event.pointee.len))
+            let buffer = UnsafeBufferPointer(start: bytes, count: Int(event.pointee.len))
+            name = String(validating: buffer.prefix { $0 != 0 }, as: UTF8.self)
+        } else {
+            name = ""
+        }
+        return InotifyEvent(watch: event.pointee.wd, mask: event.pointee.mask, cookie: event.pointee.cookie, name: name)
+    }
+
+    /// Whether `path` is `ancestor` or below it.
+    private static func isWithin(_ path: String, _ ancestor: String) -> Bool {
+        ancestor.isEmpty || path == ancestor || path.hasPrefix(ancestor + "/")
+    }
+}

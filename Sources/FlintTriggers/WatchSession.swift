@@ -1,0 +1,171 @@
+internal import FlintCore
+internal import Foundation
+internal import Logging
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// The bucket watcher's state on its own thread: the watches, and the translation of inotify
+/// events into object changes.
+struct WatchSession {
+    let watcher: BucketWatcher
+    let watches: InotifyWatches
+    /// Changes not yet recorded; recorded before any scan (a scan reads the index) and at the
+    /// end of each batch of events.
+    private var pending: [ObjectChange] = []
+
+    /// Events handled per transaction at most: a burst is committed in groups this large.
+    static let batchLimit = 512
+
+    init(watcher: BucketWatcher, watches: InotifyWatches) {
+        self.watcher = watcher
+        self.watches = watches
+    }
+
+    /// Creates and watches every bucket, and fires what changed while nobody watched.
+    mutating func start() {
+        var watched = 0
+        for bucket in watcher.buckets {
+            let path = "\(watcher.root)/\(bucket)"
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                watcher.logger.error("cannot create bucket \(bucket) at \(path): \(error); its triggers will not fire")
+                continue
+            }
+            scan(WatchedDirectory(bucket: bucket, path: ""), as: { .put($0) }, watching: true)
+            watched += 1
+        }
+        watcher.logger.info("watching \(watched) bucket(s), \(watches.count) directories, under \(watcher.root)")
+    }
+
+    mutating func processAvailableEvents() {
+        while true {
+            var events: [InotifyEvent] = []
+            while events.count < Self.batchLimit, let event = watches.nextEvent() {
+                events.append(event)
+            }
+            if events.isEmpty { return }
+            handle(events)
+        }
+    }
+
+    private mutating func handle(_ events: [InotifyEvent]) {
+        var overflowed = false
+        // Directories renamed away in this batch, by cookie: renamed within the buckets if the
+        // matching IN_MOVED_TO follows, else moved out.
+        var movedAway: [UInt32: WatchedDirectory] = [:]
+        for event in events {
+            if event.has(IN_Q_OVERFLOW) {
+                overflowed = true
+                continue
+            }
+            guard let directory = watches.directory(of: event.watch) else { continue }
+            if event.has(IN_IGNORED) {
+                watches.forget(event.watch)
+                continue
+            }
+            if event.has(IN_DELETE_SELF) {
+                if directory.path.isEmpty {
+                    watcher.logger.warning("bucket \(directory.bucket) was deleted; its triggers stop firing until it is created again and Flint restarts")
+                }
+                continue
+            }
+            guard let name = event.name else {
+                watcher.logger.warning("ignored a file in bucket \(directory.bucket) whose name is not UTF-8: no object key can name it; rename it")
+                continue
+            }
+            if name.isEmpty { continue }
+            let key = directory.key(of: name)
+            if ObjectKey.isIgnored(key) { continue }
+            if event.isDirectory {
+                let child = WatchedDirectory(bucket: directory.bucket, path: key)
+                if event.has(IN_MOVED_FROM) {
+                    movedAway[event.cookie] = child
+                } else if event.has(IN_MOVED_TO) {
+                    if let old = movedAway.removeValue(forKey: event.cookie) {
+                        watches.rename(old, to: child)
+                        scan(old, as: { .moved($0) }, watching: false)
+                    }
+                    scan(child, as: { .moved($0) }, watching: true)
+                } else if event.has(IN_CREATE) {
+                    // Files written into it before its watch existed are found by this scan.
+                    scan(child, as: { .put($0) }, watching: true)
+                } else if event.has(IN_DELETE) {
+                    scan(child, as: { .put($0) }, watching: false)
+                }
+            } else if event.has(IN_CLOSE_WRITE) {
+                observe(directory, key: key, as: { .put($0) })
+            } else if event.has(IN_MOVED_TO) {
+                observe(directory, key: key, as: { .moved($0) })
+            } else if event.has(IN_DELETE) || event.has(IN_MOVED_FROM) {
+                pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: .removed))
+            }
+        }
+        for old in movedAway.values {
+            watches.unwatch(under: old)
+            scan(old, as: { .put($0) }, watching: false)
+        }
+        flush()
+        if overflowed {
+            watcher.logger.warning("inotify dropped events (queue overflow); scanning every bucket for what changed")
+            for bucket in watcher.buckets {
+                scan(WatchedDirectory(bucket: bucket, path: ""), as: { .put($0) }, watching: true)
+            }
+        }
+    }
+
+    /// The file at `key` as it is now: created (with its content's version), or removed if it is
+    /// gone or no longer a regular file (a symlink is never followed).
+    private mutating func observe(_ directory: WatchedDirectory, key: String, as kind: (ObjectVersion) -> ObjectChange.Kind) {
+        let path = "\(watcher.root)/\(directory.bucket)/\(key)"
+        let change = ObjectFile.version(at: path).map(kind) ?? .removed
+        pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: change))
+    }
+
+    /// Compares `start` (and everything below it) with the index and records the difference:
+    /// files that are new or changed are created (as `kind` says), indexed objects that are
+    /// gone are removed. With `watching`, each directory is watched before it is listed.
+    private mutating func scan(_ start: WatchedDirectory, as kind: (ObjectVersion) -> ObjectChange.Kind, watching: Bool) {
+        flush()
+        let tree = BucketTree.walk(root: watcher.root, from: start) { directory in
+            guard watching else { return }
+            do {
+                try watches.watch(directory)
+            } catch {
+                watcher.logger.error("\(error); objects created there will be found only by the next scan")
+            }
+        }
+        for path in tree.unnamable {
+            watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
+        }
+        let prefix = start.path.isEmpty ? "" : start.path + "/"
+        guard var indexed = watcher.persistently("read the object index of bucket \(start.bucket)", {
+            try watcher.sink.indexedObjects(in: start.bucket, under: prefix)
+        }) else { return }
+        for (key, metadata) in tree.files.sorted(by: { $0.key < $1.key }) {
+            let known = indexed.removeValue(forKey: key)
+            if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
+                continue
+            }
+            let path = "\(watcher.root)/\(start.bucket)/\(key)"
+            guard let version = ObjectFile.version(at: path) else { continue }
+            pending.append(ObjectChange(bucket: start.bucket, key: key, kind: kind(version)))
+            if pending.count >= Self.batchLimit { flush() }
+        }
+        for key in indexed.keys.sorted() {
+            pending.append(ObjectChange(bucket: start.bucket, key: key, kind: .removed))
+            if pending.count >= Self.batchLimit { flush() }
+        }
+        flush()
+    }
+
+    /// Records what is pending, retrying until it is stored (or the watcher stops: then the
+    /// next start-up scan finds it, as the index was not updated).
+    private mutating func flush() {
+        guard !pending.isEmpty else { return }
+        let changes = pending
+        pending.removeAll(keepingCapacity: true)
+        _ = watcher.persistently("record \(changes.count) object change(s)") { try watcher.sink.record(changes) }
+    }
+}
