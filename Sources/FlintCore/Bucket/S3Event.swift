@@ -10,7 +10,7 @@ public enum S3Event {
     ///   - trigger: the trigger's name; S3's `configurationId` (the notification's name).
     ///   - eventTime: when the change was seen; written in UTC with milliseconds
     ///     (`2024-05-01T12:34:56.789Z`).
-    ///   - requestID: both `x-amz-request-id` and `x-amz-id-2`, normally the invocation id.
+    ///   - requestID: both `x-amz-request-id` and `x-amz-id-2`: an id of this event, for logs.
     ///   - region: `awsRegion`.
     ///   - account: not written: an S3 record names no account. Taken so the caller hands every
     ///     event encoder the same identity.
