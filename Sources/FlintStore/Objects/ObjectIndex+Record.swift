@@ -1,0 +1,71 @@
+public import FlintCore
+public import Foundation
+internal import GRDB
+
+extension ObjectIndex {
+    /// Records `changes`, in order, and publishes the events of those that changed something, in
+    /// one transaction: all of it is stored, or (when publishing refuses a message) none of it.
+    ///
+    /// A change is skipped when the index already says what it says: a created object whose
+    /// version (size, modification time, inode, eTag) is the indexed one, or a removed object the
+    /// index does not hold. So a rescan, or inotify reporting one file twice, publishes nothing.
+    /// Every other change gets the next sequencer, updates its row, and publishes
+    /// `messages(recorded)`.
+    ///
+    /// `messages` runs inside the write transaction, which blocks other writers: it should only
+    /// build the events.
+    ///
+    /// - Returns: the changes recorded (not skipped), in order, with their sequencers.
+    @discardableResult
+    public func record(
+        _ changes: [ObjectChange], now: Date = Date(), messages: (RecordedChange) -> [OutgoingMessage]
+    ) throws(BusError) -> [RecordedChange] {
+        guard !changes.isEmpty else { return [] }
+        return try write { db in
+            // The watcher records every file event: statements are cached, and bound directly.
+            let lookup = try db.cachedStatement(sql: Self.lookupSQL)
+            let upsert = try db.cachedStatement(sql: Self.upsertSQL)
+            let delete = try db.cachedStatement(sql: Self.deleteSQL)
+            var sequencer = try ObjectSequencer(in: db, now: EpochMicros.from(now))
+            var recorded: [RecordedChange] = []
+            var outgoing: [OutgoingMessage] = []
+
+            for change in changes {
+                lookup.setUncheckedArguments([change.bucket, change.key])
+                let indexed = try Row.fetchOne(lookup).map { ObjectsSchema.indexedObject($0) }
+                // nil on both sides is a removal of an object the index does not hold.
+                if change.version == indexed?.version { continue }
+
+                let next = RecordedChange(change: change, sequencer: sequencer.next())
+                if let version = change.version {
+                    upsert.setUncheckedArguments([
+                        change.bucket, change.key, version.size, version.modifiedAtNanos,
+                        ObjectsSchema.storedInode(version.inode), version.eTag, next.sequencer,
+                    ])
+                    try upsert.execute()
+                } else {
+                    delete.setUncheckedArguments([change.bucket, change.key])
+                    try delete.execute()
+                }
+                recorded.append(next)
+                outgoing.append(contentsOf: messages(next))
+            }
+
+            guard !recorded.isEmpty else { return [] }
+            try sequencer.save(in: db)
+            // One insert for the whole batch: Bus looks each topic up once per call.
+            _ = try Bus.insert(outgoing, at: now, in: db)
+            return recorded
+        }
+    }
+
+    static let lookupSQL = "SELECT \(ObjectsSchema.objectColumns) FROM objects WHERE bucket = ? AND key = ?"
+    static let upsertSQL = """
+        INSERT INTO objects (bucket, key, size, modified_at_ns, inode, etag, sequencer)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(bucket, key) DO UPDATE SET
+            size = excluded.size, modified_at_ns = excluded.modified_at_ns, inode = excluded.inode,
+            etag = excluded.etag, sequencer = excluded.sequencer
+        """
+    static let deleteSQL = "DELETE FROM objects WHERE bucket = ? AND key = ?"
+}
