@@ -1,8 +1,9 @@
 # The two commands: `make run` and `make test` (README.md). Both install what is missing first.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# System packages Flint builds against, and what the samples (python3) and tests run.
-APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3
+# System packages Flint builds against, and what the samples (python3; ImageMagick for
+# samples/transcode) and tests run.
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 imagemagick
 # The benchmark's peers and load generator.
 BENCH_PACKAGES := lighttpd wrk curl
 PROJECT ?= .
