@@ -57,3 +57,18 @@ public struct InvocationResult: Sendable {
     /// How much of a handler's log is kept per invocation (the tail).
     public static let logTailLimit = 64 * 1024
 }
+
+extension InvocationResult {
+    /// The result of an invocation whose handler never started: no time, no resources, no output.
+    public static func notRun(
+        _ request: InvocationRequest, function: FunctionManifest, outcome: InvocationOutcome, message: String, at now: Date = Date()
+    ) -> InvocationResult {
+        let record = InvocationRecord(
+            id: request.id, function: function.name, trigger: request.trigger, source: request.source, attempt: request.attempt,
+            startedAt: now, endedAt: now, durationMicros: 0, memoryLimitMB: function.memoryMB,
+            peakRSSBytes: 0, userCPUMicros: 0, systemCPUMicros: 0, exitCode: nil, signal: nil, coldStart: false,
+            outcome: outcome, errorMessage: message
+        )
+        return InvocationResult(record: record, output: Data(), log: Data())
+    }
+}

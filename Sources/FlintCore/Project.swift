@@ -24,4 +24,6 @@ public struct Project: Sendable {
     }
 
     public var dataDirectory: String { resolve(config.data) }
+    /// The buckets root, absolute (`buckets:` in flint.yaml).
+    public var bucketsDirectory: String { resolve(config.buckets) }
 }

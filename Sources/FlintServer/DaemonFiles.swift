@@ -33,6 +33,10 @@ public struct DaemonFiles: Sendable {
         return directory + "/work"
     }
 
+    /// Per-invocation output directories (`FLINT_OUTPUT_DIR`). In the data directory, not on
+    /// tmpfs: outputs are moved into buckets, and a rename is atomic only within one filesystem.
+    public var outputsRoot: String { directory + "/outputs" }
+
     private static let sharedMemoryIsUsable: Bool = access("/dev/shm", W_OK | X_OK) == 0
 
     /// FNV-1a, hex: stable across runs, unlike `Hasher`.

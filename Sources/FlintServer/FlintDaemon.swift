@@ -42,6 +42,9 @@ public struct FlintDaemon: Sendable {
             }
         }
 
+        // First, while descriptors are few: libinotifytools waits with select(), blind above 1023.
+        let bucketWatching = try BucketWatching(project: project, logger: logger)
+
         let files = DaemonFiles(project: project)
         try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
         if let running = DaemonInfo.read(from: files.daemonInfo), running.isAlive {
@@ -50,10 +53,13 @@ public struct FlintDaemon: Sendable {
         }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
         try Self.clearWorkRoot(files.workRoot)
+        try Self.clearWorkRoot(files.outputsRoot)
         defer {
             try? FileManager.default.removeItem(atPath: files.daemonInfo)
             try? FileManager.default.removeItem(atPath: files.workRoot)
+            try? FileManager.default.removeItem(atPath: files.outputsRoot)
         }
+        try bucketWatching.createOutputBuckets()
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
         let ledger = InvocationLedger(database: database)
         let bus = Bus(database: database)
@@ -73,7 +79,10 @@ public struct FlintDaemon: Sendable {
         let console = self.console
         let dispatcher = Dispatcher(
             functions: project.functions.values,
-            executor: ExecRunnerExecutor(runner: runner),
+            executor: OutputCollectingExecutor(
+                inner: ExecRunnerExecutor(runner: runner), scratchRoot: files.outputsRoot,
+                bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation, logger: logger
+            ),
             recorder: LedgerRecorder(writer: writer),
             logger: logger,
             observer: { console(InvocationConsoleLine.format($0.record)) }
@@ -100,6 +109,7 @@ public struct FlintDaemon: Sendable {
             schedules: schedules, sink: BusScheduleSink(bus: bus, identity: identity, wake: { consumer.wake() }), logger: logger
         )
         let asyncInvoker = AsyncInvoker(bus: bus, consumer: consumer)
+        let bucketWatcher = try bucketWatching.watcher(index: ObjectIndex(database: database), identity: identity) { consumer.wake() }
 
         let router = Router(context: FlintRequestContext.self)
         router.add(middleware: NotFoundBodyMiddleware())
@@ -135,6 +145,7 @@ public struct FlintDaemon: Sendable {
                     .init(service: DispatcherService(dispatcher: dispatcher)),
                     .init(service: BusConsumerService(consumer: consumer)),
                     .init(service: ScheduleService(source: scheduleSource)),
+                    .init(service: BucketWatcherService(watcher: bucketWatcher)),
                     .init(service: RetentionService(
                         bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
@@ -168,13 +179,18 @@ public struct FlintDaemon: Sendable {
         for trigger in project.triggers {
             console("  trigger \(trigger.name)  \(Self.describe(trigger))  -> \(trigger.function)")
         }
+        for bucket in BucketWatching.watchedBuckets(of: project) {
+            console("  bucket \(bucket)  \(project.bucketsDirectory)/\(bucket)")
+        }
         console("flint: ready; one line per invocation follows (Ctrl-C stops)")
     }
 
     static func describe(_ trigger: TriggerDefinition) -> String {
         switch trigger.source {
         case .http(let http): "http \(http.method) \(http.path) (auth: \(http.auth.rawValue))"
-        case .bucket(let bucket): "bucket \(bucket.bucket) (not active in this version)"
+        case .bucket(let bucket):
+            "bucket \(bucket.bucket) (\(bucket.events.map(\.rawValue).joined(separator: ", "))"
+                + (bucket.prefix.isEmpty ? "" : ", prefix \(bucket.prefix)") + (bucket.suffix.isEmpty ? "" : ", suffix \(bucket.suffix)") + ")"
         case .queue(let queue): "queue \(queue.topic) (batch \(queue.batch)\(queue.window > .zero ? ", window \(DurationText.format(queue.window))" : ""))"
         case .schedule(let schedule):
             switch schedule.rule {

@@ -3,7 +3,7 @@ internal import CInotifyTools
 internal import Glibc
 #endif
 
-/// One inotify event, copied out of libinotifytools' static buffer.
+/// One inotify event.
 struct InotifyEvent: Sendable, Hashable {
     var watch: Int32
     var mask: UInt32
@@ -48,6 +48,7 @@ final class InotifyWatches {
     init(root: String) throws(InotifySupport.Unavailable) {
         self.root = root
         descriptor = try InotifySupport.initialize()
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
     }
 
     func absolutePath(of directory: WatchedDirectory) -> String {
@@ -96,21 +97,55 @@ final class InotifyWatches {
     /// The kernel dropped a watch (its directory was deleted or unmounted).
     func forget(_ watch: Int32) { directories[watch] = nil }
 
+    /// Events read from the descriptor and not yet handed out.
+    private var buffer: [UInt8] = []
+    private var bufferOffset = 0
+    private static let readSize = 64 * 1024
+
     /// The next event, without waiting; nil when none is ready.
+    ///
+    /// Read here rather than with `inotifytools_next_event`: in libinotifytools 3.22 a timeout
+    /// of 0 blocks (its select() gets no timeout at all) and the shortest wait is a second, so
+    /// the library cannot say "nothing more for now" — which is when a batch is committed — nor
+    /// be woken to stop. The library never reads the descriptor itself, so nothing is taken
+    /// from under it; it still owns the instance and the watches.
     func nextEvent() -> InotifyEvent? {
-        guard let event = inotifytools_next_event(0) else { return nil }
-        let name: String?
-        if event.pointee.len > 0 {
-            // The name is a flexible array member, which Swift does not import: it follows the
-            // fixed part, NUL-padded to `len` bytes.
-            let bytes = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
-                .bindMemory(to: UInt8.self, capacity: Int(event.pointee.len))
-            let buffer = UnsafeBufferPointer(start: bytes, count: Int(event.pointee.len))
-            name = String(validating: buffer.prefix { $0 != 0 }, as: UTF8.self)
-        } else {
-            name = ""
+        let header = MemoryLayout<inotify_event>.size
+        if buffer.count - bufferOffset < header {
+            guard refill() else { return nil }
         }
-        return InotifyEvent(watch: event.pointee.wd, mask: event.pointee.mask, cookie: event.pointee.cookie, name: name)
+        return buffer.withUnsafeBytes { raw -> InotifyEvent? in
+            let base = raw.baseAddress!.advanced(by: bufferOffset)
+            let event = base.loadUnaligned(as: inotify_event.self)
+            let length = Int(event.len)
+            // The kernel writes whole events only: a short one means a corrupt buffer.
+            guard raw.count - bufferOffset >= header + length else {
+                bufferOffset = raw.count
+                return nil
+            }
+            let name: String?
+            if length > 0 {
+                let bytes = UnsafeRawBufferPointer(start: base.advanced(by: header), count: length)
+                name = String(validating: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            } else {
+                name = ""
+            }
+            bufferOffset += header + length
+            return InotifyEvent(watch: event.wd, mask: event.mask, cookie: event.cookie, name: name)
+        }
+    }
+
+    /// Reads what the kernel has queued, without waiting; false when there is nothing.
+    private func refill() -> Bool {
+        buffer.removeFirst(bufferOffset)
+        bufferOffset = 0
+        let kept = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Self.readSize))
+        let count = buffer.withUnsafeMutableBytes { raw in
+            read(descriptor, raw.baseAddress!.advanced(by: kept), Self.readSize)
+        }
+        buffer.removeLast(Self.readSize - max(0, count))
+        return count > 0
     }
 
     /// Whether `path` is `ancestor` or below it.

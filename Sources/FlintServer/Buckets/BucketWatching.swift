@@ -1,0 +1,86 @@
+internal import FlintCore
+internal import FlintStore
+internal import FlintTriggers
+internal import Foundation
+internal import Logging
+internal import ServiceLifecycle
+
+/// The daemon's bucket side: which buckets are watched, the output buckets functions write
+/// into, and the causation shared by the output mover and the watcher's events.
+struct BucketWatching: Sendable {
+    let project: Project
+    let logger: Logger
+    let causation = OutputCausation()
+    /// Present when some trigger watches a bucket.
+    private let available: Bool
+
+    init(project: Project, logger: Logger) throws {
+        self.project = project
+        self.logger = logger
+        guard !Self.watchedBuckets(of: project).isEmpty else {
+            available = false
+            return
+        }
+        do {
+            try InotifySupport.initialize()
+        } catch {
+            throw DaemonError.startup("bucket triggers cannot run: \(error)")
+        }
+        available = true
+    }
+
+    /// The buckets bucket triggers name, sorted.
+    static func watchedBuckets(of project: Project) -> [String] {
+        Set(project.triggers.compactMap { trigger -> String? in
+            guard case .bucket(let bucket) = trigger.source else { return nil }
+            return bucket.bucket
+        }).sorted()
+    }
+
+    /// Functions' `output` buckets exist before any invocation moves a file into one.
+    func createOutputBuckets() throws {
+        for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
+            let path = "\(project.bucketsDirectory)/\(bucket)"
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw DaemonError.startup("cannot create output bucket \(bucket) at \(path): \(error)")
+            }
+        }
+    }
+
+    /// The watcher, or nil when no trigger watches a bucket.
+    func watcher(index: ObjectIndex, identity: LambdaIdentity, wake: @escaping @Sendable () -> Void) throws -> BucketWatcher? {
+        guard available else { return nil }
+        let triggers = project.triggers.compactMap { trigger -> ObjectEventSink.Trigger? in
+            guard case .bucket(let bucket) = trigger.source else { return nil }
+            return ObjectEventSink.Trigger(name: trigger.name, bucket: bucket)
+        }
+        let sink = ObjectEventSink(
+            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, wake: wake
+        )
+        do {
+            return try BucketWatcher(root: project.bucketsDirectory, buckets: Self.watchedBuckets(of: project), sink: sink, logger: logger)
+        } catch {
+            throw DaemonError.startup("bucket triggers cannot run: \(error)")
+        }
+    }
+}
+
+/// Watches buckets until shutdown (intake stops first); with no bucket trigger, only waits.
+struct BucketWatcherService: Service {
+    let watcher: BucketWatcher?
+
+    func run() async throws {
+        if let watcher {
+            await withGracefulShutdownHandler {
+                await watcher.run()
+            } onGracefulShutdown: {
+                watcher.stop()
+            }
+        }
+        // A watcher that could not go on has said why; the other triggers keep running (a
+        // service that returns early would stop the whole group).
+        try? await gracefulShutdown()
+    }
+}

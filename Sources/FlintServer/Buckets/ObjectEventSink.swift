@@ -1,0 +1,60 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintStore
+internal import FlintTriggers
+internal import Foundation
+
+/// The bucket watcher's changes, recorded in the object index and published as S3 events on
+/// each matching trigger's topic, in one transaction; then the bus consumer is woken.
+struct ObjectEventSink: BucketSink {
+    struct Trigger: Sendable {
+        var name: String
+        var bucket: BucketTrigger
+    }
+
+    let index: ObjectIndex
+    let triggers: [Trigger]
+    let root: String
+    let identity: LambdaIdentity
+    let causation: OutputCausation
+    let wake: @Sendable () -> Void
+
+    func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
+        try index.objects(in: bucket, under: prefix)
+    }
+
+    func record(_ changes: [ObjectChange]) throws {
+        let now = Date()
+        let recorded = try index.record(changes, now: now) { recorded in
+            events(for: recorded, at: now)
+        }
+        if !recorded.isEmpty { wake() }
+    }
+
+    /// One S3 event per trigger the change matches.
+    private func events(for recorded: RecordedChange, at now: Date) -> [OutgoingMessage] {
+        let change = recorded.change
+        let matching = triggers.filter { $0.bucket.matches(change) }
+        guard !matching.isEmpty else { return [] }
+        let depth = change.version.map { causation.depth(of: $0.inode) } ?? 0
+        let path = "\(root)/\(change.bucket)/\(change.key)"
+        return matching.map { trigger in
+            let event = S3Event.encode(
+                recorded, trigger: trigger.name, eventTime: now, requestID: Self.requestID(),
+                region: identity.region, account: identity.account
+            )
+            return OutgoingMessage(
+                topic: BusTopology.bucketTopic(trigger.name), body: String(decoding: event, as: UTF8.self),
+                attributes: [BusDelivery.objectPathAttribute: path],
+                origin: MessageOrigin(source: .bucket, trigger: trigger.name), depth: depth
+            )
+        }
+    }
+
+    /// 16 upper-case hex digits, the look of S3's request ids.
+    private static func requestID() -> String {
+        let value = UInt64.random(in: 0 ... .max)
+        let hex = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

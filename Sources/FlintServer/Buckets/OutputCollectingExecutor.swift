@@ -1,0 +1,47 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import Foundation
+internal import Logging
+
+/// Gives each invocation of a function with an `output` bucket a scratch directory
+/// (`FLINT_OUTPUT_DIR`), and moves what the handler left there into the bucket when it
+/// succeeds; a failed invocation's outputs are discarded, so its retry starts clean.
+struct OutputCollectingExecutor: InvocationExecutor {
+    let inner: any InvocationExecutor
+    /// Where scratch directories are made: on the buckets' filesystem (the data directory), so
+    /// moving an output is one rename.
+    let scratchRoot: String
+    let bucketsRoot: String
+    let causation: OutputCausation
+    let logger: Logger
+
+    func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        guard let bucket = function.output else { return await inner.execute(request, function: function) }
+        let scratch = "\(scratchRoot)/\(request.id)"
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            return .notRun(request, function: function, outcome: .error, message: "could not create the output directory \(scratch): \(error)")
+        }
+        defer {
+            do {
+                try FileManager.default.removeItem(atPath: scratch)
+            } catch {
+                logger.warning("could not remove the output directory \(scratch): \(error)")
+            }
+        }
+        var request = request
+        request.outputDirectory = scratch
+        var result = await inner.execute(request, function: function)
+        guard result.record.outcome.isSuccess else { return result }
+        let mover = OutputMover(bucketPath: "\(bucketsRoot)/\(bucket)", causation: causation, depth: request.depth + 1)
+        do {
+            _ = try mover.moveAll(from: scratch)
+        } catch {
+            // Outputs moved before the failure stay: each is whole, and a retry rewrites it.
+            result.record.outcome = .error
+            result.record.errorMessage = "the handler succeeded, but its outputs could not all be moved into bucket \(bucket): \(error)"
+        }
+        return result
+    }
+}
