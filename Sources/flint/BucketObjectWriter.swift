@@ -37,7 +37,13 @@ struct BucketObjectWriter {
         let size: Int64
         do throws(CLIError) {
             size = try copy(source, sourceName: sourceName, to: temporary.fd, path: directory.path + "/" + temporary.name)
-            try commit(temporary, as: name, in: directory)
+        } catch {
+            FileSystemCall.closeIgnoringErrors(temporary.fd)
+            _ = try? FileSystemCall.unlink(temporary.name, in: directory.fd)
+            throw error
+        }
+        do throws(CLIError) {
+            try commit(temporary, as: name, in: directory)  // closes the temporary, whatever happens
         } catch {
             _ = try? FileSystemCall.unlink(temporary.name, in: directory.fd)
             throw error

@@ -86,6 +86,28 @@ struct CLIPutTests {
         #expect(try entries(project.root + "/buckets/uploads") == ["taken", "taken/inside.txt"])
     }
 
+    @Test func put_whenReadingTheInputFails_removesItsTemporary() throws {
+        let project = try TestProject()
+        // A directory as stdin: open(2) takes it, the first read(2) fails with EISDIR, after
+        // the temporary is made.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FlintBinary.path)
+        process.arguments = ["put", "uploads", "-", "k.txt", "--project", project.root]
+        let input = try #require(FileHandle(forReadingAtPath: project.root + "/functions"))
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try input.close()
+
+        #expect(process.terminationStatus == 1)
+        #expect(stderr.contains("flint put: reading stdin failed: Is a directory; nothing was put in bucket uploads"), "\(stderr)")
+        #expect(try entries(project.root + "/buckets/uploads").isEmpty)
+    }
+
     @Test func put_atASymbolicLink_replacesTheLinkAndNeverWritesWhereItPoints() throws {
         let project = try TestProject()
         try project.write("outside.txt", "untouched")
