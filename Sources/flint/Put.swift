@@ -13,10 +13,17 @@ struct Put: ParsableCommand {
             flint.yaml), creating the bucket and the key's directories as needed. The object appears in \
             one step, by a rename, so a running daemon's bucket triggers see it once and complete; \
             with the daemon down, the scan at its start finds it. Keys the watcher ignores (dot-files, \
-            names in dot-directories, names ending .tmp, .part or .swp) are refused, and so are \
-            symbolic links inside the bucket. Exits 1 when FILE cannot be read or the object cannot be \
-            written; then the bucket is left as it was.
+            names in dot-directories, names ending \(ignoredSuffixes)) are refused, and so are symbolic \
+            links inside the bucket. Exits 64 for a bad BUCKET or KEY, 1 when FILE cannot be read or \
+            the object cannot be written; then no object is put.
             """)
+
+    /// `ObjectKey.ignoredSuffixes` as a sentence says them: ".tmp, .part or .swp".
+    static let ignoredSuffixes: String = {
+        let suffixes = ObjectKey.ignoredSuffixes
+        guard let last = suffixes.last, suffixes.count > 1 else { return suffixes.last ?? "" }
+        return suffixes.dropLast().joined(separator: ", ") + " or " + last
+    }()
 
     @OptionGroup var projectOptions: ProjectOptions
 
@@ -54,11 +61,9 @@ struct Put: ParsableCommand {
             throw ValidationError("key \"\(key)\": \(problem); \(fix)")
         }
         if ObjectKey.isIgnored(key) {
-            let suffixes = ObjectKey.ignoredSuffixes.dropLast().joined(separator: ", ")
-                + (ObjectKey.ignoredSuffixes.count > 1 ? " or " : "") + (ObjectKey.ignoredSuffixes.last ?? "")
             throw ValidationError(
                 "key \"\(key)\" would never fire a bucket trigger: the watcher ignores dot-files, files in dot-directories "
-                    + "and names ending \(suffixes); \(fix)")
+                    + "and names ending \(Self.ignoredSuffixes); \(fix)")
         }
     }
 
