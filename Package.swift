@@ -96,7 +96,11 @@ let package = Package(
             dependencies: ["FlintCore", "FlintRunner", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FlintTriggersTests", dependencies: ["FlintCore", "FlintTriggers"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlintTriggersTests",
+            dependencies: ["FlintCore", "FlintTriggers", "FlintStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FlintDispatchTests",
             dependencies: ["FlintCore", "FlintDispatch", "FlintStore", .product(name: "Logging", package: "swift-log")],

@@ -77,7 +77,13 @@ public final class BucketWatcher: Sendable {
         return poll(&fds, 1, 0) > 0
     }
 
+    /// Held by the thread that uses libinotifytools: a second watcher in the same process (tests
+    /// start one after another) waits for the first to be done with the library's global state.
+    private static let libraryOwner = NSLock()
+
     private func watch() {
+        Self.libraryOwner.lock()
+        defer { Self.libraryOwner.unlock() }
         let watches: InotifyWatches
         do {
             watches = try InotifyWatches(root: root)
@@ -85,6 +91,7 @@ public final class BucketWatcher: Sendable {
             logger.error("bucket triggers are not active: \(error)")
             return
         }
+        defer { watches.unwatchAll() }
         var session = WatchSession(watcher: self, watches: watches)
         session.start()
         while !isStopped {
@@ -98,8 +105,8 @@ public final class BucketWatcher: Sendable {
                 return
             }
             if fds[1].revents != 0 { return }
-            // The library reads many events at once and hands them out one by one: drain it
-            // entirely before polling again, or what it buffered would wait for the next event.
+            // Events are read many at once and handed out one by one: drain them all before
+            // polling again, or what was buffered would wait for the next event.
             session.processAvailableEvents()
         }
     }

@@ -62,19 +62,21 @@ final class InotifyWatches {
     /// Starts watching `directory` (or refreshes its entry if it already is).
     func watch(_ directory: WatchedDirectory) throws(WatchError) {
         let path = absolutePath(of: directory)
-        guard inotifytools_watch_file(path, Self.mask) != 0 else {
-            let code = inotifytools_error()
-            let hint = code == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
-            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(code)))\(hint)")
-        }
-        // The library does not return the descriptor, and its name for a directory renamed since
-        // it was first watched may be stale. Adding the same watch again is a no-op that returns
-        // the descriptor; the library is then told the directory's current name.
+        // Adding a watch the instance already has is a no-op that returns its descriptor (the
+        // library does not return it). A directory watched before (since renamed) only gets its
+        // new name here: libinotifytools keys watches by name too, and renaming one in place
+        // (`inotifytools_set_filename_by_wd`) would leave its name tree out of order.
         let wd = inotify_add_watch(descriptor, path, UInt32(bitPattern: Self.mask))
         guard wd > 0 else {
-            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(errno)))")
+            let hint = errno == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
+            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(errno)))\(hint)")
         }
-        inotifytools_set_filename_by_wd(wd, path + "/")
+        if directories[wd] == nil {
+            guard inotifytools_watch_file(path, Self.mask) != 0 else {
+                let code = inotifytools_error()
+                throw WatchError(description: "libinotifytools cannot watch \(path): \(String(cString: strerror(code)))")
+            }
+        }
         directories[wd] = directory
     }
 
@@ -92,6 +94,16 @@ final class InotifyWatches {
             let rest = watched.path.dropFirst(old.path.count)
             directories[wd] = WatchedDirectory(bucket: new.bucket, path: new.path + rest)
         }
+    }
+
+    /// Stops every watch: the library's instance outlives this watcher, and must not keep
+    /// queueing events for directories nobody will read.
+    func unwatchAll() {
+        for wd in directories.keys {
+            _ = inotifytools_remove_watch_by_wd(wd)
+        }
+        directories.removeAll()
+        while nextEvent() != nil {}
     }
 
     /// The kernel dropped a watch (its directory was deleted or unmounted).

@@ -1,0 +1,88 @@
+import FlintCore
+import FlintStore
+import FlintTriggers
+import Foundation
+import Logging
+import Synchronization
+
+/// A bucket watcher over a temporary buckets root, recording into a real object index (SQLite):
+/// what it recorded is what the index took, in order.
+final class BucketWatcherFixture: @unchecked Sendable {
+    let directory: String
+    let root: String
+    let index: ObjectIndex
+    private(set) var watcher: BucketWatcher?
+    private var running: Task<Void, Never>?
+    let sink: RecordingSink
+
+    /// Records through the index, keeping what it took (skipped changes are not kept).
+    final class RecordingSink: BucketSink {
+        let index: ObjectIndex
+        let recorded = Mutex<[ObjectChange]>([])
+
+        init(index: ObjectIndex) { self.index = index }
+
+        func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
+            try index.objects(in: bucket, under: prefix)
+        }
+
+        func record(_ changes: [ObjectChange]) throws {
+            let taken = try index.record(changes) { _ in [] }
+            recorded.withLock { $0.append(contentsOf: taken.map(\.change)) }
+        }
+    }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "flint-watcher-\(UUID().uuidString)"
+        root = directory + "/buckets"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        index = ObjectIndex(database: try FlintDatabase(path: directory + "/flint.sqlite"))
+        sink = RecordingSink(index: index)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func path(_ bucket: String, _ key: String) -> String { "\(root)/\(bucket)/\(key)" }
+
+    func write(_ bucket: String, _ key: String, _ text: String) throws {
+        let path = path(bucket, key)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Starts watching `buckets`, and returns once the start-up scan has been recorded.
+    func start(_ buckets: [String]) async throws {
+        let watcher = try BucketWatcher(root: root, buckets: buckets, sink: sink, logger: Logger(label: "test"))
+        self.watcher = watcher
+        running = Task { await watcher.run() }
+        // The start-up scan creates each bucket directory and watches it before listing.
+        try await eventually { buckets.allSatisfy { FileManager.default.fileExists(atPath: "\(self.root)/\($0)") } }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
+    func stop() async {
+        watcher?.stop()
+        await running?.value
+        watcher = nil
+        running = nil
+    }
+
+    var changes: [ObjectChange] { sink.recorded.withLock { $0 } }
+
+    func keys(_ kind: BucketTrigger.EventKind) -> [String] {
+        changes.filter { $0.eventKind == kind }.map(\.key)
+    }
+
+    /// Polls `condition` every 20 ms for up to `timeout`.
+    func eventually(timeout: Duration = .seconds(5), _ condition: @escaping () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TimedOut() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct TimedOut: Error {}
+}
