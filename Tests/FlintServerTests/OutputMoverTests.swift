@@ -1,0 +1,68 @@
+@testable import FlintServer
+import Foundation
+import Testing
+
+@Suite struct OutputMoverTests {
+    let directory = NSTemporaryDirectory() + "flint-outputs-\(UUID().uuidString)"
+    var scratch: String { directory + "/scratch" }
+    var bucket: String { directory + "/bucket" }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: bucket, withIntermediateDirectories: true)
+    }
+
+    func write(_ relative: String, _ text: String, in root: String) throws {
+        let path = root + "/" + relative
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    func inode(_ path: String) throws -> UInt64 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return try #require((attributes[.systemFileNumber] as? NSNumber)?.uint64Value)
+    }
+
+    @Test func movesRegularFiles_keepingDirectories_andSkipsWhatNoTriggerWouldSee() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write("photo.png", "png", in: scratch)
+        try write("sizes/small/photo.png", "small", in: scratch)
+        try write(".partial", "x", in: scratch)
+        try write("notes.tmp", "x", in: scratch)
+        #expect(symlink("/etc/hostname", scratch + "/link") == 0)
+        let causation = OutputCausation()
+        let inode = try inode(scratch + "/photo.png")
+
+        let moved = try OutputMover(bucketPath: bucket, causation: causation, depth: 3).moveAll(from: scratch)
+
+        #expect(moved.sorted() == ["photo.png", "sizes/small/photo.png"])
+        #expect(try String(contentsOfFile: bucket + "/sizes/small/photo.png", encoding: .utf8) == "small")
+        #expect(!FileManager.default.fileExists(atPath: bucket + "/.partial"))
+        #expect(!FileManager.default.fileExists(atPath: bucket + "/notes.tmp"))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: bucket + "/link")) == nil)
+        // The rename kept the inode, which is how the watcher's event finds its depth (once).
+        #expect(try self.inode(bucket + "/photo.png") == inode)
+        #expect(causation.depth(of: inode) == 3)
+        #expect(causation.depth(of: inode) == 0)
+    }
+
+    @Test func aSymlinkedDirectoryInTheBucket_isRefused_notFollowed() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outside = directory + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        #expect(symlink(outside, bucket + "/sizes") == 0)
+        try write("sizes/photo.png", "png", in: scratch)
+
+        #expect(throws: OutputMover.MoveError.self) {
+            try OutputMover(bucketPath: bucket, causation: OutputCausation(), depth: 1).moveAll(from: scratch)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    @Test func causation_expires() {
+        let causation = OutputCausation(lifetime: 10)
+        let now = Date()
+        causation.expect(inode: 42, depth: 5, now: now)
+        #expect(causation.depth(of: 42, now: now.addingTimeInterval(11)) == 0)
+    }
+}
