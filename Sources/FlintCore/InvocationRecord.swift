@@ -55,8 +55,9 @@ public struct InvocationRecord: Sendable, Hashable, Codable {
 }
 
 extension InvocationRecord {
-    /// Duration rounded up to the next whole millisecond, as Lambda bills.
-    public var billedMillis: Int64 { Self.billedMillis(forMicros: durationMicros) }
+    /// Duration rounded up to the next whole millisecond, as Lambda bills; nothing for an
+    /// invocation Flint did not run (the loop guard's).
+    public var billedMillis: Int64 { outcome == .loopStopped ? 0 : Self.billedMillis(forMicros: durationMicros) }
 
     /// Memory limit in GB (1 GB = 1024 MiB, Lambda's convention) × billed seconds.
     public var gbSeconds: Double { Double(memoryLimitMB) / 1024 * Double(billedMillis) / 1000 }

@@ -23,9 +23,10 @@ enum BusSubscriptions {
                     shape: .event
                 )
             case .bucket(let trigger):
+                // S3 invokes Lambda asynchronously, so its events have destinations too.
                 BusSubscription(
                     name: subscription.name, function: subscription.function, trigger: trigger, source: .bucket,
-                    shape: .event
+                    shape: .event, sendsDestinations: true
                 )
             }
         }

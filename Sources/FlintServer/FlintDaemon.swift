@@ -81,7 +81,8 @@ public struct FlintDaemon: Sendable {
             functions: project.functions.values,
             executor: OutputCollectingExecutor(
                 inner: ExecRunnerExecutor(runner: runner), scratchRoot: files.outputsRoot,
-                bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation, logger: logger
+                bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
+                watchedBuckets: Set(BucketWatching.watchedBuckets(of: project)), logger: logger
             ),
             recorder: LedgerRecorder(writer: writer),
             logger: logger,

@@ -33,6 +33,10 @@ struct WatchSession {
                 watcher.logger.error("cannot create bucket \(bucket) at \(path): \(error); its triggers will not fire")
                 continue
             }
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+                watcher.logger.error("bucket \(bucket) at \(path) is a symbolic link, and Flint never follows one; make it a real directory (or set buckets: in flint.yaml to where the files are); its triggers will not fire")
+                continue
+            }
             scan(WatchedDirectory(bucket: bucket, path: ""), as: { .put($0) }, watching: true)
             watched += 1
         }
@@ -72,7 +76,10 @@ struct WatchSession {
                 continue
             }
             guard let name = event.name else {
-                watcher.logger.warning("ignored a file in bucket \(directory.bucket) whose name is not UTF-8: no object key can name it; rename it")
+                // Once per file: its close or its arrival, not each of its events.
+                if event.has(IN_CLOSE_WRITE) || event.has(IN_MOVED_TO) {
+                    watcher.logger.warning("ignored a file in bucket \(directory.bucket) whose name is not UTF-8: no object key can name it; rename it")
+                }
                 continue
             }
             if name.isEmpty { continue }

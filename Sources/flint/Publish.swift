@@ -76,7 +76,7 @@ struct Publish: AsyncParsableCommand {
     func run() async throws {
         if topic.hasPrefix(TopicName.reservedPrefix) {
             throw CLIError(
-                "flint publish: \"\(topic)\" is one of Flint's own topics (asynchronous invocations and schedules), which cannot be published to; "
+                "flint publish: \"\(topic)\" is one of Flint's own topics (asynchronous invocations, schedules and bucket events), which cannot be published to; "
                     + "use flint invoke FUNCTION --async for an asynchronous invocation")
         }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project))

@@ -17,7 +17,9 @@ import Testing
                 name: "flint.invoke.worker", function: "worker", trigger: nil, source: .lambda, shape: .event, sendsDestinations: true
             ),
             BusSubscription(name: "flint.schedule.nightly", function: "report", trigger: "nightly", source: .schedule, shape: .event),
-            BusSubscription(name: "flint.bucket.thumbs", function: "thumbnail", trigger: "thumbs", source: .bucket, shape: .event),
+            BusSubscription(
+                name: "flint.bucket.thumbs", function: "thumbnail", trigger: "thumbs", source: .bucket, shape: .event, sendsDestinations: true
+            ),
         ])
     }
 }

@@ -13,6 +13,8 @@ struct OutputCollectingExecutor: InvocationExecutor {
     let scratchRoot: String
     let bucketsRoot: String
     let causation: OutputCausation
+    /// The buckets bucket triggers watch: outputs moved elsewhere cause no event.
+    let watchedBuckets: Set<String>
     let logger: Logger
 
     func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
@@ -34,7 +36,9 @@ struct OutputCollectingExecutor: InvocationExecutor {
         request.outputDirectory = scratch
         var result = await inner.execute(request, function: function)
         guard result.record.outcome.isSuccess else { return result }
-        let mover = OutputMover(bucketPath: "\(bucketsRoot)/\(bucket)", causation: causation, depth: request.depth + 1)
+        let mover = OutputMover(
+            bucketPath: "\(bucketsRoot)/\(bucket)", causation: watchedBuckets.contains(bucket) ? causation : nil, depth: request.depth + 1
+        )
         do {
             _ = try mover.moveAll(from: scratch)
         } catch {

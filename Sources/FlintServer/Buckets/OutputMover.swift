@@ -17,13 +17,18 @@ struct OutputMover {
 
     /// The bucket directory, absolute.
     let bucketPath: String
-    let causation: OutputCausation
+    /// Told of each file moved, when a trigger watches the bucket (else nothing would use it).
+    let causation: OutputCausation?
     /// The depth of the events the moved files cause.
     let depth: Int
 
-    /// Moves everything under `scratch`; returns the keys moved, in order.
+    /// Moves everything under `scratch`; returns the keys moved, in order. Each file's content
+    /// and each directory's entry are on disk before this returns: the events the moves cause
+    /// are committed, so the files must survive a power loss as well as they do.
     func moveAll(from scratch: String) throws(MoveError) -> [String] {
         var moved: [String] = []
+        var directories: Set<String> = []
+        defer { directories.forEach(Self.sync) }
         var pending: [String] = [""]
         while let relative = pending.popLast() {
             let directory = relative.isEmpty ? scratch : "\(scratch)/\(relative)"
@@ -42,6 +47,7 @@ struct OutputMover {
                 case .typeRegular where ObjectKey.problem(with: key) == nil && !ObjectKey.isIgnored(key):
                     try move("\(scratch)/\(key)", to: key, inode: entry.inode)
                     moved.append(key)
+                    directories.insert(("\(bucketPath)/\(key)" as NSString).deletingLastPathComponent)
                 default:
                     continue
                 }
@@ -53,7 +59,8 @@ struct OutputMover {
     private func move(_ source: String, to key: String, inode: UInt64) throws(MoveError) {
         let destination = "\(bucketPath)/\(key)"
         try makeParents(of: key)
-        causation.expect(inode: inode, depth: depth)
+        Self.sync(source)
+        causation?.expect(inode: inode, depth: depth)
         if rename(source, destination) == 0 { return }
         guard errno == EXDEV else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
@@ -72,17 +79,22 @@ struct OutputMover {
             try? FileManager.default.removeItem(atPath: temporary)
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(error)")
         }
-        if let entry = Self.entry(at: temporary) { causation.expect(inode: entry.inode, depth: depth) }
-        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
-        }
+        if let entry = Self.entry(at: temporary) { causation?.expect(inode: entry.inode, depth: depth) }
+        Self.sync(temporary)
         guard rename(temporary, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = unlink(temporary)
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(reason)")
         }
+    }
+
+    /// Flushes a file's content, or a directory's entries, to disk (best effort: a filesystem
+    /// that cannot sync has nothing better to offer).
+    private static func sync(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     /// What `path` itself is (a symlink is not followed), and its inode.
