@@ -132,6 +132,8 @@ public struct FlintDaemon: Sendable {
             responder: responder,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
+                // Ready means every bucket directory is watched, too.
+                await bucketWatcher?.watching()
                 await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files)
             },
             logger: logger

@@ -1,6 +1,7 @@
 public import FlintCore
 public import Foundation
 public import Logging
+internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -18,6 +19,36 @@ public final class BucketWatcher: Sendable {
     public let buckets: [String]
     let sink: any BucketSink
     let logger: Logger
+    private struct Readiness {
+        var watching = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let readiness = Mutex(Readiness())
+
+    /// Returns once every bucket directory is watched (or the watcher has given up): from then
+    /// on no change can be missed, while the start-up scan may still be recording what changed
+    /// before.
+    public func watching() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = readiness.withLock { state -> Bool in
+                if state.watching { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    func markWatching() {
+        let waiters = readiness.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.watching = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Written to by `stop()`; the watcher's thread polls its read end with the inotify
     /// descriptor.
     private let stopPipe: (read: Int32, write: Int32)
@@ -84,6 +115,8 @@ public final class BucketWatcher: Sendable {
     private func watch() {
         Self.libraryOwner.lock()
         defer { Self.libraryOwner.unlock() }
+        // Whatever happens below, nobody waits for readiness forever.
+        defer { markWatching() }
         let watches: InotifyWatches
         do {
             watches = try InotifyWatches(root: root)

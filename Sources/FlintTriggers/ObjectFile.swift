@@ -36,6 +36,12 @@ enum ObjectFile {
         return ObjectVersion(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode, eTag: eTag)
     }
 
+    /// Whether `path` is a regular file with more than one name.
+    static func isHardLink(at path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_nlink > 1
+    }
+
     private static func md5(of fd: Int32) -> String? {
         var hasher = MD5.Hasher()
         let chunk = 256 * 1024

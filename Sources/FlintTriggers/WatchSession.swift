@@ -25,6 +25,7 @@ struct WatchSession {
     /// Creates and watches every bucket, and fires what changed while nobody watched.
     mutating func start() {
         var watched = 0
+        var trees: [(WatchedDirectory, BucketTree)] = []
         for bucket in watcher.buckets {
             let path = "\(watcher.root)/\(bucket)"
             do {
@@ -37,10 +38,16 @@ struct WatchSession {
                 watcher.logger.error("bucket \(bucket) at \(path) is a symbolic link, and Flint never follows one; make it a real directory (or set buckets: in flint.yaml to where the files are); its triggers will not fire")
                 continue
             }
-            scan(WatchedDirectory(bucket: bucket, path: ""), as: { .put($0) }, watching: true)
+            trees.append((WatchedDirectory(bucket: bucket, path: ""), walk(WatchedDirectory(bucket: bucket, path: ""), watching: true)))
             watched += 1
         }
         watcher.logger.info("watching \(watched) bucket(s), \(watches.count) directories, under \(watcher.root)")
+        // Every directory is watched: nothing from now on can be missed, so the daemon may say
+        // it is ready while what changed before is compared and recorded.
+        watcher.markWatching()
+        for (start, tree) in trees {
+            reconcile(start, with: tree, as: { .put($0) })
+        }
     }
 
     mutating func processAvailableEvents() {
@@ -103,6 +110,12 @@ struct WatchSession {
                 }
             } else if event.has(IN_CLOSE_WRITE) {
                 observe(directory, key: key, as: { .put($0) })
+            } else if event.has(IN_CREATE) {
+                // A new name for an existing file (a hard link) arrives complete, with no close
+                // to follow; a file being written has one name until it is closed.
+                if ObjectFile.isHardLink(at: "\(watcher.root)/\(directory.bucket)/\(key)") {
+                    observe(directory, key: key, as: { .put($0) })
+                }
             } else if event.has(IN_MOVED_TO) {
                 observe(directory, key: key, as: { .moved($0) })
             } else if event.has(IN_DELETE) || event.has(IN_MOVED_FROM) {
@@ -135,6 +148,12 @@ struct WatchSession {
     /// gone are removed. With `watching`, each directory is watched before it is listed.
     private mutating func scan(_ start: WatchedDirectory, as kind: (ObjectVersion) -> ObjectChange.Kind, watching: Bool) {
         flush()
+        reconcile(start, with: walk(start, watching: watching), as: kind)
+    }
+
+    /// Lists `start` and everything below it; with `watching`, each directory is watched
+    /// before it is listed.
+    private func walk(_ start: WatchedDirectory, watching: Bool) -> BucketTree {
         let tree = BucketTree.walk(root: watcher.root, from: start) { directory in
             guard watching else { return }
             do {
@@ -146,6 +165,12 @@ struct WatchSession {
         for path in tree.unnamable {
             watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
         }
+        return tree
+    }
+
+    /// Records the difference between `tree` (what `start` holds) and the index.
+    private mutating func reconcile(_ start: WatchedDirectory, with tree: BucketTree, as kind: (ObjectVersion) -> ObjectChange.Kind) {
+        flush()
         let prefix = start.path.isEmpty ? "" : start.path + "/"
         guard var indexed = watcher.persistently("read the object index of bucket \(start.bucket)", {
             try watcher.sink.indexedObjects(in: start.bucket, under: prefix)

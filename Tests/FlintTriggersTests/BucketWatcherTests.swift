@@ -84,4 +84,26 @@ import Testing
         await fixture.stop()
         #expect(ContinuousClock.now - started < .seconds(1))
     }
+
+    /// A hard link has no close to wait for: its creation is its arrival.
+    @Test func aHardLinkIntoTheBucket_isCreated() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"])
+        let outside = fixture.directory + "/outside.txt"
+        try Data("linked".utf8).write(to: URL(fileURLWithPath: outside))
+        #expect(link(outside, fixture.path("uploads", "linked.txt")) == 0)
+        try await fixture.eventually { fixture.keys(.created).contains("linked.txt") }
+        #expect(fixture.changes.first?.version?.size == 6)
+        await fixture.stop()
+    }
+
+    @Test func watching_returnsOnceEveryDirectoryIsWatched() async throws {
+        let fixture = try BucketWatcherFixture()
+        try fixture.write("uploads", "deep/tree/file", "x")
+        try await fixture.start(["uploads"])
+        await fixture.watcher?.watching()
+        try fixture.write("uploads", "deep/tree/new", "y")
+        try await fixture.eventually { fixture.keys(.created).contains("deep/tree/new") }
+        await fixture.stop()
+    }
 }
