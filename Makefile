@@ -4,8 +4,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages Flint builds against, and what the samples (python3; ImageMagick for
 # samples/transcode) and tests run.
 APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 imagemagick
-# The benchmark's peers and load generator.
-BENCH_PACKAGES := lighttpd wrk curl
+# The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer).
+BENCH_PACKAGES := lighttpd wrk curl inotify-tools
 PROJECT ?= .
 LISTEN ?=
 
@@ -47,6 +47,7 @@ bench: deps release
 	@python3 -c 'import huey' 2>/dev/null || python3 -m pip install -q huey
 	bench/http-bench.sh
 	FLINT=$(CURDIR)/.build/release/flint bench/queue-bench.sh
+	FLINT=$(CURDIR)/.build/release/flint bench/bucket-bench.sh
 
 clean:
 	rm -rf .build .flint buckets
