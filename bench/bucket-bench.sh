@@ -24,36 +24,13 @@
 #      FLINT(.build-release/release/flint, else .build/release/flint)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-export PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
-export PEERS_DIR="${PEERS_DIR:-/tmp/peers}"
 export OUT="${OUT:-/tmp/flint-bench/bucket}"
 DEADLINE_S="${DEADLINE_S:-1800}"; export DEADLINE_S
-if [[ -z "${FLINT:-}" ]]; then
-  for f in "$ROOT/.build-release/release/flint" "$ROOT/.build/release/flint"; do
-    [[ -x "$f" ]] && { FLINT="$f"; break; }
-  done
-fi
-export FLINT="${FLINT:-}"
+source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
 [[ -x "$PEERS/build-handlers.sh" && -x "$PEERS/fs-bench.sh" && -f "$PEERS/fs_driver.py" ]] \
   || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
-for t in inotifywait python3 gcc; do
-  command -v "$t" >/dev/null || { echo "missing $t: apt-get install -y inotify-tools python3 gcc libc6-dev" >&2; exit 1; }
-done
-[[ -x "$FLINT" ]] || { echo "no flint binary (FLINT=$FLINT): swift build -c release --product flint --scratch-path .build-release" >&2; exit 1; }
+need_tools "inotify-tools python3 gcc libc6-dev" inotifywait python3 gcc
+need_flint
 
-PY_PID=""
-cleanup() {
-  [[ -n "$PY_PID" ]] || return 0
-  kill -TERM "$PY_PID" 2>/dev/null || return 0
-  local i; for i in $(seq 150); do kill -0 "$PY_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$PY_PID" 2>/dev/null || true
-  wait "$PY_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 # The driver stops its own children (daemons, the peer's loop) by PID on exit; timeout bounds it.
-timeout -s TERM -k 30 "$((DEADLINE_S + 120))" python3 "$HERE/bucket_driver.py" run &
-PY_PID=$!
-rc=0; wait "$PY_PID" || rc=$?; PY_PID=""
-exit "$rc"
+run_driver bucket_driver.py

@@ -45,14 +45,9 @@ under OUT/raw/.
 """
 import json, os, re, shutil, signal, sqlite3, statistics as st, subprocess, sys, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-ENV = os.environ.get
-
-
-def env_int(name, default):
-    return int(ENV(name, str(default)))
-
+import bench_support as bs
+from bench_support import ENV, HERE, ROOT, env_int, PEERS, QUIET_WAIT, SKIP_PEER, FLINT, BIN, ECHO_DONE, med
+from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup
 
 REPS = env_int("REPS", 3)
 N = env_int("N", 2000)
@@ -69,16 +64,8 @@ SCAN_REPS = env_int("SCAN_REPS", 3)
 SCAN_KEEP = ENV("SCAN_KEEP", "0") == "1"
 WRAPPER = ENV("WRAPPER", "1") == "1"
 SPAWN_SECONDS = float(ENV("SPAWN_SECONDS", "3"))
-SKIP_PEER = ENV("SKIP_PEER", "0") == "1"
-QUIET_WAIT = ENV("QUIET_WAIT", "0")
-PEERS = os.path.abspath(ENV("PEERS", os.path.join(ROOT, "..", "shared", "bench", "peers")))
-PEERS_DIR = ENV("PEERS_DIR", "/tmp/peers")
 OUT = os.path.abspath(ENV("OUT", "/tmp/flint-bench/bucket"))
-FLINT = ENV("FLINT") or next((p for p in (os.path.join(ROOT, ".build-release/release/flint"),
-                                          os.path.join(ROOT, ".build/release/flint")) if os.access(p, os.X_OK)), "")
-DEADLINE = time.time() + env_int("DEADLINE_S", 1800)
-BIN = os.path.join(PEERS_DIR, "bin")
-ECHO_DONE = os.path.join(BIN, "echo-done")
+bs.set_deadline("bucket bench", 1800)
 FS_DRIVER = os.path.join(PEERS, "fs_driver.py")
 RAW = os.path.join(OUT, "raw")
 HBIN = os.path.join(OUT, "bin")
@@ -87,53 +74,8 @@ FEX = os.path.join(HBIN, "flint-exec-echo-done")
 EDS = os.path.join(HBIN, "echo-done-start")
 WATCHING = re.compile(rb"watching (\d+) bucket\(s\)")
 
-children = []          # every process we start; stopped by PID on exit
-CG = None              # private cgroup for the daemon and its handlers (peers' cpu-meter.sh)
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def check_deadline():
-    if time.time() > DEADLINE:
-        raise SystemExit("bucket bench: deadline reached (DEADLINE_S)")
-
 
 # ---------------------------------------------------------------- processes
-
-def spawn(cmd, **kw):
-    p = subprocess.Popen(cmd, **kw)
-    children.append(p)
-    return p
-
-
-def stop(p, timeout=30):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    if p in children:
-        children.remove(p)
-
-
-def busy():
-    r = subprocess.run([os.path.join(PEERS, "wait-quiet.sh"), QUIET_WAIT], capture_output=True, text=True, timeout=600)
-    return int(r.stdout.strip() or -1)
-
-
-def cg_cpu():
-    if not CG:
-        return None
-    return float(subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "read", CG], capture_output=True, text=True).stdout)
-
-
-def in_cgroup(cmd):
-    return [os.path.join(PEERS, "cpu-meter.sh"), "join", CG] + cmd if CG else cmd
-
 
 def fs_driver(*args, timeout=900):
     r = subprocess.run(["/usr/bin/python3", FS_DRIVER] + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
@@ -165,23 +107,15 @@ def spawn_ceiling():
 
 # ---------------------------------------------------------------- logs written by the handlers
 
-class StampLog:
+class StampLog(bs.LineTail):
     """Incremental reader of a log of "TAG <CLOCK_REALTIME ns>" lines (echo-done's format)."""
 
     def __init__(self, path):
-        self.path, self.off, self.buf, self.seen = path, 0, b"", {}
+        super().__init__(path)
+        self.seen = {}
 
     def poll(self):
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self.off)
-                data = fh.read()
-        except FileNotFoundError:
-            return
-        self.off += len(data)
-        self.buf += data
-        *lines, self.buf = self.buf.split(b"\n")
-        for ln in lines:
+        for ln in self.read_lines():
             tag, _, ts = ln.decode().rpartition(" ")
             self.seen.setdefault(tag, int(ts))
 
@@ -559,11 +493,6 @@ def scan_bench():
 
 # ---------------------------------------------------------------- report
 
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return st.median(xs) if xs else None
-
-
 def fmt(x, spec=",.0f"):
     return "n/a" if x is None else format(x, spec)
 
@@ -702,12 +631,11 @@ def write_results(res):
 # ---------------------------------------------------------------- main
 
 def main():
-    global CG
     os.makedirs(RAW, exist_ok=True)
     build_handlers()
-    CG = subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "new"], capture_output=True, text=True).stdout.strip() or None
+    bs.cg_new()
     res = {"meta": {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "nproc": os.cpu_count(), "flint": FLINT,
-                    "cpu_accounting": "cgroup" if CG else "none",
+                    "cpu_accounting": "cgroup" if bs.CG else "none",
                     "max_queued_events": int(open("/proc/sys/fs/inotify/max_queued_events").read()),
                     "params": {"N": N, "N_BIG": N_BIG, "SIZE": SIZE, "LAT_COUNT": LAT_COUNT, "LAT_GAP": LAT_GAP,
                                "PEER_LAT_COUNT": PEER_LAT_COUNT, "CONCURRENCY": CONCURRENCY, "WRAPPER": WRAPPER,
@@ -741,10 +669,7 @@ def main():
         log("")
         log(write_results(res))
     finally:
-        for p in list(children):
-            stop(p)
-        if CG:
-            subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "rm", CG])
+        bs.cleanup()
 
 
 if __name__ == "__main__":

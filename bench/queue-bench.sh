@@ -17,7 +17,7 @@
 # Prints a summary with medians (min-max) and Flint/huey ratios; saves /tmp/flint-bench/queue/
 # results.json, results.tsv, summary.txt and raw files. ~10 min with the defaults on 2 vCPUs.
 # Only 127.0.0.1; every process started is stopped by PID (daemons by the python driver, the
-# driver by the trap below); a deadline bounds the whole run.
+# driver by the trap of bench/bench-common.sh); a deadline bounds the whole run.
 # Env: REPS(3) N(5000) N_PUBLISH(20000) N_PUBLISH_FULL(5000) PUBLISH_BATCH(100) N_BATCH(50000)
 #      DURATION(5) WRK_CONNS("1 8") LAT_COUNT(200) LAT_GAP(0.02) CLAIM_SMALL(1000)
 #      CLAIM_BIG(1000000) CLAIMS(2000) RSS_AT("2 10") QUEUE_PEERS("huey-subproc-c huey-inproc")
@@ -26,39 +26,16 @@
 #      FLINT(.build-release/release/flint, else .build/release/flint)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-export PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
-export PEERS_DIR="${PEERS_DIR:-/tmp/peers}"
 export OUT="${OUT:-/tmp/flint-bench/queue}"
 DEADLINE_S="${DEADLINE_S:-3600}"; export DEADLINE_S
-if [[ -z "${FLINT:-}" ]]; then
-  for f in "$ROOT/.build-release/release/flint" "$ROOT/.build/release/flint"; do
-    [[ -x "$f" ]] && { FLINT="$f"; break; }
-  done
-fi
-export FLINT="${FLINT:-}"
+source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
 [[ -x "$PEERS/build-handlers.sh" && -f "$PEERS/queue-bench.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
-for t in wrk sqlite3 python3 gcc; do
-  command -v "$t" >/dev/null || { echo "missing $t: apt-get install -y wrk sqlite3 python3 gcc" >&2; exit 1; }
-done
-[[ -x "$FLINT" ]] || { echo "no flint binary (FLINT=$FLINT): swift build -c release --product flint --scratch-path .build-release" >&2; exit 1; }
+need_tools "wrk sqlite3 python3 gcc" wrk sqlite3 python3 gcc
+need_flint
 if [[ "${SKIP_PEER:-0}" != 1 ]] && ! python3 -c 'import huey' 2>/dev/null; then
   echo "huey missing for $(command -v python3): python3 -m pip install huey (or SKIP_PEER=1)" >&2; exit 1
 fi
 "$PEERS/build-handlers.sh" >/dev/null
 
-PY_PID=""
-cleanup() {
-  [[ -n "$PY_PID" ]] || return 0
-  kill -TERM "$PY_PID" 2>/dev/null || return 0
-  local i; for i in $(seq 150); do kill -0 "$PY_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$PY_PID" 2>/dev/null || true
-  wait "$PY_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 # The driver stops its own children (daemons, wrk, the peer) by PID on exit; timeout bounds it.
-timeout -s TERM -k 30 "$((DEADLINE_S + 120))" python3 "$HERE/queue_bench.py" run &
-PY_PID=$!
-rc=0; wait "$PY_PID" || rc=$?; PY_PID=""
-exit "$rc"
+run_driver queue_bench.py

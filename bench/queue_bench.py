@@ -37,14 +37,9 @@ under OUT/raw/.
 """
 import json, os, re, signal, sqlite3, statistics as st, subprocess, sys, textwrap, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-ENV = os.environ.get
-
-
-def env_int(name, default):
-    return int(ENV(name, str(default)))
-
+import bench_support as bs
+from bench_support import ENV, ROOT, env_int, PEERS, QUIET_WAIT, SKIP_PEER, FLINT, ECHO_DONE, children, med
+from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup
 
 REPS = env_int("REPS", 3)
 N = env_int("N", 5000)
@@ -64,66 +59,17 @@ RSS_AT = [float(x) for x in ENV("RSS_AT", "2 10").split()]
 QUEUE_PEERS = ENV("QUEUE_PEERS", "huey-subproc-c huey-inproc").split()
 PEER_LAT_COUNT = ENV("PEER_LAT_COUNT", "30")
 PEER_LAT_GAP = ENV("PEER_LAT_GAP", "0.1")
-SKIP_PEER = ENV("SKIP_PEER", "0") == "1"
-QUIET_WAIT = ENV("QUIET_WAIT", "0")
 BODY_BYTES = env_int("BODY_BYTES", 1024)
-PEERS = os.path.abspath(ENV("PEERS", os.path.join(ROOT, "..", "shared", "bench", "peers")))
-PEERS_DIR = ENV("PEERS_DIR", "/tmp/peers")
 OUT = ENV("OUT", "/tmp/flint-bench/queue")
-FLINT = ENV("FLINT") or next((p for p in (os.path.join(ROOT, ".build-release/release/flint"),
-                                          os.path.join(ROOT, ".build/release/flint")) if os.access(p, os.X_OK)), "")
-DEADLINE = time.time() + env_int("DEADLINE_S", 3600)
+DEADLINE = bs.set_deadline("queue bench", 3600)
 CLAIM_SWIFT = os.path.join(ROOT, "Sources/FlintStore/Bus/Bus+Claim.swift")
-BIN = os.path.join(PEERS_DIR, "bin")
-ECHO_DONE = os.path.join(BIN, "echo-done")
 RAW = os.path.join(OUT, "raw")
 PROJ = os.path.join(OUT, "projects")
 BODY = ("m" * BODY_BYTES)[:BODY_BYTES]   # text bodies (Flint's bodies are TEXT); overwritten below
 INSERT = "INSERT INTO messages (topic, body) VALUES (?, ?)"
 
-children = []          # every process we start; stopped by PID on exit
-CG = None              # private cgroup for the daemon and its handlers (peers' cpu-meter.sh)
-
-
-def log(*a):
-    print(*a, flush=True)
-
-
-def check_deadline():
-    if time.time() > DEADLINE:
-        raise SystemExit("queue bench: deadline reached (DEADLINE_S)")
-
 
 # ---------------------------------------------------------------- processes
-
-def spawn(cmd, **kw):
-    p = subprocess.Popen(cmd, **kw)
-    children.append(p)
-    return p
-
-
-def stop(p, timeout=15):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    if p in children:
-        children.remove(p)
-
-
-def busy():
-    r = subprocess.run([os.path.join(PEERS, "wait-quiet.sh"), QUIET_WAIT], capture_output=True, text=True, timeout=600)
-    return int(r.stdout.strip() or -1)
-
-
-def cg_cpu():
-    if not CG:
-        return None
-    return float(subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "read", CG], capture_output=True, text=True).stdout)
-
 
 def fsync_p50(d, n=50):
     """Disk noise gauge (as the peers'): median fdatasync of a 100-byte append, ms."""
@@ -148,9 +94,7 @@ class Daemon:
         info = os.path.join(project, ".flint", "daemon.json")
         if os.path.exists(info):
             os.unlink(info)
-        cmd = [FLINT, "up", "--project", project]
-        if CG:
-            cmd = [os.path.join(PEERS, "cpu-meter.sh"), "join", CG] + cmd
+        cmd = in_cgroup([FLINT, "up", "--project", project])
         self.out = open(os.path.join(RAW, f"{name}.daemon.out"), "ab")
         self.err = open(os.path.join(RAW, f"{name}.daemon.err"), "ab")
         self.t_spawn = time.time()
@@ -235,22 +179,15 @@ def subscription_of(con, topic):
     return q1(con, "SELECT name FROM subscriptions WHERE topic = ? AND active AND name NOT LIKE 'flint.%'", (topic,))
 
 
-class Done:
+class Done(bs.LineTail):
     """Incremental reader of an echo-done log: lines 'TAG <CLOCK_REALTIME ns>'."""
 
     def __init__(self, path):
-        self.path, self.off, self.buf, self.count, self.first, self.last = path, 0, b"", 0, None, None
+        super().__init__(path)
+        self.count, self.first, self.last = 0, None, None
 
     def poll(self):
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self.off)
-                data = fh.read()
-        except FileNotFoundError:
-            return 0
-        self.off += len(data)
-        self.buf += data
-        *lines, self.buf = self.buf.split(b"\n")
+        lines = self.read_lines()
         for ln in lines:
             ts = int(ln.rpartition(b" ")[2])
             self.first = ts if self.first is None else min(self.first, ts)
@@ -354,7 +291,7 @@ def run_peer(rep):
     try:
         p.wait(timeout=max(60, DEADLINE - time.time()))
     except subprocess.TimeoutExpired:
-        stop(p)
+        stop(p, timeout=15)
         raise SystemExit("peer queue-bench.py did not finish before the deadline")
     children.remove(p)
     outf.close()
@@ -691,11 +628,6 @@ def flint_claims(rep, sqls):
 
 # ---------------------------------------------------------------- summary
 
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return st.median(xs) if xs else None
-
-
 def rng(xs):
     xs = [x for x in xs if x is not None]
     return (min(xs), max(xs)) if xs else (None, None)
@@ -847,7 +779,7 @@ def report(out):
 
 
 def main():
-    global CG, BODY
+    global BODY
     if len(sys.argv) > 2 and sys.argv[1] == "report":
         return report(sys.argv[2])
     if not FLINT or not os.access(FLINT, os.X_OK):
@@ -860,8 +792,7 @@ def main():
     subprocess.run(["rm", "-rf", OUT], check=True)
     os.makedirs(RAW)
     os.makedirs(PROJ)
-    r = subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "new"], capture_output=True, text=True)
-    CG = r.stdout.strip() if r.returncode == 0 else None
+    bs.cg_new()
     try:
         import huey
         hv = huey.__version__
@@ -874,7 +805,7 @@ def main():
               f"N={N} N_PUBLISH={N_PUBLISH} N_BATCH={N_BATCH} LAT={LAT_COUNT}x{LAT_GAP}s claims {CLAIM_SMALL}/{CLAIM_BIG}x{CLAIMS}\n"
               f"# flint {FLINT} ({fv or 'no --version'}, built {time.strftime('%F %T', time.localtime(os.path.getmtime(FLINT)))}); "
               f"sqlite (python) {sqlite3.sqlite_version}; huey {hv}; peers {' '.join(QUEUE_PEERS)}; "
-              f"cpu accounting: {'cgroup' if CG else 'none'}; body {BODY_BYTES} B")
+              f"cpu accounting: {'cgroup' if bs.CG else 'none'}; body {BODY_BYTES} B")
     log(header)
     log("# claim select (from Bus+Claim.swift): " + " ".join(sqls[0].split()))
     results = {"header": header, "env": {k: v for k, v in os.environ.items() if k in (
@@ -906,7 +837,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        for p in list(children):
-            stop(p, timeout=10)
-        if CG:
-            subprocess.run([os.path.join(PEERS, "cpu-meter.sh"), "rm", CG])
+        bs.cleanup(timeout=10)
