@@ -19,6 +19,9 @@ final class BucketWatcherFixture: @unchecked Sendable {
     final class RecordingSink: BucketSink {
         let index: ObjectIndex
         let recorded = Mutex<[ObjectChange]>([])
+        /// While closed, `record` waits: the watcher stops reading events, as a slow database
+        /// would make it, and the kernel's queue fills.
+        let gate = Mutex(true)
 
         init(index: ObjectIndex) { self.index = index }
 
@@ -27,6 +30,7 @@ final class BucketWatcherFixture: @unchecked Sendable {
         }
 
         func record(_ changes: [ObjectChange]) throws {
+            while !gate.withLock({ $0 }) { usleep(10_000) }
             let taken = try index.record(changes) { _ in [] }
             recorded.withLock { $0.append(contentsOf: taken.map(\.change)) }
         }

@@ -1,6 +1,8 @@
 import FlintCore
+import FlintStore
 import FlintTriggers
 import Foundation
+import Synchronization
 import Testing
 
 /// The watcher against real directories, real inotify and a real object index. Serialized:
@@ -104,6 +106,36 @@ import Testing
         await fixture.watcher?.watching()
         try fixture.write("uploads", "deep/tree/new", "y")
         try await fixture.eventually { fixture.keys(.created).contains("deep/tree/new") }
+        await fixture.stop()
+    }
+
+    /// More events than the kernel queues while the watcher cannot read them: the queue
+    /// overflows, and the rescan that follows records every file exactly once.
+    @Test func aQueueOverflow_losesNothing_andDoublesNothing() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"])
+        try fixture.write("uploads", "first", "1")
+        try await fixture.eventually { fixture.keys(.created) == ["first"] }
+        fixture.sink.gate.withLock { $0 = false }
+        try fixture.write("uploads", "blocker", "b")  // the watcher now waits in record
+        try await Task.sleep(for: .milliseconds(100))
+        let queued = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+        // Each file queues at least two events (its creation and its close).
+        let count = queued / 2 + 2_000
+        let bucket = fixture.path("uploads", "")
+        for index in 0 ..< count {
+            let fd = open(bucket + "f\(index)", O_CREAT | O_WRONLY, 0o644)
+            _ = write(fd, "x", 1)
+            close(fd)
+        }
+        fixture.sink.gate.withLock { $0 = true }
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).count == count + 2 }
+        try await Task.sleep(for: .milliseconds(300))
+        let keys = fixture.keys(.created)
+        #expect(keys.count == count + 2)
+        #expect(Set(keys).count == keys.count)
+        #expect(try fixture.index.count(in: "uploads") == count + 2)
         await fixture.stop()
     }
 }
