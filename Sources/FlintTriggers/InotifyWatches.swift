@@ -127,7 +127,8 @@ final class InotifyWatches {
             guard refill() else { return nil }
         }
         return buffer.withUnsafeBytes { raw -> InotifyEvent? in
-            let base = raw.baseAddress!.advanced(by: bufferOffset)
+            guard let start = raw.baseAddress else { return nil }
+            let base = start.advanced(by: bufferOffset)
             let event = base.loadUnaligned(as: inotify_event.self)
             let length = Int(event.len)
             // The kernel writes whole events only: a short one means a corrupt buffer.
@@ -153,8 +154,9 @@ final class InotifyWatches {
         bufferOffset = 0
         let kept = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: Self.readSize))
-        let count = buffer.withUnsafeMutableBytes { raw in
-            read(descriptor, raw.baseAddress!.advanced(by: kept), Self.readSize)
+        let count = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let start = raw.baseAddress else { return 0 }
+            return read(descriptor, start.advanced(by: kept), Self.readSize)
         }
         buffer.removeLast(Self.readSize - max(0, count))
         return count > 0
