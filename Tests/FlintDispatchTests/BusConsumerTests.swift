@@ -200,7 +200,7 @@ final class ConsumerHarness: Sendable {
     func count(_ state: String) throws -> Int { try Self.count(state, on: bus) }
 
     static func count(_ state: String, on bus: Bus) throws -> Int {
-        try bus.read { db in
+        try bus.database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE subscription = 'jobs-queue' AND state = ?", arguments: [state]) ?? 0
         }
     }
@@ -258,7 +258,7 @@ final class ConsumerHarness: Sendable {
         #expect(try harness.count("leased") == 0)
         #expect(try harness.count("ready") == 0)
         #expect(harness.refused.isEmpty, "\(harness.refused)")
-        let rows = try harness.bus.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
+        let rows = try harness.bus.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
         #expect(rows == executor.invocations)
         #expect(executor.peak <= 4)
     }

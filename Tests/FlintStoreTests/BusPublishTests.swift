@@ -70,7 +70,7 @@ import Testing
     ])
     func publish_jsonCheckAgreesWithTheSchemas(_ body: String, _ valid: Bool) throws {
         let fixture = try BusFixture()
-        #expect(try fixture.bus.read { db in try Bool.fetchOne(db, sql: "SELECT json_valid(?)", arguments: [body]) } == valid)
+        #expect(try fixture.bus.database.read { db in try Bool.fetchOne(db, sql: "SELECT json_valid(?)", arguments: [body]) } == valid)
         var thrown: BusError?
         do {
             try fixture.bus.publish([OutgoingMessage(topic: "events", body: body)])

@@ -96,7 +96,7 @@ import Testing
 
     /// The plan SQLite (the library the daemon links) chooses for `sql`, one detail per line.
     static func plan(_ fixture: BusFixture, _ sql: String, _ arguments: StatementArguments) throws -> [String] {
-        try fixture.bus.read { db in
+        try fixture.bus.database.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
         }
     }

@@ -36,17 +36,17 @@ final class BusFixture {
 
     /// One value from SQL run on the bus's own pool (a reader: it sees what is committed).
     func scalar(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-        try bus.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+        try bus.database.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
     }
 
     /// Rows of strings, for comparing states.
     func strings(_ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
-        try bus.read { db in try String.fetchAll(db, sql: sql, arguments: arguments) }
+        try bus.database.read { db in try String.fetchAll(db, sql: sql, arguments: arguments) }
     }
 
     /// One delivery's state, read from its row (`Bus.status` answers only for asynchronous invocations).
     func delivery(_ id: Int64) throws -> DeliveryStatus? {
-        try bus.read { db in
+        try bus.database.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT state, function, attempt, last_invocation_id, last_error, visible_at_us FROM deliveries WHERE id = ?",
                 arguments: [id]

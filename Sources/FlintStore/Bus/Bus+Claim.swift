@@ -14,7 +14,7 @@ extension Bus {
         guard limit > 0 else { return [] }
         let nowMicros = EpochMicros.from(now)
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
-        return try write { db in
+        return try database.write { db in
             let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
             guard !ids.isEmpty else { return [] }
             let lease = try db.cachedStatement(sql: """
@@ -81,7 +81,7 @@ extension Bus {
     public func anyDue(subscriptions: [String], now: Date = Date()) throws(BusError) -> Bool {
         guard !subscriptions.isEmpty else { return false }
         let nowMicros = EpochMicros.from(now)
-        return try read { db in
+        return try database.read { db in
             let probe = try db.cachedStatement(sql: """
                 SELECT 1 FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ? LIMIT 1
                 """)
@@ -96,7 +96,7 @@ extension Bus {
     /// many (up to `limit`) and since when the oldest of them has been due.
     public func due(subscription: String, limit: Int, now: Date = Date()) throws(BusError) -> (count: Int, oldestDueAt: Date?) {
         let nowMicros = EpochMicros.from(now)
-        return try read { db in
+        return try database.read { db in
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT d.visible_at_us FROM deliveries d" + Self.claimableWhereSQL),
                 arguments: [subscription, nowMicros, limit]
@@ -110,7 +110,7 @@ extension Bus {
     /// it at once). Nil when nothing is scheduled.
     public func nextDeadline(subscriptions: [String], now: Date = Date()) throws(BusError) -> Date? {
         let nowMicros = EpochMicros.from(now)
-        return try read { db in
+        return try database.read { db in
             var earliest: Int64?
             let nextVisible = try db.cachedStatement(sql: """
                 SELECT min(visible_at_us) FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us > ?
@@ -133,7 +133,7 @@ extension Bus {
     @discardableResult
     public func expireLeases(now: Date = Date()) throws(BusError) -> Int {
         let nowMicros = EpochMicros.from(now)
-        return try write { db in
+        return try database.write { db in
             try db.execute(
                 sql: """
                     UPDATE deliveries SET state = 'ready', visible_at_us = ?, lease_epoch = lease_epoch + 1,
@@ -150,7 +150,7 @@ extension Bus {
     /// leased delivery is claimable again at once. Returns how many.
     @discardableResult
     public func releaseAllLeases(now: Date = Date()) throws(BusError) -> Int {
-        try write { db in
+        try database.write { db in
             try db.execute(
                 sql: """
                     UPDATE deliveries SET state = 'ready', visible_at_us = ?, lease_epoch = lease_epoch + 1,

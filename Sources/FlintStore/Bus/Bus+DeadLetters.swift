@@ -5,7 +5,7 @@ internal import GRDB
 extension Bus {
     /// Dead letters, newest first, optionally of one function.
     public func deadLetters(function: String? = nil, limit: Int = 100) throws(BusError) -> [DeadLetter] {
-        try read { db in
+        try database.read { db in
             var sql = """
                 SELECT d.id, m.message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
                     d.last_invocation_id, m.published_at_us, d.settled_at_us, m.body
@@ -35,7 +35,7 @@ extension Bus {
     /// deliveries that are not dead are left out.
     public func replay(ids: [Int64]?, function: String? = nil, now: Date = Date()) throws(BusError) -> [Int64] {
         let nowMicros = EpochMicros.from(now)
-        return try write { db in
+        return try database.write { db in
             var sql = """
                 UPDATE deliveries SET state = 'ready', attempt = 0, visible_at_us = ?, lease_epoch = lease_epoch + 1,
                     settled_at_us = NULL

@@ -11,7 +11,7 @@ extension Bus {
         let cutoffMicros = EpochMicros.from(cutoff)
         var result = PruneResult(deliveries: 0, messages: 0)
         while true {
-            let removed = try write { db in
+            let removed = try database.write { db in
                 try db.execute(
                     sql: """
                         DELETE FROM deliveries WHERE id IN (
@@ -25,7 +25,7 @@ extension Bus {
             if removed < chunk { break }
         }
         while true {
-            let removed = try write { db in
+            let removed = try database.write { db in
                 try db.execute(
                     sql: """
                         DELETE FROM messages WHERE id IN (

@@ -7,7 +7,7 @@ extension Bus {
     /// their delivery was leased again (or settled) since, so this outcome no longer counts.
     @discardableResult
     public func settle(_ settlements: [Settlement], now: Date = Date()) throws(BusError) -> [LeaseToken] {
-        try write { db in try Self.settle(settlements, at: now, in: db) }
+        try database.write { db in try Self.settle(settlements, at: now, in: db) }
     }
 
     /// Within the caller's transaction (the ledger writer commits settlements with the
@@ -48,7 +48,7 @@ extension Bus {
     /// Where the delivery of an asynchronous invocation (published with `messageID` on a
     /// function's `flint.invoke.` topic) stands; nil for any other id.
     public func status(messageID: String) throws(BusError) -> DeliveryStatus? {
-        try read { db in
+        try database.read { db in
             try Row.fetchOne(
                 db,
                 sql: """

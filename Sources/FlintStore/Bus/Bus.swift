@@ -17,31 +17,13 @@ public final class Bus: Sendable {
     /// Largest message body, in bytes.
     public static let maxBodyBytes = BusSchema.maxBodyBytes
 
-    var path: String { database.path }
-
-    func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
-        do {
-            return try database.pool.write(body)
-        } catch {
-            throw BusError.from(error, path: path)
-        }
-    }
-
-    func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
-        do {
-            return try database.pool.read(body)
-        } catch {
-            throw BusError.from(error, path: path)
-        }
-    }
-
     // MARK: Topology
 
     /// Declares the project's topics and subscriptions. With `retireOthers`, subscriptions the
     /// topology no longer names stop receiving messages (their pending deliveries stay).
     /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
     public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
-        try write { db in
+        try database.write { db in
             let upsertTopic = try db.cachedStatement(sql: """
                 INSERT INTO topics (name, format) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET format = excluded.format
@@ -69,7 +51,7 @@ public final class Bus: Sendable {
 
     /// The declared topics and their formats.
     public func topics() throws(BusError) -> [String: TopicFormat] {
-        try read { db in try Self.topics(in: db) }
+        try database.read { db in try Self.topics(in: db) }
     }
 
     static func topics(in db: Database) throws -> [String: TopicFormat] {
@@ -86,17 +68,13 @@ public final class Bus: Sendable {
     /// Publishes `messages` in one transaction: all are stored, or none.
     @discardableResult
     public func publish(_ messages: [OutgoingMessage], now: Date = Date()) throws(BusError) -> [PublishReceipt] {
-        try write { db in try Self.insert(messages, at: now, in: db) }
+        try database.write { db in try Self.insert(messages, at: now, in: db) }
     }
 
     /// `publish`, waiting without blocking the calling thread (for the daemon's request handlers).
     @discardableResult
     public func publish(_ messages: [OutgoingMessage], now: Date = Date()) async throws(BusError) -> [PublishReceipt] {
-        do {
-            return try await database.pool.write { db in try Self.insert(messages, at: now, in: db) }
-        } catch {
-            throw BusError.from(error, path: path)
-        }
+        try await database.write { db in try Self.insert(messages, at: now, in: db) }
     }
 
     /// What is refused before touching the database: size, and text SQLite would cut short.

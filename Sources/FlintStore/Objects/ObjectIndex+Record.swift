@@ -21,7 +21,7 @@ extension ObjectIndex {
         _ changes: [ObjectChange], now: Date = Date(), messages: (RecordedChange) -> [OutgoingMessage]
     ) throws(BusError) -> [RecordedChange] {
         guard !changes.isEmpty else { return [] }
-        return try write { db in
+        return try database.write { db in
             // The watcher records every file event: statements are cached, and bound directly.
             let lookup = try db.cachedStatement(sql: Self.lookupSQL)
             let upsert = try db.cachedStatement(sql: Self.upsertSQL)

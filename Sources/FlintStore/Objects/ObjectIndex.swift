@@ -21,7 +21,7 @@ public final class ObjectIndex: Sendable {
     /// Keys match the prefix byte for byte (UTF-8), as in S3 and the file system: `%` and `_`
     /// are plain characters, and a precomposed `é` does not match a decomposed one.
     public func objects(in bucket: String, under prefix: String = "") throws(BusError) -> [String: IndexedObject] {
-        try read { db in
+        try database.read { db in
             let statement = try db.cachedStatement(sql: Self.objectsFromKeySQL)
             let prefixBytes = prefix.utf8
             var objects: [String: IndexedObject] = [:]
@@ -37,7 +37,7 @@ public final class ObjectIndex: Sendable {
 
     /// How many objects of `bucket` the index holds.
     public func count(in bucket: String) throws(BusError) -> Int {
-        try read { db in
+        try database.read { db in
             try Int.fetchOne(db.cachedStatement(sql: Self.countSQL), arguments: [bucket]) ?? 0
         }
     }
@@ -50,20 +50,4 @@ public final class ObjectIndex: Sendable {
         WHERE bucket = ? AND key >= ? ORDER BY key
         """
     static let countSQL = "SELECT count(*) FROM objects WHERE bucket = ?"
-
-    func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
-        do {
-            return try database.pool.write(body)
-        } catch {
-            throw BusError.from(error, path: database.path)
-        }
-    }
-
-    func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
-        do {
-            return try database.pool.read(body)
-        } catch {
-            throw BusError.from(error, path: database.path)
-        }
-    }
 }

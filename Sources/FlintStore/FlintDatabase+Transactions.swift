@@ -1,0 +1,31 @@
+internal import GRDB
+
+extension FlintDatabase {
+    /// Runs `body` in a write transaction; a failure is a `BusError` that names this file (a
+    /// locked database, a full disk, input the schema refuses).
+    func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
+    /// `write`, waiting without blocking the calling thread.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BusError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a read transaction; a failure is a `BusError` that names this file.
+    func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+}
