@@ -71,18 +71,7 @@ public final class BusConsumer: Sendable {
     /// Claims on a thread of its own until `stop()` (or cancellation).
     public func run() async {
         dispatcher.observeCapacity { [weak self] function in self?.slotFreed(function) }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    loop()
-                    continuation.resume()
-                }
-                thread.name = "flint-bus"
-                thread.start()
-            }
-        } onCancel: {
-            stop()
-        }
+        await DedicatedThread.run(named: "flint-bus", { [self] in loop() }, stop: { [self] in stop() })
     }
 
     private func slotFreed(_ function: String) {

@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Foundation
 internal import Synchronization
 #if canImport(Glibc)
@@ -15,8 +16,7 @@ internal import Glibc
 /// without a timeout).
 public final class DatabaseChangeMonitor: Sendable {
     private let inotify: Int32
-    /// The pipe `stop()` writes to (read end, write end).
-    private let stopPipe: (read: Int32, write: Int32)
+    private let stopSignal: StopSignal
     private let walName: String
     private let onChange: @Sendable () -> Void
     private let stopped = Mutex(false)
@@ -34,22 +34,18 @@ public final class DatabaseChangeMonitor: Sendable {
             close(inotify)
             throw .init("cannot watch \(directory) with inotify: \(reason)")
         }
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else {
+        do {
+            stopSignal = try StopSignal()
+        } catch {
             close(inotify)
-            throw .init("pipe failed: \(String(cString: strerror(errno)))")
+            throw .init("\(error)")
         }
-        // Handlers are spawned with close_range, but keep the descriptors out of any other exec too.
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         self.inotify = inotify
-        self.stopPipe = (ends[0], ends[1])
         self.onChange = onChange
     }
 
     deinit {
         close(inotify)
-        close(stopPipe.read)
-        close(stopPipe.write)
     }
 
     /// Starts the watching thread.
@@ -62,12 +58,11 @@ public final class DatabaseChangeMonitor: Sendable {
     /// Ends the watching thread soon after; it makes no more calls once it has seen this.
     public func stop() {
         stopped.withLock { $0 = true }
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
+        stopSignal.signal()
     }
 
     private func watch() {
-        var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0)]
         let bufferSize = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: MemoryLayout<inotify_event>.alignment)
         defer { buffer.deallocate() }

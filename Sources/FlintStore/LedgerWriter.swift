@@ -90,18 +90,7 @@ public final class LedgerWriter: Sendable {
     /// Commits batches on a thread of its own until `finish()` (or cancellation), then commits the
     /// remainder and returns.
     public func run() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    writeUntilFinished()
-                    continuation.resume()
-                }
-                thread.name = "flint-ledger"
-                thread.start()
-            }
-        } onCancel: {
-            finish()
-        }
+        await DedicatedThread.run(named: "flint-ledger", { [self] in writeUntilFinished() }, stop: { [self] in finish() })
     }
 
     private func writeUntilFinished() {

@@ -19,12 +19,34 @@ public final class BucketWatcher: Sendable {
     public let buckets: [String]
     let sink: any BucketSink
     let logger: Logger
+    /// Signalled by `stop()`; the watcher's thread polls it with the inotify descriptor.
+    private let stopSignal: StopSignal
+
     private struct Readiness {
         var watching = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let readiness = Mutex(Readiness())
+
+    /// Initialises libinotifytools at once (its `select()` needs a descriptor below 1024, so
+    /// before the daemon opens many).
+    ///
+    /// - Parameters:
+    ///   - root: the buckets root, absolute.
+    ///   - buckets: the buckets to watch (directory names under `root`); created if missing.
+    public init(root: String, buckets: [String], sink: any BucketSink, logger: Logger) throws(InotifySupport.Unavailable) {
+        try InotifySupport.initialize()
+        do {
+            stopSignal = try StopSignal()
+        } catch {
+            throw InotifySupport.Unavailable(description: "cannot create the bucket watcher's stop pipe: \(error)")
+        }
+        self.root = root
+        self.buckets = buckets
+        self.sink = sink
+        self.logger = logger
+    }
 
     /// Returns once every bucket directory is watched (or the watcher has given up): from then
     /// on no change can be missed, while the start-up scan may still be recording what changed
@@ -49,63 +71,14 @@ public final class BucketWatcher: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Written to by `stop()`; the watcher's thread polls its read end with the inotify
-    /// descriptor.
-    private let stopPipe: (read: Int32, write: Int32)
-
-    /// Initialises libinotifytools at once (its `select()` needs a descriptor below 1024, so
-    /// before the daemon opens many).
-    ///
-    /// - Parameters:
-    ///   - root: the buckets root, absolute.
-    ///   - buckets: the buckets to watch (directory names under `root`); created if missing.
-    public init(root: String, buckets: [String], sink: any BucketSink, logger: Logger) throws(InotifySupport.Unavailable) {
-        try InotifySupport.initialize()
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
-            throw InotifySupport.Unavailable(description: "cannot create the bucket watcher's stop pipe: \(String(cString: strerror(errno)))")
-        }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
-        self.root = root
-        self.buckets = buckets
-        self.sink = sink
-        self.logger = logger
-        stopPipe = (fds[0], fds[1])
-    }
-
-    deinit {
-        close(stopPipe.read)
-        close(stopPipe.write)
-    }
-
     /// Watches on a thread of its own until `stop()` (or cancellation).
     public func run() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    watch()
-                    continuation.resume()
-                }
-                thread.name = "flint-buckets"
-                thread.start()
-            }
-        } onCancel: {
-            stop()
-        }
+        await DedicatedThread.run(named: "flint-buckets", { [self] in watch() }, stop: { [self] in stop() })
     }
 
     /// Stops watching. Events not yet read are not lost: the next start-up scan finds them.
     public func stop() {
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
-    }
-
-    private var isStopped: Bool {
-        var fds = [pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
-        return poll(&fds, 1, 0) > 0
+        stopSignal.signal()
     }
 
     /// Held by the thread that uses libinotifytools: a second watcher in the same process (tests
@@ -127,10 +100,10 @@ public final class BucketWatcher: Sendable {
         defer { watches.unwatchAll() }
         var session = WatchSession(watcher: self, watches: watches)
         session.start()
-        while !isStopped {
+        while !stopSignal.wait() {
             var fds = [
                 pollfd(fd: watches.descriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0),
             ]
             let ready = poll(&fds, 2, -1)
             if ready < 0, errno != EINTR {
@@ -154,8 +127,7 @@ public final class BucketWatcher: Sendable {
             } catch {
                 logger.error("bucket watcher could not \(what): \(error); retrying in \(delay)s")
             }
-            var fds = [pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 1, Int32(delay * 1000)) > 0 { return nil }
+            if stopSignal.wait(milliseconds: Int32(delay * 1000)) { return nil }
             delay = min(delay * 2, 5)
         }
     }
