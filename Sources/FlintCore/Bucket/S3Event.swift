@@ -103,7 +103,17 @@ public enum S3Event {
     /// key's events sort as their numbers do (handlers compare them as strings, as S3 advises).
     /// Sequencers are never negative; a negative one would be written as its bit pattern.
     static func sequencer(_ value: Int64) -> String {
-        var bits = UInt64(bitPattern: value)
+        fixedWidthHex(UInt64(bitPattern: value))
+    }
+
+    /// A fresh `requestID`: 16 random upper-case hex digits, the look of S3's request ids.
+    public static func newRequestID() -> String {
+        fixedWidthHex(UInt64.random(in: 0 ... .max))
+    }
+
+    /// `value` as 16 upper-case hex digits, zero-padded.
+    private static func fixedWidthHex(_ value: UInt64) -> String {
+        var bits = value
         var text = [UInt8](repeating: UInt8(ascii: "0"), count: 16)
         for index in text.indices.reversed() {
             text[index] = hexDigits[Int(bits & 0xF)]

@@ -40,7 +40,7 @@ struct ObjectEventSink: BucketSink {
         let path = "\(root)/\(change.bucket)/\(change.key)"
         return matching.map { trigger in
             let event = S3Event.encode(
-                recorded, trigger: trigger.name, eventTime: now, requestID: Self.requestID(),
+                recorded, trigger: trigger.name, eventTime: now, requestID: S3Event.newRequestID(),
                 region: identity.region, account: identity.account
             )
             return OutgoingMessage(
@@ -49,12 +49,5 @@ struct ObjectEventSink: BucketSink {
                 origin: MessageOrigin(source: .bucket, trigger: trigger.name), depth: depth
             )
         }
-    }
-
-    /// 16 upper-case hex digits, the look of S3's request ids.
-    private static func requestID() -> String {
-        let value = UInt64.random(in: 0 ... .max)
-        let hex = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
