@@ -82,7 +82,7 @@ public struct FlintDaemon: Sendable {
             executor: OutputCollectingExecutor(
                 inner: ExecRunnerExecutor(runner: runner), scratchRoot: files.outputsRoot,
                 bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
-                watchedBuckets: Set(BucketWatching.watchedBuckets(of: project)), logger: logger
+                watchedBuckets: Set(bucketWatching.watchedBuckets), logger: logger
             ),
             recorder: LedgerRecorder(writer: writer),
             logger: logger,
@@ -134,7 +134,7 @@ public struct FlintDaemon: Sendable {
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.
                 await bucketWatcher?.watching()
-                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files)
+                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: bucketWatching.watchedBuckets)
             },
             logger: logger
         )
@@ -167,7 +167,7 @@ public struct FlintDaemon: Sendable {
         console("flint: stopped")
     }
 
-    private func announce(boundPort: Int, files: DaemonFiles) async {
+    private func announce(boundPort: Int, files: DaemonFiles, buckets: [String]) async {
         let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date(), workRoot: files.workRoot)
         do {
             try info.write(to: files.daemonInfo)
@@ -182,7 +182,7 @@ public struct FlintDaemon: Sendable {
         for trigger in project.triggers {
             console("  trigger \(trigger.name)  \(Self.describe(trigger))  -> \(trigger.function)")
         }
-        for bucket in BucketWatching.watchedBuckets(of: project) {
+        for bucket in buckets {
             console("  bucket \(bucket)  \(project.bucketsDirectory)/\(bucket)")
         }
         console("flint: ready; one line per invocation follows (Ctrl-C stops)")

@@ -11,30 +11,22 @@ struct BucketWatching: Sendable {
     let project: Project
     let logger: Logger
     let causation = OutputCausation()
-    /// Present when some trigger watches a bucket.
-    private let available: Bool
+    /// The buckets bucket triggers name, sorted; none means no watcher.
+    let watchedBuckets: [String]
 
     init(project: Project, logger: Logger) throws {
         self.project = project
         self.logger = logger
-        guard !Self.watchedBuckets(of: project).isEmpty else {
-            available = false
-            return
-        }
+        watchedBuckets = Set(project.triggers.compactMap { trigger -> String? in
+            guard case .bucket(let bucket) = trigger.source else { return nil }
+            return bucket.bucket
+        }).sorted()
+        guard !watchedBuckets.isEmpty else { return }
         do {
             try InotifySupport.initialize()
         } catch {
             throw DaemonError.startup("bucket triggers cannot run: \(error)")
         }
-        available = true
-    }
-
-    /// The buckets bucket triggers name, sorted.
-    static func watchedBuckets(of project: Project) -> [String] {
-        Set(project.triggers.compactMap { trigger -> String? in
-            guard case .bucket(let bucket) = trigger.source else { return nil }
-            return bucket.bucket
-        }).sorted()
     }
 
     /// Functions' `output` buckets exist before any invocation moves a file into one.
@@ -51,7 +43,7 @@ struct BucketWatching: Sendable {
 
     /// The watcher, or nil when no trigger watches a bucket.
     func watcher(index: ObjectIndex, identity: LambdaIdentity, wake: @escaping @Sendable () -> Void) throws -> BucketWatcher? {
-        guard available else { return nil }
+        guard !watchedBuckets.isEmpty else { return nil }
         let triggers = project.triggers.compactMap { trigger -> ObjectEventSink.Trigger? in
             guard case .bucket(let bucket) = trigger.source else { return nil }
             return ObjectEventSink.Trigger(name: trigger.name, bucket: bucket)
@@ -60,7 +52,7 @@ struct BucketWatching: Sendable {
             index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, wake: wake
         )
         do {
-            return try BucketWatcher(root: project.bucketsDirectory, buckets: Self.watchedBuckets(of: project), sink: sink, logger: logger)
+            return try BucketWatcher(root: project.bucketsDirectory, buckets: watchedBuckets, sink: sink, logger: logger)
         } catch {
             throw DaemonError.startup("bucket triggers cannot run: \(error)")
         }
