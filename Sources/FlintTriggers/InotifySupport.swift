@@ -1,4 +1,5 @@
 internal import CInotifyTools
+internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -46,20 +47,13 @@ public enum InotifySupport {
 
     /// The open descriptors of this process that are inotify instances.
     private static func inotifyDescriptors() -> Set<Int32> {
-        guard let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        var found: Set<Int32> = []
-        var target = [CChar](repeating: 0, count: 64)
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let fd = Int32(name) else { continue }
-            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-            guard length > 0 else { continue }
-            let link = String(decoding: target[0 ..< length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if link == "anon_inode:inotify" { found.insert(fd) }
-        }
-        return found
+        let directory = "/proc/self/fd"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return Set(names.compactMap { name -> Int32? in
+            guard let fd = Int32(name),
+                  (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")) == "anon_inode:inotify"
+            else { return nil }
+            return fd
+        })
     }
 }
