@@ -40,18 +40,8 @@ import Testing
     }
 
     static func sqlite(_ database: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-cmd", ".timeout 10000", database, sql]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("sqlite3: \(String(decoding: errors, as: UTF8.self))") }
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Subprocess.output(of: "/usr/bin/sqlite3", ["-cmd", ".timeout 10000", database, sql])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func queueTrigger_deliversMessagesAsSQSRecords() async throws {
