@@ -52,8 +52,8 @@ public struct FlintDaemon: Sendable {
                 "Flint is already running for this project (pid \(running.pid), \(running.url)); stop it first, or use another data directory")
         }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
-        try Self.clearWorkRoot(files.workRoot)
-        try Self.clearWorkRoot(files.outputsRoot)
+        try Self.recreateEmpty(files.workRoot)
+        try Self.recreateEmpty(files.outputsRoot)
         defer {
             try? FileManager.default.removeItem(atPath: files.daemonInfo)
             try? FileManager.default.removeItem(atPath: files.workRoot)
@@ -203,8 +203,9 @@ public struct FlintDaemon: Sendable {
         }
     }
 
-    /// Working directories left by a daemon that was killed are removed before serving.
-    static func clearWorkRoot(_ path: String) throws {
+    /// Scratch directories (working directories, outputs) left by a daemon that was killed are
+    /// removed before serving, and made again, empty.
+    static func recreateEmpty(_ path: String) throws {
         let manager = FileManager.default
         if manager.fileExists(atPath: path) {
             try manager.removeItem(atPath: path)
