@@ -16,6 +16,9 @@ public enum InvocationOutcome: String, Sendable, Hashable, Codable, CaseIterable
     case loopStopped = "loop-stopped"
 
     public var isSuccess: Bool { self == .ok }
+
+    /// Whether another attempt could end otherwise: a stopped loop would only be stopped again.
+    public var isWorthRetrying: Bool { self != .loopStopped }
 }
 
 /// What started an invocation; `FLINT_SOURCE` in the handler's environment.

@@ -68,15 +68,13 @@ public struct BusDelivery: Sendable {
         _ result: InvocationResult, function: FunctionManifest, policy: RetryPolicy, identity: Identity
     ) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
         let failures = failedMessages(result)
+        let retries = result.record.outcome.isWorthRetrying ? function.retries : 0
         var settlements: [Settlement] = []
         var publications: [OutgoingMessage] = []
         for lease in leases {
             let verdict: Settlement.Verdict
             if let error = failures[lease.message.messageID] {
-                // A stopped loop would only be stopped again: no retries.
-                verdict = result.record.outcome == .loopStopped
-                    ? .dead(error: error)
-                    : policy.verdict(attempt: lease.attempt, retries: function.retries, error: error)
+                verdict = policy.verdict(attempt: lease.attempt, retries: retries, error: error)
             } else {
                 verdict = .done
             }
