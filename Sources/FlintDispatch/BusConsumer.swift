@@ -6,10 +6,11 @@ internal import Synchronization
 /// Moves deliveries from the bus into invocations, never more than can start now.
 ///
 /// One thread does the claiming: it wakes when something may have become claimable — a commit to
-/// the database (`wake()`, driven by the WAL monitor), a slot freed for a function it had work
-/// for, a retry delay or batching window ending — takes free slots from the dispatcher, leases
-/// as many deliveries as those slots can run, and starts the invocations. Between wake-ups it
-/// sleeps; with nothing due it has no timer at all.
+/// the database (`wake()`, driven by the WAL monitor), a slot freed while some function had work
+/// but no slot (the freed slot may be the host-wide one it lacked), a retry delay or batching
+/// window ending — takes free slots from the dispatcher, leases as many deliveries as those slots
+/// can run, and starts the invocations. Between wake-ups it sleeps; with nothing due it has no
+/// timer at all.
 public final class BusConsumer: Sendable {
     public struct Settings: Sendable {
         public var retry: RetryPolicy
@@ -74,9 +75,14 @@ public final class BusConsumer: Sendable {
         await DedicatedThread.run(named: "flint-bus", { [self] in loop() }, stop: { [self] in stop() })
     }
 
+    /// A slot was given back. Any function that had due work but no slot may start now: the
+    /// freed slot may be the host-wide one it lacked, not only one of its own.
     private func slotFreed(_ function: String) {
-        let wasStarved = state.withLock { $0.starved.remove(function) != nil }
-        if wasStarved { wake() }
+        let shouldWake = state.withLock { state -> Bool in
+            let wasStarved = state.starved.remove(function) != nil
+            return wasStarved || !state.starved.isEmpty
+        }
+        if shouldWake { wake() }
     }
 
     private func loop() {

@@ -9,9 +9,14 @@ public final class Dispatcher: Sendable {
     public struct Settings: Sendable {
         /// Synchronous invocations that may wait for a slot per function before 429s begin.
         public var queueCapacityPerFunction: Int
+        /// The most handler processes running at once, all functions together (`concurrency` in
+        /// flint.yaml); each function's own `concurrency` applies within it.
+        public var hostConcurrency: Int
 
-        public init(queueCapacityPerFunction: Int = 256) {
+        public init(queueCapacityPerFunction: Int = 256, hostConcurrency: Int = .max) {
+            precondition(hostConcurrency > 0, "Dispatcher.Settings.hostConcurrency must be positive")
             self.queueCapacityPerFunction = queueCapacityPerFunction
+            self.hostConcurrency = hostConcurrency
         }
     }
 
@@ -27,6 +32,7 @@ public final class Dispatcher: Sendable {
     }
 
     private let routes: [String: Route]
+    private let host: HostCapacity
     private let executor: any InvocationExecutor
     private let recorder: any InvocationRecorder
     private let observer: @Sendable (InvocationResult) -> Void
@@ -60,6 +66,7 @@ public final class Dispatcher: Sendable {
             )
         }
         self.routes = routes
+        self.host = HostCapacity(limit: settings.hostConcurrency)
         self.executor = executor
         self.recorder = recorder
         self.observer = observer
@@ -71,11 +78,21 @@ public final class Dispatcher: Sendable {
 
     public func function(named name: String) -> FunctionManifest? { routes[name]?.function }
 
-    /// Handler processes of `function` running right now.
-    public func running(_ function: String) -> Int { routes[function]?.limiter.running ?? 0 }
+    /// The most handler processes running at once, all functions together.
+    public var hostConcurrency: Int { host.limit }
 
-    /// Synchronous invocations of `function` waiting for a free slot right now.
+    /// Handler processes of `function` running right now.
+    public func running(_ function: String) -> Int { host.running(function) }
+
+    /// Handler processes running right now, all functions together.
+    public var running: Int { host.running }
+
+    /// Synchronous invocations of `function` waiting for a free slot of its own right now (those
+    /// waiting for a host-wide slot count as `waitingForHost`).
     public func waiting(_ function: String) -> Int { routes[function]?.limiter.waiting ?? 0 }
+
+    /// Synchronous invocations admitted by their function and waiting for a host-wide slot.
+    public var waitingForHost: Int { host.waiting }
 
     /// Runs `request` once its function has a free slot, records it, and returns the result.
     public func invoke(_ request: InvocationRequest) async throws(DispatchError) -> InvocationResult {
@@ -88,12 +105,20 @@ public final class Dispatcher: Sendable {
         guard admitted else { throw .shuttingDown }
         defer { leave() }
 
+        let name = route.function.name
         guard await route.limiter.acquire() else {
-            throw .overloaded(route.function.name, limit: route.function.concurrency)
+            throw .overloaded(name, limit: route.function.concurrency)
+        }
+        guard await host.acquire(for: name) else {
+            // Cancelled while waiting for a host-wide slot: the caller is gone.
+            route.limiter.release()
+            notifyCapacity(name)
+            throw .overloaded(name, limit: route.function.concurrency)
         }
         let result = await run(request, function: route.function)
+        host.release(for: name)
         route.limiter.release()
-        notifyCapacity(route.function.name)
+        notifyCapacity(name)
 
         recorder.record(result)
         observer(result)
@@ -120,18 +145,26 @@ public final class Dispatcher: Sendable {
         observer?.notify(function)
     }
 
-    /// Takes up to `wanted` free slots of `function` without waiting, and none while synchronous
-    /// callers wait for one or the dispatcher is draining. The bus consumer leases only as many
-    /// deliveries as this grants, so what cannot start now stays in SQLite.
+    /// Takes up to `wanted` free slots of `function` without waiting — each one of the function's
+    /// own and one of the host's — and none while synchronous callers wait for one or the
+    /// dispatcher is draining. The bus consumer leases only as many deliveries as this grants, so
+    /// what cannot start now stays in SQLite.
     public func tryAcquireSlots(_ function: String, upTo wanted: Int) -> Int {
         guard let route = routes[function], inFlight.withLock({ $0.accepting }) else { return 0 }
-        return route.limiter.tryAcquire(upTo: wanted)
+        let own = route.limiter.tryAcquire(upTo: wanted)
+        guard own > 0 else { return 0 }
+        let granted = host.tryAcquire(for: function, upTo: own)
+        for _ in granted ..< own { route.limiter.release() }
+        return granted
     }
 
     /// Gives back slots taken with `tryAcquireSlots` and not used.
     public func releaseSlots(_ function: String, count: Int) {
         guard let route = routes[function] else { return }
-        for _ in 0 ..< count { route.limiter.release() }
+        for _ in 0 ..< count {
+            host.release(for: function)
+            route.limiter.release()
+        }
         if count > 0 { notifyCapacity(function) }
     }
 
@@ -153,6 +186,7 @@ public final class Dispatcher: Sendable {
             let (settlements, publications) = settle(result, route.function)
             let name = route.function.name
             recorder.record(result, settlements: settlements, publications: publications) { [self] in
+                host.release(for: name)
                 route.limiter.release()
                 notifyCapacity(name)
             }

@@ -159,7 +159,7 @@ final class ConsumerHarness: Sendable {
     /// - Parameter watchCommits: wake the consumer on every commit, through the WAL monitor (as the daemon does).
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init()
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -172,7 +172,8 @@ final class ConsumerHarness: Sendable {
             onRefused: { refusal in refusals.update { $0.append("\(refusal)") } }
         )
         let logger = Logger(label: "flint.test") { _ in SwiftLogNoOpLogHandler() }
-        dispatcher = Dispatcher(functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), logger: logger)
+        dispatcher = Dispatcher(
+            functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), settings: dispatcherSettings, logger: logger)
         consumer = BusConsumer(
             subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
             dispatcher: dispatcher, source: bus,
@@ -313,6 +314,21 @@ final class ConsumerHarness: Sendable {
         let stopped = harness.start()
         #expect(await executor.messagesSeen.reached(within: 10), "only \(executor.seen.count) of 40 messages were invoked within 10 s")
         await harness.shutdown(stopped)
+        #expect(executor.seen.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func hostConcurrencyBelowTheFunctions_capsWhatRuns_andFreedSlotsWakeTheConsumer() async throws {
+        // No WAL monitor: only slots given back move the work along, and the host cap (2) is
+        // what runs out, not the function's own concurrency (4).
+        let executor = InProcessExecutor(expecting: 60, work: .milliseconds(1))
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 4), batch: 1, watchCommits: false,
+            dispatcherSettings: .init(hostConcurrency: 2))
+        try harness.publish(60)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 20), "only \(executor.seen.count) of 60 messages were invoked within 20 s")
+        await harness.shutdown(stopped)
+        #expect(executor.peak <= 2)
         #expect(executor.seen.values.allSatisfy { $0 == 1 })
     }
 

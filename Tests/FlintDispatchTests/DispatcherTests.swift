@@ -119,6 +119,30 @@ final class CountingRecorder: InvocationRecorder {
         _ = try await queued.value
     }
 
+    @Test func invoke_neverExceedsTheHostConcurrency_acrossFunctions() async throws {
+        let executor = GatedExecutor()
+        let dispatcher = Dispatcher(
+            functions: [Self.function("f", concurrency: 3), Self.function("g", concurrency: 3)], executor: executor,
+            recorder: CountingRecorder(), settings: .init(hostConcurrency: 2), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0 ..< 12 {
+                group.addTask { _ = try await dispatcher.invoke(InvocationRequest(function: index.isMultiple(of: 2) ? "f" : "g", source: .cli, payload: Data())) }
+            }
+            try await executor.waitUntilStarted(2)
+            #expect(dispatcher.running == 2)
+            // Each function holds its own slots while it waits for the host's.
+            #expect(dispatcher.waitingForHost >= 1)
+            // Work from the bus takes no host slot while callers wait for one.
+            #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 0)
+            executor.open()
+            try await group.waitForAll()
+        }
+        #expect(executor.peak == 2)
+        #expect(dispatcher.running == 0)
+        #expect(dispatcher.tryAcquireSlots("g", upTo: 5) == 2)
+        dispatcher.releaseSlots("g", count: 2)
+    }
+
     @Test func invoke_unknownFunctionThrows() async {
         let dispatcher = Dispatcher(functions: [], executor: GatedExecutor(), recorder: CountingRecorder(), logger: Logger(label: "test"))
         await #expect(throws: DispatchError.unknownFunction("nope")) {
