@@ -1,0 +1,80 @@
+internal import ArgumentParser
+internal import FlintCore
+internal import Foundation
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a new function, with a working handler and a trigger for it.",
+        discussion: """
+            Writes FUNCTIONS/NAME/function.yaml and a handler into the first directory flint.yaml's \
+            functions: lists (functions/ by default), and triggers/NAME.yaml binding it: POST /NAME \
+            (http), topic NAME (queue) or bucket NAME (bucket). Swift handlers are compiled with swiftc \
+            right away. Nothing that exists is overwritten. Then checks the whole project as flint \
+            validate does; a running daemon picks the new function up on SIGHUP or by itself.
+            """)
+
+    @OptionGroup var projectOptions: ProjectOptions
+
+    @Argument(help: "The function's name: 1 to 64 characters of a-z, 0-9 and -.")
+    var name: String
+
+    @Option(help: "exec (one process per invocation) or lambda (the Lambda Runtime API, reused while warm).")
+    var runtime: String = Runtime.exec.rawValue
+
+    @Option(help: "The handler's language: sh, python or swift.")
+    var lang: String = FunctionScaffold.Language.sh.rawValue
+
+    @Option(help: "What invokes it: http, queue, bucket or none (flint invoke only).")
+    var trigger: String = FunctionScaffold.TriggerKind.http.rawValue
+
+    func validate() throws {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+            throw ValidationError("\"\(name)\" cannot name a function: use 1 to 64 characters of a-z, 0-9 and -")
+        }
+        guard Runtime(rawValue: runtime) != nil else {
+            throw ValidationError("--runtime \(runtime): use exec or lambda")
+        }
+        guard FunctionScaffold.Language(rawValue: lang) != nil else {
+            throw ValidationError("--lang \(lang): use sh, python or swift")
+        }
+        guard FunctionScaffold.TriggerKind(rawValue: trigger) != nil else {
+            throw ValidationError("--trigger \(trigger): use http, queue, bucket or none")
+        }
+    }
+
+    func run() throws {
+        guard let runtime = Runtime(rawValue: runtime), let language = FunctionScaffold.Language(rawValue: lang),
+              let trigger = FunctionScaffold.TriggerKind(rawValue: trigger)
+        else { throw ExitCode.validationFailure }  // validate() has refused these already
+        let root = ProjectLocator.root(projectOptions.project)
+        let config = try ProjectLocator.config(root: root)
+        guard let functions = config.functions.first else {
+            throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")
+        }
+        let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger)
+        let functionDirectory = Project.resolve(functions, against: root) + "/" + name
+        let triggersDirectory = Project.resolve(config.triggers, against: root)
+        let writer = ScaffoldWriter(root: root)
+        try writer.refuseExisting(functionDirectory)
+        if scaffold.triggerFile != nil { try writer.refuseExisting(triggersDirectory + "/" + name + ".yaml") }
+
+        try writer.write(scaffold.functionFiles, into: functionDirectory)
+        if language == .swift {
+            print("flint init: compiling \(writer.display(functionDirectory))/handler.swift (\(ScaffoldHandler.swiftBuild.joined(separator: " ")))")
+            try writer.build(ScaffoldHandler.swiftBuild, in: functionDirectory)
+        }
+        if let triggerFile = scaffold.triggerFile {
+            try writer.write([triggerFile], into: triggersDirectory)
+        }
+        writer.commit()
+        for line in writer.written { print("created \(line)") }
+
+        let project = try loadProject(root: root)
+        print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
+        if runtime == .lambda, language == .python {
+            print("note: the handler runs under awslambdaric: python3 -m pip install awslambdaric, for the python3 Flint's handlers find on PATH")
+        }
+        print("try it, with flint up running:")
+        for line in scaffold.tryIt { print("  \(line)") }
+    }
+}

@@ -1,0 +1,99 @@
+internal import Foundation
+
+/// Writes `flint init`'s files, never over anything, and takes them all back if a step fails.
+final class ScaffoldWriter {
+    let root: String
+    /// What was written, relative to the root, in order.
+    private(set) var written: [String] = []
+    /// Directories this writer made, to remove on failure (deepest last).
+    private var madeDirectories: [String] = []
+    private var madeFiles: [String] = []
+    private var committed = false
+
+    init(root: String) {
+        self.root = root
+    }
+
+    deinit {
+        if !committed { rollback() }
+    }
+
+    /// `path` as the user knows it: relative to the project when inside it.
+    func display(_ path: String) -> String {
+        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+    }
+
+    func refuseExisting(_ path: String) throws {
+        if FileManager.default.fileExists(atPath: path) {
+            throw CLIError("\(display(path)) already exists; pick another name, or remove it first (flint init never overwrites)")
+        }
+    }
+
+    func write(_ files: [FunctionScaffold.File], into directory: String) throws {
+        try makeDirectory(directory)
+        for file in files {
+            let path = directory + "/" + file.path
+            try refuseExisting(path)
+            do {
+                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
+                madeFiles.append(path)
+                try FileManager.default.setAttributes([.posixPermissions: file.executable ? 0o755 : 0o644], ofItemAtPath: path)
+            } catch {
+                throw CLIError("cannot write \(display(path)): \(error.localizedDescription)")
+            }
+            written.append(display(path))
+        }
+    }
+
+    /// Runs `command` (found on PATH) in `directory`; its output is shown only when it fails.
+    func build(_ command: [String], in directory: String) throws {
+        guard let program = command.first else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        do {
+            try process.run()
+        } catch {
+            throw CLIError("cannot run \(program): \(error.localizedDescription)")
+        }
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let reason = process.terminationStatus == 127
+                ? "\(program) is not on PATH; install Swift, or use --lang sh or --lang python"
+                : "\(command.joined(separator: " ")) failed (exit status \(process.terminationStatus)):\n" + String(decoding: printed, as: UTF8.self)
+            throw CLIError("cannot build the handler: \(reason)")
+        }
+        madeFiles.append(directory + "/handler")
+        written.append(display(directory + "/handler"))
+    }
+
+    /// Keeps what was written: call once every step has succeeded.
+    func commit() { committed = true }
+
+    private func makeDirectory(_ directory: String) throws {
+        var missing: [String] = []
+        var path = directory
+        while !path.isEmpty, path != "/", !FileManager.default.fileExists(atPath: path) {
+            missing.append(path)
+            path = (path as NSString).deletingLastPathComponent
+        }
+        for path in missing.reversed() {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            } catch {
+                throw CLIError("cannot make \(display(path)): \(error.localizedDescription)")
+            }
+            madeDirectories.append(path)
+        }
+    }
+
+    private func rollback() {
+        for file in madeFiles.reversed() { try? FileManager.default.removeItem(atPath: file) }
+        for directory in madeDirectories.reversed() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// `flint init`: what it writes works as written, through a real daemon.
+@Suite(.serialized) struct CLIInitTests {
+    private func initFunction(_ project: TestProject, _ arguments: [String]) throws -> FlintBinary.Output {
+        try FlintBinary.run(["init"] + arguments + ["--project", project.root], timeout: 120)
+    }
+
+    /// The invocations of `function` recorded so far, newest first.
+    private func invocations(_ daemon: RunningDaemon, _ function: String) async throws -> [[String: Any]] {
+        let listed = try await daemon.request("GET", "/v1/invocations?function=\(function)", authorized: true).json()
+        return listed["invocations"] as? [[String: Any]] ?? []
+    }
+
+    private func firstOutcome(_ daemon: RunningDaemon, _ function: String) async throws -> String {
+        try await eventually("an invocation of \(function)", within: 20) {
+            try await invocations(daemon, function).first?["outcome"] as? String
+        }
+    }
+
+    @Test func shellHTTPFunction_answersItsRoute() async throws {
+        let project = try TestProject()
+        let made = try initFunction(project, ["greet"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("created functions/greet/function.yaml"))
+        #expect(made.stdout.contains("created triggers/greet.yaml"))
+        #expect(made.stdout.contains("ok: 1 function, 1 trigger"))
+
+        let daemon = try RunningDaemon(project)
+        let reply = try await daemon.request("POST", "/greet", body: Data("{}".utf8))
+        #expect(reply.status == 200)
+        #expect(try reply.json()["message"] as? String == "hello from greet")
+    }
+
+    @Test func pythonQueueAndBucketFunctions_handleTheirEvents() async throws {
+        let project = try TestProject()
+        #expect(try initFunction(project, ["jobs", "--lang", "python", "--trigger", "queue"]).status == 0)
+        #expect(try initFunction(project, ["files", "--lang", "python", "--trigger", "bucket"]).status == 0)
+        let daemon = try RunningDaemon(project)
+
+        let published = try FlintBinary.run(["publish", "jobs", "--data", "{\"n\": 1}", "--project", project.root])
+        #expect(published.status == 0, "\(published.stderr)")
+        let put = try FlintBinary.run(["put", "files", "-", "hello world.txt", "--project", project.root], stdin: Data("hi".utf8))
+        #expect(put.status == 0, "\(put.stderr)")
+
+        #expect(try await firstOutcome(daemon, "jobs") == "ok")
+        #expect(try await firstOutcome(daemon, "files") == "ok")
+        let logs = try FlintBinary.run(["logs", "files", "--project", project.root])
+        #expect(logs.stdout.contains("files/hello world.txt: 2 bytes"), "\(logs.stdout)")
+    }
+
+    @Test func swiftFunction_isCompiled_andEchoesItsEvent() async throws {
+        let project = try TestProject()
+        let made = try initFunction(project, ["mirror", "--lang", "swift", "--trigger", "none"])
+        try #require(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("created functions/mirror/handler\n"))
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/triggers/mirror.yaml"))
+
+        let daemon = try RunningDaemon(project)
+        let invoked = try FlintBinary.run(["invoke", "mirror", "--data", "{\"a\":[1,2]}", "--project", project.root])
+        #expect(invoked.status == 0, "\(invoked.stderr)")
+        #expect(invoked.stdout == "{\"a\":[1,2]}\n")
+        withExtendedLifetime(daemon) {}
+    }
+
+    @Test func existingFunctionOrTrigger_isNeverOverwritten_andBadInputIsRefused() throws {
+        let project = try TestProject()
+        try project.write("triggers/taken.yaml", "source: http\nfunction: other\nmethod: GET\npath: /x\n")
+        let clash = try initFunction(project, ["taken"])
+        #expect(clash.status == 1)
+        #expect(clash.stderr.contains("triggers/taken.yaml already exists; pick another name, or remove it first"))
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/functions/taken"), "nothing is left behind")
+        #expect(try String(contentsOfFile: project.root + "/triggers/taken.yaml", encoding: .utf8).contains("other"))
+
+        let badName = try initFunction(project, ["Not_A_Name"])
+        #expect(badName.status == 64)
+        #expect(badName.stderr.contains("cannot name a function: use 1 to 64 characters of a-z, 0-9 and -"))
+        let badRuntime = try initFunction(project, ["ok", "--runtime", "docker"])
+        #expect(badRuntime.status == 64)
+        #expect(badRuntime.stderr.contains("--runtime docker: use exec or lambda"))
+    }
+}
