@@ -12,7 +12,7 @@ extension FlintConfig {
     }
 
     /// Every key `flint.yaml` may have.
-    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus"]
+    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "pricing"]
 
     /// Parses `flint.yaml` into a configuration (defaults standing in for invalid values) and the issues.
     static func parseCollectingIssues(yaml: String, file: String) -> ParsedConfig {
@@ -58,6 +58,7 @@ extension FlintConfig {
         }
         if let topics = TopicSettings.parseTopics(&map) { parsed.config.topics = topics }
         if let bus = BusSettings.parse(&map) { parsed.config.bus = bus }
+        if let pricing = PriceTable.parse(&map) { parsed.config.pricing = pricing }
         map.reportUnreadKeys(notAKeyOf: "flint.yaml", keys: configKeys)
         parsed.issues += map.issues
         return parsed

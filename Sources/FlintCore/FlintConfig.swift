@@ -14,6 +14,8 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     public var topics: [String: TopicSettings]
     /// The message bus: retention, durability, retries.
     public var bus: BusSettings
+    /// What `flint usage` prices invocations at (AWS Lambda's x86 list prices unless set).
+    public var pricing = PriceTable()
 
     public init(
         listen: ListenAddress = .defaultAddress,
