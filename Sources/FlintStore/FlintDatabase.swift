@@ -31,6 +31,16 @@ public final class FlintDatabase: Sendable {
         try Self.migrator.migrate(pool)
     }
 
+    /// Opens the existing database at `path` for reading only, neither creating nor migrating it:
+    /// for looking at a project's records while its daemon is not running (`flint usage`).
+    public init(readingOnly path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+    }
+
     /// Append-only: a shipped migration is never edited, only followed by a new one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

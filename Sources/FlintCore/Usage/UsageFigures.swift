@@ -1,0 +1,67 @@
+/// What the invocations of one function (or of all of them) in a period used, as the ledger
+/// records it. Sums are exact integers; the derived figures follow Lambda's billing.
+public struct UsageFigures: Sendable, Hashable {
+    /// Invocations by how they ended; `loop-stopped` ones were recorded but never run.
+    public var outcomes: [InvocationOutcome: Int]
+    /// Wall-clock time of every invocation, summed (µs): concurrent invocations all count.
+    public var durationMicros: Int64
+    /// Durations rounded up to the millisecond each, summed, as Lambda bills.
+    public var billedMillis: Int64
+    /// Memory limit (MiB) × billed milliseconds, summed: GB-seconds, exactly.
+    public var memoryMiBMillis: Int64
+    /// User and system CPU time, summed (µs).
+    public var cpuMicros: Int64
+    /// The largest peak resident set size of any one invocation (bytes).
+    public var peakRSSBytes: Int64
+    /// Invocations that started a handler process (rather than reusing a warm one).
+    public var coldStarts: Int
+    /// Wall-clock time with at least one of these invocations running (µs): the union of their
+    /// intervals, so it never exceeds the period, however many ran at once.
+    public var busyMicros: Int64
+
+    public init(
+        outcomes: [InvocationOutcome: Int] = [:], durationMicros: Int64 = 0, billedMillis: Int64 = 0,
+        memoryMiBMillis: Int64 = 0, cpuMicros: Int64 = 0, peakRSSBytes: Int64 = 0, coldStarts: Int = 0,
+        busyMicros: Int64 = 0
+    ) {
+        self.outcomes = outcomes
+        self.durationMicros = durationMicros
+        self.billedMillis = billedMillis
+        self.memoryMiBMillis = memoryMiBMillis
+        self.cpuMicros = cpuMicros
+        self.peakRSSBytes = peakRSSBytes
+        self.coldStarts = coldStarts
+        self.busyMicros = busyMicros
+    }
+
+    /// Every invocation recorded, run or not.
+    public var invocations: Int { outcomes.values.reduce(0, +) }
+
+    /// Invocations that ran and failed (error, timeout, oom, killed, output-too-large).
+    public var errors: Int {
+        outcomes.reduce(0) { sum, entry in entry.key.isSuccess || entry.key == .loopStopped ? sum : sum + entry.value }
+    }
+
+    /// Requests billed: every invocation Flint ran (a loop-stopped one was not run, and costs nothing).
+    public var billedRequests: Int { invocations - outcomes[.loopStopped, default: 0] }
+
+    /// Memory limit in GB (1 GB = 1024 MiB, Lambda's convention) × billed seconds.
+    public var gbSeconds: Double { Double(memoryMiBMillis) / 1024 / 1000 }
+
+    /// What these figures cost under `prices`.
+    public func cost(under prices: PriceTable) -> UsageCost {
+        prices.cost(requests: billedRequests, gbSeconds: gbSeconds)
+    }
+
+    /// These and `other` together. Busy time cannot be added (intervals of two sets overlap), so
+    /// the caller sets the union's.
+    public func adding(_ other: UsageFigures, busyMicros: Int64) -> UsageFigures {
+        UsageFigures(
+            outcomes: outcomes.merging(other.outcomes, uniquingKeysWith: +),
+            durationMicros: durationMicros + other.durationMicros, billedMillis: billedMillis + other.billedMillis,
+            memoryMiBMillis: memoryMiBMillis + other.memoryMiBMillis, cpuMicros: cpuMicros + other.cpuMicros,
+            peakRSSBytes: max(peakRSSBytes, other.peakRSSBytes), coldStarts: coldStarts + other.coldStarts,
+            busyMicros: busyMicros
+        )
+    }
+}

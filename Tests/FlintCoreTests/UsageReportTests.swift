@@ -1,0 +1,44 @@
+import FlintCore
+import Foundation
+import Testing
+
+@Suite struct UsageReportTests {
+    @Test func figures_billLikeLambda() {
+        let figures = UsageFigures(
+            outcomes: [.ok: 3, .error: 1, .timeout: 1, .loopStopped: 2], durationMicros: 1_000,
+            billedMillis: 2_000, memoryMiBMillis: 512 * 2_000, cpuMicros: 10, peakRSSBytes: 1, coldStarts: 5
+        )
+        #expect(figures.invocations == 7)
+        #expect(figures.errors == 2)
+        #expect(figures.billedRequests == 5)
+        #expect(figures.gbSeconds == 1)  // 0.5 GB × 2 s
+        let cost = figures.cost(under: PriceTable())
+        #expect(cost.requests == 5 * 0.20 / 1_000_000)
+        #expect(cost.compute == 0.0000166667)
+        #expect(cost.total == cost.requests + cost.compute)
+        #expect(figures.cost(under: PriceTable(gbSecond: 0, requestsPerMillion: 0)).total == 0)
+    }
+
+    @Test func adding_sumsTakesTheLargestPeakAndTheGivenBusyTime() {
+        let a = UsageFigures(outcomes: [.ok: 1], durationMicros: 10, billedMillis: 1, memoryMiBMillis: 128,
+                             cpuMicros: 3, peakRSSBytes: 100, coldStarts: 1, busyMicros: 10)
+        let b = UsageFigures(outcomes: [.ok: 2, .oom: 1], durationMicros: 20, billedMillis: 3, memoryMiBMillis: 384,
+                             cpuMicros: 4, peakRSSBytes: 50, coldStarts: 0, busyMicros: 15)
+        #expect(a.adding(b, busyMicros: 18) == UsageFigures(
+            outcomes: [.ok: 3, .oom: 1], durationMicros: 30, billedMillis: 4, memoryMiBMillis: 512,
+            cpuMicros: 7, peakRSSBytes: 100, coldStarts: 1, busyMicros: 18))
+    }
+
+    @Test func idleTime_isThePeriodLessBusyTime() {
+        let since = Date(timeIntervalSince1970: 1_000)
+        let report = UsageReport(
+            since: since, until: since.addingTimeInterval(60), prices: PriceTable(),
+            measurement: UsageMeasurement(
+                byFunction: ["b": UsageFigures(busyMicros: 2_000_000), "a": UsageFigures(busyMicros: 1_500_000)],
+                totals: UsageFigures(busyMicros: 3_000_000))
+        )
+        #expect(report.periodMicros == 60_000_000)
+        #expect(report.idleMicros == 57_000_000)
+        #expect(report.functions.map(\.name) == ["a", "b"])
+    }
+}
