@@ -14,6 +14,8 @@ struct AdminRoutes: Sendable {
     let adminToken: String
     let bus: Bus
     let consumer: BusConsumer
+    /// What `/v1/usage` prices invocations at.
+    let pricing: PriceTable
 
     func register(on router: Router<FlintRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
@@ -24,6 +26,7 @@ struct AdminRoutes: Sendable {
         v1.get("/invocations/{id}") { _, context in try await invocation(context) }
         v1.get("/invocations/{id}/logs") { _, context in try await logs(context) }
         BusRoutes(bus: bus, consumer: consumer).register(on: v1)
+        UsageRoutes(ledger: ledger, writer: writer, pricing: pricing).register(on: v1)
     }
 
     private func listFunctions() -> Response {

@@ -120,7 +120,7 @@ public struct FlintDaemon: Sendable {
         ).register(on: router)
         AdminRoutes(
             dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken,
-            bus: bus, consumer: consumer
+            bus: bus, consumer: consumer, pricing: project.config.pricing
         ).register(on: router)
         let gateway = TriggerGateway(
             routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken,
