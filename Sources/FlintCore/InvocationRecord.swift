@@ -24,6 +24,9 @@ public struct InvocationRecord: Sendable, Hashable, Codable {
     /// The signal that ended the handler, when one did.
     public var signal: Int32?
     public var coldStart: Bool
+    /// `lambda` runtime, cold starts: microseconds from the instance's spawn until its runtime asked
+    /// for its first event (Lambda's "Init Duration"); nil for warm starts and exec invocations.
+    public var initDurationMicros: Int64?
     public var outcome: InvocationOutcome
     /// A one-line reason for a failure, for people (`exit status 3`, `killed after 30s timeout`).
     public var errorMessage: String?
@@ -32,7 +35,8 @@ public struct InvocationRecord: Sendable, Hashable, Codable {
         id: String, function: String, trigger: String?, source: InvocationSource, attempt: Int,
         startedAt: Date, endedAt: Date, durationMicros: Int64, memoryLimitMB: Int,
         peakRSSBytes: Int64, userCPUMicros: Int64, systemCPUMicros: Int64,
-        exitCode: Int32?, signal: Int32?, coldStart: Bool, outcome: InvocationOutcome, errorMessage: String?
+        exitCode: Int32?, signal: Int32?, coldStart: Bool, outcome: InvocationOutcome, errorMessage: String?,
+        initDurationMicros: Int64? = nil
     ) {
         self.id = id
         self.function = function
@@ -49,6 +53,7 @@ public struct InvocationRecord: Sendable, Hashable, Codable {
         self.exitCode = exitCode
         self.signal = signal
         self.coldStart = coldStart
+        self.initDurationMicros = initDurationMicros
         self.outcome = outcome
         self.errorMessage = errorMessage
     }

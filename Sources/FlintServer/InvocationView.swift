@@ -20,6 +20,8 @@ public struct InvocationView: Codable, Sendable, Hashable {
     public var exitCode: Int32?
     public var signal: Int32?
     public var coldStart: Bool
+    /// Microseconds a cold `lambda` instance took to start (spawn to its first request for work).
+    public var initDurationMicros: Int64?
     public var outcome: String
     public var errorMessage: String?
 
@@ -41,6 +43,7 @@ public struct InvocationView: Codable, Sendable, Hashable {
         exitCode = record.exitCode
         signal = record.signal
         coldStart = record.coldStart
+        initDurationMicros = record.initDurationMicros
         outcome = record.outcome.rawValue
         errorMessage = record.errorMessage
     }
@@ -59,6 +62,7 @@ public struct InvocationView: Codable, Sendable, Hashable {
         case exitCode = "exit_code"
         case signal
         case coldStart = "cold_start"
+        case initDurationMicros = "init_duration_us"
         case outcome
         case errorMessage = "error_message"
     }

@@ -74,6 +74,10 @@ public final class FlintDatabase: Sendable {
         }
         migrator.registerMigration("v2-bus", migrate: BusSchema.create)
         migrator.registerMigration("v3-objects", migrate: ObjectsSchema.create)
+        // Warm instances (`runtime: lambda`): how long a cold start's init took; NULL when warm.
+        migrator.registerMigration("v4-invocation-init") { db in
+            try db.alter(table: "invocations") { t in t.add(column: "init_duration_us", .integer) }
+        }
         return migrator
     }
 }

@@ -37,7 +37,7 @@ public struct InvocationLedger: Sendable {
                 row.id, row.function, row.trigger, row.source, row.attempt,
                 row.startedAtMicros, row.endedAtMicros, row.durationMicros, row.billedMillis,
                 row.memoryLimitMB, row.peakRSSBytes, row.userCPUMicros, row.systemCPUMicros,
-                row.exitCode, row.signal, row.coldStart, row.outcome, row.errorMessage,
+                row.exitCode, row.signal, row.coldStart, row.outcome, row.errorMessage, row.initDurationMicros,
             ])
             try insertInvocation.execute()
             if !entry.log.isEmpty {
@@ -50,8 +50,8 @@ public struct InvocationLedger: Sendable {
     static let insertInvocationSQL = """
         INSERT OR REPLACE INTO invocations (id, function, trigger, source, attempt, started_at_us, ended_at_us,
             duration_us, billed_ms, memory_limit_mb, peak_rss_bytes, user_cpu_us, system_cpu_us,
-            exit_code, signal, cold_start, outcome, error_message)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            exit_code, signal, cold_start, outcome, error_message, init_duration_us)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let insertLogSQL = "INSERT OR REPLACE INTO invocation_logs (invocation_id, tail) VALUES (?, ?)"
 

@@ -23,6 +23,7 @@ struct InvocationRow: Decodable, FetchableRecord, TableRecord {
     var exitCode: Int32?
     var signal: Int32?
     var coldStart: Bool
+    var initDurationMicros: Int64?
     var outcome: String
     var errorMessage: String?
 
@@ -39,6 +40,7 @@ struct InvocationRow: Decodable, FetchableRecord, TableRecord {
         case exitCode = "exit_code"
         case signal
         case coldStart = "cold_start"
+        case initDurationMicros = "init_duration_us"
         case outcome
         case errorMessage = "error_message"
     }
@@ -66,6 +68,7 @@ struct InvocationRow: Decodable, FetchableRecord, TableRecord {
         exitCode = record.exitCode
         signal = record.signal
         coldStart = record.coldStart
+        initDurationMicros = record.initDurationMicros
         outcome = record.outcome.rawValue
         errorMessage = record.errorMessage
     }
@@ -79,7 +82,8 @@ struct InvocationRow: Decodable, FetchableRecord, TableRecord {
             durationMicros: durationMicros, memoryLimitMB: memoryLimitMB, peakRSSBytes: peakRSSBytes,
             userCPUMicros: userCPUMicros, systemCPUMicros: systemCPUMicros,
             exitCode: exitCode, signal: signal, coldStart: coldStart,
-            outcome: InvocationOutcome(rawValue: outcome) ?? .error, errorMessage: errorMessage
+            outcome: InvocationOutcome(rawValue: outcome) ?? .error, errorMessage: errorMessage,
+            initDurationMicros: initDurationMicros
         )
     }
 

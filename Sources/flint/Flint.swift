@@ -10,9 +10,9 @@ struct Flint: AsyncParsableCommand {
             whether or not Flint is running (a running daemon delivers what publish commits, and fires the \
             bucket triggers of what put puts, at once; otherwise it does so when it starts). The other \
             commands talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN \
-            override it).
+            override it); usage reads the database itself, read-only, when Flint is not running.
             """,
-        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Logs.self]
+        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Usage.self, Logs.self]
     )
 }
 
