@@ -45,7 +45,13 @@ let package = Package(
         ),
         .target(
             name: "FlintRunner",
-            dependencies: ["FlintCore", "CFlintSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FlintCore", "CFlintSpawn",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

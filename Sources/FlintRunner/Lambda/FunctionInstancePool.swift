@@ -1,0 +1,144 @@
+import FlintCore
+import Synchronization
+
+/// The warm instances of one function: idle ones are reused (the most recently used first, so
+/// the others go idle and stop), and no more than the function's `concurrency` are alive at once,
+/// counting those still exiting.
+final class FunctionInstancePool: Sendable {
+    /// What `acquire` grants.
+    enum Lease {
+        /// An idle instance of the same manifest.
+        case warm(LambdaInstance)
+        /// A slot to start a new instance in.
+        case cold
+        /// The runner is shutting down.
+        case closed
+    }
+
+    private struct State {
+        var idle: [LambdaInstance] = []
+        /// Instances alive (started and not yet exited), idle or not.
+        var live: [ObjectIdentifier: LambdaInstance] = [:]
+        /// Slots granted for new instances not yet `started`.
+        var starting = 0
+        /// Callers waiting for an instance or a slot; rare: the dispatcher admits at most
+        /// `concurrency` invocations, so they only wait for instances that are exiting.
+        var waiters: [CheckedContinuation<Lease, Never>] = []
+        var closed = false
+
+        /// Reserves a slot for a new instance if fewer than `limit` are alive or starting.
+        mutating func grantSlot(limit: Int) -> Bool {
+            guard live.count + starting < limit else { return false }
+            starting += 1
+            return true
+        }
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// An idle instance for `function`, or a slot for a new one, waiting while `concurrency`
+    /// instances are alive and none is idle. Idle instances of an older manifest are stopped.
+    func acquire(for function: FunctionManifest) async -> Lease {
+        var stale: [LambdaInstance] = []
+        let granted = state.withLock { state -> Lease? in
+            guard !state.closed else { return .closed }
+            while let instance = state.idle.popLast() {
+                if instance.function == function { return .warm(instance) }
+                stale.append(instance)
+            }
+            return state.grantSlot(limit: function.concurrency) ? .cold : nil
+        }
+        for instance in stale { _ = instance.stop() }
+        if let granted { return granted }
+        return await withCheckedContinuation { continuation in
+            let lease = state.withLock { state -> Lease? in
+                if state.closed { return .closed }
+                if let instance = state.idle.popLast() { return .warm(instance) }
+                if state.grantSlot(limit: function.concurrency) { return .cold }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let lease { continuation.resume(returning: lease) }
+        }
+    }
+
+    /// Counts a new instance as alive (in the slot `acquire` granted).
+    func started(_ instance: LambdaInstance) {
+        state.withLock { state in
+            state.starting -= 1
+            state.live[ObjectIdentifier(instance)] = instance
+        }
+    }
+
+    /// Gives back a slot `acquire` granted for an instance that was never made.
+    func abandonSlot() {
+        let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
+            guard state.waiters.isEmpty else { return state.waiters.removeFirst() }
+            state.starting -= 1
+            return nil
+        }
+        waiter?.resume(returning: .cold)
+    }
+
+    /// Where a released instance went.
+    enum Release {
+        /// Into the idle list: it should stop after the function's `idle`.
+        case idle
+        /// Straight to a waiting caller.
+        case handedOver
+        /// Nowhere: the runner is shutting down, and it should stop now.
+        case closed
+    }
+
+    /// Takes back an instance that finished its invocation and can take another.
+    func release(_ instance: LambdaInstance) -> Release {
+        let (release, waiter) = state.withLock { state -> (Release, CheckedContinuation<Lease, Never>?) in
+            if state.closed { return (.closed, nil) }
+            if !state.waiters.isEmpty { return (.handedOver, state.waiters.removeFirst()) }
+            state.idle.append(instance)
+            return (.idle, nil)
+        }
+        waiter?.resume(returning: .warm(instance))
+        return release
+    }
+
+    /// Takes an idle instance out of the pool so that it can be stopped; false when it has been
+    /// handed out again meanwhile.
+    func retireIfIdle(_ instance: LambdaInstance) -> Bool {
+        state.withLock { state in
+            guard let index = state.idle.firstIndex(where: { $0 === instance }) else { return false }
+            state.idle.remove(at: index)
+            return true
+        }
+    }
+
+    /// The instance's process has exited: its slot is free (for a waiting caller first).
+    func exited(_ instance: LambdaInstance) {
+        let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
+            state.live[ObjectIdentifier(instance)] = nil
+            state.idle.removeAll { $0 === instance }
+            guard !state.closed, !state.waiters.isEmpty else { return nil }
+            // The freed slot goes to the waiter, for a new instance.
+            state.starting += 1
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: .cold)
+    }
+
+    /// Instances alive right now, idle or busy.
+    var liveCount: Int { state.withLock { $0.live.count } }
+
+    /// Refuses new work; returns every instance still alive, to be stopped.
+    func close() -> [LambdaInstance] {
+        let (instances, waiters) = state.withLock { state in
+            state.closed = true
+            state.idle.removeAll()
+            defer { state.waiters.removeAll() }
+            return (Array(state.live.values), state.waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: .closed) }
+        return instances
+    }
+}

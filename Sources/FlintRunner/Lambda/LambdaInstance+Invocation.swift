@@ -1,0 +1,82 @@
+import FlintCore
+import Foundation
+import Glibc
+import NIOCore
+
+extension LambdaInstance {
+    /// Hands `request` to this instance and waits until the runtime has answered it, or the
+    /// process has ended under it. Cancelling the calling task kills the process group.
+    func invoke(_ request: InvocationRequest, isColdStart: Bool) async -> InstanceOutcome {
+        let startedAt = Date()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<InstanceOutcome, Never>) in
+                let invocation = LambdaInvocation(
+                    request: request, continuation: continuation, startedAt: startedAt, isColdStart: isColdStart
+                )
+                eventLoop.execute { self.accept(invocation) }
+            }
+        } onCancel: {
+            eventLoop.execute { self.cancel(request.id) }
+        }
+    }
+
+    private func accept(_ invocation: LambdaInvocation) {
+        cancelIdleTimer()
+        guard phase != .exited, stopReason == nil, self.invocation == nil else {
+            invocation.continuation.resume(returning: .unavailable)
+            return
+        }
+        self.invocation = invocation
+        deliverIfReady()
+    }
+
+    /// Answers the parked `/next` with the invocation, once there are both.
+    func deliverIfReady() {
+        guard phase == .ready, stopReason == nil, let handler = parked, var invocation, invocation.deliveredAt == nil else {
+            return
+        }
+        parked = nil
+        invocation.deliveredAt = Sys.monotonicNanoseconds()
+        self.invocation = invocation
+        let timeout = function.timeout
+        let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
+        let id = invocation.request.id
+        handler.deliver(RuntimeAPIEvent(
+            requestID: id, deadlineMillis: Int64((deadline * 1000).rounded(.down)),
+            functionARN: context.functionARN(function.name), payload: ByteBuffer(bytes: invocation.request.payload)
+        ))
+        deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { self.deadlinePassed(id) }
+    }
+
+    /// Answers the invocation the runtime reported on; the instance stays for the next one.
+    func complete(_ outcome: InvocationOutcome, message: String?, output result: Data) {
+        guard let invocation else { return }
+        self.invocation = nil
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        let reported = invocation.result(
+            function: function, outcome: outcome, message: message, output: result, log: output.take(),
+            initDurationMicros: initDurationMicros
+        )
+        invocation.continuation.resume(returning: .finished(reported, reusable: phase == .ready && stopReason == nil))
+    }
+
+    /// The invocation `id` ran past its timeout: SIGTERM to the group, SIGKILL after the grace
+    /// period. It is answered (`timeout`) once the process has exited, so the next invocation gets
+    /// a fresh instance.
+    private func deadlinePassed(_ id: String) {
+        guard invocation?.request.id == id, stopReason == nil else { return }
+        stopReason = .timeout
+        process.signalGroup(SIGTERM)
+        let process = self.process
+        killTimer = eventLoop.scheduleTask(in: .nanoseconds(context.settings.killGrace.nanoseconds)) {
+            process.signalGroup(SIGKILL)
+        }
+    }
+
+    private func cancel(_ id: String) {
+        guard invocation?.request.id == id, stopReason == nil else { return }
+        stopReason = .cancelled
+        process.signalGroup(SIGKILL)
+    }
+}

@@ -1,0 +1,61 @@
+import FlintCore
+import Foundation
+import Glibc
+import NIOCore
+
+/// What the Runtime API's requests do to the instance (called by `RuntimeAPIHandler`, on the
+/// instance's event loop).
+extension LambdaInstance {
+    /// `GET /next`: parked until an invocation is there. The first one ends init.
+    func runtimeAskedForNext(_ handler: RuntimeAPIHandler) {
+        guard phase != .exited else { return }
+        becameReady()
+        // A runtime waits on one connection at a time; a newer wait replaces an older one.
+        parked = handler
+        deliverIfReady()
+    }
+
+    func runtimeDisconnected(_ handler: RuntimeAPIHandler) {
+        if parked === handler { parked = nil }
+    }
+
+    /// `POST /{id}/response`.
+    func runtimeResponded(_ id: Substring, body: ByteBuffer) -> RuntimeAPIReply {
+        guard holdsDelivered(id) else { return .invalidRequestID }
+        complete(.ok, message: nil, output: Data(body.readableBytesView))
+        return .accepted
+    }
+
+    /// `POST /{id}/response` with a body over the limit (answered 413).
+    func runtimeResponseTooLarge(_ id: Substring) -> RuntimeAPIReply {
+        guard holdsDelivered(id) else { return .invalidRequestID }
+        complete(.outputTooLarge, message: "output exceeded the \(context.settings.outputLimit)-byte limit", output: Data())
+        return .accepted
+    }
+
+    /// `POST /{id}/error`: the body is the failed invocation's output.
+    func runtimeFailed(_ id: Substring, body: ByteBuffer, errorType: String?) -> RuntimeAPIReply {
+        guard holdsDelivered(id) else { return .invalidRequestID }
+        let output = Data(body.readableBytesView)
+        complete(.error, message: LambdaInvocation.describeError(output, errorType: errorType), output: output)
+        return .accepted
+    }
+
+    /// `POST /init/error`, once answered: the runtime cannot start. It is given the kill grace
+    /// period to exit by itself (awslambdaric logs, then exits), then killed. The invocation
+    /// waiting for it fails once the process has exited.
+    func runtimeFailedToInitialize(body: ByteBuffer, errorType: String?) {
+        guard phase != .exited, stopReason == nil else { return }
+        stopReason = .initError(LambdaInvocation.describeError(Data(body.readableBytesView), errorType: errorType))
+        let process = self.process
+        killTimer = eventLoop.scheduleTask(in: .nanoseconds(context.settings.killGrace.nanoseconds)) {
+            process.signalGroup(SIGKILL)
+        }
+    }
+
+    /// Whether `id` is the invocation this runtime was handed and has not answered yet.
+    private func holdsDelivered(_ id: Substring) -> Bool {
+        guard let invocation, invocation.deliveredAt != nil, stopReason == nil else { return false }
+        return invocation.request.id.utf8.elementsEqual(id.utf8)
+    }
+}

@@ -1,0 +1,258 @@
+import FlintCore
+import Foundation
+import Glibc
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One warm instance of a `runtime: lambda` function: a handler process and the Runtime API it
+/// talks to on a loopback port of its own. It takes one invocation at a time.
+///
+/// Its state lives on `eventLoop`, where its listener, its connections and its timers run; other
+/// threads reach it only through `eventLoop.execute` (hence `@unchecked Sendable`).
+final class LambdaInstance: @unchecked Sendable {
+    enum Phase {
+        /// Spawned (or being spawned); the runtime has not asked for work yet.
+        case starting
+        case ready
+        case exited
+    }
+
+    /// Why Flint is ending the process.
+    enum StopReason {
+        case timeout
+        case initTimeout
+        case cancelled
+        /// `/init/error`, with its description.
+        case initError(String)
+        /// Idle, or Flint is shutting down.
+        case retired
+    }
+
+    /// How the process ended.
+    enum Exit {
+        case exited(Termination?)
+        case notStarted(String)
+    }
+
+    let id: String
+    let function: FunctionManifest
+    let eventLoop: any EventLoop
+    let context: InstanceContext
+    let process = InstanceProcess()
+    let output: InstanceOutput
+    private let exited: EventLoopPromise<Void>
+    private let onExit: @Sendable (LambdaInstance) -> Void
+
+    // Confined to `eventLoop`.
+    var phase = Phase.starting
+    var stopReason: StopReason?
+    var invocation: LambdaInvocation?
+    var parked: RuntimeAPIHandler?
+    var initDurationMicros: Int64?
+    var deadlineTimer: Scheduled<Void>?
+    var killTimer: Scheduled<Void>?
+    private var listener: (any Channel)?
+    private var spawnedAt: Int64?
+    private var initTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+
+    /// - Parameter onExit: called on the event loop once the process has exited and been reaped,
+    ///   before the invocation it held (if any) is answered.
+    init(
+        function: FunctionManifest, context: InstanceContext, eventLoop: any EventLoop,
+        onExit: @escaping @Sendable (LambdaInstance) -> Void
+    ) {
+        self.id = InvocationRequest.newID()
+        self.function = function
+        self.context = context
+        self.eventLoop = eventLoop
+        self.output = InstanceOutput(capacity: context.settings.logTailLimit)
+        self.exited = eventLoop.makePromise()
+        self.onExit = onExit
+    }
+
+    /// Completes once the process has exited (or failed to start).
+    var exitFuture: EventLoopFuture<Void> { exited.futureResult }
+
+    // MARK: Starting
+
+    /// Binds the Runtime API listener, then spawns the process: the listener accepts before the
+    /// runtime's first connect (awslambdaric exits if that is refused).
+    func start() {
+        eventLoop.execute { self.bind() }
+    }
+
+    private func bind() {
+        let bodyLimit = context.settings.outputLimit
+        ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.backlog, value: 16)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(instance: self, bodyLimit: bodyLimit))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.listener = channel
+                    self.spawn(port: channel.localAddress?.port ?? 0)
+                case .failure(let error):
+                    self.ended(.notStarted("cannot listen for the Runtime API on 127.0.0.1: \(error)"))
+                }
+            }
+    }
+
+    private func spawn(port: Int) {
+        let startedAt = Date()
+        let scratch: String
+        do throws(WorkingDirectory.CreationError) {
+            scratch = try WorkingDirectory.create(in: context.workRoot, named: "lambda-\(id)")
+        } catch {
+            ended(.notStarted("\(error)"))
+            return
+        }
+        let options: SpawnOptions
+        do throws(InstanceSpawn.Failure) {
+            options = try InstanceSpawn(
+                function: function, runtimeAPI: "127.0.0.1:\(port)", scratchDirectory: scratch, instanceID: id,
+                settings: context.settings, host: context.host
+            ).options(startedAt: startedAt)
+        } catch {
+            removeScratch(scratch)
+            ended(.notStarted("\(error)"))
+            return
+        }
+        spawnedAt = Sys.monotonicNanoseconds()
+        initTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.initTimedOut() }
+        let process = self.process
+        let output = self.output
+        do throws(SystemError) {
+            try SupervisorThread.start {
+                let exit: Exit
+                switch process.run(options, output: output, spawned: {}) {
+                case .success(let termination): exit = .exited(termination)
+                case .failure(let error): exit = .notStarted(error.description)
+                }
+                self.removeScratch(scratch)
+                self.eventLoop.execute { self.ended(exit) }
+            }
+        } catch {
+            removeScratch(scratch)
+            ended(.notStarted("flint: \(error)"))
+        }
+    }
+
+    private func removeScratch(_ path: String) {
+        do throws(SystemError) {
+            try WorkingDirectory.remove(path)
+        } catch {
+            context.logger.warning(
+                "cannot remove an instance's scratch directory",
+                metadata: ["flint.function": "\(function.name)", "path": "\(path)", "error": "\(error)"]
+            )
+        }
+    }
+
+    private func initTimedOut() {
+        guard phase == .starting, stopReason == nil else { return }
+        stopReason = .initTimeout
+        process.signalGroup(SIGKILL)
+    }
+
+    /// The runtime asked for work for the first time: init is over.
+    func becameReady() {
+        guard phase == .starting else { return }
+        phase = .ready
+        initTimer?.cancel()
+        initTimer = nil
+        if let spawnedAt { initDurationMicros = (Sys.monotonicNanoseconds() - spawnedAt) / 1000 }
+    }
+
+    // MARK: Idle and stopping
+
+    /// Stops the instance after `idle` unless it takes another invocation first; `retire` (the pool
+    /// taking it out of its idle list) has the last word.
+    func idle(for idle: Duration, retire: @escaping @Sendable (LambdaInstance) -> Bool) {
+        eventLoop.execute {
+            guard self.phase == .ready, self.invocation == nil else { return }
+            self.idleTimer?.cancel()
+            self.idleTimer = self.eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) {
+                if retire(self) { _ = self.stop() }
+            }
+        }
+    }
+
+    func cancelIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    /// Kills the process group (idle, or shutting down); completes once it has exited.
+    func stop() -> EventLoopFuture<Void> {
+        eventLoop.execute {
+            if self.stopReason == nil { self.stopReason = .retired }
+            self.process.signalGroup(SIGKILL)
+        }
+        return exited.futureResult
+    }
+
+    /// The process is gone: tell the pool, then answer the invocation it held.
+    private func ended(_ exit: Exit) {
+        guard phase != .exited else { return }
+        let wasStarting = phase == .starting
+        phase = .exited
+        for timer in [initTimer, deadlineTimer, killTimer, idleTimer] { timer?.cancel() }
+        listener?.close(promise: nil)
+        listener = nil
+        parked = nil
+        onExit(self)
+        if let invocation {
+            self.invocation = nil
+            let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
+            let result = invocation.result(
+                function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
+                initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
+                termination: termination
+            )
+            invocation.continuation.resume(returning: .finished(result, reusable: false))
+        }
+        exited.succeed()
+        context.logger.debug(
+            "instance exited", metadata: ["flint.function": "\(function.name)", "flint.instance": "\(id)", "flint.exit": "\(exit)"]
+        )
+    }
+
+    /// The outcome and message of an invocation whose instance ended under it.
+    private func failure(_ exit: Exit, wasStarting: Bool, delivered: Bool) -> (InvocationOutcome, String, Termination?) {
+        let termination: Termination?
+        switch exit {
+        case .notStarted(let reason): return (.error, "init failed: \(reason)", nil)
+        case .exited(let ended): termination = ended
+        }
+        let how = termination?.description ?? "status unknown"
+        let timeout = function.timeout.shortDescription
+        switch stopReason {
+        case .timeout:
+            return (.timeout, "killed after \(timeout) timeout", termination)
+        case .initTimeout:
+            return (.timeout, "init failed: the runtime did not ask for work within the \(timeout) timeout", termination)
+        case .cancelled:
+            return (.killed, "killed: invocation cancelled", termination)
+        case .initError(let reason):
+            return (.error, "init failed: \(reason)", termination)
+        case .retired:
+            return (.killed, "killed: the instance was stopped (Flint is shutting down)", termination)
+        case nil where wasStarting:
+            return (.error, "init failed: the runtime exited (\(how)) before asking for work", termination)
+        case nil where delivered:
+            return (.error, "the runtime exited (\(how)) while handling the invocation", termination)
+        case nil:
+            return (.error, "the runtime exited (\(how)) before taking the invocation", termination)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import FlintCore
+import Foundation
+
+/// An invocation handed to an instance, from the moment it is accepted until it is answered.
+struct LambdaInvocation {
+    let request: InvocationRequest
+    let continuation: CheckedContinuation<InstanceOutcome, Never>
+    let startedAt: Date
+    /// True for the instance's first invocation (which waited for it to start).
+    let isColdStart: Bool
+    /// CLOCK_MONOTONIC nanoseconds when the runtime received the event, once it has.
+    var deliveredAt: Int64?
+
+    /// The record and result of how it ended.
+    func result(
+        function: FunctionManifest, outcome: InvocationOutcome, message: String?, output: Data, log: Data,
+        initDurationMicros: Int64?, termination: Termination? = nil, now: Int64 = Sys.monotonicNanoseconds()
+    ) -> InvocationResult {
+        let record = InvocationRecord(
+            id: request.id, function: function.name, trigger: request.trigger, source: request.source,
+            attempt: request.attempt, startedAt: startedAt, endedAt: Date(),
+            durationMicros: deliveredAt.map { max(0, now - $0) / 1000 } ?? 0,
+            memoryLimitMB: function.memoryMB, peakRSSBytes: 0, userCPUMicros: 0, systemCPUMicros: 0,
+            exitCode: termination?.exitCode, signal: termination?.signal, coldStart: isColdStart,
+            outcome: outcome, errorMessage: message, initDurationMicros: isColdStart ? initDurationMicros : nil
+        )
+        return InvocationResult(record: record, output: output, log: log)
+    }
+
+    /// `ZeroDivisionError: division by zero`, from the `/error` body Lambda runtimes send
+    /// (`{"errorMessage", "errorType", "stackTrace"}`), or the error type header.
+    static func describeError(_ body: Data, errorType header: String?) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        let type = object?["errorType"] as? String ?? header
+        let message = object?["errorMessage"] as? String
+        switch (type, message) {
+        case let (type?, message?): return "\(type): \(message)"
+        case let (type?, nil): return type
+        case let (nil, message?): return message
+        case (nil, nil): return "the runtime reported an error without a description"
+        }
+    }
+}

@@ -1,0 +1,98 @@
+public import FlintCore
+public import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Runs `lambda` functions: warm instances that speak the AWS Lambda Runtime API, each on a
+/// loopback port of its own, reused while warm.
+///
+/// An instance starts on demand (scale from zero), takes one invocation at a time, and stops after
+/// the function's `idle` (scale to zero). One that crashes, fails to start, or runs past its
+/// deadline is replaced by a fresh one for the next invocation. At most the function's
+/// `concurrency` instances are alive at once. Instances start like exec handlers: own session and
+/// process group, rlimits, a clean environment (the Lambda variables, the manifest's `env`,
+/// `FLINT_FUNCTION`), with the function's directory as working directory and `LAMBDA_TASK_ROOT`.
+public final class LambdaRunner: Sendable {
+    private let context: InstanceContext
+    private let group: any EventLoopGroup
+    private let pools = Mutex<[String: FunctionInstancePool]>([:])
+
+    /// - Parameters:
+    ///   - workRoot: where each instance gets a scratch directory (`HOME`, `TMPDIR`), removed when
+    ///     it stops; created (mode 0700) on first use when missing.
+    ///   - settings: limits and the region; `outputLimit` also bounds `/response` and `/error`
+    ///     bodies (413 beyond it), `killGrace` the time between SIGTERM and SIGKILL on a timeout.
+    ///   - account: the account in the ARN runtimes are given.
+    ///   - logger: for the runner's own events (metadata `flint.function`, `flint.instance`).
+    public init(workRoot: String, settings: ExecRunnerSettings = .init(), account: String = "000000000000", logger: Logger) {
+        precondition(settings.logTailLimit > 0, "ExecRunnerSettings.logTailLimit must be positive")
+        context = InstanceContext(
+            workRoot: workRoot, settings: settings, account: account, host: HostLimits.current(), logger: logger
+        )
+        group = MultiThreadedEventLoopGroup.singleton
+    }
+
+    /// Runs one invocation on a warm instance, or a new one. Never throws: every failure is an
+    /// outcome in the record. A cold start's record says so, with its init duration.
+    public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
+        let pool = self.pool(function.name)
+        while true {
+            let instance: LambdaInstance
+            let isColdStart: Bool
+            switch await pool.acquire(for: function) {
+            case .closed:
+                return .notRun(request, function: function, outcome: .killed, message: "killed: Flint is shutting down")
+            case .warm(let warm):
+                (instance, isColdStart) = (warm, false)
+            case .cold:
+                guard !Task.isCancelled else {
+                    pool.abandonSlot()
+                    return .notRun(request, function: function, outcome: .killed, message: "killed: invocation cancelled before it started")
+                }
+                instance = LambdaInstance(function: function, context: context, eventLoop: group.next()) { pool.exited($0) }
+                pool.started(instance)
+                instance.start()
+                isColdStart = true
+            }
+            switch await instance.invoke(request, isColdStart: isColdStart) {
+            case .unavailable:
+                // It exited between its last invocation and this one: the next acquire replaces it.
+                continue
+            case .finished(let result, let reusable):
+                if reusable {
+                    switch pool.release(instance) {
+                    case .idle: instance.idle(for: function.idle) { pool.retireIfIdle($0) }
+                    case .handedOver: break
+                    case .closed: _ = instance.stop()
+                    }
+                }
+                return result
+            }
+        }
+    }
+
+    /// Instances of `function` alive right now (idle or busy).
+    public func instances(of function: String) -> Int {
+        pools.withLock { $0[function] }?.liveCount ?? 0
+    }
+
+    /// Stops every instance and returns once their processes have exited. Invocations asked for
+    /// afterwards end at once as `killed`.
+    public func shutdown() async {
+        let all = pools.withLock { Array($0.values) }
+        let instances = all.flatMap { $0.close() }
+        for instance in instances {
+            try? await instance.stop().get()
+        }
+    }
+
+    private func pool(_ function: String) -> FunctionInstancePool {
+        pools.withLock { pools in
+            if let pool = pools[function] { return pool }
+            let pool = FunctionInstancePool()
+            pools[function] = pool
+            return pool
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import FlintCore
+import FlintRunner
+import Foundation
+import Logging
+import Testing
+
+/// A temporary function directory holding `runtime.py` (a small Runtime API client in the style of
+/// awslambdaric, driven by its event's `action`), a directory where each instance leaves a file
+/// named after its pid, and a `LambdaRunner`. `withLambdaFixture` stops every instance and removes
+/// it all afterwards.
+struct LambdaFixture {
+    let root: String
+    let runner: LambdaRunner
+
+    var functionDirectory: String { root + "/function" }
+    var workRoot: String { root + "/work" }
+    var observeDirectory: String { root + "/pids" }
+
+    init(settings: ExecRunnerSettings = .init()) throws {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/flint-lambda-XXXXXX").utf8CString)
+        guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        let root = String(cString: created)
+        try FileManager.default.createDirectory(atPath: root + "/function", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: root + "/pids", withIntermediateDirectories: false)
+        let script = root + "/function/runtime.py"
+        try Self.runtime.write(toFile: script, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        self.root = root
+        runner = LambdaRunner(workRoot: root + "/work", settings: settings, logger: Logger(label: "flint.lambda.tests"))
+    }
+
+    /// `start` chooses how the runtime starts: `ok`, `exit` (before asking for work), `init-error`,
+    /// `park` (writes its Runtime API address to `api` and waits, for tests that speak the API).
+    func function(
+        start: String = "ok", timeout: Duration = .seconds(10), concurrency: Int = 4, idle: Duration = .seconds(30),
+        environment: [String: String] = [:]
+    ) -> FunctionManifest {
+        FunctionManifest(
+            name: "warm", directory: functionDirectory, runtime: .lambda, command: ["./runtime.py", "app.handler"],
+            timeout: timeout, concurrency: concurrency, idle: idle,
+            environment: environment.merging(["START": start, "OBSERVE_DIR": observeDirectory]) { $1 }
+        )
+    }
+
+    func invoke(_ function: FunctionManifest, _ event: [String: Any] = [:], id: String = InvocationRequest.newID()) async throws -> InvocationResult {
+        let payload = try JSONSerialization.data(withJSONObject: event)
+        return await runner.run(InvocationRequest(id: id, function: function.name, source: .cli, payload: payload), function: function)
+    }
+
+    /// The pids of every instance started so far, oldest first.
+    func instancePIDs() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: observeDirectory)) ?? []
+        return names.compactMap(Int32.init).sorted()
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    static let runtime = #"""
+        #!/usr/bin/env python3
+        # A Lambda runtime in the style of awslambdaric: one keep-alive connection to the Runtime API.
+        import http.client, json, os, sys, time
+
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        observe = os.environ["OBSERVE_DIR"]
+        open(os.path.join(observe, str(os.getpid())), "w").close()
+        start = os.environ.get("START", "ok")
+        base = "/2018-06-01/runtime"
+        if start == "exit":
+            print("runtime: giving up before asking for work", file=sys.stderr, flush=True)
+            sys.exit(3)
+        if start == "park":
+            with open(os.path.join(observe, "..", "api.tmp"), "w") as f:
+                f.write(os.environ["AWS_LAMBDA_RUNTIME_API"])
+            os.rename(os.path.join(observe, "..", "api.tmp"), os.path.join(observe, "..", "api"))
+            time.sleep(120)
+            sys.exit(0)
+        conn = http.client.HTTPConnection(host, int(port))
+
+        def call(method, path, body=None, headers={}, chunked=False):
+            conn.request(method, path, body=body, headers=headers, encode_chunked=chunked)
+            response = conn.getresponse()
+            return response, response.read()
+
+        def alive():
+            count = 0
+            for name in os.listdir(observe):
+                try:
+                    with open(f"/proc/{name}/stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                except (OSError, IndexError):
+                    continue
+                if state not in ("Z", "X"):
+                    count += 1
+            return count
+
+        if start == "init-error":
+            error = {"errorMessage": "No module named 'app'", "errorType": "Runtime.ImportModuleError"}
+            response, body = call("POST", base + "/init/error", json.dumps(error))
+            print(f"init error answered {response.status} {body.decode()}", file=sys.stderr, flush=True)
+            time.sleep(120)
+            sys.exit(0)
+
+        while True:
+            response, body = call("GET", base + "/invocation/next")
+            request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+            event = json.loads(body)
+            print(f"handling {request_id}", flush=True)
+            print(f"stderr line for {request_id}", file=sys.stderr, flush=True)
+            action = event.get("action", "echo")
+            if action == "sleep":
+                time.sleep(event["seconds"])
+            elif action == "crash":
+                os._exit(7)
+            elif action == "hang":
+                time.sleep(3600)
+            elif action == "fail":
+                error = {"errorMessage": "division by zero", "errorType": "ZeroDivisionError", "stackTrace": []}
+                call("POST", f"{base}/invocation/{request_id}/error", json.dumps(error))
+                continue
+            elif action == "big":
+                answer, answered = call("POST", f"{base}/invocation/{request_id}/response", b"x" * (7 * 1024 * 1024))
+                print(f"big answered {answer.status} {answered.decode()}", file=sys.stderr, flush=True)
+                continue
+            result = {
+                "pid": os.getpid(), "requestId": request_id, "alive": alive(), "cwd": os.getcwd(),
+                "headers": {k.lower(): v for k, v in response.getheaders()}, "env": dict(os.environ), "event": event,
+            }
+            encoded = json.dumps(result).encode()
+            if action == "chunked":
+                parts = [encoded[:10], encoded[10:]]
+                answer, answered = call("POST", f"{base}/invocation/{request_id}/response", iter(parts), chunked=True)
+            else:
+                answer, answered = call("POST", f"{base}/invocation/{request_id}/response", encoded)
+            print(f"answered {answer.status} {answered.decode()}", file=sys.stderr, flush=True)
+            if action == "stale":
+                again, _ = call("POST", f"{base}/invocation/{request_id}/response", b"{}")
+                unknown, body = call("POST", f"{base}/invocation/not-a-request/response", b"{}")
+                print(f"stale answered {again.status} / {unknown.status} {body.decode()}", file=sys.stderr, flush=True)
+        """#
+}
+
+/// Runs `body` with a fresh fixture; afterwards stops every instance and removes the fixture,
+/// whatever happened.
+func withLambdaFixture(settings: ExecRunnerSettings = .init(), _ body: (LambdaFixture) async throws -> Void) async throws {
+    let fixture = try LambdaFixture(settings: settings)
+    do {
+        try await body(fixture)
+    } catch {
+        await fixture.runner.shutdown()
+        fixture.remove()
+        throw error
+    }
+    await fixture.runner.shutdown()
+    #expect(fixture.instancePIDs().allSatisfy(isGone), "shutdown left an instance running")
+    #expect((try? FileManager.default.contentsOfDirectory(atPath: fixture.workRoot)) ?? [] == [], "scratch directories left behind")
+    fixture.remove()
+}
+
+extension InvocationResult {
+    /// The runtime's report of an echo invocation.
+    func report() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+            throw LambdaTestFailure("not a JSON object: \(outputText) (\(record.outcome): \(record.errorMessage ?? "-"), log: \(logText))")
+        }
+        return object
+    }
+
+    func reportedPID() throws -> Int32 {
+        guard let pid = try report()["pid"] as? Int else { throw LambdaTestFailure("no pid in \(outputText)") }
+        return Int32(pid)
+    }
+}
+
+struct LambdaTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,134 @@
+import FlintCore
+import FlintRunner
+import Foundation
+import Testing
+
+/// Warm instances: started on demand, reused, stopped after idle, replaced after a crash or a
+/// timeout, never more than the function's concurrency. Every figure comes from the handler
+/// processes themselves (their pids, and how many of them they see alive).
+@Suite struct LambdaPoolTests {
+    @Test func warmInstance_isReused_samePIDAcrossInvocations() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            let first = try await fixture.invoke(function)
+            let second = try await fixture.invoke(function)
+            let third = try await fixture.invoke(function)
+            #expect(first.record.outcome == .ok)
+            #expect(try first.reportedPID() == second.reportedPID())
+            #expect(try second.reportedPID() == third.reportedPID())
+            #expect(first.record.coldStart)
+            #expect(first.record.initDurationMicros.map { $0 > 0 } == true)
+            #expect(!second.record.coldStart)
+            #expect(second.record.initDurationMicros == nil)
+            #expect(fixture.instancePIDs().count == 1)
+            #expect(fixture.runner.instances(of: function.name) == 1)
+        }
+    }
+
+    @Test func idleInstance_isStopped_afterIdle() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(idle: .milliseconds(300))
+            let pid = try await fixture.invoke(function).reportedPID()
+            #expect(!isGone(pid))
+            // Scale to zero: gone within idle + 1 s.
+            #expect(await eventually(within: .milliseconds(1300)) { isGone(pid) })
+            #expect(await eventually(within: .seconds(1)) { fixture.runner.instances(of: function.name) == 0 })
+            // And the next invocation starts a fresh one.
+            let next = try await fixture.invoke(function)
+            #expect(try next.reportedPID() != pid)
+            #expect(next.record.coldStart)
+        }
+    }
+
+    @Test func crashedInstance_failsItsInvocation_andIsReplaced() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            let before = try await fixture.invoke(function).reportedPID()
+            let crashed = try await fixture.invoke(function, ["action": "crash"])
+            #expect(crashed.record.outcome == .error)
+            #expect(crashed.record.errorMessage == "the runtime exited (exit status 7) while handling the invocation")
+            #expect(crashed.logText.contains("handling \(crashed.record.id)"))
+            #expect(isGone(before))
+            let after = try await fixture.invoke(function)
+            #expect(after.record.outcome == .ok)
+            #expect(try after.reportedPID() != before)
+            #expect(after.record.coldStart)
+        }
+    }
+
+    @Test func timeout_killsTheInstance_andTheNextInvocationGetsAFreshOne() async throws {
+        try await withLambdaFixture(settings: .init(killGrace: .milliseconds(200))) { fixture in
+            let function = fixture.function(timeout: .milliseconds(700))
+            let before = try await fixture.invoke(function).reportedPID()
+            let started = ContinuousClock.now
+            let hung = try await fixture.invoke(function, ["action": "hang"])
+            #expect(hung.record.outcome == .timeout)
+            #expect(hung.record.errorMessage == "killed after 700ms timeout")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // Answered only once the process group is gone.
+            #expect(isGone(before))
+            let after = try await fixture.invoke(function)
+            #expect(after.record.outcome == .ok)
+            #expect(try after.reportedPID() != before)
+        }
+    }
+
+    @Test func concurrency_isNeverExceeded_observedByTheProcesses() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(concurrency: 2)
+            let results = try await withThrowingTaskGroup(of: InvocationResult.self) { group in
+                for _ in 0 ..< 8 {
+                    group.addTask { try await fixture.invoke(function, ["action": "sleep", "seconds": 0.15]) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.record.outcome == .ok })
+            let alive = try results.map { try $0.report()["alive"] as? Int ?? .max }
+            #expect(alive.allSatisfy { $0 <= 2 }, "instances alive at once, as each handler saw them: \(alive)")
+            #expect(Set(try results.map { try $0.reportedPID() }).count <= 2)
+            #expect(fixture.instancePIDs().count <= 2)
+            #expect(results.filter(\.record.coldStart).count <= 2)
+        }
+    }
+
+    @Test func exitBeforeAskingForWork_isAnInitFailure() async throws {
+        try await withLambdaFixture { fixture in
+            let result = try await fixture.invoke(fixture.function(start: "exit"))
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage == "init failed: the runtime exited (exit status 3) before asking for work")
+            #expect(result.logText.contains("giving up before asking for work"))
+            #expect(result.record.coldStart)
+            #expect(fixture.runner.instances(of: "warm") == 0)
+        }
+    }
+
+    @Test func initError_isAnInitFailure_andTheProcessIsStopped() async throws {
+        try await withLambdaFixture(settings: .init(killGrace: .milliseconds(300))) { fixture in
+            let result = try await fixture.invoke(fixture.function(start: "init-error"))
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage == "init failed: Runtime.ImportModuleError: No module named 'app'")
+            #expect(result.logText.contains(#"init error answered 202 {"status":"OK"}"#))
+            #expect(fixture.instancePIDs().allSatisfy(isGone))
+        }
+    }
+
+    @Test func unstartableCommand_failsWithTheReason() async throws {
+        try await withLambdaFixture { fixture in
+            var function = fixture.function()
+            function.command = ["./missing-runtime"]
+            let result = try await fixture.invoke(function)
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage?.hasPrefix("init failed: cannot execute") == true)
+        }
+    }
+
+    @Test func changedManifest_replacesTheIdleInstance() async throws {
+        try await withLambdaFixture { fixture in
+            let before = try await fixture.invoke(fixture.function(environment: ["VERSION": "1"])).reportedPID()
+            let after = try await fixture.invoke(fixture.function(environment: ["VERSION": "2"]))
+            #expect(try after.reportedPID() != before)
+            #expect((try after.report()["env"] as? [String: String])?["VERSION"] == "2")
+            #expect(await eventually { isGone(before) })
+        }
+    }
+}
