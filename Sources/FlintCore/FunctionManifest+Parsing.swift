@@ -61,7 +61,7 @@ extension FunctionManifest {
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
         map.reportUnreadKeys(notAKeyOf: "function.yaml", keys: manifestKeys)
         issues += map.issues
-        issues += unavailableFeatures(runtime: runtime, isolation: isolation, file: file)
+        issues += unavailableFeatures(runtime: runtime, isolation: isolation, output: output, file: file)
 
         guard issues.isEmpty, let name, let command else {
             return ParsedFunction(manifest: nil, name: name, issues: issues)
@@ -87,14 +87,18 @@ extension FunctionManifest {
 
     // MARK: capabilities of this version
 
-    /// Values that are valid but not served yet. Refused rather than run with less than asked:
-    /// a function that asks for a sandbox must never silently run without one.
-    static func unavailableFeatures(runtime: Located<Runtime>?, isolation: Located<Isolation>?, file: String) -> [ConfigIssue] {
+    /// Values that are valid but not served yet, or not together. Refused rather than run with
+    /// less than asked: a function that asks for a sandbox must never silently run without one.
+    static func unavailableFeatures(
+        runtime: Located<Runtime>?, isolation: Located<Isolation>?, output: Located<String>?, file: String
+    ) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
-        if let runtime, runtime.value == .lambda {
+        // A warm instance's environment is fixed when it starts: there is no per-invocation
+        // FLINT_OUTPUT_DIR to collect outputs from.
+        if let runtime, runtime.value == .lambda, let output {
             issues.append(ConfigIssue(
-                location: SourceLocation(file: file, line: runtime.line), key: "runtime",
-                message: "lambda (warm instances on the Lambda Runtime API) is not available in this version of Flint; use exec"))
+                location: SourceLocation(file: file, line: output.line), key: "output",
+                message: "bucket outputs need runtime: exec (a warm lambda instance has no per-invocation FLINT_OUTPUT_DIR); use runtime: exec, or remove output"))
         }
         if let isolation, isolation.value == .sandbox {
             issues.append(ConfigIssue(

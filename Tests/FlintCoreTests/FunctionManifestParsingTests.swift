@@ -52,16 +52,24 @@ import FlintCore
         }
     }
 
-    @Test func featuresNotServedYet_areRefused_neverRunWithLess() throws {
+    @Test func lambdaRuntime_isAccepted() throws {
+        try withTemporaryProject { project in
+            try project.writeScript("samples/echo/echo.sh")
+            let manifest = try parse("name: echo\nruntime: lambda\ncommand: [./echo.sh]\nidle: 5s\n", in: project)
+            #expect(manifest.runtime == .lambda)
+            #expect(manifest.idle == .seconds(5))
+        }
+    }
+
+    @Test func lambdaRuntimeWithBucketOutput_isRefused_neverRunWithLess() throws {
         let messages = try issues("""
             name: echo
             runtime: lambda
             command: ["./echo.sh"]
-            isolation: sandbox
+            output: thumbnails
             """)
         #expect(messages == [
-            "samples/echo/function.yaml:2: runtime: lambda (warm instances on the Lambda Runtime API) is not available in this version of Flint; use exec",
-            "samples/echo/function.yaml:4: isolation: sandbox (bubblewrap namespaces) is not available in this version of Flint; use process, or keep this function out of the project until it is",
+            "samples/echo/function.yaml:4: output: bucket outputs need runtime: exec (a warm lambda instance has no per-invocation FLINT_OUTPUT_DIR); use runtime: exec, or remove output",
         ])
     }
 
