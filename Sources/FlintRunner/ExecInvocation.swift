@@ -10,6 +10,8 @@ struct ExecInvocation: Sendable {
     let settings: ExecRunnerSettings
     let host: HostLimits
     let logger: Logger
+    /// Where live followers get the handler's log lines, if anywhere.
+    var logHub: LogHub?
 
     /// Runs the handler to its end, blocking the calling thread.
     func execute(cancellation: CancellationSignal) -> InvocationResult {
@@ -50,7 +52,8 @@ struct ExecInvocation: Sendable {
             outputLimit: settings.outputLimit, logTailLimit: settings.logTailLimit
         )
         let supervision = ProcessSupervisor(
-            process: process, input: request.payload, cancellation: cancellation, limits: limits
+            process: process, input: request.payload, cancellation: cancellation, limits: limits,
+            logLines: logHub.map { LogLineSplitter(hub: $0, function: function.name, invocation: request.id) }
         ).run()
 
         let termination = supervision.waitStatus.map(Termination.init(waitStatus:))

@@ -14,6 +14,8 @@ public struct ExecRunner: Sendable {
     public let workRoot: String
     public let settings: ExecRunnerSettings
     let logger: Logger
+    /// Where handlers' log lines go as they are written, for live followers.
+    let logHub: LogHub?
     let host: HostLimits
 
     /// - Parameters:
@@ -21,13 +23,15 @@ public struct ExecRunner: Sendable {
     ///     use when missing.
     ///   - settings: limits and the region; `logTailLimit` must be positive, `outputLimit` not negative.
     ///   - logger: for the runner's own events (metadata `flint.invocation.id`, `flint.function`).
-    public init(workRoot: String, settings: ExecRunnerSettings = .init(), logger: Logger) {
+    ///   - logHub: gets each line of the handlers' stderr as it is read (`flint logs -f`).
+    public init(workRoot: String, settings: ExecRunnerSettings = .init(), logger: Logger, logHub: LogHub? = nil) {
         precondition(settings.logTailLimit > 0, "ExecRunnerSettings.logTailLimit must be positive")
         precondition(settings.outputLimit >= 0, "ExecRunnerSettings.outputLimit must not be negative")
         _ = Self.ignoreSIGPIPE
         self.workRoot = workRoot
         self.settings = settings
         self.logger = logger
+        self.logHub = logHub
         self.host = HostLimits.current()
     }
 
@@ -40,7 +44,7 @@ public struct ExecRunner: Sendable {
     public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let invocation = ExecInvocation(
             request: request, function: function, workRoot: workRoot, settings: settings, host: host,
-            logger: logger
+            logger: logger, logHub: logHub
         )
         guard !Task.isCancelled else {
             return invocation.notStarted(.killed, message: "killed: invocation cancelled before it started")

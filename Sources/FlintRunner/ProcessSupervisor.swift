@@ -29,11 +29,17 @@ struct ProcessSupervisor: ~Copyable {
     private var fds: [pollfd]
     private var output: OutputBuffer
     private var log: LogTail
+    /// Live followers' copy of the log, line by line (`flint logs -f`).
+    private var logLines: LogLineSplitter?
     private var phase = Phase.running
     private var stopReason: StopReason?
 
-    init(process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits) {
+    init(
+        process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits,
+        logLines: LogLineSplitter? = nil
+    ) {
         self.process = process
+        self.logLines = logLines
         self.limits = limits
         self.input = input
         self.output = OutputBuffer(limit: limits.outputLimit)
@@ -114,6 +120,7 @@ struct ProcessSupervisor: ~Copyable {
         while fds[Slot.stderr].fd >= 0, drained < Self.finalLogDrainLimit, let count = readLog() {
             drained += count
         }
+        logLines?.finish()
         close(Slot.stdin)
         close(Slot.stdout)
         close(Slot.stderr)
@@ -187,11 +194,13 @@ struct ProcessSupervisor: ~Copyable {
     @discardableResult
     private mutating func readLog() -> Int? {
         do throws(SystemError) {
-            guard let count = try Sys.read(fds[Slot.stderr].fd, into: log.writableSpace()) else { return nil }
+            let space = log.writableSpace()
+            guard let count = try Sys.read(fds[Slot.stderr].fd, into: space) else { return nil }
             guard count > 0 else {
                 close(Slot.stderr)
                 return nil
             }
+            logLines?.append(UnsafeRawBufferPointer(rebasing: space[..<count]))
             log.didWrite(count)
             return count
         } catch {

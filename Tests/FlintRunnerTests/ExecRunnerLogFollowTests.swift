@@ -1,0 +1,78 @@
+import FlintCore
+import FlintRunner
+import Foundation
+import Logging
+import Testing
+
+@Suite struct ExecRunnerLogFollowTests {
+    /// The next event, or nil when none came within `timeout`.
+    func next(_ subscription: LogSubscription, within timeout: Duration = .seconds(10)) async -> HandlerLogEvent? {
+        await withTaskGroup(of: HandlerLogEvent?.self) { group in
+            group.addTask { await subscription.next() }
+            group.addTask {
+                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
+                subscription.cancel()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func follower_getsEachLineWhileTheHandlerRuns_andTheUnfinishedLastOneAtExit() async throws {
+        try await withFixture { fixture in
+            let hub = LogHub()
+            let runner = ExecRunner(workRoot: fixture.workRoot, logger: Logger(label: "flint.runner.tests"), logHub: hub)
+            let go = fixture.root + "/go"
+            let command = try fixture.script("talk.sh", """
+                #!/bin/sh
+                echo "started $FLINT_INVOCATION_ID" >&2
+                while [ ! -e "$GO" ]; do sleep 0.01; done
+                printf 'two\\r\\nlines\\n' >&2
+                printf 'no newline' >&2
+                echo '{}'
+                """)
+            let subscription = hub.subscribe(function: "test-function")
+            let request = InvocationRequest(function: "test-function", source: .cli, payload: Data("{}".utf8))
+            let manifest = fixture.manifest([command], environment: ["GO": go])
+            let run = Task { await runner.run(request, function: manifest) }
+
+            guard case .line(let first)? = await next(subscription) else {
+                Issue.record("no line while the handler ran")
+                return
+            }
+            // The handler is still waiting for the file: the line came live, not at its end.
+            #expect(first.text == "started \(request.id)")
+            #expect(first.invocation == request.id && first.function == "test-function")
+            #expect(FileManager.default.createFile(atPath: go, contents: nil))
+
+            var rest: [String] = []
+            while rest.count < 3, case .line(let line)? = await next(subscription) { rest.append(line.text) }
+            #expect(rest == ["two", "lines", "no newline"])
+            let result = await run.value
+            #expect(result.record.outcome == .ok)
+            // The stored tail is unchanged by following.
+            #expect(result.logText == "started \(request.id)\ntwo\r\nlines\nno newline")
+        }
+    }
+
+    @Test func followerArrivingMidLine_getsOnlyWholeLinesAfterIt() async throws {
+        let hub = LogHub()
+        var splitter = LogLineSplitter(hub: hub, function: "f", invocation: "i")
+        func feed(_ text: String) {
+            Array(text.utf8).withUnsafeBytes { splitter.append($0) }
+        }
+        feed("nobody reads th")
+        let subscription = hub.subscribe(function: "f")
+        feed("is line\nfirst whole")
+        feed(" line\n")
+        feed(String(repeating: "x", count: LogLineSplitter.maxLineBytes + 10))
+        splitter.finish()
+        var texts: [String] = []
+        while texts.count < 3, case .line(let line)? = await next(subscription, within: .seconds(2)) { texts.append(line.text) }
+        #expect(texts.count == 3)
+        #expect(texts.first == "first whole line")
+        #expect(texts.dropFirst().map(\.utf8.count) == [LogLineSplitter.maxLineBytes, 10])
+    }
+}
