@@ -2,21 +2,21 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages Flint builds against, and what the samples (python3; ImageMagick for
-# samples/transcode) and tests run.
-APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 imagemagick
+# samples/transcode; pip to vendor awslambdaric for samples/python-lambda) and tests run.
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick
 # The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer).
 BENCH_PACKAGES := lighttpd wrk curl inotify-tools
 PROJECT ?= .
 LISTEN ?=
 
-.PHONY: run test build release deps test-deps bench clean
+.PHONY: run test build release deps test-deps python-lambda-deps bench clean
 
-run: deps release
+run: deps python-lambda-deps release
 	.build/release/flint up --project $(PROJECT) $(if $(LISTEN),--listen $(LISTEN))
 
 # Unit tests in parallel, then the end-to-end tests one at a time: those wait on real daemons and
 # processes, and in parallel they would crowd out timing-sensitive unit tests on a 2-core machine.
-test: deps test-deps
+test: deps test-deps python-lambda-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip FlintEndToEndTests
 	$(SWIFT) test --skip-build --filter FlintEndToEndTests --no-parallel
@@ -40,6 +40,16 @@ deps:
 test-deps:
 	@python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3 \
 	  || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-boto3; }
+
+# samples/python-lambda runs under awslambdaric, vendored into the function's directory like a Lambda
+# deployment package, for the python3 its handler finds: the first on the handler's own PATH.
+HANDLER_PATH := /usr/local/bin:/usr/bin:/bin
+PYTHON_LAMBDA := samples/python-lambda
+python-lambda-deps:
+	@cd $(PYTHON_LAMBDA) && env -i PATH=$(HANDLER_PATH) PYTHONPATH=vendor python3 -c 'import awslambdaric' 2>/dev/null \
+	  || { echo "make: installing awslambdaric into $(PYTHON_LAMBDA)/vendor"; \
+	       env -i PATH=$(HANDLER_PATH) python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+	         --target vendor awslambdaric==4.2.2; }
 
 bench: deps release
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
