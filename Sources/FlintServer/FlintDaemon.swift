@@ -75,18 +75,24 @@ public struct FlintDaemon: Sendable {
         }, onRefused: { refusal in
             logger.warning("\(refusal)")
         })
-        let runner = ExecRunner(workRoot: files.workRoot, logger: logger)
+        let logHub = LogHub()
+        let metrics = DaemonMetrics()
+        let runner = ExecRunner(workRoot: files.workRoot, logger: logger, logHub: logHub)
         let console = self.console
         let dispatcher = Dispatcher(
             functions: project.functions.values,
-            executor: OutputCollectingExecutor(
+            executor: LogTrackingExecutor(hub: logHub, inner: OutputCollectingExecutor(
                 inner: ExecRunnerExecutor(runner: runner), scratchRoot: files.outputsRoot,
                 bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
                 watchedBuckets: Set(bucketWatching.watchedBuckets), logger: logger
-            ),
+            )),
             recorder: LedgerRecorder(writer: writer),
             logger: logger,
-            observer: { console(InvocationConsoleLine.format($0.record)) }
+            observer: { result in
+                console(InvocationConsoleLine.format(result.record))
+                logHub.end(invocation: result.record.id)
+                metrics.record(result.record)
+            }
         )
         let identity = LambdaIdentity()
         let busSettings = project.config.bus
@@ -110,7 +116,7 @@ public struct FlintDaemon: Sendable {
             schedules: schedules, sink: BusScheduleSink(bus: bus, identity: identity, wake: { consumer.wake() }), logger: logger
         )
         let asyncInvoker = AsyncInvoker(bus: bus, consumer: consumer)
-        let bucketWatcher = try bucketWatching.watcher(index: ObjectIndex(database: database), identity: identity) { consumer.wake() }
+        let bucketWatcher = try bucketWatching.watcher(index: ObjectIndex(database: database), identity: identity, metrics: metrics) { consumer.wake() }
 
         let router = Router(context: FlintRequestContext.self)
         router.add(middleware: NotFoundBodyMiddleware())
@@ -121,6 +127,12 @@ public struct FlintDaemon: Sendable {
         AdminRoutes(
             dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken,
             bus: bus, consumer: consumer, pricing: project.config.pricing
+        ).register(on: router)
+        FunctionLogRoutes(hub: logHub, dispatcher: dispatcher, ledger: ledger, writer: writer, bus: bus, adminToken: adminToken)
+            .register(on: router)
+        MetricsRoutes(
+            metrics: metrics, dispatcher: dispatcher, bus: bus, subscriptions: BusSubscriptionLabels.of(topology),
+            requiredToken: listen.isLoopback ? nil : adminToken
         ).register(on: router)
         let gateway = TriggerGateway(
             routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken,
@@ -152,6 +164,8 @@ public struct FlintDaemon: Sendable {
                     .init(service: RetentionService(
                         bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
+                    // Last, so it stops first: it ends the log streams the server would wait for.
+                    .init(service: LogHubService(hub: logHub)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

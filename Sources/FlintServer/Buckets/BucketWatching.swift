@@ -42,14 +42,17 @@ struct BucketWatching: Sendable {
     }
 
     /// The watcher, or nil when no trigger watches a bucket.
-    func watcher(index: ObjectIndex, identity: LambdaIdentity, wake: @escaping @Sendable () -> Void) throws -> BucketWatcher? {
+    func watcher(
+        index: ObjectIndex, identity: LambdaIdentity, metrics: DaemonMetrics, wake: @escaping @Sendable () -> Void
+    ) throws -> BucketWatcher? {
         guard !watchedBuckets.isEmpty else { return nil }
         let triggers = project.triggers.compactMap { trigger -> ObjectEventSink.Trigger? in
             guard case .bucket(let bucket) = trigger.source else { return nil }
             return ObjectEventSink.Trigger(name: trigger.name, bucket: bucket)
         }
         let sink = ObjectEventSink(
-            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, wake: wake
+            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, metrics: metrics,
+            wake: wake
         )
         do {
             return try BucketWatcher(root: project.bucketsDirectory, buckets: watchedBuckets, sink: sink, logger: logger)

@@ -17,6 +17,7 @@ struct ObjectEventSink: BucketSink {
     let root: String
     let identity: LambdaIdentity
     let causation: OutputCausation
+    let metrics: DaemonMetrics
     let wake: @Sendable () -> Void
 
     func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
@@ -29,6 +30,21 @@ struct ObjectEventSink: BucketSink {
             events(for: recorded, at: now)
         }
         if !recorded.isEmpty { wake() }
+        count(recorded)
+    }
+
+    /// Counts the committed events per trigger (`flint_bucket_events_total`).
+    private func count(_ recorded: [RecordedChange]) {
+        var counts: [String: (trigger: String, bucket: String, event: String, count: Int)] = [:]
+        for change in recorded.map(\.change) {
+            let event = if case .removed = change.kind { "removed" } else { "created" }
+            for trigger in triggers where trigger.bucket.matches(change) {
+                counts["\(trigger.name)\u{0}\(event)", default: (trigger.name, change.bucket, event, 0)].count += 1
+            }
+        }
+        for entry in counts.values {
+            metrics.recordBucketEvents(entry.count, trigger: entry.trigger, bucket: entry.bucket, event: entry.event)
+        }
     }
 
     /// One S3 event per trigger the change matches.

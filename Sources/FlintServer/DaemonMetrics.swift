@@ -1,0 +1,85 @@
+internal import CoreMetrics
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintStore
+internal import Prometheus
+
+/// The daemon's Prometheus metrics (`GET /metrics`): counted as things happen through
+/// swift-metrics, into a registry of this daemon's own, and gauges read when scraped.
+///
+/// The swift-metrics objects are made with this daemon's factory, never through the global
+/// `MetricsSystem`: a process may run several daemons (tests do), each counting only its own.
+final class DaemonMetrics: Sendable {
+    /// The metric names; `docs/operations.md` lists them with their labels.
+    enum Name {
+        static let invocations = "flint_invocations_total"
+        static let duration = "flint_invocation_duration_seconds"
+        static let coldStarts = "flint_cold_starts_total"
+        static let running = "flint_running_instances"
+        static let waiting = "flint_waiting_invocations"
+        static let queueDepth = "flint_queue_depth"
+        static let queueInFlight = "flint_queue_in_flight"
+        static let deadLetters = "flint_dead_letters"
+        static let bucketEvents = "flint_bucket_events_total"
+    }
+
+    /// From a fraction of a millisecond (a warm or small exec handler) to the longest timeout (15 min).
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        .seconds(300), .seconds(900),
+    ]
+
+    private let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [Name.duration: Self.durationBuckets]
+        self.factory = factory
+    }
+
+    /// Counts a finished invocation (the dispatcher's observer calls this for every one).
+    func record(_ record: InvocationRecord) {
+        let function = ("function", record.function)
+        CoreMetrics.Counter(
+            label: Name.invocations, dimensions: [function, ("outcome", record.outcome.rawValue)], factory: factory
+        ).increment()
+        CoreMetrics.Timer(label: Name.duration, dimensions: [function], factory: factory)
+            .recordMicroseconds(record.durationMicros)
+        if record.coldStart {
+            CoreMetrics.Counter(label: Name.coldStarts, dimensions: [function], factory: factory).increment()
+        }
+    }
+
+    /// Counts bucket events published for `trigger` (committed, so each is delivered).
+    func recordBucketEvents(_ count: Int, trigger: String, bucket: String, event: String) {
+        CoreMetrics.Counter(
+            label: Name.bucketEvents, dimensions: [("trigger", trigger), ("bucket", bucket), ("event", event)], factory: factory
+        ).increment(by: count)
+    }
+
+    /// The Prometheus text exposition, after setting the gauges read at scrape time: instances
+    /// and waiting invocations per function, and per bus subscription the deliveries that wait,
+    /// run, and are dead.
+    func exposition(functions: [FunctionManifest], dispatcher: Dispatcher, subscriptions: [BusSubscriptionLabels], depths: [String: SubscriptionDepth]) -> [UInt8] {
+        for function in functions {
+            gauge(Name.running, [("function", function.name)]).record(dispatcher.running(function.name))
+            gauge(Name.waiting, [("function", function.name)]).record(dispatcher.waiting(function.name))
+        }
+        for subscription in subscriptions {
+            let depth = depths[subscription.name] ?? SubscriptionDepth(subscription: subscription.name)
+            let labels = subscription.labels
+            gauge(Name.queueDepth, labels).record(depth.ready)
+            gauge(Name.queueInFlight, labels).record(depth.leased)
+            gauge(Name.deadLetters, labels).record(depth.dead)
+        }
+        return registry.emitToBuffer()
+    }
+
+    private func gauge(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
+    }
+}

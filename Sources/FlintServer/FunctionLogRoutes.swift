@@ -1,0 +1,109 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintRunner
+internal import FlintStore
+internal import Foundation
+internal import Hummingbird
+internal import HTTPTypes
+internal import NIOCore
+
+/// `GET /v1/functions/{name}/logs` (admin token): a function's handler logs as
+/// newline-delimited `LogStreamRecord`s — the stored logs of its recent invocations (`limit`), or
+/// one invocation's (`invocation`), or with `follow=true` its lines live as handlers write them.
+struct FunctionLogRoutes: Sendable {
+    let hub: LogHub
+    let dispatcher: Dispatcher
+    let ledger: InvocationLedger
+    let writer: LedgerWriter
+    let bus: Bus
+    let adminToken: String
+
+    static let contentType = "application/x-ndjson"
+
+    func register(on router: Router<FlintRequestContext>) {
+        router.group("/v1").add(middleware: BearerTokenMiddleware(token: adminToken))
+            .get("/functions/{name}/logs") { request, context in try await logs(request, context) }
+    }
+
+    private func logs(_ request: Request, _ context: FlintRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        guard dispatcher.function(named: name) != nil else {
+            return .message(.notFound, "no function is named \(name) (flint ls lists them)")
+        }
+        let query = request.uri.queryParameters
+        let invocation = query["invocation"].map(String.init)
+        if invocation?.isEmpty == true {
+            return .message(.badRequest, "invocation must name an invocation id (flint invocations lists recent ones)")
+        }
+        switch query["follow"].map(String.init) {
+        case nil, "false":
+            return try await stored(function: name, invocation: invocation, limitText: query["limit"].map(String.init) ?? "20")
+        case "true":
+            return try await follow(function: name, invocation: invocation)
+        case let other?:
+            return .message(.badRequest, "follow must be true or false, not \"\(other)\"")
+        }
+    }
+
+    // MARK: Stored logs
+
+    private func stored(function: String, invocation: String?, limitText: String) async throws -> Response {
+        guard let limit = Int(limitText), (1 ... 1000).contains(limit) else {
+            return .message(.badRequest, "limit must be a whole number from 1 to 1000, not \"\(limitText)\"")
+        }
+        await writer.flushed()
+        let records: [InvocationRecord]
+        if let invocation {
+            guard let record = try await ledger.find(id: invocation), record.function == function else {
+                return .message(.notFound, "function \(function) has no finished invocation with id \(invocation) (flint invocations lists recent ones)")
+            }
+            records = [record]
+        } else {
+            records = try await ledger.recent(function: function, limit: limit).reversed()
+        }
+        var body: [UInt8] = []
+        for record in records {
+            body += try await storedLines(of: record)
+        }
+        body += LogStreamRecord.end("complete")
+        return .bytes(.ok, Data(body), contentType: Self.contentType)
+    }
+
+    private func storedLines(of record: InvocationRecord) async throws -> [UInt8] {
+        let log = try await ledger.log(id: record.id) ?? Data()
+        return LogStreamRecord.storedLines(log, function: record.function, invocation: record.id, startedAt: record.startedAt)
+    }
+
+    // MARK: Following
+
+    /// Subscribes first, then looks for the invocation: it is running (its end will reach the
+    /// subscription), or finished (the hub ends an invocation only once its record is with the
+    /// ledger writer, so after `flushed()` the ledger has it), or waiting on the bus, or unknown.
+    private func follow(function: String, invocation: String?) async throws -> Response {
+        let subscription = hub.subscribe(function: function, invocation: invocation)
+        if let invocation, !hub.isRunning(invocation) {
+            await writer.flushed()
+            if let record = try await ledger.find(id: invocation) {
+                subscription.cancel()
+                guard record.function == function else {
+                    return .message(.notFound, "invocation \(invocation) is of function \(record.function), not \(function)")
+                }
+                let body = try await storedLines(of: record) + LogStreamRecord.end("invocation-ended")
+                return .bytes(.ok, Data(LogStreamRecord.following(function: function, invocation: invocation) + body), contentType: Self.contentType)
+            }
+            let pending = try await Offload.run { [bus] in try bus.status(messageID: invocation) }.map { $0.state == .ready || $0.state == .leased } ?? false
+            guard pending || hub.isRunning(invocation) else {
+                subscription.cancel()
+                return .message(.notFound, "function \(function) has no running, queued or finished invocation with id \(invocation) (flint invocations lists recent ones)")
+            }
+        }
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: LogStreamRecord.following(function: function, invocation: invocation)))
+            while let event = await subscription.next() {
+                try await writer.write(ByteBuffer(bytes: LogStreamRecord.of(event)))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: Self.contentType, .cacheControl: "no-cache"], body: body)
+    }
+}
