@@ -36,7 +36,7 @@ enum HTTPConnection {
         return try parse(try receiveAll(fd))
     }
 
-    private static func connect(host: String, port: Int, timeout: Duration) throws(Failure) -> Int32 {
+    static func connect(host: String, port: Int, timeout: Duration) throws(Failure) -> Int32 {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -63,7 +63,7 @@ enum HTTPConnection {
         throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(lastError)))")
     }
 
-    private static func send(_ fd: Int32, _ data: Data) throws(Failure) {
+    static func send(_ fd: Int32, _ data: Data) throws(Failure) {
         var offset = 0
         while offset < data.count {
             let written = data.withUnsafeBytes { buffer -> Int in
@@ -95,6 +95,18 @@ enum HTTPConnection {
 
     /// Status line, headers, and a body framed by Content-Length, chunked encoding, or the close.
     static func parse(_ raw: Data) throws(Failure) -> Response {
+        let (status, headers, bodyStart) = try parseHead(raw)
+        var body = Data(raw[bodyStart...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" {
+            body = try dechunk(body)
+        } else if let length = headers["content-length"].flatMap(Int.init), length < body.count {
+            body = body.prefix(length)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The status and headers (names lower-cased) of a response that starts `raw`, and where its body starts.
+    static func parseHead(_ raw: Data) throws(Failure) -> (status: Int, headers: [String: String], bodyStart: Data.Index) {
         let separator = Data("\r\n\r\n".utf8)
         guard let end = raw.range(of: separator) else { throw Failure(description: "the response ended before its headers did") }
         let lines = String(decoding: raw[raw.startIndex ..< end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
@@ -107,13 +119,7 @@ enum HTTPConnection {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        var body = Data(raw[end.upperBound...])
-        if headers["transfer-encoding"]?.lowercased() == "chunked" {
-            body = try dechunk(body)
-        } else if let length = headers["content-length"].flatMap(Int.init), length < body.count {
-            body = body.prefix(length)
-        }
-        return Response(status: status, headers: headers, body: body)
+        return (status, headers, end.upperBound)
     }
 
     private static func dechunk(_ data: Data) throws(Failure) -> Data {

@@ -4,7 +4,11 @@ internal import Foundation
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the logs (stderr) of a function's recent invocations, oldest first, each line prefixed with its invocation id.")
+        abstract: "Print a function's handler logs (stderr): its recent invocations', oldest first, or with -f each line as it is written.",
+        discussion: """
+            Each line is printed as TIME  INVOCATION-ID  TEXT. TIME is when Flint read the line (-f), or, for \
+            stored logs, which keep no time per line, when the invocation started.
+            """)
 
     @OptionGroup var projectOptions: ProjectOptions
 
@@ -14,23 +18,62 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "Only this invocation's log.")
     var invocation: String?
 
-    @Option(help: "How many recent invocations (1-1000).")
+    @Option(help: "How many recent invocations (1-1000); not with -f.")
     var limit: Int = 20
+
+    @Flag(name: [.short, .long], help: "Follow: print lines live as handlers write them, until Ctrl-C; with --invocation, until that invocation ends.")
+    var follow = false
+
+    func validate() throws {
+        guard (1 ... 1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000, not \(limit)") }
+    }
 
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-        let ids: [String]
-        if let invocation {
-            ids = [invocation]
-        } else {
-            ids = try await client.recentInvocations(function: function, limit: limit).reversed().map(\.id)
+        var query = [follow ? URLQueryItem(name: "follow", value: "true") : URLQueryItem(name: "limit", value: "\(limit)")]
+        if let invocation { query.append(URLQueryItem(name: "invocation", value: invocation)) }
+        let stream = try client.stream("/v1/functions/\(function)/logs", query: query)
+        guard stream.status == 200 else {
+            var body = Data()
+            while let line = try? stream.nextLine() { body += line }
+            try DaemonClient.check(.init(status: stream.status, headers: stream.headers, body: body))
+            return
         }
-        for id in ids {
-            let reply = try await client.send("GET", "/v1/invocations/\(id)/logs")
-            try DaemonClient.check(reply)
-            for line in String(decoding: reply.body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast(reply.body.last == UInt8(ascii: "\n") ? 1 : 0) {
-                print("\(id)  \(line)")
+        while let line = try nextLine(stream) {
+            guard !line.isEmpty else { continue }
+            guard let record = try? JSONDecoder().decode(LogStreamRecord.self, from: line) else {
+                throw CLIError("flint logs: Flint sent a line that is not a log record: \(String(decoding: line.prefix(200), as: UTF8.self))")
+            }
+            switch record.type {
+            case "following":
+                let what = invocation.map { "invocation \($0) of \(function)" } ?? function
+                note("following \(what); Ctrl-C stops")
+            case "line":
+                StandardOutput.write("\(record.time ?? "-")  \(record.invocation ?? "-")  \(record.text ?? "")\n")
+                // The reader went away (`| head`): nothing more to do.
+                if StandardOutput.isClosed { return }
+            case "dropped":
+                note("\(record.count ?? 0) line(s) left out here: they came faster than this terminal read them")
+            case "end":
+                if record.reason == "stopping" { note("Flint is stopping; nothing more will come") }
+                return
+            default:
+                // A record kind newer than this CLI: nothing to print for it.
+                continue
             }
         }
+        throw CLIError("flint logs: Flint closed the connection before the logs ended; is flint up still running?")
+    }
+
+    private func nextLine(_ stream: HTTPLineStream) throws -> Data? {
+        do {
+            return try stream.nextLine()
+        } catch {
+            throw CLIError("flint logs: \(error); is flint up still running?")
+        }
+    }
+
+    private func note(_ message: String) {
+        FileHandle.standardError.write(Data("flint logs: \(message)\n".utf8))
     }
 }

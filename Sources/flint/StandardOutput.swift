@@ -10,6 +10,9 @@ internal import Glibc
 enum StandardOutput {
     private static let closed = Atomic<Bool>(false)
 
+    /// Whether stdout's reader has gone away (a write failed).
+    static var isClosed: Bool { closed.load(ordering: .relaxed) }
+
     static func write(_ text: String) {
         write(Data(text.utf8))
     }

@@ -21,11 +21,7 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         let level = ProcessInfo.processInfo.environment["FLINT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in LogfmtLogHandler(logLevel: level) }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
         // One write per line, so each invocation's line appears at once even through a pipe; from a

@@ -57,9 +57,12 @@ import Testing
         #expect(try FlintBinary.run(["invoke", "talk", "--project", project.root]).status == 0)
         let logs = try FlintBinary.run(["logs", "talk", "--project", project.root])
         #expect(logs.status == 0, "\(logs.stderr)")
+        // TIME  ID  TEXT, the time being the invocation's start for a stored log.
         let line = try #require(logs.stdout.split(separator: "\n").first)
-        let id = try #require(line.split(separator: " ").first)
-        #expect(line == "\(id)  hello from \(id)")
+        let parts = line.components(separatedBy: "  ")
+        #expect(parts.count == 3)
+        #expect(parts[0].hasSuffix("Z"))
+        #expect(parts.dropFirst().joined(separator: "  ") == "\(parts[1])  hello from \(parts[1])")
         _ = daemon
     }
 

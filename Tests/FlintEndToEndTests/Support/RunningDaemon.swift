@@ -16,11 +16,12 @@ final class RunningDaemon: @unchecked Sendable {
 
     /// Starts the daemon and returns once `.flint/daemon.json` names its pid and port (a stale
     /// file from an earlier daemon does not count).
-    init(_ project: TestProject, extraArguments: [String] = []) throws {
+    init(_ project: TestProject, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.project = project
         process = Process()
         process.executableURL = URL(fileURLWithPath: FlintBinary.path)
         process.arguments = ["up", "--project", project.root] + extraArguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         output = Pipe()
         errors = Pipe()
         process.standardOutput = output
@@ -85,6 +86,11 @@ final class RunningDaemon: @unchecked Sendable {
         }
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (process.terminationStatus, stdout)
+    }
+
+    /// What the daemon wrote on stderr (its log); call once it has stopped.
+    func standardErrorText() -> String {
+        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     struct Reply {
