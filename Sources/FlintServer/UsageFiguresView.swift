@@ -11,6 +11,8 @@ public struct UsageFiguresView: Codable, Sendable, Hashable {
     /// Count per outcome, every outcome present (0 when none ended so).
     public var outcomes: [String: Int]
     public var coldStarts: Int
+    /// Init time of the cold `runtime: lambda` starts (not billed).
+    public var initMicros: Int64
     public var durationMicros: Int64
     public var billedMillis: Int64
     public var gbSeconds: Double
@@ -33,6 +35,7 @@ public struct UsageFiguresView: Codable, Sendable, Hashable {
         errors = figures.errors
         outcomes = Dictionary(uniqueKeysWithValues: InvocationOutcome.allCases.map { ($0.rawValue, figures.outcomes[$0, default: 0]) })
         coldStarts = figures.coldStarts
+        initMicros = figures.initMicros
         durationMicros = figures.durationMicros
         billedMillis = figures.billedMillis
         gbSeconds = figures.gbSeconds
@@ -49,6 +52,7 @@ public struct UsageFiguresView: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case function, invocations, errors, outcomes
         case coldStarts = "cold_starts"
+        case initMicros = "init_us"
         case durationMicros = "duration_us"
         case billedMillis = "billed_ms"
         case gbSeconds = "gb_seconds"

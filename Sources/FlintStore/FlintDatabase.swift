@@ -39,6 +39,11 @@ public final class FlintDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        // Reading cannot migrate: a file an older Flint left behind lacks columns the queries use.
+        guard try pool.read({ db in try Self.migrator.hasCompletedMigrations(db) }) else {
+            throw BusError.database(
+                path: path, message: "was written by an older Flint and is not upgraded yet; run `flint up` once to upgrade it")
+        }
     }
 
     /// Append-only: a shipped migration is never edited, only followed by a new one.

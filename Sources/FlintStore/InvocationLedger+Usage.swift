@@ -31,7 +31,7 @@ extension InvocationLedger {
     static func sumsSQL(oneFunction: Bool) -> String {
         """
         SELECT function, outcome, COUNT(*), SUM(duration_us), SUM(billed_ms), SUM(memory_limit_mb * billed_ms),
-            SUM(user_cpu_us + system_cpu_us), MAX(peak_rss_bytes), SUM(cold_start)
+            SUM(user_cpu_us + system_cpu_us), MAX(peak_rss_bytes), SUM(cold_start), COALESCE(SUM(init_duration_us), 0)
         FROM invocations
         WHERE \(periodCondition(oneFunction: oneFunction))
         GROUP BY function, outcome
@@ -55,7 +55,7 @@ extension InvocationLedger {
             let outcome = InvocationOutcome(rawValue: row[1]) ?? .error
             let group = UsageFigures(
                 outcomes: [outcome: row[2]], durationMicros: row[3], billedMillis: row[4], memoryMiBMillis: row[5],
-                cpuMicros: row[6], peakRSSBytes: row[7], coldStarts: row[8]
+                cpuMicros: row[6], peakRSSBytes: row[7], coldStarts: row[8], initMicros: row[9]
             )
             byFunction[name] = (byFunction[name] ?? UsageFigures()).adding(group, busyMicros: 0)
         }

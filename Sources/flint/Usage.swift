@@ -87,7 +87,7 @@ struct Usage: AsyncParsableCommand {
             let measurement = try await ledger.usage(since: start, until: now, function: function)
             return UsageView(UsageReport(since: start, until: now, prices: config.pricing, measurement: measurement))
         } catch {
-            throw CLIError("flint usage: cannot read the ledger in \(path): \(error)")
+            throw CLIError("flint usage: cannot read the ledger: \(BusError.from(error, path: path))")
         }
     }
 }

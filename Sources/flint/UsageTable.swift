@@ -21,7 +21,7 @@ struct UsageTable: CustomStringConvertible {
         if view.functions.isEmpty {
             lines.append(function.map { "No invocations of \($0) in this period." } ?? "No invocations in this period.")
         } else {
-            let headers = ["FUNCTION", "INVOCATIONS", "ERRORS", "COLD", "DURATION", "BILLED", "GB-SECONDS", "CPU", "PEAK MEM", "BUSY", "COST"]
+            let headers = ["FUNCTION", "INVOCATIONS", "ERRORS", "COLD", "INIT", "DURATION", "BILLED", "GB-SECONDS", "CPU", "PEAK MEM", "BUSY", "COST"]
             let rows = view.functions.map { row($0.function ?? "-", $0) } + (function == nil ? [row("total", view.totals)] : [])
             lines.append(Table(headers: headers, rows: rows).description)
             let outcomes = view.functions.compactMap(Self.outcomes)
@@ -38,7 +38,8 @@ struct UsageTable: CustomStringConvertible {
 
     private func row(_ name: String, _ figures: UsageFiguresView) -> [String] {
         [
-            name, "\(figures.invocations)", "\(figures.errors)", "\(figures.coldStarts)", Self.time(figures.durationMicros),
+            name, "\(figures.invocations)", "\(figures.errors)", "\(figures.coldStarts)", Self.time(figures.initMicros),
+            Self.time(figures.durationMicros),
             Self.time(figures.billedMillis * 1_000), Self.decimal(figures.gbSeconds, places: 6), Self.time(figures.cpuMicros),
             Self.bytes(figures.peakRSSBytes), Self.time(figures.busyMicros), Self.money(figures.cost, view.pricing.currency),
         ]

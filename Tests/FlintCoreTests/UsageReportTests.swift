@@ -21,12 +21,12 @@ import Testing
 
     @Test func adding_sumsTakesTheLargestPeakAndTheGivenBusyTime() {
         let a = UsageFigures(outcomes: [.ok: 1], durationMicros: 10, billedMillis: 1, memoryMiBMillis: 128,
-                             cpuMicros: 3, peakRSSBytes: 100, coldStarts: 1, busyMicros: 10)
+                             cpuMicros: 3, peakRSSBytes: 100, coldStarts: 1, initMicros: 200, busyMicros: 10)
         let b = UsageFigures(outcomes: [.ok: 2, .oom: 1], durationMicros: 20, billedMillis: 3, memoryMiBMillis: 384,
                              cpuMicros: 4, peakRSSBytes: 50, coldStarts: 0, busyMicros: 15)
         #expect(a.adding(b, busyMicros: 18) == UsageFigures(
             outcomes: [.ok: 3, .oom: 1], durationMicros: 30, billedMillis: 4, memoryMiBMillis: 512,
-            cpuMicros: 7, peakRSSBytes: 100, coldStarts: 1, busyMicros: 18))
+            cpuMicros: 7, peakRSSBytes: 100, coldStarts: 1, initMicros: 200, busyMicros: 18))
     }
 
     @Test func idleTime_isThePeriodLessBusyTime() {

@@ -95,6 +95,7 @@ import Testing
             #expect(int(figures["errors"]) == failed)
             #expect((figures["outcomes"] as? [String: Int])?["ok"] == mine.count - failed)
             #expect((figures["outcomes"] as? [String: Int])?["error"] == failed)
+            #expect(int(figures["init_us"]) == mine.map { ($0["init_duration_us"] as? NSNumber)?.intValue ?? 0 }.reduce(0, +))
             #expect(int(figures["cold_starts"]) == mine.filter { $0["cold_start"] as? Bool == true }.count)
             #expect(int(figures["duration_us"]) == mine.map { int($0["duration_us"]) }.reduce(0, +))
             #expect(int(figures["billed_ms"]) == mine.map { int($0["billed_ms"]) }.reduce(0, +))

@@ -10,14 +10,15 @@ import Testing
     /// An invocation that started `offset` seconds after `start` and ran `micros`.
     private static func record(
         _ function: String, at offset: Double, micros: Int64, memory: Int = 256, outcome: InvocationOutcome = .ok,
-        peak: Int64 = 1_000_000, cpu: (Int64, Int64) = (700, 300), cold: Bool = true
+        peak: Int64 = 1_000_000, cpu: (Int64, Int64) = (700, 300), cold: Bool = true, initMicros: Int64? = nil
     ) -> InvocationLedger.Entry {
         let startedAt = start.addingTimeInterval(offset)
         return .init(record: InvocationRecord(
             id: InvocationRequest.newID(), function: function, trigger: nil, source: .cli, attempt: 1,
             startedAt: startedAt, endedAt: startedAt.addingTimeInterval(Double(micros) / 1e6), durationMicros: micros,
             memoryLimitMB: memory, peakRSSBytes: peak, userCPUMicros: cpu.0, systemCPUMicros: cpu.1,
-            exitCode: outcome == .ok ? 0 : 1, signal: nil, coldStart: cold, outcome: outcome, errorMessage: nil
+            exitCode: outcome == .ok ? 0 : 1, signal: nil, coldStart: cold, outcome: outcome, errorMessage: nil,
+            initDurationMicros: initMicros
         ), log: Data())
     }
 
@@ -29,7 +30,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let ledger = try Self.ledger(in: directory)
         let inside = [
-            Self.record("resize", at: 10, micros: 1_500, memory: 512, peak: 9_000_000),
+            Self.record("resize", at: 10, micros: 1_500, memory: 512, peak: 9_000_000, initMicros: 250_000),
             Self.record("resize", at: 20, micros: 2_000_001, memory: 512, outcome: .timeout, cold: false),
             Self.record("resize", at: 30, micros: 999, memory: 1024, outcome: .error, cpu: (50, 25)),
             Self.record("echo", at: 15, micros: 300, memory: 128, peak: 2_000_000),
@@ -53,6 +54,7 @@ import Testing
             #expect(figures.cpuMicros == records.map { $0.userCPUMicros + $0.systemCPUMicros }.reduce(0, +))
             #expect(figures.peakRSSBytes == records.map(\.peakRSSBytes).max())
             #expect(figures.coldStarts == records.filter(\.coldStart).count)
+            #expect(figures.initMicros == records.compactMap(\.initDurationMicros).reduce(0, +))
         }
         let resize = try #require(usage.byFunction["resize"])
         #expect(resize.errors == 2)
@@ -133,6 +135,13 @@ import Testing
         await #expect(throws: (any Error).self) {
             try await InvocationLedger(database: readOnly).append([Self.record("a", at: 0.5, micros: 1_000)])
         }
+
+        // A file an older Flint left (here: migrated up to the bus and objects only) cannot be
+        // upgraded by a reader, and is refused with what to do.
+        let older = directory.path + "/older.sqlite"
+        try FlintDatabase.migrator.migrate(DatabaseQueue(path: older), upTo: "v3-objects")
+        let refusal = #expect(throws: BusError.self) { try FlintDatabase(readingOnly: older) }
+        #expect(refusal?.description == "\(older): was written by an older Flint and is not upgraded yet; run `flint up` once to upgrade it")
 
         let missing = directory.path + "/missing/flint.sqlite"
         #expect(throws: (any Error).self) { try FlintDatabase(readingOnly: missing) }

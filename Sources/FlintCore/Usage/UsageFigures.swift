@@ -15,6 +15,9 @@ public struct UsageFigures: Sendable, Hashable {
     public var peakRSSBytes: Int64
     /// Invocations that started a handler process (rather than reusing a warm one).
     public var coldStarts: Int
+    /// Init time of cold `runtime: lambda` starts, summed (µs): from the instance's spawn to its
+    /// first request for an event. Shown, not billed: the billed duration is the invocations' own.
+    public var initMicros: Int64
     /// Wall-clock time with at least one of these invocations running (µs): the union of their
     /// intervals, so it never exceeds the period, however many ran at once.
     public var busyMicros: Int64
@@ -22,7 +25,7 @@ public struct UsageFigures: Sendable, Hashable {
     public init(
         outcomes: [InvocationOutcome: Int] = [:], durationMicros: Int64 = 0, billedMillis: Int64 = 0,
         memoryMiBMillis: Int64 = 0, cpuMicros: Int64 = 0, peakRSSBytes: Int64 = 0, coldStarts: Int = 0,
-        busyMicros: Int64 = 0
+        initMicros: Int64 = 0, busyMicros: Int64 = 0
     ) {
         self.outcomes = outcomes
         self.durationMicros = durationMicros
@@ -31,6 +34,7 @@ public struct UsageFigures: Sendable, Hashable {
         self.cpuMicros = cpuMicros
         self.peakRSSBytes = peakRSSBytes
         self.coldStarts = coldStarts
+        self.initMicros = initMicros
         self.busyMicros = busyMicros
     }
 
@@ -61,7 +65,7 @@ public struct UsageFigures: Sendable, Hashable {
             durationMicros: durationMicros + other.durationMicros, billedMillis: billedMillis + other.billedMillis,
             memoryMiBMillis: memoryMiBMillis + other.memoryMiBMillis, cpuMicros: cpuMicros + other.cpuMicros,
             peakRSSBytes: max(peakRSSBytes, other.peakRSSBytes), coldStarts: coldStarts + other.coldStarts,
-            busyMicros: busyMicros
+            initMicros: initMicros + other.initMicros, busyMicros: busyMicros
         )
     }
 }
