@@ -95,7 +95,14 @@ static int child_main(void *argument) {
     struct rlimit no_core = {0, 0};
     if (setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
 
-    // 4. Credentials, as raw system calls: glibc's setuid()/setgid() would broadcast the change to
+    // 4. cgroups: writing "0" to cgroup.procs moves the writing process. Before the credentials:
+    // moving a process needs write access to the target (and, on cgroup v2, to the common
+    // ancestor's) cgroup.procs, which the daemon has and the handler's user does not.
+    for (size_t index = 0; index < attr->cgroup_procs_count; index++) {
+        if (write(attr->cgroup_procs_fds[index], "0", 1) != 1) child_fail(context, FLINT_SPAWN_STEP_CGROUP);
+    }
+
+    // 5. Credentials, as raw system calls: glibc's setuid()/setgid() would broadcast the change to
     // every thread of the daemon (whose memory, and thread list, this child shares).
     if (attr->set_credentials) {
         if (syscall(SYS_setgroups, attr->group_count, attr->groups) != 0) {
@@ -107,11 +114,6 @@ static int child_main(void *argument) {
         if (syscall(SYS_setresuid, attr->uid, attr->uid, attr->uid) != 0) {
             child_fail(context, FLINT_SPAWN_STEP_SETUID);
         }
-    }
-
-    // 5. cgroup: writing "0" to cgroup.procs moves the writing process.
-    if (attr->cgroup_procs_fd >= 0 && write(attr->cgroup_procs_fd, "0", 1) != 1) {
-        child_fail(context, FLINT_SPAWN_STEP_CGROUP);
     }
 
     // 6. Working directory.

@@ -15,9 +15,9 @@ struct SpawnOptions {
     var cpuSeconds: Int
     /// The daemon's RLIMIT_NOFILE, for the close loop when close_range(2) is missing.
     var descriptorLimit: Int
-    /// An open `cgroup.procs` of the cgroup to join, or -1. The daemon passes none yet.
-    var cgroupProcsFD: CInt = -1
-    /// Credentials to switch to; nil keeps the daemon's. The daemon passes none yet.
+    /// Open `cgroup.procs` files of the cgroups to join before execve (`InstanceIsolation`).
+    var cgroupProcsFDs: [CInt] = []
+    /// Credentials to switch to; nil keeps the daemon's (`InstanceIsolation`).
     var credentials: Credentials?
 
     struct Credentials {
@@ -129,28 +129,31 @@ enum ProcessSpawner {
         return options.command.executable.withCString { path in
             options.workingDirectory.withCString { cwd in
                 groups.withUnsafeBufferPointer { groupList in
-                    var attr = flint_spawn_attr()
-                    attr.path = path
-                    attr.argv = UnsafePointer(arguments.pointers)
-                    attr.envp = UnsafePointer(environment.pointers)
-                    attr.cwd = cwd
-                    attr.stdin_fd = stdin
-                    attr.stdout_fd = stdout
-                    attr.stderr_fd = stderr
-                    attr.limit_data_bytes = UInt64(clamping: options.memoryBytes)
-                    attr.limit_open_files = UInt64(clamping: options.openFiles)
-                    attr.limit_processes = UInt64(clamping: options.processes)
-                    attr.limit_cpu_seconds = UInt64(clamping: options.cpuSeconds)
-                    attr.cgroup_procs_fd = options.cgroupProcsFD
-                    if let credentials = options.credentials {
-                        attr.set_credentials = 1
-                        attr.uid = credentials.uid
-                        attr.gid = credentials.gid
-                        attr.groups = groupList.baseAddress
-                        attr.group_count = groupList.count
+                    options.cgroupProcsFDs.withUnsafeBufferPointer { cgroupFDs in
+                        var attr = flint_spawn_attr()
+                        attr.path = path
+                        attr.argv = UnsafePointer(arguments.pointers)
+                        attr.envp = UnsafePointer(environment.pointers)
+                        attr.cwd = cwd
+                        attr.stdin_fd = stdin
+                        attr.stdout_fd = stdout
+                        attr.stderr_fd = stderr
+                        attr.limit_data_bytes = UInt64(clamping: options.memoryBytes)
+                        attr.limit_open_files = UInt64(clamping: options.openFiles)
+                        attr.limit_processes = UInt64(clamping: options.processes)
+                        attr.limit_cpu_seconds = UInt64(clamping: options.cpuSeconds)
+                        attr.cgroup_procs_fds = cgroupFDs.baseAddress
+                        attr.cgroup_procs_count = cgroupFDs.count
+                        if let credentials = options.credentials {
+                            attr.set_credentials = 1
+                            attr.uid = credentials.uid
+                            attr.gid = credentials.gid
+                            attr.groups = groupList.baseAddress
+                            attr.group_count = groupList.count
+                        }
+                        attr.fd_limit = CInt(clamping: options.descriptorLimit)
+                        return flint_spawn(&attr, &result)
                     }
-                    attr.fd_limit = CInt(clamping: options.descriptorLimit)
-                    return flint_spawn(&attr, &result)
                 }
             }
         }

@@ -53,8 +53,10 @@ typedef struct flint_spawn_attr {
     unsigned long long limit_processes;
     /// RLIMIT_CPU in seconds: the soft limit (SIGXCPU); the hard limit (SIGKILL) is one second more.
     unsigned long long limit_cpu_seconds;
-    /// An open `cgroup.procs` file of the cgroup to join before execve, or -1.
-    int cgroup_procs_fd;
+    /// Open `cgroup.procs` files of the cgroups to join before execve (one per cgroup v1
+    /// hierarchy, or one cgroup v2 file); `cgroup_procs_count` may be 0.
+    const int *cgroup_procs_fds;
+    size_t cgroup_procs_count;
     /// Credentials to switch to before execve: set_credentials == 0 keeps the daemon's.
     int set_credentials;
     uid_t uid;
