@@ -20,7 +20,7 @@ extension FunctionManifest {
     /// Every key `function.yaml` may have.
     static let manifestKeys = [
         "name", "runtime", "command", "timeout", "memory", "concurrency", "idle", "retries", "env", "isolation",
-        "on_success", "on_failure", "output",
+        "on_success", "on_failure", "output", "network",
     ]
 
     /// What `name` allows.
@@ -56,12 +56,16 @@ extension FunctionManifest {
         let onSuccess = map.value("on_success", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
         let onFailure = map.value("on_failure", hint: ScalarConversion.topicNameHint, ScalarConversion.topicName)
         let output = map.value("output", hint: ScalarConversion.bucketNameHint, ScalarConversion.bucketName)
+        let network = map.value("network", hint: "true or false", ScalarConversion.boolean)
+        if let network, !network.value, isolation?.value != .sandbox {
+            map.report("false needs isolation: sandbox; without a sandbox a handler always has the host's network", at: network)
+        }
         let environment = parseEnvironment(&map)
         let displayDirectory = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? directory
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
         map.reportUnreadKeys(notAKeyOf: "function.yaml", keys: manifestKeys)
         issues += map.issues
-        issues += unavailableFeatures(runtime: runtime, isolation: isolation, output: output, file: file)
+        issues += unavailableFeatures(runtime: runtime, output: output, file: file)
 
         guard issues.isEmpty, let name, let command else {
             return ParsedFunction(manifest: nil, name: name, issues: issues)
@@ -78,6 +82,7 @@ extension FunctionManifest {
             retries: retries?.value ?? defaultRetries,
             environment: environment,
             isolation: isolation?.value ?? .process,
+            network: network?.value ?? false,
             onSuccess: onSuccess?.value,
             onFailure: onFailure?.value,
             output: output?.value
@@ -87,11 +92,8 @@ extension FunctionManifest {
 
     // MARK: capabilities of this version
 
-    /// Values that are valid but not served yet, or not together. Refused rather than run with
-    /// less than asked: a function that asks for a sandbox must never silently run without one.
-    static func unavailableFeatures(
-        runtime: Located<Runtime>?, isolation: Located<Isolation>?, output: Located<String>?, file: String
-    ) -> [ConfigIssue] {
+    /// Values that are valid alone but not together. Refused rather than run with less than asked.
+    static func unavailableFeatures(runtime: Located<Runtime>?, output: Located<String>?, file: String) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         // A warm instance's environment is fixed when it starts: there is no per-invocation
         // FLINT_OUTPUT_DIR to collect outputs from.
@@ -99,11 +101,6 @@ extension FunctionManifest {
             issues.append(ConfigIssue(
                 location: SourceLocation(file: file, line: output.line), key: "output",
                 message: "bucket outputs need runtime: exec (a warm lambda instance has no per-invocation FLINT_OUTPUT_DIR); use runtime: exec, or remove output"))
-        }
-        if let isolation, isolation.value == .sandbox {
-            issues.append(ConfigIssue(
-                location: SourceLocation(file: file, line: isolation.line), key: "isolation",
-                message: "sandbox (bubblewrap namespaces) is not available in this version of Flint; use process, or keep this function out of the project until it is"))
         }
         return issues
     }

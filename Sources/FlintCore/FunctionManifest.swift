@@ -19,6 +19,9 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
     /// The only variables the handler sees besides Flint's own.
     public var environment: [String: String]
     public var isolation: Isolation
+    /// `isolation: sandbox`: whether the sandbox keeps the host's network (false: loopback only).
+    /// A function with `isolation: process` always has it.
+    public var network: Bool
     /// Asynchronous invocations: the topic a destination record is published to when one
     /// succeeds (Lambda's `OnSuccess` destination); nil publishes nothing.
     public var onSuccess: String?
@@ -41,6 +44,7 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         retries: Int = FunctionManifest.defaultRetries,
         environment: [String: String] = [:],
         isolation: Isolation = .process,
+        network: Bool = false,
         onSuccess: String? = nil,
         onFailure: String? = nil,
         output: String? = nil
@@ -56,6 +60,7 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         self.retries = retries
         self.environment = environment
         self.isolation = isolation
+        self.network = network
         self.onSuccess = onSuccess
         self.onFailure = onFailure
         self.output = output

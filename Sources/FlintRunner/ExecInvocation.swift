@@ -9,6 +9,7 @@ struct ExecInvocation: Sendable {
     let workRoot: String
     let settings: ExecRunnerSettings
     let host: HostLimits
+    let isolation: HandlerIsolation
     let logger: Logger
     /// Where live followers get the handler's log lines, if anywhere.
     var logHub: LogHub?
@@ -25,12 +26,20 @@ struct ExecInvocation: Sendable {
         defer { removeWorkingDirectory(workingDirectory) }
 
         let startedAt = Date()
-        let options: SpawnOptions
+        var options: SpawnOptions
         do {
             options = try spawnOptions(workingDirectory: workingDirectory, startedAt: startedAt)
         } catch {
             return notStarted(.error, message: "\(error)", at: startedAt)
         }
+        let instance: InstanceIsolation
+        do throws(SystemError) {
+            instance = try isolate(workingDirectory: workingDirectory)
+        } catch {
+            logger.error("cannot isolate handler", metadata: metadata(["error": "\(error)"]))
+            return notStarted(.error, message: "flint: cannot isolate the handler: \(error)", at: startedAt)
+        }
+        instance.apply(to: &options)
 
         let spawnedAt = Sys.monotonicNanoseconds()
         let process: SpawnedProcess
@@ -57,10 +66,15 @@ struct ExecInvocation: Sendable {
         ).run()
 
         let termination = supervision.waitStatus.map(Termination.init(waitStatus:))
-        let usage = ResourceUsage(supervision.usage, peakRSSBytes: supervision.peakRSSBytes)
+        var usage = ResourceUsage(supervision.usage, peakRSSBytes: supervision.peakRSSBytes)
+        let cgroupUsage = instance.finish()
+        if let cgroupUsage {
+            usage.apply(cgroupUsage)
+        }
         let verdict = Verdict.of(
             termination: termination, stopReason: supervision.stopReason, usage: usage,
-            memoryLimitBytes: function.memoryBytes, timeout: function.timeout, outputLimit: settings.outputLimit
+            memoryLimitBytes: function.memoryBytes, timeout: function.timeout, outputLimit: settings.outputLimit,
+            memory: cgroupUsage.map { .cgroup(oomKills: $0.oomKills) } ?? .rlimit
         )
         if case .supervisionFailed(let error) = supervision.stopReason {
             logger.error("supervising handler failed", metadata: metadata(["error": "\(error)"]))
@@ -86,6 +100,19 @@ struct ExecInvocation: Sendable {
             memoryBytes: function.memoryBytes, openFiles: settings.openFiles, processes: settings.processes,
             cpuSeconds: host.cpuSeconds(for: function.timeout), descriptorLimit: host.descriptorLimit
         )
+    }
+
+    /// Gives the instance's directories to the handler user and takes its cgroup.
+    private func isolate(workingDirectory: String) throws(SystemError) -> InstanceIsolation {
+        try isolation.prepareDirectory(workingDirectory)
+        if let outputDirectory = request.outputDirectory {
+            try isolation.prepareDirectory(outputDirectory)
+        }
+        let paths = InstancePaths(
+            functionDirectory: function.directory, workingDirectory: workingDirectory, objectPath: request.objectPath,
+            outputDirectory: request.outputDirectory
+        )
+        return try isolation.instance(of: function, paths: paths)
     }
 
     private func removeWorkingDirectory(_ path: String) {

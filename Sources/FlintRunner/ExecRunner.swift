@@ -13,6 +13,8 @@ public struct ExecRunner: Sendable {
     /// The directory holding the invocations' working directories.
     public let workRoot: String
     public let settings: ExecRunnerSettings
+    /// The user, cgroups and sandbox handlers get beyond process isolation.
+    public let isolation: HandlerIsolation
     let logger: Logger
     /// Where handlers' log lines go as they are written, for live followers.
     let logHub: LogHub?
@@ -22,17 +24,31 @@ public struct ExecRunner: Sendable {
     ///   - workRoot: where per-invocation working directories are made; created (mode 0700) on first
     ///     use when missing.
     ///   - settings: limits and the region; `logTailLimit` must be positive, `outputLimit` not negative.
+    ///   - isolation: the handler user, cgroups and sandbox (`HandlerIsolation.prepare`); the work
+    ///     root is made passable (mode 0711) when handlers run as another user than the daemon.
     ///   - logger: for the runner's own events (metadata `flint.invocation.id`, `flint.function`).
     ///   - logHub: gets each line of the handlers' stderr as it is read (`flint logs -f`).
-    public init(workRoot: String, settings: ExecRunnerSettings = .init(), logger: Logger, logHub: LogHub? = nil) {
+    public init(
+        workRoot: String, settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly,
+        logger: Logger, logHub: LogHub? = nil
+    ) {
         precondition(settings.logTailLimit > 0, "ExecRunnerSettings.logTailLimit must be positive")
         precondition(settings.outputLimit >= 0, "ExecRunnerSettings.outputLimit must not be negative")
         _ = Self.ignoreSIGPIPE
         self.workRoot = workRoot
         self.settings = settings
+        self.isolation = isolation
         self.logger = logger
         self.logHub = logHub
         self.host = HostLimits.current()
+        if isolation.user != nil {
+            do throws(SystemError) {
+                try WorkingDirectory.makeDirectories(workRoot)
+                try Sys.fchmodat(AT_FDCWD, workRoot, mode: 0o711)
+            } catch {
+                logger.error("cannot make the work root \(workRoot) passable for the handler user: \(error)")
+            }
+        }
     }
 
     /// Runs one invocation to completion. Never throws: every failure is an outcome in the record.
@@ -44,7 +60,7 @@ public struct ExecRunner: Sendable {
     public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let invocation = ExecInvocation(
             request: request, function: function, workRoot: workRoot, settings: settings, host: host,
-            logger: logger, logHub: logHub
+            isolation: isolation, logger: logger, logHub: logHub
         )
         guard !Task.isCancelled else {
             return invocation.notStarted(.killed, message: "killed: invocation cancelled before it started")

@@ -17,6 +17,14 @@ struct ResourceUsage: Equatable {
         self.peakRSSBytes = peakRSSBytes
     }
 
+    /// Takes the cgroup's figures, which cover every process of the instance (those it did not wait
+    /// for, too): its memory high-water mark, and its CPU times when they could be read.
+    mutating func apply(_ cgroup: CgroupUsage) {
+        if cgroup.peakMemoryBytes > 0 { peakRSSBytes = cgroup.peakMemoryBytes }
+        if let user = cgroup.userCPUMicros { userCPUMicros = user }
+        if let system = cgroup.systemCPUMicros { systemCPUMicros = system }
+    }
+
     init(_ usage: rusage, peakRSSBytes: Int64) {
         userCPUMicros = Int64(usage.ru_utime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec)
         systemCPUMicros = Int64(usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_stime.tv_usec)

@@ -5,13 +5,21 @@ struct Verdict: Equatable {
     var outcome: InvocationOutcome
     var message: String?
 
+    /// How the memory limit was enforced, which decides what counts as running out of it.
+    enum MemoryEnforcement: Equatable {
+        /// RLIMIT_DATA: running out shows as a failed allocation.
+        case rlimit
+        /// The instance's cgroup: the kernel's OOM killer ended `oomKills` of its processes.
+        case cgroup(oomKills: Int64)
+    }
+
     /// Decides how an exec invocation ended.
     ///
     /// A reason Flint had to stop the handler (timeout, output too large, cancellation) wins over how
-    /// the process then ended. Otherwise exit status 0 is `ok`, and a failure is `oom` when the peak
-    /// RSS reached 90% of the memory limit: the limit is RLIMIT_DATA, so running out of it shows as
-    /// a failed allocation (an exit status, or SIGSEGV/SIGABRT) rather than as a signal of its own.
-    /// This rlimit-based rule stands until cgroup `memory.events` (oom_kill) is read.
+    /// the process then ended. Otherwise exit status 0 is `ok`. Under a memory cgroup, a failure is
+    /// `oom` exactly when the OOM killer ended one of the instance's processes. Under RLIMIT_DATA, a
+    /// failure is `oom` when the peak RSS reached 90% of the limit: running out of it shows as a
+    /// failed allocation (an exit status, or SIGSEGV/SIGABRT) rather than as a signal of its own.
     ///
     /// The peak must be the handler's own, never wait4's raw `ru_maxrss`, which can be the daemon's
     /// (see `PeakMemorySampler`). It is exact or a lower bound, so the rule errs towards `error`: it
@@ -19,7 +27,7 @@ struct Verdict: Equatable {
     /// exit, but cannot turn a plain failure into `oom` because the daemon is large.
     static func of(
         termination: Termination?, stopReason: StopReason?, usage: ResourceUsage,
-        memoryLimitBytes: Int, timeout: Duration, outputLimit: Int
+        memoryLimitBytes: Int, timeout: Duration, outputLimit: Int, memory: MemoryEnforcement = .rlimit
     ) -> Verdict {
         switch stopReason {
         case .timeout:
@@ -38,6 +46,14 @@ struct Verdict: Equatable {
         }
         if termination.isSuccess {
             return Verdict(outcome: .ok, message: nil)
+        }
+        if case .cgroup(let oomKills) = memory {
+            guard oomKills > 0 else { return Verdict(outcome: .error, message: termination.description) }
+            let limitMiB = memoryLimitBytes / (1024 * 1024)
+            return Verdict(
+                outcome: .oom,
+                message: "out of memory: the \(limitMiB) MiB limit was reached and the kernel killed the handler (\(termination)); raise memory in function.yaml or use less"
+            )
         }
         if memoryLimitBytes > 0, usage.peakRSSBytes >= Int64(memoryLimitBytes) * 9 / 10 {
             let peakMiB = usage.peakRSSBytes / (1024 * 1024)

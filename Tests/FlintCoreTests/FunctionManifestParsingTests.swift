@@ -124,7 +124,7 @@ import FlintCore
             #"samples/echo/function.yaml:7: idle: "30" has no unit (use 500ms, 30s, 5m, 7d)"#,
             #"samples/echo/function.yaml:8: retries: "-1" is out of range (allowed: 0...100)"#,
             #"samples/echo/function.yaml:9: isolation: expected a single value, not a list (one of process, sandbox)"#,
-            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation, on_success, on_failure, output)"#,
+            #"samples/echo/function.yaml:10: colour: not a key of function.yaml (keys: name, runtime, command, timeout, memory, concurrency, idle, retries, env, isolation, on_success, on_failure, output, network)"#,
             #"samples/echo/function.yaml:11: timout: not a key of function.yaml (did you mean timeout?)"#,
         ])
     }

@@ -1,0 +1,50 @@
+/// The bubblewrap (bwrap) command line that runs a handler in its sandbox.
+///
+/// The host's root is mounted read-only, with a fresh minimal /dev, a /proc of the sandbox's own
+/// pid namespace and an empty private /tmp. The project (and the daemon's data directory) are
+/// covered by empty tmpfs mounts, and only the instance's own paths are bound back at their real
+/// locations, so every path the handler is given (`FLINT_OBJECT_PATH`, `LAMBDA_TASK_ROOT`, ...)
+/// stays valid inside. Without network, the sandbox has its own network namespace: loopback only.
+struct BubblewrapCommand {
+    /// The absolute path of `bwrap`.
+    var bwrap: String
+    /// Directories the sandbox must not show: the project root, the data directory, the buckets.
+    var hiddenPaths: [String]
+    var network: Bool
+
+    func wrapping(_ command: HandlerCommand, paths: InstancePaths) -> HandlerCommand {
+        var arguments = [
+            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        ]
+        for hidden in hiddenPaths where !Self.isCovered(hidden) {
+            arguments += ["--tmpfs", hidden]
+        }
+        arguments += ["--ro-bind", paths.functionDirectory, paths.functionDirectory]
+        arguments += ["--bind", paths.workingDirectory, paths.workingDirectory]
+        if let object = paths.objectPath {
+            arguments += ["--ro-bind", object, object]
+        }
+        if let output = paths.outputDirectory {
+            arguments += ["--bind", output, output]
+        }
+        arguments += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        if !network {
+            arguments.append("--unshare-net")
+        }
+        arguments += ["--die-with-parent", "--chdir", paths.workingDirectory, "--"]
+        arguments += command.arguments
+        return HandlerCommand(executable: bwrap, arguments: arguments)
+    }
+
+    /// Paths under /tmp and /dev are already replaced by fresh mounts.
+    static func isCovered(_ path: String) -> Bool {
+        path == "/tmp" || path.hasPrefix("/tmp/") || path == "/dev" || path.hasPrefix("/dev/")
+    }
+}
+
+extension HandlerCommand {
+    init(executable: String, arguments: [String]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+}

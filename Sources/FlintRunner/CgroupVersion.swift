@@ -1,0 +1,13 @@
+/// Which cgroup interface Flint drives, and the names of the files it uses there.
+enum CgroupVersion: Equatable, Sendable {
+    /// The unified hierarchy: one directory per cgroup, every controller's files in it.
+    case v2
+    /// One hierarchy per controller: `memory` (required), `pids` and `cpuacct` when mounted.
+    case v1
+
+    var memoryLimitFile: String { self == .v2 ? "memory.max" : "memory.limit_in_bytes" }
+    /// Swap counts against the limit too, so a handler over it is killed rather than swapped out.
+    var swapLimitFile: String { self == .v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes" }
+    var peakMemoryFile: String { self == .v2 ? "memory.peak" : "memory.max_usage_in_bytes" }
+    var oomEventsFile: String { self == .v2 ? "memory.events" : "memory.oom_control" }
+}

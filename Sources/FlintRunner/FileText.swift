@@ -1,0 +1,53 @@
+import Glibc
+
+/// Small files read and written whole, with one system call each way: /proc and cgroup files,
+/// which the kernel generates on read and parses per write(2).
+enum FileText {
+    /// The file's text, up to 64 KiB; nil when it cannot be opened or read.
+    static func read(_ path: String) -> String? {
+        guard let fd = try? Sys.open(path, flags: O_RDONLY | O_CLOEXEC) else { return nil }
+        defer { Sys.close(fd) }
+        return read(fd: fd)
+    }
+
+    /// The text of an open file from offset 0 (pread: procfs and cgroupfs regenerate it on each read).
+    static func read(fd: CInt) -> String? {
+        var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            try? Sys.pread(fd, into: buffer, offset: 0)
+        }
+        guard let count else { return nil }
+        return String(decoding: bytes[..<count], as: UTF8.self)
+    }
+
+    /// Writes `text` in one write(2), as cgroup files require.
+    static func write(_ text: String, to path: String) throws(SystemError) {
+        let fd: CInt
+        do throws(SystemError) {
+            fd = try Sys.open(path, flags: O_WRONLY | O_CLOEXEC)
+        } catch {
+            throw SystemError("open \(path)", errno: error.errno)
+        }
+        defer { Sys.close(fd) }
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(SystemError) in
+                try systemCall("write") { Glibc.write(fd, bytes.baseAddress, bytes.count) }
+            }
+        }
+        switch result {
+        case .success(let written) where written == text.utf8.count: return
+        case .success: throw SystemError("write \(path)", errno: EIO)
+        case .failure(let error): throw SystemError("write \(path)", errno: error.errno)
+        }
+    }
+
+    /// The number after `key` on the line starting with `key ` (`oom_kill 3`, `user_usec 1200`).
+    static func value(of key: String, in text: String) -> Int64? {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == key { return Int64(fields[1]) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,151 @@
+import Glibc
+
+/// One instance's cgroup (on cgroup v1, its directory in each hierarchy): made or reused by
+/// `CgroupPool`, joined at spawn through its open `cgroup.procs` files, read for metering, and
+/// emptied before it is handed back.
+struct InstanceCgroup: Sendable {
+    let version: CgroupVersion
+    /// The function it is reserved for: a reused cgroup keeps the page cache its last use charged
+    /// to it, which should count against the same function only.
+    let function: String
+    let memoryBytes: Int
+    /// The directory with the memory files (v2: the one directory).
+    let memory: String
+    /// v1: the directory in the pids and cpuacct hierarchies, when they are mounted.
+    let pids: String?
+    let cpu: String?
+    /// Open `cgroup.procs` of each directory, for the spawn shim.
+    let procsFDs: [CInt]
+    /// `oom_kill` before this use (v1 counts from the cgroup's creation and cannot be reset).
+    private(set) var oomKillsBefore: Int64 = 0
+
+    var directories: [String] { version == .v2 ? [memory] : [memory] + [pids, cpu].compactMap { $0 } }
+
+    /// Makes the cgroup's directories, sets its limits and opens its `cgroup.procs` files.
+    static func create(
+        version: CgroupVersion, function: String, memory: String, pids: String?, cpu: String?,
+        memoryBytes: Int, processes: Int
+    ) throws(SystemError) -> InstanceCgroup {
+        var made: [String] = []
+        var fds: [CInt] = []
+        do throws(SystemError) {
+            for directory in [memory, pids, cpu].compactMap({ $0 }) where !made.contains(directory) {
+                try Sys.mkdir(directory, mode: 0o755)
+                made.append(directory)
+            }
+            try FileText.write(String(memoryBytes), to: memory + "/" + version.memoryLimitFile)
+            do {
+                // v1: must not be below memory.limit_in_bytes, so after it. Absent without swap accounting.
+                try FileText.write(version == .v2 ? "0" : String(memoryBytes), to: memory + "/" + version.swapLimitFile)
+            } catch where error.errno == ENOENT {}
+            if let pids {
+                try FileText.write(String(processes), to: pids + "/pids.max")
+            }
+            for directory in made {
+                do throws(SystemError) {
+                    fds.append(try Sys.open(directory + "/cgroup.procs", flags: O_WRONLY | O_CLOEXEC))
+                } catch {
+                    throw SystemError("open \(directory)/cgroup.procs", errno: error.errno)
+                }
+            }
+        } catch {
+            fds.forEach(Sys.close)
+            for directory in made.reversed() { try? Sys.rmdir(directory) }
+            throw error
+        }
+        return InstanceCgroup(
+            version: version, function: function, memoryBytes: memoryBytes, memory: memory, pids: pids, cpu: cpu,
+            procsFDs: fds
+        )
+    }
+
+    /// Makes a v1 cgroup ready for its next use: its peak and CPU counters start again from now.
+    mutating func reset(oomKills: Int64) throws(SystemError) {
+        try FileText.write("0", to: memory + "/memory.max_usage_in_bytes")
+        if let cpu {
+            try FileText.write("0", to: cpu + "/cpuacct.usage")
+        }
+        oomKillsBefore = oomKills
+    }
+
+    /// What the processes used since the cgroup was made or last reset. Unreadable figures are 0
+    /// (CPU: nil, so the caller keeps wait4's).
+    func usage() -> CgroupUsage {
+        let peak = FileText.read(memory + "/" + version.peakMemoryFile).flatMap { Int64($0.trimmingWhitespace) }
+        var usage = CgroupUsage(
+            peakMemoryBytes: peak ?? 0, userCPUMicros: nil, systemCPUMicros: nil,
+            oomKills: max(0, oomKills() - oomKillsBefore)
+        )
+        switch version {
+        case .v2:
+            if let stat = FileText.read(memory + "/cpu.stat") {
+                usage.userCPUMicros = FileText.value(of: "user_usec", in: stat)
+                usage.systemCPUMicros = FileText.value(of: "system_usec", in: stat)
+            }
+        case .v1:
+            if let cpu {
+                usage.userCPUMicros = FileText.read(cpu + "/cpuacct.usage_user").flatMap { Int64($0.trimmingWhitespace) }
+                    .map { $0 / 1000 }
+                usage.systemCPUMicros = FileText.read(cpu + "/cpuacct.usage_sys").flatMap { Int64($0.trimmingWhitespace) }
+                    .map { $0 / 1000 }
+            }
+        }
+        return usage
+    }
+
+    /// The OOM killer's count for this cgroup since it was made.
+    func oomKills() -> Int64 {
+        FileText.read(memory + "/" + version.oomEventsFile).flatMap { FileText.value(of: "oom_kill", in: $0) } ?? 0
+    }
+
+    /// Kills every process still in the cgroup (those that left the handler's process group, or
+    /// were forked while it was being killed) and waits until it is empty. Returns false when it
+    /// is not empty by `deadline` (CLOCK_MONOTONIC nanoseconds).
+    func killRemaining(deadline: Int64) -> Bool {
+        Self.killAll(in: memory, version: version, deadline: deadline)
+    }
+
+    /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.
+    static func killAll(in directory: String, version: CgroupVersion, deadline: Int64) -> Bool {
+        var killedWithCgroupKill = false
+        while true {
+            guard let text = FileText.read(directory + "/cgroup.procs") else { return true }
+            let pids = text.split(separator: "\n").compactMap { pid_t($0) }
+            if pids.isEmpty { return true }
+            if Sys.monotonicNanoseconds() >= deadline { return false }
+            // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
+            if version == .v2, !killedWithCgroupKill {
+                killedWithCgroupKill = (try? FileText.write("1", to: directory + "/cgroup.kill")) != nil
+            }
+            if !killedWithCgroupKill {
+                for pid in pids { Sys.kill(pid, SIGKILL) }
+            }
+            Sys.sleep(nanoseconds: 200_000)
+        }
+    }
+
+    /// Closes the `cgroup.procs` files and removes the directories (empty cgroups only).
+    func remove() throws(SystemError) {
+        procsFDs.forEach(Sys.close)
+        var firstError: SystemError?
+        for directory in directories {
+            do throws(SystemError) {
+                try Sys.rmdir(directory)
+            } catch where error.errno == ENOENT {
+            } catch {
+                firstError = firstError ?? SystemError("rmdir \(directory)", errno: error.errno)
+            }
+        }
+        if let firstError { throw firstError }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and newlines (cgroup files end with one).
+    var trimmingWhitespace: Substring {
+        var text = Substring(self)
+        while let last = text.last, last == "\n" || last == " " { text.removeLast() }
+        while let first = text.first, first == "\n" || first == " " { text.removeFirst() }
+        return text
+    }
+}

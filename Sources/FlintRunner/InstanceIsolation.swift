@@ -1,0 +1,63 @@
+import Glibc
+import Synchronization
+
+/// One handler process's share of `HandlerIsolation`: the user it runs as, its cgroup, and its
+/// sandbox. `apply(to:)` adjusts its `SpawnOptions`; `finish()`, once the process has been reaped,
+/// kills whatever is left in its cgroup, reads what the cgroup measured, and hands it back.
+final class InstanceIsolation: Sendable {
+    let paths: InstancePaths
+    let credentials: SpawnOptions.Credentials?
+    let sandbox: BubblewrapCommand?
+    private let cgroup: Mutex<InstanceCgroup?>
+    private let pool: CgroupPool?
+    /// Whether the process's memory is limited by its cgroup (rather than RLIMIT_DATA).
+    let hasMemoryCgroup: Bool
+
+    init(
+        paths: InstancePaths, credentials: SpawnOptions.Credentials?, sandbox: BubblewrapCommand?,
+        cgroup: InstanceCgroup?, pool: CgroupPool?
+    ) {
+        self.paths = paths
+        self.credentials = credentials
+        self.sandbox = sandbox
+        self.cgroup = Mutex(cgroup)
+        self.pool = pool
+        self.hasMemoryCgroup = cgroup != nil
+    }
+
+    /// A cgroup still held (finish was never called) goes back to the pool.
+    deinit {
+        _ = finish()
+    }
+
+    /// Runs the process as the handler user, in its cgroup, in its sandbox.
+    ///
+    /// With a cgroup, the memory limit is the cgroup's: RLIMIT_DATA would fail allocations before
+    /// the cgroup's limit could end the process as OOM. With a `pids` cgroup the process count is
+    /// limited per instance, so RLIMIT_NPROC (counted per user, across every handler running as
+    /// that user) is left as inherited: one handler's fork bomb must not stop the others' forks.
+    func apply(to options: inout SpawnOptions) {
+        options.credentials = credentials
+        cgroup.withLock { cgroup in
+            guard let cgroup else { return }
+            options.cgroupProcsFDs = cgroup.procsFDs
+            options.memoryBytes = 0
+            if cgroup.pids != nil {
+                options.processes = 0
+            }
+        }
+        if let sandbox {
+            options.command = sandbox.wrapping(options.command, paths: paths)
+        }
+    }
+
+    /// Ends the instance's use of its cgroup: kills what is left in it, reads its figures, and
+    /// hands it back. nil without a cgroup (or when called again).
+    func finish() -> CgroupUsage? {
+        guard let held = cgroup.withLock({ cgroup in cgroup.take() }), let pool else { return nil }
+        let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + CgroupPool.emptyingTimeout)
+        let usage = held.usage()
+        pool.release(held, emptied: emptied)
+        return usage
+    }
+}

@@ -1,0 +1,211 @@
+import FlintCore
+import FlintRunner
+import Foundation
+import Logging
+import Testing
+
+/// The handler user, per-instance cgroups and the bubblewrap sandbox, each checked at run time
+/// and skipped (saying why) where this machine does not offer it.
+@Suite struct IsolationTests {
+    private static let mib = 1024 * 1024
+
+    // MARK: cgroups
+
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"),
+          .enabled(if: IsolationAvailability.hasPython, "needs /usr/bin/python3"))
+    func memoryLimit_exceeded_isOOM_exactlyUnderACgroup() async throws {
+        try await withIsolationFixture { fixture in
+            try fixture.script("hog.py", MemoryHog.script)
+            let result = await fixture.run(["./hog.py"], memoryBytes: 64 * Self.mib)
+            #expect(result.record.outcome == .oom, "\(result.record) \(result.logText)")
+            #expect(result.record.signal == SIGKILL, "the kernel's OOM killer ends it, not a failed allocation")
+            #expect(result.record.errorMessage?.hasPrefix("out of memory: the 64 MiB limit was reached") == true)
+            #expect(result.record.peakRSSBytes >= 60 * Int64(Self.mib), "\(result.record.peakRSSBytes)")
+            #expect(result.record.peakRSSBytes <= 64 * Int64(Self.mib), "the cgroup's high-water mark cannot pass its limit")
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"),
+          .enabled(if: IsolationAvailability.hasPython, "needs /usr/bin/python3"))
+    func failureNearTheLimit_withoutAnOOMKill_isAnError() async throws {
+        try await withIsolationFixture { fixture in
+            let allocateThenFail = ["/usr/bin/python3", "-c", "import sys\ndata = bytearray(b'x') * (50 << 20)\nsys.exit(3)"]
+            let result = await fixture.run(allocateThenFail, memoryBytes: 64 * Self.mib)
+            #expect(result.record.outcome == .error, "\(result.record)")
+            #expect(result.record.exitCode == 3)
+            #expect(result.record.peakRSSBytes >= 50 * Int64(Self.mib))
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func cpuTime_isMeteredByTheCgroup() async throws {
+        try await withIsolationFixture { fixture in
+            try fixture.script("spin.sh", "#!/bin/sh\n( i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done ) &\nwait\n")
+            let result = await fixture.run(["./spin.sh"])
+            #expect(result.record.outcome == .ok, "\(result.logText)")
+            #expect(result.record.userCPUMicros + result.record.systemCPUMicros > 50_000, "\(result.record)")
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"),
+          .timeLimit(.minutes(1)))
+    func forkBomb_isContained_andNothingIsLeft() async throws {
+        try await withIsolationFixture(IsolationSettings(processes: 64)) { fixture in
+            // Each copy forks two more and leaves their process group, so only the cgroup holds them.
+            let bomb = try fixture.script("bomb.sh", "#!/bin/sh\nbomb() { setsid \"$0\" & setsid \"$0\" & wait; }\nbomb\n")
+            let result = await fixture.run([bomb], timeout: .seconds(2))
+            #expect(result.logText.contains("fork"), "the pids limit stopped it: \(result.logText.suffix(300))")
+            #expect(processes(mentioning: fixture.functionDirectory).isEmpty, "every copy of the bomb is gone")
+
+            let next = await fixture.run(["/bin/echo", "still fine"])
+            #expect(next.record.outcome == .ok, "\(next.record)")
+            #expect(next.outputText == "still fine\n")
+        }
+    }
+
+    // MARK: handler user
+
+    @Test(.enabled(if: IsolationAvailability.isRoot, "needs root: only root can run handlers as another user"))
+    func handler_runsAsNobody_whenTheDaemonIsRoot_inAWorkingDirectoryItOwns() async throws {
+        try await withIsolationFixture { fixture in
+            try fixture.script("who.sh", "#!/bin/sh\ntouch made-here && id -u && id -g && stat -c %u .\n")
+            let result = await fixture.run(["./who.sh"])
+            #expect(result.record.outcome == .ok, "\(result.logText)")
+            #expect(result.outputText == "65534\n65534\n65534\n")
+            #expect(fixture.isolation.summary(of: FunctionManifest(name: "f", directory: fixture.functionDirectory, command: ["x"]))
+                .hasPrefix("user nobody (65534)"))
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.isRoot, "needs root: only root can run handlers as another user"))
+    func handler_asNobody_cannotReadTheDaemonsPrivateFiles() async throws {
+        try await withIsolationFixture { fixture in
+            let secret = fixture.dataDirectory + "/admin-token"
+            try "s3cret".write(toFile: secret, atomically: false, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
+            let result = await fixture.run(["/bin/cat", secret])
+            #expect(result.record.outcome == .error)
+            #expect(result.logText.contains("Permission denied"), "\(result.logText)")
+            #expect(!result.outputText.contains("s3cret"))
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.isRoot, "needs root: only root can run handlers as another user"))
+    func userRoot_isHonouredAndSaidSo() async throws {
+        try await withIsolationFixture(IsolationSettings(user: "root")) { fixture in
+            let result = await fixture.run(["/usr/bin/id", "-u"])
+            #expect(result.outputText == "0\n")
+            #expect(fixture.isolation.summary(of: FunctionManifest(name: "f", directory: fixture.functionDirectory, command: ["x"]))
+                .hasPrefix("user root (user: root in flint.yaml)"))
+        }
+    }
+
+    @Test func unknownUser_isRefusedWithWhatToDo() {
+        #expect(throws: IsolationError.self) {
+            _ = try HandlerIsolation.prepare(IsolationSettings(user: "no-such-user-here"), logger: .init(label: "test"))
+        }
+    }
+
+    // MARK: sandbox
+
+    @Test(.enabled(if: IsolationAvailability.hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func sandbox_showsOnlyItsOwnPaths_readOnlyRoot_privateTmp() async throws {
+        try await withIsolationFixture { fixture in
+            // World-readable, so only the sandbox can be what hides it.
+            try "s3cret".write(toFile: fixture.dataDirectory + "/admin-token", atomically: false, encoding: .utf8)
+            try "marker".write(toFile: "/tmp/flint-isolation-visible-\(getpid())", atomically: false, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: "/tmp/flint-isolation-visible-\(getpid())") }
+            let output = fixture.root + "/outputs/1"
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try fixture.script("look.sh", """
+                #!/bin/sh
+                cat "$1/.flint/admin-token" 2>/dev/null && echo "token visible"
+                ls /tmp/flint-isolation-visible-* 2>/dev/null && echo "host tmp visible"
+                touch "$LAMBDA_TASK_ROOT/written" 2>/dev/null && echo "function directory writable"
+                touch /usr/flint-written 2>/dev/null && echo "root writable"
+                cat "$LAMBDA_TASK_ROOT/look.sh" > /dev/null && echo "function directory readable"
+                touch "$HOME/scratch" && echo "working directory writable"
+                echo out > "$FLINT_OUTPUT_DIR/result" && echo "output directory writable"
+                touch /tmp/own && echo "private tmp writable"
+                """)
+            let result = await fixture.run(["./look.sh", fixture.root], isolation: .sandbox, outputDirectory: output)
+            #expect(result.record.outcome == .ok, "\(result.logText)")
+            #expect(result.outputText == """
+                function directory readable
+                working directory writable
+                output directory writable
+                private tmp writable
+
+                """)
+            #expect((try? String(contentsOfFile: output + "/result", encoding: .utf8)) == "out\n")
+            #expect(!FileManager.default.fileExists(atPath: fixture.functionDirectory + "/written"))
+        }
+    }
+
+    @Test(.enabled(if: IsolationAvailability.hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"),
+          .enabled(if: IsolationAvailability.hasPython, "needs /usr/bin/python3"))
+    func sandbox_hasNoNetwork_unlessTheManifestAllowsIt() async throws {
+        try await withIsolationFixture { fixture in
+            let listener = try LoopbackListener()
+            defer { listener.close() }
+            let connect = [
+                "/usr/bin/python3", "-c",
+                "import socket\nsocket.create_connection(('127.0.0.1', \(listener.port)), timeout=5)\nprint('connected')",
+            ]
+            let closed = await fixture.run(connect, isolation: .sandbox)
+            #expect(closed.record.outcome == .error, "\(closed.record)")
+            #expect(closed.logText.contains("ConnectionRefusedError") || closed.logText.contains("unreachable"), "\(closed.logText)")
+
+            let open = await fixture.run(connect, isolation: .sandbox, network: true)
+            #expect(open.record.outcome == .ok, "\(open.logText)")
+            #expect(open.outputText == "connected\n")
+        }
+    }
+
+    @Test func sandbox_withoutBubblewrap_isRefused_neverRunWithLess() throws {
+        let function = FunctionManifest(name: "boxed", directory: "/", command: ["/bin/true"], isolation: .sandbox)
+        let refusal = try #require(HandlerIsolation.processOnly.refusal(of: function))
+        #expect(refusal.contains("apt-get install bubblewrap"))
+        #expect(HandlerIsolation.processOnly.refusal(of: FunctionManifest(name: "plain", directory: "/", command: ["/bin/true"])) == nil)
+    }
+
+    // MARK: Helpers
+
+    /// The pids of running processes whose command line mentions `text`.
+    private func processes(mentioning text: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard !isGone(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data, as: UTF8.self).contains(text)
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 at a free port, which the kernel completes connections to (the
+/// backlog) without anyone accepting them.
+struct LoopbackListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(fd, address, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, address, &length) == 0
+            }
+        }
+        guard bound else {
+            Glibc.close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { Glibc.close(fd) }
+}
