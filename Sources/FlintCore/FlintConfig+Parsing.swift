@@ -12,7 +12,7 @@ extension FlintConfig {
     }
 
     /// Every key `flint.yaml` may have.
-    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "pricing"]
+    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "pricing", "user"]
 
     /// Parses `flint.yaml` into a configuration (defaults standing in for invalid values) and the issues.
     static func parseCollectingIssues(yaml: String, file: String) -> ParsedConfig {
@@ -59,9 +59,20 @@ extension FlintConfig {
         if let topics = TopicSettings.parseTopics(&map) { parsed.config.topics = topics }
         if let bus = BusSettings.parse(&map) { parsed.config.bus = bus }
         if let pricing = PriceTable.parse(&map) { parsed.config.pricing = pricing }
+        if let user = map.value("user", hint: "a user name, e.g. nobody (root runs handlers as root)", nonEmptyUser) {
+            parsed.config.user = user.value
+        }
         map.reportUnreadKeys(notAKeyOf: "flint.yaml", keys: configKeys)
         parsed.issues += map.issues
         return parsed
+    }
+
+    /// Whether the user exists is checked by `flint up`, on the machine that runs the handlers.
+    private static func nonEmptyUser(_ text: String) throws(ValueProblem) -> String {
+        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+            throw ValueProblem("\"\(text)\" is not a user name (e.g. nobody; root runs handlers as root)")
+        }
+        return text
     }
 
     private static func nonEmptyPath(_ text: String) throws(ValueProblem) -> String {

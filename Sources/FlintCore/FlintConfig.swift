@@ -14,6 +14,9 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     public var topics: [String: TopicSettings]
     /// The message bus: retention, durability, retries.
     public var bus: BusSettings
+    /// The account handlers run as: nil is `nobody` when Flint runs as root, else Flint's own
+    /// user; `root` runs them as root, which must be asked for.
+    public var user: String?
     /// What `flint usage` prices invocations at (AWS Lambda's x86 list prices unless set).
     public var pricing = PriceTable()
 

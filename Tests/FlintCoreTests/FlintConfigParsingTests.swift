@@ -40,7 +40,7 @@ import FlintCore
             "flint.yaml:2: functions[1]: must not be empty (a directory, relative to the project)",
             #"flint.yaml:2: functions[2]: "samples" is already listed at line 2"#,
             "flint.yaml:3: triggers: expected a single value, not a list (a directory, relative to the project)",
-            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, pricing)",
+            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, pricing, user)",
             "flint.yaml:5: dat: not a key of flint.yaml (did you mean data?)",
         ])
         #expect(issues("listen: 127.0.0.1:70000\n") == [
