@@ -10,7 +10,8 @@ extension InvocationLedger {
     /// over the invocations' intervals measures busy time, holding one open interval per function;
     /// both read the same snapshot. Both walk an index on the start time.
     public func usage(since: Date, until: Date, function: String? = nil) async throws -> UsageMeasurement {
-        let range = EpochMicros.from(since) ..< EpochMicros.from(until)
+        let start = EpochMicros.from(since)
+        let range = start ..< max(start, EpochMicros.from(until))
         return try await database.pool.read { db in try Self.usage(in: range, function: function, db) }
     }
 

@@ -12,6 +12,12 @@ import Testing
         #expect(try UsageSince.parse("250ms").start(now: now) == now.addingTimeInterval(-0.25))
     }
 
+    @Test func noPeriodStartsBeforeTheEpoch() throws {
+        let epoch = Date(timeIntervalSince1970: 0)
+        #expect(try UsageSince.parse("99999999999d").start(now: now) == epoch)
+        #expect(try UsageSince.parse("1900-01-01").start(now: now) == epoch)
+    }
+
     @Test func times_areISO8601() throws {
         #expect(try UsageSince.parse("2026-05-01") == .at(Date(timeIntervalSince1970: 1_777_593_600)))
         #expect(try UsageSince.parse("2026-05-01T12:00:00Z") == .at(Date(timeIntervalSince1970: 1_777_636_800)))

@@ -41,6 +41,11 @@ import Testing
         #expect(onlyFailFunctions.map { $0["function"] as? String } == ["fail"])
         #expect((try onlyFail.json()["totals"] as? [String: Any])?["invocations"] as? Int == 2)
 
+        let everything = try await daemon.request("GET", "/v1/usage?since=99999999999d", authorized: true)
+        #expect(everything.status == 200, "\(everything.text)")
+        #expect((try everything.json()["period"] as? [String: Any])?["since"] as? String == "1970-01-01T00:00:00.000Z")
+        #expect((try everything.json()["totals"] as? [String: Any])?["invocations"] as? Int == 5)
+
         let bad = try await daemon.request("GET", "/v1/usage?since=yesterday", authorized: true)
         #expect(bad.status == 400)
         #expect(bad.text.contains("24h") && bad.text.contains("ISO 8601"), "\(bad.text)")

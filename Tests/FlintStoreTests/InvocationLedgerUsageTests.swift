@@ -104,6 +104,7 @@ import Testing
         #expect(usage.byFunction.isEmpty)
         #expect(usage.totals == UsageFigures())
         #expect(try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(2), function: "nope").byFunction.isEmpty)
+        #expect(try await ledger.usage(since: Self.start.addingTimeInterval(2), until: Self.start).byFunction.isEmpty)
     }
 
     @Test func bothQueries_searchAnIndexOnTheStartTime_neverScanTheTable() throws {

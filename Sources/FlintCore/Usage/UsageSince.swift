@@ -28,19 +28,21 @@ public enum UsageSince: Sendable, Hashable {
         )
     }
 
-    /// The start of the period that ends at `now`; refused when it is not before `now`.
+    /// The start of the period that ends at `now`; refused when it is not before `now`. No period
+    /// starts before 1970-01-01 (the ledger's epoch): `since=1000000d` means "everything".
     public func start(now: Date) throws(UsageSinceError) -> Date {
+        let epoch = Date(timeIntervalSince1970: 0)
         switch self {
         case .ago(let duration):
             let (seconds, attoseconds) = duration.components
-            return now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+            return max(epoch, now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18)))
         case .at(let date):
             guard date < now else {
                 throw UsageSinceError(
                     text: UTCTimestamp(date).iso8601,
                     problem: "is not in the past (it is now \(UTCTimestamp(now).iso8601)); give an earlier time or a duration such as 24h")
             }
-            return date
+            return max(epoch, date)
         }
     }
 }
