@@ -158,7 +158,10 @@ public final class BusConsumer: Sendable {
                     windowDeadline = min(windowDeadline ?? deadline, deadline)
                 }
             } catch {
-                logger.error("could not claim deliveries for \(subscription.name): \(error)")
+                logger.error(
+                    "could not claim deliveries for \(subscription.name): \(error)",
+                    metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
+                )
             }
         }
         return windowDeadline

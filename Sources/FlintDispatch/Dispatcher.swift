@@ -123,11 +123,14 @@ public final class Dispatcher: Sendable {
         recorder.record(result)
         observer(result)
         if !result.record.outcome.isSuccess {
-            logger.debug("invocation failed", metadata: [
+            var metadata: Logger.Metadata = [
                 "flint.invocation.id": "\(result.record.id)",
                 "flint.function": "\(result.record.function)",
+                "flint.source": "\(result.record.source.rawValue)",
                 "flint.outcome": "\(result.record.outcome.rawValue)",
-            ])
+            ]
+            if let trigger = result.record.trigger { metadata["flint.trigger"] = "\(trigger)" }
+            logger.debug("invocation failed", metadata: metadata)
         }
         return result
     }

@@ -157,8 +157,11 @@ struct ExecInvocation: Sendable {
     }
 
     private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
-        extra.merging(
-            ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"], uniquingKeysWith: { $1 }
-        )
+        var metadata: Logger.Metadata = [
+            "flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)",
+            "flint.source": "\(request.source.rawValue)", "flint.attempt": "\(request.attempt)",
+        ]
+        if let trigger = request.trigger { metadata["flint.trigger"] = "\(trigger)" }
+        return extra.merging(metadata, uniquingKeysWith: { $1 })
     }
 }

@@ -45,7 +45,10 @@ public struct ScheduleSource: Sendable {
                 if let previous = try sink.lastTick(of: schedule.trigger) {
                     last[schedule.trigger] = previous
                     if let missed = schedule.rule.latestTick(atOrBefore: now), missed > previous {
-                        logger.info("schedule \(schedule.trigger): a tick passed while Flint was down; firing it once now")
+                        logger.info(
+                            "schedule \(schedule.trigger): a tick passed while Flint was down; firing it once now",
+                            metadata: ["flint.trigger": "\(schedule.trigger)"]
+                        )
                         try sink.fire(schedule.trigger, at: missed)
                         last[schedule.trigger] = missed
                     }
@@ -54,7 +57,7 @@ public struct ScheduleSource: Sendable {
                     last[schedule.trigger] = now
                 }
             } catch {
-                logger.error("schedule \(schedule.trigger): \(error)")
+                logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
                 last[schedule.trigger] = now
             }
         }
@@ -76,7 +79,10 @@ public struct ScheduleSource: Sendable {
                 do {
                     try sink.fire(schedule.trigger, at: tick)
                 } catch {
-                    logger.error("schedule \(schedule.trigger): could not publish the tick of \(tick): \(error)")
+                    logger.error(
+                        "schedule \(schedule.trigger): could not publish the tick of \(tick): \(error)",
+                        metadata: ["flint.trigger": "\(schedule.trigger)"]
+                    )
                 }
                 last[schedule.trigger] = tick
             }

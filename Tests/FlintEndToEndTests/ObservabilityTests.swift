@@ -144,6 +144,8 @@ import Testing
             log.split(separator: "\n").first { $0.contains("flint.invocation.id=\(id)") && $0.contains("msg=\"invocation failed\"") }, "\(log)"
         )
         #expect(line.hasPrefix("time=") && line.contains(" level=debug msg="))
-        #expect(line.contains(" flint.function=fail") && line.contains(" flint.outcome=error"))
+        #expect(line.contains(" flint.function=fail") && line.contains(" flint.outcome=error") && line.contains(" flint.source=lambda"))
+        // The runner's own lines about the invocation carry the same keys.
+        #expect(log.contains("msg=\"invocation ended\" flint.attempt=1 flint.duration_us="))
     }
 }

@@ -29,7 +29,10 @@ struct OutputCollectingExecutor: InvocationExecutor {
             do {
                 try FileManager.default.removeItem(atPath: scratch)
             } catch {
-                logger.warning("could not remove the output directory \(scratch): \(error)")
+                logger.warning(
+                    "could not remove the output directory \(scratch): \(error)",
+                    metadata: ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
+                )
             }
         }
         var request = request
