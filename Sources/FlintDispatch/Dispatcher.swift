@@ -49,24 +49,36 @@ public final class Dispatcher: Sendable {
         init(_ notify: @escaping @Sendable (String) -> Void) { self.notify = notify }
     }
 
-    /// - Parameter observer: told of every finished invocation (the `flint up` console line).
+    /// - Parameters:
+    ///   - observer: told of every finished invocation (the `flint up` console line).
+    ///   - previous: the dispatcher this one replaces (a reloaded project). Its slots carry over —
+    ///     the host-wide ones, and those of each function whose concurrency is unchanged — so the
+    ///     invocations it still runs count against the limits here too.
     public init(
         functions: some Sequence<FunctionManifest>,
         executor: any InvocationExecutor,
         recorder: any InvocationRecorder,
         settings: Settings = .init(),
         logger: Logger,
+        replacing previous: Dispatcher? = nil,
         observer: @escaping @Sendable (InvocationResult) -> Void = { _ in }
     ) {
         var routes: [String: Route] = [:]
         for function in functions {
+            let inherited = previous?.routes[function.name].flatMap { route in
+                route.limiter.limit == function.concurrency && route.limiter.queueCapacity == settings.queueCapacityPerFunction ? route.limiter : nil
+            }
             routes[function.name] = Route(
                 function: function,
-                limiter: ConcurrencyLimiter(limit: function.concurrency, queueCapacity: settings.queueCapacityPerFunction)
+                limiter: inherited ?? ConcurrencyLimiter(limit: function.concurrency, queueCapacity: settings.queueCapacityPerFunction)
             )
         }
         self.routes = routes
-        self.host = HostCapacity(limit: settings.hostConcurrency)
+        if let previous, previous.host.limit == settings.hostConcurrency {
+            self.host = previous.host
+        } else {
+            self.host = HostCapacity(limit: settings.hostConcurrency)
+        }
         self.executor = executor
         self.recorder = recorder
         self.observer = observer

@@ -143,6 +143,36 @@ final class CountingRecorder: InvocationRecorder {
         dispatcher.releaseSlots("g", count: 2)
     }
 
+    @Test func replacingDispatcher_countsTheInvocationsTheOldOneStillRuns() async throws {
+        let executor = GatedExecutor()
+        let old = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
+            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"))
+        let running = Task { try await old.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
+        try await executor.waitUntilStarted(1)
+
+        let replacement = Dispatcher(
+            functions: [Self.function("f", concurrency: 1), Self.function("g", concurrency: 2)], executor: executor,
+            recorder: CountingRecorder(), settings: .init(hostConcurrency: 4), logger: Logger(label: "test"), replacing: old)
+        #expect(replacement.running("f") == 1)
+        #expect(replacement.tryAcquireSlots("f", upTo: 1) == 0, "f's one slot is held by the old dispatcher's invocation")
+        #expect(replacement.tryAcquireSlots("g", upTo: 5) == 2)
+        #expect(replacement.running == 3)
+        replacement.releaseSlots("g", count: 2)
+
+        // A changed concurrency starts afresh.
+        let resized = Dispatcher(
+            functions: [Self.function("f", concurrency: 2)], executor: executor, recorder: CountingRecorder(),
+            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"), replacing: old)
+        #expect(resized.tryAcquireSlots("f", upTo: 5) == 2)
+        resized.releaseSlots("f", count: 2)
+
+        executor.open()
+        _ = try await running.value
+        #expect(replacement.tryAcquireSlots("f", upTo: 1) == 1)
+        replacement.releaseSlots("f", count: 1)
+    }
+
     @Test func invoke_unknownFunctionThrows() async {
         let dispatcher = Dispatcher(functions: [], executor: GatedExecutor(), recorder: CountingRecorder(), logger: Logger(label: "test"))
         await #expect(throws: DispatchError.unknownFunction("nope")) {
