@@ -27,11 +27,14 @@ struct UsageTable: CustomStringConvertible {
             let outcomes = view.functions.compactMap(Self.outcomes)
             if !outcomes.isEmpty { lines += ["", "Outcomes: " + outcomes.joined(separator: "; ")] }
         }
+        // With --function, busy and idle are that function's: others may have run meanwhile.
+        let running = function.map { "at least one invocation of \($0)" } ?? "at least one handler"
+        let idle = function.map { "\($0) not running" } ?? "nothing running"
         let share = period.lengthMicros > 0 ? Double(period.busyMicros) / Double(period.lengthMicros) * 100 : 0
         lines += [
             "",
-            "Busy \(Self.time(period.busyMicros)) (\(Self.percent(share)) of the period): at least one handler running; only this is billed.",
-            "Idle \(Self.time(period.idleMicros)): nothing running, nothing billed (\(Self.money(period.idleCost, pricing.currency))).",
+            "Busy \(Self.time(period.busyMicros)) (\(Self.percent(share)) of the period): \(running) running; only this is billed.",
+            "Idle \(Self.time(period.idleMicros)): \(idle), nothing billed (\(Self.money(period.idleCost, pricing.currency))).",
         ]
         return lines.joined(separator: "\n")
     }
