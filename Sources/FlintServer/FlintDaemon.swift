@@ -61,6 +61,9 @@ public struct FlintDaemon: Sendable {
         }
         try bucketWatching.createOutputBuckets()
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
+        let isolation = try DaemonIsolation.prepare(
+            project: project, files: files, processes: ExecRunnerSettings().processes, logger: self.logger
+        )
         let ledger = InvocationLedger(database: database)
         let bus = Bus(database: database)
         let topology = BusTopology(project: project)
@@ -77,7 +80,7 @@ public struct FlintDaemon: Sendable {
         })
         let logHub = LogHub()
         let metrics = DaemonMetrics()
-        let runner = ExecRunner(workRoot: files.workRoot, logger: logger, logHub: logHub)
+        let runner = ExecRunner(workRoot: files.workRoot, isolation: isolation, logger: logger, logHub: logHub)
         let console = self.console
         let dispatcher = Dispatcher(
             functions: project.functions.values,
@@ -146,7 +149,7 @@ public struct FlintDaemon: Sendable {
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.
                 await bucketWatcher?.watching()
-                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: bucketWatching.watchedBuckets)
+                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: bucketWatching.watchedBuckets, isolation: isolation)
             },
             logger: logger
         )
@@ -181,7 +184,7 @@ public struct FlintDaemon: Sendable {
         console("flint: stopped")
     }
 
-    private func announce(boundPort: Int, files: DaemonFiles, buckets: [String]) async {
+    private func announce(boundPort: Int, files: DaemonFiles, buckets: [String], isolation: HandlerIsolation) async {
         let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date(), workRoot: files.workRoot)
         do {
             try info.write(to: files.daemonInfo)
@@ -192,6 +195,7 @@ public struct FlintDaemon: Sendable {
         console("flint: project \(project.root)")
         for function in project.functions.values.sorted(by: { $0.name < $1.name }) {
             console("  function \(function.name)  \(function.runtime.rawValue)  \(function.command.joined(separator: " "))  timeout \(DurationText.format(function.timeout))  memory \(ByteSizeText.format(function.memoryBytes))  concurrency \(function.concurrency)")
+            console("  isolation \(function.name)  \(isolation.summary(of: function))")
         }
         for trigger in project.triggers {
             console("  trigger \(trigger.name)  \(Self.describe(trigger))  -> \(trigger.function)")

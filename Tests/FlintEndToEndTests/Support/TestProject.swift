@@ -4,8 +4,15 @@ import Foundation
 final class TestProject: @unchecked Sendable {
     let root: String
 
-    init(listen: String = "127.0.0.1:0") throws {
+    /// When the tests run as root, every flint.yaml written here says `user: root` unless it names
+    /// a user itself: most tests' handlers record what they receive into files in this directory,
+    /// which is root's. Without it (`handlersAsRoot: false`) handlers run as Flint's default for
+    /// root, the unprivileged `nobody`.
+    let handlersAsRoot: Bool
+
+    init(listen: String = "127.0.0.1:0", handlersAsRoot: Bool = true) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("flint-e2e-\(UUID().uuidString)").path
+        self.handlersAsRoot = handlersAsRoot && getuid() == 0
         try FileManager.default.createDirectory(atPath: root + "/functions", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/triggers", withIntermediateDirectories: true)
         try write("flint.yaml", "listen: \(listen)\nfunctions: [functions]\n")
@@ -17,6 +24,10 @@ final class TestProject: @unchecked Sendable {
     func write(_ path: String, _ contents: String, executable: Bool = false) throws {
         let url = URL(fileURLWithPath: root + "/" + path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var contents = contents
+        if path == "flint.yaml", handlersAsRoot, !contents.hasPrefix("user:"), !contents.contains("\nuser:") {
+            contents += contents.isEmpty || contents.hasSuffix("\n") ? "user: root\n" : "\nuser: root\n"
+        }
         try contents.write(to: url, atomically: true, encoding: .utf8)
         if executable {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+/// Handler isolation through a real `flint up`: the unprivileged handler user, the bubblewrap
+/// sandbox, and what `flint up` says each function gets. Each mechanism is checked at run time;
+/// tests needing one this machine lacks are skipped, saying why.
+@Suite(.serialized) struct IsolationEndToEndTests {
+    static let isRoot = getuid() == 0
+    static let hasPython = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+    static let hasBubblewrap = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"].contains {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    /// Reports what it could reach as a JSON list: the daemon's admin token and database (by
+    /// their paths, as a handler that guessed them would), the port in the event's body (the
+    /// daemon's own listener), and its whole environment.
+    static let probe = """
+        #!/usr/bin/python3
+        import json, os, socket, sys
+        event = json.load(sys.stdin)
+        found = []
+        for name in ("admin-token", "flint.sqlite"):
+            try:
+                open(os.environ["PROJECT"] + "/.flint/" + name, "rb").read(1)
+                found.append(name + " readable")
+            except OSError as error:
+                found.append(name + " " + type(error).__name__)
+        try:
+            socket.create_connection(("127.0.0.1", int(event["body"])), timeout=5).close()
+            found.append("network reachable")
+        except OSError as error:
+            found.append("network " + type(error).__name__)
+        found.append("uid %d" % os.getuid())
+        print(json.dumps({"found": found, "environment": dict(os.environ)}))
+        """
+
+    private static func addProbe(_ project: TestProject, _ name: String, manifest: String = "") throws {
+        try project.write("functions/\(name)/probe.py", probe, executable: true)
+        try project.write(
+            "functions/\(name)/function.yaml",
+            "name: \(name)\ncommand: [./probe.py]\nenv: {PROJECT: \"\(project.root)\"}\n" + manifest
+        )
+        try project.addRoute(name, function: name, method: "POST", path: "/\(name)")
+    }
+
+    /// Invokes `function` with the daemon's port as the body; returns what the probe found.
+    private static func probe(_ daemon: RunningDaemon, _ function: String) async throws -> [String] {
+        let reply = try await daemon.request("POST", "/\(function)", body: Data("\(daemon.url.port ?? 0)".utf8))
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(!reply.text.contains(daemon.token), "the admin token reached the handler")
+        let object = try reply.json()
+        #expect((object["environment"] as? [String: String])?.keys.contains { $0.hasPrefix("FLINT_TOKEN") } == false)
+        return object["found"] as? [String] ?? []
+    }
+
+    @Test(.enabled(if: isRoot, "needs root: only root runs handlers as another user"),
+          .enabled(if: hasPython, "needs /usr/bin/python3"))
+    func asRoot_handlersRunAsNobody_neverSeeTheAdminTokenNorTheDatabase_andFlintUpSaysSo() async throws {
+        let project = try TestProject(handlersAsRoot: false)
+        try Self.addProbe(project, "peek")
+        let daemon = try RunningDaemon(project)
+        let found = try await Self.probe(daemon, "peek")
+        #expect(found == ["admin-token PermissionError", "flint.sqlite PermissionError", "network reachable", "uid 65534"])
+        let (status, stdout) = try daemon.stop()
+        #expect(status == 0)
+        #expect(stdout.contains("  isolation peek  user nobody (65534), "), "\(stdout)")
+        #expect(stdout.contains("no sandbox (isolation: process)"), "\(stdout)")
+    }
+
+    @Test(.enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"),
+          .enabled(if: hasPython, "needs /usr/bin/python3"))
+    func sandbox_hidesTheDataDirectory_andHasNoNetwork_unlessTheManifestAllowsIt() async throws {
+        // Handlers as root where the tests run as root: only the sandbox stands between them and .flint.
+        let project = try TestProject()
+        try Self.addProbe(project, "boxed", manifest: "isolation: sandbox\n")
+        try Self.addProbe(project, "netted", manifest: "isolation: sandbox\nnetwork: true\n")
+        let daemon = try RunningDaemon(project)
+        let uid = "uid \(Self.isRoot ? 0 : Int(getuid()))"
+
+        let boxed = try await Self.probe(daemon, "boxed")
+        #expect(boxed == ["admin-token FileNotFoundError", "flint.sqlite FileNotFoundError", "network ConnectionRefusedError", uid])
+        let netted = try await Self.probe(daemon, "netted")
+        #expect(netted == ["admin-token FileNotFoundError", "flint.sqlite FileNotFoundError", "network reachable", uid])
+
+        let (_, stdout) = try daemon.stop()
+        #expect(stdout.contains("  isolation boxed  "), "\(stdout)")
+        #expect(stdout.contains("sandbox (bubblewrap, no network)"), "\(stdout)")
+        #expect(stdout.contains("sandbox (bubblewrap, host network)"), "\(stdout)")
+    }
+
+    @Test func sandbox_withoutBubblewrap_refusesToStart_neverRunsUnsandboxed() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("boxed", script: "cat\n", manifest: "isolation: sandbox\n")
+        // A PATH without bwrap on it: what a machine without the package looks like to flint up.
+        let up = try FlintBinary.run(["up", "--project", project.root], environment: ["PATH": "/nonexistent"], timeout: 30)
+        #expect(up.status != 0)
+        #expect(up.stderr.contains("function boxed: isolation: sandbox needs bubblewrap (bwrap), which is not installed or not on PATH; install it (apt-get install bubblewrap) or set isolation: process"), "\(up.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.dataDirectory + "/daemon.json"))
+    }
+}
