@@ -61,4 +61,42 @@ import Testing
         _ = open
         _ = daemon
     }
+
+    @Test func sigterm_midRun_losesNothing_andHandlesEachMessageOnce() async throws {
+        let total = 1_000
+        let project = try TestProject()
+        let out = project.root + "/handled.txt"
+        try project.write("functions/work/work.sh", """
+            #!/bin/sh
+            event=$(cat)
+            sleep 0.01
+            printf '%s\\n' "$event" | tr ',' '\\n' | sed -n 's/^"body":"\\(.*\\)"$/\\1/p' >> \(out)
+            """, executable: true)
+        try project.write("functions/work/function.yaml", "name: work\ncommand: [\"./work.sh\"]\nconcurrency: 8\n")
+        try project.addQueueTrigger("work-jobs", function: "work", topic: "jobs")
+        let database = project.dataDirectory + "/flint.sqlite"
+
+        var daemon: RunningDaemon? = try RunningDaemon(project)
+        _ = try BusEndToEndTests.sqlite(database, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(total))
+            INSERT INTO messages (topic, body) SELECT 'jobs', 'm' || i FROM n
+            """)
+        let handled = { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+        try await BusEndToEndTests.waitUntil("a quarter of the messages", within: 60) { handled().count >= total / 4 }
+        let stopped = try #require(daemon).stop()
+        #expect(stopped.status == 0)
+        #expect(handled().count < total, "the stop came too late to test anything")
+        // A graceful stop settles what it ran: nothing is left leased for a second delivery.
+        #expect(try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state = 'leased'") == "0")
+
+        daemon = try RunningDaemon(project)
+        try await BusEndToEndTests.waitUntil("every message handled", within: 120) { handled().count >= total }
+        try await BusEndToEndTests.waitUntil("every delivery settled", within: 10) {
+            (try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state != 'done'")) == "0"
+        }
+        let all = handled()
+        #expect(all.count == total, "\(all.count - total) handled more than once")
+        #expect(Set(all) == Set((1 ... total).map { "m\($0)" }))
+        _ = daemon
+    }
 }
