@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages Flint builds against, and what the samples (python3; ImageMagick for
 # samples/transcode; pip to vendor awslambdaric for samples/python-lambda) and tests run.
-APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick bubblewrap
 # The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer).
 BENCH_PACKAGES := lighttpd wrk curl inotify-tools
 PROJECT ?= .
