@@ -87,6 +87,11 @@ public final class HandlerIsolation: Sendable {
     /// Why `function` cannot be run with the isolation it asks for, or nil. `flint up` refuses to
     /// start while any function has one.
     public func refusal(of function: FunctionManifest) -> String? {
+        if function.isolation == .sandbox, function.runtime == .lambda {
+            // Its instances serve the Runtime API on the daemon's loopback, which a sandbox's own
+            // network namespace cannot reach.
+            return "function \(function.name): isolation: sandbox is not available for runtime: lambda; use isolation: process"
+        }
         if function.isolation == .sandbox, bubblewrap == nil {
             return "function \(function.name): isolation: sandbox needs bubblewrap (bwrap), which is not installed or not on PATH; install it (apt-get install bubblewrap) or set isolation: process"
         }

@@ -169,6 +169,12 @@ import Testing
         #expect(HandlerIsolation.processOnly.refusal(of: FunctionManifest(name: "plain", directory: "/", command: ["/bin/true"])) == nil)
     }
 
+    @Test func sandbox_forALambdaFunction_isRefusedAtStart() {
+        let function = FunctionManifest(name: "warm", directory: "/", runtime: .lambda, command: ["/bin/true"], isolation: .sandbox)
+        #expect(HandlerIsolation.processOnly.refusal(of: function)
+            == "function warm: isolation: sandbox is not available for runtime: lambda; use isolation: process")
+    }
+
     // MARK: Helpers
 
     /// The pids of running processes whose command line mentions `text`.
