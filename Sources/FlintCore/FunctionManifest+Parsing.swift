@@ -65,7 +65,7 @@ extension FunctionManifest {
         let command = parseCommand(&map, directory: directory, displayDirectory: displayDirectory, searchPath: environment["PATH"])
         map.reportUnreadKeys(notAKeyOf: "function.yaml", keys: manifestKeys)
         issues += map.issues
-        issues += unavailableFeatures(runtime: runtime, output: output, file: file)
+        issues += unavailableFeatures(runtime: runtime, isolation: isolation, output: output, file: file)
 
         guard issues.isEmpty, let name, let command else {
             return ParsedFunction(manifest: nil, name: name, issues: issues)
@@ -93,8 +93,18 @@ extension FunctionManifest {
     // MARK: capabilities of this version
 
     /// Values that are valid alone but not together. Refused rather than run with less than asked.
-    static func unavailableFeatures(runtime: Located<Runtime>?, output: Located<String>?, file: String) -> [ConfigIssue] {
+    static func unavailableFeatures(
+        runtime: Located<Runtime>?, isolation: Located<Isolation>?, output: Located<String>?, file: String
+    ) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
+        // The sandbox runs in a working directory and network namespace of its own, while a warm
+        // instance works in its function's directory and reaches its Runtime API on the host's
+        // loopback: refused rather than run with less.
+        if let runtime, runtime.value == .lambda, let isolation, isolation.value == .sandbox {
+            issues.append(ConfigIssue(
+                location: SourceLocation(file: file, line: isolation.line), key: "isolation",
+                message: "sandbox is not available for runtime: lambda in this version (a warm instance reaches its Runtime API on the host's loopback); use isolation: process, or runtime: exec"))
+        }
         // A warm instance's environment is fixed when it starts: there is no per-invocation
         // FLINT_OUTPUT_DIR to collect outputs from.
         if let runtime, runtime.value == .lambda, let output {

@@ -73,6 +73,18 @@ import FlintCore
         ])
     }
 
+    @Test func lambdaRuntimeInASandbox_isRefused_neverRunWithLess() throws {
+        let messages = try issues("""
+            name: echo
+            runtime: lambda
+            command: ["./echo.sh"]
+            isolation: sandbox
+            """)
+        #expect(messages == [
+            "samples/echo/function.yaml:4: isolation: sandbox is not available for runtime: lambda in this version (a warm instance reaches its Runtime API on the host's loopback); use isolation: process, or runtime: exec",
+        ])
+    }
+
     @Test func absentKeys_takeTheDefaults() throws {
         try withTemporaryProject { project in
             try project.writeScript("samples/echo/echo.sh")

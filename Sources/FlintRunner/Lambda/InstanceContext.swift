@@ -8,6 +8,10 @@ struct InstanceContext: Sendable {
     /// The account in `Lambda-Runtime-Invoked-Function-Arn`.
     let account: String
     let host: HostLimits
+    /// The user and cgroup every instance gets (`isolation: sandbox` is refused for lambda).
+    let isolation: HandlerIsolation
+    /// Where the running invocation's log lines go live, if anywhere.
+    let logHub: LogHub?
     let logger: Logger
 
     func functionARN(_ function: String) -> String {

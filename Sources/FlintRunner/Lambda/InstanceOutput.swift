@@ -18,6 +18,8 @@ final class InstanceOutput: Sendable {
         /// True once a pipe is at end of file (or failed). Its descriptor stays open until `close()`:
         /// the supervisor thread may be polling it, and a number closed under it could be reused.
         var ended = [false, false]
+        /// Live followers' feed of the invocation running now, if anyone could follow.
+        var lines: LogLineSplitter?
     }
 
     private let state: Mutex<State>
@@ -46,11 +48,18 @@ final class InstanceOutput: Sendable {
         state.withLock { state in Self.read(stream.rawValue, into: &state) }
     }
 
+    /// From now on, lines also go to `hub`'s followers, as `invocation`'s, until `take()`.
+    func follow(invocation: String, function: String, hub: LogHub) {
+        state.withLock { $0.lines = LogLineSplitter(hub: hub, function: function, invocation: invocation) }
+    }
+
     /// Reads what both pipes have now and hands over everything kept since the last call.
     func take() -> Data {
         state.withLock { state in
             Self.read(Stream.stdout.rawValue, into: &state)
             Self.read(Stream.stderr.rawValue, into: &state)
+            state.lines?.finish()
+            state.lines = nil
             var taken = LogTail(capacity: capacity)
             swap(&taken, &state.tail)
             return taken.takeData()
@@ -73,12 +82,14 @@ final class InstanceOutput: Sendable {
             let fd = state.fds[index]
             guard fd >= 0, !state.ended[index] else { return }
             do throws(SystemError) {
-                guard let count = try Sys.read(fd, into: state.tail.writableSpace()) else { return }
+                let space = state.tail.writableSpace()
+                guard let count = try Sys.read(fd, into: space) else { return }
                 guard count > 0 else {
                     state.ended[index] = true
                     return
                 }
                 state.tail.didWrite(count)
+                state.lines?.append(UnsafeRawBufferPointer(rebasing: space[..<count]))
             } catch {
                 state.ended[index] = true
                 return

@@ -38,11 +38,8 @@ final class InstanceProcess: Sendable {
     }
 
     /// Spawns the process and watches it until it exits, blocking the calling (supervisor) thread.
-    /// `spawned` is called on this thread once the process runs, before it is watched. Returns how
-    /// the process ended, or the reason it could not start.
-    func run(
-        _ options: SpawnOptions, output: InstanceOutput, spawned: () -> Void
-    ) -> Result<Termination?, SpawnError> {
+    /// Returns how the process ended, or the reason it could not start.
+    func run(_ options: SpawnOptions, output: InstanceOutput) -> Result<Termination?, SpawnError> {
         let process: SpawnedProcess
         do throws(SpawnError) {
             process = try ProcessSpawner.spawn(options)
@@ -57,7 +54,6 @@ final class InstanceProcess: Sendable {
             return state.killRequested
         }
         if killNow { Sys.kill(-process.pid, SIGKILL) }
-        spawned()
         watch(process, output: output)
 
         // Leftover children die with it; the leader is a zombie until reaped, so its pid (the

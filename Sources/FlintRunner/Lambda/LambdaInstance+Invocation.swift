@@ -41,6 +41,7 @@ extension LambdaInstance {
         let timeout = function.timeout
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
         let id = invocation.request.id
+        if let hub = context.logHub { output.follow(invocation: id, function: function.name, hub: hub) }
         handler.deliver(RuntimeAPIEvent(
             requestID: id, deadlineMillis: Int64((deadline * 1000).rounded(.down)),
             functionARN: context.functionARN(function.name), payload: ByteBuffer(bytes: invocation.request.payload)

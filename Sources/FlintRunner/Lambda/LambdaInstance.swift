@@ -20,7 +20,7 @@ final class LambdaInstance: @unchecked Sendable {
     }
 
     /// Why Flint is ending the process.
-    enum StopReason {
+    enum StopReason: Equatable {
         case timeout
         case initTimeout
         case cancelled
@@ -32,7 +32,8 @@ final class LambdaInstance: @unchecked Sendable {
 
     /// How the process ended.
     enum Exit {
-        case exited(Termination?)
+        /// `oomKills`: processes of the instance its cgroup's OOM killer ended (0 without a cgroup).
+        case exited(Termination?, oomKills: Int64)
         case notStarted(String)
     }
 
@@ -108,6 +109,11 @@ final class LambdaInstance: @unchecked Sendable {
     }
 
     private func spawn(port: Int) {
+        guard function.isolation == .process else {
+            // `flint validate` refuses it; this only guards callers that skip validation.
+            ended(.notStarted("isolation: sandbox is not available for runtime: lambda; use isolation: process"))
+            return
+        }
         let startedAt = Date()
         let scratch: String
         do throws(WorkingDirectory.CreationError) {
@@ -116,7 +122,7 @@ final class LambdaInstance: @unchecked Sendable {
             ended(.notStarted("\(error)"))
             return
         }
-        let options: SpawnOptions
+        var options: SpawnOptions
         do throws(InstanceSpawn.Failure) {
             options = try InstanceSpawn(
                 function: function, runtimeAPI: "127.0.0.1:\(port)", scratchDirectory: scratch, instanceID: id,
@@ -127,6 +133,19 @@ final class LambdaInstance: @unchecked Sendable {
             ended(.notStarted("\(error)"))
             return
         }
+        let isolation: InstanceIsolation
+        do throws(SystemError) {
+            try context.isolation.prepareDirectory(scratch)
+            isolation = try context.isolation.instance(
+                of: function, paths: InstancePaths(functionDirectory: function.directory, workingDirectory: scratch)
+            )
+        } catch {
+            removeScratch(scratch)
+            ended(.notStarted("cannot isolate the instance: \(error)"))
+            return
+        }
+        isolation.apply(to: &options)
+        let isolated = options
         spawnedAt = Sys.monotonicNanoseconds()
         initTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.initTimedOut() }
         let process = self.process
@@ -134,9 +153,13 @@ final class LambdaInstance: @unchecked Sendable {
         do throws(SystemError) {
             try SupervisorThread.start {
                 let exit: Exit
-                switch process.run(options, output: output, spawned: {}) {
-                case .success(let termination): exit = .exited(termination)
-                case .failure(let error): exit = .notStarted(error.description)
+                switch process.run(isolated, output: output) {
+                case .success(let termination):
+                    // Kills what is left in the cgroup, and tells whether its OOM killer struck.
+                    exit = .exited(termination, oomKills: isolation.finish()?.oomKills ?? 0)
+                case .failure(let error):
+                    _ = isolation.finish()
+                    exit = .notStarted(error.description)
                 }
                 self.removeScratch(scratch)
                 self.eventLoop.execute { self.ended(exit) }
@@ -230,12 +253,17 @@ final class LambdaInstance: @unchecked Sendable {
     /// The outcome and message of an invocation whose instance ended under it.
     private func failure(_ exit: Exit, wasStarting: Bool, delivered: Bool) -> (InvocationOutcome, String, Termination?) {
         let termination: Termination?
+        let oomKills: Int64
         switch exit {
         case .notStarted(let reason): return (.error, "init failed: \(reason)", nil)
-        case .exited(let ended): termination = ended
+        case .exited(let ended, let kills): (termination, oomKills) = (ended, kills)
         }
         let how = termination?.description ?? "status unknown"
         let timeout = function.timeout.shortDescription
+        if oomKills > 0, stopReason == nil || stopReason == .timeout {
+            let limit = ByteSizeText.format(function.memoryBytes)
+            return (.oom, "out of memory: the instance reached its \(limit) memory limit (\(how))", termination)
+        }
         switch stopReason {
         case .timeout:
             return (.timeout, "killed after \(timeout) timeout", termination)

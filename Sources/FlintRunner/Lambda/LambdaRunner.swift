@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import Glibc
 
 /// Runs `lambda` functions: warm instances that speak the AWS Lambda Runtime API, each on a
 /// loopback port of its own, reused while warm.
@@ -24,13 +25,29 @@ public final class LambdaRunner: Sendable {
     ///   - settings: limits and the region; `outputLimit` also bounds `/response` and `/error`
     ///     bodies (413 beyond it), `killGrace` the time between SIGTERM and SIGKILL on a timeout.
     ///   - account: the account in the ARN runtimes are given.
+    ///   - isolation: the handler user and cgroups (`HandlerIsolation.prepare`): each instance runs
+    ///     as that user, in a cgroup of its own for its whole life.
     ///   - logger: for the runner's own events (metadata `flint.function`, `flint.instance`).
-    public init(workRoot: String, settings: ExecRunnerSettings = .init(), account: String = "000000000000", logger: Logger) {
+    ///   - logHub: gets each line an instance writes while an invocation runs (`flint logs -f`).
+    public init(
+        workRoot: String, settings: ExecRunnerSettings = .init(), account: String = "000000000000",
+        isolation: HandlerIsolation = .processOnly, logger: Logger, logHub: LogHub? = nil
+    ) {
         precondition(settings.logTailLimit > 0, "ExecRunnerSettings.logTailLimit must be positive")
         context = InstanceContext(
-            workRoot: workRoot, settings: settings, account: account, host: HostLimits.current(), logger: logger
+            workRoot: workRoot, settings: settings, account: account, host: HostLimits.current(), isolation: isolation,
+            logHub: logHub, logger: logger
         )
         group = MultiThreadedEventLoopGroup.singleton
+        if isolation.user != nil {
+            // The instances' scratch directories must be reachable by the handler user.
+            do throws(SystemError) {
+                try WorkingDirectory.makeDirectories(workRoot)
+                try Sys.fchmodat(AT_FDCWD, workRoot, mode: 0o711)
+            } catch {
+                logger.error("cannot make the work root \(workRoot) passable for the handler user: \(error)")
+            }
+        }
     }
 
     /// Runs one invocation on a warm instance, or a new one. Never throws: every failure is an

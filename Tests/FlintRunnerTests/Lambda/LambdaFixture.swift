@@ -16,28 +16,33 @@ struct LambdaFixture {
     var workRoot: String { root + "/work" }
     var observeDirectory: String { root + "/pids" }
 
-    init(settings: ExecRunnerSettings = .init()) throws {
+    init(settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly) throws {
         var template = Array((FileManager.default.temporaryDirectory.path + "/flint-lambda-XXXXXX").utf8CString)
         guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         let root = String(cString: created)
         try FileManager.default.createDirectory(atPath: root + "/function", withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: root + "/pids", withIntermediateDirectories: false)
+        // Readable by a handler user other than the test's; the pid files are written by it.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: root + "/pids")
         let script = root + "/function/runtime.py"
         try Self.runtime.write(toFile: script, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
         self.root = root
-        runner = LambdaRunner(workRoot: root + "/work", settings: settings, logger: Logger(label: "flint.lambda.tests"))
+        runner = LambdaRunner(
+            workRoot: root + "/work", settings: settings, isolation: isolation, logger: Logger(label: "flint.lambda.tests")
+        )
     }
 
     /// `start` chooses how the runtime starts: `ok`, `exit` (before asking for work), `init-error`,
     /// `park` (writes its Runtime API address to `api` and waits, for tests that speak the API).
     func function(
-        start: String = "ok", timeout: Duration = .seconds(10), concurrency: Int = 4, idle: Duration = .seconds(30),
-        environment: [String: String] = [:]
+        start: String = "ok", timeout: Duration = .seconds(10), memoryBytes: Int = FunctionManifest.defaultMemoryBytes,
+        concurrency: Int = 4, idle: Duration = .seconds(30), environment: [String: String] = [:]
     ) -> FunctionManifest {
         FunctionManifest(
             name: "warm", directory: functionDirectory, runtime: .lambda, command: ["./runtime.py", "app.handler"],
-            timeout: timeout, concurrency: concurrency, idle: idle,
+            timeout: timeout, memoryBytes: memoryBytes, concurrency: concurrency, idle: idle,
             environment: environment.merging(["START": start, "OBSERVE_DIR": observeDirectory]) { $1 }
         )
     }
@@ -115,6 +120,8 @@ struct LambdaFixture {
                 os._exit(7)
             elif action == "hang":
                 time.sleep(3600)
+            elif action == "hog":
+                hog = b"x" * (event["mib"] * 1024 * 1024)
             elif action == "fail":
                 error = {"errorMessage": "division by zero", "errorType": "ZeroDivisionError", "stackTrace": []}
                 call("POST", f"{base}/invocation/{request_id}/error", json.dumps(error))
@@ -124,7 +131,7 @@ struct LambdaFixture {
                 print(f"big answered {answer.status} {answered.decode()}", file=sys.stderr, flush=True)
                 continue
             result = {
-                "pid": os.getpid(), "requestId": request_id, "alive": alive(), "cwd": os.getcwd(),
+                "pid": os.getpid(), "uid": os.getuid(), "requestId": request_id, "alive": alive(), "cwd": os.getcwd(),
                 "headers": {k.lower(): v for k, v in response.getheaders()}, "env": dict(os.environ), "event": event,
             }
             encoded = json.dumps(result).encode()
@@ -143,8 +150,11 @@ struct LambdaFixture {
 
 /// Runs `body` with a fresh fixture; afterwards stops every instance and removes the fixture,
 /// whatever happened.
-func withLambdaFixture(settings: ExecRunnerSettings = .init(), _ body: (LambdaFixture) async throws -> Void) async throws {
-    let fixture = try LambdaFixture(settings: settings)
+func withLambdaFixture(
+    settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly,
+    _ body: (LambdaFixture) async throws -> Void
+) async throws {
+    let fixture = try LambdaFixture(settings: settings, isolation: isolation)
     do {
         try await body(fixture)
     } catch {
