@@ -3,6 +3,7 @@ internal import FlintCore
 internal import FlintDispatch
 internal import FlintStore
 internal import Prometheus
+internal import Synchronization
 
 /// The daemon's Prometheus metrics (`GET /metrics`): counted as things happen through
 /// swift-metrics, into a registry of this daemon's own, and gauges read when scraped.
@@ -31,8 +32,17 @@ final class DaemonMetrics: Sendable {
         .seconds(300), .seconds(900),
     ]
 
+    /// One function's series, made once: the registry checks names and labels on every lookup,
+    /// and an invocation should not pay for that three times.
+    private struct FunctionSeries {
+        var outcomes: [InvocationOutcome: CoreMetrics.Counter] = [:]
+        let duration: CoreMetrics.Timer
+        let coldStarts: CoreMetrics.Counter
+    }
+
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    private let series = Mutex<[String: FunctionSeries]>([:])
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -43,15 +53,22 @@ final class DaemonMetrics: Sendable {
 
     /// Counts a finished invocation (the dispatcher's observer calls this for every one).
     func record(_ record: InvocationRecord) {
-        let function = ("function", record.function)
-        CoreMetrics.Counter(
-            label: Name.invocations, dimensions: [function, ("outcome", record.outcome.rawValue)], factory: factory
-        ).increment()
-        CoreMetrics.Timer(label: Name.duration, dimensions: [function], factory: factory)
-            .recordMicroseconds(record.durationMicros)
-        if record.coldStart {
-            CoreMetrics.Counter(label: Name.coldStarts, dimensions: [function], factory: factory).increment()
+        let (invocations, duration, coldStarts) = series.withLock { series in
+            let function = ("function", record.function)
+            var entry = series[record.function] ?? FunctionSeries(
+                duration: CoreMetrics.Timer(label: Name.duration, dimensions: [function], factory: factory),
+                coldStarts: CoreMetrics.Counter(label: Name.coldStarts, dimensions: [function], factory: factory)
+            )
+            let invocations = entry.outcomes[record.outcome] ?? CoreMetrics.Counter(
+                label: Name.invocations, dimensions: [function, ("outcome", record.outcome.rawValue)], factory: factory
+            )
+            entry.outcomes[record.outcome] = invocations
+            series[record.function] = entry
+            return (invocations, entry.duration, entry.coldStarts)
         }
+        invocations.increment()
+        duration.recordMicroseconds(record.durationMicros)
+        if record.coldStart { coldStarts.increment() }
     }
 
     /// Counts bucket events published for `trigger` (committed, so each is delivered).

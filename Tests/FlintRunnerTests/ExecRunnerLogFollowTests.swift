@@ -70,7 +70,7 @@ import Testing
         feed(String(repeating: "x", count: LogLineSplitter.maxLineBytes + 10))
         splitter.finish()
         var texts: [String] = []
-        while texts.count < 3, case .line(let line)? = await next(subscription, within: .seconds(2)) { texts.append(line.text) }
+        while texts.count < 3, case .line(let line)? = await next(subscription) { texts.append(line.text) }
         #expect(texts.count == 3)
         #expect(texts.first == "first whole line")
         #expect(texts.dropFirst().map(\.utf8.count) == [LogLineSplitter.maxLineBytes, 10])

@@ -78,7 +78,7 @@ import Testing
 
         var kept: [String] = []
         var dropped = 0
-        while let event = await next(slow, within: .milliseconds(200)) {
+        while let event = await next(slow) {
             switch event {
             case .line(let line): kept.append(line.text)
             case .dropped(let count): dropped += count
