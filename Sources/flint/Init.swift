@@ -9,8 +9,8 @@ struct Init: ParsableCommand {
             Writes FUNCTIONS/NAME/function.yaml and a handler into the first directory flint.yaml's \
             functions: lists (functions/ by default), and triggers/NAME.yaml binding it: POST /NAME \
             (http), topic NAME (queue) or bucket NAME (bucket). Swift handlers are compiled with swiftc \
-            right away. Nothing that exists is overwritten. Then checks the whole project as flint \
-            validate does; a running daemon picks the new function up on SIGHUP or by itself.
+            right away; a lambda Python handler gets awslambdaric in its vendor/ directory, from PyPI. Nothing that exists is overwritten. Then checks the whole project as flint \
+            validate does. A daemon already running picks the new function up with flint reload.
             """)
 
     @OptionGroup var projectOptions: ProjectOptions
@@ -59,9 +59,9 @@ struct Init: ParsableCommand {
         if scaffold.triggerFile != nil { try writer.refuseExisting(triggersDirectory + "/" + name + ".yaml") }
 
         try writer.write(scaffold.functionFiles, into: functionDirectory)
-        if language == .swift {
-            print("flint init: compiling \(writer.display(functionDirectory))/handler.swift (\(ScaffoldHandler.swiftBuild.joined(separator: " ")))")
-            try writer.build(ScaffoldHandler.swiftBuild, in: functionDirectory)
+        if let step = ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger).buildStep {
+            print("flint init: \(step.description) in \(writer.display(functionDirectory)) (\(step.command.joined(separator: " ")))")
+            try writer.build(step, in: functionDirectory)
         }
         if let triggerFile = scaffold.triggerFile {
             try writer.write([triggerFile], into: triggersDirectory)
@@ -71,10 +71,7 @@ struct Init: ParsableCommand {
 
         let project = try loadProject(root: root)
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
-        if runtime == .lambda, language == .python {
-            print("note: the handler runs under awslambdaric: python3 -m pip install awslambdaric, for the python3 Flint's handlers find on PATH")
-        }
-        print("try it, with flint up running:")
+        print("try it, with flint up running (flint reload, if it was running already):")
         for line in scaffold.tryIt { print("  \(line)") }
     }
 }

@@ -64,6 +64,26 @@ import Testing
         withExtendedLifetime(daemon) {}
     }
 
+    @Test func lambdaFunctions_inShellPythonAndSwift_serveWarm() async throws {
+        let project = try TestProject()
+        for lang in ["sh", "python", "swift"] {
+            let made = try initFunction(project, ["warm-\(lang)", "--runtime", "lambda", "--lang", lang])
+            try #require(made.status == 0, "\(made.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: project.root + "/functions/warm-python/vendor/awslambdaric"))
+        let daemon = try RunningDaemon(project)
+        for lang in ["sh", "python", "swift"] {
+            for _ in 0 ..< 2 {
+                let reply = try await daemon.request("POST", "/warm-\(lang)", body: Data("{\"name\": \"ann\"}".utf8))
+                #expect(reply.status == 200, "\(lang): \(reply.text)")
+                let message = try reply.json()["message"] as? String
+                #expect(message == (lang == "sh" ? "hello from warm-sh" : "hello ann, from warm-\(lang)"))
+            }
+            let runs = try await invocations(daemon, "warm-\(lang)")
+            #expect(runs.map { $0["cold_start"] as? Bool } == [false, true], "\(lang): the second invocation reuses the instance")
+        }
+    }
+
     @Test func existingFunctionOrTrigger_isNeverOverwritten_andBadInputIsRefused() throws {
         let project = try TestProject()
         try project.write("triggers/taken.yaml", "source: http\nfunction: other\nmethod: GET\npath: /x\n")

@@ -35,7 +35,35 @@ struct ScaffoldHandler {
     }
 
     /// function.yaml's `env`.
-    var environment: [String: String] { [:] }
+    var environment: [String: String] {
+        runtime == .lambda && language == .python ? ["PYTHONPATH": "vendor"] : [:]
+    }
+
+    /// What must run in the function's directory before the handler can: compiling it, or
+    /// vendoring its runtime like a Lambda deployment package.
+    struct BuildStep {
+        /// Said before it runs.
+        let description: String
+        let command: [String]
+        /// What it makes, relative to the function's directory.
+        let product: String
+        /// Whether it runs with the handler's own environment (`PATH` as handlers get it, nothing
+        /// else), so it prepares what the handler will find; otherwise with the user's.
+        var asHandler = false
+    }
+
+    var buildStep: BuildStep? {
+        switch (runtime, language) {
+        case (_, .swift):
+            BuildStep(description: "compiling handler.swift", command: Self.swiftBuild, product: "handler")
+        case (.lambda, .python):
+            BuildStep(
+                description: "installing awslambdaric into vendor/ for the handler's python3", command: Self.vendorRuntimeInterfaceClient,
+                product: "vendor", asHandler: true)
+        default:
+            nil
+        }
+    }
 
     /// A line for function.yaml when the handler must be built before it runs.
     var buildNote: String? {
@@ -44,4 +72,10 @@ struct ScaffoldHandler {
 
     /// Compiles handler.swift into ./handler (run in the function's directory).
     static let swiftBuild = ["swiftc", "-O", "-o", "handler", "handler.swift"]
+
+    /// awslambdaric for the python3 the handler finds, into ./vendor (PYTHONPATH in function.yaml).
+    static let vendorRuntimeInterfaceClient = [
+        "python3", "-m", "pip", "install", "-q", "--disable-pip-version-check", "--root-user-action=ignore",
+        "--target", "vendor", "awslambdaric==4.2.2",
+    ]
 }

@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Foundation
 
 /// Writes `flint init`'s files, never over anything, and takes them all back if a step fails.
@@ -45,12 +46,13 @@ final class ScaffoldWriter {
         }
     }
 
-    /// Runs `command` (found on PATH) in `directory`; its output is shown only when it fails.
-    func build(_ command: [String], in directory: String) throws {
-        guard let program = command.first else { return }
+    /// Runs `step` in `directory`; its output is shown only when it fails.
+    func build(_ step: ScaffoldHandler.BuildStep, in directory: String) throws {
+        guard let program = step.command.first else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
+        let environment = step.asHandler ? ["-i", "PATH=\(ExecutableLookup.defaultSearchPath)", "HOME=\(directory)"] : []
+        process.arguments = environment + step.command
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let output = Pipe()
         process.standardOutput = output
@@ -62,14 +64,16 @@ final class ScaffoldWriter {
         }
         let printed = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        // Whatever it made is taken back if a later step fails, even half of it.
+        madeFiles.append(directory + "/" + step.product)
         guard process.terminationStatus == 0 else {
+            let path = step.asHandler ? "the PATH handlers get (\(ExecutableLookup.defaultSearchPath))" : "PATH"
             let reason = process.terminationStatus == 127
-                ? "\(program) is not on PATH; install Swift, or use --lang sh or --lang python"
-                : "\(command.joined(separator: " ")) failed (exit status \(process.terminationStatus)):\n" + String(decoding: printed, as: UTF8.self)
-            throw CLIError("cannot build the handler: \(reason)")
+                ? "\(program) is not on \(path); install it, or choose another --lang"
+                : "\(step.command.joined(separator: " ")) failed (exit status \(process.terminationStatus)):\n" + String(decoding: printed, as: UTF8.self)
+            throw CLIError("cannot prepare the handler (\(step.description)): \(reason)")
         }
-        madeFiles.append(directory + "/handler")
-        written.append(display(directory + "/handler"))
+        written.append(display(directory + "/" + step.product))
     }
 
     /// Keeps what was written: call once every step has succeeded.

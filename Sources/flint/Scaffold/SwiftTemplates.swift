@@ -6,7 +6,8 @@ enum SwiftTemplates {
         case .http:
             #"""
             /// An API Gateway HTTP API (payload 2.0) event in, a response out.
-            func handle(_ event: [String: Any]) throws -> Any {
+            func handle(_ event: Any) throws -> Any {
+                let event = event as? [String: Any] ?? [:]
                 let body = (event["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any]
                 let who = body?["name"] as? String ?? "world"
                 log("\(event["routeKey"] as? String ?? "?") for \(who)")
@@ -21,8 +22,8 @@ enum SwiftTemplates {
         case .queue:
             #"""
             /// An SQS event in: a batch of messages. Messages listed in batchItemFailures are retried.
-            func handle(_ event: [String: Any]) throws -> Any {
-                let records = event["Records"] as? [[String: Any]] ?? []
+            func handle(_ event: Any) throws -> Any {
+                let records = (event as? [String: Any])?["Records"] as? [[String: Any]] ?? []
                 for record in records {
                     log("message \(record["messageId"] as? String ?? "?"): \(record["body"] as? String ?? "")")
                 }
@@ -32,8 +33,8 @@ enum SwiftTemplates {
         case .bucket:
             #"""
             /// An S3 event in: one record per object created.
-            func handle(_ event: [String: Any]) throws -> Any {
-                let records = event["Records"] as? [[String: Any]] ?? []
+            func handle(_ event: Any) throws -> Any {
+                let records = (event as? [String: Any])?["Records"] as? [[String: Any]] ?? []
                 for record in records {
                     let s3 = record["s3"] as? [String: Any]
                     let object = s3?["object"] as? [String: Any]
@@ -46,7 +47,7 @@ enum SwiftTemplates {
         case .none:
             #"""
             /// Any event in; it comes back unchanged.
-            func handle(_ event: [String: Any]) throws -> Any { event }
+            func handle(_ event: Any) throws -> Any { event }
             """#
         }
     }
@@ -66,8 +67,8 @@ enum SwiftTemplates {
 
         do {
             let input = FileHandle.standardInput.readDataToEndOfFile()
-            let event = try JSONSerialization.jsonObject(with: input) as? [String: Any] ?? [:]
-            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: try handle(event)))
+            let event = try JSONSerialization.jsonObject(with: input, options: .fragmentsAllowed)
+            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: try handle(event), options: .fragmentsAllowed))
         } catch {
             log("\#(name) failed: \(error)")
             exit(1)
@@ -122,8 +123,9 @@ enum SwiftTemplates {
                   let base = URL(string: "http://\(api)/2018-06-01/runtime/invocation/\(id)/")
             else { continue }
             do {
-                let input = try JSONSerialization.jsonObject(with: event) as? [String: Any] ?? [:]
-                _ = exchange(base.appendingPathComponent("response"), body: try JSONSerialization.data(withJSONObject: try handle(input)))
+                let input = try JSONSerialization.jsonObject(with: event, options: .fragmentsAllowed)
+                let output = try JSONSerialization.data(withJSONObject: try handle(input), options: .fragmentsAllowed)
+                _ = exchange(base.appendingPathComponent("response"), body: output)
             } catch {
                 let failure = ["errorMessage": "\(error)", "errorType": "\(type(of: error))"]
                 _ = exchange(base.appendingPathComponent("error"), body: try? JSONSerialization.data(withJSONObject: failure))
