@@ -31,6 +31,7 @@ import Testing
         let ledger = try Self.ledger(in: directory)
         let inside = [
             Self.record("resize", at: 10, micros: 1_500, memory: 512, peak: 9_000_000, initMicros: 250_000),
+            Self.record("resize", at: 11, micros: 2_500, memory: 512, cpu: (10, 5), cold: false),  // a second ok: groups sum
             Self.record("resize", at: 20, micros: 2_000_001, memory: 512, outcome: .timeout, cold: false),
             Self.record("resize", at: 30, micros: 999, memory: 1024, outcome: .error, cpu: (50, 25)),
             Self.record("echo", at: 15, micros: 300, memory: 128, peak: 2_000_000),
@@ -58,8 +59,9 @@ import Testing
         }
         let resize = try #require(usage.byFunction["resize"])
         #expect(resize.errors == 2)
-        #expect(resize.billedMillis == 2 + 2_001 + 1)
-        #expect(resize.memoryMiBMillis == 512 * 2 + 512 * 2_001 + 1024 * 1)
+        #expect(resize.outcomes == [.ok: 2, .timeout: 1, .error: 1])
+        #expect(resize.billedMillis == 2 + 3 + 2_001 + 1)
+        #expect(resize.memoryMiBMillis == 512 * 2 + 512 * 3 + 512 * 2_001 + 1024 * 1)
 
         let echo = try #require(usage.byFunction["echo"])
         #expect(echo.invocations == 2)
@@ -67,8 +69,8 @@ import Testing
         #expect(echo.billedRequests == 1)  // the loop-stopped one was never run
         #expect(echo.billedMillis == 1)
 
-        #expect(usage.totals.invocations == 5)
-        #expect(usage.totals.billedRequests == 4)
+        #expect(usage.totals.invocations == 6)
+        #expect(usage.totals.billedRequests == 5)
         #expect(usage.totals.peakRSSBytes == 9_000_000)
         #expect(usage.totals.memoryMiBMillis == resize.memoryMiBMillis + echo.memoryMiBMillis)
     }
