@@ -88,6 +88,37 @@ import Testing
         #expect(stdout.contains("sandbox (bubblewrap, host network)"), "\(stdout)")
     }
 
+    @Test(.enabled(if: isRoot, "needs root: only root runs handlers as another user"),
+          .enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func bucketInvocation_asNobody_inASandbox_readsOnlyItsObject_andItsOutputsReachTheBucket() async throws {
+        let project = try TestProject(handlersAsRoot: false)
+        try project.addScriptFunction("shout", script: """
+            cat > /dev/null
+            name=$(basename "$FLINT_OBJECT_PATH")
+            tr a-z A-Z < "$FLINT_OBJECT_PATH" > "$FLINT_OUTPUT_DIR/$name"
+            ls "$(dirname "$FLINT_OBJECT_PATH")" > "$FLINT_OUTPUT_DIR/$name.listing"
+            id -u > "$FLINT_OUTPUT_DIR/$name.uid"
+            """, manifest: "isolation: sandbox\noutput: loud\n")
+        try project.addBucketTrigger("uploads", function: "shout", bucket: "uploads")
+        try project.addWatcherProbe(function: "shout")
+        let daemon = try await project.startWatchingDaemon()
+        let uploads = project.bucketPath("uploads"), loud = project.bucketPath("loud")
+        try writeObject(uploads + "/a.txt", Data("first".utf8))
+        try await BusEndToEndTests.waitUntil("a.txt's outputs", within: 10) { FileManager.default.fileExists(atPath: loud + "/a.txt.uid") }
+        // b.txt's invocation runs while a.txt is in the bucket too: the sandbox shows it only its own.
+        try writeObject(uploads + "/b.txt", Data("second".utf8))
+        try await BusEndToEndTests.waitUntil("b.txt's outputs", within: 10) { FileManager.default.fileExists(atPath: loud + "/b.txt.uid") }
+
+        let read = { (name: String) in try String(contentsOfFile: loud + "/" + name, encoding: .utf8) }
+        #expect(try read("a.txt") == "FIRST")
+        #expect(try read("b.txt") == "SECOND")
+        #expect(try read("b.txt.listing") == "b.txt\n")
+        #expect(try read("b.txt.uid") == "65534\n")
+        let owner = try FileManager.default.attributesOfItem(atPath: loud + "/b.txt")[.ownerAccountID] as? Int
+        #expect(owner == 65534, "outputs keep the handler user as owner")
+        _ = daemon
+    }
+
     @Test func sandbox_withoutBubblewrap_refusesToStart_neverRunsUnsandboxed() throws {
         let project = try TestProject()
         try project.addScriptFunction("boxed", script: "cat\n", manifest: "isolation: sandbox\n")
