@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -20,7 +21,7 @@ final class HTTPLineStream {
     init(host: String, port: Int, method: String, target: String, headers fields: [(String, String)]) throws(HTTPConnection.Failure) {
         // A zero receive timeout means none.
         let fd = try HTTPConnection.connect(host: host, port: port, timeout: .zero)
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(ListenAddress(host: host, port: port))\r\nConnection: close\r\n"
         for (name, value) in fields { head += "\(name): \(value)\r\n" }
         head += "Content-Length: 0\r\n\r\n"
         var received = Data()

@@ -18,19 +18,22 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "Only this invocation's log.")
     var invocation: String?
 
-    @Option(help: "How many recent invocations (1-1000); not with -f.")
-    var limit: Int = 20
+    @Option(help: "How many recent invocations (1-1000, default 20); not with -f.")
+    var limit: Int?
 
     @Flag(name: [.short, .long], help: "Follow: print lines live as handlers write them, until Ctrl-C; with --invocation, until that invocation ends.")
     var follow = false
 
     func validate() throws {
-        guard (1 ... 1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000, not \(limit)") }
+        if let limit, !(1 ... 1000).contains(limit) { throw ValidationError("--limit must be from 1 to 1000, not \(limit)") }
+        if follow, limit != nil {
+            throw ValidationError("--limit counts past invocations, and -f follows from now on; use one or the other")
+        }
     }
 
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-        var query = [follow ? URLQueryItem(name: "follow", value: "true") : URLQueryItem(name: "limit", value: "\(limit)")]
+        var query = [follow ? URLQueryItem(name: "follow", value: "true") : URLQueryItem(name: "limit", value: "\(limit ?? 20)")]
         if let invocation { query.append(URLQueryItem(name: "invocation", value: invocation)) }
         let stream = try client.stream("/v1/functions/\(function)/logs", query: query)
         guard stream.status == 200 else {
