@@ -19,6 +19,9 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     public var user: String?
     /// What `flint usage` prices invocations at (AWS Lambda's x86 list prices unless set).
     public var pricing = PriceTable()
+    /// The most handler processes running at once, all functions together; nil:
+    /// `defaultConcurrency(processors:)` of this machine.
+    public var concurrency: Int?
 
     public init(
         listen: ListenAddress = .defaultAddress,
@@ -27,7 +30,8 @@ public struct FlintConfig: Sendable, Hashable, Codable {
         buckets: String = "buckets",
         data: String = ".flint",
         topics: [String: TopicSettings] = [:],
-        bus: BusSettings = BusSettings()
+        bus: BusSettings = BusSettings(),
+        concurrency: Int? = nil
     ) {
         self.listen = listen
         self.functions = functions
@@ -36,7 +40,20 @@ public struct FlintConfig: Sendable, Hashable, Codable {
         self.data = data
         self.topics = topics
         self.bus = bus
+        self.concurrency = concurrency
     }
+}
+
+extension FlintConfig {
+    /// `concurrency` accepts these.
+    public static let concurrencyRange: ClosedRange<Int> = 1 ... 10_000
+
+    /// Handler processes spend much of their life waiting (for their start, for I/O, for the
+    /// network), so 4 per processor keeps the processors busy without crowding memory.
+    public static func defaultConcurrency(processors: Int) -> Int { 4 * max(1, processors) }
+
+    /// The host-wide cap in effect on a machine with `processors` processors.
+    public func effectiveConcurrency(processors: Int) -> Int { concurrency ?? Self.defaultConcurrency(processors: processors) }
 }
 
 /// `HOST:PORT`; port 0 picks a free port.

@@ -34,13 +34,22 @@ import FlintCore
         #expect(try FlintConfig.parse(yaml: "listen: \"[::1]:0\"\n", file: "flint.yaml").listen == ListenAddress(host: "::1", port: 0))
     }
 
+    @Test func concurrency_capsHandlerProcessesHostWide_defaultingToFourPerProcessor() throws {
+        #expect(try FlintConfig.parse(yaml: "concurrency: 3\n", file: "flint.yaml").concurrency == 3)
+        #expect(try FlintConfig.parse(yaml: "concurrency: 3\n", file: "flint.yaml").effectiveConcurrency(processors: 16) == 3)
+        #expect(FlintConfig().effectiveConcurrency(processors: 2) == 8)
+        #expect(FlintConfig().effectiveConcurrency(processors: 0) == 4)
+        #expect(issues("concurrency: 0\n") == [#"flint.yaml:1: concurrency: "0" is out of range (allowed: 1...10000)"#])
+        #expect(issues("concurrency: lots\n") == [#"flint.yaml:1: concurrency: "lots" is not a whole number (allowed: 1...10000)"#])
+    }
+
     @Test func problems_areAllReported() {
         #expect(issues("listen: localhost\nfunctions: [samples, \"\", samples]\ntriggers: [a, b]\nport: 8080\ndat: x\n") == [
             #"flint.yaml:1: listen: "localhost" is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080; port 0 picks a free one)"#,
             "flint.yaml:2: functions[1]: must not be empty (a directory, relative to the project)",
             #"flint.yaml:2: functions[2]: "samples" is already listed at line 2"#,
             "flint.yaml:3: triggers: expected a single value, not a list (a directory, relative to the project)",
-            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, pricing, user)",
+            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, concurrency, pricing, user)",
             "flint.yaml:5: dat: not a key of flint.yaml (did you mean data?)",
         ])
         #expect(issues("listen: 127.0.0.1:70000\n") == [
