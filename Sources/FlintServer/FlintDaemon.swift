@@ -31,19 +31,17 @@ public struct FlintDaemon: Sendable {
 
     /// Starts, serves until a shutdown signal (or cancellation), and stops cleanly.
     public func run() async throws {
-        let httpTriggers = project.triggers.filter { $0.kind == .http }
-        if !listen.isLoopback {
-            let open = httpTriggers.filter { if case .http(let http) = $0.source { http.auth == .none } else { false } }
-            guard open.isEmpty else {
-                throw DaemonError.startup(
-                    "refusing to listen on \(listen): it is not a loopback address and these triggers have auth: none: "
-                        + open.map { "\($0.name) (\($0.location))" }.joined(separator: ", ")
-                        + ". Set auth: token on them, or listen on 127.0.0.1.")
-            }
+        if let problem = Self.openTriggersProblem(listen: listen, triggers: project.triggers) {
+            throw DaemonError.startup(problem)
         }
 
         // First, while descriptors are few: libinotifytools waits with select(), blind above 1023.
-        let bucketWatching = try BucketWatching(project: project, logger: logger)
+        // Without bucket triggers it is only a convenience for a reload that adds one.
+        if project.triggers.contains(where: { $0.kind == .bucket }) {
+            _ = try BucketWatching(project: project, logger: logger)
+        } else {
+            try? InotifySupport.initialize()
+        }
 
         let files = DaemonFiles(project: project)
         try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
@@ -59,15 +57,12 @@ public struct FlintDaemon: Sendable {
             try? FileManager.default.removeItem(atPath: files.workRoot)
             try? FileManager.default.removeItem(atPath: files.outputsRoot)
         }
-        try bucketWatching.createOutputBuckets()
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
         let isolation = try DaemonIsolation.prepare(
             project: project, files: files, processes: ExecRunnerSettings().processes, logger: self.logger
         )
         let ledger = InvocationLedger(database: database)
         let bus = Bus(database: database)
-        let topology = BusTopology(project: project)
-        try bus.register(topology, retireOthers: true)
         let released = try bus.releaseAllLeases()
         if released > 0 {
             console("flint: \(released) deliveries were running when Flint last stopped; they will be delivered again")
@@ -79,91 +74,42 @@ public struct FlintDaemon: Sendable {
             logger.warning("\(refusal)")
         })
         let logHub = LogHub()
-        let metrics = DaemonMetrics()
-        let runner = ExecRunner(workRoot: files.workRoot, isolation: isolation, logger: logger, logHub: logHub)
-        let console = self.console
-        let dispatcher = Dispatcher(
-            functions: project.functions.values,
-            executor: LogTrackingExecutor(hub: logHub, inner: OutputCollectingExecutor(
-                inner: ExecRunnerExecutor(runner: runner), scratchRoot: files.outputsRoot,
-                bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
-                watchedBuckets: Set(bucketWatching.watchedBuckets), logger: logger
-            )),
-            recorder: LedgerRecorder(writer: writer),
-            logger: logger,
-            observer: { result in
-                console(InvocationConsoleLine.format(result.record))
-                logHub.end(invocation: result.record.id)
-                metrics.record(result.record)
-            }
+        let core = DaemonCore(
+            listen: listen, files: files, adminToken: adminToken, identity: LambdaIdentity(), database: database, ledger: ledger,
+            writer: writer, bus: bus, isolation: isolation,
+            runner: ExecRunner(workRoot: files.workRoot, isolation: isolation, logger: logger, logHub: logHub),
+            logHub: logHub, metrics: DaemonMetrics(),
+            hostConcurrency: project.config.effectiveConcurrency(processors: ProcessInfo.processInfo.activeProcessorCount),
+            reloadRequests: ReloadRequests(), logger: logger, console: console
         )
-        let identity = LambdaIdentity()
-        let busSettings = project.config.bus
-        let consumer = BusConsumer(
-            subscriptions: BusSubscriptions.of(topology), dispatcher: dispatcher, source: bus,
-            settings: .init(
-                retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
-                identity: .init(region: identity.region, account: identity.account)
-            ),
-            logger: logger
-        )
+        let first = try ProjectGeneration(project: project, core: core, replacing: nil)
+        let responder = CurrentResponder(first.responder)
+        let reloader = ProjectReloader(first: first, core: core, responder: responder, requests: core.reloadRequests)
         // Commits by any process (flint publish, a plain sqlite3 INSERT) wake the consumer.
-        let monitor = try DatabaseChangeMonitor(databasePath: files.database) { consumer.wake() }
+        let monitor = try DatabaseChangeMonitor(databasePath: files.database) { reloader.generation.wake() }
         monitor.start()
         defer { monitor.stop() }
-        let schedules = project.triggers.compactMap { trigger -> ScheduleSource.Schedule? in
-            guard case .schedule(let schedule) = trigger.source else { return nil }
-            return ScheduleSource.Schedule(trigger: trigger.name, rule: schedule.rule)
-        }
-        let scheduleSource = ScheduleSource(
-            schedules: schedules, sink: BusScheduleSink(bus: bus, identity: identity, wake: { consumer.wake() }), logger: logger
-        )
-        let asyncInvoker = AsyncInvoker(bus: bus, consumer: consumer)
-        let bucketWatcher = try bucketWatching.watcher(index: ObjectIndex(database: database), identity: identity, metrics: metrics) { consumer.wake() }
-
-        let router = Router(context: FlintRequestContext.self)
-        router.add(middleware: NotFoundBodyMiddleware())
-        LambdaInvokeRoutes(
-            dispatcher: dispatcher, identity: identity, requiredToken: listen.isLoopback ? nil : adminToken, loadedAt: Date(),
-            asyncInvoker: asyncInvoker
-        ).register(on: router)
-        AdminRoutes(
-            dispatcher: dispatcher, ledger: ledger, writer: writer, triggers: project.triggers, adminToken: adminToken,
-            bus: bus, consumer: consumer, pricing: project.config.pricing
-        ).register(on: router)
-        FunctionLogRoutes(hub: logHub, dispatcher: dispatcher, ledger: ledger, writer: writer, bus: bus, adminToken: adminToken)
-            .register(on: router)
-        MetricsRoutes(
-            metrics: metrics, dispatcher: dispatcher, bus: bus, subscriptions: BusSubscriptionLabels.of(topology),
-            requiredToken: listen.isLoopback ? nil : adminToken
-        ).register(on: router)
-        let gateway = TriggerGateway(
-            routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: adminToken,
-            identity: identity, asyncInvoker: asyncInvoker
-        )
-        let responder = FlintResponder(gateway: gateway, fallback: router.buildResponder())
 
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.
-                await bucketWatcher?.watching()
-                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: bucketWatching.watchedBuckets, isolation: isolation)
+                await first.bucketWatcher?.watching()
+                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: first.bucketWatching.watchedBuckets, isolation: isolation)
             },
             logger: logger
         )
 
-        // Shutdown runs in reverse: intake first (HTTP, retention, schedules, claiming from the bus),
-        // then the dispatcher drains, then the ledger commits.
+        // Shutdown runs in reverse: intake first (HTTP, retention, then the project's schedules,
+        // bucket watcher and bus consumer), then the dispatcher drains and warm instances stop,
+        // then the ledger commits.
+        let busSettings = project.config.bus
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: LedgerWriterService(writer: writer)),
-                    .init(service: DispatcherService(dispatcher: dispatcher)),
-                    .init(service: BusConsumerService(consumer: consumer)),
-                    .init(service: ScheduleService(source: scheduleSource)),
-                    .init(service: BucketWatcherService(watcher: bucketWatcher)),
+                    .init(service: reloader),
                     .init(service: RetentionService(
                         bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
@@ -193,8 +139,9 @@ public struct FlintDaemon: Sendable {
         }
         console("flint: listening on \(info.url)")
         console("flint: project \(project.root)")
+        console("flint: \(Self.describeConcurrency(project.config, processors: ProcessInfo.processInfo.activeProcessorCount))")
         for function in project.functions.values.sorted(by: { $0.name < $1.name }) {
-            console("  function \(function.name)  \(function.runtime.rawValue)  \(function.command.joined(separator: " "))  timeout \(DurationText.format(function.timeout))  memory \(ByteSizeText.format(function.memoryBytes))  concurrency \(function.concurrency)")
+            console("  function \(Self.describe(function))")
             console("  isolation \(function.name)  \(isolation.summary(of: function))")
         }
         for trigger in project.triggers {
@@ -204,6 +151,27 @@ public struct FlintDaemon: Sendable {
             console("  bucket \(bucket)  \(project.bucketsDirectory)/\(bucket)")
         }
         console("flint: ready; one line per invocation follows (Ctrl-C stops)")
+    }
+
+    static func describeConcurrency(_ config: FlintConfig, processors: Int) -> String {
+        let cap = config.effectiveConcurrency(processors: processors)
+        let origin = config.concurrency == nil ? "4 per processor, \(processors) processor(s); set concurrency in flint.yaml to change it" : "concurrency in flint.yaml"
+        return "at most \(cap) handler process(es) at once across all functions (\(origin))"
+    }
+
+    /// Why these triggers cannot be served on `listen`: a listener others can reach must not have
+    /// routes anybody may call. Nil when they can.
+    static func openTriggersProblem(listen: ListenAddress, triggers: [TriggerDefinition]) -> String? {
+        guard !listen.isLoopback else { return nil }
+        let open = triggers.filter { if case .http(let http) = $0.source { http.auth == .none } else { false } }
+        guard !open.isEmpty else { return nil }
+        return "refusing to listen on \(listen): it is not a loopback address and these triggers have auth: none: "
+            + open.map { "\($0.name) (\($0.location))" }.joined(separator: ", ")
+            + ". Set auth: token on them, or listen on 127.0.0.1."
+    }
+
+    static func describe(_ function: FunctionManifest) -> String {
+        "\(function.name)  \(function.runtime.rawValue)  \(function.command.joined(separator: " "))  timeout \(DurationText.format(function.timeout))  memory \(ByteSizeText.format(function.memoryBytes))  concurrency \(function.concurrency)"
     }
 
     static func describe(_ trigger: TriggerDefinition) -> String {

@@ -12,7 +12,7 @@ struct Flint: AsyncParsableCommand {
             commands talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN \
             override it); usage reads the database itself, read-only, when Flint is not running.
             """,
-        subcommands: [Up.self, Validate.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Usage.self, Logs.self]
+        subcommands: [Up.self, Init.self, Validate.self, Reload.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Usage.self, Logs.self]
     )
 }
 

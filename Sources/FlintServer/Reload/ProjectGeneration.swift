@@ -1,0 +1,129 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintRunner
+internal import FlintStore
+internal import FlintTriggers
+internal import Foundation
+internal import Hummingbird
+internal import ServiceLifecycle
+
+/// Everything that follows from one version of the project's functions and triggers: the
+/// dispatcher and what feeds it (bus consumer, schedules, bucket watcher, warm instances) and the
+/// HTTP routes. A reload builds the next generation beside the current one, switches the listener
+/// over, and stops this one: its intake first, then its running invocations drain.
+final class ProjectGeneration: Sendable {
+    let project: Project
+    let dispatcher: Dispatcher
+    let consumer: BusConsumer
+    let bucketWatching: BucketWatching
+    let bucketWatcher: BucketWatcher?
+    let responder: any HTTPResponder<FlintRequestContext>
+    /// Its long-running parts, in start order; they stop in reverse.
+    let services: [any Service]
+
+    /// Builds (does not start) the generation for `project`.
+    ///
+    /// - Parameter previous: the generation this one replaces; its concurrency slots carry over.
+    init(project: Project, core: DaemonCore, replacing previous: ProjectGeneration?) throws {
+        self.project = project
+        let bucketWatching = try BucketWatching(project: project, logger: core.logger)
+        try bucketWatching.createOutputBuckets()
+        let topology = BusTopology(project: project)
+        try core.bus.register(topology, retireOthers: true)
+
+        let lambdaRunner = LambdaRunner(
+            workRoot: core.files.workRoot, account: core.identity.account, isolation: core.isolation, logger: core.logger,
+            logHub: core.logHub
+        )
+        let console = core.console
+        let logHub = core.logHub
+        let metrics = core.metrics
+        let dispatcher = Dispatcher(
+            functions: project.functions.values,
+            executor: LogTrackingExecutor(hub: core.logHub, inner: RuntimeRouter(
+                exec: OutputCollectingExecutor(
+                    inner: ExecRunnerExecutor(runner: core.runner), scratchRoot: core.files.outputsRoot,
+                    bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
+                    watchedBuckets: Set(bucketWatching.watchedBuckets), logger: core.logger
+                ),
+                lambda: LambdaRunnerExecutor(runner: lambdaRunner)
+            )),
+            recorder: LedgerRecorder(writer: core.writer),
+            settings: .init(hostConcurrency: core.hostConcurrency),
+            logger: core.logger,
+            replacing: previous?.dispatcher,
+            observer: { result in
+                console(InvocationConsoleLine.format(result.record))
+                logHub.end(invocation: result.record.id)
+                metrics.record(result.record)
+            }
+        )
+        let busSettings = project.config.bus
+        let consumer = BusConsumer(
+            subscriptions: BusSubscriptions.of(topology), dispatcher: dispatcher, source: core.bus,
+            settings: .init(
+                retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
+                identity: .init(region: core.identity.region, account: core.identity.account)
+            ),
+            logger: core.logger
+        )
+        let schedules = project.triggers.compactMap { trigger -> ScheduleSource.Schedule? in
+            guard case .schedule(let schedule) = trigger.source else { return nil }
+            return ScheduleSource.Schedule(trigger: trigger.name, rule: schedule.rule)
+        }
+        let scheduleSource = ScheduleSource(
+            schedules: schedules, sink: BusScheduleSink(bus: core.bus, identity: core.identity, wake: { consumer.wake() }),
+            logger: core.logger
+        )
+        let bucketWatcher = try bucketWatching.watcher(
+            index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
+        ) { consumer.wake() }
+
+        self.dispatcher = dispatcher
+        self.consumer = consumer
+        self.bucketWatching = bucketWatching
+        self.bucketWatcher = bucketWatcher
+        self.responder = Self.responder(project: project, topology: topology, core: core, dispatcher: dispatcher, consumer: consumer)
+        services = [
+            LambdaInstancesService(runner: lambdaRunner),
+            DispatcherService(dispatcher: dispatcher),
+            BusConsumerService(consumer: consumer),
+            ScheduleService(source: scheduleSource),
+            BucketWatcherService(watcher: bucketWatcher),
+        ]
+    }
+
+    /// Trigger routes first, then Flint's own API.
+    private static func responder(
+        project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher, consumer: BusConsumer
+    ) -> any HTTPResponder<FlintRequestContext> {
+        let asyncInvoker = AsyncInvoker(bus: core.bus, consumer: consumer)
+        let router = Router(context: FlintRequestContext.self)
+        router.add(middleware: NotFoundBodyMiddleware())
+        LambdaInvokeRoutes(
+            dispatcher: dispatcher, identity: core.identity, requiredToken: core.apiToken, loadedAt: Date(),
+            asyncInvoker: asyncInvoker
+        ).register(on: router)
+        AdminRoutes(
+            dispatcher: dispatcher, ledger: core.ledger, writer: core.writer, triggers: project.triggers, adminToken: core.adminToken,
+            bus: core.bus, consumer: consumer, pricing: project.config.pricing
+        ).register(on: router)
+        ReloadRoutes(requests: core.reloadRequests)
+            .register(on: router.group("/v1").add(middleware: BearerTokenMiddleware(token: core.adminToken)))
+        FunctionLogRoutes(
+            hub: core.logHub, dispatcher: dispatcher, ledger: core.ledger, writer: core.writer, bus: core.bus, adminToken: core.adminToken
+        ).register(on: router)
+        MetricsRoutes(
+            metrics: core.metrics, dispatcher: dispatcher, bus: core.bus, subscriptions: BusSubscriptionLabels.of(topology),
+            requiredToken: core.apiToken
+        ).register(on: router)
+        let gateway = TriggerGateway(
+            routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: core.adminToken,
+            identity: core.identity, asyncInvoker: asyncInvoker
+        )
+        return FlintResponder(gateway: gateway, fallback: router.buildResponder())
+    }
+
+    /// Wakes the bus consumer: something may have become claimable.
+    func wake() { consumer.wake() }
+}

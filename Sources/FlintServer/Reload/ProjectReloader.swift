@@ -1,0 +1,110 @@
+internal import FlintCore
+internal import FlintDispatch
+internal import FlintRunner
+internal import Foundation
+internal import ServiceLifecycle
+internal import Synchronization
+internal import UnixSignals
+
+/// Runs the current project generation, and loads the project again on SIGHUP or `POST
+/// /v1/reload`: a valid change becomes the next generation while the listener keeps serving; an
+/// invalid one is refused with the errors `flint validate` prints, and the running configuration
+/// stays.
+final class ProjectReloader: Service, Sendable {
+    private let core: DaemonCore
+    private let responder: CurrentResponder
+    private let requests: ReloadRequests
+    private let current: Mutex<ProjectGeneration>
+
+    init(first: ProjectGeneration, core: DaemonCore, responder: CurrentResponder, requests: ReloadRequests) {
+        self.core = core
+        self.responder = responder
+        self.requests = requests
+        current = Mutex(first)
+    }
+
+    /// The generation serving now.
+    var generation: ProjectGeneration { current.withLock { $0 } }
+
+    func run() async throws {
+        // Trapped first thing: SIGHUP's default action would end the daemon.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        try await withThrowingDiscardingTaskGroup { group in
+            var running = Self.serviceGroup(for: generation, core: core)
+            let first = running
+            group.addTask { try await first.run() }
+            group.addTask { [requests] in
+                for await _ in hangups.cancelOnGracefulShutdown() { requests.signal() }
+            }
+            for await request in requests.requests.cancelOnGracefulShutdown() {
+                let (next, outcome) = reload()
+                request.reply?(outcome)
+                guard let next else { continue }
+                let previous = running
+                running = Self.serviceGroup(for: next, core: core)
+                let started = running
+                group.addTask { try await started.run() }
+                // The old generation's intake stops, then its running invocations drain.
+                await previous.triggerGracefulShutdown()
+            }
+            requests.finish()
+            for await request in requests.requests { request.reply?(.stopping) }
+            await running.triggerGracefulShutdown()
+        }
+    }
+
+    private static func serviceGroup(for generation: ProjectGeneration, core: DaemonCore) -> ServiceGroup {
+        ServiceGroup(configuration: .init(
+            services: generation.services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: core.logger
+        ))
+    }
+
+    /// Loads and checks the project; returns the next generation, now serving, or nil when the
+    /// change was refused; and what to tell whoever asked.
+    private func reload() -> (ProjectGeneration?, ReloadOutcome) {
+        let previous = generation
+        let console = core.console
+        console("flint: reloading \(previous.project.root)")
+        let loaded: Project
+        do {
+            loaded = try ProjectLoader.load(root: previous.project.root)
+        } catch {
+            return (nil, refuse(error.issues.map(\.description)))
+        }
+        let plan = ReloadPlan(current: previous.project, loaded: loaded)
+        var problems = plan.project.functions.values.sorted { $0.name < $1.name }.compactMap { core.isolation.refusal(of: $0) }
+        if let open = FlintDaemon.openTriggersProblem(listen: core.listen, triggers: plan.project.triggers) { problems.append(open) }
+        guard problems.isEmpty else { return (nil, refuse(problems)) }
+        let next: ProjectGeneration
+        do {
+            next = try ProjectGeneration(project: plan.project, core: core, replacing: previous)
+        } catch {
+            return (nil, refuse(["\(error)"]))
+        }
+        current.withLock { $0 = next }
+        responder.replace(with: next.responder)
+        // Slots the old generation's invocations give back must wake the new consumer.
+        previous.dispatcher.observeCapacity { _ in next.wake() }
+        next.wake()
+
+        if !plan.deferredSettings.isEmpty {
+            console("flint: flint.yaml: \(plan.deferredSettings.joined(separator: ", ")) changed; that applies when Flint starts next")
+        }
+        console("flint: reloaded: " + (plan.changes.isEmpty ? "nothing changed" : plan.changes.joined(separator: ", ")))
+        for name in plan.addedOrChangedFunctions {
+            guard let function = plan.project.functions[name] else { continue }
+            console("  function \(FlintDaemon.describe(function))")
+            console("  isolation \(name)  \(core.isolation.summary(of: function))")
+        }
+        for trigger in plan.project.triggers where plan.addedOrChangedTriggers.contains(trigger.name) {
+            console("  trigger \(trigger.name)  \(FlintDaemon.describe(trigger))  -> \(trigger.function)")
+        }
+        return (next, .reloaded(changes: plan.changes, deferredSettings: plan.deferredSettings))
+    }
+
+    private func refuse(_ problems: [String]) -> ReloadOutcome {
+        core.console("flint: reload refused; still running the previous configuration. \(problems.count) problem(s):")
+        for problem in problems { core.console("  \(problem)") }
+        return .refused(problems: problems)
+    }
+}

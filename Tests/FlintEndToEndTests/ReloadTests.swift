@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reloading a running daemon's functions and triggers (`flint reload`, SIGHUP) while it serves.
+@Suite(.serialized) struct ReloadTests {
+    /// A function answering its HTTP route with `$VERSION`, after `$PAUSE` seconds.
+    private func addVersionFunction(_ project: TestProject, name: String = "greet", version: String, pause: String = "0") throws {
+        try project.addScriptFunction(name, script: """
+            cat > /dev/null
+            sleep "$PAUSE"
+            printf '{"statusCode": 200, "body": "%s"}' "$VERSION"
+            """, manifest: "env:\n  VERSION: \(version)\n  PAUSE: \"\(pause)\"\n")
+    }
+
+    private func reload(_ project: TestProject) throws -> FlintBinary.Output {
+        try FlintBinary.run(["reload", "--project", project.root])
+    }
+
+    private func body(_ daemon: RunningDaemon, _ path: String) async throws -> String {
+        let reply = try await daemon.request("POST", path, body: Data("{}".utf8))
+        return "\(reply.status) \(reply.text)"
+    }
+
+    /// Calls `path` over and over until stopped; counts the answers that were not 200.
+    private final class Caller: Sendable {
+        private let state = Mutex((running: true, calls: 0, failures: [String]()))
+
+        func start(_ daemon: RunningDaemon, _ path: String) -> Task<Void, Never> {
+            Task {
+                while state.withLock({ $0.running }) {
+                    let outcome: String?
+                    do {
+                        let reply = try await daemon.request("POST", path, body: Data("{}".utf8))
+                        outcome = reply.status == 200 ? nil : "\(reply.status) \(reply.text)"
+                    } catch {
+                        outcome = "\(error)"
+                    }
+                    state.withLock { state in
+                        state.calls += 1
+                        if let outcome { state.failures.append(outcome) }
+                    }
+                }
+            }
+        }
+
+        func stop() -> (calls: Int, failures: [String]) {
+            state.withLock { state in
+                state.running = false
+                return (state.calls, state.failures)
+            }
+        }
+    }
+
+    @Test func badEdit_isRefusedWhileServingGoesOn_thenTheFixIsApplied() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "v1")
+        try project.addRoute("greet", function: "greet", method: "POST", path: "/greet")
+        let daemon = try RunningDaemon(project)
+        let caller = Caller()
+        let calling = caller.start(daemon, "/greet")
+
+        try project.write("functions/greet/function.yaml", "name: greet\ncommand: [\"./handler.sh\"]\ntimeout: banana\n")
+        let refused = try reload(project)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("reload refused; Flint goes on with the configuration it had. 1 problem(s):"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("functions/greet/function.yaml:3: timeout:"), "\(refused.stderr)")
+        #expect(try await body(daemon, "/greet") == "200 v1")
+
+        try addVersionFunction(project, version: "v2")
+        let applied = try reload(project)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout == "reloaded: function greet changed\n")
+        #expect(try await body(daemon, "/greet") == "200 v2")
+
+        // A new route, through SIGHUP this time.
+        try addVersionFunction(project, name: "other", version: "o1")
+        try project.addRoute("other", function: "other", method: "POST", path: "/other")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        _ = try await eventually("the route a reload added") { try await body(daemon, "/other") == "200 o1" ? true : nil }
+
+        let (calls, failures) = caller.stop()
+        await calling.value
+        #expect(calls > 0)
+        #expect(failures.isEmpty, "\(failures.count) of \(calls) calls failed while reloading: \(failures.prefix(3))")
+
+        let (status, printed) = try daemon.stop()
+        #expect(status == 0)
+        #expect(printed.contains("flint: reload refused; still running the previous configuration. 1 problem(s):"))
+        #expect(printed.contains("flint: reloaded: function other added, trigger other added"))
+        #expect(printed.contains("  trigger other  http POST /other (auth: none)  -> other"))
+    }
+
+    @Test func invocationRunningAtTheReload_finishesUnderTheOldConfiguration() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "old", pause: "1")
+        try project.addRoute("greet", function: "greet", method: "POST", path: "/greet")
+        let daemon = try RunningDaemon(project)
+
+        let running = Task { try await body(daemon, "/greet") }
+        _ = try await eventually("the handler to start") {
+            try await daemon.request("GET", "/v1/functions", authorized: true).json()["functions"]
+                .flatMap { ($0 as? [[String: Any]])?.first?["running"] as? Int } == 1 ? true : nil
+        }
+        try addVersionFunction(project, version: "new")
+        #expect(try reload(project).status == 0)
+        #expect(try await body(daemon, "/greet") == "200 new")
+        #expect(try await running.value == "200 old")
+    }
+
+    @Test func queueTriggerAddedByAReload_getsItsMessages() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "v1")
+        let daemon = try RunningDaemon(project)
+        try project.addQueueTrigger("jobs", function: "greet", topic: "jobs")
+        let applied = try reload(project)
+        #expect(applied.stdout == "reloaded: trigger jobs added\n", "\(applied.stderr)")
+
+        #expect(try FlintBinary.run(["publish", "jobs", "--data", "hello", "--project", project.root]).status == 0)
+        let outcome = try await eventually("an invocation from the queue") {
+            let listed = try await daemon.request("GET", "/v1/invocations?function=greet", authorized: true).json()
+            return (listed["invocations"] as? [[String: Any]])?.first { $0["trigger"] as? String == "jobs" }?["outcome"] as? String
+        }
+        #expect(outcome == "ok")
+    }
+}
