@@ -76,6 +76,28 @@ import Testing
         #expect((read["pricing"] as? [String: Any])?["currency"] as? String == "EUR")
     }
 
+    @Test func warmInstances_countOneColdStart_andItsInitTime_notTheirIdleTime() async throws {
+        let project = try TestProject()
+        let made = try await flint(["init", "warm", "--runtime", "lambda", "--lang", "sh", "--trigger", "none"], in: project)
+        try #require(made.status == 0, "\(made.stderr)")
+        let daemon = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
+        for _ in 0 ..< 3 { #expect(try await flint(["invoke", "warm"], in: project).status == 0) }
+
+        let rows = try #require(try json(try await flint(["invocations", "--json"], in: project))["invocations"] as? [[String: Any]])
+        let usage = try json(try await flint(["usage", "--json", "--function", "warm"], in: project))
+        let figures = try #require(usage["functions"] as? [[String: Any]]).first
+        #expect(figures?["invocations"] as? Int == 3)
+        #expect(figures?["cold_starts"] as? Int == 1)
+        let initMicros = rows.compactMap { ($0["init_duration_us"] as? NSNumber)?.intValue }.reduce(0, +)
+        #expect(initMicros > 0)
+        #expect(figures?["init_us"] as? Int == initMicros)
+        // The instance stays up between invocations; only the invocations are busy and billed.
+        let durations = rows.map { ($0["duration_us"] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
+        #expect(figures?["busy_us"] as? Int == durations)
+        #expect(figures?["billed_ms"] as? Int == rows.map { ($0["billed_ms"] as? NSNumber)?.intValue ?? 0 }.reduce(0, +))
+        _ = daemon
+    }
+
     @Test func badSince_andBadPricing_sayWhatIsAccepted() async throws {
         let project = try TestProject()
         let since = try await flint(["usage", "--since", "yesterday"], in: project)
