@@ -1,0 +1,94 @@
+import FlintCore
+import FlintDispatch
+import FlintRunner
+@testable import FlintServer
+import FlintStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import Testing
+
+/// `/metrics` served by a real router on 127.0.0.1 port 0, over a real dispatcher running real
+/// handler processes, a real ledger writer and a real bus in a temporary SQLite file.
+@Suite struct MetricsRoutesTests {
+    let directory = NSTemporaryDirectory() + "flint-metrics-\(UUID().uuidString)"
+
+    func get(_ port: Int, _ path: String, token: String? = nil) async throws -> (status: Int, text: String) {
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func scrape_showsInvocationsAndQueueDepth_andNeedsTheTokenWhenOneIsRequired() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/fn", withIntermediateDirectories: true)
+        let handler = directory + "/fn/handler.sh"
+        try "#!/bin/sh\necho '{}'\n".write(toFile: handler, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: handler)
+        let function = FunctionManifest(name: "echo", directory: directory + "/fn", command: ["./handler.sh"])
+
+        let database = try FlintDatabase(path: directory + "/flint.sqlite")
+        let bus = Bus(database: database)
+        let topology = BusTopology(
+            topics: ["jobs": .text], subscriptions: [.init(name: "work", topic: "jobs", function: "echo")]
+        )
+        try bus.register(topology, retireOthers: true)
+        _ = try await bus.publish([OutgoingMessage(topic: "jobs", body: "one"), OutgoingMessage(topic: "jobs", body: "two")])
+
+        let logger = Logger(label: "flint.metrics.tests")
+        let writer = LedgerWriter(ledger: InvocationLedger(database: database), onError: { _, _ in })
+        let metrics = DaemonMetrics()
+        let dispatcher = Dispatcher(
+            functions: [function],
+            executor: ExecRunnerExecutor(runner: ExecRunner(workRoot: directory + "/work", logger: logger)),
+            recorder: LedgerRecorder(writer: writer), logger: logger,
+            observer: { metrics.record($0.record) }
+        )
+        let router = Router(context: FlintRequestContext.self)
+        MetricsRoutes(
+            metrics: metrics, dispatcher: dispatcher, bus: bus, subscriptions: BusSubscriptionLabels.of(topology),
+            requiredToken: "secret"
+        ).register(on: router)
+        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { announce.yield($0.localAddress?.port ?? 0) }, logger: logger
+        )
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await writer.run() }
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            defer {
+                writer.finish()
+                group.cancelAll()
+            }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+
+            for _ in 0 ..< 2 {
+                let result = try await dispatcher.invoke(InvocationRequest(function: "echo", source: .cli, payload: Data("{}".utf8)))
+                #expect(result.record.outcome == .ok)
+            }
+
+            let refused = try await get(port, "/metrics")
+            #expect(refused.status == 401)
+            #expect(refused.text.contains(".flint/admin-token"))
+            #expect(try await get(port, "/metrics", token: "wrong").status == 401)
+
+            let scraped = try await get(port, "/metrics", token: "secret")
+            #expect(scraped.status == 200)
+            let lines = Set(scraped.text.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"flint_invocations_total{function="echo",outcome="ok"} 2"#))
+            #expect(lines.contains(#"flint_cold_starts_total{function="echo"} 2"#))
+            #expect(lines.contains(#"flint_invocation_duration_seconds_count{function="echo"} 2"#))
+            #expect(lines.contains(#"flint_running_instances{function="echo"} 0.0"#))
+            #expect(lines.contains(#"flint_queue_depth{subscription="work",function="echo",trigger="work",source="queue"} 2.0"#))
+            #expect(lines.contains(#"flint_queue_in_flight{subscription="work",function="echo",trigger="work",source="queue"} 0.0"#))
+            #expect(lines.contains(#"flint_dead_letters{subscription="work",function="echo",trigger="work",source="queue"} 0.0"#))
+        }
+    }
+}
