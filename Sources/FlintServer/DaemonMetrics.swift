@@ -43,6 +43,9 @@ final class DaemonMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let series = Mutex<[String: FunctionSeries]>([:])
+    /// The gauges the last scrape set, by name and labels; held while a scrape runs, so two
+    /// scrapes never interleave their updates.
+    private let scrapedGauges = Mutex<[String: CoreMetrics.Gauge]>([:])
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -80,23 +83,31 @@ final class DaemonMetrics: Sendable {
 
     /// The Prometheus text exposition, after setting the gauges read at scrape time: instances
     /// and waiting invocations per function, and per bus subscription the deliveries that wait,
-    /// run, and are dead.
+    /// run, and are dead. Gauges of functions and subscriptions gone since the last scrape (a
+    /// reloaded project) are removed, not left at their last value.
     func exposition(functions: [FunctionManifest], dispatcher: Dispatcher, subscriptions: [BusSubscriptionLabels], depths: [String: SubscriptionDepth]) -> [UInt8] {
-        for function in functions {
-            gauge(Name.running, [("function", function.name)]).record(dispatcher.running(function.name))
-            gauge(Name.waiting, [("function", function.name)]).record(dispatcher.waiting(function.name))
+        scrapedGauges.withLock { previous in
+            var current: [String: CoreMetrics.Gauge] = [:]
+            func set(_ name: String, _ dimensions: [(String, String)], _ value: Int) {
+                let gauge = CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
+                gauge.record(value)
+                current[([name] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{0}")] = gauge
+            }
+            for function in functions {
+                set(Name.running, [("function", function.name)], dispatcher.running(function.name))
+                set(Name.waiting, [("function", function.name)], dispatcher.waiting(function.name))
+            }
+            for subscription in subscriptions {
+                let depth = depths[subscription.name] ?? SubscriptionDepth(subscription: subscription.name)
+                set(Name.queueDepth, subscription.labels, depth.ready)
+                set(Name.queueInFlight, subscription.labels, depth.leased)
+                set(Name.deadLetters, subscription.labels, depth.dead)
+            }
+            for (key, gauge) in previous where current[key] == nil {
+                gauge.destroy()
+            }
+            previous = current
+            return registry.emitToBuffer()
         }
-        for subscription in subscriptions {
-            let depth = depths[subscription.name] ?? SubscriptionDepth(subscription: subscription.name)
-            let labels = subscription.labels
-            gauge(Name.queueDepth, labels).record(depth.ready)
-            gauge(Name.queueInFlight, labels).record(depth.leased)
-            gauge(Name.deadLetters, labels).record(depth.dead)
-        }
-        return registry.emitToBuffer()
-    }
-
-    private func gauge(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
-        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
     }
 }

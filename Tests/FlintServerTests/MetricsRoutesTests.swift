@@ -91,4 +91,26 @@ import Testing
             #expect(lines.contains(#"flint_dead_letters{subscription="work",function="echo",trigger="work",source="queue"} 0.0"#))
         }
     }
+
+    @Test func gaugesOfWhatIsGone_leaveTheExposition() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let database = try FlintDatabase(path: directory + "/flint.sqlite")
+        let logger = Logger(label: "flint.metrics.tests")
+        let function = FunctionManifest(name: "old", directory: directory, command: ["./handler.sh"])
+        let dispatcher = Dispatcher(
+            functions: [function],
+            executor: ExecRunnerExecutor(runner: ExecRunner(workRoot: directory + "/work", logger: logger)),
+            recorder: LedgerRecorder(writer: LedgerWriter(ledger: InvocationLedger(database: database), onError: { _, _ in })),
+            logger: logger
+        )
+        let metrics = DaemonMetrics()
+        let subscriptions = BusSubscriptionLabels.of(BusTopology(subscriptions: [.init(name: "work", topic: "jobs", function: "old")]))
+        let before = String(decoding: metrics.exposition(functions: [function], dispatcher: dispatcher, subscriptions: subscriptions, depths: [:]), as: UTF8.self)
+        #expect(before.contains(#"flint_running_instances{function="old"} 0.0"#))
+        #expect(before.contains(#"flint_queue_depth{subscription="work","#))
+        // The project was reloaded without the function and its trigger.
+        let after = String(decoding: metrics.exposition(functions: [], dispatcher: dispatcher, subscriptions: [], depths: [:]), as: UTF8.self)
+        #expect(!after.contains("function=\"old\""))
+    }
 }
