@@ -33,8 +33,8 @@ struct UsageTable: CustomStringConvertible {
         let share = period.lengthMicros > 0 ? Double(period.busyMicros) / Double(period.lengthMicros) * 100 : 0
         lines += [
             "",
-            "Busy \(Self.time(period.busyMicros)) (\(Self.percent(share)) of the period): \(running) running; only this is billed.",
-            "Idle \(Self.time(period.idleMicros)): \(idle), nothing billed (\(Self.money(period.idleCost, pricing.currency))).",
+            "Busy \(Self.time(period.busyMicros)) (\(Self.percent(share)) of the period): \(running) running.",
+            "Idle \(Self.time(period.idleMicros)): \(idle), so nothing billed (\(Self.money(period.idleCost, pricing.currency))).",
         ]
         return lines.joined(separator: "\n")
     }

@@ -56,13 +56,13 @@ import Testing
         #expect(table.stdout.contains("AWS Lambda x86 list prices (us-east-1)"))
         #expect(table.stdout.contains("\nwork "))
         #expect(!table.stdout.contains("fail"))
-        #expect(table.stdout.contains("work not running, nothing billed (USD 0.00)"), "\(table.stdout)")
+        #expect(table.stdout.contains("work not running, so nothing billed (USD 0.00)"), "\(table.stdout)")
 
         let all = try await flint(["usage"], in: project)
         #expect(all.status == 0, "\(all.stderr)")
         #expect(all.stdout.contains("\ntotal     5            2       5 "), "\(all.stdout)")
         #expect(all.stdout.contains("Outcomes: fail: 2 error"))
-        #expect(all.stdout.contains("nothing running, nothing billed (USD 0.00)"))
+        #expect(all.stdout.contains("nothing running, so nothing billed (USD 0.00)"))
 
         // Stopped, the CLI reads the database itself, and prices with flint.yaml as it now is.
         let stopped = try await BusEndToEndTests.offThread { try daemon.stop() }
