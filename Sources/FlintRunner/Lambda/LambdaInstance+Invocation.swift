@@ -21,13 +21,25 @@ extension LambdaInstance {
     }
 
     private func accept(_ invocation: LambdaInvocation) {
-        cancelIdleTimer()
+        becameBusy()
         guard phase != .exited, stopReason == nil, self.invocation == nil else {
             invocation.continuation.resume(returning: .unavailable)
             return
         }
         self.invocation = invocation
         deliverIfReady()
+        if phase == .ready, self.invocation?.deliveredAt == nil {
+            // A runtime that never asks again must not hold the invocation forever (a cold start's
+            // wait is bounded by the init timer).
+            let id = invocation.request.id
+            deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.pickupTimedOut(id) }
+        }
+    }
+
+    private func pickupTimedOut(_ id: String) {
+        guard let invocation, invocation.request.id == id, invocation.deliveredAt == nil, stopReason == nil else { return }
+        stopReason = .pickupTimeout
+        process.signalGroup(SIGKILL)
     }
 
     /// Answers the parked `/next` with the invocation, once there are both.
@@ -42,6 +54,7 @@ extension LambdaInstance {
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
         let id = invocation.request.id
         if let hub = context.logHub { output.follow(invocation: id, function: function.name, hub: hub) }
+        deadlineTimer?.cancel()
         handler.deliver(RuntimeAPIEvent(
             requestID: id, deadlineMillis: Int64((deadline * 1000).rounded(.down)),
             functionARN: context.functionARN(function.name), payload: ByteBuffer(bytes: invocation.request.payload)
@@ -59,7 +72,9 @@ extension LambdaInstance {
             function: function, outcome: outcome, message: message, output: result, log: output.take(),
             initDurationMicros: initDurationMicros
         )
-        invocation.continuation.resume(returning: .finished(reported, reusable: phase == .ready && stopReason == nil))
+        let reusable = phase == .ready && stopReason == nil
+        if reusable { becameIdle() }
+        invocation.continuation.resume(returning: .finished(reported, reusable: reusable))
     }
 
     /// The invocation `id` ran past its timeout: SIGTERM to the group, SIGKILL after the grace

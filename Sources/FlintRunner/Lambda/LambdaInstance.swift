@@ -23,6 +23,8 @@ final class LambdaInstance: @unchecked Sendable {
     enum StopReason: Equatable {
         case timeout
         case initTimeout
+        /// A ready runtime did not ask for the invocation it was handed within the timeout.
+        case pickupTimeout
         case cancelled
         /// `/init/error`, with its description.
         case initError(String)
@@ -45,6 +47,7 @@ final class LambdaInstance: @unchecked Sendable {
     let output: InstanceOutput
     private let exited: EventLoopPromise<Void>
     private let onExit: @Sendable (LambdaInstance) -> Void
+    private let retire: @Sendable (LambdaInstance) -> Bool
 
     // Confined to `eventLoop`.
     var phase = Phase.starting
@@ -57,13 +60,18 @@ final class LambdaInstance: @unchecked Sendable {
     private var listener: (any Channel)?
     private var spawnedAt: Int64?
     private var initTimer: Scheduled<Void>?
+    /// CLOCK_MONOTONIC nanoseconds since the instance has had nothing to do, while it has not.
+    private var idleSince: Int64?
     private var idleTimer: Scheduled<Void>?
 
-    /// - Parameter onExit: called on the event loop once the process has exited and been reaped,
-    ///   before the invocation it held (if any) is answered.
+    /// - Parameters:
+    ///   - onExit: called on the event loop once the process has exited and been reaped, before the
+    ///     invocation it held (if any) is answered.
+    ///   - retire: asked, once the instance has been idle for the function's `idle`, to take it out
+    ///     of the pool; true means it may stop (false: it was handed out again meanwhile).
     init(
         function: FunctionManifest, context: InstanceContext, eventLoop: any EventLoop,
-        onExit: @escaping @Sendable (LambdaInstance) -> Void
+        onExit: @escaping @Sendable (LambdaInstance) -> Void, retire: @escaping @Sendable (LambdaInstance) -> Bool
     ) {
         self.id = InvocationRequest.newID()
         self.function = function
@@ -72,6 +80,7 @@ final class LambdaInstance: @unchecked Sendable {
         self.output = InstanceOutput(capacity: context.settings.logTailLimit)
         self.exited = eventLoop.makePromise()
         self.onExit = onExit
+        self.retire = retire
     }
 
     /// Completes once the process has exited (or failed to start).
@@ -198,21 +207,35 @@ final class LambdaInstance: @unchecked Sendable {
 
     // MARK: Idle and stopping
 
-    /// Stops the instance after `idle` unless it takes another invocation first; `retire` (the pool
-    /// taking it out of its idle list) has the last word.
-    func idle(for idle: Duration, retire: @escaping @Sendable (LambdaInstance) -> Bool) {
-        eventLoop.execute {
-            guard self.phase == .ready, self.invocation == nil else { return }
-            self.idleTimer?.cancel()
-            self.idleTimer = self.eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) {
-                if retire(self) { _ = self.stop() }
-            }
-        }
+    /// The instance has nothing to do from now on. One timer at a time watches for `idle`: it is
+    /// not moved on every invocation (that would cost a trip to the event loop each time), but
+    /// checks when it fires whether the instance has been idle long enough.
+    func becameIdle() {
+        idleSince = Sys.monotonicNanoseconds()
+        if idleTimer == nil { scheduleIdleCheck(in: function.idle.nanoseconds) }
     }
 
-    func cancelIdleTimer() {
-        idleTimer?.cancel()
+    func becameBusy() {
+        idleSince = nil
+    }
+
+    private func scheduleIdleCheck(in nanoseconds: Int64) {
+        idleTimer = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { self.checkIdle() }
+    }
+
+    private func checkIdle() {
         idleTimer = nil
+        // Busy: the invocation's end starts the next idle period.
+        guard phase == .ready, stopReason == nil, invocation == nil, let idleSince else { return }
+        let remaining = idleSince + function.idle.nanoseconds - Sys.monotonicNanoseconds()
+        if remaining > 0 {
+            scheduleIdleCheck(in: remaining)
+        } else if retire(self) {
+            _ = stop()
+        } else {
+            // Handed out again, or not yet back in the pool's idle list: look again later.
+            scheduleIdleCheck(in: function.idle.nanoseconds)
+        }
     }
 
     /// Kills the process group (idle, or shutting down); completes once it has exited.
@@ -269,6 +292,8 @@ final class LambdaInstance: @unchecked Sendable {
             return (.timeout, "killed after \(timeout) timeout", termination)
         case .initTimeout:
             return (.timeout, "init failed: the runtime did not ask for work within the \(timeout) timeout", termination)
+        case .pickupTimeout:
+            return (.timeout, "the runtime did not ask for the invocation within the \(timeout) timeout", termination)
         case .cancelled:
             return (.killed, "killed: invocation cancelled", termination)
         case .initError(let reason):

@@ -67,7 +67,10 @@ public final class LambdaRunner: Sendable {
                     pool.abandonSlot()
                     return .notRun(request, function: function, outcome: .killed, message: "killed: invocation cancelled before it started")
                 }
-                instance = LambdaInstance(function: function, context: context, eventLoop: group.next()) { pool.exited($0) }
+                instance = LambdaInstance(
+                    function: function, context: context, eventLoop: group.next(), onExit: { pool.exited($0) },
+                    retire: { pool.retireIfIdle($0) }
+                )
                 pool.started(instance)
                 instance.start()
                 isColdStart = true
@@ -78,11 +81,8 @@ public final class LambdaRunner: Sendable {
                 continue
             case .finished(let result, let reusable):
                 if reusable {
-                    switch pool.release(instance) {
-                    case .idle: instance.idle(for: function.idle) { pool.retireIfIdle($0) }
-                    case .handedOver: break
-                    case .closed: _ = instance.stop()
-                    }
+                    // An idle instance stops by itself after the function's `idle`.
+                    if case .closed = pool.release(instance) { _ = instance.stop() }
                 }
                 return result
             }

@@ -141,6 +141,8 @@ struct LambdaFixture {
             else:
                 answer, answered = call("POST", f"{base}/invocation/{request_id}/response", encoded)
             print(f"answered {answer.status} {answered.decode()}", file=sys.stderr, flush=True)
+            if action == "stall":
+                time.sleep(3600)
             if action == "stale":
                 again, _ = call("POST", f"{base}/invocation/{request_id}/response", b"{}")
                 unknown, body = call("POST", f"{base}/invocation/not-a-request/response", b"{}")

@@ -73,6 +73,20 @@ import Testing
         }
     }
 
+    @Test func runtimeThatNeverAsksAgain_timesOutTheNextInvocation_andIsReplaced() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(timeout: .milliseconds(700))
+            let stalled = try await fixture.invoke(function, ["action": "stall"])
+            #expect(stalled.record.outcome == .ok)
+            let waited = try await fixture.invoke(function)
+            #expect(waited.record.outcome == .timeout)
+            #expect(waited.record.errorMessage == "the runtime did not ask for the invocation within the 700ms timeout")
+            #expect(isGone(try stalled.reportedPID()))
+            let fresh = try await fixture.invoke(function)
+            #expect(fresh.record.outcome == .ok && fresh.record.coldStart)
+        }
+    }
+
     @Test func concurrency_isNeverExceeded_observedByTheProcesses() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function(concurrency: 2)
