@@ -30,7 +30,9 @@ import Testing
             text: "yesterday",
             problem: "is neither a duration back from now (24h, 7d, 90m, 1h30m) nor an ISO 8601 time (2026-05-01, 2026-05-01T12:00:00Z, 2026-05-01T14:00+02:00)"
         )) { try UsageSince.parse("yesterday") }
-        #expect(throws: UsageSinceError.self) { try UsageSince.parse("24") }
+        #expect(throws: UsageSinceError(text: "24", problem: "has no unit (24h, 7d, 90m: hours, days, minutes back from now)")) {
+            try UsageSince.parse("24")
+        }
         #expect(throws: UsageSinceError.self) { try UsageSince.parse("-24h") }
         let noZone = #expect(throws: UsageSinceError.self) { try UsageSince.parse("2026-05-01T12:00:00") }
         #expect(noZone?.description.contains("a time needs Z or an offset") == true)

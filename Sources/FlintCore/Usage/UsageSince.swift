@@ -19,6 +19,9 @@ public enum UsageSince: Sendable, Hashable {
             return .ago(duration)
         }
         if let date = TimestampText.parse(text) { return .at(date) }
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw UsageSinceError(text: text, problem: "has no unit (24h, 7d, 90m: hours, days, minutes back from now)")
+        }
         let looksLikeDate = text.first?.isNumber == true && text.contains("-")
         throw UsageSinceError(
             text: text,
