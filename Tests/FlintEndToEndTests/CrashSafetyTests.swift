@@ -4,28 +4,38 @@ import Testing
 /// At-least-once across `kill -9`: nothing accepted is lost, and only deliveries that were in
 /// flight at the kill are handled twice.
 @Suite(.serialized) struct CrashSafetyTests {
-    @Test func killNine_midRun_losesNothing_andDuplicatesOnlyWhatWasInFlight() async throws {
-        let total = 2_000
-        let project = try TestProject()
+    /// A function `work` on topic `jobs` whose handler appends the bodies it got (one short line
+    /// each: atomic with O_APPEND), after `pause` seconds so that several are mid-flight at any
+    /// moment. Returns what has been handled so far, a line per body.
+    private func addRecordingWorker(to project: TestProject, pause: String, batch: Int) throws -> @Sendable () -> [String] {
         let out = project.root + "/handled.txt"
-        // Each handler appends the bodies it got (one short line each: atomic with O_APPEND),
-        // after a short pause so that several are mid-flight at any moment.
         try project.write("functions/work/work.sh", """
             #!/bin/sh
             event=$(cat)
-            sleep 0.005
+            sleep \(pause)
             printf '%s\\n' "$event" | tr ',' '\\n' | sed -n 's/^"body":"\\(.*\\)"$/\\1/p' >> \(out)
             """, executable: true)
         try project.write("functions/work/function.yaml", "name: work\ncommand: [\"./work.sh\"]\nconcurrency: 8\n")
-        try project.addQueueTrigger("work-jobs", function: "work", topic: "jobs", batch: 2)
-        let database = project.dataDirectory + "/flint.sqlite"
+        try project.addQueueTrigger("work-jobs", function: "work", topic: "jobs", batch: batch)
+        return { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+    }
 
-        var daemon: RunningDaemon? = try RunningDaemon(project)
+    /// Messages m1...mN on topic `jobs`, inserted with plain SQL in one transaction.
+    private func publish(_ total: Int, to database: String) throws {
         _ = try BusEndToEndTests.sqlite(database, """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(total))
             INSERT INTO messages (topic, body) SELECT 'jobs', 'm' || i FROM n
             """)
-        let handled = { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+    }
+
+    @Test func killNine_midRun_losesNothing_andDuplicatesOnlyWhatWasInFlight() async throws {
+        let total = 2_000
+        let project = try TestProject()
+        let handled = try addRecordingWorker(to: project, pause: "0.005", batch: 2)
+        let database = project.dataDirectory + "/flint.sqlite"
+
+        var daemon: RunningDaemon? = try RunningDaemon(project)
+        try publish(total, to: database)
         try await BusEndToEndTests.waitUntil("a third of the messages", within: 60) { handled().count >= total / 3 }
         let pid = try #require(daemon?.process.processIdentifier)
         kill(pid, SIGKILL)
@@ -65,23 +75,11 @@ import Testing
     @Test func sigterm_midRun_losesNothing_andHandlesEachMessageOnce() async throws {
         let total = 1_000
         let project = try TestProject()
-        let out = project.root + "/handled.txt"
-        try project.write("functions/work/work.sh", """
-            #!/bin/sh
-            event=$(cat)
-            sleep 0.01
-            printf '%s\\n' "$event" | tr ',' '\\n' | sed -n 's/^"body":"\\(.*\\)"$/\\1/p' >> \(out)
-            """, executable: true)
-        try project.write("functions/work/function.yaml", "name: work\ncommand: [\"./work.sh\"]\nconcurrency: 8\n")
-        try project.addQueueTrigger("work-jobs", function: "work", topic: "jobs")
+        let handled = try addRecordingWorker(to: project, pause: "0.01", batch: 1)
         let database = project.dataDirectory + "/flint.sqlite"
 
         var daemon: RunningDaemon? = try RunningDaemon(project)
-        _ = try BusEndToEndTests.sqlite(database, """
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(total))
-            INSERT INTO messages (topic, body) SELECT 'jobs', 'm' || i FROM n
-            """)
-        let handled = { (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+        try publish(total, to: database)
         try await BusEndToEndTests.waitUntil("a quarter of the messages", within: 60) { handled().count >= total / 4 }
         let stopped = try #require(daemon).stop()
         #expect(stopped.status == 0)
@@ -90,7 +88,13 @@ import Testing
         #expect(try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state = 'leased'") == "0")
 
         daemon = try RunningDaemon(project)
-        try await BusEndToEndTests.waitUntil("every message handled", within: 120) { handled().count >= total }
+        do {
+            try await BusEndToEndTests.waitUntil("every message handled", within: 120) { handled().count >= total }
+        } catch {
+            let states = try BusEndToEndTests.sqlite(database, "SELECT state, count(*), max(attempt) FROM deliveries GROUP BY state")
+            let messages = try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM messages")
+            throw TestFailure("\(error); \(handled().count) handled (\(Set(handled()).count) different); \(messages) messages; deliveries by state: \(states)")
+        }
         try await BusEndToEndTests.waitUntil("every delivery settled", within: 10) {
             (try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE state != 'done'")) == "0"
         }
