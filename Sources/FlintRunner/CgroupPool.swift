@@ -72,7 +72,7 @@ final class CgroupPool: Sendable {
     func acquire(function: String, memoryBytes: Int) throws(SystemError) -> InstanceCgroup {
         if version == .v1, var reused = takeIdle(function: function, memoryBytes: memoryBytes) {
             do throws(SystemError) {
-                try reused.reset(oomKills: reused.oomKills())
+                try reused.reset()
                 return reused
             } catch {
                 logger.warning("cannot reset cgroup \(reused.memory) for reuse: \(error); making a new one")

@@ -10,9 +10,11 @@ enum FileText {
         return read(fd: fd)
     }
 
-    /// The text of an open file from offset 0 (pread: procfs and cgroupfs regenerate it on each read).
-    static func read(fd: CInt) -> String? {
-        var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The text of an open file from offset 0 (pread: procfs and cgroupfs regenerate it on each
+    /// read), up to `capacity` bytes.
+    static func read(fd: CInt, capacity: Int = 64 * 1024) -> String? {
+        guard fd >= 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: capacity)
         let count = bytes.withUnsafeMutableBytes { buffer in
             try? Sys.pread(fd, into: buffer, offset: 0)
         }
@@ -40,6 +42,17 @@ enum FileText {
         case .success: throw SystemError("write \(path)", errno: EIO)
         case .failure(let error): throw SystemError("write \(path)", errno: error.errno)
         }
+    }
+
+    /// Writes `text` to an open cgroup file in one write(2) (cgroupfs parses each write whole,
+    /// whatever the file offset).
+    static func write(_ text: StaticString, fd: CInt) throws(SystemError) {
+        _ = try systemCall("write") { Glibc.write(fd, text.utf8Start, text.utf8CodeUnitCount) }
+    }
+
+    /// The whole number an open cgroup file holds (`memory.peak`, `cpuacct.usage_user`).
+    static func number(fd: CInt) -> Int64? {
+        read(fd: fd, capacity: 64).flatMap { Int64($0.trimmingWhitespace) }
     }
 
     /// The number after `key` on the line starting with `key ` (`oom_kill 3`, `user_usec 1200`).

@@ -16,6 +16,7 @@ struct InstanceCgroup: Sendable {
     let cpu: String?
     /// Open `cgroup.procs` of each directory, for the spawn shim.
     let procsFDs: [CInt]
+    let counters: CgroupCounters
     /// `oom_kill` before this use (v1 counts from the cgroup's creation and cannot be reset).
     private(set) var oomKillsBefore: Int64 = 0
 
@@ -48,61 +49,52 @@ struct InstanceCgroup: Sendable {
                     throw SystemError("open \(directory)/cgroup.procs", errno: error.errno)
                 }
             }
+            let counters = try CgroupCounters(version: version, memory: memory, cpu: cpu)
+            return InstanceCgroup(
+                version: version, function: function, memoryBytes: memoryBytes, memory: memory, pids: pids, cpu: cpu,
+                procsFDs: fds, counters: counters
+            )
         } catch {
             fds.forEach(Sys.close)
             for directory in made.reversed() { try? Sys.rmdir(directory) }
             throw error
         }
-        return InstanceCgroup(
-            version: version, function: function, memoryBytes: memoryBytes, memory: memory, pids: pids, cpu: cpu,
-            procsFDs: fds
-        )
     }
 
     /// Makes a v1 cgroup ready for its next use: its peak and CPU counters start again from now.
-    mutating func reset(oomKills: Int64) throws(SystemError) {
-        try FileText.write("0", to: memory + "/memory.max_usage_in_bytes")
-        if let cpu {
-            try FileText.write("0", to: cpu + "/cpuacct.usage")
-        }
-        oomKillsBefore = oomKills
+    mutating func reset() throws(SystemError) {
+        try counters.reset()
+        oomKillsBefore = counters.oomKills()
     }
 
     /// What the processes used since the cgroup was made or last reset. Unreadable figures are 0
     /// (CPU: nil, so the caller keeps wait4's).
     func usage() -> CgroupUsage {
-        let peak = FileText.read(memory + "/" + version.peakMemoryFile).flatMap { Int64($0.trimmingWhitespace) }
-        var usage = CgroupUsage(
-            peakMemoryBytes: peak ?? 0, userCPUMicros: nil, systemCPUMicros: nil,
-            oomKills: max(0, oomKills() - oomKillsBefore)
-        )
-        switch version {
-        case .v2:
-            if let stat = FileText.read(memory + "/cpu.stat") {
-                usage.userCPUMicros = FileText.value(of: "user_usec", in: stat)
-                usage.systemCPUMicros = FileText.value(of: "system_usec", in: stat)
-            }
-        case .v1:
-            if let cpu {
-                usage.userCPUMicros = FileText.read(cpu + "/cpuacct.usage_user").flatMap { Int64($0.trimmingWhitespace) }
-                    .map { $0 / 1000 }
-                usage.systemCPUMicros = FileText.read(cpu + "/cpuacct.usage_sys").flatMap { Int64($0.trimmingWhitespace) }
-                    .map { $0 / 1000 }
-            }
-        }
+        var usage = counters.read()
+        usage.oomKills = max(0, usage.oomKills - oomKillsBefore)
         return usage
-    }
-
-    /// The OOM killer's count for this cgroup since it was made.
-    func oomKills() -> Int64 {
-        FileText.read(memory + "/" + version.oomEventsFile).flatMap { FileText.value(of: "oom_kill", in: $0) } ?? 0
     }
 
     /// Kills every process still in the cgroup (those that left the handler's process group, or
     /// were forked while it was being killed) and waits until it is empty. Returns false when it
-    /// is not empty by `deadline` (CLOCK_MONOTONIC nanoseconds).
+    /// is not empty by `deadline` (CLOCK_MONOTONIC nanoseconds). Usually one read: the handler's
+    /// process group is already dead and reaped.
     func killRemaining(deadline: Int64) -> Bool {
-        Self.killAll(in: memory, version: version, deadline: deadline)
+        var pause = 20_000
+        var killedWithCgroupKill = false
+        while let pids = counters.memberPIDs(), !pids.isEmpty {
+            if Sys.monotonicNanoseconds() >= deadline { return false }
+            // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
+            if version == .v2, !killedWithCgroupKill {
+                killedWithCgroupKill = (try? FileText.write("1", to: memory + "/cgroup.kill")) != nil
+            }
+            if !killedWithCgroupKill {
+                for pid in pids { Sys.kill(pid, SIGKILL) }
+            }
+            Sys.sleep(nanoseconds: pause)
+            pause = min(pause * 2, 1_000_000)
+        }
+        return true
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.
@@ -127,6 +119,7 @@ struct InstanceCgroup: Sendable {
     /// Closes the `cgroup.procs` files and removes the directories (empty cgroups only).
     func remove() throws(SystemError) {
         procsFDs.forEach(Sys.close)
+        counters.close()
         var firstError: SystemError?
         for directory in directories {
             do throws(SystemError) {

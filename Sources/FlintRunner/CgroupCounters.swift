@@ -1,0 +1,87 @@
+import Glibc
+
+/// The files an instance's cgroup is read (and, on v1, reset) through, kept open for the life of
+/// the cgroup: a read is then one pread(2) instead of an open, a read and a close.
+struct CgroupCounters: Sendable {
+    let version: CgroupVersion
+    /// `memory.peak` (v1 `memory.max_usage_in_bytes`, opened read-write to reset it).
+    private let peak: CInt
+    /// `memory.events` (v1 `memory.oom_control`).
+    private let oomEvents: CInt
+    /// v2: `cpu.stat`. v1: `cpuacct.usage_user`, `cpuacct.usage_sys`, and `cpuacct.usage` to
+    /// reset them; -1 without the cpuacct hierarchy.
+    private let cpuStat: CInt
+    private let cpuUser: CInt
+    private let cpuSystem: CInt
+    private let cpuReset: CInt
+    /// `cgroup.procs`, to see who is left.
+    private let members: CInt
+
+    /// Opens the files; a file the kernel does not have (`memory.peak` before Linux 5.19) stays
+    /// closed and reads as nothing.
+    init(version: CgroupVersion, memory: String, cpu: String?) throws(SystemError) {
+        self.version = version
+        func open(_ path: String, _ flags: CInt) -> CInt { (try? Sys.open(path, flags: flags | O_CLOEXEC)) ?? -1 }
+        peak = open(memory + "/" + version.peakMemoryFile, version == .v1 ? O_RDWR : O_RDONLY)
+        oomEvents = open(memory + "/" + version.oomEventsFile, O_RDONLY)
+        do throws(SystemError) {
+            members = try Sys.open(memory + "/cgroup.procs", flags: O_RDONLY | O_CLOEXEC)
+        } catch {
+            for fd in [peak, oomEvents] where fd >= 0 { Sys.close(fd) }
+            throw SystemError("open \(memory)/cgroup.procs", errno: error.errno)
+        }
+        switch (version, cpu) {
+        case (.v2, _):
+            cpuStat = open(memory + "/cpu.stat", O_RDONLY)
+            (cpuUser, cpuSystem, cpuReset) = (-1, -1, -1)
+        case (.v1, let cpu?):
+            cpuStat = -1
+            cpuUser = open(cpu + "/cpuacct.usage_user", O_RDONLY)
+            cpuSystem = open(cpu + "/cpuacct.usage_sys", O_RDONLY)
+            cpuReset = open(cpu + "/cpuacct.usage", O_WRONLY)
+        case (.v1, nil):
+            (cpuStat, cpuUser, cpuSystem, cpuReset) = (-1, -1, -1, -1)
+        }
+    }
+
+    func close() {
+        for fd in [peak, oomEvents, cpuStat, cpuUser, cpuSystem, cpuReset, members] where fd >= 0 {
+            Sys.close(fd)
+        }
+    }
+
+    /// v1: the peak and the CPU times start again from now (the OOM count cannot be reset).
+    func reset() throws(SystemError) {
+        try FileText.write("0", fd: peak)
+        if cpuReset >= 0 {
+            try FileText.write("0", fd: cpuReset)
+        }
+    }
+
+    /// What the cgroup measured; `oomKills` since it was made.
+    func read() -> CgroupUsage {
+        var usage = CgroupUsage(
+            peakMemoryBytes: FileText.number(fd: peak) ?? 0, userCPUMicros: nil, systemCPUMicros: nil,
+            oomKills: oomKills()
+        )
+        if version == .v2 {
+            if let stat = FileText.read(fd: cpuStat, capacity: 1024) {
+                usage.userCPUMicros = FileText.value(of: "user_usec", in: stat)
+                usage.systemCPUMicros = FileText.value(of: "system_usec", in: stat)
+            }
+        } else {
+            usage.userCPUMicros = FileText.number(fd: cpuUser).map { $0 / 1000 }
+            usage.systemCPUMicros = FileText.number(fd: cpuSystem).map { $0 / 1000 }
+        }
+        return usage
+    }
+
+    func oomKills() -> Int64 {
+        FileText.read(fd: oomEvents, capacity: 1024).flatMap { FileText.value(of: "oom_kill", in: $0) } ?? 0
+    }
+
+    /// The pids in the cgroup now (up to a few hundred per read; callers read again after killing).
+    func memberPIDs() -> [pid_t]? {
+        FileText.read(fd: members, capacity: 8192).map { $0.split(separator: "\n").compactMap { pid_t($0) } }
+    }
+}
