@@ -10,6 +10,7 @@ final class BackgroundFlint: @unchecked Sendable {
 
     private let process: Process
     private let output = Output()
+    private let pipes: [Pipe]
 
     init(_ arguments: [String]) throws {
         let process = Process()
@@ -20,13 +21,17 @@ final class BackgroundFlint: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         self.process = process
+        pipes = [out, err]
+        // At end of file the handler is removed: left in place, it would be called again and again.
         out.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.texts.withLock { $0.stdout += text }
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            output.texts.withLock { $0.stdout += String(decoding: data, as: UTF8.self) }
         }
         err.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.texts.withLock { $0.stderr += text }
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            output.texts.withLock { $0.stderr += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
     }
@@ -66,5 +71,6 @@ final class BackgroundFlint: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
+        for pipe in pipes { pipe.fileHandleForReading.readabilityHandler = nil }
     }
 }
