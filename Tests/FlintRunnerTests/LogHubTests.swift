@@ -161,4 +161,49 @@ import Testing
         }
         #expect(!hub.isFollowed("f"))
     }
+
+    @Test func concurrentPublishersAndFollowers_accountForEveryLine() async {
+        let hub = LogHub(bufferLimit: 64 * 1024)
+        let followers = (0 ..< 3).map { _ in hub.subscribe(function: "busy") }
+        let readers = followers.map { follower in
+            Task { () -> Int in
+                var accounted = 0
+                while accounted < 4 * 500, let event = await follower.next() {
+                    switch event {
+                    case .line: accounted += 1
+                    case .dropped(let count): accounted += count
+                    default: return -1
+                    }
+                }
+                return accounted
+            }
+        }
+        // Followers come and go while four threads publish.
+        let churn = Task {
+            for _ in 0 ..< 200 {
+                let passing = hub.subscribe(function: "busy")
+                _ = await next(passing, within: .milliseconds(1))
+                passing.cancel()
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0 ..< 4 {
+                group.addTask {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        Thread {
+                            for index in 0 ..< 500 {
+                                hub.publish(function: "busy", invocation: "t\(thread)", text: "line \(index)")
+                            }
+                            continuation.resume()
+                        }.start()
+                    }
+                }
+            }
+        }
+        await churn.value
+        for reader in readers {
+            #expect(await reader.value == 4 * 500)
+        }
+    }
 }
+
