@@ -16,7 +16,7 @@ struct LambdaFixture {
     var workRoot: String { root + "/work" }
     var observeDirectory: String { root + "/pids" }
 
-    init(settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly) throws {
+    init(settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly, logHub: LogHub? = nil) throws {
         var template = Array((FileManager.default.temporaryDirectory.path + "/flint-lambda-XXXXXX").utf8CString)
         guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         let root = String(cString: created)
@@ -30,7 +30,8 @@ struct LambdaFixture {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
         self.root = root
         runner = LambdaRunner(
-            workRoot: root + "/work", settings: settings, isolation: isolation, logger: Logger(label: "flint.lambda.tests")
+            workRoot: root + "/work", settings: settings, isolation: isolation, logger: Logger(label: "flint.lambda.tests"),
+            logHub: logHub
         )
     }
 
@@ -119,6 +120,7 @@ struct LambdaFixture {
             elif action == "crash":
                 os._exit(7)
             elif action == "hang":
+                open(os.path.join(observe, "..", "busy"), "w").close()
                 time.sleep(3600)
             elif action == "hog":
                 hog = b"x" * (event["mib"] * 1024 * 1024)
@@ -153,10 +155,10 @@ struct LambdaFixture {
 /// Runs `body` with a fresh fixture; afterwards stops every instance and removes the fixture,
 /// whatever happened.
 func withLambdaFixture(
-    settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly,
+    settings: ExecRunnerSettings = .init(), isolation: HandlerIsolation = .processOnly, logHub: LogHub? = nil,
     _ body: (LambdaFixture) async throws -> Void
 ) async throws {
-    let fixture = try LambdaFixture(settings: settings, isolation: isolation)
+    let fixture = try LambdaFixture(settings: settings, isolation: isolation, logHub: logHub)
     do {
         try await body(fixture)
     } catch {

@@ -87,6 +87,32 @@ import Testing
         }
     }
 
+    @Test func instanceKilledWhileIdle_isReplacedByTheNextInvocation() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            let before = try await fixture.invoke(function).reportedPID()
+            kill(before, SIGKILL)
+            #expect(await eventually { fixture.runner.instances(of: function.name) == 0 })
+            let after = try await fixture.invoke(function)
+            #expect(after.record.outcome == .ok && after.record.coldStart)
+            #expect(try after.reportedPID() != before)
+        }
+    }
+
+    @Test func cancelledInvocation_killsItsInstance() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            let before = try await fixture.invoke(function).reportedPID()
+            let hung = Task { try await fixture.invoke(function, ["action": "hang"]) }
+            // The runtime leaves a file once it has the event.
+            #expect(await eventually { FileManager.default.fileExists(atPath: fixture.root + "/busy") })
+            hung.cancel()
+            let result = try await hung.value
+            #expect(result.record.outcome == .killed)
+            #expect(isGone(before))
+        }
+    }
+
     @Test func concurrency_isNeverExceeded_observedByTheProcesses() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function(concurrency: 2)

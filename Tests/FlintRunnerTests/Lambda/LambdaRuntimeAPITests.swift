@@ -128,6 +128,36 @@ import Testing
         }
     }
 
+    @Test func logLines_reachLiveFollowers_asTheInvocationsLines() async throws {
+        let hub = LogHub()
+        try await withLambdaFixture(logHub: hub) { fixture in
+            let subscription = hub.subscribe(function: "warm")
+            let id = InvocationRequest.newID()
+            let result = try await fixture.invoke(fixture.function(), id: id)
+            #expect(result.record.outcome == .ok)
+            let line = await withTaskGroup(of: HandlerLogLine?.self) { group in
+                group.addTask {
+                    while let event = await subscription.next() {
+                        if case .line(let line) = event, line.text.contains("stderr line for") { return line }
+                    }
+                    return nil
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(5))
+                    subscription.cancel()
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                subscription.cancel()
+                group.cancelAll()
+                return first
+            }
+            #expect(line?.invocation == id)
+            #expect(line?.text == "stderr line for \(id)")
+            #expect(line?.function == "warm")
+        }
+    }
+
     // MARK: Helpers
 
     /// The address the parked runtime was given, once it has written it.
