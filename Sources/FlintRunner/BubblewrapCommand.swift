@@ -1,3 +1,5 @@
+import Glibc
+
 /// The bubblewrap (bwrap) command line that runs a handler in its sandbox.
 ///
 /// The host's root is mounted read-only, with a fresh minimal /dev, a /proc of the sandbox's own
@@ -16,7 +18,10 @@ struct BubblewrapCommand {
         var arguments = [
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         ]
-        for hidden in hiddenPaths where !Self.isCovered(hidden) {
+        // bwrap cannot make a mount point in the read-only root: a path that does not exist (yet)
+        // is skipped, and one inside another hidden path is covered by it.
+        for hidden in hiddenPaths
+        where !Self.isCovered(hidden) && !hiddenPaths.contains(where: { Self.isInside(hidden, $0) }) && access(hidden, F_OK) == 0 {
             arguments += ["--tmpfs", hidden]
         }
         arguments += ["--ro-bind", paths.functionDirectory, paths.functionDirectory]
@@ -34,6 +39,11 @@ struct BubblewrapCommand {
         arguments += ["--die-with-parent", "--chdir", paths.workingDirectory, "--"]
         arguments += command.arguments
         return HandlerCommand(executable: bwrap, arguments: arguments)
+    }
+
+    /// Whether `path` is strictly inside `directory`.
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        path.count > directory.count && path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
     }
 
     /// Paths under /tmp and /dev are already replaced by fresh mounts.

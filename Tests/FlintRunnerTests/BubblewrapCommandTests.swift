@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@testable import FlintRunner
+
+/// The bwrap command line a sandboxed handler runs under.
+@Suite struct BubblewrapCommandTests {
+    private let paths = InstancePaths(
+        functionDirectory: "/srv/project/functions/thumbs", workingDirectory: "/dev/shm/flint-0-1/abc",
+        objectPath: "/srv/project/buckets/uploads/a b.png", outputDirectory: "/srv/project/.flint/outputs/abc"
+    )
+
+    @Test func hidesWhatExists_bindsTheInstancesPaths_andRunsTheCommandUnchanged() throws {
+        let root = FileManager.default.temporaryDirectory.path + "/flint-bwrap-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let existing = "/etc"  // outside /tmp, which the sandbox replaces anyway
+        let command = BubblewrapCommand(
+            bwrap: "/usr/bin/bwrap", hiddenPaths: [existing, "/etc/ssl", root + "/data", "/nonexistent/flint"], network: false
+        ).wrapping(HandlerCommand(executable: "/srv/project/functions/thumbs/run", arguments: ["/srv/project/functions/thumbs/run", "--x"]), paths: paths)
+        #expect(command.executable == "/usr/bin/bwrap")
+        let arguments = command.arguments.joined(separator: " ")
+        #expect(arguments.hasPrefix("/usr/bin/bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /etc --ro-bind /srv/project/functions/thumbs"))
+        #expect(!arguments.contains("/etc/ssl"), "inside another hidden path")
+        #expect(!arguments.contains(root), "under /tmp, already private")
+        #expect(!arguments.contains("/nonexistent"), "bwrap could not make its mount point")
+        #expect(command.arguments.contains("--unshare-net"))
+        #expect(Array(command.arguments.suffix(3)) == ["--", "/srv/project/functions/thumbs/run", "--x"])
+        let object = try #require(command.arguments.firstIndex(of: "/srv/project/buckets/uploads/a b.png"))
+        #expect(command.arguments[object - 1] == "--ro-bind")
+        let output = try #require(command.arguments.firstIndex(of: "/srv/project/.flint/outputs/abc"))
+        #expect(command.arguments[output - 1] == "--bind")
+    }
+
+    @Test func networkTrue_keepsTheHostsNetwork() {
+        let command = BubblewrapCommand(bwrap: "/usr/bin/bwrap", hiddenPaths: [], network: true)
+            .wrapping(HandlerCommand(executable: "/bin/true", arguments: ["/bin/true"]), paths: paths)
+        #expect(!command.arguments.contains("--unshare-net"))
+        #expect(command.arguments.contains("--unshare-pid"))
+    }
+}
