@@ -48,7 +48,9 @@ extension LambdaInstance {
             return
         }
         parked = nil
-        invocation.deliveredAt = Sys.monotonicNanoseconds()
+        let now = Sys.monotonicNanoseconds()
+        invocation.deliveredAt = now
+        if memory == nil, let pid = process.pid { memory = InstanceMemory(pid: pid, now: now) }
         self.invocation = invocation
         let timeout = function.timeout
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
@@ -70,7 +72,7 @@ extension LambdaInstance {
         deadlineTimer = nil
         let reported = invocation.result(
             function: function, outcome: outcome, message: message, output: result, log: output.take(),
-            initDurationMicros: initDurationMicros
+            initDurationMicros: initDurationMicros, peakRSSBytes: memory?.peakBytes(now: Sys.monotonicNanoseconds()) ?? 0
         )
         let reusable = phase == .ready && stopReason == nil
         if reusable { becameIdle() }

@@ -57,6 +57,8 @@ final class LambdaInstance: @unchecked Sendable {
     var initDurationMicros: Int64?
     var deadlineTimer: Scheduled<Void>?
     var killTimer: Scheduled<Void>?
+    /// Opened at the first delivery, once the process is known to run.
+    var memory: InstanceMemory?
     private var listener: (any Channel)?
     private var spawnedAt: Int64?
     private var initTimer: Scheduled<Void>?
@@ -256,6 +258,7 @@ final class LambdaInstance: @unchecked Sendable {
         listener?.close(promise: nil)
         listener = nil
         parked = nil
+        memory?.close()
         onExit(self)
         if let invocation {
             self.invocation = nil
@@ -263,7 +266,7 @@ final class LambdaInstance: @unchecked Sendable {
             let result = invocation.result(
                 function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
                 initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
-                termination: termination
+                peakRSSBytes: memory?.lastPeakBytes ?? 0, termination: termination
             )
             invocation.continuation.resume(returning: .finished(result, reusable: false))
         }

@@ -14,13 +14,14 @@ struct LambdaInvocation {
     /// The record and result of how it ended.
     func result(
         function: FunctionManifest, outcome: InvocationOutcome, message: String?, output: Data, log: Data,
-        initDurationMicros: Int64?, termination: Termination? = nil, now: Int64 = Sys.monotonicNanoseconds()
+        initDurationMicros: Int64?, peakRSSBytes: Int64, termination: Termination? = nil,
+        now: Int64 = Sys.monotonicNanoseconds()
     ) -> InvocationResult {
         let record = InvocationRecord(
             id: request.id, function: function.name, trigger: request.trigger, source: request.source,
             attempt: request.attempt, startedAt: startedAt, endedAt: Date(),
             durationMicros: deliveredAt.map { max(0, now - $0) / 1000 } ?? 0,
-            memoryLimitMB: function.memoryMB, peakRSSBytes: 0, userCPUMicros: 0, systemCPUMicros: 0,
+            memoryLimitMB: function.memoryMB, peakRSSBytes: peakRSSBytes, userCPUMicros: 0, systemCPUMicros: 0,
             exitCode: termination?.exitCode, signal: termination?.signal, coldStart: isColdStart,
             outcome: outcome, errorMessage: message, initDurationMicros: isColdStart ? initDurationMicros : nil
         )

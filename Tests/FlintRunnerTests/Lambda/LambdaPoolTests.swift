@@ -20,6 +20,9 @@ import Testing
             #expect(first.record.initDurationMicros.map { $0 > 0 } == true)
             #expect(!second.record.coldStart)
             #expect(second.record.initDurationMicros == nil)
+            // The instance's high-water mark: a Python process is several MiB.
+            #expect(first.record.peakRSSBytes > 1024 * 1024)
+            #expect(third.record.peakRSSBytes >= first.record.peakRSSBytes)
             #expect(fixture.instancePIDs().count == 1)
             #expect(fixture.runner.instances(of: function.name) == 1)
         }
