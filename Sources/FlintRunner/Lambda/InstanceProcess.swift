@@ -38,8 +38,9 @@ final class InstanceProcess: Sendable {
     }
 
     /// Spawns the process and watches it until it exits, blocking the calling (supervisor) thread.
-    /// Returns how the process ended, or the reason it could not start.
-    func run(_ options: SpawnOptions, output: InstanceOutput) -> Result<Termination?, SpawnError> {
+    /// Returns how the process ended and the CPU it (and the children it waited for) used, or the
+    /// reason it could not start.
+    func run(_ options: SpawnOptions, output: InstanceOutput) -> Result<(Termination?, InstanceCPU.Times), SpawnError> {
         let process: SpawnedProcess
         do throws(SpawnError) {
             process = try ProcessSpawner.spawn(options)
@@ -59,10 +60,10 @@ final class InstanceProcess: Sendable {
         // Leftover children die with it; the leader is a zombie until reaped, so its pid (the
         // group's id) cannot have been reused.
         Sys.kill(-process.pid, SIGKILL)
+        var usage = rusage()
         let waitStatus = state.withLock { state -> CInt? in
             defer { state.reaped = true }
             var status: CInt = 0
-            var usage = rusage()
             do throws(SystemError) {
                 try Sys.wait4(process.pid, status: &status, usage: &usage)
                 return status
@@ -70,12 +71,14 @@ final class InstanceProcess: Sendable {
                 return nil
             }
         }
+        let used = ResourceUsage(usage, peakRSSBytes: 0)
         Sys.close(process.pidfd)
         // What it wrote just before exiting is still in the pipes.
         output.read(.stdout)
         output.read(.stderr)
         output.close()
-        return .success(waitStatus.map(Termination.init(waitStatus:)))
+        let cpu = InstanceCPU.Times(userMicros: used.userCPUMicros, systemMicros: used.systemCPUMicros)
+        return .success((waitStatus.map(Termination.init(waitStatus:)), cpu))
     }
 
     /// Polls the pipes and the pidfd until the process has exited.

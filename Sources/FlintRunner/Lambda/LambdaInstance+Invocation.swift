@@ -50,7 +50,11 @@ extension LambdaInstance {
         parked = nil
         let now = Sys.monotonicNanoseconds()
         invocation.deliveredAt = now
-        if memory == nil, let pid = process.pid { memory = InstanceMemory(pid: pid, now: now) }
+        if memory == nil, let pid = process.pid {
+            memory = InstanceMemory(pid: pid, now: now)
+            cpu = InstanceCPU(pid: pid)
+        }
+        invocation.cpuAtDelivery = cpu?.read()
         self.invocation = invocation
         let timeout = function.timeout
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
@@ -72,11 +76,18 @@ extension LambdaInstance {
         deadlineTimer = nil
         let reported = invocation.result(
             function: function, outcome: outcome, message: message, output: result, log: output.take(),
-            initDurationMicros: initDurationMicros, peakRSSBytes: memory?.peakBytes(now: Sys.monotonicNanoseconds()) ?? 0
+            initDurationMicros: initDurationMicros, peakRSSBytes: memory?.peakBytes(now: Sys.monotonicNanoseconds()) ?? 0,
+            cpu: cpuUsed(since: invocation.cpuAtDelivery)
         )
         let reusable = phase == .ready && stopReason == nil
         if reusable { becameIdle() }
         invocation.continuation.resume(returning: .finished(reported, reusable: reusable))
+    }
+
+    /// What the instance used since `start`; zero when either end cannot be read.
+    private func cpuUsed(since start: InstanceCPU.Times?) -> InstanceCPU.Times {
+        guard let start, let now = cpu?.read() else { return .zero }
+        return now - start
     }
 
     /// The invocation `id` ran past its timeout: SIGTERM to the group, SIGKILL after the grace

@@ -34,8 +34,9 @@ final class LambdaInstance: @unchecked Sendable {
 
     /// How the process ended.
     enum Exit {
-        /// `oomKills`: processes of the instance its cgroup's OOM killer ended (0 without a cgroup).
-        case exited(Termination?, oomKills: Int64)
+        /// `oomKills`: processes of the instance its cgroup's OOM killer ended (0 without a cgroup);
+        /// `cpu`: what the process and the children it waited for used over its life (wait4).
+        case exited(Termination?, oomKills: Int64, cpu: InstanceCPU.Times)
         case notStarted(String)
     }
 
@@ -59,6 +60,7 @@ final class LambdaInstance: @unchecked Sendable {
     var killTimer: Scheduled<Void>?
     /// Opened at the first delivery, once the process is known to run.
     var memory: InstanceMemory?
+    var cpu: InstanceCPU?
     private var listener: (any Channel)?
     private var spawnedAt: Int64?
     private var initTimer: Scheduled<Void>?
@@ -165,9 +167,9 @@ final class LambdaInstance: @unchecked Sendable {
             try SupervisorThread.start {
                 let exit: Exit
                 switch process.run(isolated, output: output) {
-                case .success(let termination):
+                case .success(let (termination, cpu)):
                     // Kills what is left in the cgroup, and tells whether its OOM killer struck.
-                    exit = .exited(termination, oomKills: isolation.finish()?.oomKills ?? 0)
+                    exit = .exited(termination, oomKills: isolation.finish()?.oomKills ?? 0, cpu: cpu)
                 case .failure(let error):
                     _ = isolation.finish()
                     exit = .notStarted(error.description)
@@ -259,14 +261,17 @@ final class LambdaInstance: @unchecked Sendable {
         listener = nil
         parked = nil
         memory?.close()
+        cpu?.close()
         onExit(self)
         if let invocation {
             self.invocation = nil
             let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
+            var used = InstanceCPU.Times.zero
+            if case .exited(_, _, let total) = exit { used = total - (invocation.cpuAtDelivery ?? .zero) }
             let result = invocation.result(
                 function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
                 initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
-                peakRSSBytes: memory?.lastPeakBytes ?? 0, termination: termination
+                peakRSSBytes: memory?.lastPeakBytes ?? 0, cpu: used, termination: termination
             )
             invocation.continuation.resume(returning: .finished(result, reusable: false))
         }
@@ -282,7 +287,7 @@ final class LambdaInstance: @unchecked Sendable {
         let oomKills: Int64
         switch exit {
         case .notStarted(let reason): return (.error, "init failed: \(reason)", nil)
-        case .exited(let ended, let kills): (termination, oomKills) = (ended, kills)
+        case .exited(let ended, let kills, _): (termination, oomKills) = (ended, kills)
         }
         let how = termination?.description ?? "status unknown"
         let timeout = function.timeout.shortDescription

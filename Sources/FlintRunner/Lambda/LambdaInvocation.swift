@@ -10,18 +10,20 @@ struct LambdaInvocation {
     let isColdStart: Bool
     /// CLOCK_MONOTONIC nanoseconds when the runtime received the event, once it has.
     var deliveredAt: Int64?
+    /// The instance's CPU times when it received the event.
+    var cpuAtDelivery: InstanceCPU.Times?
 
     /// The record and result of how it ended.
     func result(
         function: FunctionManifest, outcome: InvocationOutcome, message: String?, output: Data, log: Data,
-        initDurationMicros: Int64?, peakRSSBytes: Int64, termination: Termination? = nil,
+        initDurationMicros: Int64?, peakRSSBytes: Int64, cpu: InstanceCPU.Times = .zero, termination: Termination? = nil,
         now: Int64 = Sys.monotonicNanoseconds()
     ) -> InvocationResult {
         let record = InvocationRecord(
             id: request.id, function: function.name, trigger: request.trigger, source: request.source,
             attempt: request.attempt, startedAt: startedAt, endedAt: Date(),
             durationMicros: deliveredAt.map { max(0, now - $0) / 1000 } ?? 0,
-            memoryLimitMB: function.memoryMB, peakRSSBytes: peakRSSBytes, userCPUMicros: 0, systemCPUMicros: 0,
+            memoryLimitMB: function.memoryMB, peakRSSBytes: peakRSSBytes, userCPUMicros: cpu.userMicros, systemCPUMicros: cpu.systemMicros,
             exitCode: termination?.exitCode, signal: termination?.signal, coldStart: isColdStart,
             outcome: outcome, errorMessage: message, initDurationMicros: isColdStart ? initDurationMicros : nil
         )

@@ -117,6 +117,10 @@ struct LambdaFixture {
             action = event.get("action", "echo")
             if action == "sleep":
                 time.sleep(event["seconds"])
+            elif action == "burn":
+                end = time.process_time() + event["seconds"]
+                while time.process_time() < end:
+                    pass
             elif action == "crash":
                 os._exit(7)
             elif action == "hang":

@@ -28,6 +28,18 @@ import Testing
         }
     }
 
+    @Test func cpuTime_isTheInvocationsShare_ofTheInstances() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            _ = try await fixture.invoke(function)
+            let burnt = try await fixture.invoke(function, ["action": "burn", "seconds": 0.3])
+            let cpu = burnt.record.userCPUMicros + burnt.record.systemCPUMicros
+            #expect(cpu >= 280_000 && cpu < 1_000_000, "\(cpu) µs")
+            let idle = try await fixture.invoke(function, ["action": "sleep", "seconds": 0.2])
+            #expect(idle.record.userCPUMicros + idle.record.systemCPUMicros < 100_000)
+        }
+    }
+
     @Test func idleInstance_isStopped_afterIdle() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function(idle: .milliseconds(300))
