@@ -103,7 +103,10 @@ let package = Package(
         .testTarget(name: "FlintStoreTests", dependencies: ["FlintCore", "FlintStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlintRunnerTests",
-            dependencies: ["FlintCore", "FlintRunner", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FlintCore", "FlintRunner", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,7 +48,7 @@ final class LambdaInstance: @unchecked Sendable {
     let output: InstanceOutput
     private let exited: EventLoopPromise<Void>
     private let onExit: @Sendable (LambdaInstance) -> Void
-    private let retire: @Sendable (LambdaInstance) -> Bool
+    let retire: @Sendable (LambdaInstance) -> Bool
 
     // Confined to `eventLoop`.
     var phase = Phase.starting
@@ -65,8 +65,8 @@ final class LambdaInstance: @unchecked Sendable {
     private var spawnedAt: Int64?
     private var initTimer: Scheduled<Void>?
     /// CLOCK_MONOTONIC nanoseconds since the instance has had nothing to do, while it has not.
-    private var idleSince: Int64?
-    private var idleTimer: Scheduled<Void>?
+    var idleSince: Int64?
+    var idleTimer: Scheduled<Void>?
 
     /// - Parameters:
     ///   - onExit: called on the event loop once the process has exited and been reaped, before the
@@ -209,38 +209,7 @@ final class LambdaInstance: @unchecked Sendable {
         if let spawnedAt { initDurationMicros = (Sys.monotonicNanoseconds() - spawnedAt) / 1000 }
     }
 
-    // MARK: Idle and stopping
-
-    /// The instance has nothing to do from now on. One timer at a time watches for `idle`: it is
-    /// not moved on every invocation (that would cost a trip to the event loop each time), but
-    /// checks when it fires whether the instance has been idle long enough.
-    func becameIdle() {
-        idleSince = Sys.monotonicNanoseconds()
-        if idleTimer == nil { scheduleIdleCheck(in: function.idle.nanoseconds) }
-    }
-
-    func becameBusy() {
-        idleSince = nil
-    }
-
-    private func scheduleIdleCheck(in nanoseconds: Int64) {
-        idleTimer = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { self.checkIdle() }
-    }
-
-    private func checkIdle() {
-        idleTimer = nil
-        // Busy: the invocation's end starts the next idle period.
-        guard phase == .ready, stopReason == nil, invocation == nil, let idleSince else { return }
-        let remaining = idleSince + function.idle.nanoseconds - Sys.monotonicNanoseconds()
-        if remaining > 0 {
-            scheduleIdleCheck(in: remaining)
-        } else if retire(self) {
-            _ = stop()
-        } else {
-            // Handed out again, or not yet back in the pool's idle list: look again later.
-            scheduleIdleCheck(in: function.idle.nanoseconds)
-        }
-    }
+    // MARK: Stopping
 
     /// Kills the process group (idle, or shutting down); completes once it has exited.
     func stop() -> EventLoopFuture<Void> {
@@ -279,41 +248,5 @@ final class LambdaInstance: @unchecked Sendable {
         context.logger.debug(
             "instance exited", metadata: ["flint.function": "\(function.name)", "flint.instance": "\(id)", "flint.exit": "\(exit)"]
         )
-    }
-
-    /// The outcome and message of an invocation whose instance ended under it.
-    private func failure(_ exit: Exit, wasStarting: Bool, delivered: Bool) -> (InvocationOutcome, String, Termination?) {
-        let termination: Termination?
-        let oomKills: Int64
-        switch exit {
-        case .notStarted(let reason): return (.error, "init failed: \(reason)", nil)
-        case .exited(let ended, let kills, _): (termination, oomKills) = (ended, kills)
-        }
-        let how = termination?.description ?? "status unknown"
-        let timeout = function.timeout.shortDescription
-        if oomKills > 0, stopReason == nil || stopReason == .timeout {
-            let limit = ByteSizeText.format(function.memoryBytes)
-            return (.oom, "out of memory: the instance reached its \(limit) memory limit (\(how))", termination)
-        }
-        switch stopReason {
-        case .timeout:
-            return (.timeout, "killed after \(timeout) timeout", termination)
-        case .initTimeout:
-            return (.timeout, "init failed: the runtime did not ask for work within the \(timeout) timeout", termination)
-        case .pickupTimeout:
-            return (.timeout, "the runtime did not ask for the invocation within the \(timeout) timeout", termination)
-        case .cancelled:
-            return (.killed, "killed: invocation cancelled", termination)
-        case .initError(let reason):
-            return (.error, "init failed: \(reason)", termination)
-        case .retired:
-            return (.killed, "killed: the instance was stopped (Flint is shutting down)", termination)
-        case nil where wasStarting:
-            return (.error, "init failed: the runtime exited (\(how)) before asking for work", termination)
-        case nil where delivered:
-            return (.error, "the runtime exited (\(how)) while handling the invocation", termination)
-        case nil:
-            return (.error, "the runtime exited (\(how)) before taking the invocation", termination)
-        }
     }
 }
