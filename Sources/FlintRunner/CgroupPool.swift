@@ -32,7 +32,8 @@ final class CgroupPool: Sendable {
         var idle: [String: [InstanceCgroup]] = [:]
         var idleCount = 0
         var created = 0
-        /// Cgroups that could not be emptied; removal is tried again at shutdown.
+        /// Cgroups that could not be emptied or removed (their files closed); emptying and removal
+        /// are tried again at shutdown.
         var stuck: [InstanceCgroup] = []
     }
 
@@ -51,10 +52,14 @@ final class CgroupPool: Sendable {
     deinit {
         let (idle, stuck) = state.withLock { state in (state.idle.values.flatMap { $0 }, state.stuck) }
         let deadline = Sys.monotonicNanoseconds() + Self.emptyingTimeout
-        for cgroup in idle + stuck {
+        for cgroup in idle {
             _ = cgroup.killRemaining(deadline: deadline)
+            cgroup.closeFiles()
+        }
+        for cgroup in idle + stuck {
+            _ = InstanceCgroup.killAll(in: cgroup.memory, version: version, deadline: deadline)
             do throws(SystemError) {
-                try cgroup.remove()
+                try cgroup.removeDirectories()
             } catch {
                 logger.warning("cannot remove cgroup: \(error)")
             }
@@ -95,6 +100,7 @@ final class CgroupPool: Sendable {
     func release(_ cgroup: InstanceCgroup, emptied: Bool) {
         guard emptied else {
             logger.warning("cgroup \(cgroup.memory) still has processes after SIGKILL; it is removed at shutdown")
+            cgroup.closeFiles()
             state.withLock { $0.stuck.append(cgroup) }
             return
         }
@@ -109,6 +115,9 @@ final class CgroupPool: Sendable {
         }
         do throws(SystemError) {
             try cgroup.remove()
+        } catch where error.errno == EBUSY {
+            // A process still on its way out; removal is tried again at shutdown.
+            state.withLock { $0.stuck.append(cgroup) }
         } catch {
             logger.warning("cannot remove cgroup: \(error)")
         }

@@ -83,6 +83,10 @@ struct InstanceCgroup: Sendable {
         var pause = 20_000
         var killedWithCgroupKill = false
         while let pids = counters.memberPIDs(), !pids.isEmpty {
+            // A process that has finished exiting (no longer signallable) can stay listed a while,
+            // e.g. a sandbox's pid-namespace init reparented to PID 1 after bwrap was reaped: it
+            // holds nothing and runs nothing.
+            guard pids.contains(where: Self.isSignallable) else { return true }
             if Sys.monotonicNanoseconds() >= deadline { return false }
             // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
             if version == .v2, !killedWithCgroupKill {
@@ -95,6 +99,11 @@ struct InstanceCgroup: Sendable {
             pause = min(pause * 2, 1_000_000)
         }
         return true
+    }
+
+    /// Whether `pid` still exists as a process that can be signalled.
+    static func isSignallable(_ pid: pid_t) -> Bool {
+        Glibc.kill(pid, 0) == 0 || errno != ESRCH
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.
@@ -116,10 +125,20 @@ struct InstanceCgroup: Sendable {
         }
     }
 
-    /// Closes the `cgroup.procs` files and removes the directories (empty cgroups only).
+    /// Closes the files and removes the directories (empty cgroups only).
     func remove() throws(SystemError) {
+        closeFiles()
+        try removeDirectories()
+    }
+
+    /// Closes the `cgroup.procs` and counter files; call once.
+    func closeFiles() {
         procsFDs.forEach(Sys.close)
         counters.close()
+    }
+
+    /// Removes the directories (which only empty cgroups allow); one already gone is no error.
+    func removeDirectories() throws(SystemError) {
         var firstError: SystemError?
         for directory in directories {
             do throws(SystemError) {

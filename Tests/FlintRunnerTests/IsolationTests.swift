@@ -162,6 +162,19 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: IsolationAvailability.hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func sandbox_timeout_endsEverythingInside() async throws {
+        try await withIsolationFixture { fixture in
+            try fixture.script("linger.sh", "#!/bin/sh\nif [ \"$1\" != child ]; then \"$0\" child & fi\nsleep 60\n")
+            let started = ContinuousClock.now
+            let result = await fixture.run(["./linger.sh"], timeout: .milliseconds(300), isolation: .sandbox)
+            #expect(ContinuousClock.now - started < .seconds(1.3), "the cgroup was emptied without waiting for its deadline")
+            #expect(result.record.outcome == .timeout, "\(result.record)")
+            #expect(result.record.durationMicros < 1_300_000, "SIGTERM sufficed")
+            #expect(await eventually { processes(mentioning: fixture.functionDirectory).isEmpty }, "nothing of the sandbox is left")
+        }
+    }
+
     @Test func sandbox_withoutBubblewrap_isRefused_neverRunWithLess() throws {
         let function = FunctionManifest(name: "boxed", directory: "/", command: ["/bin/true"], isolation: .sandbox)
         let refusal = try #require(HandlerIsolation.processOnly.refusal(of: function))
