@@ -8,9 +8,10 @@ import Testing
     static let isVendored = FileManager.default.fileExists(atPath: sample + "/vendor/awslambdaric/bootstrap.py")
     static let notVendored = "awslambdaric is not in samples/python-lambda/vendor: run make python-lambda-deps (make test does)"
 
-    /// The sample and its two triggers in a fresh project, with fast retries.
+    /// The sample and its two triggers in a fresh project, with fast retries; its handlers run as
+    /// Flint's default user (nobody when the tests run as root), as `make run` runs them.
     static func project() throws -> TestProject {
-        let project = try TestProject()
+        let project = try TestProject(handlersAsRoot: false)
         try project.appendToConfig("bus: {retry_base: 20ms, retry_max: 100ms}\n")
         try FileManager.default.copyItem(atPath: sample, toPath: project.root + "/functions/python-lambda")
         for trigger in ["python-lambda-http", "python-lambda-queue"] {
