@@ -29,7 +29,7 @@ extension LambdaInstance {
         case .retired:
             return (.killed, "killed: the instance was stopped (Flint is shutting down)", termination)
         case nil where wasStarting:
-            return (.error, "init failed: the runtime exited (\(how)) before asking for work", termination)
+            return (.error, "init failed: the runtime exited (\(how)) before asking for work; its log (flint logs) says why", termination)
         case nil where delivered:
             return (.error, "the runtime exited (\(how)) while handling the invocation", termination)
         case nil:

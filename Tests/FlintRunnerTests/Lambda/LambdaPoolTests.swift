@@ -150,7 +150,7 @@ import Testing
         try await withLambdaFixture { fixture in
             let result = try await fixture.invoke(fixture.function(start: "exit"))
             #expect(result.record.outcome == .error)
-            #expect(result.record.errorMessage == "init failed: the runtime exited (exit status 3) before asking for work")
+            #expect(result.record.errorMessage == "init failed: the runtime exited (exit status 3) before asking for work; its log (flint logs) says why")
             #expect(result.logText.contains("giving up before asking for work"))
             #expect(result.record.coldStart)
             #expect(fixture.runner.instances(of: "warm") == 0)
