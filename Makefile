@@ -4,8 +4,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages Flint builds against, and what the samples (python3; ImageMagick for
 # samples/transcode; pip to vendor awslambdaric for samples/python-lambda) and tests run.
 APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick bubblewrap
-# The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer).
-BENCH_PACKAGES := lighttpd wrk curl inotify-tools
+# The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer; gcc builds
+# the lambda benchmark's C Runtime API handler).
+BENCH_PACKAGES := lighttpd wrk curl inotify-tools gcc libc6-dev
 PROJECT ?= .
 LISTEN ?=
 
@@ -51,13 +52,14 @@ python-lambda-deps:
 	       env -i PATH=$(HANDLER_PATH) python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
 	         --target vendor awslambdaric==4.2.2; }
 
-bench: deps release
+bench: deps python-lambda-deps release
 	@missing=""; for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@python3 -c 'import huey' 2>/dev/null || python3 -m pip install -q huey
 	bench/http-bench.sh
 	FLINT=$(CURDIR)/.build/release/flint bench/queue-bench.sh
 	FLINT=$(CURDIR)/.build/release/flint bench/bucket-bench.sh
+	FLINT=$(CURDIR)/.build/release/flint bench/lambda-bench.sh
 
 clean:
 	rm -rf .build .flint buckets
