@@ -102,7 +102,9 @@ final class LambdaInstance: @unchecked Sendable {
         let bodyLimit = context.settings.outputLimit
         ServerBootstrap(group: eventLoop)
             .serverChannelOption(.backlog, value: 16)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET 1, which is SO_DEBUG
+            // (refused unless root: every connection would be closed on accept).
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
