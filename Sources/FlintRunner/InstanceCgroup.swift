@@ -83,10 +83,10 @@ struct InstanceCgroup: Sendable {
         var pause = 20_000
         var killedWithCgroupKill = false
         while let pids = counters.memberPIDs(), !pids.isEmpty {
-            // A process that has finished exiting (no longer signallable) can stay listed a while,
-            // e.g. a sandbox's pid-namespace init reparented to PID 1 after bwrap was reaped: it
-            // holds nothing and runs nothing.
-            guard pids.contains(where: Self.isSignallable) else { return true }
+            // A process that has exited can stay listed a while, as a zombie or after: e.g. a
+            // sandbox's pid-namespace init, reparented to PID 1 (which reaps when it gets to it)
+            // once bwrap was reaped. It holds nothing and runs nothing.
+            guard pids.contains(where: Self.isLive) else { return true }
             if Sys.monotonicNanoseconds() >= deadline { return false }
             // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
             if version == .v2, !killedWithCgroupKill {
@@ -101,9 +101,11 @@ struct InstanceCgroup: Sendable {
         return true
     }
 
-    /// Whether `pid` still exists as a process that can be signalled.
-    static func isSignallable(_ pid: pid_t) -> Bool {
-        Glibc.kill(pid, 0) == 0 || errno != ESRCH
+    /// Whether `pid` is a process that has not exited: neither gone nor a zombie.
+    static func isLive(_ pid: pid_t) -> Bool {
+        guard let stat = FileText.read("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: nameEnd)...].dropFirst().first
+        return state != "Z" && state != "X"
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.
