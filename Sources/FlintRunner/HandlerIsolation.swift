@@ -102,7 +102,7 @@ public final class HandlerIsolation: Sendable {
     }
 
     /// What `function` actually gets, for `flint up`: `user nobody (65534), cgroup v1 (memory
-    /// 256 MiB, pids 512, cpuacct), sandbox (bubblewrap, no network)`.
+    /// 256Mi, pids 512, cpuacct), sandbox (bubblewrap, no network)`.
     public func summary(of function: FunctionManifest) -> String {
         let account: String
         if let user {
