@@ -7,13 +7,22 @@ import Glibc
 
 /// Reloading a running daemon's functions and triggers (`flint reload`, SIGHUP) while it serves.
 @Suite(.serialized) struct ReloadTests {
-    /// A function answering its HTTP route with `$VERSION`, after `$PAUSE` seconds.
+    /// A function answering its HTTP route with `$VERSION`, after `$PAUSE` seconds. Called again,
+    /// only its function.yaml changes: rewriting the script under running invocations would
+    /// leave it briefly not executable (written, then made executable), which is not what these
+    /// tests are about.
     private func addVersionFunction(_ project: TestProject, name: String = "greet", version: String, pause: String = "0") throws {
-        try project.addScriptFunction(name, script: """
-            cat > /dev/null
-            sleep "$PAUSE"
-            printf '{"statusCode": 200, "body": "%s"}' "$VERSION"
-            """, manifest: "env:\n  VERSION: \(version)\n  PAUSE: \"\(pause)\"\n")
+        let manifest = "name: \(name)\ncommand: [\"./handler.sh\"]\nenv:\n  VERSION: \(version)\n  PAUSE: \"\(pause)\"\n"
+        guard FileManager.default.fileExists(atPath: project.root + "/functions/\(name)/handler.sh") else {
+            try project.addScriptFunction(name, script: """
+                cat > /dev/null
+                sleep "$PAUSE"
+                printf '{"statusCode": 200, "body": "%s"}' "$VERSION"
+                """)
+            try project.write("functions/\(name)/function.yaml", manifest)
+            return
+        }
+        try project.write("functions/\(name)/function.yaml", manifest)
     }
 
     private func reload(_ project: TestProject) throws -> FlintBinary.Output {
