@@ -25,8 +25,10 @@ final class CgroupPool: Sendable {
 
     /// Idle v1 cgroups kept for reuse, at most.
     static let idleLimit = 64
-    /// How long emptying a cgroup may take before it is given up on (and left for shutdown).
-    static let emptyingTimeout: Int64 = 2_000_000_000
+    /// How long emptying a cgroup may take before it is given up on (and left for shutdown), in
+    /// nanoseconds; the stale cgroups of a daemon that is gone get `IsolationSettings`' default.
+    let emptyingTimeout: Int64
+    static let defaultEmptyingTimeout = IsolationSettings().emptyingTimeout.nanoseconds
 
     private struct State {
         var idle: [String: [InstanceCgroup]] = [:]
@@ -39,8 +41,9 @@ final class CgroupPool: Sendable {
 
     private init(
         version: CgroupVersion, memoryParent: String, pidsParent: String?, cpuParent: String?, processes: Int,
-        logger: Logger
+        emptyingTimeout: Int64, logger: Logger
     ) {
+        self.emptyingTimeout = emptyingTimeout
         self.version = version
         self.memoryParent = memoryParent
         self.pidsParent = pidsParent
@@ -51,7 +54,7 @@ final class CgroupPool: Sendable {
 
     deinit {
         let (idle, stuck) = state.withLock { state in (state.idle.values.flatMap { $0 }, state.stuck) }
-        let deadline = Sys.monotonicNanoseconds() + Self.emptyingTimeout
+        let deadline = Sys.monotonicNanoseconds() + emptyingTimeout
         for cgroup in idle {
             _ = cgroup.killRemaining(deadline: deadline)
             cgroup.closeFiles()
@@ -144,7 +147,7 @@ final class CgroupPool: Sendable {
     /// Sets up this daemon's parent cgroups: on cgroup v2 when its memory and pids controllers can
     /// be used, else on the v1 memory hierarchy (with pids and cpuacct when mounted). Removes the
     /// parents of daemons that are no longer running first.
-    static func prepare(mounts: CgroupMounts, processes: Int, logger: Logger) -> Result<CgroupPool, Unavailable> {
+    static func prepare(mounts: CgroupMounts, processes: Int, emptyingTimeout: Int64, logger: Logger) -> Result<CgroupPool, Unavailable> {
         // Unique per pool: tests (and a daemon reloading) may hold several at once.
         let identity = "\(getpid())-\(ProcessStart.ticks(of: getpid()) ?? 0)-\(poolsMade.add(1, ordering: .relaxed).newValue)"
         var reasons: [String] = []
@@ -153,7 +156,7 @@ final class CgroupPool: Sendable {
             case .success(let parent):
                 return .success(CgroupPool(
                     version: .v2, memoryParent: parent, pidsParent: parent, cpuParent: parent, processes: processes,
-                    logger: logger
+                    emptyingTimeout: emptyingTimeout, logger: logger
                 ))
             case .failure(let reason):
                 reasons.append("cgroup v2: \(reason)")
@@ -183,7 +186,7 @@ final class CgroupPool: Sendable {
         }
         return .success(CgroupPool(
             version: .v1, memoryParent: parent, pidsParent: optional("pids"), cpuParent: optional("cpuacct"),
-            processes: processes, logger: logger
+            processes: processes, emptyingTimeout: emptyingTimeout, logger: logger
         ))
     }
 
@@ -235,7 +238,7 @@ final class CgroupPool: Sendable {
     /// Empties and removes `<base>/<pid>-<start>-<n>` of daemons that are no longer running.
     static func removeStaleParents(in base: String, version: CgroupVersion) {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
-        let deadline = Sys.monotonicNanoseconds() + emptyingTimeout
+        let deadline = Sys.monotonicNanoseconds() + defaultEmptyingTimeout
         for entry in entries where !ProcessStart.isRunning(identity: entry) {
             let parent = base + "/" + entry
             var isDirectory: ObjCBool = false

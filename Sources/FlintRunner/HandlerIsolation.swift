@@ -67,7 +67,8 @@ public final class HandlerIsolation: Sendable {
         var pool: CgroupPool?
         var unavailable: String?
         if settings.cgroups {
-            switch CgroupPool.prepare(mounts: .current(), processes: settings.processes, logger: logger) {
+            switch CgroupPool.prepare(
+                mounts: .current(), processes: settings.processes, emptyingTimeout: settings.emptyingTimeout.nanoseconds, logger: logger) {
             case .success(let prepared): pool = prepared
             case .failure(let reason): unavailable = reason.description
             }

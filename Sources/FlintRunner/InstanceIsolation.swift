@@ -55,7 +55,7 @@ final class InstanceIsolation: Sendable {
     /// hands it back. nil without a cgroup (or when called again).
     func finish() -> CgroupUsage? {
         guard let held = cgroup.withLock({ cgroup in cgroup.take() }), let pool else { return nil }
-        let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + CgroupPool.emptyingTimeout)
+        let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + pool.emptyingTimeout)
         let usage = held.usage()
         pool.release(held, emptied: emptied)
         return usage

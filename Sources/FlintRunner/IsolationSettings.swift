@@ -11,15 +11,19 @@ public struct IsolationSettings: Sendable, Hashable {
     public var hiddenPaths: [String]
     /// Where to look for `bwrap`; nil: the daemon's PATH (or /usr/local/bin:/usr/bin:/bin).
     public var searchPath: String?
+    /// How long a finished instance's cgroup may take to empty (what is left in it killed) before
+    /// it is set aside for shutdown.
+    public var emptyingTimeout: Duration
 
     public init(
         user: String? = nil, cgroups: Bool = true, processes: Int = 512, hiddenPaths: [String] = [],
-        searchPath: String? = nil
+        searchPath: String? = nil, emptyingTimeout: Duration = .seconds(2)
     ) {
         self.user = user
         self.cgroups = cgroups
         self.processes = processes
         self.hiddenPaths = hiddenPaths
         self.searchPath = searchPath
+        self.emptyingTimeout = emptyingTimeout
     }
 }
