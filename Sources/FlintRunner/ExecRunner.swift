@@ -41,14 +41,7 @@ public struct ExecRunner: Sendable {
         self.logger = logger
         self.logHub = logHub
         self.host = HostLimits.current()
-        if isolation.user != nil {
-            do throws(SystemError) {
-                try WorkingDirectory.makeDirectories(workRoot)
-                try Sys.fchmodat(AT_FDCWD, workRoot, mode: 0o711)
-            } catch {
-                logger.error("cannot make the work root \(workRoot) passable for the handler user: \(error)")
-            }
-        }
+        isolation.openWorkRoot(workRoot, logger: logger)
     }
 
     /// Runs one invocation to completion. Never throws: every failure is an outcome in the record.

@@ -1,6 +1,6 @@
 internal import FlintCore
 internal import FlintRunner
-public import Foundation
+internal import Foundation
 
 /// One line of `GET /v1/functions/{name}/logs` (newline-delimited JSON, one object per line):
 ///

@@ -5,21 +5,6 @@ import Logging
 import Testing
 
 @Suite struct ExecRunnerLogFollowTests {
-    /// The next event, or nil when none came within `timeout`.
-    func next(_ subscription: LogSubscription, within timeout: Duration = .seconds(10)) async -> HandlerLogEvent? {
-        await withTaskGroup(of: HandlerLogEvent?.self) { group in
-            group.addTask { await subscription.next() }
-            group.addTask {
-                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
-                subscription.cancel()
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-    }
-
     @Test func follower_getsEachLineWhileTheHandlerRuns_andTheUnfinishedLastOneAtExit() async throws {
         try await withFixture { fixture in
             let hub = LogHub()
@@ -38,7 +23,7 @@ import Testing
             let manifest = fixture.manifest([command], environment: ["GO": go])
             let run = Task { await runner.run(request, function: manifest) }
 
-            guard case .line(let first)? = await next(subscription) else {
+            guard case .line(let first)? = await nextEvent(subscription) else {
                 Issue.record("no line while the handler ran")
                 return
             }
@@ -48,7 +33,7 @@ import Testing
             #expect(FileManager.default.createFile(atPath: go, contents: nil))
 
             var rest: [String] = []
-            while rest.count < 3, case .line(let line)? = await next(subscription) { rest.append(line.text) }
+            while rest.count < 3, case .line(let line)? = await nextEvent(subscription) { rest.append(line.text) }
             #expect(rest == ["two", "lines", "no newline"])
             let result = await run.value
             #expect(result.record.outcome == .ok)
@@ -70,7 +55,7 @@ import Testing
         feed(String(repeating: "x", count: LogLineSplitter.maxLineBytes + 10))
         splitter.finish()
         var texts: [String] = []
-        while texts.count < 3, case .line(let line)? = await next(subscription) { texts.append(line.text) }
+        while texts.count < 3, case .line(let line)? = await nextEvent(subscription) { texts.append(line.text) }
         #expect(texts.count == 3)
         #expect(texts.first == "first whole line")
         #expect(texts.dropFirst().map(\.utf8.count) == [LogLineSplitter.maxLineBytes, 10])

@@ -4,22 +4,6 @@ import Foundation
 import Testing
 
 @Suite struct LogHubTests {
-    /// The next event, or nil when none came within `timeout` (the subscription is then ended).
-    func next(_ subscription: LogSubscription, within timeout: Duration = .seconds(5)) async -> HandlerLogEvent? {
-        await withTaskGroup(of: HandlerLogEvent?.self) { group in
-            group.addTask { await subscription.next() }
-            group.addTask {
-                // Cancelled: the event came first.
-                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
-                subscription.cancel()
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-    }
-
     func texts(_ events: [HandlerLogEvent]) -> [String] {
         events.compactMap { if case .line(let line) = $0 { line.text } else { nil } }
     }
@@ -35,16 +19,16 @@ import Testing
         hub.publish(function: "other", invocation: "c", text: "from c")
 
         for subscription in [all, alsoAll] {
-            let first = await next(subscription)
-            let second = await next(subscription)
+            let first = await nextEvent(subscription)
+            let second = await nextEvent(subscription)
             #expect(texts([first, second].compactMap { $0 }) == ["from a", "from b"])
         }
-        guard case .line(let line)? = await next(one) else {
+        guard case .line(let line)? = await nextEvent(one) else {
             Issue.record("the follower of invocation b got no line")
             return
         }
         #expect(line.invocation == "b" && line.function == "echo" && line.text == "from b")
-        #expect(texts([await next(other)].compactMap { $0 }) == ["from c"])
+        #expect(texts([await nextEvent(other)].compactMap { $0 }) == ["from c"])
     }
 
     @Test func slowFollower_losesLinesAndIsToldHowMany_neverHoldingUpThePublisher() async throws {
@@ -78,7 +62,7 @@ import Testing
 
         var kept: [String] = []
         var dropped = 0
-        while let event = await next(slow) {
+        while let event = await nextEvent(slow) {
             switch event {
             case .line(let line): kept.append(line.text)
             case .dropped(let count): dropped += count
@@ -93,17 +77,17 @@ import Testing
 
         // Once it has caught up, it gets new lines again, after the gap.
         hub.publish(function: "talk", invocation: "i", text: "after the gap")
-        #expect(texts([await next(slow)].compactMap { $0 }) == ["after the gap"])
+        #expect(texts([await nextEvent(slow)].compactMap { $0 }) == ["after the gap"])
     }
 
     @Test func droppedCount_comesWhereTheGapIs() async {
         let hub = LogHub(bufferLimit: 2 * 70)
         let follower = hub.subscribe(function: "f")
         for text in ["1", "2", "3", "4"] { hub.publish(function: "f", invocation: "i", text: text) }
-        #expect(texts([await next(follower)].compactMap { $0 }) == ["1"])
+        #expect(texts([await nextEvent(follower)].compactMap { $0 }) == ["1"])
         hub.publish(function: "f", invocation: "i", text: "5")
         var events: [HandlerLogEvent] = []
-        for _ in 0 ..< 3 { if let event = await next(follower) { events.append(event) } }
+        for _ in 0 ..< 3 { if let event = await nextEvent(follower) { events.append(event) } }
         #expect(events.count == 3)
         #expect(texts([events[0]]) == ["2"])
         #expect(events[1] == .dropped(2))
@@ -121,8 +105,8 @@ import Testing
         hub.publish(function: "f", invocation: "y", text: "not mine")
         hub.end(invocation: "x")
         for subscription in [early, late] {
-            #expect(texts([await next(subscription)].compactMap { $0 }) == ["working"])
-            #expect(await next(subscription) == .invocationEnded("x"))
+            #expect(texts([await nextEvent(subscription)].compactMap { $0 }) == ["working"])
+            #expect(await nextEvent(subscription) == .invocationEnded("x"))
             #expect(await subscription.next() == nil)
         }
         #expect(!hub.isRunning("x"))
@@ -182,7 +166,7 @@ import Testing
         let churn = Task {
             for _ in 0 ..< 200 {
                 let passing = hub.subscribe(function: "busy")
-                _ = await next(passing, within: .milliseconds(1))
+                _ = await nextEvent(passing, within: .milliseconds(1))
                 passing.cancel()
             }
         }

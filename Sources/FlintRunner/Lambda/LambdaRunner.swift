@@ -39,15 +39,8 @@ public final class LambdaRunner: Sendable {
             logHub: logHub, logger: logger
         )
         group = MultiThreadedEventLoopGroup.singleton
-        if isolation.user != nil {
-            // The instances' scratch directories must be reachable by the handler user.
-            do throws(SystemError) {
-                try WorkingDirectory.makeDirectories(workRoot)
-                try Sys.fchmodat(AT_FDCWD, workRoot, mode: 0o711)
-            } catch {
-                logger.error("cannot make the work root \(workRoot) passable for the handler user: \(error)")
-            }
-        }
+        // The instances' scratch directories must be reachable by the handler user.
+        isolation.openWorkRoot(workRoot, logger: logger)
     }
 
     /// Runs one invocation on a warm instance, or a new one. Never throws: every failure is an
