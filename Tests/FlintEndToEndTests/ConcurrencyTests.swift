@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Concurrency limits as the handlers themselves see them: each handler marks itself running in a
-/// shared directory, counts the marks, and records the count before it ends.
+/// shared directory, counts the marks, and records the count before it ends. Each runs for half a
+/// second, so that handlers admitted together overlap even on a busy machine.
 @Suite(.serialized) struct ConcurrencyTests {
     /// A function whose handler records how many handlers (of any function sharing `running`)
     /// were running when it started.
@@ -10,7 +11,7 @@ import Testing
         try project.addScriptFunction(name, script: """
             touch "$RUNNING/$$"
             ls "$RUNNING" | wc -l >> "$SEEN"
-            sleep 0.3
+            sleep 0.5
             rm "$RUNNING/$$"
             echo done
             """, manifest: "concurrency: \(concurrency)\nenv:\n  RUNNING: \(running)\n  SEEN: \(seen)\n")
