@@ -2,8 +2,9 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages Flint builds against, and what the samples (python3; ImageMagick for
-# samples/transcode; pip to vendor awslambdaric for samples/python-lambda) and tests run.
-APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick bubblewrap
+# samples/transcode; pip to vendor awslambdaric for samples/python-lambda; curl for the shell
+# Lambda runtime flint init writes) and tests run.
+APT_PACKAGES := libsqlite3-dev libinotifytools0-dev sqlite3 python3 python3-pip imagemagick bubblewrap curl
 # The benchmark's peers and load generator (inotifywait: the bucket benchmark's peer; gcc builds
 # the lambda benchmark's C Runtime API handler).
 BENCH_PACKAGES := lighttpd wrk curl inotify-tools gcc libc6-dev

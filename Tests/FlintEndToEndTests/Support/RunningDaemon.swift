@@ -16,11 +16,20 @@ final class RunningDaemon: @unchecked Sendable {
 
     /// Starts the daemon and returns once `.flint/daemon.json` names its pid and port (a stale
     /// file from an earlier daemon does not count).
-    init(_ project: TestProject, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    ///
+    /// - Parameter user: a user id to run the daemon as (through setpriv, which executes it in its
+    ///   own place, so the pid stays the daemon's); nil: the tests' own.
+    init(_ project: TestProject, extraArguments: [String] = [], environment: [String: String] = [:], user: uid_t? = nil) throws {
         self.project = project
         process = Process()
-        process.executableURL = URL(fileURLWithPath: FlintBinary.path)
-        process.arguments = ["up", "--project", project.root] + extraArguments
+        let arguments = ["up", "--project", project.root] + extraArguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: Self.setpriv)
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", FlintBinary.path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: FlintBinary.path)
+            process.arguments = arguments
+        }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         output = Pipe()
         errors = Pipe()
@@ -70,6 +79,9 @@ final class RunningDaemon: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: workRoot)
         }
     }
+
+    /// util-linux's setpriv: runs a command under other credentials without a fork.
+    static let setpriv = "/usr/bin/setpriv"
 
     /// Closes the reading end of the daemon's stdout, as `flint up | head` does once head is done.
     func closeStandardOutput() throws {
