@@ -6,7 +6,7 @@ struct Flint: AsyncParsableCommand {
         commandName: "flint",
         abstract: "Flint: a self-hosted Function-as-a-Service runtime.",
         discussion: """
-            up runs Flint; validate, publish and put work on the project's files, database and buckets, \
+            up runs Flint; init, validate, publish and put work on the project's files, database and buckets, \
             whether or not Flint is running (a running daemon delivers what publish commits, and fires the \
             bucket triggers of what put puts, at once; otherwise it does so when it starts). The other \
             commands talk to the running daemon, found through .flint/daemon.json (FLINT_URL and FLINT_TOKEN \
