@@ -43,6 +43,10 @@ public final class Dispatcher: Sendable {
     /// every invocation (an earlier version grew a chain of thousands of thunks until the stack
     /// overflowed).
     private let capacityObserver = Mutex<CapacityObserver?>(nil)
+    /// The dispatcher that replaced this one (a reloaded project): synchronous invocations that
+    /// reach this one once it has stopped accepting — a request that arrived just before the
+    /// reload — run there instead of being refused.
+    private let successor = Mutex<Dispatcher?>(nil)
 
     private final class CapacityObserver: Sendable {
         let notify: @Sendable (String) -> Void
@@ -83,6 +87,7 @@ public final class Dispatcher: Sendable {
         self.recorder = recorder
         self.observer = observer
         self.logger = logger
+        previous?.successor.withLock { $0 = self }
     }
 
     /// The functions, sorted by name.
@@ -114,7 +119,10 @@ public final class Dispatcher: Sendable {
             state.count += 1
             return true
         }
-        guard admitted else { throw .shuttingDown }
+        guard admitted else {
+            if let successor = successor.withLock({ $0 }) { return try await successor.invoke(request) }
+            throw .shuttingDown
+        }
         defer { leave() }
 
         let name = route.function.name

@@ -74,10 +74,13 @@ public struct FlintDaemon: Sendable {
             logger.warning("\(refusal)")
         })
         let logHub = LogHub()
+        let identity = LambdaIdentity()
         let core = DaemonCore(
-            listen: listen, files: files, adminToken: adminToken, identity: LambdaIdentity(), database: database, ledger: ledger,
+            listen: listen, files: files, adminToken: adminToken, identity: identity, database: database, ledger: ledger,
             writer: writer, bus: bus, isolation: isolation,
             runner: ExecRunner(workRoot: files.workRoot, isolation: isolation, logger: logger, logHub: logHub),
+            lambdaRunner: LambdaRunner(
+                workRoot: files.workRoot, account: identity.account, isolation: isolation, logger: logger, logHub: logHub),
             logHub: logHub, metrics: DaemonMetrics(),
             hostConcurrency: project.config.effectiveConcurrency(processors: ProcessInfo.processInfo.activeProcessorCount),
             reloadRequests: ReloadRequests(), logger: logger, console: console
@@ -102,13 +105,14 @@ public struct FlintDaemon: Sendable {
         )
 
         // Shutdown runs in reverse: intake first (HTTP, retention, then the project's schedules,
-        // bucket watcher and bus consumer), then the dispatcher drains and warm instances stop,
-        // then the ledger commits.
+        // bucket watcher and bus consumer), then the dispatcher drains, then the warm instances
+        // stop, then the ledger commits.
         let busSettings = project.config.bus
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: LedgerWriterService(writer: writer)),
+                    .init(service: LambdaInstancesService(runner: core.lambdaRunner)),
                     .init(service: reloader),
                     .init(service: RetentionService(
                         bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),

@@ -173,6 +173,27 @@ final class CountingRecorder: InvocationRecorder {
         replacement.releaseSlots("f", count: 1)
     }
 
+    @Test func invokeReachingAReplacedDispatcherAfterItsDrain_runsOnItsSuccessor() async throws {
+        let executor = GatedExecutor()
+        executor.open()
+        let old = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(), logger: Logger(label: "test"))
+        let recorder = CountingRecorder()
+        let replacement = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"),
+            replacing: old)
+        await old.drain()
+        // A request routed by the old configuration just before the reload still runs.
+        let result = try await old.invoke(InvocationRequest(function: "f", source: .cli, payload: Data("late".utf8)))
+        #expect(result.output == Data("late".utf8))
+        #expect(recorder.recorded == [result.record.id])
+        // Without a successor, a drained dispatcher refuses.
+        let alone = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(), logger: Logger(label: "test"))
+        await alone.drain()
+        await #expect(throws: DispatchError.shuttingDown) {
+            try await alone.invoke(InvocationRequest(function: "f", source: .cli, payload: Data()))
+        }
+    }
+
     @Test func invoke_unknownFunctionThrows() async {
         let dispatcher = Dispatcher(functions: [], executor: GatedExecutor(), recorder: CountingRecorder(), logger: Logger(label: "test"))
         await #expect(throws: DispatchError.unknownFunction("nope")) {

@@ -53,6 +53,18 @@ import Testing
         #expect(try fixture.strings("SELECT message_id FROM messages ORDER BY id") == ["tick-1", "tick-2"])
     }
 
+    @Test func publishTick_ofATickAlreadyRecorded_publishesNothing() throws {
+        // Two schedule sources overlap for a moment during a reload: the second to fire a tick
+        // finds it recorded and does not run the function again.
+        let fixture = try BusFixture(Self.topology)
+        try fixture.bus.markTick(trigger: "nightly", at: Self.at(0))
+        #expect(try fixture.bus.publishTick(trigger: "nightly", at: Self.at(60), message: Self.tick("first"), now: Self.at(60)))
+        #expect(try fixture.bus.publishTick(trigger: "nightly", at: Self.at(60), message: Self.tick("again"), now: Self.at(60.1)) == false)
+        #expect(try fixture.bus.publishTick(trigger: "nightly", at: Self.at(30), message: Self.tick("older"), now: Self.at(60.2)) == false)
+        #expect(try fixture.strings("SELECT message_id FROM messages ORDER BY id") == ["first"])
+        #expect(try fixture.bus.lastTick(trigger: "nightly") == Self.at(60))
+    }
+
     @Test func publishTick_whoseMessageIsRefused_recordsNoTick() throws {
         let fixture = try BusFixture(Self.topology)
         try fixture.bus.markTick(trigger: "nightly", at: Self.at(0))

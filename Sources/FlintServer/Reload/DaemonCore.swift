@@ -5,7 +5,8 @@ internal import Logging
 
 /// What lives as long as the daemon, whatever project configuration is current: the database and
 /// its writers, the listener's address and token, the isolation (from flint.yaml, which a reload
-/// does not change), the exec runner, and what observes every configuration (logs, metrics).
+/// does not change), the runners (exec and warm lambda instances), and what observes every
+/// configuration (logs, metrics).
 struct DaemonCore: Sendable {
     let listen: ListenAddress
     let files: DaemonFiles
@@ -17,6 +18,9 @@ struct DaemonCore: Sendable {
     let bus: Bus
     let isolation: HandlerIsolation
     let runner: ExecRunner
+    /// The warm instances of `runtime: lambda` functions, kept across reloads so that a function's
+    /// `concurrency` holds for its instances of every generation.
+    let lambdaRunner: LambdaRunner
     let logHub: LogHub
     let metrics: DaemonMetrics
     /// The host-wide cap on handler processes (flint.yaml's `concurrency`).

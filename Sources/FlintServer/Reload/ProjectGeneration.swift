@@ -8,8 +8,7 @@ internal import Hummingbird
 internal import ServiceLifecycle
 
 /// Everything that follows from one version of the project's functions and triggers: the
-/// dispatcher and what feeds it (bus consumer, schedules, bucket watcher, warm instances) and the
-/// HTTP routes. A reload builds the next generation beside the current one, switches the listener
+/// dispatcher and what feeds it (bus consumer, schedules, bucket watcher) and the HTTP routes. A reload builds the next generation beside the current one, switches the listener
 /// over, and stops this one: its intake first, then its running invocations drain.
 final class ProjectGeneration: Sendable {
     let project: Project
@@ -29,12 +28,6 @@ final class ProjectGeneration: Sendable {
         let bucketWatching = try BucketWatching(project: project, logger: core.logger)
         try bucketWatching.createOutputBuckets()
         let topology = BusTopology(project: project)
-        try core.bus.register(topology, retireOthers: true)
-
-        let lambdaRunner = LambdaRunner(
-            workRoot: core.files.workRoot, account: core.identity.account, isolation: core.isolation, logger: core.logger,
-            logHub: core.logHub
-        )
         let console = core.console
         let logHub = core.logHub
         let metrics = core.metrics
@@ -46,7 +39,7 @@ final class ProjectGeneration: Sendable {
                     bucketsRoot: project.bucketsDirectory, causation: bucketWatching.causation,
                     watchedBuckets: Set(bucketWatching.watchedBuckets), logger: core.logger
                 ),
-                lambda: LambdaRunnerExecutor(runner: lambdaRunner)
+                lambda: LambdaRunnerExecutor(runner: core.lambdaRunner)
             )),
             recorder: LedgerRecorder(writer: core.writer),
             settings: .init(hostConcurrency: core.hostConcurrency),
@@ -78,6 +71,9 @@ final class ProjectGeneration: Sendable {
         let bucketWatcher = try bucketWatching.watcher(
             index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
         ) { consumer.wake() }
+        // Last, once nothing else can fail: a refused reload must leave the running generation's
+        // subscriptions as they are.
+        try core.bus.register(topology, retireOthers: true)
 
         self.dispatcher = dispatcher
         self.consumer = consumer
@@ -85,7 +81,6 @@ final class ProjectGeneration: Sendable {
         self.bucketWatcher = bucketWatcher
         self.responder = Self.responder(project: project, topology: topology, core: core, dispatcher: dispatcher, consumer: consumer)
         services = [
-            LambdaInstancesService(runner: lambdaRunner),
             DispatcherService(dispatcher: dispatcher),
             BusConsumerService(consumer: consumer),
             ScheduleService(source: scheduleSource),

@@ -83,8 +83,9 @@ final class ProjectReloader: Service, Sendable {
         }
         current.withLock { $0 = next }
         responder.replace(with: next.responder)
-        // Slots the old generation's invocations give back must wake the new consumer.
-        previous.dispatcher.observeCapacity { _ in next.wake() }
+        // Slots the old generation's invocations give back must wake whichever consumer is
+        // current then (a later reload may have replaced this one too).
+        previous.dispatcher.observeCapacity { [weak self] _ in self?.generation.wake() }
         next.wake()
 
         if !plan.deferredSettings.isEmpty {

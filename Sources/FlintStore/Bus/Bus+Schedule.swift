@@ -12,9 +12,14 @@ extension Bus {
     }
 
     /// Publishes the event of one tick and records the tick, in one transaction: a crash between
-    /// the two can neither lose the tick nor fire it twice.
-    public func publishTick(trigger: String, at tick: Date, message: OutgoingMessage, now: Date = Date()) throws(BusError) {
+    /// the two can neither lose the tick nor fire it twice. A tick no later than the last one
+    /// recorded is not published again (two schedule sources overlap for a moment during a
+    /// reload); returns whether it was published.
+    @discardableResult
+    public func publishTick(trigger: String, at tick: Date, message: OutgoingMessage, now: Date = Date()) throws(BusError) -> Bool {
         try database.write { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT last_tick_at_us FROM schedule_ticks WHERE trigger = ?", arguments: [trigger])
+            if let last, last >= EpochMicros.from(tick) { return false }
             _ = try Self.insert([message], at: now, in: db)
             try db.execute(
                 sql: """
@@ -23,6 +28,7 @@ extension Bus {
                     """,
                 arguments: [trigger, EpochMicros.from(tick)]
             )
+            return true
         }
     }
 }
