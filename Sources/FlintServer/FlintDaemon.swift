@@ -194,12 +194,24 @@ public struct FlintDaemon: Sendable {
     }
 
     /// Scratch directories (working directories, outputs) left by a daemon that was killed are
-    /// removed before serving, and made again, empty.
+    /// removed before serving, and made again, empty, by this process: the work root may sit in a
+    /// directory everyone can write to (/dev/shm) under a name others can guess, so a directory
+    /// another user made there is refused, never adopted (handlers' directories are chowned in it).
     static func recreateEmpty(_ path: String) throws {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: path) {
-            try manager.removeItem(atPath: path)
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            if status.st_mode & S_IFMT == S_IFDIR, status.st_uid != geteuid() {
+                throw DaemonError.startup(
+                    "\(path) belongs to uid \(status.st_uid), not to Flint's uid \(geteuid()): another user made it, and Flint will not use it; remove it and start again")
+            }
+            // A symbolic link is removed itself, never followed.
+            try FileManager.default.removeItem(atPath: path)
         }
-        try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let parent = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        guard mkdir(path, 0o700) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw DaemonError.startup("cannot make \(path): \(reason) (something else made it meanwhile?); remove it and start again")
+        }
     }
 }
