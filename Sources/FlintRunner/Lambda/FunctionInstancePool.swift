@@ -15,15 +15,24 @@ final class FunctionInstancePool: Sendable {
         case closed
     }
 
+    /// A caller of `acquire` waiting, with the manifest it needs an instance of.
+    private struct Waiter {
+        let function: FunctionManifest
+        let continuation: CheckedContinuation<Lease, Never>
+    }
+
     private struct State {
         var idle: [LambdaInstance] = []
         /// Instances alive (started and not yet exited), idle or not.
         var live: [ObjectIdentifier: LambdaInstance] = [:]
+        /// Live instances `renew` retired: stopped when their invocation ends, never idle again,
+        /// still counted in `live` until they exit.
+        var retiring: Set<ObjectIdentifier> = []
         /// Slots granted for new instances not yet `started`.
         var starting = 0
         /// Callers waiting for an instance or a slot; rare: the dispatcher admits at most
         /// `concurrency` invocations, so they only wait for instances that are exiting.
-        var waiters: [CheckedContinuation<Lease, Never>] = []
+        var waiters: [Waiter] = []
         var closed = false
 
         /// Reserves a slot for a new instance if fewer than `limit` are alive or starting.
@@ -53,13 +62,18 @@ final class FunctionInstancePool: Sendable {
         for instance in stale { _ = instance.stop() }
         if let granted { return granted }
         return await withCheckedContinuation { continuation in
+            var stale: [LambdaInstance] = []
             let lease = state.withLock { state -> Lease? in
                 if state.closed { return .closed }
-                if let instance = state.idle.popLast() { return .warm(instance) }
+                while let instance = state.idle.popLast() {
+                    if instance.function == function { return .warm(instance) }
+                    stale.append(instance)
+                }
                 if state.grantSlot(limit: function.concurrency) { return .cold }
-                state.waiters.append(continuation)
+                state.waiters.append(Waiter(function: function, continuation: continuation))
                 return nil
             }
+            for instance in stale { _ = instance.stop() }
             if let lease { continuation.resume(returning: lease) }
         }
     }
@@ -75,7 +89,7 @@ final class FunctionInstancePool: Sendable {
     /// Gives back a slot `acquire` granted for an instance that was never made.
     func abandonSlot() {
         let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
-            guard state.waiters.isEmpty else { return state.waiters.removeFirst() }
+            guard state.waiters.isEmpty else { return state.waiters.removeFirst().continuation }
             state.starting -= 1
             return nil
         }
@@ -88,15 +102,24 @@ final class FunctionInstancePool: Sendable {
         case idle
         /// Straight to a waiting caller.
         case handedOver
-        /// Nowhere: the runner is shutting down, and it should stop now.
-        case closed
+        /// Nowhere: the runner is shutting down, or `renew` retired it; it should stop now.
+        case stop
+        /// Nowhere: its process has already exited.
+        case exited
     }
 
     /// Takes back an instance that finished its invocation and can take another.
     func release(_ instance: LambdaInstance) -> Release {
         let (release, waiter) = state.withLock { state -> (Release, CheckedContinuation<Lease, Never>?) in
-            if state.closed { return (.closed, nil) }
-            if !state.waiters.isEmpty { return (.handedOver, state.waiters.removeFirst()) }
+            let id = ObjectIdentifier(instance)
+            if state.closed || state.retiring.contains(id) { return (.stop, nil) }
+            // Exited between its answer and this release: `exited` has already freed its slot.
+            guard state.live[id] != nil else { return (.exited, nil) }
+            if let first = state.waiters.first {
+                // A waiter for another manifest gets a new instance once this one has exited.
+                guard first.function == instance.function else { return (.stop, nil) }
+                return (.handedOver, state.waiters.removeFirst().continuation)
+            }
             state.idle.append(instance)
             return (.idle, nil)
         }
@@ -118,13 +141,25 @@ final class FunctionInstancePool: Sendable {
     func exited(_ instance: LambdaInstance) {
         let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
             state.live[ObjectIdentifier(instance)] = nil
+            state.retiring.remove(ObjectIdentifier(instance))
             state.idle.removeAll { $0 === instance }
             guard !state.closed, !state.waiters.isEmpty else { return nil }
             // The freed slot goes to the waiter, for a new instance.
             state.starting += 1
-            return state.waiters.removeFirst()
+            return state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: .cold)
+    }
+
+    /// Retires every instance alive now: returns the idle ones, to be stopped at once; busy ones
+    /// are stopped when their invocation ends (`release` says `.stop`). All of them count against
+    /// the function's `concurrency` until they have exited.
+    func renew() -> [LambdaInstance] {
+        state.withLock { state in
+            state.retiring.formUnion(state.live.keys)
+            defer { state.idle.removeAll() }
+            return state.idle
+        }
     }
 
     /// Instances alive right now, idle or busy.
@@ -138,7 +173,7 @@ final class FunctionInstancePool: Sendable {
             defer { state.waiters.removeAll() }
             return (Array(state.live.values), state.waiters)
         }
-        for waiter in waiters { waiter.resume(returning: .closed) }
+        for waiter in waiters { waiter.continuation.resume(returning: .closed) }
         return instances
     }
 }

@@ -22,7 +22,21 @@ extension LambdaInstance {
 
     private func accept(_ invocation: LambdaInvocation) {
         becameBusy()
-        guard phase != .exited, stopReason == nil, self.invocation == nil else {
+        if invocation.isColdStart {
+            // A new instance's first invocation is final: answered with the start failure when the
+            // instance has already ended (a listener or spawn that failed at once), never
+            // `.unavailable`, which would start another instance that fails the same way, for ever.
+            if phase == .exited {
+                let exit = endedWith ?? .notStarted("the instance ended before taking the invocation")
+                let (outcome, message, termination) = failure(exit, wasStarting: true, delivered: false)
+                let result = invocation.result(
+                    function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
+                    initDurationMicros: nil, peakRSSBytes: 0, termination: termination
+                )
+                invocation.continuation.resume(returning: .finished(result, reusable: false))
+                return
+            }
+        } else if phase == .exited || stopReason != nil || self.invocation != nil {
             invocation.continuation.resume(returning: .unavailable)
             return
         }

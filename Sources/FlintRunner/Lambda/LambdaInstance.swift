@@ -67,6 +67,8 @@ final class LambdaInstance: @unchecked Sendable {
     /// CLOCK_MONOTONIC nanoseconds since the instance has had nothing to do, while it has not.
     var idleSince: Int64?
     var idleTimer: Scheduled<Void>?
+    /// How the process ended (or why it never started), once it has.
+    var endedWith: Exit?
 
     /// - Parameters:
     ///   - onExit: called on the event loop once the process has exited and been reaped, before the
@@ -227,6 +229,7 @@ final class LambdaInstance: @unchecked Sendable {
         guard phase != .exited else { return }
         let wasStarting = phase == .starting
         phase = .exited
+        endedWith = exit
         for timer in [initTimer, deadlineTimer, killTimer, idleTimer] { timer?.cancel() }
         listener?.close(promise: nil)
         listener = nil

@@ -69,13 +69,17 @@ public final class LambdaRunner: Sendable {
                 isColdStart = true
             }
             switch await instance.invoke(request, isColdStart: isColdStart) {
+            case .unavailable where isColdStart:
+                // A new instance answers its first invocation even when it failed to start, so this
+                // does not happen; were it to, starting another one could loop for ever.
+                return .notRun(request, function: function, outcome: .error, message: "init failed: the instance ended before taking the invocation")
             case .unavailable:
                 // It exited between its last invocation and this one: the next acquire replaces it.
                 continue
             case .finished(let result, let reusable):
                 if reusable {
                     // An idle instance stops by itself after the function's `idle`.
-                    if case .closed = pool.release(instance) { _ = instance.stop() }
+                    if case .stop = pool.release(instance) { _ = instance.stop() }
                 }
                 return result
             }
@@ -87,13 +91,24 @@ public final class LambdaRunner: Sendable {
         pools.withLock { $0[function] }?.liveCount ?? 0
     }
 
+    /// Retires every instance alive now, for a reload: idle ones stop at once, busy ones once
+    /// their invocation has ended. Later invocations start new instances, which count against the
+    /// function's `concurrency` together with the retired ones until those have exited.
+    public func renew() {
+        let all = pools.withLock { Array($0.values) }
+        for instance in all.flatMap({ $0.renew() }) {
+            _ = instance.stop()
+        }
+    }
+
     /// Stops every instance and returns once their processes have exited. Invocations asked for
     /// afterwards end at once as `killed`.
     public func shutdown() async {
         let all = pools.withLock { Array($0.values) }
-        let instances = all.flatMap { $0.close() }
-        for instance in instances {
-            try? await instance.stop().get()
+        // Every instance is told to stop before any is waited for: they exit together.
+        let exits = all.flatMap { $0.close() }.map { $0.stop() }
+        for exit in exits {
+            try? await exit.get()
         }
     }
 

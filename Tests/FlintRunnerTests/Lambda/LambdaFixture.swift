@@ -117,6 +117,9 @@ struct LambdaFixture {
             action = event.get("action", "echo")
             if action == "sleep":
                 time.sleep(event["seconds"])
+            elif action == "hold":
+                open(os.path.join(observe, "..", "held"), "w").close()
+                time.sleep(event["seconds"])
             elif action == "burn":
                 end = time.process_time() + event["seconds"]
                 while time.process_time() < end:

@@ -177,6 +177,17 @@ import Testing
         }
     }
 
+    @Test func invalidEnvironment_failsTheColdStart_withTheReason() async throws {
+        try await withLambdaFixture { fixture in
+            let result = try await fixture.invoke(fixture.function(environment: ["BAD=NAME": "x"]))
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage?.hasPrefix("init failed: cannot start the instance") == true, "\(result.record.errorMessage ?? "-")")
+            #expect(result.record.coldStart)
+            #expect(fixture.instancePIDs().isEmpty)
+            #expect(fixture.runner.instances(of: "warm") == 0)
+        }
+    }
+
     @Test func changedManifest_replacesTheIdleInstance() async throws {
         try await withLambdaFixture { fixture in
             let before = try await fixture.invoke(fixture.function(environment: ["VERSION": "1"])).reportedPID()
