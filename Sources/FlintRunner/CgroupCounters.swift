@@ -14,8 +14,9 @@ struct CgroupCounters: Sendable {
     private let cpuUser: CInt
     private let cpuSystem: CInt
     private let cpuReset: CInt
-    /// `cgroup.procs`, to see who is left.
+    /// v2: `cgroup.procs`, to see who is left. v1: -1 (see `memberPIDs()`).
     private let members: CInt
+    private let membersPath: String
 
     /// Opens the files; a file the kernel does not have (`memory.peak` before Linux 5.19) stays
     /// closed and reads as nothing.
@@ -24,11 +25,12 @@ struct CgroupCounters: Sendable {
         func open(_ path: String, _ flags: CInt) -> CInt { (try? Sys.open(path, flags: flags | O_CLOEXEC)) ?? -1 }
         peak = open(memory + "/" + version.peakMemoryFile, version == .v1 ? O_RDWR : O_RDONLY)
         oomEvents = open(memory + "/" + version.oomEventsFile, O_RDONLY)
+        membersPath = memory + "/cgroup.procs"
         do throws(SystemError) {
-            members = try Sys.open(memory + "/cgroup.procs", flags: O_RDONLY | O_CLOEXEC)
+            members = version == .v2 ? try Sys.open(membersPath, flags: O_RDONLY | O_CLOEXEC) : -1
         } catch {
             for fd in [peak, oomEvents] where fd >= 0 { Sys.close(fd) }
-            throw SystemError("open \(memory)/cgroup.procs", errno: error.errno)
+            throw SystemError("open \(membersPath)", errno: error.errno)
         }
         switch (version, cpu) {
         case (.v2, _):
@@ -81,7 +83,14 @@ struct CgroupCounters: Sendable {
     }
 
     /// The pids in the cgroup now (up to a few hundred per read; callers read again after killing).
+    ///
+    /// v1 opens `cgroup.procs` afresh for each read: a read through a descriptor that has already
+    /// been read returns the pid list the kernel cached for it (`cgroup_pidlist_start`, kept until
+    /// a second after the last read), which misses processes that joined since and lists ones
+    /// gone (whose pids may be another process's by now). v2 lists the cgroup's members again on
+    /// every read from offset 0.
     func memberPIDs() -> [pid_t]? {
-        FileText.read(fd: members, capacity: 8192).map { $0.split(separator: "\n").compactMap { pid_t($0) } }
+        let text = version == .v2 ? FileText.read(fd: members, capacity: 8192) : FileText.read(membersPath)
+        return text.map { $0.split(separator: "\n").compactMap { pid_t($0) } }
     }
 }

@@ -5,7 +5,8 @@ import Testing
 @testable import FlintRunner
 
 /// Finding this process's cgroups, and the cleanup of cgroups a killed daemon left behind.
-@Suite struct CgroupPoolTests {
+/// Serialized: preparing a pool removes stale parents, the one `prepare_removes…` makes included.
+@Suite(.serialized) struct CgroupPoolTests {
     @Test func mounts_mapEachControllerToThisProcesssCgroupDirectory() {
         let mountInfo = """
             30 25 0:26 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
@@ -58,5 +59,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale), "the stale parent is removed")
         leftover.waitUntilExit()
         #expect(leftover.terminationReason == .uncaughtSignal && leftover.terminationStatus == SIGKILL)
+    }
+
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func memberPIDs_readAgain_listWhoIsInTheCgroupNow() throws {
+        let pool = try CgroupPool.prepare(
+            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
+            logger: Logger(label: "flint.cgroup.tests")
+        ).get()
+        let cgroup = try pool.acquire(function: "members", memoryBytes: 64 << 20)
+        defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
+        #expect(cgroup.counters.memberPIDs() == [])
+
+        // On cgroup v1 a second read through the same descriptor returns the pid list the kernel
+        // cached at the first: still empty.
+        let joining = Process()
+        joining.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        joining.arguments = ["60"]
+        try joining.run()
+        defer {
+            if joining.isRunning { kill(joining.processIdentifier, SIGKILL) }
+            joining.waitUntilExit()
+        }
+        try "\(joining.processIdentifier)".write(toFile: cgroup.memory + "/cgroup.procs", atomically: false, encoding: .utf8)
+        #expect(cgroup.counters.memberPIDs() == [joining.processIdentifier])
+
+        kill(joining.processIdentifier, SIGKILL)
+        joining.waitUntilExit()
+        #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
     }
 }

@@ -63,6 +63,25 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"),
+          .timeLimit(.minutes(1)))
+    func leftoverOfEachInvocation_isKilled_evenWhenTheCgroupIsReused() async throws {
+        try await withIsolationFixture { fixture in
+            // Leaves its session: only the cgroup holds the sleep when the handler exits.
+            let leave = try fixture.script("leave.sh", "#!/bin/sh\nsetsid sleep 60 </dev/null >/dev/null 2>&1 &\necho $!\n")
+            // On cgroup v1 the second invocation reuses the first one's cgroup, straight away: a
+            // stale read of its cgroup.procs (the kernel's cached pid list) would list only the
+            // first leftover, already dead, and miss the second.
+            for invocation in 1...3 {
+                let result = await fixture.run([leave])
+                #expect(result.record.outcome == .ok, "\(result.logText)")
+                let pid = try #require(Int32(result.outputText.trimmingCharacters(in: .whitespacesAndNewlines)))
+                #expect(isGone(pid), "invocation \(invocation): its setsid child \(pid) was killed before the run ended")
+                if !isGone(pid) { kill(pid, SIGKILL) }
+            }
+        }
+    }
+
     // MARK: handler user
 
     @Test(.enabled(if: IsolationAvailability.isRoot, "needs root: only root can run handlers as another user"))
