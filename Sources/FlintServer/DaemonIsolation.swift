@@ -19,8 +19,7 @@ enum DaemonIsolation {
         project: Project, files: DaemonFiles, processes: Int, logger: Logger
     ) throws -> HandlerIsolation {
         let settings = IsolationSettings(
-            user: project.config.user, processes: processes,
-            hiddenPaths: [project.root, files.directory, project.bucketsDirectory, files.workRoot]
+            user: project.config.user, processes: processes, hiddenPaths: hiddenPaths(project: project, files: files)
         )
         let isolation: HandlerIsolation
         do {
@@ -40,6 +39,18 @@ enum DaemonIsolation {
             logger.warning("handlers run as root, because flint.yaml says user: root")
         }
         return isolation
+    }
+
+    /// What a sandbox covers with empty directories: the project root, the data directory, the
+    /// buckets root, the work root, and every `functions:` directory of flint.yaml, which may be
+    /// outside the project (an absolute path, or `../shared`): otherwise a handler could read the
+    /// other functions' `function.yaml` (their `env`). Its own function directory is bound back.
+    /// Normalized (`..` resolved), as the sandbox finds paths inside others by their text.
+    static func hiddenPaths(project: Project, files: DaemonFiles) -> [String] {
+        let paths = [project.root, files.directory, project.bucketsDirectory, files.workRoot]
+            + project.config.functions.map(project.resolve)
+        var seen: Set<String> = []
+        return paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
     }
 
     /// Lets handlers pass through the data directory to their output directories, but not list it
