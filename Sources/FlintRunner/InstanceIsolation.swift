@@ -36,8 +36,14 @@ final class InstanceIsolation: Sendable {
     /// the cgroup's limit could end the process as OOM. With a `pids` cgroup the process count is
     /// limited per instance, so RLIMIT_NPROC (counted per user, across every handler running as
     /// that user) is left as inherited: one handler's fork bomb must not stop the others' forks.
+    /// Nor is RLIMIT_NPROC set for a handler running as the daemon's own user (no handler user):
+    /// the kernel would count all of that user's tasks against it (the daemon's threads, a desktop
+    /// session), so every fork in the handler could fail with EAGAIN.
     func apply(to options: inout SpawnOptions) {
         options.credentials = credentials
+        if credentials == nil {
+            options.processes = 0
+        }
         cgroup.withLock { cgroup in
             guard let cgroup else { return }
             options.cgroupProcsFDs = cgroup.procsFDs

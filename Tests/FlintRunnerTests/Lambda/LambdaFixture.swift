@@ -66,7 +66,7 @@ struct LambdaFixture {
     static let runtime = #"""
         #!/usr/bin/env python3
         # A Lambda runtime in the style of awslambdaric: one keep-alive connection to the Runtime API.
-        import http.client, json, os, sys, time
+        import http.client, json, os, resource, sys, time
 
         host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
         observe = os.environ["OBSERVE_DIR"]
@@ -142,6 +142,7 @@ struct LambdaFixture {
             result = {
                 "pid": os.getpid(), "uid": os.getuid(), "requestId": request_id, "alive": alive(), "cwd": os.getcwd(),
                 "headers": {k.lower(): v for k, v in response.getheaders()}, "env": dict(os.environ), "event": event,
+                "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)),
             }
             encoded = json.dumps(result).encode()
             if action == "chunked":

@@ -14,6 +14,22 @@ import Testing
         try await withLambdaFixture(isolation: isolation) { fixture in
             let result = try await fixture.invoke(fixture.function())
             #expect(try result.report()["uid"] as? Int == Int(user.uid))
+            // Another user than the daemon's: RLIMIT_NPROC (without a pids cgroup) counts only
+            // the handler user's tasks.
+            #expect(try result.report()["nproc"] as? [Int] == [512, 512])
+        }
+    }
+
+    @Test func instanceAsTheDaemonsUser_inheritsRLIMIT_NPROC() async throws {
+        // RLIMIT_NPROC counts every task of the user, the daemon's (here the test's) included: a
+        // limit of 512 could make every fork in the handler fail.
+        var own = rlimit()
+        getrlimit(__rlimit_resource_t(__RLIMIT_NPROC.rawValue), &own)
+        let inherited = [own.rlim_cur, own.rlim_max].map { limit -> Int in limit == rlim_t.max ? -1 : Int(limit) }
+        try await withLambdaFixture(settings: ExecRunnerSettings(processes: 512)) { fixture in
+            let result = try await fixture.invoke(fixture.function())
+            #expect(result.record.outcome == .ok)
+            #expect(try result.report()["nproc"] as? [Int] == inherited)
         }
     }
 
