@@ -85,9 +85,10 @@ static int child_main(void *argument) {
     if (setsid() < 0) child_fail(context, FLINT_SPAWN_STEP_SETSID);
 
     // 3. Limits. RLIMIT_DATA rather than RLIMIT_AS: runtimes (Go, the JVM, V8) reserve far more
-    // address space than they use and fail at start-up under RLIMIT_AS.
+    // address space than they use and fail at start-up under RLIMIT_AS. RLIMIT_NPROC before the
+    // credentials, so the kernel checks the handler user's process count at setresuid/execve.
+    // RLIMIT_NOFILE comes later (step 9): the descriptor shuffle may need numbers above it.
     if (child_limit(RLIMIT_DATA, attr->limit_data_bytes, 0) != 0 ||
-        child_limit(RLIMIT_NOFILE, attr->limit_open_files, 0) != 0 ||
         child_limit(RLIMIT_NPROC, attr->limit_processes, 0) != 0 ||
         child_limit(RLIMIT_CPU, attr->limit_cpu_seconds, 1) != 0) {
         child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
@@ -149,7 +150,12 @@ static int child_main(void *argument) {
         }
     }
 
-    // 9. Unblock everything and run the handler.
+    // 9. The open-files limit, now that only 0-3 are open: set before the shuffle, it would make
+    // F_DUPFD_CLOEXEC fail (EMFILE, or EINVAL below 4) while the daemon's descriptors up to it are
+    // in use. Lowering a limit needs no privilege, so the handler's credentials allow it.
+    if (child_limit(RLIMIT_NOFILE, attr->limit_open_files, 0) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
+
+    // 10. Unblock everything and run the handler.
     sigset_t none;
     sigemptyset(&none);
     (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KERNEL_SIGSET_SIZE);
@@ -236,6 +242,10 @@ int flint_pipe(int fds[2], int nonblocking_end) {
         int saved = errno;
         close(fds[0]);
         close(fds[1]);
+        // Closed here: the caller must not close these numbers again (another thread may have
+        // been given them since).
+        fds[0] = -1;
+        fds[1] = -1;
         errno = saved;
         return -1;
     }

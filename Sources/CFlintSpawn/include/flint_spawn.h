@@ -85,7 +85,8 @@ typedef struct flint_spawn_result {
 int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result);
 
 /// Creates a pipe whose two ends are close-on-exec; the parent's end (`nonblocking_end`: 0 for the
-/// read end, 1 for the write end) is also non-blocking. Returns 0, or -1 with errno set.
+/// read end, 1 for the write end) is also non-blocking. Returns 0, or -1 with errno set and both
+/// `fds` -1 (nothing is left open).
 int flint_pipe(int fds[2], int nonblocking_end);
 
 /// An eventfd (non-blocking, close-on-exec) with counter 0, or -1 with errno set.
