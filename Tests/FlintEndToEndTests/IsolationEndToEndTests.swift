@@ -88,6 +88,33 @@ import Testing
         #expect(stdout.contains("sandbox (bubblewrap, host network)"), "\(stdout)")
     }
 
+    @Test(.enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func sandbox_hidesFunctionsDirectoriesOutsideTheProject_butShowsEachItsOwn() async throws {
+        // Outside the project and outside /tmp (which the sandbox replaces anyway): /var/tmp.
+        let shared = "/var/tmp/flint-e2e-shared-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        try FileManager.default.createDirectory(atPath: shared + "/keeper", withIntermediateDirectories: true)
+        try "name: keeper\ncommand: [./handler.sh]\nisolation: sandbox\nenv: {SECRET: s3cret}\n"
+            .write(toFile: shared + "/keeper/function.yaml", atomically: false, encoding: .utf8)
+        let seeOwn = "#!/bin/sh\ncat > /dev/null\ngrep -q s3cret \"$LAMBDA_TASK_ROOT/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n"
+        try seeOwn.write(toFile: shared + "/keeper/handler.sh", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared + "/keeper/handler.sh")
+
+        let project = try TestProject()
+        try project.write("flint.yaml", "listen: 127.0.0.1:0\nfunctions: [functions, \(shared)]\n")
+        try project.addScriptFunction("boxed", script: """
+            cat > /dev/null
+            cat "\(shared)/keeper/function.yaml" > /dev/null 2>&1 && echo '"visible"' || echo '"hidden"'
+            """, manifest: "isolation: sandbox\n")
+        try project.addRoute("boxed", function: "boxed", method: "GET", path: "/boxed")
+        try project.addRoute("keeper", function: "keeper", method: "GET", path: "/keeper")
+        let daemon = try RunningDaemon(project)
+        #expect(try await daemon.request("GET", "/boxed").text == "hidden", "another function's function.yaml (its env)")
+        let keeper = try await daemon.request("GET", "/keeper")
+        #expect(keeper.text == "own visible", "\(keeper.status) \(keeper.text)")
+        _ = try daemon.stop()
+    }
+
     @Test(.enabled(if: isRoot, "needs root: only root runs handlers as another user"),
           .enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
     func bucketInvocation_asNobody_inASandbox_readsOnlyItsObject_andItsOutputsReachTheBucket() async throws {
