@@ -75,11 +75,27 @@ extension LambdaInstance {
         let id = invocation.request.id
         if let hub = context.logHub { output.follow(invocation: id, function: function.name, hub: hub) }
         deadlineTimer?.cancel()
-        handler.deliver(RuntimeAPIEvent(
+        let written = handler.deliver(RuntimeAPIEvent(
             requestID: id, deadlineMillis: Int64((deadline * 1000).rounded(.down)),
             functionARN: context.functionARN(function.name), payload: ByteBuffer(bytes: invocation.request.payload)
         ))
         deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { self.deadlinePassed(id) }
+        written.whenFailure { _ in self.deliveryFailed(id) }
+    }
+
+    /// The event `id` never reached the runtime: its connection was closing. The runtime asks
+    /// again on a new connection, so the invocation waits for that `/next` (bounded by the pickup
+    /// timeout) as if it had not been handed out, rather than running into its deadline.
+    private func deliveryFailed(_ id: String) {
+        guard phase == .ready, stopReason == nil, var invocation, invocation.request.id == id, invocation.deliveredAt != nil else {
+            return
+        }
+        invocation.deliveredAt = nil
+        invocation.cpuAtDelivery = nil
+        self.invocation = invocation
+        deadlineTimer?.cancel()
+        deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.pickupTimedOut(id) }
+        deliverIfReady()
     }
 
     /// Answers the invocation the runtime reported on; the instance stays for the next one.

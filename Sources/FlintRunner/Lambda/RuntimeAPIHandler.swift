@@ -90,16 +90,18 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers the parked `/next` with `event`.
-    func deliver(_ event: RuntimeAPIEvent) {
+    /// Answers the parked `/next` with `event`; the future fails when the event was not written
+    /// (the connection was closing or gone).
+    func deliver(_ event: RuntimeAPIEvent) -> EventLoopFuture<Void> {
         isParked = false
+        guard context != nil else { return instance.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Lambda-Runtime-Aws-Request-Id", value: event.requestID)
         headers.add(name: "Lambda-Runtime-Deadline-Ms", value: String(event.deadlineMillis))
         headers.add(name: "Lambda-Runtime-Invoked-Function-Arn", value: event.functionARN)
-        respond(.ok, event.payload, headers: headers)
+        return respond(.ok, event.payload, headers: headers)
     }
 
     @discardableResult

@@ -36,6 +36,7 @@ struct LambdaFixture {
     }
 
     /// `start` chooses how the runtime starts: `ok`, `exit` (before asking for work), `init-error`,
+    /// `drop-first` (resets its first `/next` connection while the event is being written, unread),
     /// `park` (writes its Runtime API address to `api` and waits, for tests that speak the API).
     func function(
         start: String = "ok", timeout: Duration = .seconds(10), memoryBytes: Int = FunctionManifest.defaultMemoryBytes,
@@ -82,6 +83,19 @@ struct LambdaFixture {
             os.rename(os.path.join(observe, "..", "api.tmp"), os.path.join(observe, "..", "api"))
             time.sleep(120)
             sys.exit(0)
+        if start == "drop-first":
+            # Asks for work, and resets the connection while the (larger than the socket buffers)
+            # event is still being written, unread; then carries on as usual on a new connection.
+            import select, socket, struct
+            raw = socket.socket()
+            # A fixed receive buffer (no autotuning): an event of a few MiB cannot fit in it.
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            raw.connect((host, int(port)))
+            raw.sendall(f"GET {base}/invocation/next HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            select.select([raw], [], [])
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            raw.close()
+            print("dropped the first event", file=sys.stderr, flush=True)
         conn = http.client.HTTPConnection(host, int(port))
 
         def call(method, path, body=None, headers={}, chunked=False):
@@ -141,7 +155,8 @@ struct LambdaFixture {
                 continue
             result = {
                 "pid": os.getpid(), "uid": os.getuid(), "requestId": request_id, "alive": alive(), "cwd": os.getcwd(),
-                "headers": {k.lower(): v for k, v in response.getheaders()}, "env": dict(os.environ), "event": event,
+                "headers": {k.lower(): v for k, v in response.getheaders()}, "env": dict(os.environ),
+                "event": {k: v for k, v in event.items() if k != "pad"},
                 "nproc": list(resource.getrlimit(resource.RLIMIT_NPROC)),
             }
             encoded = json.dumps(result).encode()
