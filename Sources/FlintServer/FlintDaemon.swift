@@ -198,11 +198,12 @@ public struct FlintDaemon: Sendable {
     /// directory everyone can write to (/dev/shm) under a name others can guess, so a directory
     /// another user made there is refused, never adopted (handlers' directories are chowned in it).
     static func recreateEmpty(_ path: String) throws {
-        var status = stat()
-        if lstat(path, &status) == 0 {
-            if status.st_mode & S_IFMT == S_IFDIR, status.st_uid != geteuid() {
+        // attributesOfItem does not follow a symbolic link (lstat).
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+            let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value
+            if attributes[.type] as? FileAttributeType == .typeDirectory, let owner, owner != geteuid() {
                 throw DaemonError.startup(
-                    "\(path) belongs to uid \(status.st_uid), not to Flint's uid \(geteuid()): another user made it, and Flint will not use it; remove it and start again")
+                    "\(path) belongs to uid \(owner), not to Flint's uid \(geteuid()): another user made it, and Flint will not use it; remove it and start again")
             }
             // A symbolic link is removed itself, never followed.
             try FileManager.default.removeItem(atPath: path)
