@@ -107,8 +107,11 @@ final class LambdaInstance: @unchecked Sendable {
             // A TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET 1, which is SO_DEBUG
             // (refused unless root: every connection would be closed on accept).
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Nothing is read until RuntimeAPIPeerCheck knows the client is the instance's own.
+            .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RuntimeAPIPeerCheck(instance: self))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(instance: self, bodyLimit: bodyLimit))
                 }

@@ -37,7 +37,8 @@ struct LambdaFixture {
 
     /// `start` chooses how the runtime starts: `ok`, `exit` (before asking for work), `init-error`,
     /// `drop-first` (resets its first `/next` connection while the event is being written, unread),
-    /// `park` (writes its Runtime API address to `api` and waits, for tests that speak the API).
+    /// `park` (relays connections to its Runtime API from the address it writes to `api`, for
+    /// tests that speak the API; the API's own address is in `api-direct`).
     func function(
         start: String = "ok", timeout: Duration = .seconds(10), memoryBytes: Int = FunctionManifest.defaultMemoryBytes,
         concurrency: Int = 4, idle: Duration = .seconds(30), environment: [String: String] = [:]
@@ -78,11 +79,37 @@ struct LambdaFixture {
             print("runtime: giving up before asking for work", file=sys.stderr, flush=True)
             sys.exit(3)
         if start == "park":
-            with open(os.path.join(observe, "..", "api.tmp"), "w") as f:
-                f.write(os.environ["AWS_LAMBDA_RUNTIME_API"])
-            os.rename(os.path.join(observe, "..", "api.tmp"), os.path.join(observe, "..", "api"))
-            time.sleep(120)
-            sys.exit(0)
+            # The test speaks the Runtime API for this runtime, through a relay in this process
+            # (the API takes connections from the instance's own processes only): it writes the
+            # relay's address to `api`, and the API's own to `api-direct`.
+            import socket, threading
+            relay = socket.socket()
+            relay.bind(("127.0.0.1", 0))
+            relay.listen(16)
+
+            def pump(source, sink):
+                try:
+                    while data := source.recv(65536):
+                        sink.sendall(data)
+                except OSError:
+                    pass
+                try:
+                    sink.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+            def write(name, text):
+                with open(os.path.join(observe, "..", name + ".tmp"), "w") as f:
+                    f.write(text)
+                os.rename(os.path.join(observe, "..", name + ".tmp"), os.path.join(observe, "..", name))
+
+            write("api-direct", os.environ["AWS_LAMBDA_RUNTIME_API"])
+            write("api", f"127.0.0.1:{relay.getsockname()[1]}")
+            while True:
+                client, _ = relay.accept()
+                upstream = socket.create_connection((host, int(port)))
+                threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
         if start == "drop-first":
             # Asks for work, and resets the connection while the (larger than the socket buffers)
             # event is still being written, unread; then carries on as usual on a new connection.

@@ -45,6 +45,24 @@ import Testing
         }
     }
 
+    @Test func connectionFromOutsideTheInstance_isClosedUnread() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(start: "park", timeout: .seconds(20))
+            let id = InvocationRequest.newID()
+            async let invoked = fixture.invoke(function, ["secret": "for warm only"], id: id)
+            let relayed = try await runtimeAPI(of: fixture)
+            let direct = try String(contentsOfFile: fixture.root + "/api-direct", encoding: .utf8)
+
+            // This test process is not one of the instance's: another function's handler could
+            // be it. Its request is never answered, and the event stays for the instance.
+            #expect(try await Self.rawRequest(to: direct, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n") == "")
+            let next = try await call(relayed, "GET", "/2018-06-01/runtime/invocation/next")
+            #expect(next.headers["lambda-runtime-aws-request-id"] == id)
+            #expect(try await call(relayed, "POST", "/2018-06-01/runtime/invocation/\(id)/response", body: Data("{}".utf8)).status == 202)
+            #expect(try await invoked.record.outcome == .ok)
+        }
+    }
+
     @Test func error_failsTheInvocation_withTheRuntimesErrorDocument() async throws {
         try await withLambdaFixture { fixture in
             let result = try await fixture.invoke(fixture.function(), ["action": "fail"])
@@ -167,6 +185,38 @@ import Testing
             throw LambdaTestFailure("the runtime never wrote its AWS_LAMBDA_RUNTIME_API")
         }
         return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// Sends `request` on a new connection to `address` and returns what comes back before the
+    /// server closes the connection (within 10 s).
+    private static func rawRequest(to address: String, _ request: String) async throws -> String {
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = UInt16(parts[1]) else { throw LambdaTestFailure("bad address \(address)") }
+        return try await Task.detached {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw LambdaTestFailure("socket: \(errno)") }
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var target = sockaddr_in()
+            target.sin_family = sa_family_t(AF_INET)
+            target.sin_port = port.bigEndian
+            target.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw LambdaTestFailure("connect: \(errno)") }
+            _ = request.withCString { send(fd, $0, strlen($0), 0) }
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count > 0 { received += buffer[..<count]; continue }
+                // Closed: in order, or reset (the request was never read).
+                if count == 0 || errno == ECONNRESET { return String(decoding: received, as: UTF8.self) }
+                throw LambdaTestFailure("no answer and no close within 10 s (errno \(errno))")
+            }
+        }.value
     }
 
     private struct Reply {
