@@ -135,4 +135,19 @@ import Glibc
         }
         #expect(outcome == "ok")
     }
+
+    @Test func reload_retiresWarmInstances_soTheNextInvocationStartsANewOne() async throws {
+        let project = try TestProject()
+        #expect(try FlintBinary.run(["init", "warm", "--runtime", "lambda", "--project", project.root]).status == 0)
+        let daemon = try RunningDaemon(project)
+        func coldStarts() async throws -> [Bool] {
+            let listed = try await daemon.request("GET", "/v1/invocations?function=warm", authorized: true).json()
+            return ((listed["invocations"] as? [[String: Any]]) ?? []).compactMap { $0["cold_start"] as? Bool }
+        }
+        for _ in 0 ..< 2 { #expect(try await body(daemon, "/warm").hasPrefix("200 ")) }
+        #expect(try reload(project).status == 0)
+        #expect(try await body(daemon, "/warm").hasPrefix("200 "))
+        // Newest first: the one after the reload started a new instance; before it, warm then cold.
+        #expect(try await coldStarts() == [true, false, true])
+    }
 }

@@ -83,6 +83,9 @@ final class ProjectReloader: Service, Sendable {
         }
         current.withLock { $0 = next }
         responder.replace(with: next.responder)
+        // Warm instances started from the old files stop (idle ones now, busy ones when their
+        // invocation ends), still counted against their function's concurrency until they exit.
+        core.lambdaRunner.renew()
         // Slots the old generation's invocations give back must wake whichever consumer is
         // current then (a later reload may have replaced this one too).
         previous.dispatcher.observeCapacity { [weak self] _ in self?.generation.wake() }
