@@ -1,3 +1,4 @@
+import CFlintSpawn
 import Foundation
 import Glibc
 
@@ -25,18 +26,11 @@ enum RuntimeAPIPeer {
     }
 
     /// The inode of the loopback socket bound to `clientPort` and connected to `serverPort`, from
-    /// the kernel's table of this network namespace's TCP sockets.
+    /// the kernel by its address (sock_diag); nil when there is none or it cannot be asked.
     static func clientSocketInode(clientPort: Int, serverPort: Int) -> String? {
-        guard let table = wholeFile("/proc/net/tcp") else { return nil }
-        let local = "0100007F:" + hexPort(clientPort)
-        let remote = "0100007F:" + hexPort(serverPort)
-        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            guard fields.count > 9, fields[1] == local, fields[2] == remote else { continue }
-            return String(fields[9])
-        }
-        return nil
+        guard let local = UInt16(exactly: clientPort), let remote = UInt16(exactly: serverPort) else { return nil }
+        let inode = flint_loopback_tcp_inode(local, remote)
+        return inode > 0 ? String(inode) : nil
     }
 
     /// The processes of session `session` (from /proc/PID/stat: the sixth field).
@@ -52,10 +46,20 @@ enum RuntimeAPIPeer {
     }
 
     /// Whether process `pid` has `socket` (`socket:[INODE]`) among its open descriptors.
+    /// (readdir and readlink directly: this runs on the event loop for each new connection.)
     static func holds(_ pid: pid_t, _ socket: String) -> Bool {
         let directory = "/proc/\(pid)/fd"
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return descriptors.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0)) == socket }
+        guard let stream = opendir(directory) else { return false }
+        defer { closedir(stream) }
+        var target = [CChar](repeating: 0, count: 64)
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.first?.isNumber == true else { continue }
+            let count = readlink(directory + "/" + name, &target, target.count - 1)
+            guard count > 0 else { continue }
+            if String(decoding: target[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) == socket { return true }
+        }
+        return false
     }
 
     /// /proc/PID/stat: one line of a few hundred bytes.
@@ -65,16 +69,5 @@ enum RuntimeAPIPeer {
         return FileText.read(fd: fd, capacity: 1024)
     }
 
-    private static func hexPort(_ port: Int) -> String {
-        let digits = String(port, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
 
-    /// A /proc file of any length (FileText reads at most 64 KiB; a busy host has more sockets).
-    private static func wholeFile(_ path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let data = try? handle.readToEnd() else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
 }
