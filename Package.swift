@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "flint",
             dependencies: [
-                "FlintCore", "FlintStore", "FlintServer",
+                "FlintCore", "FlintStore", "FlintServer", "FlintRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,7 +2,7 @@ internal import ArgumentParser
 internal import FlintCore
 internal import Foundation
 
-struct Init: ParsableCommand {
+struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a new function, with a working handler and a trigger for it.",
         discussion: """
@@ -42,7 +42,7 @@ struct Init: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         guard let runtime = Runtime(rawValue: runtime), let language = FunctionScaffold.Language(rawValue: lang),
               let trigger = FunctionScaffold.TriggerKind(rawValue: trigger)
         else { throw ExitCode.validationFailure }  // validate() has refused these already
@@ -61,7 +61,7 @@ struct Init: ParsableCommand {
         try writer.write(scaffold.functionFiles, into: functionDirectory)
         if let step = ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger).buildStep {
             print("flint init: \(step.description) in \(writer.display(functionDirectory)) (\(step.command.joined(separator: " ")))")
-            try writer.build(step, in: functionDirectory)
+            try await writer.build(step, in: functionDirectory)
         }
         if let triggerFile = scaffold.triggerFile {
             try writer.write([triggerFile], into: triggersDirectory)

@@ -47,8 +47,9 @@ struct ScaffoldHandler {
         let command: [String]
         /// What it makes, relative to the function's directory.
         let product: String
-        /// Whether it runs with the handler's own environment (`PATH` as handlers get it, nothing
-        /// else), so it prepares what the handler will find; otherwise with the user's.
+        /// Whether it runs with the handlers' own `PATH`, so that it prepares what the handler will
+        /// find; otherwise with the user's (a compiler). Arguments starting with `./` are paths in
+        /// the function's directory (`command` rules).
         var asHandler = false
     }
 
@@ -71,11 +72,11 @@ struct ScaffoldHandler {
     }
 
     /// Compiles handler.swift into ./handler (run in the function's directory).
-    static let swiftBuild = ["swiftc", "-O", "-o", "handler", "handler.swift"]
+    static let swiftBuild = ["swiftc", "-O", "-o", "./handler", "./handler.swift"]
 
     /// awslambdaric for the python3 the handler finds, into ./vendor (PYTHONPATH in function.yaml).
     static let vendorRuntimeInterfaceClient = [
         "python3", "-m", "pip", "install", "-q", "--disable-pip-version-check", "--root-user-action=ignore",
-        "--target", "vendor", "awslambdaric==4.2.2",
+        "--target", "./vendor", "awslambdaric==4.2.2",
     ]
 }

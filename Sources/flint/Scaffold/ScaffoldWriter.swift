@@ -46,32 +46,17 @@ final class ScaffoldWriter {
         }
     }
 
-    /// Runs `step` in `directory`; its output is shown only when it fails.
-    func build(_ step: ScaffoldHandler.BuildStep, in directory: String) throws {
-        guard let program = step.command.first else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let environment = step.asHandler ? ["-i", "PATH=\(ExecutableLookup.defaultSearchPath)", "HOME=\(directory)"] : []
-        process.arguments = environment + step.command
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        do {
-            try process.run()
-        } catch {
-            throw CLIError("cannot run \(program): \(error.localizedDescription)")
-        }
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+    /// Runs `step` in `directory` (Flint's own runner: clean environment, own process group,
+    /// rlimits, a timeout); its output is shown only when it fails.
+    func build(_ step: ScaffoldHandler.BuildStep, in directory: String) async throws {
+        let result = try await step.run(in: directory)
         // Whatever it made is taken back if a later step fails, even half of it.
         madeFiles.append(directory + "/" + step.product)
-        guard process.terminationStatus == 0 else {
-            let path = step.asHandler ? "the PATH handlers get (\(ExecutableLookup.defaultSearchPath))" : "PATH"
-            let reason = process.terminationStatus == 127
-                ? "\(program) is not on \(path); install it, or choose another --lang"
-                : "\(step.command.joined(separator: " ")) failed (exit status \(process.terminationStatus)):\n" + String(decoding: printed, as: UTF8.self)
-            throw CLIError("cannot prepare the handler (\(step.description)): \(reason)")
+        guard result.record.outcome == .ok else {
+            let printed = String(decoding: result.output + result.log, as: UTF8.self)
+            let reason = result.record.errorMessage ?? "outcome \(result.record.outcome.rawValue)"
+            throw CLIError("cannot prepare the handler (\(step.description)): \(step.command.joined(separator: " ")): \(reason)"
+                + (printed.isEmpty ? "" : "\n" + printed) + "\n(install what it needs, or choose another --lang)")
         }
         written.append(display(directory + "/" + step.product))
     }
