@@ -126,3 +126,26 @@ class LineTail:
 def med(xs):
     xs = [x for x in xs if x is not None]
     return st.median(xs) if xs else None
+
+
+def pct(xs, f):
+    """The f-quantile (0..1) of xs by nearest rank, Nones left out; None when empty."""
+    s = sorted(x for x in xs if x is not None)
+    return s[min(len(s) - 1, int(f * len(s)))] if s else None
+
+
+def fmt(x, spec=",.0f"):
+    return "n/a" if x is None else format(x, spec)
+
+
+def fmtr(xs, spec=",.0f"):
+    """Median, with (min-max) when there are several repetitions."""
+    xs = [x for x in xs if x is not None]
+    if len(xs) < 2:
+        return fmt(med(xs), spec)
+    return f"{format(med(xs), spec)} ({format(min(xs), spec)}-{format(max(xs), spec)})"
+
+
+def ratio(a, b):
+    """a / b, or None when either is missing (b of 0 included); fmt(ratio(a, b), ".2f") prints it."""
+    return a / b if a is not None and b else None

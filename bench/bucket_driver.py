@@ -47,7 +47,7 @@ import json, os, re, shutil, signal, sqlite3, statistics as st, subprocess, sys,
 
 import bench_support as bs
 from bench_support import ENV, HERE, ROOT, env_int, PEERS, QUIET_WAIT, SKIP_PEER, FLINT, BIN, ECHO_DONE, med
-from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup
+from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup, pct, fmt, fmtr, ratio
 
 REPS = env_int("REPS", 3)
 N = env_int("N", 2000)
@@ -120,10 +120,6 @@ class StampLog(bs.LineTail):
             self.seen.setdefault(tag, int(ts))
 
 
-def pct(xs, f):
-    """Nearest rank as fs_driver.py computes it: sorted[int(f * n)]."""
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(f * len(s)))] if s else None
 
 
 def close_latency(watch, done, start, count, prefix):
@@ -493,20 +489,10 @@ def scan_bench():
 
 # ---------------------------------------------------------------- report
 
-def fmt(x, spec=",.0f"):
-    return "n/a" if x is None else format(x, spec)
 
 
-def fmtr(xs, spec=",.0f"):
-    """Median, with (min-max) when there are several repetitions."""
-    xs = [x for x in xs if x is not None]
-    if len(xs) < 2:
-        return fmt(med(xs), spec)
-    return f"{format(med(xs), spec)} ({format(min(xs), spec)}-{format(max(xs), spec)})"
 
 
-def ratio(a, b):
-    return f"{a / b:.2f}" if a is not None and b else "n/a"
 
 
 def summarize(res):
@@ -529,19 +515,19 @@ def summarize(res):
     fb = med(r["burst"]["files_per_s"] for r in fl)
     pb = med(p["n"]["batch"]["files_per_s"] for p in peer) if peer else None
     rows.append((f"{N}-file burst, files/s", fmtr([r["burst"]["files_per_s"] for r in fl]),
-                 fmtr([p["n"]["batch"]["files_per_s"] for p in peer]), ratio(fb, pb), ">= 2x"))
+                 fmtr([p["n"]["batch"]["files_per_s"] for p in peer]), fmt(ratio(fb, pb), ".2f"), ">= 2x"))
     rows.append(("  lost (sum over reps)", str(sum(r["burst"]["lost"] for r in fl)),
                  str(sum(p["n"]["batch"]["lost"] for p in peer)) if peer else "n/a", "", ""))
     fc = med(r["burst"]["cpu_ms_per_file"] for r in fl)
     pc = med(p["n"]["watcher_cpu_ms_per_file"] for p in peer) if peer else None
-    rows.append(("  CPU ms/file (all it ran)", fmt(fc, ".3f"), fmt(pc, ".3f"), ratio(fc, pc), ""))
+    rows.append(("  CPU ms/file (all it ran)", fmt(fc, ".3f"), fmt(pc, ".3f"), fmt(ratio(fc, pc), ".2f"), ""))
     if WRAPPER:
         fw = med(r["wrap"]["files_per_s"] for r in fl)
-        rows.append((f"{N}-file burst, exec wrapper", fmtr([r["wrap"]["files_per_s"] for r in fl]), "", ratio(fw, pb), ">= 2x"))
+        rows.append((f"{N}-file burst, exec wrapper", fmtr([r["wrap"]["files_per_s"] for r in fl]), "", fmt(ratio(fw, pb), ".2f"), ">= 2x"))
     fbb = med(r["big"]["files_per_s"] for r in fl)
     pbb = med(p["big"]["batch"]["files_per_s"] for p in peer) if peer else None
     rows.append((f"{N_BIG}-file burst, files/s", fmtr([r["big"]["files_per_s"] for r in fl]),
-                 fmtr([p["big"]["batch"]["files_per_s"] for p in peer]), ratio(fbb, pbb), ""))
+                 fmtr([p["big"]["batch"]["files_per_s"] for p in peer]), fmt(ratio(fbb, pbb), ".2f"), ""))
     rows.append(("  lost (sum over reps)", str(sum(r["big"]["lost"] for r in fl)),
                  str(sum(p["big"]["batch"]["lost"] for p in peer)) if peer else "n/a", "", "0 lost"))
     for key, label, target in (("close_to_start_ms", "close -> handler start", "p50 <= 1 ms"),
@@ -550,10 +536,10 @@ def summarize(res):
         for q in ("p50", "p90"):
             f = med(r["latency"][key][q] for r in fl if r["latency"][key])
             p = med(x["latency"][key][q] for x in peer if x["latency"][key]) if peer else None
-            rows.append((f"{label} {q}, ms", fmt(f, ".3f"), fmt(p, ".3f"), ratio(f, p), target if q == "p50" else ""))
+            rows.append((f"{label} {q}, ms", fmt(f, ".3f"), fmt(p, ".3f"), fmt(ratio(f, p), ".2f"), target if q == "p50" else ""))
     f = med(r["fs_latency"]["median_ms"] for r in fl)
     p = med(x["n"]["latency"]["median_ms"] for x in peer) if peer else None
-    rows.append(("fs_driver write start -> done p50, ms", fmt(f, ".3f"), fmt(p, ".3f"), ratio(f, p), ""))
+    rows.append(("fs_driver write start -> done p50, ms", fmt(f, ".3f"), fmt(p, ".3f"), fmt(ratio(f, p), ".2f"), ""))
     sc = res.get("scan")
     if sc:
         rows.append((f"restart, {sc['objects']:,} unchanged objects: ready, s", fmt(sc["restart_ready_s_median"], ".3f"), "", "", ""))

@@ -60,7 +60,7 @@ import http.client, json, os, re, selectors, shutil, signal, socket, sqlite3, st
 
 import bench_support as bs
 from bench_support import ENV, HERE, ROOT, env_int, PEERS, QUIET_WAIT, FLINT, med
-from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup
+from bench_support import log, check_deadline, spawn, stop, busy, cg_cpu, in_cgroup, pct, fmt, fmtr, ratio
 
 REPS = env_int("REPS", 3)
 DURATION = env_int("DURATION", 10)
@@ -714,24 +714,12 @@ def rep_run(rep):
 
 # ---------------------------------------------------------------- report
 
-def fmt(x, spec=",.0f"):
-    return "n/a" if x is None else format(x, spec)
 
 
-def fmtr(xs, spec=",.0f"):
-    xs = [x for x in xs if x is not None]
-    if len(xs) < 2:
-        return fmt(med(xs), spec)
-    return f"{format(med(xs), spec)} ({format(min(xs), spec)}-{format(max(xs), spec)})"
 
 
-def pct(xs, f):
-    s = sorted(x for x in xs if x is not None)
-    return s[min(len(s) - 1, int(f * len(s)))] if s else None
 
 
-def ratio(a, b):
-    return a / b if a is not None and b else None
 
 
 def summarize(res):
