@@ -2,7 +2,7 @@
 PEERS_DIR, FLINT, QUIET_WAIT, SKIP_PEER), the processes they start (every one stopped by PID on
 exit), the deadline, the busy gauge (the peers' wait-quiet.sh) and the CPU cgroup of the serving
 side (the peers' cpu-meter.sh). Imported by those drivers (bench/ is their sys.path[0])."""
-import os, signal, statistics as st, subprocess, time
+import json, os, signal, statistics as st, subprocess, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -149,3 +149,13 @@ def fmtr(xs, spec=",.0f"):
 def ratio(a, b):
     """a / b, or None when either is missing (b of 0 included); fmt(ratio(a, b), ".2f") prints it."""
     return a / b if a is not None and b else None
+
+
+def save_results(out, res, text):
+    """Writes OUT/results.json (everything measured) and OUT/summary.txt (the printed table);
+    returns the text. Each driver adds its own results.tsv."""
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(out, "summary.txt"), "w") as f:
+        f.write(text + "\n")
+    return text

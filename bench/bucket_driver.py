@@ -582,11 +582,7 @@ def summarize(res):
 
 
 def write_results(res):
-    with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump(res, f, indent=1)
-    text = summarize(res)
-    with open(os.path.join(OUT, "summary.txt"), "w") as f:
-        f.write(text + "\n")
+    text = bs.save_results(OUT, res, summarize(res))
     with open(os.path.join(OUT, "results.tsv"), "w") as f:
         f.write("rep\tside\tmeasure\tvalue\n")
         for i, r in enumerate(res["reps"], 1):

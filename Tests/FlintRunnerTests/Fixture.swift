@@ -26,10 +26,7 @@ struct Fixture {
     /// Writes an executable (mode 755) into the function directory and returns its `./name`.
     @discardableResult
     func script(_ name: String, _ body: String) throws -> String {
-        let path = functionDirectory + "/" + name
-        try body.write(toFile: path, atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return "./" + name
+        try writeScript(name, body, into: functionDirectory)
     }
 
     func manifest(
@@ -106,4 +103,14 @@ func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool)
 extension InvocationResult {
     var outputText: String { String(decoding: output, as: UTF8.self) }
     var logText: String { String(decoding: log, as: UTF8.self) }
+}
+
+/// Writes an executable (mode 755) named `name` into `directory` and returns its `./name`, as a
+/// manifest's command names it.
+@discardableResult
+func writeScript(_ name: String, _ body: String, into directory: String) throws -> String {
+    let path = directory + "/" + name
+    try body.write(toFile: path, atomically: false, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    return "./" + name
 }

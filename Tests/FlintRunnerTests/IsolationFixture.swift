@@ -33,10 +33,7 @@ struct IsolationFixture {
     /// Writes an executable (mode 755) into the function directory and returns its `./name`.
     @discardableResult
     func script(_ name: String, _ body: String) throws -> String {
-        let path = functionDirectory + "/" + name
-        try body.write(toFile: path, atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return "./" + name
+        try writeScript(name, body, into: functionDirectory)
     }
 
     func run(
