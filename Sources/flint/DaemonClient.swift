@@ -29,7 +29,16 @@ struct DaemonClient {
         let body: Data
     }
 
-    func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    /// Where a request for `path` goes: the daemon's host and port, the request target, and the
+    /// header fields with the token added.
+    struct Target {
+        let host: String
+        let port: Int
+        let target: String
+        let fields: [(String, String)]
+    }
+
+    func target(_ path: String, query: [URLQueryItem], headers: [(String, String)]) throws -> Target {
         guard let host = baseURL.host, let port = baseURL.port ?? (baseURL.scheme == "http" ? 80 : nil), baseURL.scheme == "http" else {
             throw CLIError("\(baseURL) is not an http://HOST:PORT address; set FLINT_URL to one")
         }
@@ -37,12 +46,18 @@ struct DaemonClient {
         components.path = baseURL.path + path
         if !query.isEmpty { components.queryItems = query }
         let target = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        var fields = headers.map { ($0.key, $0.value) }
+        var fields = headers
         if let token { fields.append(("Authorization", "Bearer \(token)")) }
+        return Target(host: host, port: port, target: target, fields: fields)
+    }
+
+    func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        let request = try target(path, query: query, headers: headers.map { ($0.key, $0.value) })
         do {
             // Past the longest function timeout (15 min).
             let response = try HTTPConnection.exchange(
-                host: host, port: port, method: method, target: target, headers: fields, body: body, timeout: .seconds(16 * 60))
+                host: request.host, port: request.port, method: method, target: request.target, headers: request.fields, body: body,
+                timeout: .seconds(16 * 60))
             return Reply(status: response.status, headers: response.headers, body: response.body)
         } catch {
             throw CLIError("cannot reach Flint at \(baseURL): \(error); is `flint up` running?")
