@@ -36,11 +36,13 @@ public struct FlintDaemon: Sendable {
         }
 
         // First, while descriptors are few: libinotifytools waits with select(), blind above 1023.
-        // Without bucket triggers it is only a convenience for a reload that adds one.
-        if project.triggers.contains(where: { $0.kind == .bucket }) {
-            _ = try BucketWatching(project: project, logger: logger)
-        } else {
-            try? InotifySupport.initialize()
+        // Without bucket triggers a failure only matters to a reload that adds one (it says so then).
+        do {
+            try InotifySupport.initialize()
+        } catch where project.triggers.contains(where: { $0.kind == .bucket }) {
+            throw DaemonError.startup("bucket triggers cannot run: \(error)")
+        } catch {
+            logger.debug("libinotifytools is unavailable (\(error)); a reload that adds a bucket trigger will be refused")
         }
 
         let files = DaemonFiles(project: project)
