@@ -227,8 +227,10 @@ final class ConsumerHarness: Sendable {
     /// Stops as the daemon does: claiming first, then in-flight invocations, then the writer.
     func shutdown(_ stopped: Milestone) async {
         consumer.stop()
-        let ended = await stopped.reached(within: 5)
-        #expect(ended, "BusConsumer.run() did not return within 5 s of stop()")
+        // run() itself starts on the cooperative pool, which the whole suite shares on 2 cores: in a
+        // full parallel run it has been seen to start 7 s late. The bound says it returns, not how fast.
+        let ended = await stopped.reached(within: 30)
+        #expect(ended, "BusConsumer.run() did not return within 30 s of stop()")
         await dispatcher.drain()
         await writer.flushed()
         monitor?.stop()

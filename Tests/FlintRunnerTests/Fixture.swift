@@ -89,8 +89,10 @@ func isGone(_ pid: Int32) -> Bool {
     return state == "Z" || state == "X"
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns its last value.
-func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; returns its last value. The default is a
+/// deadline for something that will happen, generous because the whole suite runs in parallel on
+/// 2 cores (a handler starting has been seen to take over 5 s there); it only delays a failure.
+func eventually(within timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
