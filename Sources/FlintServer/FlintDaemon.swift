@@ -97,6 +97,7 @@ public struct FlintDaemon: Sendable {
 
         let app = Application(
             responder: responder,
+            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.

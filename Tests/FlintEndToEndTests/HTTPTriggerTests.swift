@@ -76,6 +76,29 @@ import Testing
         #expect(try await daemon.request("POST", "/echo/big", body: Data(repeating: 0x61, count: 6 * 1024 * 1024 - 4096)).status == 200)
     }
 
+    /// curl and other clients hold a large body back until the server answers `100 Continue`.
+    /// A client that waits for it (5 s here, then gives up) gets it at once, then the response.
+    @Test func expect100Continue_isAnsweredBeforeTheBodyIsSent() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let client = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            body = b"x" * 2_000_000
+            s.sendall(b"POST /echo/big HTTP/1.1\\r\\nHost: flint\\r\\nContent-Type: text/plain\\r\\n"
+                      b"Content-Length: %d\\r\\nExpect: 100-continue\\r\\n\\r\\n" % len(body))
+            interim = s.recv(4096)
+            print(interim.split(b"\\r\\n")[0].decode())
+            s.sendall(body)
+            reply = b""
+            while b"\\r\\n\\r\\n" not in reply:
+                reply += s.recv(65536)
+            print(reply.split(b"\\r\\n")[0].decode())
+            """
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 30)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "HTTP/1.1 100 Continue\nHTTP/1.1 200 OK\n")
+    }
+
     @Test func tokenRoute_refusesWithoutTheAdminToken() async throws {
         let daemon = try RunningDaemon(try Self.project())
         #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8)).status == 401)
