@@ -27,7 +27,12 @@ import Testing
         let daemon = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
 
         let first = try await daemon.request("GET", "/python-lambda/you")
-        #expect(first.status == 200, "\(first.text)")
+        if first.status != 200 {
+            let failed = try await record(daemon, first)
+            let id = failed["id"] as? String ?? ""
+            let log = try await daemon.request("GET", "/v1/invocations/\(id)/logs", authorized: true).text
+            Issue.record("the first invocation answered \(first.status) \(first.text): \(failed); its log: \(log)")
+        }
         let greeting = try first.json()
         #expect(greeting["message"] as? String == "Hello, you!")
         #expect(greeting["requestId"] as? String == first.headers["x-flint-invocation-id"])
