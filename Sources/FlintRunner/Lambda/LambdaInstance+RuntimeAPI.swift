@@ -41,12 +41,20 @@ extension LambdaInstance {
         return .accepted
     }
 
+    /// `POST /{id}/error` with a body over the limit (answered 413): still the invocation's
+    /// error, described by its type header alone.
+    func runtimeFailedWithOversizedReport(_ id: Substring, errorType: String?, limit: Int) -> RuntimeAPIReply {
+        guard holdsDelivered(id) else { return .invalidRequestID }
+        complete(.error, message: LambdaInvocation.describeOversizedError(errorType: errorType, limit: limit), output: Data())
+        return .accepted
+    }
+
     /// `POST /init/error`, once answered: the runtime cannot start. It is given the kill grace
     /// period to exit by itself (awslambdaric logs, then exits), then killed. The invocation
     /// waiting for it fails once the process has exited.
-    func runtimeFailedToInitialize(body: ByteBuffer, errorType: String?) {
+    func runtimeFailedToInitialize(description: String) {
         guard phase != .exited, stopReason == nil else { return }
-        stopReason = .initError(LambdaInvocation.describeError(Data(body.readableBytesView), errorType: errorType))
+        stopReason = .initError(description)
         let process = self.process
         killTimer = eventLoop.scheduleTask(in: .nanoseconds(context.settings.killGrace.nanoseconds)) {
             process.signalGroup(SIGKILL)

@@ -32,6 +32,13 @@ struct LambdaInvocation {
 
     /// `ZeroDivisionError: division by zero`, from the `/error` body Lambda runtimes send
     /// (`{"errorMessage", "errorType", "stackTrace"}`), or the error type header.
+    /// What an error report over the body limit says: its type header, if any, and that the
+    /// report itself was dropped.
+    static func describeOversizedError(errorType header: String?, limit: Int) -> String {
+        let dropped = "the runtime's error report exceeded the \(limit)-byte limit and was dropped"
+        return header.map { "\($0): \(dropped)" } ?? dropped
+    }
+
     static func describeError(_ body: Data, errorType header: String?) -> String {
         let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
         let type = object?["errorType"] as? String ?? header

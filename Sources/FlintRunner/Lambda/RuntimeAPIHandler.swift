@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -66,14 +67,20 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let reply = bodyTooLarge ? instance.runtimeResponseTooLarge(id) : instance.runtimeResponded(id, body: body)
             answer(reply, tooLarge: bodyTooLarge)
         case .error(let id):
-            answer(instance.runtimeFailed(id, body: body, errorType: errorType), tooLarge: false)
+            let reply = bodyTooLarge
+                ? instance.runtimeFailedWithOversizedReport(id, errorType: errorType, limit: bodyLimit)
+                : instance.runtimeFailed(id, body: body, errorType: errorType)
+            answer(reply, tooLarge: bodyTooLarge)
         case .initError:
-            let write = respond(.accepted, RuntimeAPIBodies.accepted)
+            let write = bodyTooLarge
+                ? respond(.payloadTooLarge, RuntimeAPIBodies.tooLarge(limit: bodyLimit))
+                : respond(.accepted, RuntimeAPIBodies.accepted)
             let instance = self.instance
-            let body = self.body
-            let errorType = self.errorType
+            let description = bodyTooLarge
+                ? LambdaInvocation.describeOversizedError(errorType: errorType, limit: bodyLimit)
+                : LambdaInvocation.describeError(Data(body.readableBytesView), errorType: errorType)
             // The runtime has its answer before it is stopped.
-            write.whenComplete { _ in instance.runtimeFailedToInitialize(body: body, errorType: errorType) }
+            write.whenComplete { _ in instance.runtimeFailedToInitialize(description: description) }
         case .methodNotAllowed:
             respond(.methodNotAllowed, RuntimeAPIBodies.methodNotAllowed)
         case .notFound:

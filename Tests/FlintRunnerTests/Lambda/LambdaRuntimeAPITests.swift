@@ -99,6 +99,25 @@ import Testing
         }
     }
 
+    @Test func errorReportOverSixMiB_gets413_andTheInvocationIsStillAnError() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(start: "park", timeout: .seconds(20))
+            let id = InvocationRequest.newID()
+            async let invoked = fixture.invoke(function, id: id)
+            let api = try await runtimeAPI(of: fixture)
+            #expect(try await call(api, "GET", "/2018-06-01/runtime/invocation/next").status == 200)
+
+            let report = try await call(
+                api, "POST", "/2018-06-01/runtime/invocation/\(id)/error", body: Data(count: 6 * 1024 * 1024 + 1),
+                headers: ["Lambda-Runtime-Function-Error-Type": "Runtime.Huge"])
+            #expect(report.status == 413)
+            let result = try await invoked
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage == "Runtime.Huge: the runtime's error report exceeded the 6291456-byte limit and was dropped")
+            #expect(result.output.isEmpty)
+        }
+    }
+
     @Test func chunkedResponseBody_isAccepted() async throws {
         try await withLambdaFixture { fixture in
             let result = try await fixture.invoke(fixture.function(), ["action": "chunked", "tag": "chunks"])
@@ -226,10 +245,11 @@ import Testing
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    private func call(_ api: String, _ method: String, _ path: String, body: Data? = nil) async throws -> Reply {
+    private func call(_ api: String, _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
         guard let url = URL(string: "http://\(api)\(path)") else { throw LambdaTestFailure("bad URL for \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
         request.timeoutInterval = 20
         let (data, response) = try await URLSession.shared.data(for: request)
