@@ -1,4 +1,4 @@
-internal import CFlintSpawn  // pthread_attr_t's zero initializer is attributed to the shim's module
+internal import CFlintSpawn  // flint_release_free_memory
 import Glibc
 import Synchronization
 
@@ -65,32 +65,7 @@ enum SupervisorThread {
         }
 
         private func spawn(_ worker: Worker) throws(SystemError) {
-            final class Start {
-                let pool: Pool
-                let worker: Worker
-                init(_ pool: Pool, _ worker: Worker) {
-                    self.pool = pool
-                    self.worker = worker
-                }
-            }
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            defer { pthread_attr_destroy(&attributes) }
-            pthread_attr_setdetachstate(&attributes, CInt(PTHREAD_CREATE_DETACHED))
-            pthread_attr_setstacksize(&attributes, SupervisorThread.stackSize)
-
-            let start = Unmanaged.passRetained(Start(self, worker)).toOpaque()
-            var thread: pthread_t = 0
-            let result = pthread_create(&thread, &attributes, { argument in
-                guard let argument else { return nil }
-                let start = Unmanaged<Start>.fromOpaque(argument).takeRetainedValue()
-                start.pool.loop(start.worker)
-                return nil
-            }, start)
-            if result != 0 {
-                Unmanaged<Start>.fromOpaque(start).release()
-                throw SystemError("pthread_create", errno: result)
-            }
+            try DetachedThread.start(stackSize: SupervisorThread.stackSize) { self.loop(worker) }
         }
 
         /// Runs work until the thread has been idle for `idleLifetime`.
