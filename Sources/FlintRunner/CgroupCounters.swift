@@ -89,8 +89,12 @@ struct CgroupCounters: Sendable {
     /// a second after the last read), which misses processes that joined since and lists ones
     /// gone (whose pids may be another process's by now). v2 lists the cgroup's members again on
     /// every read from offset 0.
+    ///
+    /// The daemon's own pid is left out: on v1 it is listed while a `CgroupStandby` thread waits
+    /// in the cgroup (or is on its way out), and nothing may ever kill it.
     func memberPIDs() -> [pid_t]? {
         let text = version == .v2 ? FileText.read(fd: members, capacity: 8192) : FileText.read(membersPath)
-        return text.map { $0.split(separator: "\n").compactMap { pid_t($0) } }
+        let daemon = getpid()
+        return text.map { $0.split(separator: "\n").compactMap { pid_t($0) }.filter { $0 != daemon } }
     }
 }

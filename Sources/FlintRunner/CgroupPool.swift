@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
-/// invocation. On v2 `memory.peak` cannot be reset on every kernel, so each instance gets a fresh
+/// invocation. For functions whose instances start rarely and should start fast (warm instances),
+/// one kept cgroup per function has a `CgroupStandby` thread waiting in it. On v2 `memory.peak` cannot be reset on every kernel, so each instance gets a fresh
 /// cgroup. Parents left by a daemon that was killed are emptied and removed when the next starts.
 final class CgroupPool: Sendable {
     let version: CgroupVersion
@@ -25,6 +26,8 @@ final class CgroupPool: Sendable {
 
     /// Idle v1 cgroups kept for reuse, at most.
     static let idleLimit = 64
+    /// Standby threads, at most (one per function).
+    static let standbyLimit = 32
     /// How long emptying a cgroup may take before it is given up on (and left for shutdown), in
     /// nanoseconds; the stale cgroups of a daemon that is gone get `IsolationSettings`' default.
     let emptyingTimeout: Int64
@@ -33,6 +36,8 @@ final class CgroupPool: Sendable {
     private struct State {
         var idle: [String: [InstanceCgroup]] = [:]
         var idleCount = 0
+        /// By function: a kept cgroup with a thread waiting in it.
+        var standbys: [String: CgroupStandby] = [:]
         var created = 0
         /// Cgroups that could not be emptied or removed (their files closed); emptying and removal
         /// are tried again at shutdown.
@@ -53,18 +58,31 @@ final class CgroupPool: Sendable {
     }
 
     deinit {
-        let (idle, stuck) = state.withLock { state in (state.idle.values.flatMap { $0 }, state.stuck) }
+        let (idle, stuck, standbys) = state.withLock { state in
+            (state.idle.values.flatMap { $0 }, state.stuck, Array(state.standbys.values))
+        }
+        // Their threads end first: a cgroup with a task in it cannot be removed.
+        for standby in standbys { standby.cancel() }
         let deadline = Sys.monotonicNanoseconds() + emptyingTimeout
-        for cgroup in idle {
+        for cgroup in idle + standbys.map(\.cgroup) {
             _ = cgroup.killRemaining(deadline: deadline)
             cgroup.closeFiles()
         }
-        for cgroup in idle + stuck {
+        for cgroup in idle + standbys.map(\.cgroup) + stuck {
             _ = InstanceCgroup.killAll(in: cgroup.memory, version: version, deadline: deadline)
-            do throws(SystemError) {
-                try cgroup.removeDirectories()
-            } catch {
-                logger.warning("cannot remove cgroup: \(error)")
+            // EBUSY: a standby thread that has posted its end may not have left yet.
+            var pause = 50_000
+            while true {
+                do throws(SystemError) {
+                    try cgroup.removeDirectories()
+                } catch where error.errno == EBUSY && Sys.monotonicNanoseconds() < deadline {
+                    Sys.sleep(nanoseconds: pause)
+                    pause = min(pause * 2, 10_000_000)
+                    continue
+                } catch {
+                    logger.warning("cannot remove cgroup: \(error)")
+                }
+                break
             }
         }
         // Then `<own cgroup>/flint`, unless another daemon's parent is in it.
@@ -77,7 +95,31 @@ final class CgroupPool: Sendable {
     // MARK: Instances
 
     /// A cgroup for one instance of `function`, limited to `memoryBytes` and `processes`.
-    func acquire(function: String, memoryBytes: Int) throws(SystemError) -> InstanceCgroup {
+    ///
+    /// - Parameter standby: whether the function's instances should start without joining their
+    ///   cgroup (v1): the cgroup comes with the function's `CgroupStandby` when one waits in it,
+    ///   and gets one when it is released.
+    func acquire(function: String, memoryBytes: Int, standby: Bool = false) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
+        let standby = standby && version == .v1 && processes >= 2
+        if standby, let waiting = takeStandby(function: function, memoryBytes: memoryBytes) {
+            var cgroup = waiting.cgroup
+            do throws(SystemError) {
+                try cgroup.reset()
+                cgroup.keepsStandby = true
+                return (cgroup, waiting)
+            } catch {
+                logger.warning("cannot reset cgroup \(cgroup.memory) for reuse: \(error); making a new one")
+                waiting.cancel()
+                cgroup.closeFiles()
+                state.withLock { $0.stuck.append(cgroup) }
+            }
+        }
+        var cgroup = try acquireCgroup(function: function, memoryBytes: memoryBytes)
+        cgroup.keepsStandby = standby
+        return (cgroup, nil)
+    }
+
+    private func acquireCgroup(function: String, memoryBytes: Int) throws(SystemError) -> InstanceCgroup {
         if version == .v1, var reused = takeIdle(function: function, memoryBytes: memoryBytes) {
             do throws(SystemError) {
                 try reused.reset()
@@ -107,6 +149,7 @@ final class CgroupPool: Sendable {
             state.withLock { $0.stuck.append(cgroup) }
             return
         }
+        if version == .v1, cgroup.keepsStandby, keepWithStandby(cgroup) { return }
         if version == .v1 {
             let kept = state.withLock { state in
                 guard state.idleCount < Self.idleLimit else { return false }
@@ -124,6 +167,42 @@ final class CgroupPool: Sendable {
         } catch {
             logger.warning("cannot remove cgroup: \(error)")
         }
+    }
+
+    /// Starts a standby thread in `cgroup` unless its function has one (or there are enough);
+    /// false when it did not.
+    private func keepWithStandby(_ cgroup: InstanceCgroup) -> Bool {
+        let wanted = state.withLock { state in
+            state.standbys[cgroup.function] == nil && state.standbys.count < Self.standbyLimit
+        }
+        guard wanted else { return false }
+        let standby: CgroupStandby
+        do throws(SystemError) {
+            standby = try CgroupStandby(cgroup: cgroup)
+        } catch {
+            logger.warning("cannot start a standby thread for cgroup \(cgroup.memory): \(error)")
+            return false
+        }
+        let kept = state.withLock { state in
+            guard state.standbys[cgroup.function] == nil else { return false }
+            state.standbys[cgroup.function] = standby
+            return true
+        }
+        // Another release won the race: this thread ends, and its cgroup goes to the idle list.
+        if !kept { standby.cancel() }
+        return kept
+    }
+
+    /// The function's standby, when its cgroup has the memory limit asked for. One with another
+    /// limit (the function was reloaded with a new `memory`) ends, and its cgroup becomes idle.
+    private func takeStandby(function: String, memoryBytes: Int) -> CgroupStandby? {
+        guard let standby = state.withLock({ $0.standbys.removeValue(forKey: function) }) else { return nil }
+        if standby.cgroup.memoryBytes == memoryBytes { return standby }
+        standby.cancel()
+        var cgroup = standby.cgroup
+        cgroup.keepsStandby = false
+        release(cgroup, emptied: true)
+        return nil
     }
 
     private func takeIdle(function: String, memoryBytes: Int) -> InstanceCgroup? {

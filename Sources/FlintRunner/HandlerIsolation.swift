@@ -144,16 +144,20 @@ public final class HandlerIsolation: Sendable {
 
     /// One handler process's isolation: its cgroup (made now), credentials and sandbox. Apply it
     /// to the process's `SpawnOptions`, and `finish` it once the process has been reaped.
-    func instance(of function: FunctionManifest, paths: InstancePaths) throws(SystemError) -> InstanceIsolation {
+    ///
+    /// - Parameter standby: whether to start the function's instances from a thread already in
+    ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
+    func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {
         var sandbox: BubblewrapCommand?
         if function.isolation == .sandbox {
             // refusal(of:) keeps such a function from starting; this only guards callers that skip it.
             guard let bubblewrap else { throw SystemError("bwrap", errno: ENOENT) }
             sandbox = BubblewrapCommand(bwrap: bubblewrap, hiddenPaths: hiddenPaths, network: function.network)
         }
-        let cgroup = try cgroups?.acquire(function: function.name, memoryBytes: function.memoryBytes)
+        let acquired = try cgroups?.acquire(function: function.name, memoryBytes: function.memoryBytes, standby: standby)
         return InstanceIsolation(
-            paths: paths, credentials: user?.credentials, sandbox: sandbox, cgroup: cgroup, pool: cgroups
+            paths: paths, credentials: user?.credentials, sandbox: sandbox, cgroup: acquired?.0, standby: acquired?.1,
+            pool: cgroups
         )
     }
 }

@@ -19,6 +19,9 @@ struct InstanceCgroup: Sendable {
     let counters: CgroupCounters
     /// `oom_kill` before this use (v1 counts from the cgroup's creation and cannot be reset).
     private(set) var oomKillsBefore: Int64 = 0
+    /// Whether, once released, a `CgroupStandby` should wait in it for the function's next
+    /// instance (`CgroupPool.acquire`).
+    var keepsStandby = false
 
     var directories: [String] { version == .v2 ? [memory] : [memory] + [pids, cpu].compactMap { $0 } }
 
@@ -113,7 +116,9 @@ struct InstanceCgroup: Sendable {
         var killedWithCgroupKill = false
         while true {
             guard let text = FileText.read(directory + "/cgroup.procs") else { return true }
-            let pids = text.split(separator: "\n").compactMap { pid_t($0) }
+            // Never the daemon (see `CgroupCounters.memberPIDs`).
+            let daemon = getpid()
+            let pids = text.split(separator: "\n").compactMap { pid_t($0) }.filter { $0 != daemon }
             if pids.isEmpty { return true }
             if Sys.monotonicNanoseconds() >= deadline { return false }
             // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -9,18 +10,21 @@ final class InstanceIsolation: Sendable {
     let credentials: SpawnOptions.Credentials?
     let sandbox: BubblewrapCommand?
     private let cgroup: Mutex<InstanceCgroup?>
+    /// A thread already in the cgroup, to spawn from (`launch`); nil once handed the spawn.
+    private let standby: Mutex<CgroupStandby?>
     private let pool: CgroupPool?
     /// Whether the process's memory is limited by its cgroup (rather than RLIMIT_DATA).
     let hasMemoryCgroup: Bool
 
     init(
         paths: InstancePaths, credentials: SpawnOptions.Credentials?, sandbox: BubblewrapCommand?,
-        cgroup: InstanceCgroup?, pool: CgroupPool?
+        cgroup: InstanceCgroup?, standby: CgroupStandby? = nil, pool: CgroupPool?
     ) {
         self.paths = paths
         self.credentials = credentials
         self.sandbox = sandbox
         self.cgroup = Mutex(cgroup)
+        self.standby = Mutex(standby)
         self.pool = pool
         self.hasMemoryCgroup = cgroup != nil
     }
@@ -57,9 +61,49 @@ final class InstanceIsolation: Sendable {
         }
     }
 
+    /// Spawns on a thread of its own, then supervises what it spawned (blocking calls both:
+    /// never on Swift's cooperative pool).
+    ///
+    /// With a standby thread, `spawn` runs on it, with options that do not join the cgroup (the
+    /// process is born in it), while a supervisor thread waits for what it spawned; the standby
+    /// then ends. The supervisor thread is started here, not by the standby: a thread is born in
+    /// the cgroups of the thread that creates it, and Flint's own threads must stay in its own.
+    /// Without a standby, one supervisor thread does both.
+    func launch<Started: Sendable>(
+        _ options: SpawnOptions,
+        spawn: @escaping @Sendable (SpawnOptions) -> Started,
+        supervise: @escaping @Sendable (Started) -> Void
+    ) throws(SystemError) {
+        guard let standby = standby.withLock({ $0.take() }) else {
+            try SupervisorThread.start { supervise(spawn(options)) }
+            return
+        }
+        do throws(SystemError) {
+            try SupervisorThread.start {
+                let started = Mutex<Started?>(nil)
+                let spawned = DispatchSemaphore(value: 0)
+                standby.run { joined in
+                    var options = options
+                    if joined { options.cgroupProcsFDs = [] }
+                    let result = spawn(options)
+                    started.withLock { $0 = result }
+                    spawned.signal()
+                }
+                spawned.wait()
+                guard let result = started.withLock({ $0.take() }) else { return }
+                supervise(result)
+            }
+        } catch {
+            standby.cancel()
+            throw error
+        }
+    }
+
     /// Ends the instance's use of its cgroup: kills what is left in it, reads its figures, and
     /// hands it back. nil without a cgroup (or when called again).
     func finish() -> CgroupUsage? {
+        // Never launched: the standby's thread ends without spawning.
+        standby.withLock { $0.take() }?.cancel()
         guard let held = cgroup.withLock({ cgroup in cgroup.take() }), let pool else { return nil }
         let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + pool.emptyingTimeout)
         let usage = held.usage()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import FlintRunner
@@ -67,7 +68,7 @@ import Testing
             mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
             logger: Logger(label: "flint.cgroup.tests")
         ).get()
-        let cgroup = try pool.acquire(function: "members", memoryBytes: 64 << 20)
+        let (cgroup, _) = try pool.acquire(function: "members", memoryBytes: 64 << 20)
         defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
         #expect(cgroup.counters.memberPIDs() == [])
 
@@ -87,5 +88,78 @@ import Testing
         kill(joining.processIdentifier, SIGKILL)
         joining.waitUntilExit()
         #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
+    }
+
+    static let hasCgroupV1 = IsolationAvailability.hasCgroups && CgroupMounts.current().controllers["memory"] != nil
+        && (try? CgroupPool.prepare(
+            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout, logger: Logger(label: "probe")
+        ).get().version) == .v1
+
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
+    func standby_waitsInTheReleasedCgroup_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
+        let pool = try CgroupPool.prepare(
+            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
+            logger: Logger(label: "flint.cgroup.tests")
+        ).get()
+        let (first, none) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
+        #expect(none == nil, "no standby before the function's first cgroup is released")
+        pool.release(first, emptied: true)
+
+        let (cgroup, waiting) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
+        let standby = try #require(waiting)
+        #expect(cgroup.memory == first.memory)
+        // The standby's thread moves itself in: a task of this process, which is never a member
+        // to kill.
+        let joined = await eventually(within: .seconds(10)) {
+            let tasks = (try? String(contentsOfFile: cgroup.memory + "/tasks", encoding: .utf8)) ?? ""
+            return tasks.split(separator: "\n").contains { Int32($0).map(Self.isThreadOfThisProcess) ?? false }
+        }
+        #expect(joined, "a thread of this process waits in the cgroup")
+        #expect(cgroup.counters.memberPIDs() == [])
+
+        // Spawned from the standby, with no cgroup to join: /bin/sleep is in the cgroup anyway.
+        let isolation = InstanceIsolation(
+            paths: InstancePaths(functionDirectory: "/", workingDirectory: "/"), credentials: nil, sandbox: nil,
+            cgroup: cgroup, standby: standby, pool: pool
+        )
+        var options = SpawnOptions(
+            command: HandlerCommand(executable: "/bin/sleep", arguments: ["/bin/sleep", "60"]), environment: [],
+            workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
+        )
+        isolation.apply(to: &options)
+        #expect(!options.cgroupProcsFDs.isEmpty, "without a standby the spawn would join")
+        let seen = Mutex<(joinedNothing: Bool, memoryCgroup: String)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        try isolation.launch(options) { options in
+            (try? ProcessSpawner.spawn(options)).map { ($0, options.cgroupProcsFDs.isEmpty) }
+        } supervise: { started in
+            if let (process, joinedNothing) = started {
+                let membership = (try? String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)) ?? ""
+                let memory = membership.split(separator: "\n").first { $0.contains(":memory:") }
+                seen.withLock { $0 = (joinedNothing, String(memory?.split(separator: ":").last ?? "")) }
+                kill(process.pid, SIGKILL)
+                var status: CInt = 0
+                waitpid(process.pid, &status, 0)
+            }
+            done.signal()
+        }
+        await Task.detached { done.wait() }.value
+        let observed = try #require(seen.withLock { $0 }, "the process started")
+        #expect(observed.joinedNothing)
+        #expect(!observed.memoryCgroup.isEmpty && cgroup.memory.hasSuffix(observed.memoryCgroup), "\(observed.memoryCgroup)")
+        // The standby has ended, and none of Flint's own threads (the supervisor) is left in
+        // the function's cgroup.
+        let left = await eventually(within: .seconds(10)) { Self.threadsOfThisProcess(in: cgroup.memory) == 0 }
+        #expect(left, "no thread of this process stays in the cgroup once the spawn is done")
+        _ = isolation.finish()
+    }
+
+    private static func threadsOfThisProcess(in directory: String) -> Int {
+        let tasks = (try? String(contentsOfFile: directory + "/tasks", encoding: .utf8)) ?? ""
+        return tasks.split(separator: "\n").filter { Int32($0).map(isThreadOfThisProcess) ?? false }.count
+    }
+
+    private static func isThreadOfThisProcess(_ tid: Int32) -> Bool {
+        FileManager.default.fileExists(atPath: "/proc/self/task/\(tid)")
     }
 }

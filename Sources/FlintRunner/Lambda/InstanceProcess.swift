@@ -37,10 +37,9 @@ final class InstanceProcess: Sendable {
         }
     }
 
-    /// Spawns the process and watches it until it exits, blocking the calling (supervisor) thread.
-    /// Returns how the process ended and the CPU it (and the children it waited for) used, or the
-    /// reason it could not start.
-    func run(_ options: SpawnOptions, output: InstanceOutput) -> Result<(Termination?, InstanceCPU.Times), SpawnError> {
+    /// Spawns the process; its output goes to `output` from now on. A kill asked for before is
+    /// delivered at once.
+    func start(_ options: SpawnOptions, output: InstanceOutput) -> Result<SpawnedProcess, SpawnError> {
         let process: SpawnedProcess
         do throws(SpawnError) {
             process = try ProcessSpawner.spawn(options)
@@ -55,6 +54,12 @@ final class InstanceProcess: Sendable {
             return state.killRequested
         }
         if killNow { Sys.kill(-process.pid, SIGKILL) }
+        return .success(process)
+    }
+
+    /// Watches the started process until it exits, blocking the calling (supervisor) thread, and
+    /// reaps it. Returns how it ended and the CPU it (and the children it waited for) used.
+    func supervise(_ process: SpawnedProcess, output: InstanceOutput) -> (Termination?, InstanceCPU.Times) {
         watch(process, output: output)
 
         // Leftover children die with it; the leader is a zombie until reaped, so its pid (the
@@ -78,7 +83,7 @@ final class InstanceProcess: Sendable {
         output.read(.stderr)
         output.close()
         let cpu = InstanceCPU.Times(userMicros: used.userCPUMicros, systemMicros: used.systemCPUMicros)
-        return .success((waitStatus.map(Termination.init(waitStatus:)), cpu))
+        return (waitStatus.map(Termination.init(waitStatus:)), cpu)
     }
 
     /// Polls the pipes and the pidfd until the process has exited.

@@ -157,7 +157,8 @@ final class LambdaInstance: @unchecked Sendable {
         do throws(SystemError) {
             try context.isolation.prepareDirectory(scratch)
             isolation = try context.isolation.instance(
-                of: function, paths: InstancePaths(functionDirectory: function.directory, workingDirectory: scratch)
+                of: function, paths: InstancePaths(functionDirectory: function.directory, workingDirectory: scratch),
+                standby: true
             )
         } catch {
             removeScratch(scratch)
@@ -171,10 +172,13 @@ final class LambdaInstance: @unchecked Sendable {
         let process = self.process
         let output = self.output
         do throws(SystemError) {
-            try SupervisorThread.start {
+            try isolation.launch(isolated) { options in
+                process.start(options, output: output)
+            } supervise: { started in
                 let exit: Exit
-                switch process.run(isolated, output: output) {
-                case .success(let (termination, cpu)):
+                switch started {
+                case .success(let spawned):
+                    let (termination, cpu) = process.supervise(spawned, output: output)
                     // Kills what is left in the cgroup, and tells whether its OOM killer struck.
                     exit = .exited(termination, oomKills: isolation.finish()?.oomKills ?? 0, cpu: cpu)
                 case .failure(let error):
