@@ -9,7 +9,7 @@ import Synchronization
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
 /// invocation. For functions whose instances start rarely and should start fast (warm instances),
-/// one kept cgroup per function has a `CgroupStandby` thread waiting in it. On v2 `memory.peak` cannot be reset on every kernel, so each instance gets a fresh
+/// a `CgroupStandby` thread waits in one more cgroup of the function, for its next instance. On v2 `memory.peak` cannot be reset on every kernel, so each instance gets a fresh
 /// cgroup. Parents left by a daemon that was killed are emptied and removed when the next starts.
 final class CgroupPool: Sendable {
     let version: CgroupVersion
@@ -62,13 +62,13 @@ final class CgroupPool: Sendable {
             (state.idle.values.flatMap { $0 }, state.stuck, Array(state.standbys.values))
         }
         // Their threads end first: a cgroup with a task in it cannot be removed.
-        for standby in standbys { standby.cancel() }
+        let prepared = standbys.compactMap { $0.cancel() }
         let deadline = Sys.monotonicNanoseconds() + emptyingTimeout
-        for cgroup in idle + standbys.map(\.cgroup) {
+        for cgroup in idle + prepared {
             _ = cgroup.killRemaining(deadline: deadline)
             cgroup.closeFiles()
         }
-        for cgroup in idle + standbys.map(\.cgroup) + stuck {
+        for cgroup in idle + prepared + stuck {
             _ = InstanceCgroup.killAll(in: cgroup.memory, version: version, deadline: deadline)
             // EBUSY: a standby thread that has posted its end may not have left yet.
             var pause = 50_000
@@ -97,26 +97,53 @@ final class CgroupPool: Sendable {
     /// A cgroup for one instance of `function`, limited to `memoryBytes` and `processes`.
     ///
     /// - Parameter standby: whether the function's instances should start without joining their
-    ///   cgroup (v1): the cgroup comes with the function's `CgroupStandby` when one waits in it,
-    ///   and gets one when it is released.
+    ///   cgroup (v1): the cgroup comes with the function's `CgroupStandby` when one is ready in it.
+    ///   Call `prepareStandby` once the instance has started, for the next.
     func acquire(function: String, memoryBytes: Int, standby: Bool = false) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
-        let standby = standby && version == .v1 && processes >= 2
-        if standby, let waiting = takeStandby(function: function, memoryBytes: memoryBytes) {
-            var cgroup = waiting.cgroup
+        if standby, let (ready, cgroup) = takeReadyStandby(function: function, memoryBytes: memoryBytes) {
+            var cgroup = cgroup
             do throws(SystemError) {
                 try cgroup.reset()
-                cgroup.keepsStandby = true
-                return (cgroup, waiting)
+                return (cgroup, ready)
             } catch {
                 logger.warning("cannot reset cgroup \(cgroup.memory) for reuse: \(error); making a new one")
-                waiting.cancel()
+                ready.cancel()
                 cgroup.closeFiles()
                 state.withLock { $0.stuck.append(cgroup) }
             }
         }
-        var cgroup = try acquireCgroup(function: function, memoryBytes: memoryBytes)
-        cgroup.keepsStandby = standby
-        return (cgroup, nil)
+        return (try acquireCgroup(function: function, memoryBytes: memoryBytes), nil)
+    }
+
+    /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one
+    /// (or there are enough). Only on v1, where a thread may sit apart from its process, and where
+    /// a handler may have more than one process (the thread counts in `pids.current`).
+    func prepareStandby(function: String, memoryBytes: Int) {
+        guard version == .v1, processes >= 2 else { return }
+        let standby = CgroupStandby(function: function, memoryBytes: memoryBytes)
+        let wanted = state.withLock { state in
+            guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit else { return false }
+            state.standbys[function] = standby
+            return true
+        }
+        guard wanted else { return }
+        do throws(SystemError) {
+            // Weak: the pool may end while the thread prepares (it then has no cgroup).
+            try standby.begin { [weak self] in
+                guard let self else { return nil }
+                do throws(SystemError) {
+                    return try acquireCgroup(function: function, memoryBytes: memoryBytes)
+                } catch {
+                    logger.warning("cannot prepare a cgroup for the next instance of \(function): \(error)")
+                    return nil
+                }
+            }
+        } catch {
+            logger.warning("cannot start a standby thread for \(function): \(error)")
+            state.withLock { state in
+                if state.standbys[function] === standby { state.standbys[function] = nil }
+            }
+        }
     }
 
     private func acquireCgroup(function: String, memoryBytes: Int) throws(SystemError) -> InstanceCgroup {
@@ -149,7 +176,6 @@ final class CgroupPool: Sendable {
             state.withLock { $0.stuck.append(cgroup) }
             return
         }
-        if version == .v1, cgroup.keepsStandby, keepWithStandby(cgroup) { return }
         if version == .v1 {
             let kept = state.withLock { state in
                 guard state.idleCount < Self.idleLimit else { return false }
@@ -169,39 +195,21 @@ final class CgroupPool: Sendable {
         }
     }
 
-    /// Starts a standby thread in `cgroup` unless its function has one (or there are enough);
-    /// false when it did not.
-    private func keepWithStandby(_ cgroup: InstanceCgroup) -> Bool {
-        let wanted = state.withLock { state in
-            state.standbys[cgroup.function] == nil && state.standbys.count < Self.standbyLimit
+    /// The function's standby and its cgroup, once it is in it. A standby still preparing stays
+    /// for a later start (this one joins at spawn, which costs no more than waiting for it would).
+    /// One that failed ends; one with another memory limit (`memory` changed by a reload) ends and
+    /// its cgroup becomes idle.
+    private func takeReadyStandby(function: String, memoryBytes: Int) -> (CgroupStandby, InstanceCgroup)? {
+        let taken = state.withLock { state -> (CgroupStandby, CgroupStandby.Phase)? in
+            guard let standby = state.standbys[function] else { return nil }
+            let phase = standby.phase
+            if case .preparing = phase { return nil }
+            state.standbys[function] = nil
+            return (standby, phase)
         }
-        guard wanted else { return false }
-        let standby: CgroupStandby
-        do throws(SystemError) {
-            standby = try CgroupStandby(cgroup: cgroup)
-        } catch {
-            logger.warning("cannot start a standby thread for cgroup \(cgroup.memory): \(error)")
-            return false
-        }
-        let kept = state.withLock { state in
-            guard state.standbys[cgroup.function] == nil else { return false }
-            state.standbys[cgroup.function] = standby
-            return true
-        }
-        // Another release won the race: this thread ends, and its cgroup goes to the idle list.
-        if !kept { standby.cancel() }
-        return kept
-    }
-
-    /// The function's standby, when its cgroup has the memory limit asked for. One with another
-    /// limit (the function was reloaded with a new `memory`) ends, and its cgroup becomes idle.
-    private func takeStandby(function: String, memoryBytes: Int) -> CgroupStandby? {
-        guard let standby = state.withLock({ $0.standbys.removeValue(forKey: function) }) else { return nil }
-        if standby.cgroup.memoryBytes == memoryBytes { return standby }
-        standby.cancel()
-        var cgroup = standby.cgroup
-        cgroup.keepsStandby = false
-        release(cgroup, emptied: true)
+        guard let (standby, phase) = taken else { return nil }
+        if case .ready(let cgroup, _) = phase, cgroup.memoryBytes == memoryBytes { return (standby, cgroup) }
+        if let cgroup = standby.cancel() { release(cgroup, emptied: true) }
         return nil
     }
 

@@ -2,31 +2,42 @@ internal import CFlintSpawn  // flint_gettid
 import Glibc
 import Synchronization
 
-/// A thread that waits inside an idle cgroup v1 instance cgroup, so that the next instance of its
-/// function starts there without being moved in.
+/// A thread that waits inside a cgroup v1 instance cgroup it prepared, so that the next instance
+/// of its function starts there without being moved in.
 ///
 /// Moving a task into a cgroup takes the kernel's `cgroup_threadgroup_rwsem` for writing, and the
 /// first move after a quiet moment waits for an RCU grace period: 6–30 ms here, on every cold start
 /// that joins its cgroup at spawn. A process is born in the cgroups of the thread that forks it,
 /// and on cgroup v1 one thread may sit in another cgroup than the rest of its process; so this
-/// thread moves itself in ahead of time, off the cold path, and the spawn moves nothing.
+/// thread takes a cgroup and moves itself in ahead of time, off the cold path, and the spawn moves
+/// nothing.
 ///
-/// It runs one spawn and then ends (ending moves nothing): a thread left in a function's cgroup
-/// must never go back to a pool that spawns other functions' handlers. While it waits, the daemon's
-/// pid is listed in the cgroup's `cgroup.procs`; `CgroupCounters.memberPIDs` leaves it out.
+/// It runs one spawn and then ends (ending moves nothing). It never starts a thread, which would
+/// be born in the function's cgroup too. While it waits, the daemon's pid is listed in the cgroup's
+/// `cgroup.procs`; `CgroupCounters.memberPIDs` leaves it out.
 final class CgroupStandby: Sendable {
-    let cgroup: InstanceCgroup
+    let function: String
+    let memoryBytes: Int
 
     private let gate = Gate()
     private let state = Mutex(State())
 
     private struct State {
+        var phase = Phase.preparing
         /// The work handed over; `run` sets it once.
         var work: (@Sendable (_ joined: Bool) -> Void)?
         var cancelled = false
     }
 
-    /// A semaphore the thread parks on, and one it posts once it has left the cgroup (by ending).
+    enum Phase {
+        case preparing
+        /// In the cgroup; `joined` false when a move failed part way (the spawn must join).
+        case ready(InstanceCgroup, joined: Bool)
+        /// No cgroup could be had.
+        case failed
+    }
+
+    /// A semaphore the thread parks on, and one it posts once done with the cgroup.
     private final class Gate: @unchecked Sendable {
         let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
         let ended = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
@@ -45,16 +56,32 @@ final class CgroupStandby: Sendable {
         }
     }
 
-    /// Starts the thread, which joins `cgroup` (every hierarchy) and waits for `run` or `cancel`.
-    init(cgroup: InstanceCgroup) throws(SystemError) {
-        self.cgroup = cgroup
+    init(function: String, memoryBytes: Int) {
+        self.function = function
+        self.memoryBytes = memoryBytes
+    }
+
+    /// Starts the thread: it takes a cgroup from `acquire`, moves itself into each of its
+    /// directories, and waits for `run` or `cancel`.
+    func begin(acquire: @escaping @Sendable () -> InstanceCgroup?) throws(SystemError) {
         try DetachedThread.start(stackSize: SupervisorThread.stackSize) { [self] in
-            let joined = join()
+            if let cgroup = acquire() {
+                let joined = join(cgroup)
+                state.withLock { $0.phase = .ready(cgroup, joined: joined) }
+            } else {
+                state.withLock { $0.phase = .failed }
+            }
             Gate.wait(gate.wake)
-            if let work = state.withLock({ $0.work }) { work(joined) }
-            // Posted last: whoever waits for it may remove the cgroup once the thread is gone.
+            if let work = state.withLock({ $0.work }) {
+                if case .ready(_, let joined) = phase { work(joined) } else { work(false) }
+            }
+            // Posted last: whoever waits for it may reuse or remove the cgroup.
             sem_post(gate.ended)
         }
+    }
+
+    var phase: Phase {
+        state.withLock { $0.phase }
     }
 
     /// Runs `work` on the thread, which then ends. `joined`: whether the thread is in every
@@ -64,20 +91,23 @@ final class CgroupStandby: Sendable {
         sem_post(gate.wake)
     }
 
-    /// Ends the thread without work and waits until it has posted its end.
-    func cancel() {
+    /// Ends the thread without work, once it has prepared, and waits until it has posted its end.
+    /// Returns the cgroup it prepared, if any, for the caller to hand back.
+    @discardableResult
+    func cancel() -> InstanceCgroup? {
         let first = state.withLock { state -> Bool in
             defer { state.cancelled = true }
             return !state.cancelled && state.work == nil
         }
-        guard first else { return }
+        guard first else { return nil }
         sem_post(gate.wake)
         Gate.wait(gate.ended)
+        if case .ready(let cgroup, _) = phase { return cgroup }
+        return nil
     }
 
-    /// Writes this thread's id into each directory's `tasks`; false at the first that fails (the
-    /// thread may then be in some of them, and still ends after its work).
-    private func join() -> Bool {
+    /// Writes this thread's id into each directory's `tasks`; false at the first that fails.
+    private func join(_ cgroup: InstanceCgroup) -> Bool {
         let thread = String(flint_gettid())
         for directory in cgroup.directories {
             do throws(SystemError) {

@@ -155,9 +155,14 @@ public final class HandlerIsolation: Sendable {
             sandbox = BubblewrapCommand(bwrap: bubblewrap, hiddenPaths: hiddenPaths, network: function.network)
         }
         let acquired = try cgroups?.acquire(function: function.name, memoryBytes: function.memoryBytes, standby: standby)
+        var prepareNextStandby: (@Sendable () -> Void)?
+        if standby, let cgroups {
+            let (name, memoryBytes) = (function.name, function.memoryBytes)
+            prepareNextStandby = { cgroups.prepareStandby(function: name, memoryBytes: memoryBytes) }
+        }
         return InstanceIsolation(
             paths: paths, credentials: user?.credentials, sandbox: sandbox, cgroup: acquired?.0, standby: acquired?.1,
-            pool: cgroups
+            prepareNextStandby: prepareNextStandby, pool: cgroups
         )
     }
 }

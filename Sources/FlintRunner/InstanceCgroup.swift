@@ -19,9 +19,6 @@ struct InstanceCgroup: Sendable {
     let counters: CgroupCounters
     /// `oom_kill` before this use (v1 counts from the cgroup's creation and cannot be reset).
     private(set) var oomKillsBefore: Int64 = 0
-    /// Whether, once released, a `CgroupStandby` should wait in it for the function's next
-    /// instance (`CgroupPool.acquire`).
-    var keepsStandby = false
 
     var directories: [String] { version == .v2 ? [memory] : [memory] + [pids, cpu].compactMap { $0 } }
 

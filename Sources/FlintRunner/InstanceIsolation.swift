@@ -12,19 +12,24 @@ final class InstanceIsolation: Sendable {
     private let cgroup: Mutex<InstanceCgroup?>
     /// A thread already in the cgroup, to spawn from (`launch`); nil once handed the spawn.
     private let standby: Mutex<CgroupStandby?>
+    /// Prepares a standby for the function's next instance, once this one is spawned (nil: the
+    /// function's instances join their cgroup at spawn).
+    private let prepareNextStandby: (@Sendable () -> Void)?
     private let pool: CgroupPool?
     /// Whether the process's memory is limited by its cgroup (rather than RLIMIT_DATA).
     let hasMemoryCgroup: Bool
 
     init(
         paths: InstancePaths, credentials: SpawnOptions.Credentials?, sandbox: BubblewrapCommand?,
-        cgroup: InstanceCgroup?, standby: CgroupStandby? = nil, pool: CgroupPool?
+        cgroup: InstanceCgroup?, standby: CgroupStandby? = nil, prepareNextStandby: (@Sendable () -> Void)? = nil,
+        pool: CgroupPool?
     ) {
         self.paths = paths
         self.credentials = credentials
         self.sandbox = sandbox
         self.cgroup = Mutex(cgroup)
         self.standby = Mutex(standby)
+        self.prepareNextStandby = prepareNextStandby
         self.pool = pool
         self.hasMemoryCgroup = cgroup != nil
     }
@@ -68,14 +73,20 @@ final class InstanceIsolation: Sendable {
     /// process is born in it), while a supervisor thread waits for what it spawned; the standby
     /// then ends. The supervisor thread is started here, not by the standby: a thread is born in
     /// the cgroups of the thread that creates it, and Flint's own threads must stay in its own.
-    /// Without a standby, one supervisor thread does both.
+    /// Without a standby, one supervisor thread does both. Either way, once spawned, the next
+    /// instance's standby is prepared (when the function's instances use them).
     func launch<Started: Sendable>(
         _ options: SpawnOptions,
         spawn: @escaping @Sendable (SpawnOptions) -> Started,
         supervise: @escaping @Sendable (Started) -> Void
     ) throws(SystemError) {
+        let prepareNextStandby = self.prepareNextStandby
         guard let standby = standby.withLock({ $0.take() }) else {
-            try SupervisorThread.start { supervise(spawn(options)) }
+            try SupervisorThread.start {
+                let started = spawn(options)
+                prepareNextStandby?()
+                supervise(started)
+            }
             return
         }
         do throws(SystemError) {
@@ -90,6 +101,7 @@ final class InstanceIsolation: Sendable {
                     spawned.signal()
                 }
                 spawned.wait()
+                prepareNextStandby?()
                 guard let result = started.withLock({ $0.take() }) else { return }
                 supervise(result)
             }

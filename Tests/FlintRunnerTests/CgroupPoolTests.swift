@@ -96,18 +96,28 @@ import Testing
         ).get().version) == .v1
 
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
-    func standby_waitsInTheReleasedCgroup_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
+    func standby_waitsInACgroupOfItsOwn_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
         let pool = try CgroupPool.prepare(
             mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
             logger: Logger(label: "flint.cgroup.tests")
         ).get()
         let (first, none) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
-        #expect(none == nil, "no standby before the function's first cgroup is released")
-        pool.release(first, emptied: true)
+        #expect(none == nil, "no standby before the function's first instance has started")
+        defer { pool.release(first, emptied: true) }
+        pool.prepareStandby(function: "warm", memoryBytes: 64 << 20)
 
-        let (cgroup, waiting) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
-        let standby = try #require(waiting)
-        #expect(cgroup.memory == first.memory)
+        var taken: (InstanceCgroup, CgroupStandby)?
+        _ = await eventually(within: .seconds(10)) {
+            guard let (cgroup, standby) = try? pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true) else { return false }
+            guard let standby else {
+                pool.release(cgroup, emptied: true)
+                return false
+            }
+            taken = (cgroup, standby)
+            return true
+        }
+        let (cgroup, standby) = try #require(taken, "the standby gets ready")
+        #expect(cgroup.memory != first.memory, "a cgroup of its own, beside the running instance's")
         // The standby's thread moves itself in: a task of this process, which is never a member
         // to kill.
         let joined = await eventually(within: .seconds(10)) {
