@@ -62,6 +62,9 @@ final class LambdaInstance: @unchecked Sendable {
     var memory: InstanceMemory?
     var cpu: InstanceCPU?
     private var listener: (any Channel)?
+    /// The Runtime API connections accepted, closed when the instance ends: a process that left
+    /// the instance's process group (and, without a cgroup, outlived it) could hold one open.
+    private var connections: [ObjectIdentifier: any Channel] = [:]
     private var spawnedAt: Int64?
     private var initTimer: Scheduled<Void>?
     /// CLOCK_MONOTONIC nanoseconds since the instance has had nothing to do, while it has not.
@@ -111,6 +114,7 @@ final class LambdaInstance: @unchecked Sendable {
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try track(channel)
                     try channel.pipeline.syncOperations.addHandler(RuntimeAPIPeerCheck(instance: self))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(instance: self, bodyLimit: bodyLimit))
@@ -126,6 +130,15 @@ final class LambdaInstance: @unchecked Sendable {
                     self.ended(.notStarted("cannot listen for the Runtime API on 127.0.0.1: \(error)"))
                 }
             }
+    }
+
+    /// Keeps `channel` until it closes or the instance ends (runs on the instance's event loop,
+    /// which is the only loop of its listener).
+    private func track(_ channel: any Channel) throws {
+        guard phase != .exited else { throw ChannelError.ioOnClosedChannel }
+        let key = ObjectIdentifier(channel)
+        connections[key] = channel
+        channel.closeFuture.whenComplete { _ in self.connections[key] = nil }
     }
 
     private func spawn(port: Int) {
@@ -240,6 +253,8 @@ final class LambdaInstance: @unchecked Sendable {
         for timer in [initTimer, deadlineTimer, killTimer, idleTimer] { timer?.cancel() }
         listener?.close(promise: nil)
         listener = nil
+        for connection in connections.values { connection.close(promise: nil) }
+        connections.removeAll()
         parked = nil
         memory?.close()
         cpu?.close()

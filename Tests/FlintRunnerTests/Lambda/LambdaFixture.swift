@@ -170,6 +170,23 @@ struct LambdaFixture {
             elif action == "hang":
                 open(os.path.join(observe, "..", "busy"), "w").close()
                 time.sleep(3600)
+            elif action == "leak":
+                # A child with a Runtime API connection of its own (one request answered, so it
+                # passed Flint's peer check), which then leaves the process group and notes
+                # whether Flint closes the connection (or gives up after 30 s).
+                if os.fork() == 0:
+                    import select, socket
+                    own = socket.create_connection((host, int(port)))
+                    own.sendall(f"GET {base}/nothing HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                    reply = b""
+                    while not reply.endswith(b"}"):
+                        reply += own.recv(4096)
+                    os.setsid()
+                    readable, _, _ = select.select([own], [], [], 30)
+                    closed = bool(readable) and own.recv(1) == b""
+                    with open(os.path.join(observe, "..", "leak-closed" if closed else "leak-open"), "w"):
+                        pass
+                    os._exit(0)
             elif action == "hog":
                 hog = b"x" * (event["mib"] * 1024 * 1024)
             elif action == "fail":

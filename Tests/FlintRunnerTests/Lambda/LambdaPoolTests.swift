@@ -55,6 +55,21 @@ import Testing
         }
     }
 
+    @Test func runtimeAPIConnections_areClosedWhenTheInstanceEnds_evenIfAnEscapedProcessHoldsOne() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function(idle: .milliseconds(200))
+            let leaking = try await fixture.invoke(function, ["action": "leak"])
+            #expect(leaking.record.outcome == .ok)
+            // The runtime is stopped after idle; its escaped child keeps the connection's socket.
+            let closed = fixture.root + "/leak-closed", open = fixture.root + "/leak-open"
+            let ended = await eventually(within: .seconds(35)) {
+                FileManager.default.fileExists(atPath: closed) || FileManager.default.fileExists(atPath: open)
+            }
+            #expect(ended)
+            #expect(FileManager.default.fileExists(atPath: closed), "Flint closed its end of the connection")
+        }
+    }
+
     @Test func crashedInstance_failsItsInvocation_andIsReplaced() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function()
