@@ -36,8 +36,16 @@ final class CgroupPool: Sendable {
     private struct State {
         var idle: [String: [InstanceCgroup]] = [:]
         var idleCount = 0
-        /// By function: a kept cgroup with a thread waiting in it.
+        /// By function: a thread waiting in a cgroup of its own for the function's next instance.
         var standbys: [String: CgroupStandby] = [:]
+        /// The project's functions and their memory limits, once a reload has said (nil: keep
+        /// cgroups of any function). Cgroups of other functions, or with another limit, are not kept.
+        var current: [String: Int]?
+
+        /// Whether cgroups of `function` with this memory limit are worth keeping.
+        func wants(_ function: String, memoryBytes: Int) -> Bool {
+            current.map { $0[function] == memoryBytes } ?? true
+        }
         var created = 0
         /// Cgroups that could not be emptied or removed (their files closed); emptying and removal
         /// are tried again at shutdown.
@@ -70,19 +78,10 @@ final class CgroupPool: Sendable {
         }
         for cgroup in idle + prepared + stuck {
             _ = InstanceCgroup.killAll(in: cgroup.memory, version: version, deadline: deadline)
-            // EBUSY: a standby thread that has posted its end may not have left yet.
-            var pause = 50_000
-            while true {
-                do throws(SystemError) {
-                    try cgroup.removeDirectories()
-                } catch where error.errno == EBUSY && Sys.monotonicNanoseconds() < deadline {
-                    Sys.sleep(nanoseconds: pause)
-                    pause = min(pause * 2, 10_000_000)
-                    continue
-                } catch {
-                    logger.warning("cannot remove cgroup: \(error)")
-                }
-                break
+            do throws(SystemError) {
+                try cgroup.removeDirectories(retryingUntil: deadline)
+            } catch {
+                logger.warning("cannot remove cgroup: \(error)")
             }
         }
         // Then `<own cgroup>/flint`, unless another daemon's parent is in it.
@@ -122,7 +121,9 @@ final class CgroupPool: Sendable {
         guard version == .v1, processes >= 2 else { return }
         let standby = CgroupStandby(function: function, memoryBytes: memoryBytes)
         let wanted = state.withLock { state in
-            guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit else { return false }
+            guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit,
+                state.wants(function, memoryBytes: memoryBytes)
+            else { return false }
             state.standbys[function] = standby
             return true
         }
@@ -178,7 +179,8 @@ final class CgroupPool: Sendable {
         }
         if version == .v1 {
             let kept = state.withLock { state in
-                guard state.idleCount < Self.idleLimit else { return false }
+                guard state.idleCount < Self.idleLimit, state.wants(cgroup.function, memoryBytes: cgroup.memoryBytes)
+                else { return false }
                 state.idle[cgroup.function, default: []].append(cgroup)
                 state.idleCount += 1
                 return true
@@ -192,6 +194,43 @@ final class CgroupPool: Sendable {
             state.withLock { $0.stuck.append(cgroup) }
         } catch {
             logger.warning("cannot remove cgroup: \(error)")
+        }
+    }
+
+    /// After a reload: the idle cgroups and standbys of functions no longer in `functions` (name
+    /// → memory limit in bytes), or kept for another memory limit, are removed, and no more are
+    /// kept for them. Runs on a thread of its own: a standby still preparing is waited for.
+    func keepOnly(_ functions: [String: Int]) {
+        let (idle, standbys) = state.withLock { state -> ([InstanceCgroup], [CgroupStandby]) in
+            state.current = functions
+            var dropped: [InstanceCgroup] = []
+            for (function, cgroups) in state.idle {
+                let (keep, drop) = (cgroups.filter { functions[function] == $0.memoryBytes }, cgroups.filter { functions[function] != $0.memoryBytes })
+                state.idle[function] = keep.isEmpty ? nil : keep
+                dropped += drop
+            }
+            state.idleCount -= dropped.count
+            let stale = state.standbys.filter { functions[$0.key] != $0.value.memoryBytes }
+            for function in stale.keys { state.standbys[function] = nil }
+            return (dropped, Array(stale.values))
+        }
+        guard !idle.isEmpty || !standbys.isEmpty else { return }
+        do throws(SystemError) {
+            try SupervisorThread.start { [self] in
+                let deadline = Sys.monotonicNanoseconds() + emptyingTimeout
+                for cgroup in idle + standbys.compactMap({ $0.cancel() }) {
+                    cgroup.closeFiles()
+                    do throws(SystemError) {
+                        try cgroup.removeDirectories(retryingUntil: deadline)
+                    } catch {
+                        logger.warning("cannot remove cgroup: \(error); it is removed at shutdown")
+                        state.withLock { $0.stuck.append(cgroup) }
+                    }
+                }
+            }
+        } catch {
+            logger.warning("cannot remove the cgroups of functions a reload removed: \(error); they are removed at shutdown")
+            state.withLock { $0.stuck += idle }
         }
     }
 
@@ -343,3 +382,4 @@ final class CgroupPool: Sendable {
         }
     }
 }
+

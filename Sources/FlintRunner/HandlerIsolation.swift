@@ -147,6 +147,12 @@ public final class HandlerIsolation: Sendable {
     ///
     /// - Parameter standby: whether to start the function's instances from a thread already in
     ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
+    /// After a reload: cgroups kept for functions that are gone, or for an old `memory`, are
+    /// removed (not kept until Flint stops).
+    public func keepCgroups(for functions: [FunctionManifest]) {
+        cgroups?.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })
+    }
+
     func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {
         var sandbox: BubblewrapCommand?
         if function.isolation == .sandbox {

@@ -141,6 +141,22 @@ struct InstanceCgroup: Sendable {
         counters.close()
     }
 
+    /// `removeDirectories`, tried again while the kernel still counts a task as a member (EBUSY)
+    /// until `deadline` (CLOCK_MONOTONIC nanoseconds): a `CgroupStandby` thread that has posted its
+    /// end may not have left yet.
+    func removeDirectories(retryingUntil deadline: Int64) throws(SystemError) {
+        var pause = 50_000
+        while true {
+            do throws(SystemError) {
+                try removeDirectories()
+                return
+            } catch where error.errno == EBUSY && Sys.monotonicNanoseconds() < deadline {
+                Sys.sleep(nanoseconds: pause)
+                pause = min(pause * 2, 10_000_000)
+            }
+        }
+    }
+
     /// Removes the directories (which only empty cgroups allow); one already gone is no error.
     func removeDirectories() throws(SystemError) {
         var firstError: SystemError?

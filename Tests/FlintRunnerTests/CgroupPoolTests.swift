@@ -64,10 +64,7 @@ import Testing
 
     @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
     func memberPIDs_readAgain_listWhoIsInTheCgroupNow() throws {
-        let pool = try CgroupPool.prepare(
-            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
-            logger: Logger(label: "flint.cgroup.tests")
-        ).get()
+        let pool = try Self.pool()
         let (cgroup, _) = try pool.acquire(function: "members", memoryBytes: 64 << 20)
         defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
         #expect(cgroup.counters.memberPIDs() == [])
@@ -90,17 +87,19 @@ import Testing
         #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
     }
 
-    static let hasCgroupV1 = IsolationAvailability.hasCgroups && CgroupMounts.current().controllers["memory"] != nil
-        && (try? CgroupPool.prepare(
-            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout, logger: Logger(label: "probe")
-        ).get().version) == .v1
-
-    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
-    func standby_waitsInACgroupOfItsOwn_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
-        let pool = try CgroupPool.prepare(
+    /// A pool of this process's own, as a daemon prepares it.
+    private static func pool() throws -> CgroupPool {
+        try CgroupPool.prepare(
             mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
             logger: Logger(label: "flint.cgroup.tests")
         ).get()
+    }
+
+    static let hasCgroupV1 = IsolationAvailability.hasCgroups && (try? pool().version) == .v1
+
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
+    func standby_waitsInACgroupOfItsOwn_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
+        let pool = try Self.pool()
         let (first, none) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
         #expect(none == nil, "no standby before the function's first instance has started")
         defer { pool.release(first, emptied: true) }
@@ -162,6 +161,40 @@ import Testing
         let left = await eventually(within: .seconds(10)) { Self.threadsOfThisProcess(in: cgroup.memory) == 0 }
         #expect(left, "no thread of this process stays in the cgroup once the spawn is done")
         _ = isolation.finish()
+    }
+
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (v2 keeps no idle cgroups)"))
+    func keepOnly_removesTheIdleCgroupsAndStandbysOfFunctionsAReloadRemoved() async throws {
+        let pool = try Self.pool()
+        let (kept, _) = try pool.acquire(function: "kept", memoryBytes: 64 << 20)
+        let (gone, _) = try pool.acquire(function: "gone", memoryBytes: 64 << 20, standby: true)
+        let (resized, _) = try pool.acquire(function: "resized", memoryBytes: 64 << 20)
+        let (busy, _) = try pool.acquire(function: "gone", memoryBytes: 64 << 20)
+        pool.prepareStandby(function: "gone", memoryBytes: 64 << 20)
+        for cgroup in [kept, gone, resized] { pool.release(cgroup, emptied: true) }
+
+        pool.keepOnly(["kept": 64 << 20, "resized": 128 << 20])
+        let removed = await eventually(within: .seconds(10)) {
+            !FileManager.default.fileExists(atPath: gone.memory) && !FileManager.default.fileExists(atPath: resized.memory)
+        }
+        #expect(removed, "the idle cgroups of a removed function, and of an old memory limit, are removed")
+        #expect(FileManager.default.fileExists(atPath: kept.memory))
+        // One still in use when the reload came is removed when it is handed back.
+        pool.release(busy, emptied: true)
+        #expect(!FileManager.default.fileExists(atPath: busy.memory))
+        // And no standby is kept for the removed function: every cgroup left is the kept one.
+        let parent = (kept.memory as NSString).deletingLastPathComponent
+        let left = await eventually(within: .seconds(10)) { Self.cgroups(in: parent) == [kept.memory] }
+        #expect(left, "\(Self.cgroups(in: parent))")
+    }
+
+    /// The child cgroups of `parent` (its subdirectories; its files are the controller's).
+    private static func cgroups(in parent: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        return names.map { parent + "/" + $0 }.filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
     }
 
     private static func threadsOfThisProcess(in directory: String) -> Int {
