@@ -23,7 +23,7 @@ import Testing
     /// Waits (bounded) until `condition` holds; tests poll files the handlers write. It sleeps
     /// with `Task.sleep`: blocking a thread of Swift's cooperative pool (two on this machine)
     /// would starve the other suites running in parallel.
-    static func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () throws -> Bool) async throws {
+    static func waitUntil(_ what: String, within seconds: Double = 20, _ condition: () throws -> Bool) async throws {
         _ = try await eventually(what, within: seconds) { try condition() ? true : nil }
     }
 
@@ -240,7 +240,7 @@ import Testing
         try project.addScriptFunction("tick", script: Self.recorder(out))
         try project.write("triggers/every-second.yaml", "source: schedule\nfunction: tick\nevery: 1s\n")
         var daemon: RunningDaemon? = try RunningDaemon(project)
-        try await Self.waitUntil("a tick", within: 5) { Self.events(out).count >= 1 }
+        try await Self.waitUntil("a tick", within: 20) { Self.events(out).count >= 1 }
         let event = try #require(Self.events(out).first)
         #expect(event["detail-type"] as? String == "Scheduled Event")
         #expect(event["source"] as? String == "aws.events")
@@ -256,7 +256,7 @@ import Testing
         _ = try Self.sqlite(project.dataDirectory + "/flint.sqlite", "UPDATE schedule_ticks SET last_tick_at_us = \(tenMinutesAgo)")
         try FileManager.default.removeItem(atPath: out)
         daemon = try RunningDaemon(project)
-        try await Self.waitUntil("the missed tick", within: 5) { Self.events(out).count >= 1 }
+        try await Self.waitUntil("the missed tick", within: 20) { Self.events(out).count >= 1 }
         try await Task.sleep(for: .milliseconds(500))
         #expect(Self.events(out).count == 1)
         _ = daemon

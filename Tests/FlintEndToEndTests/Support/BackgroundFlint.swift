@@ -43,7 +43,7 @@ final class BackgroundFlint: @unchecked Sendable {
 
     /// Waits (bounded) until `condition` holds of what it printed so far; output can still
     /// arrive for a moment after the process has exited.
-    func waitUntil(_ what: String, within seconds: Double = 10, _ condition: @escaping (_ stdout: String, _ stderr: String) -> Bool) async throws {
+    func waitUntil(_ what: String, within seconds: Double = 20, _ condition: @escaping (_ stdout: String, _ stderr: String) -> Bool) async throws {
         var exitSeen: Date?
         try await eventually(what, within: seconds) {
             let (stdout, stderr) = output.texts.withLock { ($0.stdout, $0.stderr) }

@@ -63,7 +63,7 @@ struct DeliveryRecorder {
 }
 
 /// Polls `probe` every 20 ms until it returns a value; fails after `seconds`.
-func eventually<T>(_ what: String, within seconds: Double = 8, _ probe: () async throws -> T?) async throws -> T {
+func eventually<T>(_ what: String, within seconds: Double = 20, _ probe: () async throws -> T?) async throws -> T {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
         if let value = try await probe() { return value }
