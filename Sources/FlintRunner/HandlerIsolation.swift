@@ -147,10 +147,15 @@ public final class HandlerIsolation: Sendable {
     ///
     /// - Parameter standby: whether to start the function's instances from a thread already in
     ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
-    /// After a reload: cgroups kept for functions that are gone, or for an old `memory`, are
-    /// removed (not kept until Flint stops).
-    public func keepCgroups(for functions: [FunctionManifest]) {
-        cgroups?.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })
+    /// The project's functions, at start and after each reload: cgroups kept for functions that
+    /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
+    /// `runtime: lambda` function gets a standby thread for its first instance, too.
+    public func project(_ functions: [FunctionManifest]) {
+        guard let cgroups else { return }
+        cgroups.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })
+        for function in functions where function.runtime == .lambda && refusal(of: function) == nil {
+            cgroups.prepareStandby(function: function.name, memoryBytes: function.memoryBytes)
+        }
     }
 
     func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {

@@ -87,6 +87,7 @@ public struct FlintDaemon: Sendable {
             hostConcurrency: project.config.effectiveConcurrency(processors: ProcessInfo.processInfo.activeProcessorCount),
             reloadRequests: ReloadRequests(), logger: logger, console: console
         )
+        isolation.project(Array(project.functions.values))
         let first = try ProjectGeneration(project: project, core: core, replacing: nil)
         let responder = CurrentResponder(first.responder)
         let reloader = ProjectReloader(first: first, core: core, responder: responder, requests: core.reloadRequests)

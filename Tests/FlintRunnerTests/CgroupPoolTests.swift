@@ -1,3 +1,4 @@
+import FlintCore
 import Foundation
 import Logging
 import Synchronization
@@ -186,6 +187,21 @@ import Testing
         let parent = (kept.memory as NSString).deletingLastPathComponent
         let left = await eventually(within: .seconds(10)) { Self.cgroups(in: parent) == [kept.memory] }
         #expect(left, "\(Self.cgroups(in: parent))")
+    }
+
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
+    func project_preparesAStandbyForEachLambdaFunction_forItsFirstInstance() async throws {
+        let isolation = try HandlerIsolation.prepare(IsolationSettings(), logger: Logger(label: "flint.cgroup.tests"))
+        let pool = try #require(isolation.cgroups)
+        isolation.project([
+            FunctionManifest(name: "warm", directory: "/tmp", runtime: .lambda, command: ["./bootstrap"]),
+            FunctionManifest(name: "plain", directory: "/tmp", command: ["./handler"]),
+        ])
+        let ready = await eventually(within: .seconds(10)) {
+            let cgroups = Self.cgroups(in: pool.memoryParent)
+            return cgroups.count == 1 && cgroups.allSatisfy { Self.threadsOfThisProcess(in: $0) == 1 }
+        }
+        #expect(ready, "one cgroup, for the lambda function, with its standby in it: \(Self.cgroups(in: pool.memoryParent))")
     }
 
     /// The child cgroups of `parent` (its subdirectories; its files are the controller's).

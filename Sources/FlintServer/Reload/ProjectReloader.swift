@@ -86,7 +86,7 @@ final class ProjectReloader: Service, Sendable {
         // Warm instances started from the old files stop (idle ones now, busy ones when their
         // invocation ends), still counted against their function's concurrency until they exit.
         core.lambdaRunner.renew()
-        core.isolation.keepCgroups(for: Array(plan.project.functions.values))
+        core.isolation.project(Array(plan.project.functions.values))
         // Slots the old generation's invocations give back must wake whichever consumer is
         // current then (a later reload may have replaced this one too).
         previous.dispatcher.observeCapacity { [weak self] _ in self?.generation.wake() }
