@@ -103,6 +103,17 @@ static int child_main(void *argument) {
         if (write(attr->cgroup_procs_fds[index], "0", 1) != 1) child_fail(context, FLINT_SPAWN_STEP_CGROUP);
     }
 
+    // 4b. OOM score: a daemon that protects itself from the OOM killer (-1000) gives its handlers
+    // back the score it started with. A vfork child's score is its own (the kernel does not copy it
+    // to the other processes sharing its memory), so the daemon keeps -1000.
+    if (attr->oom_score_adj != NULL) {
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) child_fail(context, FLINT_SPAWN_STEP_OOM_SCORE);
+        size_t length = strlen(attr->oom_score_adj);
+        if (write(fd, attr->oom_score_adj, length) != (ssize_t)length) child_fail(context, FLINT_SPAWN_STEP_OOM_SCORE);
+        close(fd);
+    }
+
     // 5. Credentials, as raw system calls: glibc's setuid()/setgid() would broadcast the change to
     // every thread of the daemon (whose memory, and thread list, this child shares).
     if (attr->set_credentials) {

@@ -19,6 +19,9 @@ final class CgroupPool: Sendable {
     let cpuParent: String?
     /// `pids.max` of each instance.
     let processes: Int
+    /// On v1 (with standby threads): the `oom_score_adj` handlers get once the daemon has protected
+    /// itself from the OOM killer (`OOMProtection`); nil: handlers inherit the daemon's.
+    let handlerOOMScore: String?
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -63,6 +66,7 @@ final class CgroupPool: Sendable {
         self.cpuParent = cpuParent
         self.processes = processes
         self.logger = logger
+        self.handlerOOMScore = version == .v1 ? OOMProtection.handlerScore : nil
     }
 
     deinit {
@@ -115,10 +119,12 @@ final class CgroupPool: Sendable {
     }
 
     /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one
-    /// (or there are enough). Only on v1, where a thread may sit apart from its process, and where
-    /// a handler may have more than one process (the thread counts in `pids.current`).
+    /// (or there are enough). Only on v1, where a thread may sit apart from its process; where a
+    /// handler may have more than one process (the thread counts in `pids.current`); and where the
+    /// daemon is safe from the OOM killer while its thread is in the cgroup (`OOMProtection`;
+    /// checked again when the standby is used).
     func prepareStandby(function: String, memoryBytes: Int) {
-        guard version == .v1, processes >= 2 else { return }
+        guard version == .v1, processes >= 2, OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
         let standby = CgroupStandby(function: function, memoryBytes: memoryBytes)
         let wanted = state.withLock { state in
             guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit,
@@ -247,7 +253,11 @@ final class CgroupPool: Sendable {
             return (standby, phase)
         }
         guard let (standby, phase) = taken else { return nil }
-        if case .ready(let cgroup, _) = phase, cgroup.memoryBytes == memoryBytes { return (standby, cgroup) }
+        if case .ready(let cgroup, _) = phase, cgroup.memoryBytes == memoryBytes,
+            OOMProtection.allowsStandby(memoryBytes: memoryBytes)
+        {
+            return (standby, cgroup)
+        }
         if let cgroup = standby.cancel() { release(cgroup, emptied: true) }
         return nil
     }

@@ -50,6 +50,7 @@ final class InstanceIsolation: Sendable {
     /// session), so every fork in the handler could fail with EAGAIN.
     func apply(to options: inout SpawnOptions) {
         options.credentials = credentials
+        options.oomScoreAdjust = pool?.handlerOOMScore
         if credentials == nil {
             options.processes = 0
         }
@@ -96,6 +97,8 @@ final class InstanceIsolation: Sendable {
                 standby.run { joined in
                     var options = options
                     if joined { options.cgroupProcsFDs = [] }
+                    // The standby is in the memory cgroup (its first) even when a later move failed.
+                    options.oomScoreAdjust = OOMProtection.standbyHandlerScore
                     let result = spawn(options)
                     started.withLock { $0 = result }
                     spawned.signal()

@@ -19,6 +19,8 @@ struct SpawnOptions {
     var cgroupProcsFDs: [CInt] = []
     /// Credentials to switch to; nil keeps the daemon's (`InstanceIsolation`).
     var credentials: Credentials?
+    /// The handler's `oom_score_adj` (decimal); nil inherits the daemon's (`OOMProtection`).
+    var oomScoreAdjust: String?
 
     struct Credentials {
         var uid: uid_t
@@ -152,7 +154,11 @@ enum ProcessSpawner {
                             attr.group_count = groupList.count
                         }
                         attr.fd_limit = CInt(clamping: options.descriptorLimit)
-                        return flint_spawn(&attr, &result)
+                        guard let score = options.oomScoreAdjust else { return flint_spawn(&attr, &result) }
+                        return score.withCString { text in
+                            attr.oom_score_adj = text
+                            return flint_spawn(&attr, &result)
+                        }
                     }
                 }
             }
@@ -174,6 +180,7 @@ enum ProcessSpawner {
         case FLINT_SPAWN_STEP_CLOSE_FDS: "close_range"
         case FLINT_SPAWN_STEP_EXECVE: "execve"
         case FLINT_SPAWN_STEP_EXEC_PIPE: "pipe2"
+        case FLINT_SPAWN_STEP_OOM_SCORE: "oom_score_adj"
         default: "spawn"
         }
     }

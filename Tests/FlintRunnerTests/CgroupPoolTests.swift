@@ -96,19 +96,23 @@ import Testing
         ).get()
     }
 
+    /// Over twice this test process's resident memory: what a standby needs where the process
+    /// cannot protect itself from the OOM killer (`OOMProtection.allowsStandby`).
+    static let standbyMemory = 4 << 30
+
     static let hasCgroupV1 = IsolationAvailability.hasCgroups && (try? pool().version) == .v1
 
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
     func standby_waitsInACgroupOfItsOwn_andWhatItSpawnsIsBornThere_withoutJoining() async throws {
         let pool = try Self.pool()
-        let (first, none) = try pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true)
+        let (first, none) = try pool.acquire(function: "warm", memoryBytes: Self.standbyMemory, standby: true)
         #expect(none == nil, "no standby before the function's first instance has started")
         defer { pool.release(first, emptied: true) }
-        pool.prepareStandby(function: "warm", memoryBytes: 64 << 20)
+        pool.prepareStandby(function: "warm", memoryBytes: Self.standbyMemory)
 
         var taken: (InstanceCgroup, CgroupStandby)?
         _ = await eventually(within: .seconds(10)) {
-            guard let (cgroup, standby) = try? pool.acquire(function: "warm", memoryBytes: 64 << 20, standby: true) else { return false }
+            guard let (cgroup, standby) = try? pool.acquire(function: "warm", memoryBytes: Self.standbyMemory, standby: true) else { return false }
             guard let standby else {
                 pool.release(cgroup, emptied: true)
                 return false
@@ -138,7 +142,7 @@ import Testing
         )
         isolation.apply(to: &options)
         #expect(!options.cgroupProcsFDs.isEmpty, "without a standby the spawn would join")
-        let seen = Mutex<(joinedNothing: Bool, memoryCgroup: String)?>(nil)
+        let seen = Mutex<(joinedNothing: Bool, memoryCgroup: String, oomScore: String)?>(nil)
         let done = DispatchSemaphore(value: 0)
         try isolation.launch(options) { options in
             (try? ProcessSpawner.spawn(options)).map { ($0, options.cgroupProcsFDs.isEmpty) }
@@ -146,7 +150,8 @@ import Testing
             if let (process, joinedNothing) = started {
                 let membership = (try? String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)) ?? ""
                 let memory = membership.split(separator: "\n").first { $0.contains(":memory:") }
-                seen.withLock { $0 = (joinedNothing, String(memory?.split(separator: ":").last ?? "")) }
+                let score = (try? String(contentsOfFile: "/proc/\(process.pid)/oom_score_adj", encoding: .utf8)) ?? ""
+                seen.withLock { $0 = (joinedNothing, String(memory?.split(separator: ":").last ?? ""), score) }
                 kill(process.pid, SIGKILL)
                 var status: CInt = 0
                 waitpid(process.pid, &status, 0)
@@ -157,6 +162,17 @@ import Testing
         let observed = try #require(seen.withLock { $0 }, "the process started")
         #expect(observed.joinedNothing)
         #expect(!observed.memoryCgroup.isEmpty && cgroup.memory.hasSuffix(observed.memoryCgroup), "\(observed.memoryCgroup)")
+        // The OOM killer never prefers the daemon to the handler while the standby is in the
+        // cgroup: the daemon is at -1000 (where it may lower its score), or the handler at 1000.
+        let ownScore = try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let handlerScore = observed.oomScore.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let restored = OOMProtection.handlerScore {
+            #expect(ownScore == "-1000")
+            #expect(handlerScore == restored)
+        } else {
+            #expect(handlerScore == "1000")
+        }
         // The standby has ended, and none of Flint's own threads (the supervisor) is left in
         // the function's cgroup.
         let left = await eventually(within: .seconds(10)) { Self.threadsOfThisProcess(in: cgroup.memory) == 0 }
@@ -194,7 +210,9 @@ import Testing
         let isolation = try HandlerIsolation.prepare(IsolationSettings(), logger: Logger(label: "flint.cgroup.tests"))
         let pool = try #require(isolation.cgroups)
         isolation.project([
-            FunctionManifest(name: "warm", directory: "/tmp", runtime: .lambda, command: ["./bootstrap"]),
+            FunctionManifest(
+                name: "warm", directory: "/tmp", runtime: .lambda, command: ["./bootstrap"], memoryBytes: Self.standbyMemory
+            ),
             FunctionManifest(name: "plain", directory: "/tmp", command: ["./handler"]),
         ])
         let ready = await eventually(within: .seconds(10)) {

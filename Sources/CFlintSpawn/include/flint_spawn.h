@@ -31,6 +31,7 @@ typedef enum flint_spawn_step {
     FLINT_SPAWN_STEP_CLOSE_FDS,
     FLINT_SPAWN_STEP_EXECVE,
     FLINT_SPAWN_STEP_EXEC_PIPE,   // pipe2 of the exec pipe (parent side)
+    FLINT_SPAWN_STEP_OOM_SCORE,   // writing /proc/self/oom_score_adj
 } flint_spawn_step;
 
 /// What to launch and how. Limits of 0 leave the inherited limit in place; a limit above the current
@@ -57,6 +58,9 @@ typedef struct flint_spawn_attr {
     /// hierarchy, or one cgroup v2 file); `cgroup_procs_count` may be 0.
     const int *cgroup_procs_fds;
     size_t cgroup_procs_count;
+    /// The child's `oom_score_adj`, as the decimal text to write to /proc/self/oom_score_adj
+    /// before the credentials change; NULL keeps the daemon's (inherited).
+    const char *oom_score_adj;
     /// Credentials to switch to before execve: set_credentials == 0 keeps the daemon's.
     int set_credentials;
     uid_t uid;
