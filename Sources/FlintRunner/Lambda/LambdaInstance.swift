@@ -103,6 +103,15 @@ final class LambdaInstance: @unchecked Sendable {
         eventLoop.execute { self.bind() }
     }
 
+    /// 127.0.0.1, any free port: made once (`bind(host:port:)` would resolve the text each time).
+    private static let loopback: SocketAddress = {
+        do {
+            return try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+        } catch {
+            preconditionFailure("127.0.0.1 is a valid IPv4 address: \(error)")
+        }
+    }()
+
     private func bind() {
         let bodyLimit = context.settings.outputLimit
         ServerBootstrap(group: eventLoop)
@@ -120,7 +129,7 @@ final class LambdaInstance: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(RuntimeAPIHandler(instance: self, bodyLimit: bodyLimit))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(to: Self.loopback)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
