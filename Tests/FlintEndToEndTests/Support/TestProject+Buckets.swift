@@ -178,7 +178,7 @@ struct ObjectEventRecorder {
     /// Everything recorded so far, in the order the invocations wrote it.
     func received() throws -> [Received] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return try data.split(separator: UInt8(ascii: "\n")).map { line in
+        return try data.completeLines.map { line in
             guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
                 let event = object["event"] as? [String: Any],
                 let records = event["Records"] as? [[String: Any]],

@@ -50,7 +50,7 @@ struct DeliveryRecorder {
     /// What has been delivered so far, in the order the invocations wrote it.
     func deliveries() throws -> [Delivery] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(Delivery.self, from: Data($0)) }
+        return try data.completeLines.map { try JSONDecoder().decode(Delivery.self, from: Data($0)) }
     }
 
     /// Waits (bounded) until at least `count` messages were delivered, and returns them.
@@ -69,5 +69,15 @@ func eventually<T>(_ what: String, within seconds: Double = 20, _ probe: () asyn
         if let value = try await probe() { return value }
         guard Date() < deadline else { throw TestFailure("no \(what) within \(seconds)s") }
         try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+extension Data {
+    /// The lines a handler finished writing: a reader may see the file while a handler's write is
+    /// still being copied into it (O_APPEND keeps writers apart, not readers), its line not yet
+    /// ended, so whatever follows the last newline is left out.
+    var completeLines: [Data.SubSequence] {
+        guard let end = lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        return self[..<end].split(separator: UInt8(ascii: "\n"))
     }
 }
