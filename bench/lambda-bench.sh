@@ -13,6 +13,9 @@
 #               handler bare (posix_spawn, Flint's environment) against a minimal Runtime API server
 #               in the driver; overhead = (Flint cold - warm, end to end) - (bare first answer -
 #               bare warm answer), and Flint's ledger init against bare spawn -> first GET /next
+#   quiet       the warm C echo's first request after 1 s of quiet, against the ones right after:
+#               what waking the idle daemon costs a request that starts nothing (the C overhead
+#               against it is the cold start's own)
 #   zero        with `idle: 1s`: last response -> no process of the function left (from /proc)
 #   cgroup      what writing a new process into a cgroup costs (the memory hierarchy on v1), after
 #               0.3 s without one and right after one: what an isolated cold start pays for it

@@ -40,6 +40,11 @@ Per repetition:
            overhead = (cold e2e p50 - warm e2e p50) - (bare first p50 - bare warm p50): what a cold
            invocation costs in Flint beyond what the handler itself needs to start and answer its
            first event; and init overhead = ledger init p50 - bare init p50
+  quiet    the warm C echo (`idle: 900s`), COLD_COUNT times: its first request after IDLE_S s of
+           quiet (as each cold request comes after its function's idle), then WARM_PER_COLD more:
+           what waking an idle daemon costs a request that starts nothing. The C overhead against
+           it, (cold e2e p50 - quiet warm p50) - (bare first p50 - bare warm p50), is the cold
+           start's own; the target's overhead above counts both
   zero     scale to zero, from the cold samples: the time from the last response until no process
            of the function remains (polled in /proc every ms); target idle + 1 s. Also once per
            repetition with several instances: 8 connections at once to the C cold function
@@ -147,8 +152,9 @@ def write_project():
         with open(os.path.join(PROJECT, "triggers", f"{name}.yaml"), "w") as f:
             f.write(f"source: http\nfunction: {fn}\nmethod: POST\npath: {path}\nauth: none\n")
 
-    # Warm for the whole throughput phase: the idle timeout is longer than the gaps between runs.
-    function("echo-lambda", "lambda", ["./lambda-echo"], idle="60s")
+    # Warm for the whole run: the idle timeout is longer than the throughput phase's gaps and the
+    # cold-start phase that ends with its quiet-warm samples.
+    function("echo-lambda", "lambda", ["./lambda-echo"], idle="900s")
     trigger("lambda", "echo-lambda", "/lambda")
     function("echo-exec", "exec", ["./exec-echo"])
     trigger("exec", "echo-exec", "/exec")
@@ -553,6 +559,32 @@ def flint_cold_sample(d, rt):
     return {"cold_ms": times[0], "warm_ms": times[1:], "instances": len(pids), "to_zero_s": gone}
 
 
+def quiet_warm_samples(d):
+    """The warm C echo's first request after IDLE_S seconds of quiet (as each cold request comes
+    after its function's idle), then WARM_PER_COLD more right after it: what waking an idle daemon
+    costs a request that starts nothing, so the cold start's own overhead can be told apart."""
+    body = open(BODY, "rb").read()
+    samples = []
+    for _ in range(COLD_COUNT):
+        check_deadline()
+        time.sleep(IDLE_S)
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+        c.connect()
+        times = []
+        for _ in range(1 + WARM_PER_COLD):
+            t0 = time.perf_counter_ns()
+            c.request("POST", "/lambda", body=body, headers={"Content-Type": "application/octet-stream"})
+            r = c.getresponse()
+            data = r.read()
+            t1 = time.perf_counter_ns()
+            if r.status != 200:
+                raise RuntimeError(f"echo-lambda: status {r.status}: {data[:300]!r}; see {d.err_path}")
+            times.append((t1 - t0) / 1e6)
+        c.close()
+        samples.append({"quiet_ms": times[0], "warm_ms": times[1:]})
+    return samples
+
+
 def zero_many(d):
     """Scale to zero with several instances: CONCURRENCY connections post 10 requests each at once
     to the C cold function; then from the last response until none of its processes remains."""
@@ -699,6 +731,13 @@ def rep_run(rep):
                 f"flint cold e2e p50 {med([x['cold_ms'] for x in flint]):.3f} ms, warm e2e {med([w for x in flint for w in x['warm_ms']]):.3f} ms, "
                 f"ledger init {fmt(med(c['ledger_init_ms']), '.3f')} ms ({c['ledger_cold_starts']} cold of {c['ledger_rows']} rows); "
                 f"to zero p50 {fmt(med([x['to_zero_s'] for x in flint]), '.3f')} s (busy before {b}%)")
+        r0 = d.max_rowid()
+        res["quiet_warm"] = quiet_warm_samples(d)
+        rows = d.wait_ledger("echo-lambda", r0, COLD_COUNT * (1 + WARM_PER_COLD))
+        res["quiet_warm_cold_rows"] = sum(1 for x in rows if x[2])
+        log(f"#   rep {rep} quiet warm      after {IDLE_S} s quiet p50 {med([x['quiet_ms'] for x in res['quiet_warm']]):.3f} ms, "
+            f"right after p50 {med([w for x in res['quiet_warm'] for w in x['warm_ms']]):.3f} ms "
+            f"({res['quiet_warm_cold_rows']} cold starts among them)")
         res["zero_many"] = zero_many(d)
         log(f"#   rep {rep} scale to zero with {res['zero_many']['instances']} instances: {fmt(res['zero_many']['to_zero_s'], '.3f')} s")
         res["daemon_error_lines"] = d.log_count(rb"\b(error|critical)\b")
@@ -786,6 +825,20 @@ def summarize(res):
              "cold_start / cold samples")
     bad = sum(c["ledger_not_ok"] for r in reps for c in r.get("cold", {}).values())
     L.append(f"ledger rows of the cold-start functions not ok: {bad}")
+    qw = [x["quiet_ms"] for r in reps for x in r.get("quiet_warm", [])]
+    qb = [w for r in reps for x in r.get("quiet_warm", []) for w in x["warm_ms"]]
+    if qw and "c" in overheads:
+        cold = [r["cold"]["c"] for r in reps if "c" in r.get("cold", {})]
+        fc = med([x["cold_ms"] for c in cold for x in c["flint"]])
+        bf = med([x["first_ms"] for c in cold for x in c["bare"]])
+        bw = med([w for c in cold for x in c["bare"] for w in x["warm_ms"]])
+        qcold = sum(r.get("quiet_warm_cold_rows", 0) for r in reps)
+        L.append(f"Quiet warm (C echo, warm instance, its first request after {prm['IDLE_S']} s of quiet, as each cold request is): "
+                 f"p50 {med(qw):.3f} ms (p99 {pct(qw, .99):.3f}) against {med(qb):.3f} ms right after; "
+                 f"{qcold} of them cold starts in the ledger")
+        L.append(f"C overhead against the quiet warm request = (cold e2e p50 - quiet warm p50) - (bare first p50 - bare warm p50) "
+                 f"= {(fc - med(qw)) - (bf - bw):.3f} ms: the cold start's own, without waking the idle daemon "
+                 f"(the target's overhead above counts both)")
     L.append("")
     L.append(f"Scale to zero (idle: {prm['IDLE_S']}s; from the last response until no process of the function is left; "
              f"target <= idle + 1 s = {prm['IDLE_S'] + 1} s):")
