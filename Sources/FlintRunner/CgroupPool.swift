@@ -44,10 +44,12 @@ final class CgroupPool: Sendable {
         /// The project's functions and their memory limits, once a reload has said (nil: keep
         /// cgroups of any function). Cgroups of other functions, or with another limit, are not kept.
         var current: [String: Int]?
+        /// Set by `close`: nothing more is kept.
+        var closed = false
 
         /// Whether cgroups of `function` with this memory limit are worth keeping.
         func wants(_ function: String, memoryBytes: Int) -> Bool {
-            current.map { $0[function] == memoryBytes } ?? true
+            !closed && (current.map { $0[function] == memoryBytes } ?? true)
         }
         var created = 0
         /// Cgroups that could not be emptied or removed (their files closed); emptying and removal
@@ -70,8 +72,22 @@ final class CgroupPool: Sendable {
     }
 
     deinit {
+        close()
+    }
+
+    /// Removes every cgroup the pool kept (idle, with a standby, or stuck), killing what is left
+    /// in them, then this daemon's parents: when Flint stops, after its handlers have ended. Later
+    /// releases remove their cgroup instead of keeping it, and no standby is prepared. Idempotent.
+    func close() {
         let (idle, stuck, standbys) = state.withLock { state in
-            (state.idle.values.flatMap { $0 }, state.stuck, Array(state.standbys.values))
+            defer {
+                state.closed = true
+                state.idle = [:]
+                state.idleCount = 0
+                state.stuck = []
+                state.standbys = [:]
+            }
+            return (state.idle.values.flatMap { $0 }, state.stuck, Array(state.standbys.values))
         }
         // Their threads end first: a cgroup with a task in it cannot be removed.
         let prepared = standbys.compactMap { $0.cancel() }

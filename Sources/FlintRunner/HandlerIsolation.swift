@@ -142,11 +142,12 @@ public final class HandlerIsolation: Sendable {
         }
     }
 
-    /// One handler process's isolation: its cgroup (made now), credentials and sandbox. Apply it
-    /// to the process's `SpawnOptions`, and `finish` it once the process has been reaped.
-    ///
-    /// - Parameter standby: whether to start the function's instances from a thread already in
-    ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
+    /// When Flint stops, once its handlers have ended: removes the cgroups it kept, and its own
+    /// parent cgroups (else they would stay until the next `flint up` removed them as stale).
+    public func close() {
+        cgroups?.close()
+    }
+
     /// The project's functions, at start and after each reload: cgroups kept for functions that
     /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
     /// `runtime: lambda` function gets a standby thread for its first instance, too.
@@ -158,6 +159,11 @@ public final class HandlerIsolation: Sendable {
         }
     }
 
+    /// One handler process's isolation: its cgroup (made now), credentials and sandbox. Apply it
+    /// to the process's `SpawnOptions`, and `finish` it once the process has been reaped.
+    ///
+    /// - Parameter standby: whether to start the function's instances from a thread already in
+    ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
     func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {
         var sandbox: BubblewrapCommand?
         if function.isolation == .sandbox {

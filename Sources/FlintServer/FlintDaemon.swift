@@ -128,6 +128,9 @@ public struct FlintDaemon: Sendable {
                 logger: logger
             )
         )
+        // The handlers have ended by the time the group has (the dispatcher drains, then the warm
+        // instances stop).
+        defer { isolation.close() }
         do {
             try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {

@@ -21,6 +21,36 @@ import Testing
         #expect(stopped.stdout.contains("flint: stopped"))
     }
 
+    /// Where a daemon started by these tests puts its cgroups on cgroup v1: `flint/` under this
+    /// process's own memory cgroup (which the daemon inherits); nil without a writable one.
+    static let flintMemoryCgroups: String? = {
+        guard let membership = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+            let line = membership.split(separator: "\n").first(where: { $0.split(separator: ":").dropFirst().first == "memory" }),
+            let path = line.split(separator: ":", maxSplits: 2).last
+        else { return nil }
+        let own = "/sys/fs/cgroup/memory" + (path == "/" ? "" : String(path))
+        return getuid() == 0 && FileManager.default.isWritableFile(atPath: own) ? own + "/flint" : nil
+    }()
+
+    @Test(.enabled(if: flintMemoryCgroups != nil, "needs a writable cgroup v1 memory hierarchy (Flint's cgroups there)"))
+    func sigterm_removesTheDaemonsCgroups_keptAndStandbyOnesIncluded() async throws {
+        let base = try #require(Self.flintMemoryCgroups)
+        let project = try TestProject()
+        try project.addScriptFunction("plain", script: "cat > /dev/null\necho '{}'\n")
+        try project.addRoute("plain", function: "plain", method: "POST", path: "/plain")
+        // A warm-instance function: it has a standby thread in a cgroup of its own from the start.
+        #expect(try FlintBinary.run(["init", "warm", "--runtime", "lambda", "--trigger", "none", "--project", project.root]).status == 0)
+        let daemon = try RunningDaemon(project)
+        // An exec invocation leaves its cgroup kept for the next.
+        #expect(try await daemon.request("POST", "/plain", body: Data("{}".utf8)).status == 200)
+        let own = "\(daemon.process.processIdentifier)-"
+        let parents = { (try? FileManager.default.contentsOfDirectory(atPath: base))?.filter { $0.hasPrefix(own) } ?? [] }
+        #expect(!parents().isEmpty, "the daemon's cgroups are under \(base)")
+
+        #expect(try daemon.stop(signal: SIGTERM).status == 0)
+        #expect(parents().isEmpty, "left behind: \(parents())")
+    }
+
     @Test func readerOfStdoutGoingAway_doesNotTakeTheDaemonDown() async throws {
         let project = try TestProject()
         try project.addScriptFunction("echo", script: "exec cat\n")
