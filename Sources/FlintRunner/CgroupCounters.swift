@@ -94,7 +94,12 @@ struct CgroupCounters: Sendable {
     /// in the cgroup (or is on its way out), and nothing may ever kill it.
     func memberPIDs() -> [pid_t]? {
         let text = version == .v2 ? FileText.read(fd: members, capacity: 8192) : FileText.read(membersPath)
+        return text.map { Self.members(listedIn: $0) }
+    }
+
+    /// The pids a `cgroup.procs` text lists, but the daemon's own.
+    static func members(listedIn text: String) -> [pid_t] {
         let daemon = getpid()
-        return text.map { $0.split(separator: "\n").compactMap { pid_t($0) }.filter { $0 != daemon } }
+        return text.split(separator: "\n").compactMap { pid_t($0) }.filter { $0 != daemon }
     }
 }

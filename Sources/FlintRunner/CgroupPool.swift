@@ -138,7 +138,7 @@ final class CgroupPool: Sendable {
     /// checked again when the standby is used).
     func prepareStandby(function: String, memoryBytes: Int) {
         guard version == .v1, processes >= 2, OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
-        let standby = CgroupStandby(function: function, memoryBytes: memoryBytes)
+        let standby = CgroupStandby(memoryBytes: memoryBytes)
         let wanted = state.withLock { state in
             guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit,
                 state.wants(function, memoryBytes: memoryBytes)
@@ -223,13 +223,13 @@ final class CgroupPool: Sendable {
         let (idle, standbys) = state.withLock { state -> ([InstanceCgroup], [CgroupStandby]) in
             state.current = functions
             var dropped: [InstanceCgroup] = []
-            for (function, cgroups) in state.idle {
-                let (keep, drop) = (cgroups.filter { functions[function] == $0.memoryBytes }, cgroups.filter { functions[function] != $0.memoryBytes })
-                state.idle[function] = keep.isEmpty ? nil : keep
-                dropped += drop
+            for (function, var cgroups) in state.idle {
+                let firstDropped = cgroups.partition { !state.wants(function, memoryBytes: $0.memoryBytes) }
+                dropped += cgroups[firstDropped...]
+                state.idle[function] = firstDropped == 0 ? nil : Array(cgroups[..<firstDropped])
             }
             state.idleCount -= dropped.count
-            let stale = state.standbys.filter { functions[$0.key] != $0.value.memoryBytes }
+            let stale = state.standbys.filter { !state.wants($0.key, memoryBytes: $0.value.memoryBytes) }
             for function in stale.keys { state.standbys[function] = nil }
             return (dropped, Array(stale.values))
         }

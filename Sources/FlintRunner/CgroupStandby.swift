@@ -16,7 +16,7 @@ import Synchronization
 /// be born in the function's cgroup too. While it waits, the daemon's pid is listed in the cgroup's
 /// `cgroup.procs`; `CgroupCounters.memberPIDs` leaves it out.
 final class CgroupStandby: Sendable {
-    let function: String
+    /// The limit of the cgroup it prepares (its function's `memory`).
     let memoryBytes: Int
 
     private let gate = Gate()
@@ -56,8 +56,7 @@ final class CgroupStandby: Sendable {
         }
     }
 
-    init(function: String, memoryBytes: Int) {
-        self.function = function
+    init(memoryBytes: Int) {
         self.memoryBytes = memoryBytes
     }
 

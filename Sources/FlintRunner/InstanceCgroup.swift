@@ -113,9 +113,7 @@ struct InstanceCgroup: Sendable {
         var killedWithCgroupKill = false
         while true {
             guard let text = FileText.read(directory + "/cgroup.procs") else { return true }
-            // Never the daemon (see `CgroupCounters.memberPIDs`).
-            let daemon = getpid()
-            let pids = text.split(separator: "\n").compactMap { pid_t($0) }.filter { $0 != daemon }
+            let pids = CgroupCounters.members(listedIn: text)
             if pids.isEmpty { return true }
             if Sys.monotonicNanoseconds() >= deadline { return false }
             // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
