@@ -531,6 +531,28 @@ def bare_sample(rt, event, log_path):
         stub.close()
 
 
+def timed_posts(d, path, function):
+    """1 + WARM_PER_COLD POSTs of the 1 KiB body to `path` on one new keep-alive connection, each
+    timed request -> whole response, in ms; any status but 200 ends the run."""
+    body = open(BODY, "rb").read()
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+    c.connect()
+    times = []
+    try:
+        for _ in range(1 + WARM_PER_COLD):
+            t0 = time.perf_counter_ns()
+            c.request("POST", path, body=body, headers={"Content-Type": "application/octet-stream"})
+            r = c.getresponse()
+            data = r.read()
+            t1 = time.perf_counter_ns()
+            if r.status != 200:
+                raise RuntimeError(f"{function}: status {r.status}: {data[:300]!r}; see {d.err_path}")
+            times.append((t1 - t0) / 1e6)
+    finally:
+        c.close()
+    return times
+
+
 def flint_cold_sample(d, rt):
     """One cold invocation through Flint: waits until the function has no process, then times a
     request on an open connection, then WARM_PER_COLD warm ones; then the time from the last
@@ -539,21 +561,8 @@ def flint_cold_sample(d, rt):
     pids = handler_pids(name)
     if pids and wait_gone(name, pids, time.perf_counter(), IDLE_S + 30) is None:
         raise RuntimeError(f"{name}: an instance outlived idle + 30 s")
-    body = open(BODY, "rb").read()
-    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
-    c.connect()
-    times = []
-    for _ in range(1 + WARM_PER_COLD):
-        t0 = time.perf_counter_ns()
-        c.request("POST", f"/cold/{rt}", body=body, headers={"Content-Type": "application/octet-stream"})
-        r = c.getresponse()
-        data = r.read()
-        t1 = time.perf_counter_ns()
-        if r.status != 200:
-            raise RuntimeError(f"{name}: status {r.status}: {data[:300]!r}; see {d.err_path}")
-        times.append((t1 - t0) / 1e6)
+    times = timed_posts(d, f"/cold/{rt}", name)
     t_last = time.perf_counter()
-    c.close()
     pids = handler_pids(name)
     gone = wait_gone(name, pids, t_last, IDLE_S + 30)
     return {"cold_ms": times[0], "warm_ms": times[1:], "instances": len(pids), "to_zero_s": gone}
@@ -563,24 +572,11 @@ def quiet_warm_samples(d):
     """The warm C echo's first request after IDLE_S seconds of quiet (as each cold request comes
     after its function's idle), then WARM_PER_COLD more right after it: what waking an idle daemon
     costs a request that starts nothing, so the cold start's own overhead can be told apart."""
-    body = open(BODY, "rb").read()
     samples = []
     for _ in range(COLD_COUNT):
         check_deadline()
         time.sleep(IDLE_S)
-        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
-        c.connect()
-        times = []
-        for _ in range(1 + WARM_PER_COLD):
-            t0 = time.perf_counter_ns()
-            c.request("POST", "/lambda", body=body, headers={"Content-Type": "application/octet-stream"})
-            r = c.getresponse()
-            data = r.read()
-            t1 = time.perf_counter_ns()
-            if r.status != 200:
-                raise RuntimeError(f"echo-lambda: status {r.status}: {data[:300]!r}; see {d.err_path}")
-            times.append((t1 - t0) / 1e6)
-        c.close()
+        times = timed_posts(d, "/lambda", "echo-lambda")
         samples.append({"quiet_ms": times[0], "warm_ms": times[1:]})
     return samples
 
