@@ -44,13 +44,9 @@ import Testing
         let stale = base + "/999999999-1-1", child = stale + "/7"
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: child, withIntermediateDirectories: true)
-        let leftover = Process()
-        leftover.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        leftover.arguments = ["60"]
-        try leftover.run()
+        let leftover = try Self.sleeper()
         defer {
-            if leftover.isRunning { kill(leftover.processIdentifier, SIGKILL) }
-            leftover.waitUntilExit()
+            Self.end(leftover)
             try? FileManager.default.removeItem(atPath: child)
             try? FileManager.default.removeItem(atPath: stale)
         }
@@ -72,20 +68,29 @@ import Testing
 
         // On cgroup v1 a second read through the same descriptor returns the pid list the kernel
         // cached at the first: still empty.
-        let joining = Process()
-        joining.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        joining.arguments = ["60"]
-        try joining.run()
-        defer {
-            if joining.isRunning { kill(joining.processIdentifier, SIGKILL) }
-            joining.waitUntilExit()
-        }
+        let joining = try Self.sleeper()
+        defer { Self.end(joining) }
         try "\(joining.processIdentifier)".write(toFile: cgroup.memory + "/cgroup.procs", atomically: false, encoding: .utf8)
         #expect(cgroup.counters.memberPIDs() == [joining.processIdentifier])
 
         kill(joining.processIdentifier, SIGKILL)
         joining.waitUntilExit()
         #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
+    }
+
+    /// A process that only waits (a minute at most), to put into cgroups.
+    private static func sleeper() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["60"]
+        try process.run()
+        return process
+    }
+
+    /// Kills `process` if it still runs, and reaps it.
+    private static func end(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// A pool of this process's own, as a daemon prepares it.
