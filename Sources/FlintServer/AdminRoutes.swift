@@ -13,7 +13,6 @@ struct AdminRoutes: Sendable {
     let triggers: [TriggerDefinition]
     let adminToken: String
     let bus: Bus
-    let consumer: BusConsumer
     /// What `/v1/usage` prices invocations at.
     let pricing: PriceTable
 
@@ -25,7 +24,7 @@ struct AdminRoutes: Sendable {
         v1.get("/invocations") { request, _ in try await listInvocations(request) }
         v1.get("/invocations/{id}") { _, context in try await invocation(context) }
         v1.get("/invocations/{id}/logs") { _, context in try await logs(context) }
-        BusRoutes(bus: bus, consumer: consumer).register(on: v1)
+        BusRoutes(bus: bus).register(on: v1)
         UsageRoutes(ledger: ledger, writer: writer, pricing: pricing).register(on: v1)
     }
 

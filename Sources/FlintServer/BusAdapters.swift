@@ -14,7 +14,6 @@ extension Bus: DeliverySource {}
 struct BusScheduleSink: ScheduleSink {
     let bus: Bus
     let identity: LambdaIdentity
-    let wake: @Sendable () -> Void
 
     func lastTick(of trigger: String) throws -> Date? { try bus.lastTick(trigger: trigger) }
 
@@ -28,7 +27,6 @@ struct BusScheduleSink: ScheduleSink {
             origin: MessageOrigin(source: .schedule, trigger: trigger)
         )
         try bus.publishTick(trigger: trigger, at: tick, message: message)
-        wake()
     }
 }
 

@@ -1,5 +1,4 @@
 internal import FlintCore
-internal import FlintDispatch
 internal import FlintStore
 public import Foundation
 internal import Hummingbird
@@ -8,7 +7,6 @@ internal import HTTPTypes
 /// The bus's part of the admin API: publishing, and dead letters.
 struct BusRoutes: Sendable {
     let bus: Bus
-    let consumer: BusConsumer
 
     /// The largest publish request: a batch of messages of up to 1 MiB each.
     static let requestLimit = 16 * 1024 * 1024
@@ -45,7 +43,6 @@ struct BusRoutes: Sendable {
             case .databaseReadOnly, .database: return .message(.internalServerError, error.description)
             }
         }
-        consumer.wake()
         let views = receipts.map(PublishReceiptView.init)
         if parsed.isBatch { return .json(["messages": views], status: .created) }
         return .json(views[0], status: .created)
@@ -82,7 +79,6 @@ struct BusRoutes: Sendable {
             return .message(.badRequest, #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#)
         }
         let replayed = try await Offload.run { [bus] in try bus.replay(ids: ids, function: function) }
-        consumer.wake()
         return .json(ReplayView(replayed: replayed, missing: ids.map { Set($0).subtracting(replayed).sorted() } ?? []))
     }
 }

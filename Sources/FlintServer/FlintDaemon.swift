@@ -91,8 +91,9 @@ public struct FlintDaemon: Sendable {
         let first = try ProjectGeneration(project: project, core: core, replacing: nil)
         let responder = CurrentResponder(first.responder)
         let reloader = ProjectReloader(first: first, core: core, responder: responder, requests: core.reloadRequests)
-        // Commits by any process (flint publish, a plain sqlite3 INSERT) wake the consumer.
-        let monitor = try DatabaseChangeMonitor(databasePath: files.database) { reloader.generation.wake() }
+        // Commits that may make bus work claimable wake the consumer: the daemon's own as they
+        // commit, any other process's (flint publish, a plain sqlite3 INSERT) through the WAL.
+        let monitor = try DatabaseChangeMonitor.wakingForBusChanges(of: database) { reloader.generation.wake() }
         monitor.start()
         defer { monitor.stop() }
 

@@ -1,5 +1,6 @@
 public import GRDB
 internal import Foundation
+internal import Synchronization
 
 /// Owns the project's SQLite file: one `DatabasePool` (WAL), migrated when opened.
 ///
@@ -8,6 +9,11 @@ public final class FlintDatabase: Sendable {
     /// The pool, for the store's own types.
     let pool: DatabasePool
     public let path: String
+    /// Installed by `onBusCommit`.
+    let busCommits = Mutex<BusCommitObserver?>(nil)
+    /// `PRAGMA data_version` of the writer connection when `hasCommitsFromOtherConnections`
+    /// last read it.
+    let writerDataVersion = Mutex<Int?>(nil)
 
     /// How durable a commit is. `normal` survives a crash of Flint but may lose the last
     /// transactions on power loss (WAL + `synchronous=NORMAL`); `full` fsyncs every commit.

@@ -156,7 +156,7 @@ final class ConsumerHarness: Sendable {
     private let refusals = Shared<[String]>([])
     private let writerDone = Milestone(1)
 
-    /// - Parameter watchCommits: wake the consumer on every commit, through the WAL monitor (as the daemon does).
+    /// - Parameter watchCommits: wake the consumer on commits that change the bus, as the daemon does.
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
         retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init()
@@ -182,7 +182,7 @@ final class ConsumerHarness: Sendable {
         )
         if watchCommits {
             let consumer = self.consumer
-            monitor = try DatabaseChangeMonitor(databasePath: database.path) { consumer.wake() }
+            monitor = try DatabaseChangeMonitor.wakingForBusChanges(of: database) { consumer.wake() }
         } else {
             monitor = nil
         }

@@ -43,7 +43,7 @@ struct BucketWatching: Sendable {
 
     /// The watcher, or nil when no trigger watches a bucket.
     func watcher(
-        index: ObjectIndex, identity: LambdaIdentity, metrics: DaemonMetrics, wake: @escaping @Sendable () -> Void
+        index: ObjectIndex, identity: LambdaIdentity, metrics: DaemonMetrics
     ) throws -> BucketWatcher? {
         guard !watchedBuckets.isEmpty else { return nil }
         let triggers = project.triggers.compactMap { trigger -> ObjectEventSink.Trigger? in
@@ -51,8 +51,7 @@ struct BucketWatching: Sendable {
             return ObjectEventSink.Trigger(name: trigger.name, bucket: bucket)
         }
         let sink = ObjectEventSink(
-            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, metrics: metrics,
-            wake: wake
+            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, metrics: metrics
         )
         do {
             return try BucketWatcher(root: project.bucketsDirectory, buckets: watchedBuckets, sink: sink, logger: logger)

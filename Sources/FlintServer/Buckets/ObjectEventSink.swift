@@ -18,7 +18,6 @@ struct ObjectEventSink: BucketSink {
     let identity: LambdaIdentity
     let causation: OutputCausation
     let metrics: DaemonMetrics
-    let wake: @Sendable () -> Void
 
     func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
         try index.objects(in: bucket, under: prefix)
@@ -29,7 +28,6 @@ struct ObjectEventSink: BucketSink {
         let recorded = try index.record(changes, now: now) { recorded in
             events(for: recorded, at: now)
         }
-        if !recorded.isEmpty { wake() }
         count(recorded)
     }
 

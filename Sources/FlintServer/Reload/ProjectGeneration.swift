@@ -65,12 +65,12 @@ final class ProjectGeneration: Sendable {
             return ScheduleSource.Schedule(trigger: trigger.name, rule: schedule.rule)
         }
         let scheduleSource = ScheduleSource(
-            schedules: schedules, sink: BusScheduleSink(bus: core.bus, identity: core.identity, wake: { consumer.wake() }),
+            schedules: schedules, sink: BusScheduleSink(bus: core.bus, identity: core.identity),
             logger: core.logger
         )
         let bucketWatcher = try bucketWatching.watcher(
             index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
-        ) { consumer.wake() }
+        )
         // Last, once nothing else can fail: a refused reload must leave the running generation's
         // subscriptions as they are.
         try core.bus.register(topology, retireOthers: true)
@@ -79,7 +79,7 @@ final class ProjectGeneration: Sendable {
         self.consumer = consumer
         self.bucketWatching = bucketWatching
         self.bucketWatcher = bucketWatcher
-        self.responder = Self.responder(project: project, topology: topology, core: core, dispatcher: dispatcher, consumer: consumer)
+        self.responder = Self.responder(project: project, topology: topology, core: core, dispatcher: dispatcher)
         services = [
             DispatcherService(dispatcher: dispatcher),
             BusConsumerService(consumer: consumer),
@@ -90,9 +90,9 @@ final class ProjectGeneration: Sendable {
 
     /// Trigger routes first, then Flint's own API.
     private static func responder(
-        project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher, consumer: BusConsumer
+        project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher
     ) -> any HTTPResponder<FlintRequestContext> {
-        let asyncInvoker = AsyncInvoker(bus: core.bus, consumer: consumer)
+        let asyncInvoker = AsyncInvoker(bus: core.bus)
         let router = Router(context: FlintRequestContext.self)
         router.add(middleware: NotFoundBodyMiddleware())
         LambdaInvokeRoutes(
@@ -101,7 +101,7 @@ final class ProjectGeneration: Sendable {
         ).register(on: router)
         AdminRoutes(
             dispatcher: dispatcher, ledger: core.ledger, writer: core.writer, triggers: project.triggers, adminToken: core.adminToken,
-            bus: core.bus, consumer: consumer, pricing: project.config.pricing
+            bus: core.bus, pricing: project.config.pricing
         ).register(on: router)
         ReloadRoutes(requests: core.reloadRequests)
             .register(on: router.group("/v1").add(middleware: BearerTokenMiddleware(token: core.adminToken)))
