@@ -614,6 +614,9 @@ def write_results(res):
 
 def main():
     os.makedirs(RAW, exist_ok=True)
+    # Flint run as root runs handlers as an unprivileged user (docs/isolation.md): they append to
+    # done-logs here.
+    os.chmod(RAW, 0o1777)
     build_handlers()
     bs.cg_new()
     res = {"meta": {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "nproc": os.cpu_count(), "flint": FLINT,

@@ -791,6 +791,9 @@ def main():
     sqls = claim_sql()
     subprocess.run(["rm", "-rf", OUT], check=True)
     os.makedirs(RAW)
+    # Flint run as root runs handlers as an unprivileged user (docs/isolation.md): they append to
+    # done-logs here.
+    os.chmod(RAW, 0o1777)
     os.makedirs(PROJ)
     bs.cg_new()
     try:
