@@ -44,7 +44,7 @@ struct ExecInvocation: Sendable {
         let spawnedAt = Sys.monotonicNanoseconds()
         let process: SpawnedProcess
         do throws(SpawnError) {
-            process = try ProcessSpawner.spawn(options)
+            process = try instance.spawnBlocking(options) { options in Result { () throws(SpawnError) in try ProcessSpawner.spawn(options) } }.get()
         } catch {
             let duration = (Sys.monotonicNanoseconds() - spawnedAt) / 1000
             if case .pipes = error {
@@ -112,7 +112,7 @@ struct ExecInvocation: Sendable {
             functionDirectory: function.directory, workingDirectory: workingDirectory, objectPath: request.objectPath,
             outputDirectory: request.outputDirectory
         )
-        return try isolation.instance(of: function, paths: paths)
+        return try isolation.instance(of: function, paths: paths, standby: true)
     }
 
     private func removeWorkingDirectory(_ path: String) {

@@ -150,11 +150,11 @@ public final class HandlerIsolation: Sendable {
 
     /// The project's functions, at start and after each reload: cgroups kept for functions that
     /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
-    /// `runtime: lambda` function gets a standby thread for its first instance, too.
+    /// function that starts from standbys gets one for its first instance, too.
     public func project(_ functions: [FunctionManifest]) {
         guard let cgroups else { return }
         cgroups.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })
-        for function in functions where function.runtime == .lambda && refusal(of: function) == nil {
+        for function in functions where Self.startsFromStandbys(function) && refusal(of: function) == nil {
             cgroups.prepareStandby(function: function.name, memoryBytes: function.memoryBytes)
         }
     }
@@ -163,8 +163,10 @@ public final class HandlerIsolation: Sendable {
     /// to the process's `SpawnOptions`, and `finish` it once the process has been reaped.
     ///
     /// - Parameter standby: whether to start the function's instances from a thread already in
-    ///   their cgroup (`CgroupStandby`): for warm instances, whose starts are rare and waited for.
+    ///   their cgroup (`CgroupStandby`) when one is ready, preparing one for the next after each
+    ///   spawn; ignored for functions that cannot (`startsFromStandbys`).
     func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {
+        let standby = standby && Self.startsFromStandbys(function)
         var sandbox: BubblewrapCommand?
         if function.isolation == .sandbox {
             // refusal(of:) keeps such a function from starting; this only guards callers that skip it.
@@ -181,5 +183,12 @@ public final class HandlerIsolation: Sendable {
             paths: paths, credentials: user?.credentials, sandbox: sandbox, cgroup: acquired?.0, standby: acquired?.1,
             prepareNextStandby: prepareNextStandby, pool: cgroups
         )
+    }
+
+    /// Whether a function's instances may be spawned by a `CgroupStandby` thread. Not sandboxed
+    /// ones: bubblewrap's `--die-with-parent` is the parent *thread*'s death, and the standby
+    /// thread ends right after the spawn.
+    static func startsFromStandbys(_ function: FunctionManifest) -> Bool {
+        function.isolation != .sandbox
     }
 }

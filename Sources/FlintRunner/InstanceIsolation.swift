@@ -68,50 +68,43 @@ final class InstanceIsolation: Sendable {
     }
 
     /// Spawns on a thread of its own, then supervises what it spawned (blocking calls both:
-    /// never on Swift's cooperative pool).
-    ///
-    /// With a standby thread, `spawn` runs on it, with options that do not join the cgroup (the
-    /// process is born in it), while a supervisor thread waits for what it spawned; the standby
-    /// then ends. The supervisor thread is started here, not by the standby: a thread is born in
-    /// the cgroups of the thread that creates it, and Flint's own threads must stay in its own.
-    /// Without a standby, one supervisor thread does both. Either way, once spawned, the next
-    /// instance's standby is prepared (when the function's instances use them).
+    /// never on Swift's cooperative pool), as `spawnBlocking` does.
     func launch<Started: Sendable>(
         _ options: SpawnOptions,
         spawn: @escaping @Sendable (SpawnOptions) -> Started,
         supervise: @escaping @Sendable (Started) -> Void
     ) throws(SystemError) {
-        let prepareNextStandby = self.prepareNextStandby
-        guard let standby = standby.withLock({ $0.take() }) else {
-            try SupervisorThread.start {
-                let started = spawn(options)
-                prepareNextStandby?()
-                supervise(started)
-            }
-            return
+        try SupervisorThread.start { [self] in
+            supervise(spawnBlocking(options, spawn: spawn))
         }
-        do throws(SystemError) {
-            try SupervisorThread.start {
-                let started = Mutex<Started?>(nil)
-                let spawned = DispatchSemaphore(value: 0)
-                standby.run { joined in
-                    var options = options
-                    if joined { options.cgroupProcsFDs = [] }
-                    // The standby is in the memory cgroup (its first) even when a later move failed.
-                    options.oomScoreAdjust = OOMProtection.standbyHandlerScore
-                    let result = spawn(options)
-                    started.withLock { $0 = result }
-                    spawned.signal()
-                }
-                spawned.wait()
-                prepareNextStandby?()
-                guard let result = started.withLock({ $0.take() }) else { return }
-                supervise(result)
-            }
-        } catch {
-            standby.cancel()
-            throw error
+    }
+
+    /// Spawns the process, blocking the calling thread (a supervisor thread, never one of Swift's
+    /// cooperative pool) until it is started.
+    ///
+    /// With a standby thread, `spawn` runs on it, with options that do not join the cgroup (the
+    /// process is born in it), while the calling thread waits; the standby then ends. Without
+    /// one, `spawn` runs on the calling thread and the process joins its cgroup. Either way, once
+    /// spawned, the next instance's standby is prepared (when the function's instances use them).
+    /// The caller's thread is never the standby: a thread is born in the cgroups of the thread
+    /// that creates it, and Flint's own threads must stay in its own.
+    func spawnBlocking<Started: Sendable>(_ options: SpawnOptions, spawn: @escaping @Sendable (SpawnOptions) -> Started) -> Started {
+        defer { prepareNextStandby?() }
+        guard let standby = standby.withLock({ $0.take() }) else { return spawn(options) }
+        let started = Mutex<Started?>(nil)
+        let spawned = DispatchSemaphore(value: 0)
+        standby.run { joined in
+            var options = options
+            if joined { options.cgroupProcsFDs = [] }
+            // The standby is in the memory cgroup (its first) even when a later move failed.
+            options.oomScoreAdjust = OOMProtection.standbyHandlerScore
+            started.withLock { $0 = spawn(options) }
+            spawned.signal()
         }
+        spawned.wait()
+        // The standby stored the result before signalling; spawning here instead is only a
+        // guard (the process then joins its cgroup).
+        return started.withLock({ $0.take() }) ?? spawn(options)
     }
 
     /// Ends the instance's use of its cgroup: kills what is left in it, reads its figures, and

@@ -211,20 +211,65 @@ import Testing
     }
 
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
-    func project_preparesAStandbyForEachLambdaFunction_forItsFirstInstance() async throws {
+    func project_preparesAStandbyForEachFunction_forItsFirstInstance() async throws {
         let isolation = try HandlerIsolation.prepare(IsolationSettings(), logger: Logger(label: "flint.cgroup.tests"))
         let pool = try #require(isolation.cgroups)
         isolation.project([
             FunctionManifest(
                 name: "warm", directory: "/tmp", runtime: .lambda, command: ["./bootstrap"], memoryBytes: Self.standbyMemory
             ),
-            FunctionManifest(name: "plain", directory: "/tmp", command: ["./handler"]),
+            FunctionManifest(name: "plain", directory: "/tmp", command: ["./handler"], memoryBytes: Self.standbyMemory),
         ])
         let ready = await eventually(within: .seconds(10)) {
             let cgroups = Self.cgroups(in: pool.memoryParent)
-            return cgroups.count == 1 && cgroups.allSatisfy { Self.threadsOfThisProcess(in: $0) == 1 }
+            return cgroups.count == 2 && cgroups.allSatisfy { Self.threadsOfThisProcess(in: $0) == 1 }
         }
-        #expect(ready, "one cgroup, for the lambda function, with its standby in it: \(Self.cgroups(in: pool.memoryParent))")
+        #expect(ready, "one cgroup per function, each with its standby in it: \(Self.cgroups(in: pool.memoryParent))")
+    }
+
+    /// An exec function's every invocation is a start: each one after the first is spawned by the
+    /// standby its predecessor prepared, born in its cgroup (nothing moved on the way), and with
+    /// the OOM score of a standby-spawned handler.
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
+    func execInvocations_afterTheFirst_startFromAStandby_inTheirCgroup() async throws {
+        try await withIsolationFixture { fixture in
+            let show = try fixture.script("show.sh", "#!/bin/sh\ncat /proc/self/oom_score_adj\ngrep ':memory:' /proc/self/cgroup\n")
+            let first = await fixture.run([show], memoryBytes: Self.standbyMemory)
+            #expect(first.record.outcome == .ok, "\(first.logText)")
+            let pool = try #require(fixture.isolation.cgroups)
+            // The standby the first spawn asked for moves itself into its cgroup in the background.
+            let prepared = await eventually(within: .seconds(10)) {
+                Self.cgroups(in: pool.memoryParent).contains { Self.threadsOfThisProcess(in: $0) == 1 }
+            }
+            #expect(prepared, "no standby was prepared after the first spawn: \(Self.cgroups(in: pool.memoryParent))")
+
+            let second = await fixture.run([show], memoryBytes: Self.standbyMemory)
+            #expect(second.record.outcome == .ok, "\(second.logText)")
+            let lines = second.outputText.split(separator: "\n").map(String.init)
+            #expect(lines.first == OOMProtection.standbyHandlerScore, "not spawned from the standby: \(lines)")
+            // "N:memory:/PATH": the instance's cgroup is a child of the pool's memory parent.
+            let memoryCgroup = lines.dropFirst().first.flatMap { $0.split(separator: ":", maxSplits: 2).last }.map(String.init) ?? ""
+            let parent = (memoryCgroup as NSString).deletingLastPathComponent
+            #expect(parent.count > 1 && pool.memoryParent.hasSuffix(parent),
+                    "the handler ran in \(memoryCgroup), not in an instance cgroup under \(pool.memoryParent)")
+        }
+    }
+
+    /// bubblewrap's `--die-with-parent` follows the thread that spawned it: a sandboxed handler
+    /// spawned by a standby (which ends right after) would be killed at once. None is used.
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"),
+          .enabled(if: IsolationAvailability.hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func sandboxedInvocations_neverStartFromAStandby_andAreNotKilledWithIt() async throws {
+        try await withIsolationFixture { fixture in
+            let pool = try #require(fixture.isolation.cgroups)
+            for invocation in 1...3 {
+                let result = await fixture.run(["/bin/sh", "-c", "sleep 0.2; echo alive"], memoryBytes: Self.standbyMemory, isolation: .sandbox)
+                #expect(result.record.outcome == .ok, "invocation \(invocation): \(result.record) \(result.logText)")
+                #expect(result.outputText == "alive\n")
+                let standbys = Self.cgroups(in: pool.memoryParent).filter { Self.threadsOfThisProcess(in: $0) > 0 }
+                #expect(standbys.isEmpty, "a standby waits for a sandboxed function: \(standbys)")
+            }
+        }
     }
 
     /// The child cgroups of `parent` (its subdirectories; its files are the controller's).

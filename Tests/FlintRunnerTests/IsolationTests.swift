@@ -176,7 +176,7 @@ import Testing
             #expect(closed.logText.contains("ConnectionRefusedError") || closed.logText.contains("unreachable"), "\(closed.logText)")
 
             let open = await fixture.run(connect, isolation: .sandbox, network: true)
-            #expect(open.record.outcome == .ok, "\(open.logText)")
+            #expect(open.record.outcome == .ok, "\(open.record) \(open.logText)")
             #expect(open.outputText == "connected\n")
         }
     }
