@@ -9,11 +9,13 @@ internal import Glibc
 /// WAL mode appends every commit to `NAME-wal`, and inotify reports the write.
 ///
 /// One thread waits in `poll(2)` on the inotify descriptor and a pipe that `stop()` writes to.
-/// Bursts of writes are coalesced: one call per batch of events read. A commit becomes visible
-/// to readers only when SQLite updates the WAL index (`-shm`, written through mmap, which inotify
-/// cannot see) just after its last WAL write, so a reader woken by that write may be too early:
-/// after the writes stop, the monitor calls again 1 ms, 10 ms and 100 ms later (then waits
-/// without a timeout).
+/// A commit becomes visible to readers only when SQLite updates the WAL index (`-shm`, written
+/// through mmap, which inotify cannot see) just after its last WAL write, so a reader woken by
+/// that write may be too early: after the writes stop, the monitor calls again 1 ms, 10 ms and
+/// 100 ms later (then waits without a timeout). Writes are coalesced: the first after a quiet
+/// moment calls at once; while they go on (a busy daemon's own commits, one WAL write per page),
+/// the thread sleeps through the first millisecond after each call and calls once for all that
+/// came meanwhile, so it wakes and calls at most about a thousand times a second.
 public final class DatabaseChangeMonitor: Sendable {
     private let inotify: Int32
     private let stopSignal: StopSignal
@@ -62,36 +64,50 @@ public final class DatabaseChangeMonitor: Sendable {
     }
 
     private func watch() {
-        var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0)]
+        // The stop pipe first: while cooling down, only it is polled.
+        var fds = [pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
         let bufferSize = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: MemoryLayout<inotify_event>.alignment)
         defer { buffer.deallocate() }
+        // Reads every event queued; whether one was a write to the WAL (or an overflow).
+        func walChanged() -> Bool {
+            var changed = false
+            while true {
+                let count = read(inotify, buffer, bufferSize)
+                guard count > 0 else { break }
+                changed = containsWALEvent(buffer, count: count) || changed
+            }
+            return changed
+        }
         // Milliseconds to the next trailing call, in order, after the last change seen.
         let trailing: [Int32] = [1, 9, 90]
         var pendingTrailing = trailing[trailing.endIndex...]
+        // Set by a call for a change: until the first trailing call, changes wait to be read then.
+        var coolingDown = false
         while !stopped.withLock({ $0 }) {
             fds[0].revents = 0
             fds[1].revents = 0
-            let ready = poll(&fds, 2, pendingTrailing.first ?? -1)
+            let ready = poll(&fds, coolingDown ? 1 : 2, pendingTrailing.first ?? -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 return
             }
             if ready == 0 {
-                pendingTrailing = pendingTrailing.dropFirst()
+                let changedMeanwhile = coolingDown && walChanged()
                 onChange()
+                if changedMeanwhile {
+                    pendingTrailing = trailing[...]
+                } else {
+                    pendingTrailing = pendingTrailing.dropFirst()
+                    coolingDown = false
+                }
                 continue
             }
-            if fds[1].revents != 0 { return }
-            var changed = false
-            while true {
-                let count = read(inotify, buffer, bufferSize)
-                guard count > 0 else { break }
-                changed = changed || containsWALEvent(buffer, count: count)
-            }
-            if changed {
+            if fds[0].revents != 0 { return }
+            if walChanged() {
                 onChange()
                 pendingTrailing = trailing[...]
+                coolingDown = true
             }
         }
     }

@@ -94,6 +94,27 @@ import Testing
         }
     }
 
+    @Test func aRunOfCommits_isCoalesced_atMostAboutOneCallPerMillisecond() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try await Self.quietMonitor(fixture, calls)
+        defer { monitor.stop() }
+
+        // As a busy daemon's own commits: each writes a few WAL pages, back to back.
+        let start = ContinuousClock.now
+        for index in 0..<400 {
+            try fixture.publish("orders", "m\(index)", at: Date())
+        }
+        let elapsed = ContinuousClock.now - start
+        let duringTheRun = calls.total
+        #expect(duringTheRun >= 1, "no call while 400 commits were made")
+        // One per millisecond at most, and a little slack for the thread's own scheduling.
+        let bound = Int(elapsed / .milliseconds(1)) + 3
+        #expect(duringTheRun <= bound, "\(duringTheRun) calls during \(elapsed) of commits (at most \(bound))")
+        // The last commit is still called for (and its trailing calls follow).
+        #expect(await calls.settle(), "the calls did not end after the commits did")
+    }
+
     @Test func writesToOtherFilesOfTheDirectory_doNotCallOnChange() async throws {
         let fixture = try BusFixture()
         let calls = Calls()
