@@ -44,7 +44,10 @@ struct ExecInvocation: Sendable {
         let spawnedAt = Sys.monotonicNanoseconds()
         let process: SpawnedProcess
         do throws(SpawnError) {
-            process = try instance.spawnBlocking(options) { options in Result { () throws(SpawnError) in try ProcessSpawner.spawn(options) } }.get()
+            let spawned = instance.spawnBlocking(options) { options in
+                Result { () throws(SpawnError) in try ProcessSpawner.spawn(options) }
+            }
+            process = try spawned.get()
         } catch {
             let duration = (Sys.monotonicNanoseconds() - spawnedAt) / 1000
             if case .pipes = error {
