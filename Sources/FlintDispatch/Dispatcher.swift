@@ -197,13 +197,17 @@ public final class Dispatcher: Sendable {
     /// then its deliveries are still leased, and the slot stands for them, so the deliveries
     /// leased never exceed what the function's slots can hold. It counts as in flight from this
     /// call on, so `drain()` waits for it even if its task has not started yet.
+    ///
+    /// The invocation starts on the calling thread (the bus consumer's) and leaves it at its first
+    /// suspension, once its process is handed to a supervisor thread: starting it through Swift's
+    /// cooperative pool instead took 0.15–0.27 ms from the claim (0.11 ms this way).
     public func startHoldingSlot(
         _ request: InvocationRequest,
         settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
     ) {
         guard let route = routes[request.function] else { return }
         inFlight.withLock { $0.count += 1 }
-        Task { [self] in
+        Task.immediate { [self] in
             defer { leave() }
             let result = await run(request, function: route.function)
             let (settlements, publications) = settle(result, route.function)
