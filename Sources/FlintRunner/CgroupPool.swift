@@ -7,9 +7,10 @@ import Synchronization
 ///
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
-/// invocation. For functions whose instances start rarely and should start fast (warm instances),
-/// a `CgroupStandby` thread waits in one more cgroup of the function, for its next instance. On v2 `memory.peak` cannot be reset on every kernel, so each instance gets a fresh
-/// cgroup. Parents left by a daemon that was killed are emptied and removed when the next starts.
+/// invocation, and a `CgroupStandby` thread waits in one more cgroup of each function, for its
+/// next instance to be born in. On v2 `memory.peak` cannot be reset on every kernel, so each
+/// instance gets a fresh cgroup. Parents left by a daemon that was killed are emptied and removed
+/// when the next starts.
 final class CgroupPool: Sendable {
     let version: CgroupVersion
     /// The daemon's parent cgroups: memory (on v2 the only one), pids and cpuacct.

@@ -10,7 +10,7 @@ final class InstanceIsolation: Sendable {
     let credentials: SpawnOptions.Credentials?
     let sandbox: BubblewrapCommand?
     private let cgroup: Mutex<InstanceCgroup?>
-    /// A thread already in the cgroup, to spawn from (`launch`); nil once handed the spawn.
+    /// A thread already in the cgroup, to spawn from (`spawnBlocking`); nil once handed the spawn.
     private let standby: Mutex<CgroupStandby?>
     /// Prepares a standby for the function's next instance, once this one is spawned (nil: the
     /// function's instances join their cgroup at spawn).

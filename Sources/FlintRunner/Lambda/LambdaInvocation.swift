@@ -30,8 +30,6 @@ struct LambdaInvocation {
         return InvocationResult(record: record, output: output, log: log)
     }
 
-    /// `ZeroDivisionError: division by zero`, from the `/error` body Lambda runtimes send
-    /// (`{"errorMessage", "errorType", "stackTrace"}`), or the error type header.
     /// What an error report over the body limit says: its type header, if any, and that the
     /// report itself was dropped.
     static func describeOversizedError(errorType header: String?, limit: Int) -> String {
@@ -39,6 +37,8 @@ struct LambdaInvocation {
         return header.map { "\($0): \(dropped)" } ?? dropped
     }
 
+    /// `ZeroDivisionError: division by zero`, from the `/error` body Lambda runtimes send
+    /// (`{"errorMessage", "errorType", "stackTrace"}`), or the error type header.
     static func describeError(_ body: Data, errorType header: String?) -> String {
         let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
         let type = object?["errorType"] as? String ?? header
