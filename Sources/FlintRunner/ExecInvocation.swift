@@ -115,7 +115,7 @@ struct ExecInvocation: Sendable {
             functionDirectory: function.directory, workingDirectory: workingDirectory, objectPath: request.objectPath,
             outputDirectory: request.outputDirectory
         )
-        return try isolation.instance(of: function, paths: paths, standby: true)
+        return try isolation.instance(of: function, paths: paths)
     }
 
     private func removeWorkingDirectory(_ path: String) {

@@ -162,11 +162,10 @@ public final class HandlerIsolation: Sendable {
     /// One handler process's isolation: its cgroup (made now), credentials and sandbox. Apply it
     /// to the process's `SpawnOptions`, and `finish` it once the process has been reaped.
     ///
-    /// - Parameter standby: whether to start the function's instances from a thread already in
-    ///   their cgroup (`CgroupStandby`) when one is ready, preparing one for the next after each
-    ///   spawn; ignored for functions that cannot (`startsFromStandbys`).
-    func instance(of function: FunctionManifest, paths: InstancePaths, standby: Bool = false) throws(SystemError) -> InstanceIsolation {
-        let standby = standby && Self.startsFromStandbys(function)
+    /// A function that may (`startsFromStandbys`) gets the cgroup of its standby thread when one is
+    /// ready, to spawn from (`InstanceIsolation.spawnBlocking`), and another is prepared after.
+    func instance(of function: FunctionManifest, paths: InstancePaths) throws(SystemError) -> InstanceIsolation {
+        let standby = Self.startsFromStandbys(function)
         var sandbox: BubblewrapCommand?
         if function.isolation == .sandbox {
             // refusal(of:) keeps such a function from starting; this only guards callers that skip it.

@@ -179,8 +179,7 @@ final class LambdaInstance: @unchecked Sendable {
         do throws(SystemError) {
             try context.isolation.prepareDirectory(scratch)
             isolation = try context.isolation.instance(
-                of: function, paths: InstancePaths(functionDirectory: function.directory, workingDirectory: scratch),
-                standby: true
+                of: function, paths: InstancePaths(functionDirectory: function.directory, workingDirectory: scratch)
             )
         } catch {
             removeScratch(scratch)
