@@ -138,16 +138,20 @@ final class CgroupPool: Sendable {
     /// daemon is safe from the OOM killer while its thread is in the cgroup (`OOMProtection`;
     /// checked again when the standby is used).
     func prepareStandby(function: String, memoryBytes: Int) {
-        guard version == .v1, processes >= 2, OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
+        guard version == .v1, processes >= 2 else { return }
+        func wanted(_ state: State) -> Bool {
+            state.standbys[function] == nil && state.standbys.count < Self.standbyLimit && state.wants(function, memoryBytes: memoryBytes)
+        }
+        // Called after every spawn: most often the function has its standby already, which the
+        // lock tells before /proc/self/statm is read or a standby made.
+        guard state.withLock({ wanted($0) }), OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
         let standby = CgroupStandby(memoryBytes: memoryBytes)
-        let wanted = state.withLock { state in
-            guard state.standbys[function] == nil, state.standbys.count < Self.standbyLimit,
-                state.wants(function, memoryBytes: memoryBytes)
-            else { return false }
+        let claimed = state.withLock { state in
+            guard wanted(state) else { return false }
             state.standbys[function] = standby
             return true
         }
-        guard wanted else { return }
+        guard claimed else { return }
         do throws(SystemError) {
             // Weak: the pool may end while the thread prepares (it then has no cgroup).
             try standby.begin { [weak self] in
@@ -250,7 +254,8 @@ final class CgroupPool: Sendable {
             }
         } catch {
             logger.warning("cannot remove the cgroups of functions a reload removed: \(error); they are removed at shutdown")
-            state.withLock { $0.stuck += idle }
+            let prepared = standbys.compactMap { $0.cancel() }
+            state.withLock { $0.stuck += idle + prepared }
         }
     }
 
