@@ -10,9 +10,11 @@ internal import Glibc
 ///
 /// One thread waits in `poll(2)` on the inotify descriptor and a pipe that `stop()` writes to.
 /// A commit becomes visible to readers only when SQLite updates the WAL index (`-shm`, written
-/// through mmap, which inotify cannot see) just after its last WAL write, so a reader woken by
-/// that write may be too early: after the writes stop, the monitor calls again 1 ms, 10 ms and
-/// 100 ms later (then waits without a timeout). Writes are coalesced: the first after a quiet
+/// through mmap, which inotify cannot see) after its last WAL write — and, for a writer with
+/// `synchronous=FULL` (the sqlite3 shell's and Python's default), after the `fsync` of the WAL,
+/// which a busy disk can stretch past 100 ms. So a reader woken by that write may be too early:
+/// after the writes stop, the monitor calls again 1 ms, 10 ms, 100 ms and 1 s later (then waits
+/// without a timeout). Writes are coalesced: the first after a quiet
 /// moment calls at once; while they go on (a busy daemon's own commits, one WAL write per page),
 /// the thread sleeps through the first millisecond after each call and calls once for all that
 /// came meanwhile, so it wakes and calls at most about a thousand times a second.
@@ -80,7 +82,7 @@ public final class DatabaseChangeMonitor: Sendable {
             return changed
         }
         // Milliseconds to the next trailing call, in order, after the last change seen.
-        let trailing: [Int32] = [1, 9, 90]
+        let trailing: [Int32] = [1, 9, 90, 900]
         var pendingTrailing = trailing[trailing.endIndex...]
         // Set by a call for a change: until the first trailing call, changes wait to be read then.
         var coolingDown = false

@@ -32,8 +32,8 @@ import Testing
         }
 
         /// Waits until no call has come for `quiet` seconds (the monitor's trailing calls end
-        /// 100 ms after the last change), at most `seconds` in all; then forgets every call so far.
-        func settle(quiet: Double = 0.5, within seconds: Double = 20) async -> Bool {
+        /// 1 s after the last change), at most `seconds` in all; then forgets every call so far.
+        func settle(quiet: Double = 1.2, within seconds: Double = 20) async -> Bool {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while await next(within: quiet) {
                 guard ContinuousClock.now < deadline else { return false }
@@ -77,7 +77,7 @@ import Testing
         #expect(await calls.next(within: 1), "no call within 1 s of a second commit")
     }
 
-    @Test func afterACommit_callsAgainUpTo100msLater_forReadersWokenTooEarly() async throws {
+    @Test func afterACommit_callsAgainUpTo1sLater_forReadersWokenTooEarly() async throws {
         let fixture = try BusFixture()
         let calls = Calls()
         let monitor = try await Self.quietMonitor(fixture, calls)
@@ -85,12 +85,12 @@ import Testing
 
         try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "x")])
         #expect(await calls.next(within: 1))
-        // Collect the trailing calls (they end 100 ms after the last write).
-        while await calls.next(within: 0.3) {}
+        // Collect the trailing calls (they end 1 s after the last write).
+        while await calls.next(within: 1.2) {}
         let times = calls.times
-        #expect(times.count >= 4, "expected the call for the commit and three trailing ones, got \(times.count)")
+        #expect(times.count >= 5, "expected the call for the commit and four trailing ones, got \(times.count)")
         if let first = times.first, let last = times.last {
-            #expect(last - first >= .milliseconds(90), "the last call came \(last - first) after the first")
+            #expect(last - first >= .milliseconds(900), "the last call came \(last - first) after the first")
         }
     }
 
@@ -108,8 +108,9 @@ import Testing
         let elapsed = ContinuousClock.now - start
         let duringTheRun = calls.total
         #expect(duringTheRun >= 1, "no call while 400 commits were made")
-        // One per millisecond at most, and a little slack for the thread's own scheduling.
-        let bound = Int(elapsed / .milliseconds(1)) + 3
+        // About one per millisecond: at most two, for a loaded machine's scheduling (without the
+        // coalescing, a run like this one drew twelve a millisecond).
+        let bound = 2 * Int(elapsed / .milliseconds(1)) + 5
         #expect(duringTheRun <= bound, "\(duringTheRun) calls during \(elapsed) of commits (at most \(bound))")
         // The last commit is still called for (and its trailing calls follow).
         #expect(await calls.settle(), "the calls did not end after the commits did")
