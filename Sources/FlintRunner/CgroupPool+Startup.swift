@@ -87,6 +87,19 @@ extension CgroupPool {
 
     /// Makes `<directory>/flint/<identity>` after removing the stale parents beside it.
     private static func makeParent(in directory: String, identity: String, version: CgroupVersion) throws(SystemError) -> String {
+        // A daemon (or pool) that stops removes `<directory>/flint` once it is empty: if that
+        // happened between the two mkdirs, the base is made again.
+        var attempt = 1
+        while true {
+            do throws(SystemError) {
+                return try makeParentOnce(in: directory, identity: identity, version: version)
+            } catch where error.errno == ENOENT && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func makeParentOnce(in directory: String, identity: String, version: CgroupVersion) throws(SystemError) -> String {
         let base = directory + "/flint"
         do throws(SystemError) { try Sys.mkdir(base, mode: 0o755) } catch where error.errno == EEXIST {} catch {
             throw SystemError("mkdir \(base)", errno: error.errno)
