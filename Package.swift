@@ -108,6 +108,7 @@ let package = Package(
             name: "FlintRunnerTests",
             dependencies: [
                 "FlintCore", "FlintRunner", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

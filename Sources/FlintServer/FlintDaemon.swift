@@ -99,7 +99,7 @@ public struct FlintDaemon: Sendable {
 
         let app = Application(
             responder: responder,
-            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            server: .flintHTTP1(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.

@@ -1,9 +1,13 @@
 import FlintCore
+import NIOCore
 import Synchronization
 
 /// The warm instances of one function: idle ones are reused (the most recently used first, so
 /// the others go idle and stop), and no more than the function's `concurrency` are alive at once,
 /// counting those still exiting.
+///
+/// A caller on an event loop gets an idle instance of that loop first: its request and the
+/// instance's Runtime API exchange then run on one thread, with no hand-off between threads.
 final class FunctionInstancePool: Sendable {
     /// What `acquire` grants.
     enum Lease {
@@ -35,6 +39,21 @@ final class FunctionInstancePool: Sendable {
         var waiters: [Waiter] = []
         var closed = false
 
+        /// The most recently used idle instance of `function` on `eventLoop`, else the most
+        /// recently used one; idle instances of another manifest found on the way go to `stale`.
+        mutating func takeIdle(
+            for function: FunctionManifest, preferring eventLoop: (any EventLoop)?, stale: inout [LambdaInstance]
+        ) -> LambdaInstance? {
+            if let eventLoop, let index = idle.lastIndex(where: { $0.eventLoop === eventLoop && $0.function == function }) {
+                return idle.remove(at: index)
+            }
+            while let instance = idle.popLast() {
+                if instance.function == function { return instance }
+                stale.append(instance)
+            }
+            return nil
+        }
+
         /// Reserves a slot for a new instance if fewer than `limit` are alive or starting.
         mutating func grantSlot(limit: Int) -> Bool {
             guard live.count + starting < limit else { return false }
@@ -49,14 +68,11 @@ final class FunctionInstancePool: Sendable {
 
     /// An idle instance for `function`, or a slot for a new one, waiting while `concurrency`
     /// instances are alive and none is idle. Idle instances of an older manifest are stopped.
-    func acquire(for function: FunctionManifest) async -> Lease {
+    func acquire(for function: FunctionManifest, preferring eventLoop: (any EventLoop)? = nil) async -> Lease {
         var stale: [LambdaInstance] = []
         let granted = state.withLock { state -> Lease? in
             guard !state.closed else { return .closed }
-            while let instance = state.idle.popLast() {
-                if instance.function == function { return .warm(instance) }
-                stale.append(instance)
-            }
+            if let instance = state.takeIdle(for: function, preferring: eventLoop, stale: &stale) { return .warm(instance) }
             return state.grantSlot(limit: function.concurrency) ? .cold : nil
         }
         for instance in stale { _ = instance.stop() }
@@ -65,10 +81,7 @@ final class FunctionInstancePool: Sendable {
             var stale: [LambdaInstance] = []
             let lease = state.withLock { state -> Lease? in
                 if state.closed { return .closed }
-                while let instance = state.idle.popLast() {
-                    if instance.function == function { return .warm(instance) }
-                    stale.append(instance)
-                }
+                if let instance = state.takeIdle(for: function, preferring: eventLoop, stale: &stale) { return .warm(instance) }
                 if state.grantSlot(limit: function.concurrency) { return .cold }
                 state.waiters.append(Waiter(function: function, continuation: continuation))
                 return nil

@@ -47,10 +47,15 @@ public final class LambdaRunner: Sendable {
     /// outcome in the record. A cold start's record says so, with its init duration.
     public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let pool = self.pool(function.name)
+        // A caller on one of the group's event loops (an HTTP request) keeps to it: a new instance
+        // listens there, and an idle one there is taken first.
+        let callerLoop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+            group.makeIterator().contains { $0 === loop } ? loop : nil
+        }
         while true {
             let instance: LambdaInstance
             let isColdStart: Bool
-            switch await pool.acquire(for: function) {
+            switch await pool.acquire(for: function, preferring: callerLoop) {
             case .closed:
                 return .notRun(request, function: function, outcome: .killed, message: "killed: Flint is shutting down")
             case .warm(let warm):
@@ -61,7 +66,7 @@ public final class LambdaRunner: Sendable {
                     return .notRun(request, function: function, outcome: .killed, message: "killed: invocation cancelled before it started")
                 }
                 instance = LambdaInstance(
-                    function: function, context: context, eventLoop: group.next(), onExit: { pool.exited($0) },
+                    function: function, context: context, eventLoop: callerLoop ?? group.next(), onExit: { pool.exited($0) },
                     retire: { pool.retireIfIdle($0) }
                 )
                 pool.started(instance)
