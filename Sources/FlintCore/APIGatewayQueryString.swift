@@ -31,6 +31,6 @@ enum APIGatewayQueryString {
     /// Form decoding; a malformed escape (`%zz`) leaves the component as received.
     static func decode(_ component: Substring) -> String {
         let spaced = component.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        return spaced.percentDecoded ?? spaced
     }
 }

@@ -42,7 +42,7 @@ public enum APIGatewayV2Event {
                 http: RequestContext.HTTP(
                     method: request.method,
                     // API Gateway reports the decoded path here; an undecodable one stays as received.
-                    path: request.rawPath.removingPercentEncoding ?? request.rawPath,
+                    path: request.rawPath.percentDecoded ?? request.rawPath,
                     protocol: request.protocolVersion,
                     sourceIp: request.sourceIP,
                     userAgent: headers.fields["user-agent"] ?? ""

@@ -35,7 +35,7 @@ public struct InvocationRequest: Sendable {
     }
 
     /// A fresh invocation id.
-    public static func newID() -> String { UUID().uuidString.lowercased() }
+    public static func newID() -> String { RandomUUID.make() }
 }
 
 /// What an invocation produced: its ledger row, its output and the tail of its log.

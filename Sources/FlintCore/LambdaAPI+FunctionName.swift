@@ -26,7 +26,7 @@ extension LambdaAPI {
     /// anything else. The region and account of an ARN are checked for form only, not compared
     /// with Flint's own.
     public static func functionReference(fromPathComponent component: String) -> FunctionReference? {
-        guard let decoded = component.removingPercentEncoding, decoded.utf8.count <= 256 else { return nil }
+        guard let decoded = component.percentDecoded, decoded.utf8.count <= 256 else { return nil }
         let parts = decoded.split(separator: ":", omittingEmptySubsequences: false)
         let nameAndQualifier: ArraySlice<Substring>
         switch parts.count {

@@ -31,7 +31,7 @@ struct TriggerRouteTable: Sendable {
     /// The route for `method` and the raw (percent-encoded) `path`, or nil.
     func match(method: String, path: String) -> Match? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { segment -> Substring in
-            segment.removingPercentEncoding.map { Substring($0) } ?? segment
+            segment.percentDecoded.map { Substring($0) } ?? segment
         }
         for route in routes where route.http.method == "ANY" || route.http.method == method {
             if let parameters = route.http.path.match(segments) {
