@@ -35,7 +35,7 @@ public struct InvocationRequest: Sendable {
     }
 
     /// A fresh invocation id.
-    public static func newID() -> String { RandomUUID.make() }
+    public static func newID() -> String { TimeOrderedUUID.make() }
 }
 
 /// What an invocation produced: its ledger row, its output and the tail of its log.

@@ -21,7 +21,7 @@ import Testing
         #expect(result.status == 0, "sqlite3 failed: \(result.error)")
         let fields = result.output.split(separator: " ").map(String.init)
         try #require(fields.count == 4, "unexpected output: \(result.output)")
-        #expect(fields[0].wholeMatch(of: Self.uuidShape) != nil, "not a lowercase v4 UUID: \(fields[0])")
+        #expect(fields[0].wholeMatch(of: Self.uuidShape) != nil, "not a lowercase version 7 UUID: \(fields[0])")
         let publishedAt = try #require(Int64(fields[1]))
         // julianday('now') has millisecond precision: allow a little on both sides.
         #expect(publishedAt >= Int64(before.timeIntervalSince1970 * 1_000_000) - 2_000)
