@@ -138,14 +138,20 @@ public final class BusConsumer: Sendable {
 
     /// Starts what can start; returns the earliest batching window still open, if any.
     private func pass(now: Date) -> Date? {
-        // Most wake-ups come from commits that made nothing due (the ledger's own, say): one read
-        // settles that before any subscription is looked at.
+        // One read tells which subscriptions have work: a commit that made nothing due (a settled
+        // delivery, say) costs no claim at all, and one that did costs one claim, not one per
+        // subscription (every function has one for its asynchronous invocations).
+        let due: Set<String>
         do {
-            guard try source.anyDue(subscriptions: subscriptionNames, now: now) else { return nil }
+            due = try source.dueSubscriptions(among: subscriptionNames, now: now)
         } catch {
             logger.error("could not read the bus: \(error)")
             return nil
         }
+        // Starved means due work and no slot: a function with nothing due is not.
+        let dueFunctions = Set(subscriptions.filter { due.contains($0.name) }.map(\.function))
+        state.withLock { $0.starved.formIntersection(dueFunctions) }
+        guard !due.isEmpty else { return nil }
         var windowDeadline: Date?
         let offset = state.withLock { state -> Int in
             state.passOffset = (state.passOffset + 1) % max(1, subscriptions.count)
@@ -153,6 +159,7 @@ public final class BusConsumer: Sendable {
         }
         for index in subscriptions.indices {
             let subscription = subscriptions[(index + offset) % subscriptions.count]
+            guard due.contains(subscription.name) else { continue }
             do {
                 if let deadline = try serve(subscription, now: now) {
                     windowDeadline = min(windowDeadline ?? deadline, deadline)

@@ -5,9 +5,9 @@ public import Foundation
 public protocol DeliverySource: Sendable {
     /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`.
     func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease]
-    /// Whether any delivery of `subscriptions` is due: one cheap read that spares a pass over
-    /// every subscription when a commit changed nothing the consumer can act on.
-    func anyDue(subscriptions: [String], now: Date) throws -> Bool
+    /// Which of `subscriptions` have a delivery due: one cheap read, so that a pass claims (a
+    /// write transaction each) only where there is something to claim.
+    func dueSubscriptions(among subscriptions: [String], now: Date) throws -> Set<String>
     /// How many deliveries of `subscription` are due (up to `limit`), and since when the oldest is.
     func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?)
     /// The next moment something of `subscriptions` becomes due or a lease expires.

@@ -193,6 +193,21 @@ import Testing
         #expect(try fixture.bus.due(subscription: "billing", limit: 10, now: Self.at(10)) == (0, nil))
     }
 
+    @Test func dueSubscriptions_namesExactlyThoseWithAVisibleReadyDelivery() throws {
+        let fixture = try BusFixture()
+        let all = ["billing", "shipping", "audit", "flint.invoke.echo"]
+        #expect(try fixture.bus.dueSubscriptions(among: all, now: Self.at(0)).isEmpty)
+        try fixture.publish("orders", "now", at: Self.at(0))
+        try fixture.publish("events", "{}", at: Self.at(5))
+        #expect(try fixture.bus.dueSubscriptions(among: all, now: Self.at(1)) == ["billing", "shipping"])
+        #expect(try fixture.bus.dueSubscriptions(among: all, now: Self.at(5)) == ["billing", "shipping", "audit"])
+        // Only those asked about; leased deliveries are not due.
+        #expect(try fixture.bus.dueSubscriptions(among: ["shipping", "audit"], now: Self.at(5)) == ["shipping", "audit"])
+        _ = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(5))
+        #expect(try fixture.bus.dueSubscriptions(among: all, now: Self.at(5)) == ["shipping", "audit"])
+        #expect(try fixture.bus.dueSubscriptions(among: [], now: Self.at(5)).isEmpty)
+    }
+
     // MARK: Leases running out
 
     @Test func expireLeases_makesOnlyExpiredLeasesClaimableAgain() throws {

@@ -77,19 +77,20 @@ extension Bus {
         )
     }
 
-    /// Whether any delivery of `subscriptions` is due now (waiting behind an earlier one of its
-    /// group included): probes the claimable index once per subscription, stopping at the first.
-    public func anyDue(subscriptions: [String], now: Date = Date()) throws(BusError) -> Bool {
-        guard !subscriptions.isEmpty else { return false }
+    /// Which of `subscriptions` have a delivery due now (waiting behind an earlier one of its
+    /// group included): one read, probing the claimable index once per subscription.
+    public func dueSubscriptions(among subscriptions: [String], now: Date = Date()) throws(BusError) -> Set<String> {
+        guard !subscriptions.isEmpty else { return [] }
         let nowMicros = EpochMicros.from(now)
         return try database.read { db in
             let probe = try db.cachedStatement(sql: """
                 SELECT 1 FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ? LIMIT 1
                 """)
+            var due: Set<String> = []
             for subscription in subscriptions where try Bool.fetchOne(probe, arguments: [subscription, nowMicros]) != nil {
-                return true
+                due.insert(subscription)
             }
-            return false
+            return due
         }
     }
 
