@@ -17,6 +17,8 @@ import Glibc
 public final class LambdaRunner: Sendable {
     private let context: InstanceContext
     private let group: any EventLoopGroup
+    /// The group's loops, to tell whether a caller runs on one of them.
+    private let loops: Set<ObjectIdentifier>
     private let pools = Mutex<[String: FunctionInstancePool]>([:])
 
     /// - Parameters:
@@ -39,6 +41,7 @@ public final class LambdaRunner: Sendable {
             logHub: logHub, logger: logger
         )
         group = MultiThreadedEventLoopGroup.singleton
+        loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         // The instances' scratch directories must be reachable by the handler user.
         isolation.openWorkRoot(workRoot, logger: logger)
     }
@@ -50,7 +53,7 @@ public final class LambdaRunner: Sendable {
         // A caller on one of the group's event loops (an HTTP request) keeps to it: a new instance
         // listens there, and an idle one there is taken first.
         let callerLoop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
-            group.makeIterator().contains { $0 === loop } ? loop : nil
+            loops.contains(ObjectIdentifier(loop)) ? loop : nil
         }
         while true {
             let instance: LambdaInstance
