@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 
 /// Turns an `http` trigger's function output into the HTTP response, as API Gateway does for
 /// payload format 2.0 (LAMBDA.md §3 "Response").
@@ -53,16 +54,18 @@ public enum APIGatewayV2Response {
         byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
+    /// `memchr` finds each candidate first byte (vectorised in glibc), `memcmp` checks the rest:
+    /// the scan runs over every byte of most outputs.
     private static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard let first = pattern.first, haystack.count >= pattern.count else { return false }
-        var index = 0
-        let last = haystack.count - pattern.count
-        while index <= last {
-            if haystack[index] == first, pattern.indices.allSatisfy({ haystack[index + $0] == pattern[$0] }) {
-                return true
-            }
-            index += 1
+        let count = needle.utf8CodeUnitCount
+        guard let base = haystack.baseAddress, count > 0, haystack.count >= count else { return false }
+        let first = Int32(needle.utf8Start.pointee)
+        var offset = 0
+        while offset <= haystack.count - count {
+            guard let found = memchr(base + offset, first, haystack.count - count + 1 - offset) else { return false }
+            let position = base.distance(to: UnsafeRawPointer(found))
+            if memcmp(base + position, needle.utf8Start, count) == 0 { return true }
+            offset = position + 1
         }
         return false
     }

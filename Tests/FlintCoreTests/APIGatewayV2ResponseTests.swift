@@ -145,6 +145,19 @@ import Testing
         #expect(APIGatewayV2Response.mayNeedDecoding(Data(#" "text""#.utf8)))
     }
 
+    /// Objects built from pieces that put the keys at the very start, the very end, split
+    /// across near-misses and repeated first bytes, against a plain search.
+    @Test func objectScan_findsTheKeysWhereverTheyAre() {
+        var random = SplitMix(seed: 0x57A7)
+        let pieces = [#""statusCode""#, #""statusCod""#, #"""#, "s", #"\u"#, #"\"#, "u", ":1,", "x", #""status"#, "Code\""]
+        for _ in 0 ..< 5_000 {
+            let inner = (0 ..< random.next(below: 7)).map { _ in pieces[random.next(below: pieces.count)] }.joined()
+            let text = "{" + inner
+            let expected = text.contains(#""statusCode""#) || text.contains(#"\u"#)
+            #expect(APIGatewayV2Response.mayNeedDecoding(Data(text.utf8)) == expected, "\(text)")
+        }
+    }
+
     @Test func escapedStatusCodeKey_isStillAResponseDescription() {
         let parts = APIGatewayV2Response.map(output: Data(#"{"status\u0043ode":201,"body":"made"}"#.utf8))
         #expect(parts.status == 201)
