@@ -22,7 +22,7 @@ extension LambdaInstance {
     /// `POST /{id}/response`.
     func runtimeResponded(_ id: Substring, body: ByteBuffer) -> RuntimeAPIReply {
         guard holdsDelivered(id) else { return .invalidRequestID }
-        complete(.ok, message: nil, output: Data(body.readableBytesView))
+        complete(.ok, message: nil, output: body.readableData)
         return .accepted
     }
 
@@ -36,7 +36,7 @@ extension LambdaInstance {
     /// `POST /{id}/error`: the body is the failed invocation's output.
     func runtimeFailed(_ id: Substring, body: ByteBuffer, errorType: String?) -> RuntimeAPIReply {
         guard holdsDelivered(id) else { return .invalidRequestID }
-        let output = Data(body.readableBytesView)
+        let output = body.readableData
         complete(.error, message: LambdaInvocation.describeError(output, errorType: errorType), output: output)
         return .accepted
     }

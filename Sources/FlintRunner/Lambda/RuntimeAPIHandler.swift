@@ -78,7 +78,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let instance = self.instance
             let description = bodyTooLarge
                 ? LambdaInvocation.describeOversizedError(errorType: errorType, limit: bodyLimit)
-                : LambdaInvocation.describeError(Data(body.readableBytesView), errorType: errorType)
+                : LambdaInvocation.describeError(body.readableData, errorType: errorType)
             // The runtime has its answer before it is stopped.
             write.whenComplete { _ in instance.runtimeFailedToInitialize(description: description) }
         case .methodNotAllowed:
