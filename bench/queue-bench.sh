@@ -10,7 +10,8 @@
 #   end to end      daemon + queue trigger batch 1 (one handler process per message, N=5000) and
 #                   batch 10 (N=50000): N / (last handler done - publish start); ledger and
 #                   deliveries checked
-#   latency         idle daemon, 200 single messages 20 ms apart: publish -> handler done p50/p99
+#   latency         idle daemon, 200 single messages 20 ms apart: publish -> handler start (its
+#                   main()) and -> handler done, p50/p99
 #   claim cost      the claim transaction of Sources/FlintStore/Bus/Bus+Claim.swift (SQL read from
 #                   the file) with 1k and 1M messages waiting, rolled back: us per claim, ratio
 #   memory          daemon RSS 2 s and 10 s after start with 1M and with 1k messages waiting
@@ -30,7 +31,7 @@ export OUT="${OUT:-/tmp/flint-bench/queue}"
 DEADLINE_S="${DEADLINE_S:-3600}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
 [[ -x "$PEERS/build-handlers.sh" && -f "$PEERS/queue-bench.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
-need_tools "wrk sqlite3 python3 gcc" wrk sqlite3 python3 gcc
+need_tools "wrk sqlite3 python3 gcc libc6-dev" wrk sqlite3 python3 gcc
 need_flint
 if [[ "${SKIP_PEER:-0}" != 1 ]] && ! python3 -c 'import huey' 2>/dev/null; then
   echo "huey missing for $(command -v python3): python3 -m pip install huey (or SKIP_PEER=1)" >&2; exit 1
