@@ -18,21 +18,12 @@ extension StringProtocol {
                 decoded.append(byte)
                 continue
             }
-            guard index != bytes.endIndex, let high = Self.hexValue(bytes[index]) else { return nil }
+            guard index != bytes.endIndex, let high = bytes[index].hexDigitValue else { return nil }
             index = bytes.index(after: index)
-            guard index != bytes.endIndex, let low = Self.hexValue(bytes[index]) else { return nil }
+            guard index != bytes.endIndex, let low = bytes[index].hexDigitValue else { return nil }
             index = bytes.index(after: index)
             decoded.append(high << 4 | low)
         }
         return String(validating: decoded, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0") ... UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a") ... UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A") ... UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
