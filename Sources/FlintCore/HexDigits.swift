@@ -1,3 +1,15 @@
+/// Hexadecimal digits, one byte of text at a time: the JSON scanner's `\u` escapes, percent-
+/// decoding, digests and UUIDs share them.
+enum HexDigits {
+    static let lowercase = Array("0123456789abcdef".utf8)
+
+    /// Appends `byte` as two lowercase hex digits.
+    static func append(_ byte: UInt8, to text: inout [UInt8]) {
+        text.append(lowercase[Int(byte >> 4)])
+        text.append(lowercase[Int(byte & 0x0F)])
+    }
+}
+
 extension UInt8 {
     /// The value of `0-9`, `a-f` or `A-F`; nil for any other byte.
     var hexDigitValue: UInt8? {

@@ -74,13 +74,9 @@ public enum MD5 {
 
     /// `hex` of a digest's bytes.
     public static func hex(digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        text.reserveCapacity(32)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
+        text.reserveCapacity(2 * digest.count)
+        for byte in digest { HexDigits.append(byte, to: &text) }
         return String(decoding: text, as: UTF8.self)
     }
 

@@ -24,14 +24,13 @@ public enum TimeOrderedUUID {
 
     /// The 128 bits `high` then `low` as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
     static func text(high: UInt64, low: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
+        var text: [UInt8] = []
         text.reserveCapacity(36)
         for (half, word) in [high, low].enumerated() {
-            for nibble in 0 ..< 16 {
-                let position = half * 16 + nibble
-                if position == 8 || position == 12 || position == 16 || position == 20 { text.append(UInt8(ascii: "-")) }
-                text.append(digits[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)])
+            for index in 0 ..< 8 {
+                let byte = half * 8 + index
+                if byte == 4 || byte == 6 || byte == 8 || byte == 10 { text.append(UInt8(ascii: "-")) }
+                HexDigits.append(UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * index)), to: &text)
             }
         }
         return String(decoding: text, as: UTF8.self)
