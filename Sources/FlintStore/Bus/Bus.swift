@@ -129,7 +129,7 @@ public final class Bus: Sendable {
             if format == .json, try Bool.fetchOne(validJSON, arguments: [message.body]) != true {
                 throw BusError.notJSON(topic: message.topic)
             }
-            let id = message.messageID ?? MessageID.make(at: now)
+            let id = message.messageID ?? TimeOrderedUUID.make(at: now)
             let inserted = try String.fetchOne(insert, arguments: [
                 id, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
                 message.origin?.source.rawValue, message.origin?.trigger, message.depth, publishedAt,

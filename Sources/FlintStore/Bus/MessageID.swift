@@ -1,13 +1,6 @@
-internal import FlintCore
-internal import Foundation
-
-/// Message ids: time-ordered UUIDs (`TimeOrderedUUID`), so that the unique index on them is
-/// appended to and publishing stays fast as the table grows.
+/// Message ids are time-ordered UUIDs (`TimeOrderedUUID`), so that the unique index on them is
+/// appended to and publishing stays fast as the table grows; this is the same layout in SQL.
 enum MessageID {
-    static func make(at date: Date = Date()) -> String {
-        TimeOrderedUUID.make(at: date)
-    }
-
     /// The same layout as SQL, for the column's default (plain INSERTs by other programs).
     static let defaultSQL = """
         lower(substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 1, 8) || '-' \
