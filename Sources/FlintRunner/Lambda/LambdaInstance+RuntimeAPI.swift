@@ -2,6 +2,7 @@ import FlintCore
 import Foundation
 import Glibc
 import NIOCore
+import NIOFoundationCompat
 
 /// What the Runtime API's requests do to the instance (called by `RuntimeAPIHandler`, on the
 /// instance's event loop).
@@ -22,7 +23,7 @@ extension LambdaInstance {
     /// `POST /{id}/response`.
     func runtimeResponded(_ id: Substring, body: ByteBuffer) -> RuntimeAPIReply {
         guard holdsDelivered(id) else { return .invalidRequestID }
-        complete(.ok, message: nil, output: body.readableData)
+        complete(.ok, message: nil, output: Data(buffer: body))
         return .accepted
     }
 
@@ -36,7 +37,7 @@ extension LambdaInstance {
     /// `POST /{id}/error`: the body is the failed invocation's output.
     func runtimeFailed(_ id: Substring, body: ByteBuffer, errorType: String?) -> RuntimeAPIReply {
         guard holdsDelivered(id) else { return .invalidRequestID }
-        let output = body.readableData
+        let output = Data(buffer: body)
         complete(.error, message: LambdaInvocation.describeError(output, errorType: errorType), output: output)
         return .accepted
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 /// One connection of a runtime to its instance's Runtime API. Decodes requests, keeps bodies up
@@ -78,7 +79,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let instance = self.instance
             let description = bodyTooLarge
                 ? LambdaInvocation.describeOversizedError(errorType: errorType, limit: bodyLimit)
-                : LambdaInvocation.describeError(body.readableData, errorType: errorType)
+                : LambdaInvocation.describeError(Data(buffer: body), errorType: errorType)
             // The runtime has its answer before it is stopped.
             write.whenComplete { _ in instance.runtimeFailedToInitialize(description: description) }
         case .methodNotAllowed:
