@@ -23,6 +23,14 @@ BIN = os.path.join(PEERS_DIR, "bin")
 ECHO_DONE = os.path.join(BIN, "echo-done")
 CPU_METER = os.path.join(PEERS, "cpu-meter.sh")
 
+
+def build_echo_done_variant(out, flags=()):
+    """bench/echo-done-variants.c (the peers' echo-done.c, compiled unchanged) as the static
+    binary `out`; `flags` picks the variant (none: echo-done-start, which also logs its start)."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-I", os.path.join(PEERS, "handlers"), *flags, "-o", out,
+                    os.path.join(HERE, "echo-done-variants.c")], check=True, timeout=120)
+
 children = []          # every process we start; stopped by PID on exit
 CG = None              # private cgroup for the daemon and its handlers (peers' cpu-meter.sh)
 NAME, DEADLINE = "bench", None

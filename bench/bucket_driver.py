@@ -86,11 +86,8 @@ def fs_driver(*args, timeout=900):
 
 def build_handlers():
     subprocess.run([os.path.join(PEERS, "build-handlers.sh")], check=True, stdout=subprocess.DEVNULL, timeout=300)
-    os.makedirs(HBIN, exist_ok=True)
-    src = os.path.join(HERE, "echo-done-variants.c")
     for out, flags in ((FED, ["-DVARIANT_ENV"]), (EDS, []), (FEX, ["-DVARIANT_EXEC"])):
-        subprocess.run(["gcc", "-static", "-O2", "-Wall", "-I", os.path.join(PEERS, "handlers")] + flags + ["-o", out, src],
-                       check=True, timeout=120)
+        bs.build_echo_done_variant(out, flags)
 
 
 def spawn_ceiling():

@@ -483,14 +483,6 @@ def flint_e2e(rep, batch, n):
     return res
 
 
-def build_echo_done_start():
-    """echo-done.c's main() compiled unchanged, plus its entry time appended to a start log
-    (bench/echo-done-variants.c, the default variant, as the bucket benchmark builds it)."""
-    os.makedirs(os.path.dirname(ECHO_DONE_START), exist_ok=True)
-    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-I", os.path.join(PEERS, "handlers"), "-o", ECHO_DONE_START,
-                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo-done-variants.c")], check=True, timeout=120)
-
-
 def flint_latency(rep):
     name = f"rep{rep}-latency"
     done_log = os.path.join(RAW, name + ".done.log")
@@ -819,7 +811,8 @@ def main():
     # Flint run as root runs handlers as an unprivileged user (docs/isolation.md): they append to
     # done-logs here.
     os.chmod(RAW, 0o1777)
-    build_echo_done_start()
+    # echo-done-start: echo-done's main() unchanged, its entry time appended to a start log.
+    bs.build_echo_done_variant(ECHO_DONE_START)
     os.makedirs(PROJ)
     bs.cg_new()
     try:
