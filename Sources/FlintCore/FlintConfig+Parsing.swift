@@ -12,7 +12,7 @@ extension FlintConfig {
     }
 
     /// Every key `flint.yaml` may have.
-    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "concurrency", "pricing", "user"]
+    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "ledger", "concurrency", "pricing", "user"]
 
     /// Parses `flint.yaml` into a configuration (defaults standing in for invalid values) and the issues.
     static func parseCollectingIssues(yaml: String, file: String) -> ParsedConfig {
@@ -58,6 +58,7 @@ extension FlintConfig {
         }
         if let topics = TopicSettings.parseTopics(&map) { parsed.config.topics = topics }
         if let bus = BusSettings.parse(&map) { parsed.config.bus = bus }
+        if let ledger = LedgerSettings.parse(&map) { parsed.config.ledger = ledger }
         if let pricing = PriceTable.parse(&map) { parsed.config.pricing = pricing }
         let concurrency = map.value("concurrency", hint: "a whole number of handler processes", ScalarConversion.integer(in: concurrencyRange))
         if let concurrency { parsed.config.concurrency = concurrency.value }

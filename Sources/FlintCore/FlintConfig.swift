@@ -14,6 +14,8 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     public var topics: [String: TopicSettings]
     /// The message bus: retention, durability, retries.
     public var bus: BusSettings
+    /// The invocation ledger: how long records and log tails are kept.
+    public var ledger = LedgerSettings()
     /// The account handlers run as: nil is `nobody` when Flint runs as root, else Flint's own
     /// user; `root` runs them as root, which must be asked for.
     public var user: String?

@@ -15,6 +15,8 @@ struct AdminRoutes: Sendable {
     let bus: Bus
     /// What `/v1/usage` prices invocations at.
     let pricing: PriceTable
+    /// How long the ledger keeps records (`ledger.retention`), which `/v1/usage` reports.
+    let ledgerRetention: Duration
 
     func register(on router: Router<FlintRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
@@ -25,7 +27,7 @@ struct AdminRoutes: Sendable {
         v1.get("/invocations/{id}") { _, context in try await invocation(context) }
         v1.get("/invocations/{id}/logs") { _, context in try await logs(context) }
         BusRoutes(bus: bus).register(on: v1)
-        UsageRoutes(ledger: ledger, writer: writer, pricing: pricing).register(on: v1)
+        UsageRoutes(ledger: ledger, writer: writer, pricing: pricing, retention: ledgerRetention).register(on: v1)
     }
 
     private func listFunctions() -> Response {

@@ -57,36 +57,6 @@ struct ScheduleService: Service {
     }
 }
 
-/// Prunes done deliveries and old messages every `interval`, keeping `retention`.
-struct RetentionService: Service {
-    let bus: Bus
-    let retention: Duration
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let cutoff = Date().addingTimeInterval(-retention.timeInterval)
-                do {
-                    let pruned = try await Offload.run { try bus.prune(before: cutoff) }
-                    if pruned.deliveries + pruned.messages > 0 {
-                        logger.info("pruned \(pruned.deliveries) done deliveries and \(pruned.messages) messages older than the retention period")
-                    }
-                } catch {
-                    logger.error("could not prune the bus: \(error)")
-                }
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-            }
-        }
-        try? await gracefulShutdown()
-    }
-}
-
 /// Runs blocking store calls off Swift's cooperative threads.
 enum Offload {
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

@@ -120,7 +120,8 @@ public struct FlintDaemon: Sendable {
                     .init(service: LambdaInstancesService(runner: core.lambdaRunner)),
                     .init(service: reloader),
                     .init(service: RetentionService(
-                        bus: bus, retention: busSettings.retention, interval: busSettings.pruneInterval, logger: logger)),
+                        bus: bus, ledger: ledger, busRetention: busSettings.retention,
+                        ledgerRetention: project.config.ledger.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
                     // Last, so it stops first: it ends the log streams the server would wait for.
                     .init(service: LogHubService(hub: logHub)),

@@ -9,6 +9,7 @@ struct UsageRoutes: Sendable {
     let ledger: InvocationLedger
     let writer: LedgerWriter
     let pricing: PriceTable
+    let retention: Duration
 
     func register(on v1: RouterGroup<FlintRequestContext>) {
         v1.get("/usage") { request, _ in try await usage(request) }
@@ -30,6 +31,6 @@ struct UsageRoutes: Sendable {
         // Invocations that ended before this request are counted, even if not committed yet.
         await writer.flushed()
         let measurement = try await ledger.usage(since: since, until: now, function: function)
-        return .json(UsageView(UsageReport(since: since, until: now, prices: pricing, measurement: measurement)))
+        return .json(UsageView(UsageReport(since: since, until: now, prices: pricing, retention: retention, measurement: measurement)))
     }
 }

@@ -22,6 +22,9 @@ public struct UsageView: Codable, Sendable, Hashable {
         public var idleMicros: Int64
         /// What the idle time cost: always 0, for nothing runs then.
         public var idleCost: Double
+        /// The oldest moment whose invocations the ledger still keeps (now − `ledger.retention`):
+        /// a period starting earlier has no records before it.
+        public var recordsKeptSince: Date
 
         enum CodingKeys: String, CodingKey {
             case since, until
@@ -29,6 +32,7 @@ public struct UsageView: Codable, Sendable, Hashable {
             case busyMicros = "busy_us"
             case idleMicros = "idle_us"
             case idleCost = "idle_cost"
+            case recordsKeptSince = "records_kept_since"
         }
     }
 
@@ -49,7 +53,8 @@ public struct UsageView: Codable, Sendable, Hashable {
     public init(_ report: UsageReport) {
         period = Period(
             since: report.since, until: report.until, lengthMicros: report.periodMicros,
-            busyMicros: report.totals.busyMicros, idleMicros: report.idleMicros, idleCost: 0
+            busyMicros: report.totals.busyMicros, idleMicros: report.idleMicros, idleCost: 0,
+            recordsKeptSince: report.recordsKeptSince
         )
         let prices = report.prices
         pricing = Pricing(

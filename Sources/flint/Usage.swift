@@ -85,7 +85,9 @@ struct Usage: AsyncParsableCommand {
         do {
             let ledger = InvocationLedger(database: try FlintDatabase(readingOnly: path))
             let measurement = try await ledger.usage(since: start, until: now, function: function)
-            return UsageView(UsageReport(since: start, until: now, prices: config.pricing, measurement: measurement))
+            return UsageView(UsageReport(
+                since: start, until: now, prices: config.pricing, retention: config.ledger.retention, measurement: measurement
+            ))
         } catch {
             throw CLIError("flint usage: cannot read the ledger: \(BusError.from(error, path: path))")
         }

@@ -49,7 +49,7 @@ import FlintCore
             "flint.yaml:2: functions[1]: must not be empty (a directory, relative to the project)",
             #"flint.yaml:2: functions[2]: "samples" is already listed at line 2"#,
             "flint.yaml:3: triggers: expected a single value, not a list (a directory, relative to the project)",
-            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, concurrency, pricing, user)",
+            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, ledger, concurrency, pricing, user)",
             "flint.yaml:5: dat: not a key of flint.yaml (did you mean data?)",
         ])
         #expect(issues("listen: 127.0.0.1:70000\n") == [
@@ -114,6 +114,19 @@ import FlintCore
         ])
         #expect(issues("topics: [images]\n") == [
             "flint.yaml:1: topics: expected a mapping, not a list (a mapping of topic name to settings, e.g. images: {format: json})",
+        ])
+    }
+
+    @Test func ledger_retention_isRead_defaultsToThirtyDays_andIsChecked() throws {
+        #expect(try FlintConfig.parse(yaml: "ledger:\n  retention: 400d\n", file: "flint.yaml").ledger == LedgerSettings(retention: .seconds(400 * 86_400)))
+        #expect(try FlintConfig.parse(yaml: "listen: 127.0.0.1:8080\n", file: "flint.yaml").ledger.retention == .seconds(30 * 86_400))
+        #expect(try FlintConfig.parse(yaml: "ledger: {}\n", file: "flint.yaml").ledger == LedgerSettings())
+        #expect(issues("ledger:\n  retention: 30m\n  retension: 1d\n") == [
+            #"flint.yaml:2: ledger.retention: "30m" is out of range (allowed: 1h...3650d)"#,
+            "flint.yaml:3: ledger.retension: not a key of ledger (did you mean retention?)",
+        ])
+        #expect(issues("ledger: 30d\n") == [
+            "flint.yaml:1: ledger: expected a mapping, not a single value (a mapping of retention)",
         ])
     }
 

@@ -41,4 +41,15 @@ import Testing
         #expect(report.idleMicros == 57_000_000)
         #expect(report.functions.map(\.name) == ["a", "b"])
     }
+
+    @Test func recordsKeptSince_isTheRetentionBackFromTheReportsEnd() {
+        let until = Date(timeIntervalSince1970: 10_000_000)
+        let measurement = UsageMeasurement(byFunction: [:], totals: UsageFigures())
+        let report = UsageReport(
+            since: until.addingTimeInterval(-90 * 86_400), until: until, prices: PriceTable(), retention: .seconds(30 * 86_400),
+            measurement: measurement
+        )
+        #expect(report.recordsKeptSince == until.addingTimeInterval(-30 * 86_400))
+        #expect(UsageReport(since: until, until: until, prices: PriceTable(), measurement: measurement).retention == LedgerSettings.defaultRetention)
+    }
 }

@@ -178,7 +178,8 @@ final class CountingRecorder: InvocationRecorder {
         executor.open()
         let old = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(), logger: Logger(label: "test"))
         let recorder = CountingRecorder()
-        let replacement = Dispatcher(
+        // The replacement registers itself as the old dispatcher's successor, which keeps it.
+        _ = Dispatcher(
             functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"),
             replacing: old)
         await old.drain()

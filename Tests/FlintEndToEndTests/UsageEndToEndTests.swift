@@ -76,6 +76,42 @@ import Testing
         #expect((read["pricing"] as? [String: Any])?["currency"] as? String == "EUR")
     }
 
+    @Test func recordsOlderThanTheLedgersRetention_arePruned_andReportsSaySo() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("work", script: "echo 'kept for a while' >&2\necho '{}'\n")
+        let first = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
+        for _ in 0 ..< 2 { #expect(try await flint(["invoke", "work"], in: project).status == 0) }
+        let rows = try #require(try json(try await flint(["invocations", "--json"], in: project))["invocations"] as? [[String: Any]])
+        let ids = rows.compactMap { $0["id"] as? String }
+        #expect(ids.count == 2)
+        #expect(try await BusEndToEndTests.offThread { try first.stop() }.status == 0)
+
+        // One of them started two hours ago; the ledger keeps one hour and prunes every second.
+        let old = ids[0], recent = ids[1]
+        let database = project.dataDirectory + "/flint.sqlite"
+        _ = try BusEndToEndTests.sqlite(
+            database, "UPDATE invocations SET started_at_us = started_at_us - 7200000000, ended_at_us = ended_at_us - 7200000000 WHERE id = '\(old)'")
+        try project.write("flint.yaml", "listen: 127.0.0.1:0\nfunctions: [functions]\nledger: {retention: 1h}\nbus: {prune_every: 1s}\n")
+        let daemon = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
+        try await BusEndToEndTests.waitUntil("the old record pruned") {
+            (try? BusEndToEndTests.sqlite(database, "SELECT count(*) FROM invocations WHERE id = '\(old)'")) == "0"
+        }
+        #expect(try await daemon.request("GET", "/v1/invocations/\(old)", authorized: true).status == 404)
+        #expect(try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM invocation_logs WHERE invocation_id = '\(old)'") == "0")
+        let kept = try await daemon.request("GET", "/v1/invocations/\(recent)/logs", authorized: true)
+        #expect(kept.status == 200 && kept.text.contains("kept for a while"), "\(kept.text)")
+
+        // A report reaching further back than the retention says what it cannot see.
+        let report = try await flint(["usage", "--since", "3h"], in: project)
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("may be missing: the ledger deletes records older than ledger.retention"), "\(report.stdout)")
+        let period = try #require(try json(try await flint(["usage", "--json", "--since", "3h"], in: project))["period"] as? [String: Any])
+        #expect(period["records_kept_since"] is String)
+        #expect(!(try await flint(["usage", "--since", "30m"], in: project)).stdout.contains("may be missing"))
+        #expect(try await BusEndToEndTests.offThread { try daemon.stop() }.status == 0)
+        #expect(daemon.standardErrorText().contains("pruned 1 invocation record(s) and their logs older than ledger.retention (1h)"))
+    }
+
     @Test func warmInstances_countOneColdStart_andItsInitTime_notTheirIdleTime() async throws {
         let project = try TestProject()
         let made = try await flint(["init", "warm", "--runtime", "lambda", "--lang", "sh", "--trigger", "none"], in: project)

@@ -10,20 +10,30 @@ public struct UsageReport: Sendable {
     /// ...and before this one (when the report was made).
     public var until: Date
     public var prices: PriceTable
+    /// How long the ledger keeps records (`ledger.retention`): a period reaching further back
+    /// finds nothing before `until − retention`.
+    public var retention: Duration
     /// By function name, in name order.
     public var functions: [(name: String, figures: UsageFigures)]
     public var totals: UsageFigures
 
-    public init(since: Date, until: Date, prices: PriceTable, measurement: UsageMeasurement) {
+    public init(
+        since: Date, until: Date, prices: PriceTable, retention: Duration = LedgerSettings.defaultRetention,
+        measurement: UsageMeasurement
+    ) {
         self.since = since
         self.until = until
         self.prices = prices
+        self.retention = retention
         self.functions = measurement.byFunction.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         self.totals = measurement.totals
     }
 
     /// The period's wall-clock length (µs).
     public var periodMicros: Int64 { max(0, Int64(((until.timeIntervalSince1970 - since.timeIntervalSince1970) * 1_000_000).rounded())) }
+
+    /// The oldest moment whose invocations the ledger still keeps.
+    public var recordsKeptSince: Date { until.addingTimeInterval(-retention.timeInterval) }
 
     /// The part of the period with no invocation running (µs): it accrued nothing.
     public var idleMicros: Int64 { max(0, periodMicros - totals.busyMicros) }

@@ -101,7 +101,8 @@ final class ProjectGeneration: Sendable {
         ).register(on: router)
         AdminRoutes(
             dispatcher: dispatcher, ledger: core.ledger, writer: core.writer, triggers: project.triggers, adminToken: core.adminToken,
-            bus: core.bus, pricing: project.config.pricing
+            bus: core.bus, pricing: project.config.pricing,
+            ledgerRetention: project.config.ledger.retention
         ).register(on: router)
         ReloadRoutes(requests: core.reloadRequests)
             .register(on: router.group("/v1").add(middleware: BearerTokenMiddleware(token: core.adminToken)))

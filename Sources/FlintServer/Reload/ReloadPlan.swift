@@ -55,6 +55,7 @@ struct ReloadPlan {
         if running.buckets != loaded.buckets { keys.append("buckets") }
         if running.data != loaded.data { keys.append("data") }
         if running.bus != loaded.bus { keys.append("bus") }
+        if running.ledger != loaded.ledger { keys.append("ledger") }
         if running.concurrency != loaded.concurrency { keys.append("concurrency") }
         if running.user != loaded.user { keys.append("user") }
         if running.pricing != loaded.pricing { keys.append("pricing") }

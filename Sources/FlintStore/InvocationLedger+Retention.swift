@@ -1,0 +1,34 @@
+public import FlintCore
+public import Foundation
+internal import GRDB
+
+extension InvocationLedger {
+    /// Removes the records (and log tails) of invocations that started before `cutoff`, except
+    /// those a dead letter names as its last attempt: `flint deadletters` points at them, and
+    /// dead letters are kept until replayed. Works in short transactions of at most `chunk`
+    /// records so that the ledger writer is never held up long. Returns how many were removed.
+    @discardableResult
+    public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> Int {
+        let cutoffMicros = EpochMicros.from(cutoff)
+        var removed = 0
+        while true {
+            // The log tails go with their records (ON DELETE CASCADE).
+            let count = try database.write { db in
+                try db.execute(sql: Self.pruneSQL, arguments: [cutoffMicros, chunk])
+                return db.changesCount
+            }
+            removed += count
+            if count < chunk { return removed }
+        }
+    }
+
+    /// Reads `invocations_by_start` from its oldest entry up to the cutoff, so each pass costs
+    /// what it removes, not what the ledger holds.
+    static let pruneSQL = """
+        DELETE FROM invocations WHERE id IN (
+            SELECT id FROM invocations
+            WHERE started_at_us < ?
+              AND id NOT IN (SELECT last_invocation_id FROM deliveries WHERE state = 'dead' AND last_invocation_id IS NOT NULL)
+            LIMIT ?)
+        """
+}
