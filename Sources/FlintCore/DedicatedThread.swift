@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// A loop that blocks (on a semaphore, in poll(2)) gets a thread of its own: Swift's cooperative
 /// threads, two on this kind of machine, must never wait on one.

@@ -1,5 +1,5 @@
-public import FlintCore
-public import Foundation
+internal import FlintCore
+internal import Foundation
 public import Logging
 internal import Synchronization
 

@@ -1,5 +1,5 @@
 public import FlintCore
-public import Foundation
+internal import Foundation
 
 /// One invocation made of leased deliveries: the request it sends, and the settlements its
 /// result leads to.

@@ -1,4 +1,4 @@
-public import FlintCore
+internal import FlintCore
 
 /// How failed deliveries come back: exponential backoff with jitter, `retries` times (the
 /// function's), then dead letters.

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// Cuts a handler's log bytes into lines for a `LogHub`, as they arrive, for one invocation.
 ///

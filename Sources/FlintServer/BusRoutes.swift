@@ -1,6 +1,6 @@
 internal import FlintCore
 internal import FlintStore
-public import Foundation
+internal import Foundation
 internal import Hummingbird
 internal import HTTPTypes
 

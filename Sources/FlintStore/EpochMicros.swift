@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// Times as the database stores them: integer microseconds since the Unix epoch, so that other
 /// programs can compare and sum them with plain SQL.

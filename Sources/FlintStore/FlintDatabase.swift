@@ -1,4 +1,4 @@
-public import GRDB
+internal import GRDB
 internal import Foundation
 internal import Synchronization
 

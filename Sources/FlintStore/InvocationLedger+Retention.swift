@@ -1,6 +1,4 @@
-public import FlintCore
 public import Foundation
-internal import GRDB
 
 extension InvocationLedger {
     /// Removes the records (and log tails) of invocations that started before `cutoff`, except
@@ -9,17 +7,8 @@ extension InvocationLedger {
     /// records so that the ledger writer is never held up long. Returns how many were removed.
     @discardableResult
     public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> Int {
-        let cutoffMicros = EpochMicros.from(cutoff)
-        var removed = 0
-        while true {
-            // The log tails go with their records (ON DELETE CASCADE).
-            let count = try database.write { db in
-                try db.execute(sql: Self.pruneSQL, arguments: [cutoffMicros, chunk])
-                return db.changesCount
-            }
-            removed += count
-            if count < chunk { return removed }
-        }
+        // The log tails go with their records (ON DELETE CASCADE).
+        try database.deleteInChunks(Self.pruneSQL, arguments: [EpochMicros.from(cutoff)], chunk: chunk)
     }
 
     /// Reads `invocations_by_start` from its oldest entry up to the cutoff, so each pass costs

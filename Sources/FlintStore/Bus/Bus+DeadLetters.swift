@@ -1,4 +1,4 @@
-public import FlintCore
+internal import FlintCore
 public import Foundation
 internal import GRDB
 

@@ -1,6 +1,4 @@
-public import FlintCore
 public import Foundation
-internal import GRDB
 
 extension Bus {
     /// Removes done deliveries settled before `cutoff`, then messages published before it that
@@ -9,37 +7,22 @@ extension Bus {
     @discardableResult
     public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> PruneResult {
         let cutoffMicros = EpochMicros.from(cutoff)
-        var result = PruneResult(deliveries: 0, messages: 0)
-        while true {
-            let removed = try database.write { db in
-                try db.execute(
-                    sql: """
-                        DELETE FROM deliveries WHERE id IN (
-                            SELECT id FROM deliveries WHERE state = 'done' AND settled_at_us < ? LIMIT ?)
-                        """,
-                    arguments: [cutoffMicros, chunk]
-                )
-                return db.changesCount
-            }
-            result.deliveries += removed
-            if removed < chunk { break }
-        }
-        while true {
-            let removed = try database.write { db in
-                try db.execute(
-                    sql: """
-                        DELETE FROM messages WHERE id IN (
-                            SELECT m.id FROM messages m WHERE m.published_at_us < ?
-                              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
-                            LIMIT ?)
-                        """,
-                    arguments: [cutoffMicros, chunk]
-                )
-                return db.changesCount
-            }
-            result.messages += removed
-            if removed < chunk { break }
-        }
-        return result
+        let deliveries = try database.deleteInChunks(
+            """
+            DELETE FROM deliveries WHERE id IN (
+                SELECT id FROM deliveries WHERE state = 'done' AND settled_at_us < ? LIMIT ?)
+            """,
+            arguments: [cutoffMicros], chunk: chunk
+        )
+        let messages = try database.deleteInChunks(
+            """
+            DELETE FROM messages WHERE id IN (
+                SELECT m.id FROM messages m WHERE m.published_at_us < ?
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
+                LIMIT ?)
+            """,
+            arguments: [cutoffMicros], chunk: chunk
+        )
+        return PruneResult(deliveries: deliveries, messages: messages)
     }
 }
