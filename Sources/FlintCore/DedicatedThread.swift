@@ -9,10 +9,10 @@ public enum DedicatedThread {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
+                    ThreadName.set(name)
                     body()
                     continuation.resume()
                 }
-                thread.name = name
                 thread.start()
             }
         } onCancel: {

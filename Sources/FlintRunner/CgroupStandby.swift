@@ -63,7 +63,7 @@ final class CgroupStandby: Sendable {
     /// Starts the thread: it takes a cgroup from `acquire`, moves itself into each of its
     /// directories, and waits for `run` or `cancel`.
     func begin(acquire: @escaping @Sendable () -> InstanceCgroup?) throws(SystemError) {
-        try DetachedThread.start(stackSize: SupervisorThread.stackSize) { [self] in
+        try DetachedThread.start(named: "flint-standby", stackSize: SupervisorThread.stackSize) { [self] in
             if let cgroup = acquire() {
                 let joined = join(cgroup)
                 state.withLock { $0.phase = .ready(cgroup, joined: joined) }

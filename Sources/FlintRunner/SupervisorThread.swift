@@ -65,7 +65,7 @@ enum SupervisorThread {
         }
 
         private func spawn(_ worker: Worker) throws(SystemError) {
-            try DetachedThread.start(stackSize: SupervisorThread.stackSize) { self.loop(worker) }
+            try DetachedThread.start(named: "flint-supervise", stackSize: SupervisorThread.stackSize) { self.loop(worker) }
         }
 
         /// Runs work until the thread has been idle for `idleLifetime`.

@@ -54,8 +54,10 @@ public final class DatabaseChangeMonitor: Sendable {
 
     /// Starts the watching thread.
     public func start() {
-        let thread = Thread { [self] in watch() }
-        thread.name = "flint-db-watch"
+        let thread = Thread { [self] in
+            ThreadName.set("flint-db-watch")
+            watch()
+        }
         thread.start()
     }
 

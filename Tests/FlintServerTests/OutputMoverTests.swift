@@ -58,7 +58,10 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
+}
 
+/// Apart from `OutputMoverTests`, whose every test makes (and removes) a scratch directory.
+@Suite struct OutputCausationTests {
     @Test func causation_expires() {
         let causation = OutputCausation(lifetime: 10)
         let now = Date()
