@@ -1,4 +1,5 @@
 internal import Foundation
+internal import FlintCore
 internal import DequeModule
 internal import Synchronization
 
@@ -27,8 +28,10 @@ final class ConsoleWriter: Sendable {
     private let ready = DispatchSemaphore(value: 0)
 
     init() {
-        let thread = Thread { [self] in drain() }
-        thread.name = "flint-console"
+        let thread = Thread { [self] in
+            ThreadName.set("flint-console")
+            drain()
+        }
         thread.start()
     }
 

@@ -1,4 +1,5 @@
 @testable import FlintRunner
+import Foundation
 import Glibc
 import Synchronization
 import Testing
@@ -50,5 +51,19 @@ import Testing
             try await group.waitForAll()
         }
         #expect(started.value.load(ordering: .sequentiallyConsistent) == 8)
+    }
+
+    @Test func aSupervisorThread_isKnownToTheKernelByItsName() async throws {
+        let name = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            do {
+                try SupervisorThread.start {
+                    let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                    continuation.resume(returning: comm.trimmingCharacters(in: .newlines))
+                }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        #expect(name == "flint-supervise")
     }
 }
