@@ -28,9 +28,11 @@ extension InvocationLedger {
             let duration: Int64 = row[3]
             let initMicros: Int64? = row[9]
             // A loop-stopped invocation never ran: it is counted, but keeps nobody busy.
-            let interval = outcome == .loopStopped ? nil : (start: start, end: min(start + max(0, duration), range.upperBound))
+            // Clipped to the period's end (start is before it), without adding past Int64.max.
+            let end = max(0, duration) >= range.upperBound - start ? range.upperBound : start + max(0, duration)
+            let interval = outcome == .loopStopped ? nil : (start: start, end: end)
             if let interval { all.add(interval.start, interval.end) }
-            byFunction[name, default: UsageAccumulator()].add(
+            try byFunction[name, default: UsageAccumulator()].add(
                 outcome: outcome, durationMicros: duration, billedMillis: row[4], memoryMB: row[5], cpuMicros: row[6],
                 peakRSSBytes: row[7], coldStart: row[8], initMicros: initMicros ?? 0, interval: interval
             )

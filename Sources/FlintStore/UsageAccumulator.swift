@@ -1,8 +1,13 @@
 internal import FlintCore
 
-/// One function's figures as a usage scan adds its invocations up: plain integers per row, the
-/// outcome counts in an array, so no dictionary is touched per invocation.
+/// One function's figures as a usage scan adds its invocations up: plain integers per row and the
+/// outcome counts in an array, so no outcome dictionary is touched per invocation.
 struct UsageAccumulator {
+    /// A sum went past `Int64.max`: only rows no Flint wrote can do that (another program's).
+    struct Overflow: Error, CustomStringConvertible {
+        var description: String { "integer overflow while adding up the ledger's invocations" }
+    }
+
     /// The outcomes in a fixed order: a count's index in `outcomeCounts`.
     private static let outcomeOrder = InvocationOutcome.allCases
     private var outcomeCounts = [Int](repeating: 0, count: outcomeOrder.count)
@@ -20,15 +25,17 @@ struct UsageAccumulator {
     mutating func add(
         outcome: InvocationOutcome, durationMicros: Int64, billedMillis: Int64, memoryMB: Int64, cpuMicros: Int64,
         peakRSSBytes: Int64, coldStart: Bool, initMicros: Int64, interval: (start: Int64, end: Int64)?
-    ) {
+    ) throws(Overflow) {
         outcomeCounts[Self.index(of: outcome)] += 1
-        self.durationMicros += durationMicros
-        self.billedMillis += billedMillis
-        memoryMiBMillis += memoryMB * billedMillis
-        self.cpuMicros += cpuMicros
+        try Self.add(durationMicros, to: &self.durationMicros)
+        try Self.add(billedMillis, to: &self.billedMillis)
+        let (memoryMillis, overflow) = memoryMB.multipliedReportingOverflow(by: billedMillis)
+        guard !overflow else { throw Overflow() }
+        try Self.add(memoryMillis, to: &memoryMiBMillis)
+        try Self.add(cpuMicros, to: &self.cpuMicros)
         self.peakRSSBytes = max(self.peakRSSBytes, peakRSSBytes)
         if coldStart { coldStarts += 1 }
-        self.initMicros += initMicros
+        try Self.add(initMicros, to: &self.initMicros)
         if let interval { busy.add(interval.start, interval.end) }
     }
 
@@ -42,6 +49,13 @@ struct UsageAccumulator {
             cpuMicros: cpuMicros, peakRSSBytes: peakRSSBytes, coldStarts: coldStarts, initMicros: initMicros,
             busyMicros: busy.total
         )
+    }
+
+    /// As SQL's SUM does, a sum that does not fit fails instead of wrapping around (or trapping).
+    private static func add(_ value: Int64, to sum: inout Int64) throws(Overflow) {
+        let (result, overflow) = sum.addingReportingOverflow(value)
+        guard !overflow else { throw Overflow() }
+        sum = result
     }
 
     private static func index(of outcome: InvocationOutcome) -> Int {

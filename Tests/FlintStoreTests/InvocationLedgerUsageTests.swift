@@ -149,6 +149,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: missing))
     }
 
+    /// Rows another program wrote may hold anything: sums past Int64.max fail the report, as SQL's
+    /// SUM does, instead of wrapping around or trapping; an unknown outcome counts as an error.
+    @Test func rowsNoFlintWrote_overflowFailsTheReport_unknownOutcomesAreErrors() async throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Self.ledger(in: directory)
+        try await ledger.append([Self.record("a", at: 0, micros: 1_000), Self.record("a", at: 1, micros: 1_000)])
+        try await ledger.database.write { db in try db.execute(sql: "UPDATE invocations SET outcome = 'exploded'") }
+        let usage = try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(10))
+        #expect(usage.byFunction["a"]?.outcomes == [.error: 2])
+        #expect(usage.totals.busyMicros == 2_000)
+
+        try await ledger.database.write { db in try db.execute(sql: "UPDATE invocations SET duration_us = ?", arguments: [Int64.max / 2 + 1]) }
+        await #expect(throws: UsageAccumulator.Overflow.self) {
+            try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(10))
+        }
+    }
+
     @Test func intervalUnion_matchesCountingEveryCoveredMicrosecond() {
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int64) -> Int64 {
