@@ -8,7 +8,8 @@ public struct BusSettings: Sendable, Hashable, Codable {
     public var retryBase: Duration
     /// The longest delay between two retries of one delivery.
     public var retryMax: Duration
-    /// How often done deliveries and messages past `retention` are deleted.
+    /// How often done deliveries and messages past `retention` are deleted, and invocation records
+    /// past `ledger.retention`.
     public var pruneInterval: Duration
 
     public init(

@@ -9,7 +9,8 @@ public struct LedgerSettings: Sendable, Hashable, Codable {
 }
 
 extension LedgerSettings {
-    /// A month of records: a monthly `flint usage --since 720h` still sees all of its period.
-    public static let defaultRetention: Duration = .seconds(30 * 86_400)
+    /// A calendar month and then some: a report on the previous month (`--since 2026-05-01`, 31
+    /// days) run in the first week of the next one still sees all of its period.
+    public static let defaultRetention: Duration = .seconds(40 * 86_400)
     public static let retentionRange: ClosedRange<Duration> = .seconds(60 * 60) ... .seconds(3650 * 86_400)
 }

@@ -23,8 +23,9 @@ public struct UsageView: Codable, Sendable, Hashable {
         /// What the idle time cost: always 0, for nothing runs then.
         public var idleCost: Double
         /// The oldest moment whose invocations the ledger still keeps (now − `ledger.retention`):
-        /// a period starting earlier has no records before it.
-        public var recordsKeptSince: Date
+        /// a period starting earlier may miss invocations before it. Optional only so that a
+        /// newer `flint usage` can read a daemon that predates it.
+        public var recordsKeptSince: Date?
 
         enum CodingKeys: String, CodingKey {
             case since, until

@@ -4,15 +4,17 @@ extension InvocationLedger {
     /// Removes the records (and log tails) of invocations that started before `cutoff`, except
     /// those a dead letter names as its last attempt: `flint deadletters` points at them, and
     /// dead letters are kept until replayed. Works in short transactions of at most `chunk`
-    /// records so that the ledger writer is never held up long. Returns how many were removed.
+    /// records (each may carry a 64 KiB log tail) so that the ledger writer is never held up
+    /// long, and stops between two when `shouldContinue` says so. Returns how many were removed.
     @discardableResult
-    public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> Int {
+    public func prune(before cutoff: Date, chunk: Int = 1_000, while shouldContinue: () -> Bool = { true }) throws(BusError) -> Int {
         // The log tails go with their records (ON DELETE CASCADE).
-        try database.deleteInChunks(Self.pruneSQL, arguments: [EpochMicros.from(cutoff)], chunk: chunk)
+        try database.deleteInChunks(Self.pruneSQL, arguments: [EpochMicros.from(cutoff)], chunk: chunk, while: shouldContinue)
     }
 
-    /// Reads `invocations_by_start` from its oldest entry up to the cutoff, so each pass costs
-    /// what it removes, not what the ledger holds.
+    /// Reads `invocations_by_start` from its oldest entry up to the cutoff: each pass reads what
+    /// it removes, plus the old records that dead letters keep and the list of those (a read of
+    /// the dead deliveries), not the whole ledger.
     static let pruneSQL = """
         DELETE FROM invocations WHERE id IN (
             SELECT id FROM invocations

@@ -36,9 +36,9 @@ struct UsageTable: CustomStringConvertible {
             "Busy \(Self.time(period.busyMicros)) (\(Self.percent(share)) of the period): \(running) running.",
             "Idle \(Self.time(period.idleMicros)): \(idle), so nothing billed (\(Self.money(period.idleCost, pricing.currency))).",
         ]
-        if period.since < period.recordsKeptSince {
+        if let keptSince = period.recordsKeptSince, period.since < keptSince {
             lines.append(
-                "Invocations before \(UTCTimestamp(period.recordsKeptSince).iso8601) may be missing: the ledger deletes records "
+                "Invocations before \(UTCTimestamp(keptSince).iso8601) may be missing: the ledger deletes records "
                     + "older than ledger.retention (flint.yaml); raise it to keep a longer history."
             )
         }

@@ -117,9 +117,9 @@ import FlintCore
         ])
     }
 
-    @Test func ledger_retention_isRead_defaultsToThirtyDays_andIsChecked() throws {
+    @Test func ledger_retention_isRead_defaultsToFortyDays_andIsChecked() throws {
         #expect(try FlintConfig.parse(yaml: "ledger:\n  retention: 400d\n", file: "flint.yaml").ledger == LedgerSettings(retention: .seconds(400 * 86_400)))
-        #expect(try FlintConfig.parse(yaml: "listen: 127.0.0.1:8080\n", file: "flint.yaml").ledger.retention == .seconds(30 * 86_400))
+        #expect(try FlintConfig.parse(yaml: "listen: 127.0.0.1:8080\n", file: "flint.yaml").ledger.retention == .seconds(40 * 86_400))
         #expect(try FlintConfig.parse(yaml: "ledger: {}\n", file: "flint.yaml").ledger == LedgerSettings())
         #expect(issues("ledger:\n  retention: 30m\n  retension: 1d\n") == [
             #"flint.yaml:2: ledger.retention: "30m" is out of range (allowed: 1h...3650d)"#,

@@ -106,7 +106,11 @@ import Testing
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains("may be missing: the ledger deletes records older than ledger.retention"), "\(report.stdout)")
         let period = try #require(try json(try await flint(["usage", "--json", "--since", "3h"], in: project))["period"] as? [String: Any])
-        #expect(period["records_kept_since"] is String)
+        let dates = ISO8601DateFormatter()
+        dates.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let until = try #require((period["until"] as? String).flatMap(dates.date(from:)))
+        let keptSince = try #require((period["records_kept_since"] as? String).flatMap(dates.date(from:)))
+        #expect(abs(until.timeIntervalSince(keptSince) - 3600) < 0.002, "\(period)")
         #expect(!(try await flint(["usage", "--since", "30m"], in: project)).stdout.contains("may be missing"))
         #expect(try await BusEndToEndTests.offThread { try daemon.stop() }.status == 0)
         #expect(daemon.standardErrorText().contains("pruned 1 invocation record(s) and their logs older than ledger.retention (1h)"))

@@ -11,15 +11,15 @@ public struct UsageReport: Sendable {
     public var until: Date
     public var prices: PriceTable
     /// How long the ledger keeps records (`ledger.retention`): a period reaching further back
-    /// finds nothing before `until − retention`.
+    /// may miss invocations that started before `until − retention` (all but the last attempts
+    /// of dead letters are deleted, at the next pruning pass).
     public var retention: Duration
     /// By function name, in name order.
     public var functions: [(name: String, figures: UsageFigures)]
     public var totals: UsageFigures
 
     public init(
-        since: Date, until: Date, prices: PriceTable, retention: Duration = LedgerSettings.defaultRetention,
-        measurement: UsageMeasurement
+        since: Date, until: Date, prices: PriceTable, retention: Duration, measurement: UsageMeasurement
     ) {
         self.since = since
         self.until = until

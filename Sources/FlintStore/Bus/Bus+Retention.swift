@@ -3,16 +3,17 @@ public import Foundation
 extension Bus {
     /// Removes done deliveries settled before `cutoff`, then messages published before it that
     /// no delivery needs any more. Waiting, running and dead deliveries, and their messages, are
-    /// kept whatever their age. Works in short transactions so publishers are never held up long.
+    /// kept whatever their age. Works in short transactions so publishers are never held up long,
+    /// and stops between two when `shouldContinue` says so.
     @discardableResult
-    public func prune(before cutoff: Date, chunk: Int = 5_000) throws(BusError) -> PruneResult {
+    public func prune(before cutoff: Date, chunk: Int = 5_000, while shouldContinue: () -> Bool = { true }) throws(BusError) -> PruneResult {
         let cutoffMicros = EpochMicros.from(cutoff)
         let deliveries = try database.deleteInChunks(
             """
             DELETE FROM deliveries WHERE id IN (
                 SELECT id FROM deliveries WHERE state = 'done' AND settled_at_us < ? LIMIT ?)
             """,
-            arguments: [cutoffMicros], chunk: chunk
+            arguments: [cutoffMicros], chunk: chunk, while: shouldContinue
         )
         let messages = try database.deleteInChunks(
             """
@@ -21,7 +22,7 @@ extension Bus {
                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
                 LIMIT ?)
             """,
-            arguments: [cutoffMicros], chunk: chunk
+            arguments: [cutoffMicros], chunk: chunk, while: shouldContinue
         )
         return PruneResult(deliveries: deliveries, messages: messages)
     }
