@@ -25,8 +25,10 @@ struct RetentionService: Service {
 
     func run() async throws {
         let stopping = Stopping()
-        await withTaskCancellationHandler {
-            await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
+            // Inside: a graceful shutdown cancels this task (the one running the passes), not
+            // the service's own.
+            await withTaskCancellationHandler {
                 while !Task.isCancelled {
                     await pruneOnce(now: Date(), stopping: stopping)
                     do {
@@ -35,9 +37,9 @@ struct RetentionService: Service {
                         return
                     }
                 }
+            } onCancel: {
+                stopping.flag.store(true, ordering: .relaxed)
             }
-        } onCancel: {
-            stopping.flag.store(true, ordering: .relaxed)
         }
         try? await gracefulShutdown()
     }

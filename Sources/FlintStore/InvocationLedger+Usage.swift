@@ -27,9 +27,9 @@ extension InvocationLedger {
             let start: Int64 = row[2]
             let duration: Int64 = row[3]
             let initMicros: Int64? = row[9]
-            // A loop-stopped invocation never ran: it is counted, but keeps nobody busy.
             // Clipped to the period's end (start is before it), without adding past Int64.max.
             let end = max(0, duration) >= range.upperBound - start ? range.upperBound : start + max(0, duration)
+            // A loop-stopped invocation never ran: it is counted, but keeps nobody busy.
             let interval = outcome == .loopStopped ? nil : (start: start, end: end)
             if let interval { all.add(interval.start, interval.end) }
             try byFunction[name, default: UsageAccumulator()].add(
