@@ -116,6 +116,34 @@ import Testing
         #expect(daemon.standardErrorText().contains("pruned 1 invocation record(s) and their logs older than ledger.retention (1h)"))
     }
 
+    /// The first pass after an upgrade may have millions of records to delete: SIGTERM must not
+    /// wait for it. It stops between two transactions; the rest goes at the next start.
+    @Test func aLongRetentionPass_doesNotHoldUpTheShutdown() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("work", script: "echo '{}'\n")
+        let first = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
+        #expect(try await BusEndToEndTests.offThread { try first.stop() }.status == 0)
+        // A million records from 1970, far past any retention: minutes of work in 1,000-record transactions.
+        let database = project.dataDirectory + "/flint.sqlite"
+        let count = 1_000_000
+        _ = try BusEndToEndTests.sqlite(database, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count))
+            INSERT INTO invocations (id, function, source, attempt, started_at_us, ended_at_us, duration_us, billed_ms,
+                memory_limit_mb, peak_rss_bytes, user_cpu_us, system_cpu_us, cold_start, outcome)
+            SELECT printf('old-%07d', i), 'work', 'cli', 1, 1000000 + i, 1000001 + i, 1, 1, 128, 0, 0, 0, 1, 'ok' FROM n
+            """)
+        try project.write("flint.yaml", "listen: 127.0.0.1:0\nfunctions: [functions]\nledger: {retention: 1h}\n")
+        let daemon = try await BusEndToEndTests.offThread { try RunningDaemon(project) }
+        try await BusEndToEndTests.waitUntil("the pass under way") {
+            Int((try? BusEndToEndTests.sqlite(database, "SELECT count(*) FROM invocations")) ?? "") ?? count < count
+        }
+
+        let stopped = try await BusEndToEndTests.offThread { try daemon.stop(within: 5) }
+        #expect(stopped.status == 0)
+        let left = Int(try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM invocations")) ?? 0
+        #expect(left > 0 && left < count, "\(left) of \(count) records left")
+    }
+
     @Test func warmInstances_countOneColdStart_andItsInitTime_notTheirIdleTime() async throws {
         let project = try TestProject()
         let made = try await flint(["init", "warm", "--runtime", "lambda", "--lang", "sh", "--trigger", "none"], in: project)
