@@ -8,15 +8,21 @@ public enum DedicatedThread {
     public static func run(named name: String, _ body: @escaping @Sendable () -> Void, stop: @escaping @Sendable () -> Void) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    ThreadName.set(name)
+                start(named: name) {
                     body()
                     continuation.resume()
                 }
-                thread.start()
             }
         } onCancel: {
             stop()
         }
+    }
+
+    /// Starts `body` on a new thread named `name` (`ThreadName`) and returns at once.
+    public static func start(named name: String, _ body: @escaping @Sendable () -> Void) {
+        Thread {
+            ThreadName.set(name)
+            body()
+        }.start()
     }
 }

@@ -54,11 +54,7 @@ public final class DatabaseChangeMonitor: Sendable {
 
     /// Starts the watching thread.
     public func start() {
-        let thread = Thread { [self] in
-            ThreadName.set("flint-db-watch")
-            watch()
-        }
-        thread.start()
+        DedicatedThread.start(named: "flint-db-watch") { [self] in watch() }
     }
 
     /// Ends the watching thread soon after; it makes no more calls once it has seen this.

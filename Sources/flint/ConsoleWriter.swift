@@ -28,11 +28,7 @@ final class ConsoleWriter: Sendable {
     private let ready = DispatchSemaphore(value: 0)
 
     init() {
-        let thread = Thread { [self] in
-            ThreadName.set("flint-console")
-            drain()
-        }
-        thread.start()
+        DedicatedThread.start(named: "flint-console") { [self] in drain() }
     }
 
     /// Queues `line` (without its newline). Never blocks.
