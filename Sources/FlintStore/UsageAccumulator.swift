@@ -1,7 +1,8 @@
 internal import FlintCore
 
-/// One function's figures as a usage scan adds its invocations up: plain integers per row and the
-/// outcome counts in an array, so no outcome dictionary is touched per invocation.
+/// One function's figures as a usage scan adds its invocations up: the sums go straight into a
+/// `UsageFigures`, while the outcome counts (an array) and busy time (an interval union) wait for
+/// the end, so no outcome dictionary is touched per invocation.
 struct UsageAccumulator {
     /// A sum went past `Int64.max`: only rows no Flint wrote can do that (another program's).
     struct Overflow: Error, CustomStringConvertible {
@@ -11,13 +12,8 @@ struct UsageAccumulator {
     /// The outcomes in a fixed order: a count's index in `outcomeCounts`.
     private static let outcomeOrder = InvocationOutcome.allCases
     private var outcomeCounts = [Int](repeating: 0, count: outcomeOrder.count)
-    private var durationMicros: Int64 = 0
-    private var billedMillis: Int64 = 0
-    private var memoryMiBMillis: Int64 = 0
-    private var cpuMicros: Int64 = 0
-    private var peakRSSBytes: Int64 = 0
-    private var coldStarts = 0
-    private var initMicros: Int64 = 0
+    /// Every figure but the outcomes and busy time.
+    private var sums = UsageFigures()
     /// The union of the function's intervals.
     private var busy = IntervalUnion()
 
@@ -27,28 +23,25 @@ struct UsageAccumulator {
         peakRSSBytes: Int64, coldStart: Bool, initMicros: Int64, interval: (start: Int64, end: Int64)?
     ) throws(Overflow) {
         outcomeCounts[Self.index(of: outcome)] += 1
-        try Self.add(durationMicros, to: &self.durationMicros)
-        try Self.add(billedMillis, to: &self.billedMillis)
+        try Self.add(durationMicros, to: &sums.durationMicros)
+        try Self.add(billedMillis, to: &sums.billedMillis)
         let (memoryMillis, overflow) = memoryMB.multipliedReportingOverflow(by: billedMillis)
         guard !overflow else { throw Overflow() }
-        try Self.add(memoryMillis, to: &memoryMiBMillis)
-        try Self.add(cpuMicros, to: &self.cpuMicros)
-        self.peakRSSBytes = max(self.peakRSSBytes, peakRSSBytes)
-        if coldStart { coldStarts += 1 }
-        try Self.add(initMicros, to: &self.initMicros)
+        try Self.add(memoryMillis, to: &sums.memoryMiBMillis)
+        try Self.add(cpuMicros, to: &sums.cpuMicros)
+        sums.peakRSSBytes = max(sums.peakRSSBytes, peakRSSBytes)
+        if coldStart { sums.coldStarts += 1 }
+        try Self.add(initMicros, to: &sums.initMicros)
         if let interval { busy.add(interval.start, interval.end) }
     }
 
     var figures: UsageFigures {
-        var outcomes: [InvocationOutcome: Int] = [:]
+        var figures = sums
         for (index, outcome) in Self.outcomeOrder.enumerated() where outcomeCounts[index] > 0 {
-            outcomes[outcome] = outcomeCounts[index]
+            figures.outcomes[outcome] = outcomeCounts[index]
         }
-        return UsageFigures(
-            outcomes: outcomes, durationMicros: durationMicros, billedMillis: billedMillis, memoryMiBMillis: memoryMiBMillis,
-            cpuMicros: cpuMicros, peakRSSBytes: peakRSSBytes, coldStarts: coldStarts, initMicros: initMicros,
-            busyMicros: busy.total
-        )
+        figures.busyMicros = busy.total
+        return figures
     }
 
     /// As SQL's SUM does, a sum that does not fit fails instead of wrapping around (or trapping).
