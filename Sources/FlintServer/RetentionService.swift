@@ -46,22 +46,25 @@ struct RetentionService: Service {
 
     private func pruneOnce(now: Date, stopping: Stopping) async {
         let busCutoff = now.addingTimeInterval(-busRetention.timeInterval)
-        do {
-            let pruned = try await Offload.run { [bus] in try bus.prune(before: busCutoff, while: { !stopping.isSet }) }
-            if pruned.deliveries + pruned.messages > 0 {
-                logger.info("pruned \(pruned.deliveries) done deliveries and \(pruned.messages) messages older than bus.retention (\(DurationText.format(busRetention)))")
-            }
-        } catch {
-            logger.error("could not prune the bus: \(error)")
+        await prune("the bus") { [bus] in
+            let pruned = try bus.prune(before: busCutoff, while: { !stopping.isSet })
+            guard pruned.deliveries + pruned.messages > 0 else { return nil }
+            return "pruned \(pruned.deliveries) done deliveries and \(pruned.messages) messages older than bus.retention (\(DurationText.format(busRetention)))"
         }
         let ledgerCutoff = now.addingTimeInterval(-ledgerRetention.timeInterval)
+        await prune("the invocation ledger") { [ledger] in
+            let pruned = try ledger.prune(before: ledgerCutoff, while: { !stopping.isSet })
+            guard pruned > 0 else { return nil }
+            return "pruned \(pruned) invocation record(s) and their logs older than ledger.retention (\(DurationText.format(ledgerRetention)))"
+        }
+    }
+
+    /// Runs `delete` off the cooperative pool and logs what it says it did, or why it failed.
+    private func prune(_ store: String, _ delete: @escaping @Sendable () throws -> String?) async {
         do {
-            let pruned = try await Offload.run { [ledger] in try ledger.prune(before: ledgerCutoff, while: { !stopping.isSet }) }
-            if pruned > 0 {
-                logger.info("pruned \(pruned) invocation record(s) and their logs older than ledger.retention (\(DurationText.format(ledgerRetention)))")
-            }
+            if let done = try await Offload.run(delete) { logger.info("\(done)") }
         } catch {
-            logger.error("could not prune the invocation ledger: \(error)")
+            logger.error("could not prune \(store): \(error)")
         }
     }
 }
