@@ -17,8 +17,6 @@ import Glibc
 public final class LambdaRunner: Sendable {
     private let context: InstanceContext
     private let group: any EventLoopGroup
-    /// The group's loops, to tell whether a caller runs on one of them.
-    private let loops: Set<ObjectIdentifier>
     private let pools = Mutex<[String: FunctionInstancePool]>([:])
 
     /// - Parameters:
@@ -41,7 +39,6 @@ public final class LambdaRunner: Sendable {
             logHub: logHub, logger: logger
         )
         group = MultiThreadedEventLoopGroup.singleton
-        loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         // The instances' scratch directories must be reachable by the handler user.
         isolation.openWorkRoot(workRoot, logger: logger)
     }
@@ -51,10 +48,10 @@ public final class LambdaRunner: Sendable {
     public func run(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let pool = self.pool(function.name)
         // A caller on one of the group's event loops (an HTTP request) keeps to it: a new instance
-        // listens there, and an idle one there is taken first.
-        let callerLoop = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
-            loops.contains(ObjectIdentifier(loop)) ? loop : nil
-        }
+        // listens there, and an idle one there is taken first. `any()` is the caller's loop when
+        // it runs on one of the group's, else the group's next.
+        let loop = group.any()
+        let callerLoop = loop.inEventLoop ? loop : nil
         while true {
             let instance: LambdaInstance
             let isColdStart: Bool
@@ -69,7 +66,7 @@ public final class LambdaRunner: Sendable {
                     return .notRun(request, function: function, outcome: .killed, message: "killed: invocation cancelled before it started")
                 }
                 instance = LambdaInstance(
-                    function: function, context: context, eventLoop: callerLoop ?? group.next(), onExit: { pool.exited($0) },
+                    function: function, context: context, eventLoop: loop, onExit: { pool.exited($0) },
                     retire: { pool.retireIfIdle($0) }
                 )
                 pool.started(instance)
