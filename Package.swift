@@ -43,7 +43,11 @@ let package = Package(
         ),
         .target(
             name: "FlintStore",
-            dependencies: ["FlintCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "FlintCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for what GRDB does not wrap (the WAL hook of `WALCheckpointer`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

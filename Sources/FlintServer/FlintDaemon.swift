@@ -60,6 +60,9 @@ public struct FlintDaemon: Sendable {
             try? FileManager.default.removeItem(atPath: files.outputsRoot)
         }
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
+        // No commit of the daemon's waits for a checkpoint: a thread of its own runs them.
+        let checkpointer = try WALCheckpointer.start(for: database) { [logger] problem in logger.warning("\(problem)") }
+        defer { checkpointer.stop() }
         let isolation = try DaemonIsolation.prepare(
             project: project, files: files, processes: ExecRunnerSettings().processes, logger: self.logger
         )

@@ -9,6 +9,8 @@ public final class FlintDatabase: Sendable {
     /// The pool, for the store's own types.
     let pool: DatabasePool
     public let path: String
+    /// How its commits are synced; nil when opened for reading only.
+    let durability: Durability?
     /// Installed by `onBusCommit`.
     let busCommits = Mutex<BusCommitObserver?>(nil)
     /// `PRAGMA data_version` of the writer connection when `hasCommitsFromOtherConnections`
@@ -27,14 +29,27 @@ public final class FlintDatabase: Sendable {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability))
+        self.path = path
+        self.durability = durability
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Largest the WAL file is left after SQLite restarts it from its beginning. One large
+    /// transaction (a batch of thousands of messages) or a checkpoint held back by a long read
+    /// grows the file; without a limit it keeps that size, unused, until the last connection closes.
+    static let walSizeLimitBytes = 64 * 1024 * 1024
+
+    /// Every read-write connection's settings (the pool's, and `WALCheckpointer`'s, whose
+    /// checkpoints must sync as the commits do).
+    static func configuration(durability: Durability) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(walSizeLimitBytes)")
         }
-        self.pool = try DatabasePool(path: path, configuration: configuration)
-        self.path = path
-        try Self.migrator.migrate(pool)
+        return configuration
     }
 
     /// Opens the existing database at `path` for reading only, neither creating nor migrating it:
@@ -45,6 +60,7 @@ public final class FlintDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        self.durability = nil
         // Reading cannot migrate: a file an older Flint left behind lacks columns the queries use.
         guard try pool.read({ db in try Self.migrator.hasCompletedMigrations(db) }) else {
             throw BusError.database(
