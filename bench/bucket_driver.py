@@ -530,7 +530,7 @@ def summarize(res):
     for key, label, target in (("close_to_start_ms", "close -> handler start", "p50 <= 1 ms"),
                                ("close_to_done_ms", "close -> handler done", ""),
                                ("handler_start_to_done_ms", "handler start -> done", "")):
-        for q in ("p50", "p90"):
+        for q in ("p50", "p90", "p99"):
             f = med(r["latency"][key][q] for r in fl if r["latency"][key])
             p = med(x["latency"][key][q] for x in peer if x["latency"][key]) if peer else None
             rows.append((f"{label} {q}, ms", fmt(f, ".3f"), fmt(p, ".3f"), fmt(ratio(f, p), ".2f"), target if q == "p50" else ""))
