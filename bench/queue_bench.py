@@ -125,6 +125,11 @@ class Daemon:
         return {k: int(re.search(rf"^{k}:\s+(\d+)", s, re.M).group(1)) for k in ("VmRSS", "RssAnon", "Threads")
                 if re.search(rf"^{k}:", s, re.M)}
 
+    def minor_faults(self):
+        """Page faults of the daemon's own threads (minflt of /proc/PID/stat; handlers not included)."""
+        fields = open(f"/proc/{self.pid}/stat").read().rpartition(")")[2].split()
+        return int(fields[7])
+
     def stop(self):
         stop(self.p, timeout=30)
         self.out.close()
@@ -427,6 +432,7 @@ def flint_e2e(rep, batch, n):
         done = Done(done_log)
         rows = [("work", BODY)] * n
         cpu0 = cg_cpu()
+        faults0 = dm.minor_faults()
         t0 = time.time_ns()
         con.execute("BEGIN")
         con.executemany(INSERT, rows)
@@ -462,6 +468,7 @@ def flint_e2e(rep, batch, n):
             time.sleep(0.1)
         cpu1 = cg_cpu()
         res["cpu_ms_per_msg"] = round((cpu1 - cpu0) * 1e3 / n, 4) if cpu0 is not None else None
+        res["daemon_faults_per_msg"] = round((dm.minor_faults() - faults0) / n, 3)
         res["ledger_ok"], res["ledger_not_ok"], res["deliveries"] = ok, other, states
         res["handler_p50_us"] = q1(con, "SELECT duration_us FROM invocations ORDER BY duration_us LIMIT 1 OFFSET (SELECT count(*)/2 FROM invocations)")
         want_inv = n if batch == 1 else None
@@ -475,6 +482,7 @@ def flint_e2e(rep, batch, n):
         f"first handler done {res['first_done_ms']} ms, all {res['e2e_s']} s; first to last done {res['drain_per_s']:.0f}/s; "
         f"invocations/s 1st half {res.get('first_half_inv_per_s')} 2nd half {res.get('second_half_inv_per_s')})  invocations ok {res['ledger_ok']} "
         f"(avg {res['avg_batch']} msgs each)  deliveries {res['deliveries']}  cpu {res['cpu_ms_per_msg']} ms/msg  "
+        f"daemon page faults {res['daemon_faults_per_msg']}/msg  "
         f"verified {res['verified']}  busy {res['busy_pct']}%")
     if not res["verified"]:
         log(f"WARNING: e2e batch {batch}: expected {n} deliveries done and {'%d ' % n if batch == 1 else ''}ok invocations "
@@ -711,6 +719,7 @@ def summarize(res):
             note="should match the 1st half")
     row(f"  cpu ms/msg (daemon + handlers)", "ms", [r["e2e1"]["cpu_ms_per_msg"] for r in reps], sp,
         peer_vals(sp, lambda r: r["live"]["consumer_cpu_ms_per_msg"]), nd=3)
+    row(f"  daemon page faults/msg (its own threads)", "", [r["e2e1"].get("daemon_faults_per_msg") for r in reps], nd=2)
     e10 = [r["e2e10"]["e2e_per_s"] for r in reps]
     row(f"batch 10, N={N_BATCH}", "msg/s", e10, ip, peer_vals(ip, lambda r: r["live"]["e2e_per_s"]), target=10000,
         note="target >= 10,000 msg/s; huey-inproc = no process at all, for scale")
@@ -718,6 +727,7 @@ def summarize(res):
         peer_vals(ip, lambda r: r["drain"]["drain_per_s"]))
     row(f"  cpu ms/msg (daemon + handlers)", "ms", [r["e2e10"]["cpu_ms_per_msg"] for r in reps], ip,
         peer_vals(ip, lambda r: r["live"]["consumer_cpu_ms_per_msg"]), nd=3)
+    row(f"  daemon page faults/msg (its own threads)", "", [r["e2e10"].get("daemon_faults_per_msg") for r in reps], nd=2)
     P("")
     P(f"## latency on an idle daemon, ms ({LAT_COUNT} single messages, {LAT_GAP * 1000:.0f} ms apart; huey: {PEER_LAT_COUNT}, its p90 shown as p99)")
     P(hdr)

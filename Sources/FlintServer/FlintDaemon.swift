@@ -31,6 +31,7 @@ public struct FlintDaemon: Sendable {
 
     /// Starts, serves until a shutdown signal (or cancellation), and stops cleanly.
     public func run() async throws {
+        FreeMemoryRetention.keepFreedMemoryForReuse()
         if let problem = Self.openTriggersProblem(listen: listen, triggers: project.triggers) {
             throw DaemonError.startup(problem)
         }
