@@ -10,3 +10,8 @@ int flint_keep_free_memory(size_t bytes) {
     if (bytes > INT_MAX) return 0;
     return mallopt(M_TRIM_THRESHOLD, (int)bytes);
 }
+
+int flint_map_blocks_above(size_t bytes) {
+    if (bytes > INT_MAX) return 0;
+    return mallopt(M_MMAP_THRESHOLD, (int)bytes);
+}

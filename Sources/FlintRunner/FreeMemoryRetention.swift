@@ -5,18 +5,26 @@ internal import CFlintSpawn
 /// glibc gives the top of a heap back to the kernel (`madvise`) as soon as more than 128 KiB of
 /// it is free, and the next allocation there faults the pages in again. SQLite frees a
 /// statement's journal after each statement, so the bus consumer's claims went through that cycle
-/// every time: ~300,000 page faults and a quarter of the daemon's CPU while it drained 20,000
-/// queued messages (docs/performance.md). An idle daemon still returns to its resting size: the
-/// last supervisor thread to retire trims every heap (`SupervisorThread`).
+/// every time: 13 page faults per queued message, and up to a quarter of the daemon's CPU while it
+/// drained a backlog (docs/performance.md). glibc raises that threshold by itself only after the
+/// process frees a large block, which this daemon may never do. A daemon gone idle after running
+/// handlers still returns to its resting size: the last supervisor thread to retire trims every
+/// heap (`SupervisorThread`).
 public enum FreeMemoryRetention {
     /// Free memory kept at the top of each heap.
     public static let bytesKeptPerHeap = 4 * 1024 * 1024
+    /// Blocks up to this size come from the heap (a bucket object's 256 KiB read buffer, large
+    /// request bodies), not from a mapping made and unmade for each: fixing the trim threshold
+    /// also fixes this one, which glibc would otherwise raise by itself from 128 KiB. Below
+    /// `bytesKeptPerHeap`, so that freeing one such block does not trim the heap either.
+    public static let largestBlockFromTheHeap = 1024 * 1024
 
-    /// Applies `bytesKeptPerHeap` to every heap of the process, from now on; false if malloc
-    /// refused it. Call when the daemon starts.
+    /// Applies both to every heap of the process, from now on; false if malloc refused either.
+    /// Call when the daemon starts.
     @discardableResult
     public static func keepFreedMemoryForReuse() -> Bool {
-        keepFreedMemory(upTo: bytesKeptPerHeap)
+        let heapBlocks = flint_map_blocks_above(largestBlockFromTheHeap) == 1
+        return keepFreedMemory(upTo: bytesKeptPerHeap) && heapBlocks
     }
 
     /// Any other amount: glibc's default of 128 KiB, for tests.

@@ -12,4 +12,9 @@ int flint_release_free_memory(void);
 /// through mallopt, which Swift's Glibc module does not export). Returns 1 on success.
 int flint_keep_free_memory(size_t bytes);
 
+/// Serves blocks up to `bytes` from the heap rather than from a mapping of their own (glibc's
+/// M_MMAP_THRESHOLD). Setting M_TRIM_THRESHOLD stops glibc from raising this one by itself from
+/// its initial 128 KiB. Returns 1 on success.
+int flint_map_blocks_above(size_t bytes);
+
 #endif
