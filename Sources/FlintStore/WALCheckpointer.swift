@@ -20,7 +20,7 @@ internal import Synchronization
 /// checkpoint. Only one checkpoint runs at a time: when another connection's is running, this
 /// thread skips its turn, and the other copies what it would have.
 public final class WALCheckpointer: Sendable {
-    /// Pages added to the WAL between checkpoints: SQLite's own `wal_autocheckpoint` default.
+    /// Pages in the WAL from which a checkpoint is due: SQLite's own `wal_autocheckpoint` default.
     static let pagesBetweenCheckpoints: Int32 = 1000
     /// A pass beside the writer that copied fewer pages than this was short, and so will be the
     /// next: the last pass, the one that holds up the writer.
