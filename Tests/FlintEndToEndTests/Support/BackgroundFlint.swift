@@ -60,7 +60,7 @@ final class BackgroundFlint: @unchecked Sendable {
 
     /// Waits (bounded) for it to exit by itself.
     func waitForExit(within seconds: Double = 10) async throws {
-        try await eventually("flint to exit", within: seconds) { process.isRunning ? nil : true }
+        _ = try await eventually("flint to exit", within: seconds) { process.isRunning ? nil : true }
     }
 
     deinit {
