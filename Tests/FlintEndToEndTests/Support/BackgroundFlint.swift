@@ -45,7 +45,7 @@ final class BackgroundFlint: @unchecked Sendable {
     /// arrive for a moment after the process has exited.
     func waitUntil(_ what: String, within seconds: Double = 20, _ condition: @escaping (_ stdout: String, _ stderr: String) -> Bool) async throws {
         var exitSeen: Date?
-        try await eventually(what, within: seconds) {
+        _ = try await eventually(what, within: seconds) {
             let (stdout, stderr) = output.texts.withLock { ($0.stdout, $0.stderr) }
             if condition(stdout, stderr) { return true }
             if process.isRunning { return nil }
