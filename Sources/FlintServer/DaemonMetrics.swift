@@ -22,6 +22,8 @@ final class DaemonMetrics: Sendable {
         static let queueInFlight = "flint_queue_in_flight"
         static let deadLetters = "flint_dead_letters"
         static let bucketEvents = "flint_bucket_events_total"
+        static let walCheckpoints = "flint_wal_checkpoints_total"
+        static let walPages = "flint_wal_pages"
     }
 
     /// From a fraction of a millisecond (a warm or small exec handler) to the longest timeout (15 min).
@@ -46,12 +48,16 @@ final class DaemonMetrics: Sendable {
     /// The gauges the last scrape set, by name and labels; held while a scrape runs, so two
     /// scrapes never interleave their updates.
     private let scrapedGauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+    /// The checkpoints the WAL counter has been given so far: a scrape adds the ones run since.
+    private let checkpointsCounted = Mutex(0)
+    private let walCheckpoints: CoreMetrics.Counter
 
     init() {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [Name.duration: Self.durationBuckets]
         self.factory = factory
+        walCheckpoints = CoreMetrics.Counter(label: Name.walCheckpoints, factory: factory)
     }
 
     /// Counts a finished invocation (the dispatcher's observer calls this for every one).
@@ -83,10 +89,18 @@ final class DaemonMetrics: Sendable {
 
     /// The Prometheus text exposition, after setting the gauges read at scrape time: instances
     /// and waiting invocations per function, and per bus subscription the deliveries that wait,
-    /// run, and are dead. Gauges of functions and subscriptions gone since the last scrape (a
-    /// reloaded project) are removed, not left at their last value.
-    func exposition(functions: [FunctionManifest], dispatcher: Dispatcher, subscriptions: [BusSubscriptionLabels], depths: [String: SubscriptionDepth]) -> [UInt8] {
-        scrapedGauges.withLock { previous in
+    /// run, and are dead; the WAL's size, and its checkpoints counted up to `wal`'s. Gauges of
+    /// functions and subscriptions gone since the last scrape (a reloaded project) are removed,
+    /// not left at their last value.
+    func exposition(
+        functions: [FunctionManifest], dispatcher: Dispatcher, subscriptions: [BusSubscriptionLabels], depths: [String: SubscriptionDepth],
+        wal: WALCheckpointer.Status
+    ) -> [UInt8] {
+        checkpointsCounted.withLock { counted in
+            walCheckpoints.increment(by: max(0, wal.checkpoints - counted))
+            counted = max(counted, wal.checkpoints)
+        }
+        return scrapedGauges.withLock { previous in
             var current: [String: CoreMetrics.Gauge] = [:]
             func set(_ name: String, _ dimensions: [(String, String)], _ value: Int) {
                 let gauge = CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
@@ -103,6 +117,7 @@ final class DaemonMetrics: Sendable {
                 set(Name.queueInFlight, subscription.labels, depth.leased)
                 set(Name.deadLetters, subscription.labels, depth.dead)
             }
+            set(Name.walPages, [], wal.pages)
             for (key, gauge) in previous where current[key] == nil {
                 gauge.destroy()
             }

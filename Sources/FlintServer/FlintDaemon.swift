@@ -82,7 +82,8 @@ public struct FlintDaemon: Sendable {
         let logHub = LogHub()
         let identity = LambdaIdentity()
         let core = DaemonCore(
-            listen: listen, files: files, adminToken: adminToken, identity: identity, database: database, ledger: ledger,
+            listen: listen, files: files, adminToken: adminToken, identity: identity, database: database,
+            checkpointer: checkpointer, ledger: ledger,
             writer: writer, bus: bus, isolation: isolation,
             runner: ExecRunner(workRoot: files.workRoot, isolation: isolation, logger: logger, logHub: logHub),
             lambdaRunner: LambdaRunner(

@@ -14,6 +14,7 @@ struct MetricsRoutes: Sendable {
     let dispatcher: Dispatcher
     let bus: Bus
     let subscriptions: [BusSubscriptionLabels]
+    let checkpointer: WALCheckpointer
     /// The admin token, when the listener is not loopback; nil when none is needed.
     let requiredToken: String?
 
@@ -36,7 +37,8 @@ struct MetricsRoutes: Sendable {
             return .message(.internalServerError, "cannot read the queue depths from the bus: \(error); scrape again, and see flint up's log if it persists")
         }
         let body = metrics.exposition(
-            functions: dispatcher.functions, dispatcher: dispatcher, subscriptions: subscriptions, depths: depths
+            functions: dispatcher.functions, dispatcher: dispatcher, subscriptions: subscriptions, depths: depths,
+            wal: checkpointer.status
         )
         return .bytes(.ok, Data(body), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }

@@ -62,9 +62,27 @@ public final class WALCheckpointer: Sendable {
         self.onError = onError
     }
 
-    /// Checkpoints run so far (some may have found nothing to copy, or failed).
+    /// What `/metrics` shows of the WAL.
+    public struct Status: Sendable, Equatable {
+        /// Checkpoints run so far (some may have found nothing to copy, or failed).
+        public var checkpoints: Int
+        /// Pages in the WAL after the daemon's last commit: it stays near 1,000 while checkpoints
+        /// keep up and readers let the WAL start over.
+        public var pages: Int
+
+        public init(checkpoints: Int, pages: Int) {
+            self.checkpoints = checkpoints
+            self.pages = pages
+        }
+    }
+
+    public var status: Status {
+        signal.state.withLock { Status(checkpoints: $0.checkpointsDone, pages: Int($0.pagesSeen)) }
+    }
+
+    /// Checkpoints run so far.
     var checkpointsDone: Int {
-        signal.state.withLock { $0.checkpointsDone }
+        status.checkpoints
     }
 
     /// How many times the writer has found the WAL started over from its beginning.

@@ -48,10 +48,12 @@ import Testing
             recorder: LedgerRecorder(writer: writer), logger: logger,
             observer: { metrics.record($0.record) }
         )
+        let checkpointer = try WALCheckpointer.start(for: database, onError: { _ in })
+        defer { checkpointer.stop() }
         let router = Router(context: FlintRequestContext.self)
         MetricsRoutes(
             metrics: metrics, dispatcher: dispatcher, bus: bus, subscriptions: BusSubscriptionLabels.of(topology),
-            requiredToken: "secret"
+            checkpointer: checkpointer, requiredToken: "secret"
         ).register(on: router)
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -89,6 +91,45 @@ import Testing
             #expect(lines.contains(#"flint_queue_depth{subscription="work",function="echo",trigger="work",source="queue"} 2.0"#))
             #expect(lines.contains(#"flint_queue_in_flight{subscription="work",function="echo",trigger="work",source="queue"} 0.0"#))
             #expect(lines.contains(#"flint_dead_letters{subscription="work",function="echo",trigger="work",source="queue"} 0.0"#))
+            // Pages in the WAL after the last commit: the bus's two messages at least.
+            let walPages = lines.first { $0.hasPrefix("flint_wal_pages ") }.flatMap { Double($0.dropFirst("flint_wal_pages ".count)) }
+            #expect((walPages ?? 0) > 0, "\(lines.filter { $0.hasPrefix("flint_wal") })")
+            #expect(lines.contains("flint_wal_checkpoints_total 0"))
+        }
+    }
+
+    @Test func walCheckpoints_areCountedOnce_acrossScrapes() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let database = try FlintDatabase(path: directory + "/flint.sqlite")
+        let bus = Bus(database: database)
+        try bus.register(BusTopology(topics: ["jobs": .text], subscriptions: []), retireOthers: true)
+        let checkpointer = try WALCheckpointer.start(for: database, onError: { _ in })
+        defer { checkpointer.stop() }
+        let logger = Logger(label: "flint.metrics.tests")
+        let dispatcher = Dispatcher(
+            functions: [], executor: ExecRunnerExecutor(runner: ExecRunner(workRoot: directory + "/work", logger: logger)),
+            recorder: LedgerRecorder(writer: LedgerWriter(ledger: InvocationLedger(database: database), onError: { _, _ in })),
+            logger: logger
+        )
+        let metrics = DaemonMetrics()
+        func scrape() -> Set<String> {
+            let text = String(decoding: metrics.exposition(
+                functions: [], dispatcher: dispatcher, subscriptions: [], depths: [:], wal: checkpointer.status), as: UTF8.self)
+            return Set(text.split(separator: "\n").map(String.init))
+        }
+        // ~300 commits of 16 KiB: past the 1,000 pages that make a checkpoint due.
+        for _ in 0 ..< 300 {
+            _ = try await bus.publish([OutgoingMessage(topic: "jobs", body: String(repeating: "x", count: 16_000))])
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while checkpointer.status.checkpoints == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let done = checkpointer.status.checkpoints
+        #expect(done >= 1, "no checkpoint ran")
+        #expect(scrape().contains("flint_wal_checkpoints_total \(done)"))
+        // Nothing new: a second scrape shows the same count, not twice it.
+        if checkpointer.status.checkpoints == done {
+            #expect(scrape().contains("flint_wal_checkpoints_total \(done)"))
         }
     }
 
@@ -106,11 +147,11 @@ import Testing
         )
         let metrics = DaemonMetrics()
         let subscriptions = BusSubscriptionLabels.of(BusTopology(subscriptions: [.init(name: "work", topic: "jobs", function: "old")]))
-        let before = String(decoding: metrics.exposition(functions: [function], dispatcher: dispatcher, subscriptions: subscriptions, depths: [:]), as: UTF8.self)
+        let before = String(decoding: metrics.exposition(functions: [function], dispatcher: dispatcher, subscriptions: subscriptions, depths: [:], wal: .init(checkpoints: 0, pages: 0)), as: UTF8.self)
         #expect(before.contains(#"flint_running_instances{function="old"} 0.0"#))
         #expect(before.contains(#"flint_queue_depth{subscription="work","#))
         // The project was reloaded without the function and its trigger.
-        let after = String(decoding: metrics.exposition(functions: [], dispatcher: dispatcher, subscriptions: [], depths: [:]), as: UTF8.self)
+        let after = String(decoding: metrics.exposition(functions: [], dispatcher: dispatcher, subscriptions: [], depths: [:], wal: .init(checkpoints: 0, pages: 0)), as: UTF8.self)
         #expect(!after.contains("function=\"old\""))
     }
 }

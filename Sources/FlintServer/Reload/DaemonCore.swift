@@ -13,6 +13,8 @@ struct DaemonCore: Sendable {
     let adminToken: String
     let identity: LambdaIdentity
     let database: FlintDatabase
+    /// Runs the database's checkpoints; `/metrics` shows its status.
+    let checkpointer: WALCheckpointer
     let ledger: InvocationLedger
     let writer: LedgerWriter
     let bus: Bus

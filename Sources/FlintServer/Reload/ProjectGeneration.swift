@@ -111,7 +111,7 @@ final class ProjectGeneration: Sendable {
         ).register(on: router)
         MetricsRoutes(
             metrics: core.metrics, dispatcher: dispatcher, bus: core.bus, subscriptions: BusSubscriptionLabels.of(topology),
-            requiredToken: core.apiToken
+            checkpointer: core.checkpointer, requiredToken: core.apiToken
         ).register(on: router)
         let gateway = TriggerGateway(
             routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: core.adminToken,
