@@ -205,7 +205,7 @@ import Testing
             if status != "running" { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(status == "running")
-        FileManager.default.createFile(atPath: gate, contents: Data())
+        #expect(FileManager.default.createFile(atPath: gate, contents: Data()), "could not create the gate file \(gate)")
         while status != "done" && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))
             status = try await daemon.request("GET", "/v1/invocations/\(id)", authorized: true).json()["status"] as? String ?? ""
