@@ -1,5 +1,3 @@
-public import Foundation
-
 /// MD5 (RFC 1321), for SQS's `md5OfBody` and S3's `eTag`: a checksum clients compare, never a security measure.
 /// Written out here because Foundation on Linux has no digest and it is the only one Flint needs.
 public enum MD5 {
@@ -75,9 +73,10 @@ public enum MD5 {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The digest of `data` as 32 lower-case hex digits, as `md5OfBody` and `ETag`s write it.
-    public static func hex(_ data: Data) -> String {
-        hex(digest: digest(data))
+    /// The digest of `bytes` as 32 lower-case hex digits, as `md5OfBody` and `ETag`s write it.
+    /// Contiguous bytes (`Data`, a native string's `utf8`) are hashed where they are, uncopied.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        hex(digest: digest(bytes))
     }
 
     /// The four rounds over the 64-byte block at `offset` of `bytes`, written out step by step as

@@ -32,7 +32,7 @@ public enum SQSEvent {
         writer.key("eventSourceARN")
         writer.string("arn:aws:sqs:\(region):\(account):\(record.topic)")
         writer.key("md5OfBody")
-        writer.string(MD5.hex(Data(record.body.utf8)))
+        writer.string(MD5.hex(record.body.utf8))
         writer.key("messageAttributes")
         writer.beginObject()
         for name in record.messageAttributes.keys.sorted() {
