@@ -80,11 +80,6 @@ public final class WALCheckpointer: Sendable {
         signal.state.withLock { Status(checkpoints: $0.checkpointsDone, pages: Int($0.pagesSeen)) }
     }
 
-    /// Checkpoints run so far.
-    var checkpointsDone: Int {
-        status.checkpoints
-    }
-
     /// How many times the writer has found the WAL started over from its beginning.
     var walRestarts: Int {
         signal.state.withLock { $0.restarts }
@@ -159,19 +154,18 @@ public final class WALCheckpointer: Sendable {
     private func checkpoint() {
         var copiedBefore: Int?
         for _ in 0 ..< Self.passesBesideTheWriter {
-            guard let copied = passiveCheckpoint({ try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) } }) else {
-                return
-            }
+            guard let copied = passiveCheckpoint(on: connection) else { return }
             if let copiedBefore, copied - copiedBefore < Self.shortPassPages { break }
             copiedBefore = copied
         }
-        _ = passiveCheckpoint { try database.pool.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
+        _ = passiveCheckpoint(on: database.pool)
     }
 
-    /// Runs one passive checkpoint pass: how many pages of the WAL are copied now; nil if it failed.
-    private func passiveCheckpoint(_ pass: () throws -> (walFrameCount: Int, checkpointedFrameCount: Int)) -> Int? {
+    /// Runs one passive checkpoint pass on `connection` (between two of its transactions): how
+    /// many pages of the WAL are copied now; nil if it failed.
+    private func passiveCheckpoint(on connection: some DatabaseWriter) -> Int? {
         do {
-            return try pass().checkpointedFrameCount
+            return try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }.checkpointedFrameCount
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             return nil   // another connection's checkpoint was running: it copies what this would have
         } catch {

@@ -70,7 +70,7 @@ import Testing
 
         checkpointer.startThread()
         defer { checkpointer.stop() }
-        try await Self.waitUntil("the thread checkpointed") { checkpointer.checkpointsDone >= 1 }
+        try await Self.waitUntil("the thread checkpointed") { checkpointer.status.checkpoints >= 1 }
         #expect(try fixture.databaseFileSize() >= 400 * 16000, "the checkpoint did not copy the whole WAL")
         // Everything was copied, so the next commit starts the WAL over from its beginning.
         try fixture.fill(commits: 1)
@@ -101,7 +101,7 @@ import Testing
         // the checkpoint copies every page, but the WAL cannot start over under it.
         let reader = try HeldReader(path: fixture.path)
         checkpointer.startThread()
-        try await Self.waitUntil("a checkpoint ran") { checkpointer.checkpointsDone >= 1 }
+        try await Self.waitUntil("a checkpoint ran") { checkpointer.status.checkpoints >= 1 }
         try fixture.fill(commits: 5)
         #expect(checkpointer.walRestarts == 0, "the WAL started over under a reader")
         reader.release()
