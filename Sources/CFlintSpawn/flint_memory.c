@@ -6,12 +6,7 @@ int flint_release_free_memory(void) {
     return malloc_trim(0);
 }
 
-int flint_keep_free_memory(size_t bytes) {
-    if (bytes > INT_MAX) return 0;
-    return mallopt(M_TRIM_THRESHOLD, (int)bytes);
-}
-
-int flint_map_blocks_above(size_t bytes) {
-    if (bytes > INT_MAX) return 0;
-    return mallopt(M_MMAP_THRESHOLD, (int)bytes);
+int flint_keep_free_memory(size_t keep_bytes, size_t heap_block_bytes) {
+    if (keep_bytes > INT_MAX || heap_block_bytes > INT_MAX) return 0;
+    return mallopt(M_MMAP_THRESHOLD, (int)heap_block_bytes) == 1 && mallopt(M_TRIM_THRESHOLD, (int)keep_bytes) == 1;
 }

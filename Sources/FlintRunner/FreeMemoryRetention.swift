@@ -23,12 +23,11 @@ public enum FreeMemoryRetention {
     /// Call when the daemon starts.
     @discardableResult
     public static func keepFreedMemoryForReuse() -> Bool {
-        let heapBlocks = flint_map_blocks_above(largestBlockFromTheHeap) == 1
-        return keepFreedMemory(upTo: bytesKeptPerHeap) && heapBlocks
+        keepFreedMemory(upTo: bytesKeptPerHeap)
     }
 
-    /// Any other amount: glibc's default of 128 KiB, for tests.
+    /// Any other amount kept (with the same largest heap block), for tests.
     static func keepFreedMemory(upTo bytes: Int) -> Bool {
-        flint_keep_free_memory(bytes) == 1
+        flint_keep_free_memory(bytes, largestBlockFromTheHeap) == 1
     }
 }

@@ -7,14 +7,11 @@
 /// does not export). Returns 1 when memory was released.
 int flint_release_free_memory(void);
 
-/// Lets each malloc heap keep up to `bytes` of free memory at its top for reuse, instead of
-/// giving everything over 128 KiB back to the kernel at each free (glibc's M_TRIM_THRESHOLD,
-/// through mallopt, which Swift's Glibc module does not export). Returns 1 on success.
-int flint_keep_free_memory(size_t bytes);
-
-/// Serves blocks up to `bytes` from the heap rather than from a mapping of their own (glibc's
-/// M_MMAP_THRESHOLD). Setting M_TRIM_THRESHOLD stops glibc from raising this one by itself from
-/// its initial 128 KiB. Returns 1 on success.
-int flint_map_blocks_above(size_t bytes);
+/// Lets each malloc heap keep up to `keep_bytes` of free memory at its top for reuse, instead of
+/// giving everything over 128 KiB back to the kernel at each free (M_TRIM_THRESHOLD), and serves
+/// blocks up to `heap_block_bytes` from the heap rather than from a mapping of their own
+/// (M_MMAP_THRESHOLD, which glibc stops raising by itself once the first is set). Through
+/// mallopt, which Swift's Glibc module does not export. Returns 1 when both were accepted.
+int flint_keep_free_memory(size_t keep_bytes, size_t heap_block_bytes);
 
 #endif
