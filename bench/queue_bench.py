@@ -22,9 +22,10 @@ PEERS_DIR), then Flint:
            echo-done's main() unchanged, its entry time appended to a start log afterwards);
            latency = that entry time (handler start) - time just before the INSERT; also
            echo-done's own timestamp (handler end) and the ledger's started_at_us (runner start)
-  claim    no daemon: CLAIM_SMALL and CLAIM_BIG messages waiting on a subscribed topic; the claim
-           transaction of Sources/FlintStore/Bus/Bus+Claim.swift (SQL read from that file at run
-           time: claimableSQL, then per id the UPDATE ... RETURNING and the message fetch), limit
+  claim    no daemon: CLAIM_SMALL and CLAIM_BIG messages waiting on a subscribed topic, fanned
+           out (Bus+FanOut.swift's SQL, as the daemon would); the claim transaction of
+           Sources/FlintStore/Bus/Bus+Claim.swift (SQL read from those files at run time: its
+           fan-out probe, claimableSQL, then per id the UPDATE ... RETURNING and the message fetch), limit
            CLAIM_LIMIT, CLAIMS times, each rolled back -> us per claim; EXPLAIN QUERY PLAN
   memory   daemon (concurrency 2) started on the CLAIM_BIG and on the CLAIM_SMALL project: VmRSS
            at each of RSS_AT seconds after start, while it works through the backlog
@@ -65,6 +66,7 @@ BODY_BYTES = env_int("BODY_BYTES", 1024)
 OUT = ENV("OUT", "/tmp/flint-bench/queue")
 DEADLINE = bs.set_deadline("queue bench", 3600)
 CLAIM_SWIFT = os.path.join(ROOT, "Sources/FlintStore/Bus/Bus+Claim.swift")
+FAN_OUT_SWIFT = os.path.join(ROOT, "Sources/FlintStore/Bus/Bus+FanOut.swift")
 RAW = os.path.join(OUT, "raw")
 ECHO_DONE_START = os.path.join(OUT, "bin", "echo-done-start")
 PROJ = os.path.join(OUT, "projects")
@@ -287,6 +289,30 @@ def claim_sql():
     return sqls
 
 
+def fan_out_sql():
+    """Bus.fanOut's statements (unfannedRangeSQL, fanOutSQL), read from the Swift file: publishing
+    writes only messages, and the benchmark's prefilled projects need their deliveries."""
+    src = open(FAN_OUT_SWIFT).read()
+    starts, value = swift_static_strings(src)
+    try:
+        return value("unfannedRangeSQL").strip(), value("fanOutSQL").strip()
+    except (ValueError, KeyError) as e:
+        raise SystemExit(f"{FAN_OUT_SWIFT}: cannot read unfannedRangeSQL / fanOutSQL: {e}; update bench/queue_bench.py")
+
+
+def fan_out_all(con):
+    """What the daemon's consumer does, all at once: every message published so far gets its
+    deliveries (one transaction; the caller's connection must not be in one)."""
+    _, fan_out = fan_out_sql()
+    con.execute("BEGIN IMMEDIATE")
+    first = q1(con, "SELECT through_message + 1 FROM fan_out_cursor")
+    last = q1(con, "SELECT max(id) FROM messages")
+    if last is not None and last >= first:
+        con.execute(fan_out, (first, last))
+        con.execute("UPDATE fan_out_cursor SET through_message = ?", (last,))
+    con.execute("COMMIT")
+
+
 # ---------------------------------------------------------------- the peer
 
 def run_peer(rep):
@@ -380,7 +406,9 @@ def flint_publish(rep):
     res["sql_batch_normal"] = publish_sql(d, "work", N_PUBLISH, "NORMAL", PUBLISH_BATCH)
     con = connect(d)
     expect = 3 + N_PUBLISH + N_PUBLISH_FULL + (N_PUBLISH // PUBLISH_BATCH) * PUBLISH_BATCH
-    res["sql_rows_ok"] = (q1(con, "SELECT count(*) FROM messages WHERE topic = 'work'") == expect
+    stored = q1(con, "SELECT count(*) FROM messages WHERE topic = 'work'")
+    fan_out_all(con)   # as the daemon would: each message then has its delivery
+    res["sql_rows_ok"] = (stored == expect
                           and q1(con, "SELECT count(*) FROM deliveries WHERE state = 'ready' AND subscription NOT LIKE 'flint.%'") == expect)
     # the backlog must not be run by the daemon started for HTTP: drop it (the function is not under test here)
     con.execute("BEGIN")
@@ -568,6 +596,7 @@ def claim_project(size):
         con.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
                     "INSERT INTO messages (topic, body) SELECT 'claimq', ? FROM c", (size - ready, BODY[:128]))
         con.execute("COMMIT")
+        fan_out_all(con)
         log(f"#   {name}: inserted {size - ready} messages in one transaction in {time.time() - t:.1f} s")
     con.close()
     return d, sub, done_log
@@ -583,9 +612,11 @@ def claim_cost(d, sub, sqls):
     times, claimed = [], 0
     returning = [c.strip().split()[-1] for c in re.search(r"RETURNING\s+(.*)$", update, re.S).group(1).split(",")]
     mcol = returning.index("message")
+    unfanned, _ = fan_out_sql()
     for k in range(CLAIMS + 50):
         t = time.perf_counter_ns()
         con.execute("BEGIN IMMEDIATE")
+        con.execute(unfanned, (CLAIM_LIMIT,)).fetchone()   # claim's fan-out first: nothing unfanned here
         ids = [r[0] for r in con.execute(select, (sub, now, CLAIM_LIMIT))]
         for i in ids:
             row = con.execute(update, (expires, now, i)).fetchone()

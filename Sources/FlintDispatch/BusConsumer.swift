@@ -19,12 +19,18 @@ public final class BusConsumer: Sendable {
         public var leaseMargin: Duration
         /// The most invocations one subscription starts in one pass (others get their turn).
         public var invocationsPerPass: Int
+        /// Most messages a pass fans out (one transaction); a backlog takes more passes.
+        public var fanOutBatch: Int
 
-        public init(retry: RetryPolicy, identity: BusDelivery.Identity, leaseMargin: Duration = .seconds(30), invocationsPerPass: Int = 64) {
+        public init(
+            retry: RetryPolicy, identity: BusDelivery.Identity, leaseMargin: Duration = .seconds(30), invocationsPerPass: Int = 64,
+            fanOutBatch: Int = 512
+        ) {
             self.retry = retry
             self.identity = identity
             self.leaseMargin = leaseMargin
             self.invocationsPerPass = invocationsPerPass
+            self.fanOutBatch = fanOutBatch
         }
     }
 
@@ -138,6 +144,7 @@ public final class BusConsumer: Sendable {
 
     /// Starts what can start; returns the earliest batching window still open, if any.
     private func pass(now: Date) -> Date? {
+        defer { fanOutWhatNoClaimTook() }
         // One read tells which subscriptions have work: a commit that made nothing due (a settled
         // delivery, say) costs no claim at all, and one that did costs one claim, not one per
         // subscription (every function has one for its asynchronous invocations).
@@ -172,6 +179,19 @@ public final class BusConsumer: Sendable {
             }
         }
         return windowDeadline
+    }
+
+    /// A publisher writes only the message; a claim writes the deliveries of what was published
+    /// before it. Whatever is still not fanned out (no claim ran, or a backlog of more than one
+    /// batch) is fanned out here, and then looked at again in another pass.
+    private func fanOutWhatNoClaimTook() {
+        do {
+            if try source.fanOut(limit: settings.fanOutBatch) > 0 {
+                state.withLock { $0.wakePending = true }
+            }
+        } catch {
+            logger.error("could not write the deliveries of published messages: \(error); looking again at the next commit")
+        }
     }
 
     private func serve(_ subscription: BusSubscription, now: Date) throws -> Date? {

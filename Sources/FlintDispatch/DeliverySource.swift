@@ -3,10 +3,15 @@ public import Foundation
 
 /// The bus, as the consumer sees it (FlintStore's `Bus`, seen through a protocol).
 public protocol DeliverySource: Sendable {
-    /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`.
+    /// Writes the deliveries of up to `limit` messages published and not fanned out yet; returns
+    /// how many messages.
+    func fanOut(limit: Int) throws -> Int
+    /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`, after fanning out
+    /// what was published before.
     func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date) throws -> [Lease]
-    /// Which of `subscriptions` have a delivery due: one cheap read, so that a pass claims (a
-    /// write transaction each) only where there is something to claim.
+    /// Which of `subscriptions` have a delivery due, or a published message a claim would fan out
+    /// for them: one cheap read, so that a pass claims (a write transaction each) only where there
+    /// is something to claim.
     func dueSubscriptions(among subscriptions: [String], now: Date) throws -> Set<String>
     /// How many deliveries of `subscription` are due (up to `limit`), and since when the oldest is.
     func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?)

@@ -105,6 +105,7 @@ public final class FlintDatabase: Sendable {
         migrator.registerMigration("v4-invocation-init") { db in
             try db.alter(table: "invocations") { t in t.add(column: "init_duration_us", .integer) }
         }
+        migrator.registerMigration("v5-deferred-fan-out", migrate: BusSchema.deferFanOut)
         return migrator
     }
 }

@@ -145,7 +145,10 @@ final class ConsumerScratchDirectory: Sendable {
 /// A bus with topic `jobs` and subscription `jobs-queue` for function `worker`, a dispatcher, the
 /// ledger writer and a consumer, wired as the daemon wires them.
 final class ConsumerHarness: Sendable {
-    static let topology = BusTopology(topics: ["jobs": .text], subscriptions: [.init(name: "jobs-queue", topic: "jobs", function: "worker")])
+    /// `jobs` goes to the worker; nothing subscribes to `unheard`.
+    static let topology = BusTopology(
+        topics: ["jobs": .text, "unheard": .text], subscriptions: [.init(name: "jobs-queue", topic: "jobs", function: "worker")]
+    )
 
     let directory: ConsumerScratchDirectory
     let bus: Bus
@@ -159,7 +162,7 @@ final class ConsumerHarness: Sendable {
     /// - Parameter watchCommits: wake the consumer on commits that change the bus, as the daemon does.
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
-        retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init()
+        retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -177,7 +180,7 @@ final class ConsumerHarness: Sendable {
         consumer = BusConsumer(
             subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
             dispatcher: dispatcher, source: bus,
-            settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000")),
+            settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch),
             logger: logger
         )
         if watchCommits {
@@ -264,6 +267,24 @@ final class ConsumerHarness: Sendable {
         let rows = try harness.bus.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
         #expect(rows == executor.invocations)
         #expect(executor.peak <= 4)
+    }
+
+    @Test func backlogOfManyFanOutBatches_isFannedOutPassAfterPass_withoutAnotherCommitToWakeIt() async throws {
+        let executor = InProcessExecutor(expecting: 1)
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 2), batch: 1, watchCommits: false, fanOutBatch: 16
+        )
+        // More messages nobody receives than a claim fans out or `dueSubscriptions` looks
+        // through, then one for the worker: it is not due until most of the backlog is fanned
+        // out, 16 at a time, and no commit wakes the consumer meanwhile.
+        let backlog = Bus.fanOutBatch + 100
+        try await harness.bus.publish((0 ..< backlog).map { OutgoingMessage(topic: "unheard", body: "u\($0)") })
+        let ids = try harness.publish(1)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 30), "the message after the backlog was not invoked")
+        await harness.shutdown(stopped)
+        #expect(Set(executor.seen.keys) == Set(ids))
+        #expect(try harness.count("done") == 1)
     }
 
     @Test func consumer_neverRunsMoreThanTheFunctionsConcurrency_norLeasesMoreThanItCanRun() async throws {

@@ -98,6 +98,7 @@ import Testing
         let receipts = try fixture.bus.publish([good, good])
         #expect(receipts.count == 2)
         #expect(receipts[0].messageID != receipts[1].messageID)
+        #expect(try fixture.bus.fanOut() == 2)
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 4)
     }
 
@@ -184,6 +185,7 @@ import Testing
             OutgoingMessage(topic: "orders", body: "b", dedupKey: "k"),
         ])
         #expect(receipts[1] == PublishReceipt(messageID: receipts[0].messageID, duplicate: true))
+        #expect(try fixture.bus.fanOut() == 1)
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 2)
     }
 

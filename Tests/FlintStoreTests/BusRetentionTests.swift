@@ -100,4 +100,26 @@ import Testing
         #expect(again.duplicate == false)
         #expect(again.messageID != first.messageID)
     }
+
+    @Test func prune_ofEveryMessage_thenPublishing_stillFansOut() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("silent", "old", at: Self.at(0))
+        #expect(try fixture.bus.prune(before: Self.at(10)) == PruneResult(deliveries: 0, messages: 1))
+        // SQLite numbers the next message as the first again, behind the fan-out cursor: it must
+        // be fanned out all the same.
+        try fixture.publish("orders", "next", at: Self.at(11))
+        #expect(try fixture.states("billing") == ["ready"])
+    }
+
+    @Test func prune_keepsMessagesNotFannedOutYet_whateverTheirAge() throws {
+        let fixture = try BusFixture()
+        try fixture.bus.publish([OutgoingMessage(topic: "silent", body: "a"), OutgoingMessage(topic: "orders", body: "b"),
+                                 OutgoingMessage(topic: "silent", body: "c")], now: Self.at(0))
+        #expect(try fixture.bus.prune(before: Self.at(365 * 86_400)) == PruneResult(deliveries: 0, messages: 0))
+        #expect(try fixture.bus.fanOut() == 3)
+        #expect(try fixture.states("billing") == ["ready"])
+        // Fanned out: "a" and "c" have no delivery to wait for; "b" has.
+        #expect(try fixture.bus.prune(before: Self.at(365 * 86_400)) == PruneResult(deliveries: 0, messages: 2))
+        #expect(try fixture.strings("SELECT body FROM messages ORDER BY id") == ["b"])
+    }
 }

@@ -10,7 +10,7 @@ import Testing
     /// A version 7 UUID: time-ordered, so the unique index on message ids is appended to.
     static var uuidShape: Regex<Substring> { #/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/# }
 
-    @Test func plainInsert_fromTheSQLiteShell_getsDefaultsAndFansOut() throws {
+    @Test func plainInsert_fromTheSQLiteShell_getsDefaults_andIsFannedOutAfterwards() throws {
         let fixture = try BusFixture()
         let before = Date()
         let result = try SQLiteShell.run(fixture.path, """
@@ -29,6 +29,9 @@ import Testing
         #expect(fields[2] == "{}")
         #expect(fields[3] == "0")
 
+        // The publisher's commit holds the message only; the consumer writes its deliveries.
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 0)
+        #expect(try fixture.bus.fanOut() == 1)
         #expect(try fixture.strings("SELECT subscription FROM deliveries ORDER BY subscription") == ["billing", "shipping"])
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE visible_at_us = ?", [publishedAt]) == 2)
         let lease = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: after.addingTimeInterval(1)).first)
@@ -67,6 +70,7 @@ import Testing
         let valid = try SQLiteShell.run(fixture.path, #"INSERT INTO messages (topic, body) VALUES ('events', '{"ok": true}');"#)
         #expect(valid.status == 0, "sqlite3 failed: \(valid.error)")
         #expect(try fixture.strings("SELECT body FROM messages") == [#"{"ok": true}"#])
+        #expect(try fixture.bus.fanOut() == 1)
         #expect(try fixture.states("audit") == ["ready"])
     }
 
@@ -107,10 +111,14 @@ import Testing
         let fill = try SQLiteShell.run(fixture.path, """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
             INSERT INTO messages (topic, body, group_key) SELECT 'orders', 'm' || i, CASE WHEN i % 3 = 0 THEN 'g' || (i % 7) END FROM n;
+            """)
+        #expect(fill.status == 0, "sqlite3 failed: \(fill.error)")
+        #expect(try fixture.bus.fanOut(limit: 3000) == 3000)
+        let settle = try SQLiteShell.run(fixture.path, """
             UPDATE deliveries SET state = 'done', settled_at_us = 1 WHERE id <= 5900;
             ANALYZE;
             """)
-        #expect(fill.status == 0, "sqlite3 failed: \(fill.error)")
+        #expect(settle.status == 0, "sqlite3 failed: \(settle.error)")
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE state = 'ready'") == 100)
 
         let plan = try Self.plan(fixture, Bus.claimableSQL, ["billing", Int64.max, 10])
@@ -123,6 +131,16 @@ import Testing
         let leases = try fixture.bus.claim(subscription: "billing", limit: 100, leaseFor: .seconds(60), now: Date().addingTimeInterval(60))
         let groups = leases.compactMap(\.message.groupKey)
         #expect(Set(groups).count == groups.count, "two messages of one group were claimed together: \(groups)")
+    }
+
+    @Test func fanOutQuery_readsOnlyTheMessagesItFansOut() throws {
+        let fixture = try BusFixture()
+        let fanOut = try Self.plan(fixture, Bus.fanOutSQL, [1, 10])
+        #expect(fanOut.contains { $0.contains("SEARCH m USING INTEGER PRIMARY KEY") }, "plan: \(fanOut)")
+        #expect(fanOut.contains { $0.contains("USING INDEX subscriptions_by_topic") }, "plan: \(fanOut)")
+        #expect(!fanOut.contains { $0.hasPrefix("SCAN") || $0.contains("TEMP B-TREE") }, "plan: \(fanOut)")
+        let range = try Self.plan(fixture, Bus.unfannedRangeSQL, [10])
+        #expect(range.contains { $0.contains("SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)") }, "plan: \(range)")
     }
 
     @Test func dueQuery_andLeaseExpiry_useTheirPartialIndexes() throws {

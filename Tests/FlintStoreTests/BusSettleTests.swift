@@ -169,7 +169,20 @@ import Testing
         ])
         #expect(try fixture.bus.status(messageID: "queue-message") == nil)
         #expect(try fixture.bus.status(messageID: "unheard") == nil)
+        try fixture.bus.fanOut()
+        #expect(try fixture.bus.status(messageID: "queue-message") == nil)
         #expect(try fixture.states("billing") == ["ready"])
+    }
+
+    @Test func status_ofAnInvocationNotFannedOutYet_isReady() throws {
+        let fixture = try BusFixture()
+        try fixture.bus.publish([OutgoingMessage(topic: "flint.invoke.echo", body: "{}", messageID: "invocation-1")], now: BusFixture.t0)
+        let waiting = DeliveryStatus(state: .ready, function: "echo", attempt: 0, lastInvocationID: nil, lastError: nil, visibleAt: BusFixture.t0)
+        #expect(try fixture.bus.status(messageID: "invocation-1") == waiting)
+        #expect(try fixture.bus.fanOut() == 1)
+        // Its delivery now says the same.
+        #expect(try fixture.bus.status(messageID: "invocation-1") == waiting)
+        #expect(try fixture.states("flint.invoke.echo") == ["ready"])
     }
 
     // MARK: Dead letters

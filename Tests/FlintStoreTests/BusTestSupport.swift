@@ -65,9 +65,12 @@ final class BusFixture {
         try strings("SELECT state FROM deliveries WHERE subscription = ? ORDER BY id", [subscription])
     }
 
+    /// Publishes one message, then fans it out as the daemon's consumer would next.
     @discardableResult
     func publish(_ topic: String, _ body: String, group: String? = nil, dedup: String? = nil, at now: Date = BusFixture.t0) throws -> PublishReceipt {
-        try #require(try bus.publish([OutgoingMessage(topic: topic, body: body, dedupKey: dedup, groupKey: group)], now: now).first)
+        let receipt = try #require(try bus.publish([OutgoingMessage(topic: topic, body: body, dedupKey: dedup, groupKey: group)], now: now).first)
+        try bus.fanOut()
+        return receipt
     }
 }
 

@@ -63,6 +63,7 @@ final class ObjectIndexFixture {
         #expect(recorded.map(\.change.key) == ["a.png", "b.png"])
         #expect(try fixture.events() == ["created a.png \(t)", "created b.png \(t + 1)"])
         // The messages went through the bus: each has its delivery to the trigger's function.
+        #expect(try fixture.store.bus.fanOut() == 2)
         #expect(try fixture.store.strings("SELECT function FROM deliveries ORDER BY id") == ["thumbnail", "thumbnail"])
         #expect(try fixture.index.objects(in: "uploads") == [
             "a.png": IndexedObject(version: Fixture.version(1), sequencer: t),

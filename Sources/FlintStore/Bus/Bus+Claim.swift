@@ -8,6 +8,8 @@ extension Bus {
     /// `leaseFor`. A delivery with a group key is claimable only when no earlier delivery of
     /// its group is still waiting or running, so each group is handled in publishing order.
     ///
+    /// Fans out first (up to `fanOutBatch` messages), so what was just published is claimable at once.
+    ///
     /// Cost: a range scan of the `deliveries_claimable` partial index, so the same whether
     /// ten or a million deliveries wait.
     public func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date = Date()) throws(BusError) -> [Lease] {
@@ -16,6 +18,9 @@ extension Bus {
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // The consumer claiming looks again after a claim anyway: its commit need not wake it.
         return try database.quietWrite { db in
+            // What was published since the last fan-out may be due too. Here rather than in a
+            // transaction of its own, so a message just published costs its consumer no extra commit.
+            _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
             let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
             guard !ids.isEmpty else { return [] }
             let lease = try db.cachedStatement(sql: """
@@ -83,7 +88,8 @@ extension Bus {
     }
 
     /// Which of `subscriptions` have a delivery due now (waiting behind an earlier one of its
-    /// group included): one read, probing the claimable index once per subscription.
+    /// group included), or a message among the next `fanOutBatch` not fanned out yet (which
+    /// `claim` fans out): one read, probing the claimable index once per subscription.
     public func dueSubscriptions(among subscriptions: [String], now: Date = Date()) throws(BusError) -> Set<String> {
         guard !subscriptions.isEmpty else { return [] }
         let nowMicros = EpochMicros.from(now)
@@ -95,6 +101,8 @@ extension Bus {
             for subscription in subscriptions where try Bool.fetchOne(probe, arguments: [subscription, nowMicros]) != nil {
                 due.insert(subscription)
             }
+            let receivingUnfanned = try String.fetchAll(db.cachedStatement(sql: Self.receivingUnfannedSQL), arguments: [Self.fanOutBatch])
+            due.formUnion(receivingUnfanned.filter(subscriptions.contains))
             return due
         }
     }

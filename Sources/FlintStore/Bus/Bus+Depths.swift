@@ -3,7 +3,8 @@ internal import GRDB
 /// How many deliveries of one subscription wait, run, or are dead, right now.
 public struct SubscriptionDepth: Sendable, Hashable {
     public var subscription: String
-    /// Ready deliveries: due now, or waiting out a retry's backoff.
+    /// Ready deliveries: due now, or waiting out a retry's backoff (and published messages whose
+    /// delivery is not written yet).
     public var ready: Int
     /// Leased deliveries: an invocation runs (or is about to) for each.
     public var leased: Int
@@ -19,8 +20,9 @@ public struct SubscriptionDepth: Sendable, Hashable {
 }
 
 extension Bus {
-    /// The ready, leased and dead deliveries of every subscription that has any, by name. One
-    /// read, each count from the partial index of its state, so done deliveries are never read.
+    /// The ready, leased and dead deliveries of every subscription that has any, by name; ready
+    /// counts the messages not fanned out yet too. One read, each count from the partial index
+    /// of its state, so done deliveries are never read.
     public func depths() throws(BusError) -> [String: SubscriptionDepth] {
         try database.read { db in
             var depths: [String: SubscriptionDepth] = [:]
@@ -33,6 +35,17 @@ extension Bus {
                     let name: String = row["subscription"]
                     depths[name, default: SubscriptionDepth(subscription: name)][keyPath: path] = row["count"]
                 }
+            }
+            // Published and not fanned out yet: each will be a ready delivery of these subscriptions.
+            let unfanned = try Row.fetchAll(db, sql: """
+                SELECT s.name AS subscription, COUNT(*) AS count FROM messages m
+                JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
+                WHERE m.id > (SELECT through_message FROM fan_out_cursor)
+                GROUP BY s.name
+                """)
+            for row in unfanned {
+                let name: String = row["subscription"]
+                depths[name, default: SubscriptionDepth(subscription: name)].ready += row["count"] as Int
             }
             return depths
         }

@@ -49,21 +49,46 @@ extension Bus {
     /// function's `flint.invoke.` topic) stands; nil for any other id.
     public func status(messageID: String) throws(BusError) -> DeliveryStatus? {
         try database.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT d.state, d.function, d.attempt, d.last_invocation_id, d.last_error, d.visible_at_us
-                    FROM deliveries d JOIN messages m ON m.id = d.message
-                    WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%' ORDER BY d.id LIMIT 1
-                    """,
-                arguments: [messageID]
-            ).map { row in
-                DeliveryStatus(
-                    state: DeliveryState(rawValue: row["state"]) ?? .ready, function: row["function"],
-                    attempt: row["attempt"], lastInvocationID: row["last_invocation_id"], lastError: row["last_error"],
-                    visibleAt: EpochMicros.date(row["visible_at_us"])
-                )
-            }
+            try Self.deliveryStatus(messageID: messageID, in: db) ?? Self.unfannedStatus(messageID: messageID, in: db)
+        }
+    }
+
+    private static func deliveryStatus(messageID: String, in db: Database) throws -> DeliveryStatus? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT d.state, d.function, d.attempt, d.last_invocation_id, d.last_error, d.visible_at_us
+                FROM deliveries d JOIN messages m ON m.id = d.message
+                WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%' ORDER BY d.id LIMIT 1
+                """,
+            arguments: [messageID]
+        ).map { row in
+            DeliveryStatus(
+                state: DeliveryState(rawValue: row["state"]) ?? .ready, function: row["function"],
+                attempt: row["attempt"], lastInvocationID: row["last_invocation_id"], lastError: row["last_error"],
+                visibleAt: EpochMicros.date(row["visible_at_us"])
+            )
+        }
+    }
+
+    /// A message published moments ago, whose delivery the consumer has not written yet: it
+    /// waits, as its delivery will.
+    private static func unfannedStatus(messageID: String, in db: Database) throws -> DeliveryStatus? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT s.function, m.published_at_us FROM messages m
+                JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
+                WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%'
+                  AND m.id > (SELECT through_message FROM fan_out_cursor)
+                LIMIT 1
+                """,
+            arguments: [messageID]
+        ).map { row in
+            DeliveryStatus(
+                state: .ready, function: row["function"], attempt: 0, lastInvocationID: nil, lastError: nil,
+                visibleAt: EpochMicros.date(row["published_at_us"])
+            )
         }
     }
 }

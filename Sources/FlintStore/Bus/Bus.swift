@@ -20,7 +20,9 @@ public final class Bus: Sendable {
     // MARK: Topology
 
     /// Declares the project's topics and subscriptions. With `retireOthers`, subscriptions the
-    /// topology no longer names stop receiving messages (their pending deliveries stay).
+    /// topology no longer names stop receiving messages (their pending deliveries stay). A new
+    /// subscription, one moved to another topic, or one made active again receives what is
+    /// published from now on.
     /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
     public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
         try database.write { db in
@@ -32,8 +34,9 @@ public final class Bus: Sendable {
                 try upsertTopic.execute(arguments: [name, format.rawValue])
             }
             let upsertSubscription = try db.cachedStatement(sql: """
-                INSERT INTO subscriptions (name, topic, function, active) VALUES (?, ?, ?, 1)
-                ON CONFLICT(name) DO UPDATE SET topic = excluded.topic, function = excluded.function, active = 1
+                INSERT INTO subscriptions (name, topic, function, active, since_message) VALUES (?, ?, ?, 1, \(BusSchema.newestMessageSQL))
+                ON CONFLICT(name) DO UPDATE SET topic = excluded.topic, function = excluded.function, active = 1,
+                    since_message = CASE WHEN active AND topic = excluded.topic THEN since_message ELSE excluded.since_message END
                 """)
             for subscription in topology.subscriptions {
                 try upsertSubscription.execute(arguments: [subscription.name, subscription.topic, subscription.function])

@@ -1,10 +1,10 @@
 internal import GRDB
 
-/// The bus's tables, as migration `v2-bus` creates them.
+/// The bus's tables, as migration `v2-bus` creates them (`v5-deferred-fan-out` then replaces its
+/// fan-out trigger, see `deferFanOut`).
 ///
-/// The schema does the routing itself so that any program can publish with a plain INSERT:
-/// a trigger refuses messages for unknown topics (and non-JSON bodies on JSON topics), and
-/// another fans each new message out into one delivery per active subscription.
+/// The schema checks what it is given so that any program can publish with a plain INSERT: a
+/// trigger refuses messages for unknown topics (and non-JSON bodies on JSON topics).
 enum BusSchema {
     /// Largest message body, in bytes (SQS's limit is 256 KiB; Flint allows 1 MiB).
     static let maxBodyBytes = 1024 * 1024
