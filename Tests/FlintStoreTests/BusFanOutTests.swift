@@ -24,6 +24,25 @@ import Testing
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 2)
     }
 
+    @Test func messagesNobodyReceives_moveTheCursorOnlyOnceABatchHasGathered() throws {
+        let fixture = try BusFixture()
+        let cursor = { try fixture.scalar("SELECT through_message FROM fan_out_cursor") }
+        try Self.publish(fixture, "silent", ["1", "2", "3"])
+        // Nothing to write yet: no commit that a publisher would wait behind.
+        #expect(try fixture.bus.fanOut(limit: 4) == 0)
+        #expect(try cursor() == 0)
+        try Self.publish(fixture, "silent", ["4", "5"])
+        #expect(try fixture.bus.fanOut(limit: 4) == 4)
+        #expect(try cursor() == 4)
+        #expect(try fixture.bus.fanOut(limit: 4) == 0)
+        // A message with a receiver takes the ones before it along.
+        try Self.publish(fixture, "orders", ["6"])
+        #expect(try fixture.bus.fanOut(limit: 4) == 2)
+        #expect(try cursor() == 6)
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 2)
+        #expect(try fixture.bus.dueSubscriptions(among: ["billing", "shipping", "audit"], now: Self.at(1)) == ["billing", "shipping"])
+    }
+
     @Test func fanOut_inBatches_keepsPublishingOrder_soGroupsStayInOrder() throws {
         let fixture = try BusFixture()
         try Self.publish(fixture, "orders", ["g1", "g2", "g3", "g4", "g5"], group: "g")
@@ -120,6 +139,43 @@ import Testing
         #expect(try fixture.strings("""
             SELECT m.body FROM deliveries d JOIN messages m ON m.id = d.message WHERE d.subscription = 'billing'
             """) == ["again"])
+    }
+
+    @Test func aSubscriptionCreatedLater_stillReceivesAMessageThatReusesAnIDOnceEveryMessageIsGone() throws {
+        let fixture = try BusFixture()
+        try Self.publish(fixture, "orders", ["1", "2", "3"])
+        var topology = BusFixture.orders
+        topology.subscriptions.append(.init(name: "late", topic: "orders", function: "late"))
+        try fixture.bus.register(topology, retireOthers: true)  // starts after message 3
+        #expect(try fixture.bus.fanOut() == 3)
+        for subscription in ["billing", "shipping"] {
+            let leases = try fixture.bus.claim(subscription: subscription, limit: 10, leaseFor: .seconds(60), now: Self.at(1))
+            try fixture.bus.settle(leases.map { .done($0) }, now: Self.at(1))
+        }
+        #expect(try fixture.bus.prune(before: Self.at(2)) == PruneResult(deliveries: 6, messages: 3))
+        // SQLite gives the next message id 1 again: after "late" was created all the same.
+        try Self.publish(fixture, "orders", ["after everything was pruned"])
+        #expect(try fixture.scalar("SELECT max(id) FROM messages") == 1)
+        #expect(try fixture.bus.fanOut() == 1)
+        #expect(try fixture.states("late") == ["ready"])
+        #expect(try fixture.states("billing") == ["ready"])
+    }
+
+    @Test func anIDChosenByTheInsert_belowAStoredMessage_isRefused_aboveItIsFannedOut() throws {
+        let fixture = try BusFixture()
+        try Self.publish(fixture, "orders", ["1", "2", "3"])
+        #expect(try fixture.bus.fanOut() == 3)
+        let refused = try SQLiteShell.run(fixture.path, """
+            DELETE FROM deliveries WHERE message = 2; DELETE FROM messages WHERE id = 2;
+            INSERT INTO messages (id, topic, body) VALUES (2, 'orders', 'copied back');
+            """)
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("messages.id is SQLite's to choose: leave id out of the INSERT"), "stderr: \(refused.error)")
+        let above = try SQLiteShell.run(fixture.path, "INSERT INTO messages (id, topic, body) VALUES (10, 'orders', 'ten');")
+        #expect(above.status == 0, "sqlite3 failed: \(above.error)")
+        #expect(try fixture.bus.fanOut() == 1)
+        // Nothing fanned out twice.
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing'") == 3)
     }
 
     @Test func depths_countMessagesNotFannedOutYetAsReady() throws {

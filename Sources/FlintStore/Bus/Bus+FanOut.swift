@@ -5,39 +5,64 @@ extension Bus {
     /// commits, small enough that publishers and the ledger never wait long behind one.
     public static let fanOutBatch = 512
 
+    /// Messages nobody receives that may wait before the cursor is moved past them. Few, since
+    /// each fan-out and claim looks through them again until then.
+    static let gatheredWithoutReceivers = 64
+
     /// Writes the deliveries of up to `limit` messages published since the last fan-out, oldest
     /// first: one per subscription of the message's topic that is active now and existed before
-    /// the message. Returns how many messages it fanned out; `limit` means more may be waiting.
+    /// the message. Returns how many messages it fanned out.
+    ///
+    /// Messages nobody receives need no delivery, only the cursor moved past them: that waits
+    /// until `gatheredWithoutReceivers` of them (or `limit`, if fewer) have gathered, or a
+    /// message with a receiver follows them. So publishing on a topic without subscribers costs
+    /// the daemon no commit per message (each would hold the write lock a publisher waits for).
+    /// Such a message is never received later: a subscription created, moved or made active
+    /// again starts after the newest message.
     ///
     /// Publishing writes only the message (see `BusSchema.deferFanOut`). `claim` fans out first,
     /// in its own transaction, and `dueSubscriptions` counts the messages it will fan out, so a
     /// consumer usually needs no call of its own; it calls this after its claims, for messages no
-    /// claim took up (a topic nobody claims from now, a backlog beyond one batch). Costs one
-    /// read when nothing is waiting.
+    /// claim took up (a topic nobody claims from now, a backlog beyond one batch). One read when
+    /// there is nothing to write.
     @discardableResult
     public func fanOut(limit: Int = Bus.fanOutBatch) throws(BusError) -> Int {
         guard limit > 0 else { return 0 }
-        let waiting = try database.read { db in try Self.hasUnfannedMessages(db) }
-        guard waiting else { return 0 }
-        // The consumer calling this looks for due deliveries next anyway: the commit need not wake it.
+        let hasWork = try database.read { db in try Self.nextFanOut(limit: limit, in: db) != nil }
+        guard hasWork else { return 0 }
+        // The caller (the consumer, after its claims) looks again when this returns more than 0.
         return try database.quietWrite { db in try Self.fanOut(limit: limit, in: db) }
     }
 
     /// `fanOut`, inside the caller's write transaction.
     static func fanOut(limit: Int, in db: Database) throws -> Int {
-        let range = try Row.fetchOne(db.cachedStatement(sql: unfannedRangeSQL), arguments: [limit])
-        guard let range, let last: Int64 = range[2] else { return 0 }
-        let first: Int64 = range[1]
-        try db.cachedStatement(sql: fanOutSQL).execute(arguments: [first, last])
-        try db.cachedStatement(sql: "UPDATE fan_out_cursor SET through_message = ?").execute(arguments: [last])
-        return range[0]
+        guard let next = try nextFanOut(limit: limit, in: db) else { return 0 }
+        try db.cachedStatement(sql: fanOutSQL).execute(arguments: [next.first, next.last])
+        try db.cachedStatement(sql: """
+            UPDATE fan_out_cursor SET through_message = ?1, highest_known_message = max(highest_known_message, ?1)
+            """).execute(arguments: [next.last])
+        return next.count
     }
 
-    static func hasUnfannedMessages(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM messages WHERE id > (SELECT through_message FROM fan_out_cursor))
-            """)) ?? false
+    /// The next messages to fan out, up to `limit`; nil when there is nothing to write yet.
+    private static func nextFanOut(limit: Int, in db: Database) throws -> (count: Int, first: Int64, last: Int64)? {
+        guard let range = try Row.fetchOne(db.cachedStatement(sql: unfannedRangeSQL), arguments: [limit]),
+              let first: Int64 = range[1], let last: Int64 = range[2]
+        else { return nil }
+        let count: Int = range[0]
+        if count < min(limit, gatheredWithoutReceivers) {
+            let anyReceiver = try Bool.fetchOne(db.cachedStatement(sql: anyReceiverSQL), arguments: [first, last]) ?? false
+            guard anyReceiver else { return nil }
+        }
+        return (count, first, last)
     }
+
+    /// Whether a message with id in ?1...?2 has a subscription that receives it.
+    static let anyReceiverSQL = """
+        SELECT EXISTS (
+            SELECT 1 FROM messages m JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
+            WHERE m.id BETWEEN ?1 AND ?2)
+        """
 
     /// The active subscriptions that will receive one of the next ?1 messages not fanned out yet.
     static let receivingUnfannedSQL = """

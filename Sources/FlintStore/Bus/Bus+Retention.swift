@@ -3,7 +3,8 @@ public import Foundation
 extension Bus {
     /// Removes done deliveries settled before `cutoff`, then messages published before it that
     /// no delivery needs any more. Waiting, running and dead deliveries, and their messages, are
-    /// kept whatever their age, and so are messages not fanned out yet. Works in short transactions so publishers are never held up long,
+    /// kept whatever their age, and so are messages not fanned out yet that a subscription will
+    /// receive. Works in short transactions so publishers are never held up long,
     /// and stops between two when `shouldContinue` says so.
     @discardableResult
     public func prune(before cutoff: Date, chunk: Int = 5_000, while shouldContinue: () -> Bool = { true }) throws(BusError) -> PruneResult {
@@ -19,7 +20,8 @@ extension Bus {
             """
             DELETE FROM messages WHERE id IN (
                 SELECT m.id FROM messages m WHERE m.published_at_us < ?
-                  AND m.id <= (SELECT through_message FROM fan_out_cursor)
+                  AND (m.id <= (SELECT through_message FROM fan_out_cursor) OR NOT EXISTS (
+                      SELECT 1 FROM subscriptions s WHERE s.topic = m.topic AND s.active AND s.since_message < m.id))
                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
                 LIMIT ?)
             """,

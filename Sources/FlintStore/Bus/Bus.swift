@@ -41,6 +41,7 @@ public final class Bus: Sendable {
             for subscription in topology.subscriptions {
                 try upsertSubscription.execute(arguments: [subscription.name, subscription.topic, subscription.function])
             }
+            try db.execute(sql: BusSchema.coverSubscriptionsSQL)
             if retireOthers {
                 let names = topology.subscriptions.map(\.name)
                 let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
