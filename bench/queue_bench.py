@@ -309,7 +309,7 @@ def fan_out_all(con):
     last = q1(con, "SELECT max(id) FROM messages")
     if last is not None and last >= first:
         con.execute(fan_out, (first, last))
-        con.execute("UPDATE fan_out_cursor SET through_message = ?", (last,))
+        con.execute("UPDATE fan_out_cursor SET through_message = ?1, highest_known_message = max(highest_known_message, ?1)", (last,))
     con.execute("COMMIT")
 
 

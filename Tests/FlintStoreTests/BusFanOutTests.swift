@@ -178,6 +178,48 @@ import Testing
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing'") == 3)
     }
 
+    @Test func anIDChosenByTheInsert_belowOneNotFannedOutYet_isRefusedToo() throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, """
+            INSERT INTO messages (id, topic, body) VALUES (10, 'orders', 'ten');
+            INSERT INTO messages (id, topic, body) VALUES (5, 'orders', 'five');
+            """)
+        #expect(result.status != 0)
+        #expect(result.error.contains("leave id out of the INSERT"), "stderr: \(result.error)")
+        #expect(try fixture.strings("SELECT body FROM messages") == ["ten"])
+    }
+
+    @Test func messagesDeletedWithoutForeignKeys_leaveNoDeliveryForTheNextMessagesWithTheirIDs() throws {
+        let fixture = try BusFixture()
+        try Self.publish(fixture, "orders", ["old order"])
+        try Self.publish(fixture, "events", ["{}"])
+        #expect(try fixture.bus.fanOut() == 2)
+        // The sqlite3 shell runs without foreign keys: the deliveries stay behind.
+        let deleted = try SQLiteShell.run(fixture.path, "DELETE FROM messages;")
+        #expect(deleted.status == 0, "sqlite3 failed: \(deleted.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 3)
+        // Ids 1 and 2 again, on the other topics' way round.
+        try Self.publish(fixture, "events", ["{\"new\": 1}"])
+        try Self.publish(fixture, "orders", ["new order"])
+        #expect(try fixture.bus.fanOut() == 2)
+        #expect(try fixture.strings("""
+            SELECT d.subscription || ':' || m.body FROM deliveries d JOIN messages m ON m.id = d.message ORDER BY d.subscription
+            """) == ["audit:{\"new\": 1}", "billing:new order", "shipping:new order"])
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 3)
+    }
+
+    @Test func aDeliveryWhoseMessageIsGone_isDropped_andNoLongerHoldsItsGroup() throws {
+        let fixture = try BusFixture()
+        try Self.publish(fixture, "orders", ["g1", "g2"], group: "g")
+        #expect(try fixture.bus.fanOut() == 2)
+        let deleted = try SQLiteShell.run(fixture.path, "DELETE FROM messages WHERE body = 'g1';")
+        #expect(deleted.status == 0, "sqlite3 failed: \(deleted.error)")
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(1)).isEmpty)
+        let next = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(1))
+        #expect(next.map(\.message.body) == ["g2"])
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing'") == 1)
+    }
+
     @Test func depths_countMessagesNotFannedOutYetAsReady() throws {
         let fixture = try BusFixture()
         try Self.publish(fixture, "orders", ["a", "b"])

@@ -39,9 +39,13 @@ extension Bus {
             // Columns by position, in the order the statements name them: claiming reads every
             // leased row, and a lookup by name costs more than the value it finds.
             for id in ids {
-                guard let row = try Row.fetchOne(lease, arguments: [expiresAt, nowMicros, id]),
-                      let message = try Row.fetchOne(fetchMessage, arguments: [row[3] as Int64]).map(Self.message)
-                else { continue }
+                guard let row = try Row.fetchOne(lease, arguments: [expiresAt, nowMicros, id]) else { continue }
+                guard let message = try Row.fetchOne(fetchMessage, arguments: [row[3] as Int64]).map(Self.message) else {
+                    // Its message was deleted by a program without foreign keys (which would have
+                    // deleted it too): nothing to deliver, and left leased it would hold its group.
+                    try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [id])
+                    continue
+                }
                 leases.append(Lease(
                     token: LeaseToken(deliveryID: id, epoch: row[0]),
                     attempt: row[1],
