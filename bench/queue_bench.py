@@ -266,6 +266,18 @@ def swift_static_strings(src):
     return starts, value
 
 
+def message_id_sql(table):
+    """MessageID.effectiveSQL(table) of Sources/FlintStore/Bus/MessageID.swift: the stored id, or
+    the one derived from the row."""
+    path = os.path.join(ROOT, "Sources/FlintStore/Bus/MessageID.swift")
+    src = open(path).read()
+    m = re.search(r'static func derivedSQL\(_ table: String\) -> String \{\s*"""\n(.*?)\n[ \t]*"""', src, re.S)
+    if not m:
+        raise SystemExit(f"{path}: cannot read derivedSQL; update bench/queue_bench.py")
+    derived = re.sub(r"\\\n\s*", "", textwrap.dedent(m.group(1))).strip().replace("\\(table)", table)
+    return f"coalesce({table}.message_id, {derived})"
+
+
 def claim_sql():
     """claimableSQL, the UPDATE ... RETURNING and the message fetch of Bus.claim, read from the
     Swift file so the benchmark follows the code. Fails loudly if their shape changed."""
@@ -283,6 +295,7 @@ def claim_sql():
     if not (select and update and fetch):
         raise SystemExit(f"could not find claimableSQL / the lease UPDATE ... RETURNING / the message fetch in {CLAIM_SWIFT}")
     sqls = [re.sub(r"\\\n\s*", "", x) for x in (select, update, fetch)]
+    sqls = [x.replace('\\(MessageID.effectiveSQL("messages"))', message_id_sql("messages")) for x in sqls]
     for x in sqls:
         if "\\(" in x:
             raise SystemExit(f"{CLAIM_SWIFT}: a claim SQL string interpolates Swift values; update bench/queue_bench.py")

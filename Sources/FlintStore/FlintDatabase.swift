@@ -106,6 +106,7 @@ public final class FlintDatabase: Sendable {
             try db.alter(table: "invocations") { t in t.add(column: "init_duration_us", .integer) }
         }
         migrator.registerMigration("v5-deferred-fan-out", migrate: BusSchema.deferFanOut)
+        migrator.registerMigration("v6-lean-messages", migrate: BusSchema.leanMessages)
         return migrator
     }
 }

@@ -108,7 +108,7 @@ import Testing
             [OutgoingMessage(topic: "orders", body: "one"), OutgoingMessage(topic: "events", body: "[]")], now: BusFixture.t0
         )
         #expect(receipts.map(\.duplicate) == [false, false])
-        #expect(try fixture.strings("SELECT message_id FROM messages ORDER BY id") == receipts.map(\.messageID))
+        #expect(try fixture.strings("SELECT \(MessageID.effectiveSQL("messages")) FROM messages ORDER BY id") == receipts.map(\.messageID))
 
         await #expect(throws: BusError.unknownTopic("nope", known: ["events", "orders", "silent"])) {
             try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "x"), OutgoingMessage(topic: "nope", body: "x")])

@@ -31,7 +31,7 @@ extension Bus {
                 """)
             // The columns `message(_:)` reads, in its order (bench/queue_bench.py reads this literal too).
             let fetchMessage = try db.cachedStatement(sql: """
-                SELECT id, message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us
+                SELECT id, \(MessageID.effectiveSQL("messages")), topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us
                 FROM messages WHERE id = ?
                 """)
             var leases: [Lease] = []

@@ -7,7 +7,7 @@ extension Bus {
     public func deadLetters(function: String? = nil, limit: Int = 100) throws(BusError) -> [DeadLetter] {
         try database.read { db in
             var sql = """
-                SELECT d.id, m.message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
+                SELECT d.id, \(MessageID.effectiveSQL("m")) AS message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
                     d.last_invocation_id, m.published_at_us, d.settled_at_us, m.body
                 FROM deliveries d JOIN messages m ON m.id = d.message
                 WHERE d.state = 'dead'

@@ -112,7 +112,7 @@ public final class Bus: Sendable {
             INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(topic, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            RETURNING message_id
+            RETURNING \(MessageID.effectiveSQL("messages"))
             """)
         let validJSON = try db.cachedStatement(sql: "SELECT json_valid(?)")
         let publishedAt = EpochMicros.from(now)
@@ -133,19 +133,23 @@ public final class Bus: Sendable {
             if format == .json, try Bool.fetchOne(validJSON, arguments: [message.body]) != true {
                 throw BusError.notJSON(topic: message.topic)
             }
-            let id = message.messageID ?? TimeOrderedUUID.make(at: now)
+            // Stored only when chosen: otherwise derived from the row, with no index to write.
             let inserted = try String.fetchOne(insert, arguments: [
-                id, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
+                message.messageID, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
                 message.origin?.source.rawValue, message.origin?.trigger, message.depth, publishedAt,
             ])
             if let inserted {
                 receipts.append(PublishReceipt(messageID: inserted, duplicate: false))
             } else {
                 let existing = try String.fetchOne(
-                    db, sql: "SELECT message_id FROM messages WHERE topic = ? AND dedup_key = ?",
+                    db, sql: "SELECT \(MessageID.effectiveSQL("messages")) FROM messages WHERE topic = ? AND dedup_key = ?",
                     arguments: [message.topic, message.dedupKey]
                 )
-                receipts.append(PublishReceipt(messageID: existing ?? id, duplicate: true))
+                guard let existing else {
+                    // The conflict that skipped the insert was with this very row, in this transaction.
+                    throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "the message with dedup key \"\(message.dedupKey ?? "")\" was not found after it refused a duplicate")
+                }
+                receipts.append(PublishReceipt(messageID: existing, duplicate: true))
             }
         }
         return receipts

@@ -12,6 +12,18 @@ enum BusSchema {
     /// `now` in microseconds since the epoch, as SQL (for defaults written by other programs).
     static let nowMicrosSQL = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
 
+    /// Refuses a message for an unknown topic, or a non-JSON body on a JSON topic. Shared with
+    /// `v6-lean-messages`, which recreates the table: a change here is a new migration.
+    static let checkTriggerSQL = """
+        CREATE TRIGGER messages_check BEFORE INSERT ON messages
+        BEGIN
+            SELECT RAISE(ABORT, 'unknown topic: declare it under topics: in flint.yaml or name it in a queue trigger, and run flint up or flint publish once')
+            WHERE NOT EXISTS (SELECT 1 FROM topics WHERE name = NEW.topic);
+            SELECT RAISE(ABORT, 'the body is not valid JSON, and this topic is declared format: json')
+            WHERE json_valid(NEW.body) = 0 AND (SELECT format FROM topics WHERE name = NEW.topic) = 'json';
+        END;
+        """
+
     static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE topics (
@@ -67,13 +79,7 @@ enum BusSchema {
             CREATE INDEX deliveries_done ON deliveries(settled_at_us) WHERE state = 'done';
             CREATE INDEX deliveries_by_message ON deliveries(message);
 
-            CREATE TRIGGER messages_check BEFORE INSERT ON messages
-            BEGIN
-                SELECT RAISE(ABORT, 'unknown topic: declare it under topics: in flint.yaml or name it in a queue trigger, and run flint up or flint publish once')
-                WHERE NOT EXISTS (SELECT 1 FROM topics WHERE name = NEW.topic);
-                SELECT RAISE(ABORT, 'the body is not valid JSON, and this topic is declared format: json')
-                WHERE json_valid(NEW.body) = 0 AND (SELECT format FROM topics WHERE name = NEW.topic) = 'json';
-            END;
+            \(checkTriggerSQL)
             CREATE TRIGGER messages_fan_out AFTER INSERT ON messages
             BEGIN
                 INSERT INTO deliveries (message, subscription, function, group_key, visible_at_us)

@@ -1,7 +1,26 @@
-/// Message ids are time-ordered UUIDs (`TimeOrderedUUID`), so that the unique index on them is
-/// appended to and publishing stays fast as the table grows; this is the same layout in SQL.
+/// A message's id as publishers and handlers see it (SQS's `messageId`).
+///
+/// Stored only when the publisher chose it (an asynchronous invocation's id, `OutgoingMessage.
+/// messageID`); otherwise derived from the row: a version 7 UUID whose time is the publishing
+/// millisecond and whose last 62 bits are the row id. Unique while row ids are (the fan-out's
+/// trigger keeps a reused one after its time), time-ordered like the chosen ones, and written
+/// by no publisher, so that a plain INSERT writes no index entry for it.
 enum MessageID {
-    /// The same layout as SQL, for the column's default (plain INSERTs by other programs).
+    /// The id of the `messages` row named `table` in the query, as SQL.
+    static func effectiveSQL(_ table: String) -> String {
+        "coalesce(\(table).message_id, \(derivedSQL(table)))"
+    }
+
+    /// The derived id of a row whose `message_id` is NULL.
+    static func derivedSQL(_ table: String) -> String {
+        """
+        printf('%08x-%04x-7000-%04x-%012x', (\(table).published_at_us / 1000) >> 16, (\(table).published_at_us / 1000) & 65535, \
+        32768 | ((\(table).id >> 48) & 16383), \(table).id & 281474976710655)
+        """
+    }
+
+    /// The column's default until migration `v6-lean-messages`: the same layout as
+    /// `TimeOrderedUUID`, written by every plain INSERT.
     static let defaultSQL = """
         lower(substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 1, 8) || '-' \
         || substr(printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)), 9, 4) || '-7' \
