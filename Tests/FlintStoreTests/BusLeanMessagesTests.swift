@@ -50,6 +50,22 @@ import Testing
         #expect(try fixture.strings("SELECT body FROM messages ORDER BY id") == ["newer"])
     }
 
+    @Test func prune_walksPastATimeNoClockGivesNow_insteadOfStoppingThere() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("silent", "old", at: Self.at(0))
+        // Nanoseconds where microseconds belong, and a date as text: neither may hold retention up.
+        let result = try SQLiteShell.run(fixture.path, """
+            INSERT INTO messages (topic, body, published_at_us) VALUES ('silent', 'nanoseconds', 1750000000000000000);
+            INSERT INTO messages (topic, body, published_at_us) VALUES ('silent', 'text', datetime('now'));
+            """)
+        #expect(result.status == 0, "sqlite3 failed: \(result.error)")
+        try fixture.publish("silent", "old too", at: Self.at(1))
+        try fixture.publish("silent", "new", at: Date())
+        try fixture.publish("silent", "old after new", at: Self.at(2))
+        #expect(try fixture.bus.prune(before: Date().addingTimeInterval(-60), chunk: 2) == PruneResult(deliveries: 0, messages: 2))
+        #expect(try fixture.strings("SELECT body FROM messages ORDER BY id") == ["nanoseconds", "text", "new", "old after new"])
+    }
+
     @Test func upgrading_keepsEveryIDAndDelivery_andPlainInsertsStoreNoID() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path + "/flint.sqlite"

@@ -25,7 +25,9 @@ extension Bus {
     /// transaction, deleting those published before the cutoff that nothing needs any more, and
     /// stops at the first one published after it: there is no index by time to ask instead (one
     /// would cost every publishing commit). A message published with an older time after a newer
-    /// one waits until the walk reaches it.
+    /// one waits until the walk reaches it. A time no clock gives now (more than a day ahead, or
+    /// not an integer, from a plain INSERT) does not stop the walk, or one such row would keep
+    /// every later message forever.
     private func pruneMessages(before cutoffMicros: Int64, window: Int, while shouldContinue: () -> Bool) throws(BusError) -> Int {
         precondition(window > 0, "a window must hold at least one row, or the walk never moves")
         var after: Int64 = 0
@@ -33,7 +35,8 @@ extension Bus {
         while shouldContinue() {
             let step = try database.write { db -> (deleted: Int, last: Int64?, done: Bool) in
                 let bounds = try Row.fetchOne(
-                    db.cachedStatement(sql: Self.pruneWindowSQL), arguments: [after, window, cutoffMicros]
+                    db.cachedStatement(sql: Self.pruneWindowSQL),
+                    arguments: [after, window, cutoffMicros, EpochMicros.from(Date()) + Self.plausibleAheadMicros]
                 )
                 guard let bounds, let last: Int64 = bounds[0] else { return (0, nil, true) }
                 let count: Int = bounds[2]
@@ -48,10 +51,14 @@ extension Bus {
         return deleted
     }
 
-    /// Of the ?2 messages after id ?1: the last id, the first published at or after ?3, and how many.
+    /// How far ahead of this host's clock a publishing time still counts as one.
+    private static let plausibleAheadMicros: Int64 = 86_400_000_000
+
+    /// Of the ?2 messages after id ?1: the last id, the first published at or after ?3 (and no
+    /// later than ?4), and how many.
     private static let pruneWindowSQL = """
-        SELECT max(id), min(CASE WHEN published_at_us >= ?3 THEN id END), count(*) FROM (
-            SELECT id, published_at_us FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)
+        SELECT max(id), min(CASE WHEN typeof(published_at_us) = 'integer' AND published_at_us BETWEEN ?3 AND ?4 THEN id END), count(*)
+        FROM (SELECT id, published_at_us FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)
         """
 
     /// Messages with id in (?1, ?2] published before ?3 that no delivery needs, nor will: fanned

@@ -9,12 +9,16 @@ extension BusSchema {
     /// partial), and readers derive the others from the row (`MessageID.effectiveSQL`); retention
     /// walks messages in id order instead of by time (`Bus.prune`). SQLite cannot drop a column's
     /// UNIQUE or DEFAULT, so the table is rebuilt: GRDB runs migrations with foreign keys off,
-    /// and the deliveries' reference follows the renamed table. Ids already given are kept.
+    /// and the deliveries' reference follows the renamed table. Ids already given are kept. On a
+    /// large bus this copies every message once, in the first start's transaction.
     static func leanMessages(_ db: Database) throws {
         try db.execute(sql: """
-            -- Deliveries whose message a delete without foreign keys removed: the check GRDB runs
-            -- before this migration commits would refuse them.
+            -- What a delete without foreign keys (the sqlite3 shell's default) left behind: the
+            -- check of every foreign key that GRDB runs before this migration commits would
+            -- refuse it. Orphaned deliveries and log tails name nothing; a topic is put back.
             DELETE FROM deliveries WHERE message NOT IN (SELECT id FROM messages);
+            DELETE FROM invocation_logs WHERE invocation_id NOT IN (SELECT id FROM invocations);
+            INSERT OR IGNORE INTO topics (name) SELECT DISTINCT topic FROM subscriptions WHERE topic NOT IN (SELECT name FROM topics);
             CREATE TABLE messages_lean (
                 id INTEGER PRIMARY KEY,
                 message_id TEXT,

@@ -2,9 +2,10 @@
 ///
 /// Stored only when the publisher chose it (an asynchronous invocation's id, `OutgoingMessage.
 /// messageID`); otherwise derived from the row: a version 7 UUID whose time is the publishing
-/// millisecond and whose last 62 bits are the row id. Unique while row ids are (the fan-out's
-/// trigger keeps a reused one after its time), time-ordered like the chosen ones, and written
-/// by no publisher, so that a plain INSERT writes no index entry for it.
+/// millisecond and whose last 62 bits are the row id. Written by no publisher, so a plain INSERT
+/// writes no index entry for it; time-ordered like the chosen ones; unique among stored rows.
+/// A row id comes back only after the newest messages are deleted, so the same derived id would
+/// need that and the same publishing millisecond.
 enum MessageID {
     /// The id of the `messages` row named `table` in the query, as SQL.
     static func effectiveSQL(_ table: String) -> String {
@@ -14,8 +15,8 @@ enum MessageID {
     /// The derived id of a row whose `message_id` is NULL.
     static func derivedSQL(_ table: String) -> String {
         """
-        printf('%08x-%04x-7000-%04x-%012x', (\(table).published_at_us / 1000) >> 16, (\(table).published_at_us / 1000) & 65535, \
-        32768 | ((\(table).id >> 48) & 16383), \(table).id & 281474976710655)
+        printf('%08x-%04x-7000-%04x-%012x', ((\(table).published_at_us / 1000) >> 16) & 4294967295, \
+        (\(table).published_at_us / 1000) & 65535, 32768 | ((\(table).id >> 48) & 16383), \(table).id & 281474976710655)
         """
     }
 
