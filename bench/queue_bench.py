@@ -235,19 +235,27 @@ def pct(xs, p):
 def swift_static_strings(src):
     """Values of `static let NAME = ...` string constants of a Swift file: concatenations (`+`) of
     multi-line literals (indentation of the closing delimiter removed, `\\` line continuations
-    joined), one-line literals and other such constants (`Self.NAME` or `NAME`)."""
+    joined), one-line literals and other such constants (`Self.NAME` or `NAME`), with their
+    interpolations of such constants (`\\(NAME)`) resolved; other interpolations stay as written."""
     starts = {m.group(1): m.end() for m in re.finditer(r"static let (\w+)\s*(?::\s*String\s*)?=\s*", src)}
 
+    def interpolated(text, depth):
+        return re.sub(r"\\\((?:Self\.)?(\w+)\)",
+                      lambda m: value(m.group(1), depth + 1) if m.group(1) in starts else m.group(0), text)
+
     def literal(pos, depth):
+        if depth > 10:
+            raise ValueError(f"constants nested too deep at offset {pos}")
         if src.startswith('"""', pos):
             nl = src.index("\n", pos)
             close = re.compile(r'\n([ \t]*)"""').search(src, nl)
             indent = close.group(1)
             lines = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in src[nl + 1:close.start()].split("\n")]
-            return re.sub(r"\\\n", "", "\n".join(lines)), close.end()
+            return interpolated(re.sub(r"\\\n", "", "\n".join(lines)), depth), close.end()
         if src.startswith('"', pos):
             m = re.compile(r'"((?:[^"\\\n]|\\.)*)"').match(src, pos)
-            return m.group(1).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\"), m.end()
+            text = interpolated(m.group(1), depth)
+            return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\"), m.end()
         m = re.compile(r"(?:Self\.)?(\w+)").match(src, pos)
         if not m or m.group(1) not in starts or depth > 10:
             raise ValueError(f"cannot read the Swift expression at offset {pos}")
@@ -303,26 +311,30 @@ def claim_sql():
 
 
 def fan_out_sql():
-    """Bus.fanOut's statements (unfannedRangeSQL, fanOutSQL), read from the Swift file: publishing
-    writes only messages, and the benchmark's prefilled projects need their deliveries."""
+    """Bus.fanOut's statements (unfannedRangeSQL, fanOutSQL, advanceCursorSQL), read from the Swift
+    file: publishing writes only messages, and the benchmark's prefilled projects need their
+    deliveries."""
     src = open(FAN_OUT_SWIFT).read()
     starts, value = swift_static_strings(src)
     try:
-        return value("unfannedRangeSQL").strip(), value("fanOutSQL").strip()
+        sqls = tuple(value(name).strip() for name in ("unfannedRangeSQL", "fanOutSQL", "advanceCursorSQL"))
     except (ValueError, KeyError) as e:
-        raise SystemExit(f"{FAN_OUT_SWIFT}: cannot read unfannedRangeSQL / fanOutSQL: {e}; update bench/queue_bench.py")
+        raise SystemExit(f"{FAN_OUT_SWIFT}: cannot read Bus.fanOut's SQL: {e}; update bench/queue_bench.py")
+    if any("\\(" in x for x in sqls):
+        raise SystemExit(f"{FAN_OUT_SWIFT}: Bus.fanOut's SQL interpolates a Swift value; update bench/queue_bench.py")
+    return sqls
 
 
 def fan_out_all(con):
     """What the daemon's consumer does, all at once: every message published so far gets its
     deliveries (one transaction; the caller's connection must not be in one)."""
-    _, fan_out = fan_out_sql()
+    _, fan_out, advance = fan_out_sql()
     con.execute("BEGIN IMMEDIATE")
     first = q1(con, "SELECT through_message + 1 FROM fan_out_cursor")
     last = q1(con, "SELECT max(id) FROM messages")
     if last is not None and last >= first:
         con.execute(fan_out, (first, last))
-        con.execute("UPDATE fan_out_cursor SET through_message = ?1, highest_known_message = max(highest_known_message, ?1)", (last,))
+        con.execute(advance, (last,))
     con.execute("COMMIT")
 
 
@@ -625,7 +637,7 @@ def claim_cost(d, sub, sqls):
     times, claimed = [], 0
     returning = [c.strip().split()[-1] for c in re.search(r"RETURNING\s+(.*)$", update, re.S).group(1).split(",")]
     mcol = returning.index("message")
-    unfanned, _ = fan_out_sql()
+    unfanned, _, _ = fan_out_sql()
     for k in range(CLAIMS + 50):
         t = time.perf_counter_ns()
         con.execute("BEGIN IMMEDIATE")

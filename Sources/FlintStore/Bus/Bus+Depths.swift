@@ -39,8 +39,8 @@ extension Bus {
             // Published and not fanned out yet: each will be a ready delivery of these subscriptions.
             let unfanned = try Row.fetchAll(db, sql: """
                 SELECT s.name AS subscription, COUNT(*) AS count FROM messages m
-                JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
-                WHERE m.id > (SELECT through_message FROM fan_out_cursor)
+                JOIN subscriptions s ON \(Self.receivesSQL)
+                WHERE m.id > \(Self.fannedOutThroughSQL)
                 GROUP BY s.name
                 """)
             for row in unfanned {

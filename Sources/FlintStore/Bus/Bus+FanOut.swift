@@ -38,9 +38,7 @@ extension Bus {
     static func fanOut(limit: Int, in db: Database) throws -> Int {
         guard let next = try nextFanOut(limit: limit, in: db) else { return 0 }
         try db.cachedStatement(sql: fanOutSQL).execute(arguments: [next.first, next.last])
-        try db.cachedStatement(sql: """
-            UPDATE fan_out_cursor SET through_message = ?1, highest_known_message = max(highest_known_message, ?1)
-            """).execute(arguments: [next.last])
+        try db.cachedStatement(sql: advanceCursorSQL).execute(arguments: [next.last])
         return next.count
     }
 
@@ -57,25 +55,28 @@ extension Bus {
         return (count, first, last)
     }
 
+    // The rules, once; every statement that asks who receives a message or what is not fanned
+    // out yet is written with them (bench/queue_bench.py resolves these interpolations too).
+
+    /// Subscription `s` receives message `m`: one of its topic's, active, and there before it.
+    static let receivesSQL = "s.topic = m.topic AND s.active AND s.since_message < m.id"
+
+    /// The id of the last message whose deliveries are written.
+    static let fannedOutThroughSQL = "(SELECT through_message FROM fan_out_cursor)"
+
+    /// The next ?1 messages not fanned out yet, oldest first (a subquery).
+    static let nextUnfannedSQL = "SELECT id, topic FROM messages WHERE id > \(fannedOutThroughSQL) ORDER BY id LIMIT ?1"
+
     /// Whether a message with id in ?1...?2 has a subscription that receives it.
     static let anyReceiverSQL = """
-        SELECT EXISTS (
-            SELECT 1 FROM messages m JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
-            WHERE m.id BETWEEN ?1 AND ?2)
+        SELECT EXISTS (SELECT 1 FROM messages m JOIN subscriptions s ON \(receivesSQL) WHERE m.id BETWEEN ?1 AND ?2)
         """
 
     /// The active subscriptions that will receive one of the next ?1 messages not fanned out yet.
-    static let receivingUnfannedSQL = """
-        SELECT DISTINCT s.name FROM (
-            SELECT id, topic FROM messages WHERE id > (SELECT through_message FROM fan_out_cursor) ORDER BY id LIMIT ?1) m
-        JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
-        """
+    static let receivingUnfannedSQL = "SELECT DISTINCT s.name FROM (\(nextUnfannedSQL)) m JOIN subscriptions s ON \(receivesSQL)"
 
     /// How many of the next ?1 messages are not fanned out yet, and the first and last of their ids.
-    static let unfannedRangeSQL = """
-        SELECT count(*), min(id), max(id) FROM (
-            SELECT id FROM messages WHERE id > (SELECT through_message FROM fan_out_cursor) ORDER BY id LIMIT ?1)
-        """
+    static let unfannedRangeSQL = "SELECT count(*), min(id), max(id) FROM (\(nextUnfannedSQL))"
 
     /// One delivery per message with id in ?1...?2 and per subscription that receives it, in
     /// message order (delivery ids keep each group's publishing order). bench/queue_bench.py
@@ -83,8 +84,13 @@ extension Bus {
     static let fanOutSQL = """
         INSERT INTO deliveries (message, subscription, function, group_key, visible_at_us)
         SELECT m.id, s.name, s.function, m.group_key, m.published_at_us
-        FROM messages m JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
+        FROM messages m JOIN subscriptions s ON \(receivesSQL)
         WHERE m.id BETWEEN ?1 AND ?2
         ORDER BY m.id
+        """
+
+    /// Moves the cursor to ?1, the last message fanned out (bench/queue_bench.py runs it too).
+    static let advanceCursorSQL = """
+        UPDATE fan_out_cursor SET through_message = ?1, highest_known_message = max(highest_known_message, ?1)
         """
 }

@@ -65,8 +65,7 @@ extension Bus {
     /// out already, or received by no subscription.
     private static let pruneMessagesSQL = """
         DELETE FROM messages AS m WHERE m.id > ?1 AND m.id <= ?2 AND m.published_at_us < ?3
-          AND (m.id <= (SELECT through_message FROM fan_out_cursor) OR NOT EXISTS (
-              SELECT 1 FROM subscriptions s WHERE s.topic = m.topic AND s.active AND s.since_message < m.id))
+          AND (m.id <= \(fannedOutThroughSQL) OR NOT EXISTS (SELECT 1 FROM subscriptions s WHERE \(receivesSQL)))
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message = m.id)
         """
 }

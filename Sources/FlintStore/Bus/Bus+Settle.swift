@@ -78,9 +78,8 @@ extension Bus {
             db,
             sql: """
                 SELECT s.function, m.published_at_us FROM messages m
-                JOIN subscriptions s ON s.topic = m.topic AND s.active AND s.since_message < m.id
-                WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%'
-                  AND m.id > (SELECT through_message FROM fan_out_cursor)
+                JOIN subscriptions s ON \(receivesSQL)
+                WHERE m.message_id = ? AND m.topic LIKE 'flint.invoke.%' AND m.id > \(fannedOutThroughSQL)
                 LIMIT 1
                 """,
             arguments: [messageID]
