@@ -19,12 +19,13 @@ public final class BusConsumer: Sendable {
         public var leaseMargin: Duration
         /// The most invocations one subscription starts in one pass (others get their turn).
         public var invocationsPerPass: Int
-        /// Most messages a pass fans out (one transaction); a backlog takes more passes.
+        /// Most messages a pass fans out (one transaction); a backlog takes more passes. The
+        /// bus's own batch (`Bus.fanOutBatch`), which this module cannot see.
         public var fanOutBatch: Int
 
         public init(
-            retry: RetryPolicy, identity: BusDelivery.Identity, leaseMargin: Duration = .seconds(30), invocationsPerPass: Int = 64,
-            fanOutBatch: Int = 512
+            retry: RetryPolicy, identity: BusDelivery.Identity, fanOutBatch: Int, leaseMargin: Duration = .seconds(30),
+            invocationsPerPass: Int = 64
         ) {
             self.retry = retry
             self.identity = identity

@@ -56,7 +56,7 @@ final class ProjectGeneration: Sendable {
             subscriptions: BusSubscriptions.of(topology), dispatcher: dispatcher, source: core.bus,
             settings: .init(
                 retry: RetryPolicy(base: busSettings.retryBase, max: busSettings.retryMax),
-                identity: .init(region: core.identity.region, account: core.identity.account)
+                identity: .init(region: core.identity.region, account: core.identity.account), fanOutBatch: Bus.fanOutBatch
             ),
             logger: core.logger
         )
