@@ -79,10 +79,18 @@ final class InProcessExecutor: InvocationExecutor {
     private let work: Duration
     private let probe: @Sendable () -> Void
     private let fails: @Sendable (String) -> Bool
+    private let overlap: Int
+    private let overlapReached = Milestone(1)
 
-    init(expecting messages: Int, work: Duration = .zero, probe: @escaping @Sendable () -> Void = {}, fails: @escaping @Sendable (String) -> Bool = { _ in false }) {
+    /// - Parameter overlap: each invocation waits (up to 10 s) until this many have run at once,
+    ///   so that a test of the concurrency limit does not depend on two short ones happening to meet.
+    init(
+        expecting messages: Int, work: Duration = .zero, overlap: Int = 0, probe: @escaping @Sendable () -> Void = {},
+        fails: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
         messagesSeen = Milestone(messages)
         self.work = work
+        self.overlap = overlap
         self.probe = probe
         self.fails = fails
     }
@@ -107,6 +115,11 @@ final class InProcessExecutor: InvocationExecutor {
             state.starts.append(Date())
         }
         probe()
+        if overlap > 0 {
+            if peak >= overlap { overlapReached.advance() }
+            _ = await overlapReached.reached(within: 10)
+            overlapReached.advance()  // waited once in vain: the others need not wait too
+        }
         if work > .zero { try? await Task.sleep(for: work) }
         let failed = ids.filter(fails)
         state.withLock { $0.running -= 1 }
@@ -297,7 +310,7 @@ final class ConsumerHarness: Sendable {
             guard let bus = busBox.value, let leased = try? ConsumerHarness.count("leased", on: bus) else { return }
             peakLeased.update { $0 = max($0, leased) }
         }
-        let executor = InProcessExecutor(expecting: 500, work: .milliseconds(2), probe: probe)
+        let executor = InProcessExecutor(expecting: 500, work: .milliseconds(2), overlap: concurrency, probe: probe)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: concurrency), batch: batch)
         busBox.update { $0 = harness.bus }
         try harness.publish(500)
