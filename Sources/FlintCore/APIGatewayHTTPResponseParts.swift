@@ -13,7 +13,7 @@ public struct HTTPResponseParts: Sendable, Equatable {
         }
     }
 
-    /// 100...599.
+    /// 200...599: a final response.
     public var status: Int
     /// In the order they are to be written. Never holds framing headers (`Content-Length`,
     /// `Transfer-Encoding`, `Connection`, ...): the server frames the body itself.

@@ -89,12 +89,18 @@ public enum APIGatewayV2Response {
     }
 
     /// The response an object with `statusCode` describes, or nil if it is malformed.
+    ///
+    /// A 1xx is not a final response, so a function cannot answer with one. A 204 or 304 has no
+    /// body (RFC 9110 §15.3.5, §15.4.5): the server frames its head without one, so body bytes
+    /// written after it would be read by the client as the start of the next response. Its
+    /// body is dropped, as API Gateway drops it.
     static func described(by fields: [String: JSONValue]) -> HTTPResponseParts? {
-        guard case .integer(let status)? = fields["statusCode"], (100 ... 599).contains(status),
+        guard case .integer(let status)? = fields["statusCode"], (200 ... 599).contains(status),
             let headers = headerLines(fields),
             let body = body(fields)
         else { return nil }
-        return HTTPResponseParts(status: status, headers: headers, body: body)
+        let bodiless = status == 204 || status == 304
+        return HTTPResponseParts(status: status, headers: headers, body: bodiless ? Data() : body)
     }
 
     /// `body` as text, or decoded from base64 when `isBase64Encoded` is true; absent or null is empty.

@@ -44,7 +44,7 @@ struct TriggerGateway: Sendable {
             method: request.method.rawValue,
             rawPath: request.uri.path,
             rawQueryString: request.uri.query ?? "",
-            headers: request.headers.map { (name: $0.name.rawName, value: $0.value) },
+            headers: Self.eventHeaders(of: request, adminToken: adminToken),
             body: body,
             sourceIP: context.sourceIP,
             protocolVersion: "HTTP/1.1",
@@ -64,8 +64,28 @@ struct TriggerGateway: Sendable {
         } catch {
             return Self.response(for: error)
         }
-        let parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
+        var parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
+        // A response to HEAD has no body; the server refuses to write one (and drops the connection).
+        if request.method == .head { parts.body = Data() }
         return Response(parts)
+    }
+
+    /// The request's headers as the event carries them.
+    ///
+    /// - `host` comes first, as API Gateway sends it: the HTTP/1 parser moves it out of the
+    ///   header fields into the request's authority.
+    /// - An `Authorization` field that holds the admin token is left out, on any route: handlers
+    ///   never see the admin token, and an `auth: token` route is called with it.
+    static func eventHeaders(of request: Request, adminToken: String) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority, let host = HTTPField.Name("host"), request.headers[host] == nil {
+            headers.append((name: "host", value: authority))
+        }
+        for field in request.headers where !(field.name == .authorization && AdminToken.authorizes(field.value, adminToken)) {
+            headers.append((name: field.name.rawName, value: field.value))
+        }
+        return headers
     }
 
     /// `202` once the event is on the bus; the invocation's progress is at `/v1/invocations/{id}`.

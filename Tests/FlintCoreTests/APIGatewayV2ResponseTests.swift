@@ -68,8 +68,19 @@ import Testing
         #expect(response.headers == [.init(name: "x-a", value: "b"), Self.jsonContentType])
     }
 
+    @Test(arguments: [204, 304])
+    func map_statusWithoutABody_dropsTheBody_soItCannotBeReadAsTheNextResponse(status: Int) {
+        let response = Self.map(#"{"statusCode":\#(status),"headers":{"x-a":"b"},"body":"HTTP/1.1 200 OK\r\nSet-Cookie: x=1\r\n\r\n"}"#)
+        #expect(response.status == status)
+        #expect(response.body.isEmpty)
+        #expect(response.values(of: "x-a") == ["b"])
+    }
+
     @Test(arguments: [
         #"{"statusCode":99}"#,
+        #"{"statusCode":100,"body":"HTTP/1.1 200 OK\r\n\r\n"}"#,
+        #"{"statusCode":101}"#,
+        #"{"statusCode":199}"#,
         #"{"statusCode":600}"#,
         #"{"statusCode":"200"}"#,
         #"{"statusCode":200.5}"#,

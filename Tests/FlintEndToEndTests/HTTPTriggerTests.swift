@@ -14,6 +14,12 @@ import Testing
             printf '{"statusCode":201,"headers":{"content-type":"text/plain","x-from":"%s"},"cookies":["a=1","b=2"],"body":"made"}' "$FLINT_FUNCTION"
             """)
         try project.addRoute("reply", function: "reply", method: "ANY", path: "/reply")
+        // A 204 whose body is a whole HTTP response: written after the head, it would be read as the next one.
+        try project.addScriptFunction("smuggle", script: #"""
+            cat > /dev/null
+            printf '{"statusCode":204,"body":"HTTP/1.1 200 OK\\r\\nX-Smuggled: yes\\r\\nContent-Length: 0\\r\\n\\r\\n"}'
+            """#)
+        try project.addRoute("smuggle", function: "smuggle", method: "GET", path: "/smuggle")
         try project.addRoute("private", function: "echo", method: "POST", path: "/private", auth: "token")
         return project
     }
@@ -31,6 +37,7 @@ import Testing
         #expect((event["queryStringParameters"] as? [String: String]) == ["x": "1,2", "q": "a b"])
         #expect(event["cookies"] as? [String] == ["c=1", "d=2"])
         #expect((event["headers"] as? [String: String])?["x-custom"] == "v")
+        #expect((event["headers"] as? [String: String])?["host"] == "127.0.0.1:\(daemon.url.port ?? 0)")
         #expect((event["headers"] as? [String: String])?["cookie"] == nil)
         #expect(event["body"] as? String == "hi there")
         #expect(event["isBase64Encoded"] as? Bool == false)
@@ -103,7 +110,47 @@ import Testing
         let daemon = try RunningDaemon(try Self.project())
         #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8)).status == 401)
         #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8), headers: ["Authorization": "Bearer wrong"]).status == 401)
-        #expect(try await daemon.request("POST", "/private", body: Data("{}".utf8), authorized: true).status == 200)
+        let reply = try await daemon.request("POST", "/private", body: Data("{}".utf8), authorized: true)
+        #expect(reply.status == 200)
+        // The echoed event: the token that let the request in is not in it.
+        #expect(!reply.text.contains(daemon.token), "the admin token reached the handler: \(reply.text)")
+        #expect((try reply.json()["headers"] as? [String: String])?["authorization"] == nil)
+    }
+
+    @Test func bodilessAnswers_sendNoBody_soTheConnectionsNextResponseIsItsOwn() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        // One keep-alive connection, read raw (http.client would drop bytes left after a response):
+        // a 204 whose function gave it a body, HEAD of a route with a body, then a plain GET. Each
+        // answer must be whole, and nothing may follow it.
+        let client = #"""
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+            for method, path in (("GET", "/smuggle"), ("HEAD", "/reply"), ("GET", "/reply")):
+                s.settimeout(10)
+                s.sendall(("%s %s HTTP/1.1\r\nHost: flint\r\n\r\n" % (method, path)).encode())
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += s.recv(65536)
+                head, _, rest = data.partition(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                length = 0 if method == "HEAD" else next((int(l.split(":")[1]) for l in lines if l.lower().startswith("content-length:")), 0)
+                while len(rest) < length:
+                    rest += s.recv(65536)
+                s.settimeout(0.3)
+                try:
+                    rest += s.recv(65536)
+                except socket.timeout:
+                    pass
+                print(method, path, lines[0], repr(rest[:length]), "then", repr(rest[length:]))
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 30)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            GET /smuggle HTTP/1.1 204 No Content b'' then b''
+            HEAD /reply HTTP/1.1 201 Created b'' then b''
+            GET /reply HTTP/1.1 201 Created b'made' then b''
+
+            """)
     }
 }
 
