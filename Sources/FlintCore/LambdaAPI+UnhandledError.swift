@@ -22,6 +22,16 @@ extension LambdaAPI {
         )
     }
 
+    /// Lambda's `errorType` for a platform failure that ended an invocation with `outcome`.
+    public static func unhandledErrorType(for outcome: InvocationOutcome) -> String {
+        switch outcome {
+        case .timeout: "Sandbox.Timedout"
+        case .oom: "Runtime.OutOfMemory"
+        case .outputTooLarge: "Function.ResponseSizeTooLarge"
+        case .ok, .error, .killed, .loopStopped: "Runtime.ExitError"
+        }
+    }
+
     /// Decodes only from a JSON object; other values fail, as does an `errorMessage` that is not a string.
     private struct ErrorDocument: Decodable {
         var errorMessage: String?

@@ -69,10 +69,12 @@ struct LambdaInvokeRoutes: Sendable {
         if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
         }
+        // No payload is the empty object, as Lambda gives it to the handler (boto3 without `Payload`).
+        let event = payload.isEmpty ? Data("{}".utf8) : payload
         if isAsynchronous {
-            return await enqueue(payload, function: function.name, requestID: requestID)
+            return await enqueue(event, function: function.name, requestID: requestID)
         }
-        let invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: payload)
+        let invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: event)
         let result: InvocationResult
         do {
             result = try await dispatcher.invoke(invocation)
@@ -87,7 +89,10 @@ struct LambdaInvokeRoutes: Sendable {
         guard result.record.outcome.isSuccess else {
             // A handler failure is 200 with X-Amz-Function-Error: botocore retries 5xx, and a retry must not rerun it.
             headers[.amzFunctionError] = "Unhandled"
-            let body = LambdaAPI.unhandledErrorBody(output: result.output, errorMessage: result.record.errorMessage ?? result.record.outcome.rawValue)
+            let outcome = result.record.outcome
+            let body = LambdaAPI.unhandledErrorBody(
+                output: result.output, errorMessage: result.record.errorMessage ?? outcome.rawValue,
+                errorType: LambdaAPI.unhandledErrorType(for: outcome))
             return .bytes(.ok, body, headers: headers)
         }
         return .bytes(.ok, result.output, headers: headers)
@@ -97,7 +102,7 @@ struct LambdaInvokeRoutes: Sendable {
     private func enqueue(_ payload: Data, function: String, requestID: String) async -> Response {
         do {
             try await asyncInvoker.enqueue(
-                function: function, payload: payload.isEmpty ? Data("{}".utf8) : payload, invocationID: requestID,
+                function: function, payload: payload, invocationID: requestID,
                 origin: MessageOrigin(source: .lambda)
             )
         } catch {

@@ -39,4 +39,15 @@ import Testing
         let body = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(body["errorType"] as? String == "Sandbox.Timedout")
     }
+
+    @Test(arguments: [
+        (InvocationOutcome.timeout, "Sandbox.Timedout"),
+        (.oom, "Runtime.OutOfMemory"),
+        (.outputTooLarge, "Function.ResponseSizeTooLarge"),
+        (.error, "Runtime.ExitError"),
+        (.killed, "Runtime.ExitError"),
+    ])
+    func unhandledErrorType_namesThePlatformFailure(outcome: InvocationOutcome, type: String) {
+        #expect(LambdaAPI.unhandledErrorType(for: outcome) == type)
+    }
 }

@@ -48,6 +48,16 @@ struct LambdaInvokeAPITests {
         #expect(out["error"] is NSNull)
     }
 
+    @Test func invoke_withoutAPayload_givesTheHandlerAnEmptyObject() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            r = client.invoke(FunctionName="echo")
+            print(json.dumps({"status": r["StatusCode"], "payload": r["Payload"].read().decode()}))
+            """)
+        #expect(out["status"] as? Int == 200)
+        #expect(out["payload"] as? String == "{}")
+    }
+
     @Test func invoke_byPercentEncodedARN_andDryRun() throws {
         let daemon = try RunningDaemon(try Self.project())
         let out = try Boto3.run(daemon, """
