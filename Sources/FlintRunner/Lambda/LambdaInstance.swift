@@ -269,19 +269,30 @@ final class LambdaInstance: @unchecked Sendable {
         onExit(self)
         if let invocation {
             self.invocation = nil
-            let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
-            var used = InstanceCPU.Times.zero
-            if case .exited(_, _, let total) = exit { used = total - (invocation.cpuAtDelivery ?? .zero) }
-            let result = invocation.result(
-                function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
-                initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
-                peakRSSBytes: memory?.lastPeakBytes ?? 0, cpu: used, termination: termination
-            )
-            invocation.continuation.resume(returning: .finished(result, reusable: false))
+            invocation.continuation.resume(returning: answer(invocation, endedWith: exit, wasStarting: wasStarting))
         }
         exited.succeed()
         context.logger.debug(
             "instance exited", metadata: ["flint.function": "\(function.name)", "flint.instance": "\(id)", "flint.exit": "\(exit)"]
         )
+    }
+
+    /// What the invocation held when the process ended gets.
+    private func answer(_ invocation: LambdaInvocation, endedWith exit: Exit, wasStarting: Bool) -> InstanceOutcome {
+        if !invocation.isColdStart, invocation.deliveredAt == nil, stopReason == nil {
+            // A warm instance that ended between invocations (a crash, or a runtime that exits after
+            // answering) before its end reached this loop: the invocation never ran here, and the
+            // runner hands it to another instance.
+            return .unavailable
+        }
+        let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
+        var used = InstanceCPU.Times.zero
+        if case .exited(_, _, let total) = exit { used = total - (invocation.cpuAtDelivery ?? .zero) }
+        let result = invocation.result(
+            function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
+            initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
+            peakRSSBytes: memory?.lastPeakBytes ?? 0, cpu: used, termination: termination
+        )
+        return .finished(result, reusable: false)
     }
 }

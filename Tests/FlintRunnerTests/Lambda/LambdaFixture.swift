@@ -212,6 +212,10 @@ struct LambdaFixture {
             print(f"answered {answer.status} {answered.decode()}", file=sys.stderr, flush=True)
             if action == "stall":
                 time.sleep(3600)
+            if action == "answer-then-exit":
+                # Ends while idle, without asking for more work: after the test has sent the next one.
+                time.sleep(0.3)
+                os._exit(0)
             if action == "stale":
                 again, _ = call("POST", f"{base}/invocation/{request_id}/response", b"{}")
                 unknown, body = call("POST", f"{base}/invocation/not-a-request/response", b"{}")

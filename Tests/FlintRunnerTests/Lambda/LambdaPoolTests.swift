@@ -118,6 +118,19 @@ import Testing
         }
     }
 
+    @Test func instanceThatEndsWhileIdle_withAnInvocationWaiting_handsItToAFreshInstance() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            let first = try await fixture.invoke(function, ["action": "answer-then-exit"])
+            #expect(first.record.outcome == .ok)
+            // Taken by the same instance (still idle), which then exits without having been given it.
+            let next = try await fixture.invoke(function)
+            #expect(next.record.outcome == .ok, "\(next.record.errorMessage ?? "")")
+            #expect(next.record.coldStart)
+            #expect(try next.reportedPID() != first.reportedPID())
+        }
+    }
+
     @Test func instanceKilledWhileIdle_isReplacedByTheNextInvocation() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function()
