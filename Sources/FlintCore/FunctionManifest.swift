@@ -68,6 +68,10 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
 
     /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it.
     public var memoryMB: Int { memoryBytes / (1024 * 1024) }
+
+    /// The longest one invocation may run before Flint ends it: its `timeout`; for a `lambda`
+    /// function twice that, as a cold start may first spend up to a timeout on the runtime's init.
+    public var longestInvocation: Duration { runtime == .lambda ? timeout * 2 : timeout }
 }
 
 extension FunctionManifest {

@@ -15,7 +15,7 @@ public final class BusConsumer: Sendable {
     public struct Settings: Sendable {
         public var retry: RetryPolicy
         public var identity: BusDelivery.Identity
-        /// Added to the function's timeout to give a delivery's lease its length.
+        /// Added to the longest an invocation of the function may run to give a delivery's lease its length.
         public var leaseMargin: Duration
         /// The most invocations one subscription starts in one pass (others get their turn).
         public var invocationsPerPass: Int
@@ -240,7 +240,7 @@ public final class BusConsumer: Sendable {
         // Without a window, claiming is the check: one transaction whether or not anything is due.
         let leases = try source.claim(
             subscription: subscription.name, limit: limit,
-            leaseFor: function.timeout + settings.leaseMargin, now: now
+            leaseFor: function.longestInvocation + settings.leaseMargin, now: now
         )
         var start = 0
         while start < leases.count {

@@ -341,6 +341,31 @@ final class ConsumerHarness: Sendable {
         #expect(harness.refused.isEmpty, "\(harness.refused)")
     }
 
+    @Test(arguments: [(Runtime.exec, Int64(130_000_000)), (.lambda, 230_000_000)])
+    func lease_coversTheLongestTheInvocationMayRun(runtime: Runtime, micros: Int64) async throws {
+        // A lambda cold start may spend a timeout on init, then a timeout on the invocation.
+        let busBox = Shared<Bus?>(nil)
+        let leasedFor = Shared<Int64?>(nil)
+        let probe: @Sendable () -> Void = {
+            guard let bus = busBox.value else { return }
+            let micros = try? bus.database.read { db in
+                try Int64.fetchOne(db, sql: "SELECT lease_expires_at_us - first_received_at_us FROM deliveries WHERE state = 'leased'")
+            }
+            leasedFor.update { $0 = micros ?? nil }
+        }
+        let executor = InProcessExecutor(expecting: 1, probe: probe)
+        var function = Self.worker(concurrency: 1)
+        function.runtime = runtime
+        function.timeout = .seconds(100)
+        let harness = try ConsumerHarness(executor: executor, function: function, batch: 1)
+        busBox.update { $0 = harness.bus }
+        try harness.publish(1)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10))
+        await harness.shutdown(stopped)
+        #expect(leasedFor.value == micros)
+    }
+
     @Test func freedSlot_wakesTheConsumer_forWorkStillWaiting() async throws {
         // No WAL monitor: only the consumer's own wake-ups move the work along. The lease (the
         // function's 30 s timeout plus the 30 s margin) is far longer than the deadline here.
