@@ -41,9 +41,18 @@ final class InotifyWatches {
         var description: String
     }
 
+    /// Watches as they were at one moment, by descriptor, each with the count of `watch` calls
+    /// when it was last (re)watched: what a directory moved away took with it.
+    struct Capture: Sendable {
+        fileprivate var watches: [Int32: UInt64] = [:]
+    }
+
     let root: String
     let descriptor: Int32
     private var directories: [Int32: WatchedDirectory] = [:]
+    /// Per descriptor, the value of `watchCalls` when it was last watched.
+    private var watchedAt: [Int32: UInt64] = [:]
+    private var watchCalls: UInt64 = 0
 
     init(root: String) throws(InotifySupport.Unavailable) {
         self.root = root
@@ -78,19 +87,35 @@ final class InotifyWatches {
             }
         }
         directories[wd] = directory
+        watchCalls += 1
+        watchedAt[wd] = watchCalls
     }
 
-    /// Stops watching `directory` and every directory below it (they left the bucket).
-    func unwatch(under directory: WatchedDirectory) {
+    /// The watches on `directory` and every directory below it, as they are now: what it takes
+    /// along when it is renamed away. Later steps act on these descriptors, not on names, which
+    /// a new directory may take meanwhile (`mv d away; mkdir d`).
+    func capture(under directory: WatchedDirectory) -> Capture {
+        var capture = Capture()
         for (wd, watched) in directories where watched.bucket == directory.bucket && Self.isWithin(watched.path, directory.path) {
+            capture.watches[wd] = watchedAt[wd] ?? 0
+        }
+        return capture
+    }
+
+    /// Stops the captured watches (their directories left the buckets), except those watched
+    /// again since the capture: a directory moved back in keeps its descriptor.
+    func unwatch(_ capture: Capture) {
+        for (wd, generation) in capture.watches where watchedAt[wd] == generation {
             _ = inotifytools_remove_watch_by_wd(wd)
             directories[wd] = nil
+            watchedAt[wd] = nil
         }
     }
 
-    /// `old` (and everything below it) was renamed to `new` inside the buckets.
-    func rename(_ old: WatchedDirectory, to new: WatchedDirectory) {
-        for (wd, watched) in directories where watched.bucket == old.bucket && Self.isWithin(watched.path, old.path) {
+    /// The captured watches, of `old` and below, were renamed to `new` inside the buckets.
+    func rename(_ capture: Capture, from old: WatchedDirectory, to new: WatchedDirectory) {
+        for wd in capture.watches.keys {
+            guard let watched = directories[wd], watched.bucket == old.bucket, Self.isWithin(watched.path, old.path) else { continue }
             let rest = watched.path.dropFirst(old.path.count)
             directories[wd] = WatchedDirectory(bucket: new.bucket, path: new.path + rest)
         }
@@ -103,11 +128,15 @@ final class InotifyWatches {
             _ = inotifytools_remove_watch_by_wd(wd)
         }
         directories.removeAll()
+        watchedAt.removeAll()
         while nextEvent() != nil {}
     }
 
     /// The kernel dropped a watch (its directory was deleted or unmounted).
-    func forget(_ watch: Int32) { directories[watch] = nil }
+    func forget(_ watch: Int32) {
+        directories[watch] = nil
+        watchedAt[watch] = nil
+    }
 
     /// Events read from the descriptor and not yet handed out.
     private var buffer: [UInt8] = []

@@ -65,7 +65,7 @@ struct WatchSession {
         var overflowed = false
         // Directories renamed away in this batch, by cookie: renamed within the buckets if the
         // matching IN_MOVED_TO follows, else moved out.
-        var movedAway: [UInt32: WatchedDirectory] = [:]
+        var movedAway: [UInt32: (directory: WatchedDirectory, watches: InotifyWatches.Capture)] = [:]
         for event in events {
             if event.has(IN_Q_OVERFLOW) {
                 overflowed = true
@@ -95,11 +95,11 @@ struct WatchSession {
             if event.isDirectory {
                 let child = WatchedDirectory(bucket: directory.bucket, path: key)
                 if event.has(IN_MOVED_FROM) {
-                    movedAway[event.cookie] = child
+                    movedAway[event.cookie] = (child, watches.capture(under: child))
                 } else if event.has(IN_MOVED_TO) {
                     if let old = movedAway.removeValue(forKey: event.cookie) {
-                        watches.rename(old, to: child)
-                        scan(old, as: { .moved($0) }, watching: false)
+                        watches.rename(old.watches, from: old.directory, to: child)
+                        scan(old.directory, as: { .moved($0) }, watching: false)
                     }
                     scan(child, as: { .moved($0) }, watching: true)
                 } else if event.has(IN_CREATE) {
@@ -123,8 +123,9 @@ struct WatchSession {
             }
         }
         for old in movedAway.values {
-            watches.unwatch(under: old)
-            scan(old, as: { .put($0) }, watching: false)
+            watches.unwatch(old.watches)
+            // Reconciles what is under the old name now (nothing, or a directory that took it).
+            scan(old.directory, as: { .put($0) }, watching: false)
         }
         flush()
         if overflowed {

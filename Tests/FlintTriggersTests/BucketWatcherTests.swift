@@ -44,6 +44,28 @@ import Testing
         await fixture.stop()
     }
 
+    @Test func directoryMovedOut_andItsNameTakenAtOnce_theNewDirectoryIsWatched() async throws {
+        let fixture = try BucketWatcherFixture()
+        try fixture.write("uploads", "d/a.txt", "a")
+        try fixture.write("uploads", "e/a.txt", "a")
+        try await fixture.start(["uploads"])
+        let outside = fixture.directory + "/outside"
+        #expect(mkdir(outside, 0o755) == 0)
+
+        // Back to back, so the watcher reads both in one batch: a new `d` takes the old one's
+        // name, and `e` leaves and comes straight back (keeping its inode, and its watch).
+        #expect(rename(fixture.path("uploads", "d"), outside + "/d") == 0)
+        #expect(mkdir(fixture.path("uploads", "d"), 0o755) == 0)
+        #expect(rename(fixture.path("uploads", "e"), outside + "/e") == 0)
+        #expect(rename(outside + "/e", fixture.path("uploads", "e")) == 0)
+        try await fixture.eventually { fixture.keys(.removed).contains("d/a.txt") }
+
+        try fixture.write("uploads", "d/b.txt", "b")
+        try fixture.write("uploads", "e/b.txt", "b")
+        try await fixture.eventually { fixture.keys(.created).contains("d/b.txt") && fixture.keys(.created).contains("e/b.txt") }
+        await fixture.stop()
+    }
+
     @Test func directoryRenamedInside_eventsFollowItsNewName() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])
