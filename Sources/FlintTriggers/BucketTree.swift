@@ -38,13 +38,13 @@ struct BucketTree {
                     continue
                 }
                 let key = directory.key(of: name)
-                if ObjectKey.isIgnored(key) { continue }
+                if ObjectKey.holdsNoObjects(directory: key) { continue }
                 var info = stat()
                 guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR:
                     pending.append(WatchedDirectory(bucket: directory.bucket, path: key))
-                case S_IFREG:
+                case S_IFREG where !ObjectKey.isIgnored(key):
                     tree.files[key] = ObjectFile.Metadata(info)
                 default:
                     continue  // symlinks, FIFOs, sockets, devices are not objects

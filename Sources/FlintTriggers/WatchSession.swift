@@ -91,7 +91,7 @@ struct WatchSession {
             }
             if name.isEmpty { continue }
             let key = directory.key(of: name)
-            if ObjectKey.isIgnored(key) { continue }
+            if event.isDirectory ? ObjectKey.holdsNoObjects(directory: key) : ObjectKey.isIgnored(key) { continue }
             if event.isDirectory {
                 let child = WatchedDirectory(bucket: directory.bucket, path: key)
                 if event.has(IN_MOVED_FROM) {

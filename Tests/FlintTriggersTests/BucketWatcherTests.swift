@@ -66,6 +66,21 @@ import Testing
         await fixture.stop()
     }
 
+    @Test func directoriesWithIgnoredEndings_areWatched_dotDirectoriesAreNot() async throws {
+        let fixture = try BucketWatcherFixture()
+        try fixture.write("uploads", "old.part/a.txt", "a")
+        try fixture.write("uploads", ".cache/a.txt", "a")
+        try await fixture.start(["uploads"])
+        #expect(fixture.keys(.created) == ["old.part/a.txt"])
+        try fixture.write("uploads", "new.tmp/b.txt", "b")
+        try fixture.write("uploads", "new.tmp/c.tmp", "c")
+        try fixture.write("uploads", ".cache/b.txt", "b")
+        try fixture.write("uploads", "plain.txt", "p")
+        try await fixture.eventually { fixture.keys(.created).contains("plain.txt") && fixture.keys(.created).contains("new.tmp/b.txt") }
+        #expect(fixture.keys(.created).sorted() == ["new.tmp/b.txt", "old.part/a.txt", "plain.txt"])
+        await fixture.stop()
+    }
+
     @Test func directoryRenamedInside_eventsFollowItsNewName() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])

@@ -7,10 +7,16 @@ public enum ObjectKey {
     /// Whether `key` is never an object: a dot-file, anything inside a dot-directory, or a name
     /// ending in one of `ignoredSuffixes`.
     public static func isIgnored(_ key: String) -> Bool {
-        let components = key.split(separator: "/", omittingEmptySubsequences: false)
-        if components.contains(where: { $0.hasPrefix(".") }) { return true }
-        guard let name = components.last else { return true }
+        if holdsNoObjects(directory: key) { return true }
+        guard let name = key.split(separator: "/", omittingEmptySubsequences: false).last else { return true }
         return ignoredSuffixes.contains { name.hasSuffix($0) }
+    }
+
+    /// Whether the directory at `path` (relative to its bucket) holds no objects: a
+    /// dot-directory, or one inside one. The suffixes are for files: a directory named `x.part`
+    /// holds objects like any other.
+    public static func holdsNoObjects(directory path: String) -> Bool {
+        path.split(separator: "/", omittingEmptySubsequences: false).contains { $0.hasPrefix(".") }
     }
 
     /// Why `key` cannot name an object in a bucket, or nil when it can: it must be relative,
