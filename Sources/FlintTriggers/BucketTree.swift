@@ -12,6 +12,14 @@ struct BucketTree {
     var files: [String: ObjectFile.Metadata] = [:]
     /// Entries whose names are not UTF-8: no key can name them.
     var unnamable: [String] = []
+    /// Directories (keys' prefixes, `""` for the start of a bucket) that exist but could not be
+    /// listed (no permission, no descriptor left), with why: what is below them is unknown, not gone.
+    var unlisted: [(path: String, error: Int32)] = []
+
+    /// Whether `key` lies in a directory that could not be listed.
+    func isUnlisted(_ key: String) -> Bool {
+        unlisted.contains { $0.path.isEmpty || key.hasPrefix($0.path + "/") }
+    }
 
     /// Walks `start` (a directory of `bucket` at `root`) and everything below it. `entering` is
     /// called for each directory before it is listed, so a watch added there sees every file
@@ -26,8 +34,15 @@ struct BucketTree {
             let path = directory.path.isEmpty ? "\(root)/\(directory.bucket)" : "\(root)/\(directory.bucket)/\(directory.path)"
             let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0, let stream = fdopendir(fd) else {
+                let error = errno
                 if fd >= 0 { close(fd) }
-                continue  // gone meanwhile, or replaced by a symlink: nothing of it is an object
+                switch error {
+                case ENOENT, ENOTDIR, ELOOP:
+                    continue  // gone meanwhile, or replaced by a symlink: nothing of it is an object
+                default:
+                    tree.unlisted.append((directory.path, error))
+                    continue
+                }
             }
             defer { closedir(stream) }
             while let entry = readdir(stream) {

@@ -166,6 +166,12 @@ struct WatchSession {
         for path in tree.unnamable {
             watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
         }
+        for (path, error) in tree.unlisted {
+            let place = path.isEmpty ? "bucket \(start.bucket)" : "directory \(path) of bucket \(start.bucket)"
+            watcher.logger.error(
+                "cannot list \(place): \(String(cString: strerror(error))); its objects are left as indexed (no events) until a scan can list it: make it readable by the daemon"
+            )
+        }
         return tree
     }
 
@@ -186,7 +192,7 @@ struct WatchSession {
             pending.append(ObjectChange(bucket: start.bucket, key: key, kind: kind(version)))
             if pending.count >= Self.batchLimit { flush() }
         }
-        for key in indexed.keys.sorted() {
+        for key in indexed.keys.sorted() where !tree.isUnlisted(key) {
             pending.append(ObjectChange(bucket: start.bucket, key: key, kind: .removed))
             if pending.count >= Self.batchLimit { flush() }
         }
