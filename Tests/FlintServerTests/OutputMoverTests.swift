@@ -40,10 +40,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: bucket + "/.partial"))
         #expect(!FileManager.default.fileExists(atPath: bucket + "/notes.tmp"))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: bucket + "/link")) == nil)
-        // The rename kept the inode, which is how the watcher's event finds its depth (once).
+        // The rename kept the inode, which is how the watcher's event finds its depth.
         #expect(try self.inode(bucket + "/photo.png") == inode)
         #expect(causation.depth(of: inode) == 3)
-        #expect(causation.depth(of: inode) == 0)
     }
 
     @Test func aSymlinkedDirectoryInTheBucket_isRefused_notFollowed() throws {
@@ -67,5 +66,16 @@ import Testing
         let now = Date()
         causation.expect(inode: 42, depth: 5, now: now)
         #expect(causation.depth(of: 42, now: now.addingTimeInterval(11)) == 0)
+    }
+
+    @Test func depth_lastsUntilItsEventIsCommitted_soARetriedTransactionKeepsTheChain() {
+        let causation = OutputCausation()
+        causation.expect(inode: 42, depth: 5)
+        causation.expect(inode: 43, depth: 2)
+        #expect(causation.depth(of: 42) == 5)
+        #expect(causation.depth(of: 42) == 5)  // the first transaction failed; its retry asks again
+        causation.forget(inodes: [42])
+        #expect(causation.depth(of: 42) == 0)  // used: a later file with this inode is new
+        #expect(causation.depth(of: 43) == 2)
     }
 }

@@ -10,12 +10,14 @@ internal import ServiceLifecycle
 struct BucketWatching: Sendable {
     let project: Project
     let logger: Logger
-    let causation = OutputCausation()
+    /// The daemon's (`DaemonCore`), shared by every configuration.
+    let causation: OutputCausation
     /// The buckets bucket triggers name, sorted; none means no watcher.
     let watchedBuckets: [String]
 
-    init(project: Project, logger: Logger) throws {
+    init(project: Project, causation: OutputCausation, logger: Logger) throws {
         self.project = project
+        self.causation = causation
         self.logger = logger
         watchedBuckets = Set(project.triggers.compactMap { trigger -> String? in
             guard case .bucket(let bucket) = trigger.source else { return nil }

@@ -28,6 +28,7 @@ struct ObjectEventSink: BucketSink {
         let recorded = try index.record(changes, now: now) { recorded in
             events(for: recorded, at: now)
         }
+        causation.forget(inodes: recorded.compactMap { $0.change.version?.inode })
         count(recorded)
     }
 

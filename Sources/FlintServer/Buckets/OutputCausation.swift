@@ -5,8 +5,10 @@ internal import Synchronization
 /// depth: the watcher's event for such a file continues the chain of the invocation that made
 /// it instead of starting a new one, so the loop guard can stop a function that triggers itself.
 ///
-/// Files are known by inode, which a rename keeps. An entry is used once; one never used (its
-/// event was lost to an overflow and found by a scan) is dropped after `lifetime`.
+/// Files are known by inode, which a rename keeps. An entry is used once: dropped when the event
+/// it gave its depth to is committed (`forget`); one never used (its event was lost to an
+/// overflow and found by a scan) is dropped after `lifetime`. One table serves the daemon's whole
+/// life: an invocation of a configuration replaced by a reload still moves its outputs after it.
 final class OutputCausation: Sendable {
     private struct Entry {
         var depth: Int
@@ -30,11 +32,19 @@ final class OutputCausation: Sendable {
     }
 
     /// The depth of the event for the file with `inode`: the one expected for it, else 0 (the
-    /// file came from outside Flint).
+    /// file came from outside Flint). Kept until `forget`: a transaction that fails is retried,
+    /// and its events must continue the same chains.
     func depth(of inode: UInt64, now: Date = Date()) -> Int {
         entries.withLock { entries in
-            guard let entry = entries.removeValue(forKey: inode), entry.expiresAt > now else { return 0 }
+            guard let entry = entries[inode], entry.expiresAt > now else { return 0 }
             return entry.depth
+        }
+    }
+
+    /// The events for these files are committed: their entries are used.
+    func forget(inodes: some Sequence<UInt64>) {
+        entries.withLock { entries in
+            for inode in inodes { entries[inode] = nil }
         }
     }
 }

@@ -25,6 +25,9 @@ struct DaemonCore: Sendable {
     let lambdaRunner: LambdaRunner
     let logHub: LogHub
     let metrics: DaemonMetrics
+    /// The causation depths of files functions move into buckets: an invocation started before a
+    /// reload moves its outputs after it.
+    let outputCausation = OutputCausation()
     /// The host-wide cap on handler processes (flint.yaml's `concurrency`).
     let hostConcurrency: Int
     /// Where `POST /v1/reload` asks for a reload.

@@ -25,7 +25,7 @@ final class ProjectGeneration: Sendable {
     /// - Parameter previous: the generation this one replaces; its concurrency slots carry over.
     init(project: Project, core: DaemonCore, replacing previous: ProjectGeneration?) throws {
         self.project = project
-        let bucketWatching = try BucketWatching(project: project, logger: core.logger)
+        let bucketWatching = try BucketWatching(project: project, causation: core.outputCausation, logger: core.logger)
         try bucketWatching.createOutputBuckets()
         let topology = BusTopology(project: project)
         let console = core.console
