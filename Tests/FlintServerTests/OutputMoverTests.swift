@@ -59,6 +59,46 @@ import Testing
     }
 }
 
+extension OutputMoverTests {
+    @Test func aSymlinkedOutputBucket_isRefused_notFollowed() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outside = directory + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        #expect(symlink(outside, directory + "/linked-bucket") == 0)
+        try write("photo.png", "png", in: scratch)
+
+        #expect(throws: OutputMover.MoveError.self) {
+            try OutputMover(bucketPath: directory + "/linked-bucket", causation: nil, depth: 1).moveAll(from: scratch)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    @Test(.enabled(if: OutputMoverTests.sharedMemoryIsAnotherFilesystem, "needs /dev/shm on another filesystem than the temporary directory"))
+    func fromAnotherFilesystem_isCopiedWhole_thenRenamed() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let remote = "/dev/shm/flint-outputs-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: remote) }
+        try write("deep/photo.png", String(repeating: "p", count: 200_000), in: remote)
+        #expect(chmod(remote + "/deep/photo.png", 0o640) == 0)
+        let causation = OutputCausation()
+
+        let moved = try OutputMover(bucketPath: bucket, causation: causation, depth: 2).moveAll(from: remote)
+
+        #expect(moved == ["deep/photo.png"])
+        #expect(try String(contentsOfFile: bucket + "/deep/photo.png", encoding: .utf8).count == 200_000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bucket + "/deep") == ["photo.png"])  // no temporary left
+        let attributes = try FileManager.default.attributesOfItem(atPath: bucket + "/deep/photo.png")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
+        #expect(causation.depth(of: try inode(bucket + "/deep/photo.png")) == 2)
+    }
+
+    static var sharedMemoryIsAnotherFilesystem: Bool {
+        var shared = stat()
+        var temporary = stat()
+        return stat("/dev/shm", &shared) == 0 && stat(NSTemporaryDirectory(), &temporary) == 0 && shared.st_dev != temporary.st_dev
+    }
+}
+
 /// Apart from `OutputMoverTests`, whose every test makes (and removes) a scratch directory.
 @Suite struct OutputCausationTests {
     @Test func causation_expires() {

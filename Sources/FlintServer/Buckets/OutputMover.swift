@@ -8,8 +8,13 @@ internal import Glibc
 /// rename, so a trigger on that bucket sees every file whole or not at all.
 ///
 /// Only regular files move (a symlink a handler made could point anywhere); names the watcher
-/// ignores (dot-files, temporaries) are left behind, as no trigger would see them. The bucket's
-/// own directories are never followed through a symlink.
+/// ignores (dot-files, temporaries) are left behind, as no trigger would see them.
+///
+/// Every step goes through directory descriptors opened without following symlinks (`openat`,
+/// `renameat`), never through a path: a process the handler left behind could swap a directory
+/// of its output for a symlink between the listing and the move, and a path would then lead the
+/// daemon (often root) to move or copy a file from anywhere. The bucket's own directories are
+/// never followed through a symlink either.
 struct OutputMover {
     struct MoveError: Error, CustomStringConvertible {
         var description: String
@@ -26,28 +31,27 @@ struct OutputMover {
     /// and each directory's entry are on disk before this returns: the events the moves cause
     /// are committed, so the files must survive a power loss as well as they do.
     func moveAll(from scratch: String) throws(MoveError) -> [String] {
+        let root = try OpenDirectory(path: scratch, purpose: "the output directory")
+        var destinations = try OutputDestinations(bucketPath: bucketPath)
+        defer { destinations.syncAndClose() }
         var moved: [String] = []
-        var directories: Set<String> = []
-        defer { directories.forEach(Self.sync) }
-        var pending: [String] = [""]
-        while let relative = pending.popLast() {
-            let directory = relative.isEmpty ? scratch : "\(scratch)/\(relative)"
-            let names: [String]
-            do {
-                names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-            } catch {
-                throw MoveError(description: "cannot list the output directory \(directory): \(error)")
-            }
-            for name in names {
+        var pending: [(relative: String, directory: OpenDirectory)] = [("", root)]
+        defer { pending.forEach { $0.directory.close() } }  // what a failure left unlisted
+        while let (relative, directory) = pending.popLast() {
+            defer { directory.close() }
+            for name in try directory.names() {
                 let key = relative.isEmpty ? name : "\(relative)/\(name)"
-                guard let entry = Self.entry(at: "\(scratch)/\(key)") else { continue }
-                switch entry.type {
-                case .typeDirectory:
-                    pending.append(key)
-                case .typeRegular where ObjectKey.problem(with: key) == nil && !ObjectKey.isIgnored(key):
-                    try move("\(scratch)/\(key)", to: key, inode: entry.inode)
+                var info = stat()
+                guard fstatat(directory.descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    // Opened here, without following: what is listed next is what was seen now.
+                    if let child = try? OpenDirectory(in: directory, named: name, purpose: "output directory \(key)") {
+                        pending.append((key, child))
+                    }
+                case S_IFREG where ObjectKey.problem(with: key) == nil && !ObjectKey.isIgnored(key):
+                    try move(name, in: directory, to: key, destinations: &destinations)
                     moved.append(key)
-                    directories.insert(("\(bucketPath)/\(key)" as NSString).deletingLastPathComponent)
                 default:
                     continue
                 }
@@ -56,69 +60,74 @@ struct OutputMover {
         return moved
     }
 
-    private func move(_ source: String, to key: String, inode: UInt64) throws(MoveError) {
-        let destination = "\(bucketPath)/\(key)"
-        try makeParents(of: key)
-        Self.sync(source)
-        causation?.expect(inode: inode, depth: depth)
-        if rename(source, destination) == 0 { return }
+    private func move(_ name: String, in source: OpenDirectory, to key: String, destinations: inout OutputDestinations) throws(MoveError) {
+        let target = try destinations.directory(for: key)
+        let targetName = String(key.split(separator: "/").last ?? Substring(key))
+        // Its content on disk before its new name is; and the inode its event will be known by.
+        let file = openat(source.descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard file >= 0 else {
+            throw MoveError(description: "cannot open output \(key): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(file) }
+        var info = stat()
+        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw MoveError(description: "cannot move output \(key): it is no longer a regular file")
+        }
+        _ = fsync(file)
+        causation?.expect(inode: UInt64(info.st_ino), depth: depth)
+        if renameat(source.descriptor, name, target, targetName) == 0 { return }
         guard errno == EXDEV else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        try copyThenRename(source, to: destination, key: key)
+        try copyThenRename(file, mode: info.st_mode & 0o777, into: target, as: targetName, key: key)
     }
 
     /// The data directory is on another filesystem than the bucket: copy next to the
     /// destination under a name the watcher ignores, then rename, which is atomic again.
-    private func copyThenRename(_ source: String, to destination: String, key: String) throws(MoveError) {
-        let directory = (destination as NSString).deletingLastPathComponent
-        let temporary = "\(directory)/.\((key as NSString).lastPathComponent).flint-output-\(UInt32.random(in: 0 ... .max))"
-        do {
-            try FileManager.default.copyItem(atPath: source, toPath: temporary)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(error)")
+    private func copyThenRename(_ source: Int32, mode: mode_t, into target: Int32, as name: String, key: String) throws(MoveError) {
+        let temporary = ".\(name).flint-output-\(UInt32.random(in: 0 ... .max))"
+        let copy = openat(target, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard copy >= 0 else {
+            throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        if let entry = Self.entry(at: temporary) { causation?.expect(inode: entry.inode, depth: depth) }
-        Self.sync(temporary)
-        guard rename(temporary, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            _ = unlink(temporary)
-            throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(reason)")
+        var renamed = false
+        defer {
+            Glibc.close(copy)
+            if !renamed { _ = unlinkat(target, temporary, 0) }
         }
+        if let failure = Self.copyContent(from: source, to: copy) {
+            throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(failure)")
+        }
+        var info = stat()
+        if fstat(copy, &info) == 0 { causation?.expect(inode: UInt64(info.st_ino), depth: depth) }
+        _ = fsync(copy)
+        guard renameat(target, temporary, target, name) == 0 else {
+            throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
+        }
+        renamed = true
     }
 
-    /// Flushes a file's content, or a directory's entries, to disk (best effort: a filesystem
-    /// that cannot sync has nothing better to offer).
-    private static func sync(_ path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
-
-    /// What `path` itself is (a symlink is not followed), and its inode.
-    private static func entry(at path: String) -> (type: FileAttributeType, inode: UInt64)? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let type = attributes[.type] as? FileAttributeType,
-              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
-        else { return nil }
-        return (type, inode)
-    }
-
-    /// Creates the key's directories inside the bucket, refusing any that is not a real
-    /// directory (a symlink there would lead the output out of the bucket).
-    private func makeParents(of key: String) throws(MoveError) {
-        var path = bucketPath
-        for component in key.split(separator: "/").dropLast() {
-            path += "/\(component)"
-            if mkdir(path, 0o755) == 0 || errno == EEXIST {
-                guard Self.entry(at: path)?.type == .typeDirectory else {
-                    throw MoveError(description: "cannot move output \(key): \(path) exists in the bucket and is not a directory (symbolic links are never followed)")
-                }
-            } else {
-                throw MoveError(description: "cannot create \(path) for output \(key): \(String(cString: strerror(errno)))")
+    /// Copies from the start of `source` to `destination`; the failure's description, or nil.
+    private static func copyContent(from source: Int32, to destination: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset: off_t = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { pread(source, $0.baseAddress, $0.count, offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return "reading it: \(String(cString: strerror(errno)))"
             }
+            if count == 0 { return nil }
+            var written = 0
+            while written < count {
+                let result = buffer.withUnsafeBytes { write(destination, $0.baseAddress.map { $0 + written }, count - written) }
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return "writing the copy: \(String(cString: strerror(errno)))"
+                }
+                written += result
+            }
+            offset += off_t(count)
         }
     }
 }

@@ -1,0 +1,97 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A directory opened without following a symlink to it; closed by its owner.
+struct OpenDirectory {
+    let descriptor: Int32
+
+    /// Opens `path` itself (its last component must not be a symlink).
+    init(path: String, purpose: String) throws(OutputMover.MoveError) {
+        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Opens the entry `name` of `parent`, which must be a directory and not a symlink.
+    init(in parent: OpenDirectory, named name: String, purpose: String) throws(OutputMover.MoveError) {
+        descriptor = openat(parent.descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw OutputMover.MoveError(description: "cannot open \(purpose): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+
+    /// The entries' names, sorted; `.`, `..` and names that are not UTF-8 (no key can name them) left out.
+    func names() throws(OutputMover.MoveError) -> [String] {
+        // fdopendir takes the descriptor it is given: a duplicate, so this one stays usable.
+        let listing = dup(descriptor)
+        guard listing >= 0, let stream = fdopendir(listing) else {
+            if listing >= 0 { _ = Glibc.close(listing) }
+            throw OutputMover.MoveError(description: "cannot list an output directory: \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard let name = String(validating: bytes, as: UTF8.self), name != ".", name != ".." else { continue }
+            names.append(name)
+        }
+        return names.sorted()
+    }
+}
+
+/// The bucket's directories outputs are moved into, each opened once, made where missing, and
+/// never reached through a symlink; synced and closed once every file has moved.
+struct OutputDestinations {
+    private let bucketPath: String
+    private var opened: [String: OpenDirectory]
+
+    init(bucketPath: String) throws(OutputMover.MoveError) {
+        self.bucketPath = bucketPath
+        opened = ["": try OpenDirectory(path: bucketPath, purpose: "output bucket")]
+    }
+
+    /// The directory that will hold `key`, made (one level at a time) where missing.
+    mutating func directory(for key: String) throws(OutputMover.MoveError) -> Int32 {
+        var relative = ""
+        var directory = opened[""]
+        for component in key.split(separator: "/").dropLast().map(String.init) {
+            guard let parent = directory else { break }
+            relative = relative.isEmpty ? component : "\(relative)/\(component)"
+            if let known = opened[relative] {
+                directory = known
+                continue
+            }
+            if mkdirat(parent.descriptor, component, 0o755) != 0 && errno != EEXIST {
+                throw OutputMover.MoveError(
+                    description: "cannot create \(bucketPath)/\(relative) for output \(key): \(String(cString: strerror(errno)))")
+            }
+            do {
+                let child = try OpenDirectory(in: parent, named: component, purpose: "")
+                opened[relative] = child
+                directory = child
+            } catch {
+                throw OutputMover.MoveError(
+                    description: "cannot move output \(key): \(bucketPath)/\(relative) exists in the bucket and is not a directory (symbolic links are never followed)")
+            }
+        }
+        guard let directory else {
+            throw OutputMover.MoveError(description: "cannot move output \(key): the output bucket \(bucketPath) is not open")
+        }
+        return directory.descriptor
+    }
+
+    /// Flushes each directory's entries to disk (best effort: a filesystem that cannot sync has
+    /// nothing better to offer), then closes them.
+    mutating func syncAndClose() {
+        for directory in opened.values {
+            _ = fsync(directory.descriptor)
+            directory.close()
+        }
+        opened.removeAll()
+    }
+}
