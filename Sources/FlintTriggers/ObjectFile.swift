@@ -18,13 +18,14 @@ enum ObjectFile {
         }
     }
 
-    /// The file's version, or nil when `path` is not a regular file now (gone, a symlink — never
-    /// followed —, a directory, a FIFO...).
-    static func version(at path: String) -> ObjectVersion? {
-        // O_NOFOLLOW: a symlink is not an object, wherever it points. O_NONBLOCK: opening a FIFO
-        // must not wait for a writer.
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+    /// The version of the file `key` names in the bucket at `bucketPath`, or nil when that is not
+    /// a regular file now (gone, a symlink, a directory, a FIFO...).
+    ///
+    /// Opened one component at a time from the bucket's directory, none through a symlink (not
+    /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
+    /// symlink after the event was queued cannot lead the daemon to read a file outside the bucket.
+    static func version(inBucket bucketPath: String, key: String) -> ObjectVersion? {
+        guard let fd = openBeneath(bucketPath, key) else { return nil }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
@@ -34,6 +35,28 @@ enum ObjectFile {
         guard fstat(fd, &info) == 0 else { return nil }
         let metadata = Metadata(info)
         return ObjectVersion(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode, eTag: eTag)
+    }
+
+    /// `key` under `bucketPath`, opened read-only without following any symlink on the way;
+    /// nil when it cannot be.
+    static func openBeneath(_ bucketPath: String, _ key: String) -> Int32? {
+        var directory = open(bucketPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else { return nil }
+        let components = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for (index, component) in components.enumerated() {
+            guard !component.isEmpty, component != ".", component != ".." else {
+                close(directory)
+                return nil
+            }
+            let isLast = index == components.count - 1
+            // O_NONBLOCK: opening a FIFO must not wait for a writer.
+            let flags = isLast ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+            let next = openat(directory, component, flags)
+            close(directory)
+            guard next >= 0 else { return nil }
+            directory = next
+        }
+        return directory
     }
 
     /// Whether `path` is a regular file with more than one name.

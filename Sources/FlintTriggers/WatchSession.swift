@@ -139,8 +139,7 @@ struct WatchSession {
     /// The file at `key` as it is now: created (with its content's version), or removed if it is
     /// gone or no longer a regular file (a symlink is never followed).
     private mutating func observe(_ directory: WatchedDirectory, key: String, as kind: (ObjectVersion) -> ObjectChange.Kind) {
-        let path = "\(watcher.root)/\(directory.bucket)/\(key)"
-        let change = ObjectFile.version(at: path).map(kind) ?? .removed
+        let change = ObjectFile.version(inBucket: "\(watcher.root)/\(directory.bucket)", key: key).map(kind) ?? .removed
         pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: change))
     }
 
@@ -187,8 +186,7 @@ struct WatchSession {
             if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
                 continue
             }
-            let path = "\(watcher.root)/\(start.bucket)/\(key)"
-            guard let version = ObjectFile.version(at: path) else { continue }
+            guard let version = ObjectFile.version(inBucket: "\(watcher.root)/\(start.bucket)", key: key) else { continue }
             pending.append(ObjectChange(bucket: start.bucket, key: key, kind: kind(version)))
             if pending.count >= Self.batchLimit { flush() }
         }
