@@ -4,9 +4,6 @@ internal import FlintTriggers
 internal import Foundation
 internal import Logging
 internal import ServiceLifecycle
-#if canImport(Glibc)
-internal import Glibc
-#endif
 
 /// The daemon's bucket side: which buckets are watched, the output buckets functions write
 /// into, and the causation shared by the output mover and the watcher's events.
@@ -44,8 +41,7 @@ struct BucketWatching: Sendable {
                 throw DaemonError.startup("cannot create output bucket \(bucket) at \(path): \(error)")
             }
             // Outputs are moved without following symlinks (OutputMover): say so now, not at the first move.
-            var info = stat()
-            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
                 throw DaemonError.startup(
                     "output bucket \(bucket) at \(path) is a symbolic link, and Flint never follows one; make it a real directory (or set buckets: in flint.yaml to where the files are)")
             }

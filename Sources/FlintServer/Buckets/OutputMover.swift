@@ -1,4 +1,5 @@
 internal import FlintCore
+internal import FlintTriggers
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -41,15 +42,14 @@ struct OutputMover {
             defer { directory.close() }
             for name in try directory.names() {
                 let key = relative.isEmpty ? name : "\(relative)/\(name)"
-                var info = stat()
-                guard fstatat(directory.descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-                switch info.st_mode & S_IFMT {
-                case S_IFDIR:
+                guard let status = FileStatus.of(name, in: directory.descriptor) else { continue }
+                switch status.kind {
+                case .directory:
                     // Opened here, without following: what is listed next is what was seen now.
                     if let child = try? OpenDirectory(in: directory, named: name, purpose: "output directory \(key)") {
                         pending.append((key, child))
                     }
-                case S_IFREG where ObjectKey.problem(with: key) == nil && !ObjectKey.isIgnored(key):
+                case .regular where ObjectKey.problem(with: key) == nil && !ObjectKey.isIgnored(key):
                     try move(name, in: directory, to: key, destinations: &destinations)
                     moved.append(key)
                 default:
@@ -69,17 +69,16 @@ struct OutputMover {
             throw MoveError(description: "cannot open output \(key): \(String(cString: strerror(errno)))")
         }
         defer { Glibc.close(file) }
-        var info = stat()
-        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        guard let status = FileStatus.of(descriptor: file), status.kind == .regular else {
             throw MoveError(description: "cannot move output \(key): it is no longer a regular file")
         }
         _ = fsync(file)
-        causation?.expect(inode: UInt64(info.st_ino), depth: depth)
+        causation?.expect(inode: status.inode, depth: depth)
         if renameat(source.descriptor, name, target, targetName) == 0 { return }
         guard errno == EXDEV else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        try copyThenRename(file, mode: info.st_mode & 0o777, into: target, as: targetName, key: key)
+        try copyThenRename(file, mode: mode_t(status.permissions & 0o777), into: target, as: targetName, key: key)
     }
 
     /// The data directory is on another filesystem than the bucket: copy next to the
@@ -98,8 +97,7 @@ struct OutputMover {
         if let failure = Self.copyContent(from: source, to: copy) {
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(failure)")
         }
-        var info = stat()
-        if fstat(copy, &info) == 0 { causation?.expect(inode: UInt64(info.st_ino), depth: depth) }
+        if let copied = FileStatus.of(descriptor: copy) { causation?.expect(inode: copied.inode, depth: depth) }
         _ = fsync(copy)
         guard renameat(target, temporary, target, name) == 0 else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
