@@ -1,7 +1,8 @@
 import Glibc
 
 /// A warm instance's CPU time so far, user and system, in microseconds: fields 14 and 15 of
-/// /proc/<pid>/stat (every thread of the runtime process), read through a descriptor kept open.
+/// /proc/<pid>/stat (every thread of the runtime process) plus 16 and 17 (its children it has
+/// waited for, as `wait4` counts them when the instance ends), read through a descriptor kept open.
 ///
 /// The kernel reports them in clock ticks (10 ms with USER_HZ 100), so one invocation's figure
 /// (the difference of two reads) is coarse; but the differences add up to the instance's true total,
@@ -50,15 +51,15 @@ final class InstanceCPU {
         }
     }
 
-    /// utime and stime from `pid (comm) state ppid ...`: the comm may hold spaces and parentheses,
-    /// so fields are counted from the last `)`.
+    /// utime + cutime and stime + cstime from `pid (comm) state ppid ...`: the comm may hold
+    /// spaces and parentheses, so fields are counted from the last `)`.
     static func parse(_ stat: UnsafeRawBufferPointer) -> Times? {
         guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        // After ")": field 3 (state) is the first; utime is field 14, stime 15.
+        // After ")": field 3 (state) is the first; utime is field 14, stime 15, cutime 16, cstime 17.
         var field = 2
         var values: [Int64] = []
         var index = close + 1
-        while index < stat.count, values.count < 2 {
+        while index < stat.count, values.count < 4 {
             while index < stat.count, stat[index] == UInt8(ascii: " ") { index += 1 }
             field += 1
             var value: Int64 = 0
@@ -67,9 +68,9 @@ final class InstanceCPU {
                 if digit < 10 { value = value &* 10 &+ Int64(digit) }
                 index += 1
             }
-            if field == 14 || field == 15 { values.append(value) }
+            if (14 ... 17).contains(field) { values.append(value) }
         }
-        guard values.count == 2 else { return nil }
-        return Times(userMicros: values[0] * microsPerTick, systemMicros: values[1] * microsPerTick)
+        guard values.count == 4 else { return nil }
+        return Times(userMicros: (values[0] + values[2]) * microsPerTick, systemMicros: (values[1] + values[3]) * microsPerTick)
     }
 }

@@ -165,6 +165,11 @@ struct LambdaFixture {
                 end = time.process_time() + event["seconds"]
                 while time.process_time() < end:
                     pass
+            elif action == "child-burn":
+                # CPU spent by a child the runtime waits for (an image tool, say).
+                import subprocess
+                burn = "import time\nend = time.process_time() + %f\nwhile time.process_time() < end: pass" % event["seconds"]
+                subprocess.run([sys.executable, "-c", burn], check=True)
             elif action == "crash":
                 os._exit(7)
             elif action == "hang":

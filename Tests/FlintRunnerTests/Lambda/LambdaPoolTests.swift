@@ -40,6 +40,17 @@ import Testing
         }
     }
 
+    @Test func cpuTime_includesWhatTheRuntimesChildrenSpent() async throws {
+        try await withLambdaFixture { fixture in
+            let function = fixture.function()
+            _ = try await fixture.invoke(function)
+            let burnt = try await fixture.invoke(function, ["action": "child-burn", "seconds": 0.3])
+            #expect(burnt.record.outcome == .ok)
+            let cpu = burnt.record.userCPUMicros + burnt.record.systemCPUMicros
+            #expect(cpu >= 280_000 && cpu < 1_500_000, "\(cpu) µs")
+        }
+    }
+
     @Test func idleInstance_isStopped_afterIdle() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function(idle: .milliseconds(300))
