@@ -9,26 +9,28 @@ extension LambdaAPI {
     public static func listFunctionsBody(
         _ functions: [FunctionManifest], region: String, account: String, lastModified: Date?
     ) -> Data {
-        let lastModifiedText = lastModified.map { UTCTimestamp($0).lambdaLastModified }
-        let configurations = functions.map { function in
-            FunctionConfiguration(
-                functionName: function.name,
-                functionArn: functionARN(name: function.name, region: region, account: account),
-                runtime: runtimeName(function.runtime),
-                role: "arn:aws:iam::\(account):role/flint",
-                handler: function.command.joined(separator: " "),
-                codeSize: 0,
-                description: "",
-                timeout: timeoutSeconds(function.timeout),
-                memorySize: function.memoryMB,
-                lastModified: lastModifiedText,
-                version: "$LATEST",
-                state: "Active",
-                packageType: "Zip",
-                architectures: [hostArchitecture]
-            )
-        }
+        let configurations = functions.map { configuration(of: $0, region: region, account: account, lastModified: lastModified) }
         return FlintJSON.encode(FunctionList(functions: configurations))
+    }
+
+    /// What Lambda's `FunctionConfiguration` says of `function`.
+    static func configuration(of function: FunctionManifest, region: String, account: String, lastModified: Date?) -> FunctionConfiguration {
+        FunctionConfiguration(
+            functionName: function.name,
+            functionArn: functionARN(name: function.name, region: region, account: account),
+            runtime: runtimeName(function.runtime),
+            role: "arn:aws:iam::\(account):role/flint",
+            handler: function.command.joined(separator: " "),
+            codeSize: 0,
+            description: "",
+            timeout: timeoutSeconds(function.timeout),
+            memorySize: function.memoryMB,
+            lastModified: lastModified.map { UTCTimestamp($0).lambdaLastModified },
+            version: "$LATEST",
+            state: "Active",
+            packageType: "Zip",
+            architectures: [hostArchitecture]
+        )
     }
 
     /// Lambda's `Runtime` for a Flint runtime. Neither runs a managed Lambda runtime: both start the
@@ -72,7 +74,7 @@ extension LambdaAPI {
         }
     }
 
-    private struct FunctionConfiguration: Encodable {
+    struct FunctionConfiguration: Encodable {
         var functionName: String
         var functionArn: String
         var runtime: String

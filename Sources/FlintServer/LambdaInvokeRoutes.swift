@@ -22,6 +22,54 @@ struct LambdaInvokeRoutes: Sendable {
         functions.post("/{name}/invocations") { request, context in
             try await invoke(request, context: context)
         }
+        functions.get("/{name}") { request, context in
+            describe(request, context: context) { function in
+                LambdaAPI.getFunctionBody(function, region: identity.region, account: identity.account, lastModified: loadedAt)
+            }
+        }
+        functions.get("/{name}/configuration") { request, context in
+            describe(request, context: context) { function in
+                LambdaAPI.functionConfigurationBody(function, region: identity.region, account: identity.account, lastModified: loadedAt)
+            }
+        }
+    }
+
+    /// GetFunction and GetFunctionConfiguration: `body` of the function the path names.
+    private func describe(_ request: Request, context: FlintRequestContext, body: (FunctionManifest) -> Data) -> Response {
+        var response: Response
+        if let refusal = authorize(request) {
+            response = refusal
+        } else {
+            switch function(named: context.parameters.get("name") ?? "", request: request) {
+            case .success(let function): response = .bytes(.ok, body(function))
+            case .failure(let refusal): response = refusal.response
+            }
+        }
+        response.headers[.amzRequestID] = InvocationRequest.newID()
+        return response
+    }
+
+    /// A refusal as a `Result`'s failure.
+    private struct Refusal: Error {
+        var response: Response
+    }
+
+    /// The function a path component names (a name, `name:$LATEST`, or an ARN, with any
+    /// `?Qualifier=`), or the Lambda error that says why there is none.
+    private func function(named component: String, request: Request) -> Result<FunctionManifest, Refusal> {
+        guard let reference = LambdaAPI.functionReference(fromPathComponent: component) else {
+            return .failure(Refusal(response: error(.invalidRequestContent, "\(component) is not a function name or ARN")))
+        }
+        let arn = LambdaAPI.functionARN(name: reference.name, region: identity.region, account: identity.account)
+        guard let function = dispatcher.function(named: reference.name) else {
+            return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn)")))
+        }
+        // A qualifier may come in the name (`echo:$LATEST`) or as ?Qualifier=; Flint has only $LATEST.
+        for qualifier in [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap({ $0 })
+        where qualifier != "$LATEST" {
+            return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")))
+        }
+        return .success(function)
     }
 
     private func listFunctions(_ request: Request) throws -> Response {
@@ -39,18 +87,10 @@ struct LambdaInvokeRoutes: Sendable {
 
     private func invoke(_ request: Request, context: FlintRequestContext, requestID: String) async throws -> Response {
         if let refusal = authorize(request) { return refusal }
-        let component = context.parameters.get("name") ?? ""
-        guard let reference = LambdaAPI.functionReference(fromPathComponent: component) else {
-            return error(.invalidRequestContent, "\(component) is not a function name or ARN")
-        }
-        let arn = LambdaAPI.functionARN(name: reference.name, region: identity.region, account: identity.account)
-        guard let function = dispatcher.function(named: reference.name) else {
-            return error(.resourceNotFound, "Function not found: \(arn)")
-        }
-        // A qualifier may come in the name (`echo:$LATEST`) or as ?Qualifier=; Flint has only $LATEST.
-        for qualifier in [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap({ $0 })
-        where qualifier != "$LATEST" {
-            return error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")
+        let function: FunctionManifest
+        switch self.function(named: context.parameters.get("name") ?? "", request: request) {
+        case .success(let found): function = found
+        case .failure(let refusal): return refusal.response
         }
         let isAsynchronous: Bool
         switch request.headers[.amzInvocationType] ?? "RequestResponse" {

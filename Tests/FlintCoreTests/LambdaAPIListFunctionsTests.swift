@@ -74,4 +74,19 @@ import Testing
     func timeoutSeconds_roundsUpToWholeSeconds(timeout: Duration, seconds: Int) {
         #expect(LambdaAPI.timeoutSeconds(timeout) == seconds)
     }
+
+    @Test func getFunctionBody_isTheConfigurationAndTheReservedConcurrency() throws {
+        var function = Self.functions[0]
+        function.concurrency = 3
+        let body = try Self.decode(LambdaAPI.getFunctionBody(function, region: "us-east-1", account: "123456789012", lastModified: nil))
+        #expect(Set(body.keys) == ["Configuration", "Concurrency"])
+        let configuration = try #require(body["Configuration"] as? [String: Any])
+        #expect(configuration["FunctionName"] as? String == "echo")
+        #expect(configuration["LastModified"] == nil)
+        #expect((body["Concurrency"] as? [String: Any])?["ReservedConcurrentExecutions"] as? Int == 3)
+
+        let alone = try Self.decode(LambdaAPI.functionConfigurationBody(function, region: "us-east-1", account: "123456789012", lastModified: nil))
+        #expect(alone["FunctionArn"] as? String == "arn:aws:lambda:us-east-1:123456789012:function:echo")
+        #expect(alone["Timeout"] as? Int == 3)
+    }
 }

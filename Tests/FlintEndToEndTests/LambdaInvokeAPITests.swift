@@ -108,6 +108,28 @@ struct LambdaInvokeAPITests {
         #expect(out["timeout"] as? Int == 7)
         #expect(out["arn"] as? String == "arn:aws:lambda:local:000000000000:function:echo")
     }
+
+    @Test func getFunction_andItsConfiguration_describeOneFunction_andAnUnknownOneIsNotFound() throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let out = try Boto3.run(daemon, """
+            f = client.get_function(FunctionName="echo")
+            c = client.get_function_configuration(FunctionName="arn:aws:lambda:local:000000000000:function:echo")
+            try:
+                client.get_function(FunctionName="nope")
+                missing = "found"
+            except client.exceptions.ResourceNotFoundException as e:
+                missing = e.response["Error"]["Message"]
+            print(json.dumps({"name": f["Configuration"]["FunctionName"], "memory": f["Configuration"]["MemorySize"],
+                              "reserved": f["Concurrency"]["ReservedConcurrentExecutions"],
+                              "timeout": c["Timeout"], "arn": c["FunctionArn"], "missing": missing}))
+            """)
+        #expect(out["name"] as? String == "echo")
+        #expect(out["memory"] as? Int == 128)
+        #expect(out["reserved"] as? Int == 8)
+        #expect(out["timeout"] as? Int == 7)
+        #expect(out["arn"] as? String == "arn:aws:lambda:local:000000000000:function:echo")
+        #expect(out["missing"] as? String == "Function not found: arn:aws:lambda:local:000000000000:function:nope")
+    }
 }
 
 enum Boto3 {
