@@ -34,6 +34,8 @@ struct BucketObjectWriter {
         defer { FileSystemCall.closeIgnoringErrors(directory.fd) }
 
         let temporary = try createTemporary(for: name, in: directory)
+        InterruptCleanup.protect(temporary.name, in: directory.fd)
+        defer { InterruptCleanup.release() }
         let size: Int64
         do throws(CLIError) {
             size = try copy(source, sourceName: sourceName, to: temporary.fd, path: directory.path + "/" + temporary.name)

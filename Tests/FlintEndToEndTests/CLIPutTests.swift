@@ -108,6 +108,35 @@ struct CLIPutTests {
         #expect(try entries(project.root + "/buckets/uploads").isEmpty)
     }
 
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func put_interruptedMidway_removesItsTemporary_andDiesOfTheSignal(signal: Int32) throws {
+        let project = try TestProject()
+        // Input that never ends until the test says so: the put is mid-copy when interrupted.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FlintBinary.path)
+        process.arguments = ["put", "uploads", "-", "big.iso", "--project", project.root]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Self.binary)
+        let bucket = project.root + "/buckets/uploads"
+        let deadline = Date().addingTimeInterval(10)
+        while (try? entries(bucket))?.contains(where: { $0.contains(".flint-put-") }) != true, Date() < deadline {
+            usleep(10_000)
+        }
+        #expect(try entries(bucket).contains { $0.hasPrefix(".big.iso.flint-put-") }, "the copy is under way")
+
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        try input.fileHandleForWriting.close()
+
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.terminationStatus == signal)
+        #expect(try entries(bucket).isEmpty)
+    }
+
     @Test func put_atASymbolicLink_replacesTheLinkAndNeverWritesWhereItPoints() throws {
         let project = try TestProject()
         try project.write("outside.txt", "untouched")
