@@ -51,7 +51,10 @@ struct Init: AsyncParsableCommand {
         guard let functions = config.functions.first else {
             throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")
         }
-        let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger)
+        let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: config.listen)
+        // A project that loads now must still load with the new function (its name or its route
+        // may be taken, or its trigger file named as another's): otherwise nothing is kept.
+        let loadedBefore = (try? ProjectLoader.load(root: root)) != nil
         let functionDirectory = Project.resolve(functions, against: root) + "/" + name
         let triggersDirectory = Project.resolve(config.triggers, against: root)
         let writer = ScaffoldWriter(root: root)
@@ -66,10 +69,18 @@ struct Init: AsyncParsableCommand {
         if let triggerFile = scaffold.triggerFile {
             try writer.write([triggerFile], into: triggersDirectory)
         }
+        let project: Project
+        do {
+            project = try loadProject(root: root)
+        } catch {
+            // Not committed: the writer removes what it made.
+            if loadedBefore { throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)") }
+            writer.commit()
+            for line in writer.written { print("created \(line)") }
+            throw error
+        }
         writer.commit()
         for line in writer.written { print("created \(line)") }
-
-        let project = try loadProject(root: root)
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         print("try it, with flint up running (flint reload, if it was running already):")
         for line in scaffold.tryIt { print("  \(line)") }

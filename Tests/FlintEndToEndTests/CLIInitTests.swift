@@ -84,6 +84,27 @@ import Testing
         }
     }
 
+    @Test func aFunctionTheProjectWouldRefuse_isNotWritten() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("first", script: "cat\n")
+        try project.addRoute("first", function: "first", method: "POST", path: "/greet")
+        // `greet`'s trigger would serve POST /greet too.
+        let clash = try initFunction(project, ["greet"])
+        #expect(clash.status == 1)
+        #expect(clash.stderr.contains("flint init greet wrote nothing: the project would not load with it."), "\(clash.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/functions/greet"))
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/triggers/greet.yaml"))
+        #expect(try FlintBinary.run(["validate", "--project", project.root]).status == 0)
+    }
+
+    @Test func httpFunction_onAListenerOthersCanReach_needsTheToken() throws {
+        let project = try TestProject(listen: "0.0.0.0:18080")
+        let made = try initFunction(project, ["greet"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try String(contentsOfFile: project.root + "/triggers/greet.yaml", encoding: .utf8).contains("auth: token\n"))
+        #expect(made.stdout.contains("curl -s -X POST http://127.0.0.1:18080/greet -H \"Authorization: Bearer $(cat .flint/admin-token)\""), "\(made.stdout)")
+    }
+
     @Test func existingFunctionOrTrigger_isNeverOverwritten_andBadInputIsRefused() throws {
         let project = try TestProject()
         try project.write("triggers/taken.yaml", "source: http\nfunction: other\nmethod: GET\npath: /x\n")

@@ -21,6 +21,9 @@ struct FunctionScaffold {
     let runtime: Runtime
     let language: Language
     let trigger: TriggerKind
+    /// flint.yaml's `listen`: an http trigger is public (`auth: none`) only on a loopback
+    /// listener, where `flint up` allows it.
+    var listen: ListenAddress = .defaultAddress
 
     /// The function's own files: function.yaml and the handler.
     var functionFiles: [File] {
@@ -33,7 +36,7 @@ struct FunctionScaffold {
         let body: String
         switch trigger {
         case .none: return nil
-        case .http: body = "source: http\nfunction: \(name)\nmethod: POST\npath: /\(name)\nauth: none\n"
+        case .http: body = "source: http\nfunction: \(name)\nmethod: POST\npath: /\(name)\nauth: \(listen.isLoopback ? "none" : "token")\n"
         case .queue: body = "source: queue\nfunction: \(name)\ntopic: \(name)\nbatch: 10\n"
         case .bucket: body = "source: bucket\nfunction: \(name)\nbucket: \(name)\nevents: [created]\n"
         }
@@ -44,7 +47,11 @@ struct FunctionScaffold {
     var tryIt: [String] {
         switch trigger {
         case .http:
-            ["curl -s -X POST http://127.0.0.1:8080/\(name) -d '{\"name\": \"you\"}'   (or flint invoke \(name))"]
+            [
+                "curl -s -X POST http://\(reachableAddress)/\(name)"
+                    + (listen.isLoopback ? "" : " -H \"Authorization: Bearer $(cat .flint/admin-token)\"")
+                    + " -d '{\"name\": \"you\"}'   (or flint invoke \(name))"
+            ]
         case .queue:
             ["flint publish \(name) --data '{\"hello\": \"queue\"}'", "flint logs \(name)"]
         case .bucket:
@@ -52,6 +59,17 @@ struct FunctionScaffold {
         case .none:
             ["flint invoke \(name) --data '{\"hello\": \"flint\"}'"]
         }
+    }
+
+    /// Where this machine reaches the listener: a wildcard address is reached on loopback; port 0
+    /// (chosen at start-up) is the one `flint up` prints.
+    private var reachableAddress: String {
+        let host = switch listen.host {
+        case "0.0.0.0", "::": "127.0.0.1"
+        case let ipv6 where ipv6.contains(":"): "[\(ipv6)]"
+        case let name: name
+        }
+        return "\(host):\(listen.port == 0 ? "PORT" : String(listen.port))"
     }
 
     private func describe(_ trigger: TriggerKind) -> String {
