@@ -51,13 +51,21 @@ struct DaemonClient {
         return Target(host: host, port: port, target: target, fields: fields)
     }
 
-    func send(_ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    /// How long an admin request may wait for its answer: a daemon that accepts connections but
+    /// does not answer (stopped with Ctrl-Z, say) must not hang the command.
+    static let adminTimeout: Duration = .seconds(120)
+    /// Past the longest function timeout (15 min): what a synchronous invocation may take.
+    static let invocationTimeout: Duration = .seconds(16 * 60)
+
+    func send(
+        _ method: String, _ path: String, query: [URLQueryItem] = [], body: Data? = nil, headers: [String: String] = [:],
+        timeout: Duration = DaemonClient.adminTimeout
+    ) async throws -> Reply {
         let request = try target(path, query: query, headers: headers.map { ($0.key, $0.value) })
         do {
-            // Past the longest function timeout (15 min).
             let response = try HTTPConnection.exchange(
                 host: request.host, port: request.port, method: method, target: request.target, headers: request.fields, body: body,
-                timeout: .seconds(16 * 60))
+                timeout: timeout)
             return Reply(status: response.status, headers: response.headers, body: response.body)
         } catch {
             throw CLIError("cannot reach Flint at \(baseURL): \(error); is `flint up` running?")

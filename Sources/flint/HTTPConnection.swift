@@ -99,7 +99,10 @@ enum HTTPConnection {
         var body = Data(raw[bodyStart...])
         if headers["transfer-encoding"]?.lowercased() == "chunked" {
             body = try dechunk(body)
-        } else if let length = headers["content-length"].flatMap(Int.init), length < body.count {
+        } else if let length = headers["content-length"].flatMap(Int.init) {
+            guard length <= body.count else {
+                throw Failure(description: "the answer was cut short: \(body.count) of its \(length) bytes arrived before the connection closed")
+            }
             body = body.prefix(length)
         }
         return Response(status: status, headers: headers, body: body)

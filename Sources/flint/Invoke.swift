@@ -37,7 +37,7 @@ struct Invoke: AsyncParsableCommand {
         var headers: [String: String] = [:]
         if log { headers["X-Amz-Log-Type"] = "Tail" }
         if asynchronous { headers["X-Amz-Invocation-Type"] = "Event" }
-        let reply = try await client.send("POST", path, body: payload, headers: headers)
+        let reply = try await client.send("POST", path, body: payload, headers: headers, timeout: DaemonClient.invocationTimeout)
         if asynchronous, reply.status == 202 {
             let id = reply.headers["x-flint-invocation-id"] ?? reply.headers["x-amzn-requestid"] ?? "?"
             print(id)
