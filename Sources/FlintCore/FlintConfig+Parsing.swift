@@ -12,7 +12,9 @@ extension FlintConfig {
     }
 
     /// Every key `flint.yaml` may have.
-    static let configKeys = ["listen", "functions", "triggers", "buckets", "data", "topics", "bus", "ledger", "concurrency", "pricing", "user"]
+    static let configKeys = [
+        "listen", "functions", "triggers", "buckets", "data", "topics", "bus", "ledger", "concurrency", "pricing", "user", "drain_timeout",
+    ]
 
     /// Parses `flint.yaml` into a configuration (defaults standing in for invalid values) and the issues.
     static func parseCollectingIssues(yaml: String, file: String) -> ParsedConfig {
@@ -62,6 +64,8 @@ extension FlintConfig {
         if let pricing = PriceTable.parse(&map) { parsed.config.pricing = pricing }
         let concurrency = map.value("concurrency", hint: "a whole number of handler processes", ScalarConversion.integer(in: concurrencyRange))
         if let concurrency { parsed.config.concurrency = concurrency.value }
+        let drain = map.value("drain_timeout", hint: ScalarConversion.durationHint, ScalarConversion.duration(in: drainTimeoutRange))
+        if let drain { parsed.config.drainTimeout = drain.value }
         if let user = map.value("user", hint: "a user name, e.g. nobody (root runs handlers as root)", nonEmptyUser) {
             parsed.config.user = user.value
         }

@@ -24,6 +24,9 @@ public struct FlintConfig: Sendable, Hashable, Codable {
     /// The most handler processes running at once, all functions together; nil:
     /// `defaultConcurrency(processors:)` of this machine.
     public var concurrency: Int?
+    /// How long a stopping daemon (SIGTERM, SIGINT) waits for the invocations in flight before it
+    /// kills them; what they were delivering goes back to the bus.
+    public var drainTimeout: Duration = FlintConfig.defaultDrainTimeout
 
     public init(
         listen: ListenAddress = .defaultAddress,
@@ -49,6 +52,12 @@ public struct FlintConfig: Sendable, Hashable, Codable {
 extension FlintConfig {
     /// `concurrency` accepts these.
     public static let concurrencyRange: ClosedRange<Int> = 1 ... 10_000
+
+    /// As long as the default function timeout: an invocation started just before the stop with
+    /// the default settings still ends by itself.
+    public static let defaultDrainTimeout: Duration = .seconds(30)
+    /// `drain_timeout` accepts these (0s: kill at once).
+    public static let drainTimeoutRange: ClosedRange<Duration> = .zero ... .seconds(3_600)
 
     /// Handler processes spend much of their life waiting (for their start, for I/O, for the
     /// network), so 4 per processor keeps the processors busy without crowding memory.

@@ -64,17 +64,21 @@ public struct BusDelivery: Sendable {
 
     /// Settles every lease by the invocation's result: done, retried after a backoff, or dead
     /// after the function's last retry; plus the destination records it sends, if any.
+    ///
+    /// An invocation Flint itself stopped (`killed`: the daemon stopping past its drain deadline)
+    /// did not fail: its messages go back to the bus at once, whatever retries are left.
     public func settle(
         _ result: InvocationResult, function: FunctionManifest, policy: RetryPolicy, identity: Identity
     ) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
         let failures = failedMessages(result)
         let retries = result.record.outcome.isWorthRetrying ? function.retries : 0
+        let interrupted = result.record.outcome == .killed
         var settlements: [Settlement] = []
         var publications: [OutgoingMessage] = []
         for lease in leases {
             let verdict: Settlement.Verdict
             if let error = failures[lease.message.messageID] {
-                verdict = policy.verdict(attempt: lease.attempt, retries: retries, error: error)
+                verdict = interrupted ? .retry(after: .zero, error: error) : policy.verdict(attempt: lease.attempt, retries: retries, error: error)
             } else {
                 verdict = .done
             }

@@ -13,6 +13,9 @@ final class ConcurrencyLimiter: Sendable {
         var running = 0
         var waiters = Deque<Waiter>()
         var nextWaiterID: UInt64 = 0
+        /// The limiter that replaced this one (a reload changed the function's concurrency): it
+        /// counts this one's holders as its own, so each slot given back here frees one there.
+        var successor: ConcurrencyLimiter?
     }
 
     let limit: Int
@@ -36,7 +39,7 @@ final class ConcurrencyLimiter: Sendable {
         // Fast path without suspending: the common case under the limit.
         let admission = state.withLock { state -> Admission in
             if state.running < limit {
-                state.running += 1
+                Self.admit(&state)
                 return .admitted
             }
             return state.waiters.count < queueCapacity ? .queued(0) : .refused
@@ -56,7 +59,7 @@ final class ConcurrencyLimiter: Sendable {
                 let decision = state.withLock { state -> Decision in
                     if Task.isCancelled { return .refused }
                     if state.running < limit {
-                        state.running += 1
+                        Self.admit(&state)
                         return .admitted
                     }
                     guard state.waiters.count < queueCapacity else { return .refused }
@@ -82,7 +85,8 @@ final class ConcurrencyLimiter: Sendable {
     /// work that can wait in the bus never jumps ahead of a synchronous request. Returns how many.
     func tryAcquire(upTo wanted: Int) -> Int {
         state.withLock { state in
-            guard state.waiters.isEmpty else { return 0 }
+            // Replaced: work that can wait goes to the successor's consumer.
+            guard state.waiters.isEmpty, state.successor == nil else { return 0 }
             let granted = max(0, min(wanted, limit - state.running))
             state.running += granted
             return granted
@@ -91,13 +95,31 @@ final class ConcurrencyLimiter: Sendable {
 
     /// Gives a slot back, handing it straight to the longest waiter if there is one.
     func release() {
-        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+        let (next, successor) = state.withLock { state -> (CheckedContinuation<Bool, Never>?, ConcurrencyLimiter?) in
             if let waiter = state.waiters.popFirst() {
-                return waiter.continuation  // the slot passes on; `running` stays the same
+                return (waiter.continuation, nil)  // the slot passes on; `running` stays the same
             }
             state.running -= 1
-            return nil
+            return (nil, state.successor)
         }
         next?.resume(returning: true)
+        successor?.release()
+    }
+
+    /// One more holder; counted by the successor too, which its release will free a slot of.
+    private static func admit(_ state: inout State) {
+        state.running += 1
+        state.successor?.state.withLock { $0.running += 1 }
+    }
+
+    /// `successor` replaces this limiter (its function's concurrency changed): the holders here
+    /// count against its limit until they give their slots back, which frees them there too.
+    /// Callers still waiting here are admitted here, into slots the successor already counts.
+    func handOver(to successor: ConcurrencyLimiter) {
+        state.withLock { state in
+            state.successor = successor
+            // Lock order: the older limiter's, then the newer's.
+            successor.state.withLock { $0.running += state.running }
+        }
     }
 }

@@ -56,7 +56,7 @@ public final class Dispatcher: Sendable {
     /// - Parameters:
     ///   - observer: told of every finished invocation (the `flint up` console line).
     ///   - previous: the dispatcher this one replaces (a reloaded project). Its slots carry over —
-    ///     the host-wide ones, and those of each function whose concurrency is unchanged — so the
+    ///     the host-wide ones, and each function's, whatever its new concurrency — so the
     ///     invocations it still runs count against the limits here too.
     public init(
         functions: some Sequence<FunctionManifest>,
@@ -69,13 +69,15 @@ public final class Dispatcher: Sendable {
     ) {
         var routes: [String: Route] = [:]
         for function in functions {
-            let inherited = previous?.routes[function.name].flatMap { route in
-                route.limiter.limit == function.concurrency && route.limiter.queueCapacity == settings.queueCapacityPerFunction ? route.limiter : nil
+            let previousLimiter = previous?.routes[function.name]?.limiter
+            let limiter: ConcurrencyLimiter
+            if let previousLimiter, previousLimiter.limit == function.concurrency, previousLimiter.queueCapacity == settings.queueCapacityPerFunction {
+                limiter = previousLimiter
+            } else {
+                limiter = ConcurrencyLimiter(limit: function.concurrency, queueCapacity: settings.queueCapacityPerFunction)
+                previousLimiter?.handOver(to: limiter)
             }
-            routes[function.name] = Route(
-                function: function,
-                limiter: inherited ?? ConcurrencyLimiter(limit: function.concurrency, queueCapacity: settings.queueCapacityPerFunction)
-            )
+            routes[function.name] = Route(function: function, limiter: limiter)
         }
         self.routes = routes
         if let previous, previous.host.limit == settings.hostConcurrency {

@@ -19,6 +19,8 @@ public struct ExecRunner: Sendable {
     /// Where handlers' log lines go as they are written, for live followers.
     let logHub: LogHub?
     let host: HostLimits
+    /// What `interruptAll` kills.
+    private let running = RunningInvocations()
 
     /// - Parameters:
     ///   - workRoot: where per-invocation working directories are made; created (mode 0700) on first
@@ -67,6 +69,8 @@ public struct ExecRunner: Sendable {
         // After withTaskCancellationHandler returns, onCancel can no longer run, and the supervisor
         // thread has finished with the eventfd before resuming the continuation.
         defer { cancellation.close() }
+        let registration = running.add(cancellation)
+        defer { running.remove(registration) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<InvocationResult, Never>) in
                 do throws(SystemError) {
@@ -80,6 +84,13 @@ public struct ExecRunner: Sendable {
         } onCancel: {
             cancellation.fire()
         }
+    }
+
+    /// Kills every invocation in flight, and any started from now on (outcome `killed`): a
+    /// stopping daemon past its drain deadline. Returns how many were running.
+    @discardableResult
+    public func interruptAll() -> Int {
+        running.interruptAll()
     }
 
     /// A write to a pipe whose reader is gone raises SIGPIPE, whose default action ends the process:

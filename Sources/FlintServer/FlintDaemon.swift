@@ -115,8 +115,8 @@ public struct FlintDaemon: Sendable {
         )
 
         // Shutdown runs in reverse: intake first (HTTP, retention, then the project's schedules,
-        // bucket watcher and bus consumer), then the dispatcher drains, then the warm instances
-        // stop, then the ledger commits.
+        // bucket watcher and bus consumer), then the dispatcher drains (what still runs after
+        // drain_timeout is killed), then the warm instances stop, then the ledger commits.
         let busSettings = project.config.bus
         let group = ServiceGroup(
             configuration: .init(
@@ -128,6 +128,10 @@ public struct FlintDaemon: Sendable {
                         bus: bus, ledger: ledger, busRetention: busSettings.retention,
                         ledgerRetention: project.config.ledger.retention, interval: busSettings.pruneInterval, logger: logger)),
                     .init(service: app),
+                    // After the server, so its timer runs while the server waits for its requests.
+                    .init(service: DrainDeadlineService(
+                        drainTimeout: project.config.drainTimeout, execRunner: core.runner, lambdaRunner: core.lambdaRunner,
+                        running: { reloader.generation.dispatcher.running }, logger: logger, console: console)),
                     // Last, so it stops first: it ends the log streams the server would wait for.
                     .init(service: LogHubService(hub: logHub)),
                 ],

@@ -20,6 +20,14 @@ import FlintCore
         ))
     }
 
+    @Test func drainTimeout_defaultsToHalfAMinute_andTakesADuration() throws {
+        #expect(FlintConfig().drainTimeout == .seconds(30))
+        #expect(try FlintConfig.parse(yaml: "drain_timeout: 2m\n", file: "flint.yaml").drainTimeout == .seconds(120))
+        #expect(try FlintConfig.parse(yaml: "drain_timeout: 0s\n", file: "flint.yaml").drainTimeout == .zero)
+        #expect(issues("drain_timeout: 2h\n").count == 1)
+        #expect(issues("drain_timeout: soon\n").count == 1)
+    }
+
     @Test func emptyFile_isAllDefaults() throws {
         #expect(try FlintConfig.parse(yaml: "", file: "flint.yaml") == FlintConfig())
         #expect(try FlintConfig.parse(yaml: "# settings\n", file: "flint.yaml") == FlintConfig())
@@ -49,7 +57,7 @@ import FlintCore
             "flint.yaml:2: functions[1]: must not be empty (a directory, relative to the project)",
             #"flint.yaml:2: functions[2]: "samples" is already listed at line 2"#,
             "flint.yaml:3: triggers: expected a single value, not a list (a directory, relative to the project)",
-            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, ledger, concurrency, pricing, user)",
+            "flint.yaml:4: port: not a key of flint.yaml (keys: listen, functions, triggers, buckets, data, topics, bus, ledger, concurrency, pricing, user, drain_timeout)",
             "flint.yaml:5: dat: not a key of flint.yaml (did you mean data?)",
         ])
         #expect(issues("listen: 127.0.0.1:70000\n") == [

@@ -173,6 +173,15 @@ import Testing
         #expect(settlements[1].verdict == .dead(error: "exit status 1"))
     }
 
+    @Test func settle_invocationFlintKilled_goesBackToTheBusAtOnce_whateverRetriesAreLeft() {
+        var result = Self.result(.killed)
+        result.record.errorMessage = "killed: the instance was stopped (Flint is shutting down)"
+        let delivery = BusDelivery(subscription: Self.queue, leases: [Self.lease("m-1", body: "a", delivery: 1, attempt: 3)])
+        let (settlements, publications) = delivery.settle(result, function: Self.function(retries: 0), policy: RetryPolicy(), identity: Self.identity)
+        #expect(settlements.map(\.verdict) == [.retry(after: .zero, error: "killed: the instance was stopped (Flint is shutting down)")])
+        #expect(publications.isEmpty)
+    }
+
     @Test func settle_timeoutWithoutAMessage_namesTheOutcome() {
         var result = Self.result(.timeout)
         result.record.errorMessage = nil

@@ -160,17 +160,33 @@ final class CountingRecorder: InvocationRecorder {
         #expect(replacement.running == 3)
         replacement.releaseSlots("g", count: 2)
 
-        // A changed concurrency starts afresh.
-        let resized = Dispatcher(
-            functions: [Self.function("f", concurrency: 2)], executor: executor, recorder: CountingRecorder(),
-            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"), replacing: old)
-        #expect(resized.tryAcquireSlots("f", upTo: 5) == 2)
-        resized.releaseSlots("f", count: 2)
-
         executor.open()
         _ = try await running.value
         #expect(replacement.tryAcquireSlots("f", upTo: 1) == 1)
         replacement.releaseSlots("f", count: 1)
+    }
+
+    @Test func replacingDispatcher_withAChangedConcurrency_stillCountsTheOldOnesInvocations() async throws {
+        let executor = GatedExecutor()
+        let old = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
+            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"))
+        let running = Task { try await old.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
+        try await executor.waitUntilStarted(1)
+
+        let resized = Dispatcher(
+            functions: [Self.function("f", concurrency: 2)], executor: executor, recorder: CountingRecorder(),
+            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"), replacing: old)
+        #expect(resized.running("f") == 1)
+        #expect(resized.tryAcquireSlots("f", upTo: 5) == 1, "one of f's two slots is held by the old dispatcher's invocation")
+        #expect(old.tryAcquireSlots("f", upTo: 5) == 0, "a replaced dispatcher takes no more work from the bus")
+
+        executor.open()
+        _ = try await running.value
+        #expect(resized.tryAcquireSlots("f", upTo: 5) == 1)
+        resized.releaseSlots("f", count: 2)
+        #expect(resized.tryAcquireSlots("f", upTo: 5) == 2)
+        resized.releaseSlots("f", count: 2)
     }
 
     @Test func invokeReachingAReplacedDispatcherAfterItsDrain_runsOnItsSuccessor() async throws {

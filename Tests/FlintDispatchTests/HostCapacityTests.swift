@@ -76,3 +76,23 @@ import Testing
         }
     }
 }
+
+@Suite struct ConcurrencyLimiterHandOverTests {
+    @Test func aReplacementWithAnotherLimit_countsTheOldHolders_untilTheyGiveTheirSlotsBack() {
+        let old = ConcurrencyLimiter(limit: 8, queueCapacity: 4)
+        #expect(old.tryAcquire(upTo: 8) == 8)
+        let new = ConcurrencyLimiter(limit: 2, queueCapacity: 4)
+        old.handOver(to: new)
+        #expect(new.running == 8)
+        #expect(new.tryAcquire(upTo: 2) == 0)  // 8 old ones still run: nothing more
+        for _ in 0 ..< 6 { old.release() }
+        #expect(new.tryAcquire(upTo: 2) == 0)  // 2 old ones left: the new limit
+        old.release()
+        #expect(new.tryAcquire(upTo: 2) == 1)
+        old.release()
+        #expect(new.tryAcquire(upTo: 2) == 1)
+        #expect(new.running == 2)
+        #expect(old.running == 0)
+    }
+}
+

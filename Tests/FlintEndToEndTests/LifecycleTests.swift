@@ -21,6 +21,37 @@ import Testing
         #expect(stopped.stdout.contains("flint: stopped"))
     }
 
+    @Test func sigterm_pastTheDrainTimeout_killsWhatStillRuns_andItsMessageGoesBackToTheBus() async throws {
+        let project = try TestProject()
+        try project.appendToConfig("drain_timeout: 1s\n")
+        try project.addScriptFunction("stuck", script: "cat > /dev/null\nsleep 60\n", manifest: "timeout: 120s\nretries: 0\n")
+        try project.addQueueTrigger("stuck-queue", function: "stuck", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        let published = try FlintBinary.run(["publish", "jobs", "--data", "x", "--project", project.root])
+        #expect(published.status == 0, "\(published.stderr)")
+        let deadline = Date().addingTimeInterval(10)
+        while try await daemon.request("GET", "/v1/functions", authorized: true).text.contains("\"running\":0") {
+            guard Date() < deadline else { throw TestFailure("the stuck handler never started") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+
+        let started = Date()
+        let stopped = try daemon.stop(signal: SIGTERM, within: 20)
+        #expect(stopped.status == 0)
+        #expect(Date().timeIntervalSince(started) < 15, "the drain waited for the 60 s handler")
+        #expect(stopped.stdout.contains("1 invocation(s) still running 1s after the stop (drain_timeout 1s); killing them"), "\(stopped.stdout)")
+
+        // Not a failure: back to ready (retries: 0 would otherwise have made it dead), for the next start.
+        let database = project.root + "/.flint/flint.sqlite"
+        let state = try Subprocess.run("/usr/bin/python3", ["-c", """
+            import sqlite3, sys
+            con = sqlite3.connect(sys.argv[1])
+            print(con.execute("SELECT state FROM deliveries WHERE subscription NOT LIKE 'flint.%'").fetchall(),
+                  con.execute("SELECT outcome FROM invocations WHERE function = 'stuck'").fetchall())
+            """, database], timeout: 30)
+        #expect(state.stdout == "[('ready',)] [('killed',)]\n", "\(state.stdout) \(state.stderr)")
+    }
+
     /// Where a daemon started by these tests puts its cgroups on cgroup v1: `flint/` under this
     /// process's own memory cgroup (which the daemon inherits); nil without a writable one.
     static let flintMemoryCgroups: String? = {

@@ -102,7 +102,10 @@ final class FunctionInstancePool: Sendable {
     /// Gives back a slot `acquire` granted for an instance that was never made.
     func abandonSlot() {
         let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
-            guard state.waiters.isEmpty else { return state.waiters.removeFirst().continuation }
+            // The slot passes to a waiter only within its manifest's concurrency (a reload may have lowered it).
+            if let first = state.waiters.first, state.live.count + state.starting <= first.function.concurrency {
+                return state.waiters.removeFirst().continuation
+            }
             state.starting -= 1
             return nil
         }
@@ -156,9 +159,10 @@ final class FunctionInstancePool: Sendable {
             state.live[ObjectIdentifier(instance)] = nil
             state.retiring.remove(ObjectIdentifier(instance))
             state.idle.removeAll { $0 === instance }
-            guard !state.closed, !state.waiters.isEmpty else { return nil }
-            // The freed slot goes to the waiter, for a new instance.
-            state.starting += 1
+            // The freed slot goes to the waiter, for a new instance, if its manifest's concurrency
+            // allows one more: instances of an older manifest (retiring after a reload that
+            // lowered it) still count.
+            guard !state.closed, let first = state.waiters.first, state.grantSlot(limit: first.function.concurrency) else { return nil }
             return state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: .cold)

@@ -59,6 +59,7 @@ struct ReloadPlan {
         if running.concurrency != loaded.concurrency { keys.append("concurrency") }
         if running.user != loaded.user { keys.append("user") }
         if running.pricing != loaded.pricing { keys.append("pricing") }
+        if running.drainTimeout != loaded.drainTimeout { keys.append("drain_timeout") }
         var normalized = running
         normalized.functions = loaded.functions
         normalized.triggers = loaded.triggers

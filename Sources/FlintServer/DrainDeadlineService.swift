@@ -1,0 +1,42 @@
+internal import FlintCore
+internal import FlintRunner
+internal import Foundation
+internal import Logging
+internal import ServiceLifecycle
+
+/// Bounds a stop's drain: once shutdown begins, invocations still running `drainTimeout` later
+/// are killed (outcome `killed`), so the dispatcher's drain ends and the daemon exits. What a
+/// killed invocation was delivering goes back to the bus (`BusDelivery.settle`), and a warm
+/// instance killed under its invocation is stopped for good.
+///
+/// In the service group after the HTTP server, so it is told of the shutdown before the server
+/// waits for its requests, which wait for their invocations.
+struct DrainDeadlineService: Service {
+    let drainTimeout: Duration
+    let execRunner: ExecRunner
+    let lambdaRunner: LambdaRunner
+    /// Invocations in flight now, all generations together.
+    let running: @Sendable () -> Int
+    let logger: Logger
+    let console: @Sendable (String) -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let stopping = Date()
+        let (execRunner, lambdaRunner, running, logger, console, drainTimeout) = (
+            self.execRunner, self.lambdaRunner, self.running, self.logger, self.console, self.drainTimeout
+        )
+        // Detached: the group waits for run() to return before it stops the next service, and
+        // the timer must run while the others drain. The process exits when they have.
+        Task.detached {
+            try? await Task.sleep(for: drainTimeout)
+            let left = running()
+            guard left > 0 else { return }
+            let waited = DurationText.format(.seconds(Date().timeIntervalSince(stopping).rounded()))
+            console("flint: \(left) invocation(s) still running \(waited) after the stop (drain_timeout \(DurationText.format(drainTimeout))); killing them, their messages go back to the bus")
+            logger.warning("drain deadline passed; killing the invocations still running", metadata: ["flint.running": "\(left)"])
+            execRunner.interruptAll()
+            await lambdaRunner.shutdown()
+        }
+    }
+}
