@@ -7,10 +7,14 @@ public struct FlintRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's IP address, or "127.0.0.1" when the channel does not know it.
     public let sourceIP: String
+    /// Completes when the client's connection closes: a streamed response (`flint logs -f`)
+    /// ends then, as Hummingbird does not cancel its handler.
+    let connectionClosed: EventLoopFuture<Void>
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.sourceIP = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        self.connectionClosed = source.channel.closeFuture
     }
 
     /// Request bodies are bounded by Lambda's 6 MiB synchronous payload limit.

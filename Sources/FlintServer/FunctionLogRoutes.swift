@@ -39,7 +39,7 @@ struct FunctionLogRoutes: Sendable {
         case nil, "false":
             return try await stored(function: name, invocation: invocation, limitText: query["limit"].map(String.init) ?? "20")
         case "true":
-            return try await follow(function: name, invocation: invocation)
+            return try await follow(function: name, invocation: invocation, until: context.connectionClosed)
         case let other?:
             return .message(.badRequest, "follow must be true or false, not \"\(other)\"")
         }
@@ -79,8 +79,10 @@ struct FunctionLogRoutes: Sendable {
     /// Subscribes first, then looks for the invocation: it is running (its end will reach the
     /// subscription), or finished (the hub ends an invocation only once its record is with the
     /// ledger writer, so after `flushed()` the ledger has it), or waiting on the bus, or unknown.
-    private func follow(function: String, invocation: String?) async throws -> Response {
+    private func follow(function: String, invocation: String?, until connectionClosed: EventLoopFuture<Void>) async throws -> Response {
         let subscription = hub.subscribe(function: function, invocation: invocation)
+        // A client gone (Ctrl-C on `flint logs -f`) ends the subscription, even when no line comes.
+        connectionClosed.whenComplete { _ in subscription.cancel() }
         if let invocation, !hub.isRunning(invocation) {
             await writer.flushed()
             if let record = try await ledger.find(id: invocation) {
