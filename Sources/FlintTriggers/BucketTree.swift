@@ -45,24 +45,22 @@ struct BucketTree {
                 }
             }
             defer { closedir(stream) }
-            while let entry = readdir(stream) {
-                let nameBytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-                if nameBytes == Array(".".utf8) || nameBytes == Array("..".utf8) { continue }
-                guard let name = String(validating: nameBytes, as: UTF8.self) else {
-                    tree.unnamable.append("\(path)/\(String(decoding: nameBytes, as: UTF8.self))")
-                    continue
+            DirectoryEntries.forEach(in: stream) { entry in
+                guard let name = entry.name else {
+                    tree.unnamable.append("\(path)/\(String(decoding: entry.bytes, as: UTF8.self))")
+                    return
                 }
                 let key = directory.key(of: name)
-                if ObjectKey.holdsNoObjects(directory: key) { continue }
+                if ObjectKey.holdsNoObjects(directory: key) { return }
                 var info = stat()
-                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR:
                     pending.append(WatchedDirectory(bucket: directory.bucket, path: key))
                 case S_IFREG where !ObjectKey.isIgnored(key):
                     tree.files[key] = ObjectFile.Metadata(info)
                 default:
-                    continue  // symlinks, FIFOs, sockets, devices are not objects
+                    return  // symlinks, FIFOs, sockets, devices are not objects
                 }
             }
         }

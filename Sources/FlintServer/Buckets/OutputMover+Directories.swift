@@ -1,3 +1,4 @@
+internal import FlintTriggers
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -35,10 +36,8 @@ struct OpenDirectory {
         }
         defer { closedir(stream) }
         var names: [String] = []
-        while let entry = readdir(stream) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            guard let name = String(validating: bytes, as: UTF8.self), name != ".", name != ".." else { continue }
-            names.append(name)
+        DirectoryEntries.forEach(in: stream) { entry in
+            if let name = entry.name { names.append(name) }
         }
         return names.sorted()
     }
