@@ -1,6 +1,5 @@
 internal import FlintCore
 internal import FlintRunner
-internal import Foundation
 internal import Logging
 internal import ServiceLifecycle
 
@@ -22,21 +21,21 @@ struct DrainDeadlineService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        let stopping = Date()
-        let (execRunner, lambdaRunner, running, logger, console, drainTimeout) = (
-            self.execRunner, self.lambdaRunner, self.running, self.logger, self.console, self.drainTimeout
-        )
         // Detached: the group waits for run() to return before it stops the next service, and
         // the timer must run while the others drain. The process exits when they have.
-        Task.detached {
+        Task.detached { [self] in
             try? await Task.sleep(for: drainTimeout)
-            let left = running()
-            guard left > 0 else { return }
-            let waited = DurationText.format(.seconds(Date().timeIntervalSince(stopping).rounded()))
-            console("flint: \(left) invocation(s) still running \(waited) after the stop (drain_timeout \(DurationText.format(drainTimeout))); killing them, their messages go back to the bus")
-            logger.warning("drain deadline passed; killing the invocations still running", metadata: ["flint.running": "\(left)"])
-            execRunner.interruptAll()
-            await lambdaRunner.shutdown()
+            await killWhatStillRuns()
         }
+    }
+
+    private func killWhatStillRuns() async {
+        let left = running()
+        guard left > 0 else { return }
+        let limit = DurationText.format(drainTimeout)
+        console("flint: \(left) invocation(s) still running \(limit) after the stop (drain_timeout \(limit)); killing them, their messages go back to the bus")
+        logger.warning("drain deadline passed; killing the invocations still running", metadata: ["flint.running": "\(left)"])
+        execRunner.interruptAll()
+        await lambdaRunner.shutdown()
     }
 }
