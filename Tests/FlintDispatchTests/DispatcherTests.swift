@@ -143,13 +143,19 @@ final class CountingRecorder: InvocationRecorder {
         dispatcher.releaseSlots("g", count: 2)
     }
 
-    @Test func replacingDispatcher_countsTheInvocationsTheOldOneStillRuns() async throws {
+    /// A dispatcher of `f` (concurrency 1, host 4) whose one invocation is held by the executor.
+    static func dispatcherRunningOneInvocationOfF() async throws -> (GatedExecutor, Dispatcher, Task<InvocationResult, any Error>) {
         let executor = GatedExecutor()
         let old = Dispatcher(
-            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
+            functions: [function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
             settings: .init(hostConcurrency: 4), logger: Logger(label: "test"))
         let running = Task { try await old.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
         try await executor.waitUntilStarted(1)
+        return (executor, old, running)
+    }
+
+    @Test func replacingDispatcher_countsTheInvocationsTheOldOneStillRuns() async throws {
+        let (executor, old, running) = try await Self.dispatcherRunningOneInvocationOfF()
 
         let replacement = Dispatcher(
             functions: [Self.function("f", concurrency: 1), Self.function("g", concurrency: 2)], executor: executor,
@@ -167,12 +173,7 @@ final class CountingRecorder: InvocationRecorder {
     }
 
     @Test func replacingDispatcher_withAChangedConcurrency_stillCountsTheOldOnesInvocations() async throws {
-        let executor = GatedExecutor()
-        let old = Dispatcher(
-            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(),
-            settings: .init(hostConcurrency: 4), logger: Logger(label: "test"))
-        let running = Task { try await old.invoke(InvocationRequest(function: "f", source: .cli, payload: Data())) }
-        try await executor.waitUntilStarted(1)
+        let (executor, old, running) = try await Self.dispatcherRunningOneInvocationOfF()
 
         let resized = Dispatcher(
             functions: [Self.function("f", concurrency: 2)], executor: executor, recorder: CountingRecorder(),

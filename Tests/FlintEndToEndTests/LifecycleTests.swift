@@ -9,11 +9,7 @@ import Testing
         let daemon = try RunningDaemon(project)
         async let reply = daemon.request("POST", "/slow", body: Data("{}".utf8))
         // Stop only once the handler runs, so the drain has something to wait for.
-        let deadline = Date().addingTimeInterval(10)
-        while try await daemon.request("GET", "/v1/functions", authorized: true).text.contains("\"running\":0") {
-            guard Date() < deadline else { throw TestFailure("the slow handler never started") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await daemon.waitUntilAHandlerRuns("the slow handler")
         let stopped = try daemon.stop(signal: SIGTERM)
         #expect(try await reply.text == "{\"done\":true}\n")
         #expect(stopped.status == 0)
@@ -29,11 +25,7 @@ import Testing
         let daemon = try RunningDaemon(project)
         let published = try FlintBinary.run(["publish", "jobs", "--data", "x", "--project", project.root])
         #expect(published.status == 0, "\(published.stderr)")
-        let deadline = Date().addingTimeInterval(10)
-        while try await daemon.request("GET", "/v1/functions", authorized: true).text.contains("\"running\":0") {
-            guard Date() < deadline else { throw TestFailure("the stuck handler never started") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await daemon.waitUntilAHandlerRuns("the stuck handler")
 
         let started = Date()
         let stopped = try daemon.stop(signal: SIGTERM, within: 20)

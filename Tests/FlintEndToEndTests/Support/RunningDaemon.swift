@@ -117,6 +117,15 @@ final class RunningDaemon: @unchecked Sendable {
     }
 
     /// One HTTP request to the daemon.
+    /// Returns once some handler process runs (`/v1/functions` counts one); fails after 10 s.
+    func waitUntilAHandlerRuns(_ what: String) async throws {
+        let deadline = Date().addingTimeInterval(10)
+        while try await request("GET", "/v1/functions", authorized: true).text.contains("\"running\":0") {
+            guard Date() < deadline else { throw TestFailure("\(what) never started") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:], authorized: Bool = false) async throws -> Reply {
         guard let target = URL(string: url.absoluteString + path) else { throw TestFailure("bad path \(path)") }
         var request = URLRequest(url: target)
