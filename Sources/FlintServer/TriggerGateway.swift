@@ -64,9 +64,7 @@ struct TriggerGateway: Sendable {
         } catch {
             return Self.response(for: error)
         }
-        var parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
-        // A response to HEAD has no body; the server refuses to write one (and drops the connection).
-        if request.method == .head { parts.body = Data() }
+        let parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
         return Response(parts)
     }
 
