@@ -57,7 +57,9 @@ public final class Dispatcher: Sendable {
     ///   - observer: told of every finished invocation (the `flint up` console line).
     ///   - previous: the dispatcher this one replaces (a reloaded project). Its slots carry over —
     ///     the host-wide ones, and each function's, whatever its new concurrency — so the
-    ///     invocations it still runs count against the limits here too.
+    ///     invocations it still runs count against the limits here too. Building this one hands
+    ///     them over at once (a replaced function's slots are taken only here from then on), so
+    ///     build it once the replacement is certain.
     public init(
         functions: some Sequence<FunctionManifest>,
         executor: any InvocationExecutor,

@@ -136,6 +136,56 @@ import Glibc
         #expect(outcome == "ok")
     }
 
+    /// A reload can fail after the new files were checked: here the subscriptions cannot be
+    /// written while another program holds the database's write lock. The running configuration
+    /// must stay whole, including the concurrency slots of a function the edit changed (they
+    /// were handed to the new configuration's dispatcher, which never ran, and its messages
+    /// waited for ever).
+    @Test func reloadRefusedByALockedDatabase_leavesTheChangedFunctionTakingItsMessages() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "v1")
+        try project.addQueueTrigger("jobs", function: "greet", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        try project.write("functions/greet/function.yaml", "name: greet\ncommand: [\"./handler.sh\"]\nconcurrency: 3\nenv:\n  VERSION: v2\n  PAUSE: \"0\"\n")
+
+        // Holds the write lock past the daemon's busy timeout (10 s), until its stdin closes.
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        locker.arguments = ["-c", """
+            import sqlite3, sys
+            con = sqlite3.connect(sys.argv[1], isolation_level=None)
+            con.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            sys.stdin.read()
+            """, project.root + "/.flint/flint.sqlite"]
+        let lockerInput = Pipe(), lockerOutput = Pipe()
+        locker.standardInput = lockerInput
+        locker.standardOutput = lockerOutput
+        try locker.run()
+        defer { locker.terminate() }
+        var announced = Data()
+        while !announced.contains(UInt8(ascii: "\n")) {
+            let chunk = lockerOutput.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            announced += chunk
+        }
+        try #require(String(decoding: announced, as: UTF8.self) == "locked\n", "the lock holder did not start")
+
+        let refused = try reload(project)
+        try lockerInput.fileHandleForWriting.close()
+        locker.waitUntilExit()
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("reload refused; Flint goes on with the configuration it had."), "\(refused.stderr)")
+        #expect(refused.stderr.contains("locked"), "\(refused.stderr)")
+
+        #expect(try FlintBinary.run(["publish", "jobs", "--data", "hello", "--project", project.root]).status == 0)
+        let outcome = try await eventually("an invocation from the queue after the refused reload") {
+            let listed = try await daemon.request("GET", "/v1/invocations?function=greet", authorized: true).json()
+            return (listed["invocations"] as? [[String: Any]])?.first { $0["trigger"] as? String == "jobs" }?["outcome"] as? String
+        }
+        #expect(outcome == "ok")
+    }
+
     @Test func reload_retiresWarmInstances_soTheNextInvocationStartsANewOne() async throws {
         let project = try TestProject()
         #expect(try FlintBinary.run(["init", "warm", "--runtime", "lambda", "--project", project.root]).status == 0)

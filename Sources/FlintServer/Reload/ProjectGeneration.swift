@@ -25,9 +25,17 @@ final class ProjectGeneration: Sendable {
     /// - Parameter previous: the generation this one replaces; its concurrency slots carry over.
     init(project: Project, core: DaemonCore, replacing previous: ProjectGeneration?) throws {
         self.project = project
+        // Everything that can fail comes first: building the dispatcher hands the previous
+        // generation's slots over to it, and a refused reload must leave that generation as it was.
         let bucketWatching = try BucketWatching(project: project, causation: core.outputCausation, logger: core.logger)
+        let bucketWatcher = try bucketWatching.watcher(
+            index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
+        )
         try bucketWatching.createOutputBuckets()
         let topology = BusTopology(project: project)
+        // Last of those: a refused reload must leave the running generation's subscriptions as they are.
+        try core.bus.register(topology, retireOthers: true)
+
         let console = core.console
         let logHub = core.logHub
         let metrics = core.metrics
@@ -68,13 +76,6 @@ final class ProjectGeneration: Sendable {
             schedules: schedules, sink: BusScheduleSink(bus: core.bus, identity: core.identity),
             logger: core.logger
         )
-        let bucketWatcher = try bucketWatching.watcher(
-            index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
-        )
-        // Last, once nothing else can fail: a refused reload must leave the running generation's
-        // subscriptions as they are.
-        try core.bus.register(topology, retireOthers: true)
-
         self.dispatcher = dispatcher
         self.consumer = consumer
         self.bucketWatching = bucketWatching
