@@ -25,7 +25,7 @@ PEERS_DIR), then Flint:
   claim    no daemon: CLAIM_SMALL and CLAIM_BIG messages waiting on a subscribed topic, fanned
            out (Bus+FanOut.swift's SQL, as the daemon would); the claim transaction of
            Sources/FlintStore/Bus/Bus+Claim.swift (SQL read from those files at run time: its
-           fan-out probe, claimableSQL, then per id the UPDATE ... RETURNING and the message fetch), limit
+           fan-out probe, claimableSQL, then leaseSQL and leasedSQL for the ids it found), limit
            CLAIM_LIMIT, CLAIMS times, each rolled back -> us per claim; EXPLAIN QUERY PLAN
   memory   daemon (concurrency 2) started on the CLAIM_BIG and on the CLAIM_SMALL project: VmRSS
            at each of RSS_AT seconds after start, while it works through the backlog
@@ -287,23 +287,16 @@ def message_id_sql(table):
 
 
 def claim_sql():
-    """claimableSQL, the UPDATE ... RETURNING and the message fetch of Bus.claim, read from the
-    Swift file so the benchmark follows the code. Fails loudly if their shape changed."""
+    """claimableSQL, leaseSQL (one UPDATE for the claim's deliveries) and leasedSQL (the leased
+    deliveries with their messages) of Bus.claim, read from the Swift file so the benchmark
+    follows the code. Fails loudly if their shape changed."""
     src = open(CLAIM_SWIFT).read()
     starts, value = swift_static_strings(src)
     try:
-        select = value("claimableSQL").strip() if "claimableSQL" in starts else None
+        sqls = [value(name).strip() for name in ("claimableSQL", "leaseSQL", "leasedSQL")]
     except (ValueError, KeyError) as e:
-        raise SystemExit(f"{CLAIM_SWIFT}: cannot evaluate claimableSQL: {e}; update bench/queue_bench.py")
-    # the statements written inline in claim(): multi-line literals
-    body = src[src.index("func claim("):] if "func claim(" in src else src
-    blocks = [textwrap.dedent(m.group(1)).strip() for m in re.finditer(r'"""\n(.*?)\n[ \t]*"""', body, re.S)]
-    update = next((b for b in blocks if re.match(r"UPDATE deliveries SET state = 'leased'", b) and "RETURNING" in b), None)
-    fetch = next((b for b in blocks if re.match(r"SELECT .*\sFROM messages\s+WHERE id = \?", b, re.S)), None)
-    if not (select and update and fetch):
-        raise SystemExit(f"could not find claimableSQL / the lease UPDATE ... RETURNING / the message fetch in {CLAIM_SWIFT}")
-    sqls = [re.sub(r"\\\n\s*", "", x) for x in (select, update, fetch)]
-    sqls = [x.replace('\\(MessageID.effectiveSQL("messages"))', message_id_sql("messages")) for x in sqls]
+        raise SystemExit(f"{CLAIM_SWIFT}: cannot evaluate claimableSQL / leaseSQL / leasedSQL: {e}; update bench/queue_bench.py")
+    sqls = [x.replace('\\(MessageID.effectiveSQL("m"))', message_id_sql("m")) for x in sqls]
     for x in sqls:
         if "\\(" in x:
             raise SystemExit(f"{CLAIM_SWIFT}: a claim SQL string interpolates Swift values; update bench/queue_bench.py")
@@ -635,17 +628,16 @@ def claim_cost(d, sub, sqls):
     waiting = q1(con, "SELECT count(*) FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ?", (sub, now))
     plan = [r[3] for r in con.execute("EXPLAIN QUERY PLAN " + select, (sub, now, CLAIM_LIMIT))]
     times, claimed = [], 0
-    returning = [c.strip().split()[-1] for c in re.search(r"RETURNING\s+(.*)$", update, re.S).group(1).split(",")]
-    mcol = returning.index("message")
     unfanned, _, _ = fan_out_sql()
     for k in range(CLAIMS + 50):
         t = time.perf_counter_ns()
         con.execute("BEGIN IMMEDIATE")
         con.execute(unfanned, (CLAIM_LIMIT,)).fetchone()   # claim's fan-out first: nothing unfanned here
         ids = [r[0] for r in con.execute(select, (sub, now, CLAIM_LIMIT))]
-        for i in ids:
-            row = con.execute(update, (expires, now, i)).fetchone()
-            con.execute(fetch, (row[mcol],)).fetchone()
+        id_list = json.dumps(ids)
+        con.execute(update, (expires, now, id_list))
+        if len(con.execute(fetch, (id_list, expires)).fetchall()) != len(ids):
+            raise SystemExit("claim cost: leasedSQL did not return every delivery leaseSQL leased")
         con.execute("ROLLBACK")
         if k >= 50:                         # the first 50 warm the cache
             times.append((time.perf_counter_ns() - t) / 1e3)

@@ -23,40 +23,58 @@ extension Bus {
             _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
             let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
             guard !ids.isEmpty else { return [] }
-            let lease = try db.cachedStatement(sql: """
-                UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1,
-                    lease_expires_at_us = ?, first_received_at_us = coalesce(first_received_at_us, ?)
-                WHERE id = ? AND state = 'ready'
-                RETURNING lease_epoch, attempt, first_received_at_us, message, last_invocation_id
-                """)
-            // The columns `message(_:)` reads, in its order (bench/queue_bench.py reads this literal too).
-            let fetchMessage = try db.cachedStatement(sql: """
-                SELECT id, \(MessageID.effectiveSQL("messages")), topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us
-                FROM messages WHERE id = ?
-                """)
-            var leases: [Lease] = []
-            leases.reserveCapacity(ids.count)
-            // Columns by position, in the order the statements name them: claiming reads every
-            // leased row, and a lookup by name costs more than the value it finds.
-            for id in ids {
-                guard let row = try Row.fetchOne(lease, arguments: [expiresAt, nowMicros, id]) else { continue }
-                guard let message = try Row.fetchOne(fetchMessage, arguments: [row[3] as Int64]).map(Self.message) else {
-                    // Its message was deleted by a program without foreign keys (which would have
-                    // deleted it too): nothing to deliver, and left leased it would hold its group.
-                    try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [id])
+            // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
+            // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
+            // its rows in a temporary table; a claim is on every invocation's path.
+            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList])
+            var leased: [Int64: Lease] = [:]
+            leased.reserveCapacity(ids.count)
+            var orphans: [Int64] = []
+            // Columns by position, in the order `leasedSQL` names them.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.leasedSQL), arguments: [idList, expiresAt])
+            while let row = try rows.next() {
+                let id: Int64 = row[0]
+                guard let message = Self.message(row, from: 5) else {
+                    orphans.append(id)
                     continue
                 }
-                leases.append(Lease(
-                    token: LeaseToken(deliveryID: id, epoch: row[0]),
-                    attempt: row[1],
-                    firstReceivedAt: EpochMicros.date(row[2]),
+                leased[id] = Lease(
+                    token: LeaseToken(deliveryID: id, epoch: row[1]),
+                    attempt: row[2],
+                    firstReceivedAt: EpochMicros.date(row[3]),
                     message: message,
                     previousInvocationID: row[4]
-                ))
+                )
             }
-            return leases
+            // Their message was deleted by a program without foreign keys (which would have
+            // deleted them too): nothing to deliver, and left leased they would hold their group.
+            for orphan in orphans {
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [orphan])
+            }
+            return ids.compactMap { leased[$0] }
         }
     }
+
+    /// Leases the deliveries whose ids are in the JSON array ?3 until ?1; ?2 is now. The caller
+    /// found them claimable in the same transaction.
+    static let leaseSQL = """
+        UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1,
+            lease_expires_at_us = ?1, first_received_at_us = coalesce(first_received_at_us, ?2)
+        WHERE id IN (SELECT value FROM json_each(?3)) AND state = 'ready'
+        """
+
+    /// The deliveries of the JSON array ?1 that `leaseSQL` leased until ?2, each with its message
+    /// (NULLs when the message is gone): id, lease_epoch, attempt, first_received_at_us,
+    /// last_invocation_id, then the columns `message(_:from:)` reads (bench/queue_bench.py reads
+    /// this literal too).
+    static let leasedSQL = """
+        SELECT d.id, d.lease_epoch, d.attempt, d.first_received_at_us, d.last_invocation_id,
+            m.id, \(MessageID.effectiveSQL("m")), m.topic, m.body, m.attributes, m.dedup_key, m.group_key, m.source, m.trigger,
+            m.depth, m.published_at_us
+        FROM deliveries d LEFT JOIN messages m ON m.id = d.message
+        WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.state = 'leased' AND d.lease_expires_at_us = ?2
+        """
 
     static let claimableSQL = "SELECT d.id FROM deliveries d" + claimableWhereSQL
 
@@ -73,21 +91,23 @@ extension Bus {
         LIMIT ?3
         """
 
-    /// A message from a row of `claim`'s message fetch: id, message_id, topic, body, attributes,
-    /// dedup_key, group_key, source, trigger, depth, published_at_us, in that order.
-    static func message(_ row: Row) -> BusMessage {
-        let source: String? = row[7]
+    /// The message in a row's columns from `first` on: id, message_id, topic, body, attributes,
+    /// dedup_key, group_key, source, trigger, depth, published_at_us, in that order; nil when the
+    /// id is NULL (no message joined).
+    static func message(_ row: Row, from first: Int) -> BusMessage? {
+        guard let rowID: Int64 = row[first] else { return nil }
+        let source: String? = row[first + 7]
         return BusMessage(
-            rowID: row[0],
-            messageID: row[1],
-            topic: row[2],
-            body: row[3],
-            attributes: JSONText.attributes(row[4]),
-            dedupKey: row[5],
-            groupKey: row[6],
-            origin: source.flatMap(InvocationSource.init(rawValue:)).map { MessageOrigin(source: $0, trigger: row[8]) },
-            depth: row[9],
-            publishedAt: EpochMicros.date(row[10])
+            rowID: rowID,
+            messageID: row[first + 1],
+            topic: row[first + 2],
+            body: row[first + 3],
+            attributes: JSONText.attributes(row[first + 4]),
+            dedupKey: row[first + 5],
+            groupKey: row[first + 6],
+            origin: source.flatMap(InvocationSource.init(rawValue:)).map { MessageOrigin(source: $0, trigger: row[first + 8]) },
+            depth: row[first + 9],
+            publishedAt: EpochMicros.date(row[first + 10])
         )
     }
 
