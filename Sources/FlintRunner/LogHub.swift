@@ -16,8 +16,8 @@ public final class LogHub: Sendable {
     private struct State {
         var followers: [UInt64: LogFollower] = [:]
         var nextID: UInt64 = 0
-        /// The ids of running invocations.
-        var running: Set<String> = []
+        /// Running invocations: id → function.
+        var running: [String: String] = [:]
         var isClosed = false
     }
 
@@ -55,16 +55,16 @@ public final class LogHub: Sendable {
         for waiter in waiters { waiter.resume(returning: event) }
     }
 
-    /// Marks `invocation` as running.
-    public func begin(invocation: String) {
-        _ = state.withLock { $0.running.insert(invocation) }
+    /// Marks `invocation` of `function` as running.
+    public func begin(invocation: String, function: String) {
+        state.withLock { $0.running[invocation] = function }
     }
 
     /// Marks `invocation` as over and ends the subscriptions that follow it. Call it once its
     /// record has been handed to the ledger, so that a follower that misses the end finds it there.
     public func end(invocation: String) {
         deliver(.invocationEnded(invocation)) { state in
-            state.running.remove(invocation)
+            state.running[invocation] = nil
             return { $0.invocation == invocation }
         }
     }
@@ -110,10 +110,10 @@ public final class LogHub: Sendable {
         return LogSubscription(hub: self, id: id)
     }
 
-    /// Whether `invocation` has begun and not ended. Asked after subscribing to it, a no means it
-    /// has not begun yet or has already ended; its end cannot slip between the two.
-    public func isRunning(_ invocation: String) -> Bool {
-        state.withLock { $0.running.contains(invocation) }
+    /// The function of `invocation` if it has begun and not ended. Asked after subscribing to it,
+    /// nil means it has not begun yet or has already ended; its end cannot slip between the two.
+    public func runningFunction(of invocation: String) -> String? {
+        state.withLock { $0.running[invocation] }
     }
 
     /// The next event of subscription `id`, waiting for one; nil once it has ended or was cancelled.

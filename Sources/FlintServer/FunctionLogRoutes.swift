@@ -83,20 +83,35 @@ struct FunctionLogRoutes: Sendable {
         let subscription = hub.subscribe(function: function, invocation: invocation)
         // A client gone (Ctrl-C on `flint logs -f`) ends the subscription, even when no line comes.
         connectionClosed.whenComplete { _ in subscription.cancel() }
-        if let invocation, !hub.isRunning(invocation) {
+        let running = invocation.flatMap(hub.runningFunction(of:))
+        if let invocation, let running, running != function {
+            subscription.cancel()
+            return Self.ofAnotherFunction(invocation, running, not: function)
+        }
+        if let invocation, running == nil {
             await writer.flushed()
             if let record = try await ledger.find(id: invocation) {
                 subscription.cancel()
-                guard record.function == function else {
-                    return .message(.notFound, "invocation \(invocation) is of function \(record.function), not \(function)")
-                }
+                guard record.function == function else { return Self.ofAnotherFunction(invocation, record.function, not: function) }
                 let body = try await storedLines(of: record) + LogStreamRecord.end("invocation-ended")
                 return .bytes(.ok, Data(LogStreamRecord.following(function: function, invocation: invocation) + body), contentType: Self.contentType)
             }
-            let pending = try await Offload.run { [bus] in try bus.status(messageID: invocation) }.map { $0.state == .ready || $0.state == .leased } ?? false
-            guard pending || hub.isRunning(invocation) else {
+            let queued = try await Offload.run { [bus] in try bus.status(messageID: invocation) }.flatMap { status in
+                status.state == .ready || status.state == .leased ? status.function : nil
+            }
+            if let queued, queued != function {
+                subscription.cancel()
+                return Self.ofAnotherFunction(invocation, queued, not: function)
+            }
+            // It may have begun meanwhile.
+            let runningNow = hub.runningFunction(of: invocation)
+            guard queued != nil || runningNow != nil else {
                 subscription.cancel()
                 return .message(.notFound, "function \(function) has no running, queued or finished invocation with id \(invocation) (flint invocations lists recent ones)")
+            }
+            if let runningNow, runningNow != function {
+                subscription.cancel()
+                return Self.ofAnotherFunction(invocation, runningNow, not: function)
             }
         }
         let body = ResponseBody { writer in
@@ -107,5 +122,9 @@ struct FunctionLogRoutes: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: Self.contentType, .cacheControl: "no-cache"], body: body)
+    }
+
+    private static func ofAnotherFunction(_ invocation: String, _ owner: String, not function: String) -> Response {
+        .message(.notFound, "invocation \(invocation) is of function \(owner), not \(function): run flint logs \(owner) --invocation \(invocation)")
     }
 }

@@ -10,7 +10,7 @@ struct LogTrackingExecutor: InvocationExecutor {
     let inner: any InvocationExecutor
 
     func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
-        hub.begin(invocation: request.id)
+        hub.begin(invocation: request.id, function: request.function)
         return await inner.execute(request, function: function)
     }
 }

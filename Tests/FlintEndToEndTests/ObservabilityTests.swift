@@ -18,6 +18,7 @@ import Testing
         let project = try TestProject()
         let go = project.root + "/go"
         try project.addScriptFunction("talk", script: Self.waitingHandler(go: go))
+        try project.addScriptFunction("other", script: "cat > /dev/null\necho '{}'\n")
         let daemon = try RunningDaemon(project)
 
         let follower = try BackgroundFlint(["logs", "talk", "-f", "--project", project.root])
@@ -34,6 +35,11 @@ import Testing
         #expect(parts.count == 3)
         #expect(parts[1] == id)
         #expect(parts[0].hasSuffix("Z") && parts[0].count == "2026-11-22T10:01:02.123Z".count)
+
+        // Another function's invocation, running: refused, naming its function (it used to follow nothing).
+        let elsewhere = try FlintBinary.run(["logs", "other", "--invocation", id, "-f", "--project", project.root], timeout: 20)
+        #expect(elsewhere.status != 0)
+        #expect(elsewhere.stderr.contains("invocation \(id) is of function talk, not other"), "\(elsewhere.stderr)")
 
         // One invocation followed: its lines, then it exits once the invocation has ended.
         let one = try BackgroundFlint(["logs", "talk", "--invocation", id, "-f", "--project", project.root])

@@ -97,10 +97,10 @@ import Testing
     @Test func invocationFollower_endsWhenItEnds_andTheHubKnowsWhatRuns() async {
         let hub = LogHub()
         let early = hub.subscribe(function: "f", invocation: "x")
-        #expect(!hub.isRunning("x"))
-        hub.begin(invocation: "x")
+        #expect(hub.runningFunction(of: "x") == nil)
+        hub.begin(invocation: "x", function: "f")
         let late = hub.subscribe(function: "f", invocation: "x")
-        #expect(hub.isRunning("x"))
+        #expect(hub.runningFunction(of: "x") == "f")
         hub.publish(function: "f", invocation: "x", text: "working")
         hub.publish(function: "f", invocation: "y", text: "not mine")
         hub.end(invocation: "x")
@@ -109,7 +109,7 @@ import Testing
             #expect(await nextEvent(subscription) == .invocationEnded("x"))
             #expect(await subscription.next() == nil)
         }
-        #expect(!hub.isRunning("x"))
+        #expect(hub.runningFunction(of: "x") == nil)
     }
 
     @Test func close_endsEveryFollower_andLaterOnesAtOnce() async {
