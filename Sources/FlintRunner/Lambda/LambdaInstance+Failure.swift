@@ -1,4 +1,5 @@
 import FlintCore
+import Glibc
 
 extension LambdaInstance {
     /// The outcome and message of an invocation whose instance ended under it.
@@ -11,7 +12,10 @@ extension LambdaInstance {
         }
         let how = termination?.description ?? "status unknown"
         let timeout = function.timeout.shortDescription
-        if oomKills > 0, stopReason == nil || stopReason == .timeout {
+        // The cgroup counts OOM kills over the instance's whole life, and the OOM killer ends
+        // with SIGKILL: a runtime that ended otherwise was not killed by it now (a child of an
+        // earlier invocation may have been).
+        if oomKills > 0, stopReason == nil || stopReason == .timeout, termination.map({ $0.signal == SIGKILL }) ?? true {
             let limit = ByteSizeText.format(function.memoryBytes)
             return (.oom, "out of memory: the instance reached its \(limit) memory limit (\(how))", termination)
         }

@@ -194,6 +194,12 @@ struct LambdaFixture {
                     os._exit(0)
             elif action == "hog":
                 hog = b"x" * (event["mib"] * 1024 * 1024)
+            elif action == "child-hog":
+                # A child the OOM killer picks (the largest process of the cgroup); the runtime
+                # goes on.
+                import subprocess
+                hog = "x = b'x' * (%d * 1024 * 1024)" % event["mib"]
+                subprocess.run([sys.executable, "-c", hog])
             elif action == "fail":
                 error = {"errorMessage": "division by zero", "errorType": "ZeroDivisionError", "stackTrace": []}
                 call("POST", f"{base}/invocation/{request_id}/error", json.dumps(error))

@@ -47,4 +47,19 @@ import Testing
             #expect(try after.reportedPID() != before)
         }
     }
+
+    /// The instance's cgroup counts OOM kills over its whole life: one that ended a child in an
+    /// earlier invocation does not make a later, unrelated exit of the runtime `oom`.
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func childKilledByTheOOMKillerEarlier_doesNotMakeALaterCrashOOM() async throws {
+        let isolation = try HandlerIsolation.prepare(IsolationSettings(), logger: Logger(label: "flint.lambda.tests"))
+        try await withLambdaFixture(isolation: isolation) { fixture in
+            let function = fixture.function(memoryBytes: 64 * 1024 * 1024)
+            let hogged = try await fixture.invoke(function, ["action": "child-hog", "mib": 256])
+            #expect(hogged.record.outcome == .ok, "\(hogged.record.errorMessage ?? "-")")
+            let crashed = try await fixture.invoke(function, ["action": "crash"])
+            #expect(crashed.record.outcome == .error)
+            #expect(crashed.record.errorMessage?.hasPrefix("the runtime exited (exit status 7) while handling the invocation") == true, "\(crashed.record.errorMessage ?? "-")")
+        }
+    }
 }
