@@ -60,26 +60,56 @@ struct BusRoutes: Sendable {
     }
 
     private func replay(_ request: Request) async throws -> Response {
-        guard let body = try await RequestBody.collect(request, limit: 1024 * 1024),
-              let object = try? JSONSerialization.jsonObject(with: body.isEmpty ? Data("{}".utf8) : body) as? [String: Any]
-        else {
-            return .message(.badRequest, #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#)
+        let usage = #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#
+        guard let body = try await RequestBody.collect(request, limit: 1024 * 1024) else {
+            return .message(.contentTooLarge, "a replay request may be at most 1 MiB; \(usage)")
         }
-        let function = object["function"] as? String
+        let parsed: ReplayRequest
+        do {
+            parsed = try JSONDecoder().decode(ReplayRequest.self, from: body.isEmpty ? Data("{}".utf8) : body)
+        } catch {
+            return .message(.badRequest, "ids must be a non-empty list of whole-number dead letter ids (flint deadletters lists them); \(usage)")
+        }
         let ids: [Int64]?
-        if let list = object["ids"] as? [Any] {
-            let numbers = list.compactMap { ($0 as? NSNumber)?.int64Value ?? ($0 as? String).flatMap { Int64($0) } }
-            guard numbers.count == list.count, !numbers.isEmpty else {
+        if let list = parsed.ids {
+            guard !list.isEmpty else {
                 return .message(.badRequest, "ids must be a non-empty list of dead letter ids (flint deadletters lists them)")
             }
-            ids = numbers
-        } else if object["all"] as? Bool == true {
+            ids = list.map(\.value)
+        } else if parsed.all == true {
             ids = nil
         } else {
-            return .message(.badRequest, #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#)
+            return .message(.badRequest, usage)
         }
-        let replayed = try await Offload.run { [bus] in try bus.replay(ids: ids, function: function) }
-        return .json(ReplayView(replayed: replayed, missing: ids.map { Set($0).subtracting(replayed).sorted() } ?? []))
+        let function = parsed.function
+        let (replayed, retired) = try await Offload.run { [bus] in
+            (try bus.replay(ids: ids, function: function), try bus.retiredDeadLetters(ids: ids, function: function))
+        }
+        let missing = ids.map { Set($0).subtracting(replayed).subtracting(retired).sorted() } ?? []
+        return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
+    }
+
+    /// The body of `POST /v1/deadletters/replay`.
+    private struct ReplayRequest: Decodable {
+        var ids: [DeadLetterID]?
+        var all: Bool?
+        var function: String?
+    }
+
+    /// A dead letter id: a whole JSON number, or a string of one (not 12.9, not true).
+    private struct DeadLetterID: Decodable {
+        let value: Int64
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int64.self) {
+                value = number
+            } else if let text = try? container.decode(String.self), let number = Int64(text) {
+                value = number
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a dead letter id")
+            }
+        }
     }
 }
 
@@ -157,5 +187,8 @@ struct PublishReceiptView: Codable, Sendable {
 /// The answer to a replay: what was queued again, and requested ids that are not dead letters.
 public struct ReplayView: Codable, Sendable, Hashable {
     public var replayed: [Int64]
+    /// Ids given that are not dead letters (already replayed, or no such id).
     public var missing: [Int64]
+    /// Dead letters left dead: their trigger or function was removed, so nothing would take them.
+    public var retired: [Int64]
 }

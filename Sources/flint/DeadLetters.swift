@@ -63,7 +63,7 @@ struct DeadLetters: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Queue dead letters again, with their attempts counted from zero.",
-            discussion: "Exits 1 when an id given is not a dead letter (the others are replayed all the same).")
+            discussion: "Exits 1 when an id given is not a dead letter, or a dead letter's trigger or function was removed since (the others are replayed all the same).")
 
         @OptionGroup var projectOptions: ProjectOptions
 
@@ -98,12 +98,21 @@ struct DeadLetters: AsyncParsableCommand {
             let result = try JSONDecoding.decoder.decode(ReplayView.self, from: reply.body)
             let count = result.replayed.count
             print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + result.replayed.map(String.init).joined(separator: ", ")))
+            var problems: [String] = []
             if !result.missing.isEmpty {
                 let list = result.missing.map(String.init).joined(separator: ", ")
-                throw CLIError(
+                problems.append(
                     "flint deadletters replay: \(list) \(result.missing.count == 1 ? "is not a dead letter" : "are not dead letters") "
                         + "(already replayed, or no such id); flint deadletters lists them")
             }
+            if !result.retired.isEmpty {
+                let list = result.retired.map(String.init).joined(separator: ", ")
+                problems.append(
+                    "flint deadletters replay: \(list) \(result.retired.count == 1 ? "stays" : "stay") dead: \(result.retired.count == 1 ? "its" : "their") "
+                        + "trigger or function is no longer in the project, so nothing would take \(result.retired.count == 1 ? "it" : "them"); "
+                        + "bring it back and run flint reload, or leave \(result.retired.count == 1 ? "it" : "them") to read")
+            }
+            if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
         }
     }
 }

@@ -100,10 +100,16 @@ import Testing
         #expect(gaps[2] > gaps[0], "\(gaps)")
 
         let id = try #require(dead.first?["id"] as? Int)
+        // Not ids: refused, rather than rounded down (12.9) or taken for 1 (true).
+        for body in [#"{"ids": [\#(id).9]}"#, #"{"ids": [true]}"#, #"{"ids": ["x"]}"#] {
+            let refused = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(body.utf8), authorized: true)
+            #expect(refused.status == 400, "\(body): \(refused.text)")
+        }
         let replay = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(#"{"ids": [\#(id), 999999]}"#.utf8), authorized: true)
         #expect(replay.status == 200)
         #expect(try replay.json()["replayed"] as? [Int] == [id])
         #expect(try replay.json()["missing"] as? [Int] == [999999])
+        #expect(try replay.json()["retired"] as? [Int] == [])
         try await Self.waitUntil("four more attempts after replay") { lines().count == 8 }
     }
 

@@ -162,6 +162,18 @@ import Testing
         #expect(missing.status == 1)
         #expect(missing.stdout == "replayed 1 dead letter: \(id)\n")
         #expect(missing.stderr.contains("999999 is not a dead letter"), "\(missing.stderr)")
+
+        // With its trigger gone, nothing would take it again: it stays dead, and the replay says why.
+        _ = try await eventually("the delivery dead a third time") {
+            try Self.deadLetterList(deadLetters(["--json"])).first { $0["last_invocation_id"] as? String != again["last_invocation_id"] as? String }
+        }
+        try FileManager.default.removeItem(atPath: project.root + "/triggers/jobs.yaml")
+        #expect(try FlintBinary.run(["reload", "--project", project.root]).status == 0)
+        let retired = try deadLetters(["replay", "\(id)"])
+        #expect(retired.status == 1)
+        #expect(retired.stdout == "replayed 0 dead letters\n")
+        #expect(retired.stderr.contains("\(id) stays dead: its trigger or function is no longer in the project"), "\(retired.stderr)")
+        #expect(try Self.deadLetterList(deadLetters(["--json"])).map { $0["id"] as? Int } == [id])
         _ = daemon
     }
 

@@ -265,4 +265,23 @@ import Testing
         #expect(try fixture.bus.replay(ids: [billA.token.deliveryID], function: "ship", now: Self.at(33)).isEmpty)
         #expect(try fixture.bus.replay(ids: [billA.token.deliveryID], function: "bill", now: Self.at(33)) == [billA.token.deliveryID])
     }
+
+    @Test func replay_leavesDeadLettersOfARetiredSubscriptionDead_andNamesThem() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "a", at: Self.at(0))
+        let billA = try Self.kill(fixture, "billing", body: "a", diedAt: 10)
+        let shipA = try Self.kill(fixture, "shipping", body: "a", diedAt: 11)
+        // The shipping trigger is removed from the project (a reload retires its subscription).
+        try fixture.bus.register(
+            BusTopology(topics: ["orders": .text], subscriptions: [.init(name: "billing", topic: "orders", function: "bill")]),
+            retireOthers: true)
+
+        #expect(try fixture.bus.retiredDeadLetters(ids: nil) == [shipA.token.deliveryID])
+        #expect(try fixture.bus.retiredDeadLetters(ids: [billA.token.deliveryID]).isEmpty)
+        #expect(try fixture.bus.replay(ids: nil, now: Self.at(20)) == [billA.token.deliveryID])
+        // Nothing claims a retired subscription: replayed, it would have waited unseen for ever.
+        #expect(try fixture.bus.deadLetters().map(\.id) == [shipA.token.deliveryID])
+        #expect(try fixture.bus.replay(ids: [shipA.token.deliveryID], now: Self.at(21)).isEmpty)
+        #expect(try fixture.bus.retiredDeadLetters(ids: nil, function: "ship") == [shipA.token.deliveryID])
+    }
 }

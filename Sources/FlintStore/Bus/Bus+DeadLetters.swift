@@ -31,28 +31,48 @@ extension Bus {
     }
 
     /// Queues dead letters again with fresh attempts: those with the given ids, or (ids nil)
-    /// all of them, optionally only of one function. Returns the ids replayed; unknown ids and
-    /// deliveries that are not dead are left out.
+    /// all of them, optionally only of one function. Returns the ids replayed; unknown ids,
+    /// deliveries that are not dead, and dead letters of a retired subscription (its trigger or
+    /// function was removed since: nothing would claim them again) are left out.
     public func replay(ids: [Int64]?, function: String? = nil, now: Date = Date()) throws(BusError) -> [Int64] {
-        let nowMicros = EpochMicros.from(now)
+        if let ids, ids.isEmpty { return [] }
+        let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
         return try database.write { db in
-            var sql = """
+            try Int64.fetchAll(db, sql: """
                 UPDATE deliveries SET state = 'ready', attempt = 0, visible_at_us = ?, lease_epoch = lease_epoch + 1,
                     settled_at_us = NULL
-                WHERE state = 'dead'
-                """
-            var arguments: StatementArguments = [nowMicros]
-            if let ids {
-                guard !ids.isEmpty else { return [] }
-                sql += " AND id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))"
-                arguments += StatementArguments(ids)
-            }
-            if let function {
-                sql += " AND function = ?"
-                arguments += [function]
-            }
-            sql += " RETURNING id"
-            return try Int64.fetchAll(db, sql: sql, arguments: arguments).sorted()
+                WHERE \(selection) AND subscription IN (SELECT name FROM subscriptions WHERE active)
+                RETURNING id
+                """, arguments: [EpochMicros.from(now)] + arguments).sorted()
         }
+    }
+
+    /// The dead letters of the same selection as `replay`'s whose subscription is retired:
+    /// those `replay` leaves dead.
+    public func retiredDeadLetters(ids: [Int64]?, function: String? = nil) throws(BusError) -> [Int64] {
+        if let ids, ids.isEmpty { return [] }
+        let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
+        return try database.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM deliveries
+                WHERE \(selection) AND subscription NOT IN (SELECT name FROM subscriptions WHERE active)
+                ORDER BY id
+                """, arguments: arguments)
+        }
+    }
+
+    /// Dead deliveries with one of `ids` (any, when nil) of `function` (any, when nil).
+    private static func deadLetterSelection(ids: [Int64]?, function: String?) -> (String, StatementArguments) {
+        var sql = "state = 'dead'"
+        var arguments: StatementArguments = []
+        if let ids {
+            sql += " AND id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))"
+            arguments += StatementArguments(ids)
+        }
+        if let function {
+            sql += " AND function = ?"
+            arguments += [function]
+        }
+        return (sql, arguments)
     }
 }
