@@ -3,7 +3,9 @@ import Glibc
 /// The bubblewrap (bwrap) command line that runs a handler in its sandbox.
 ///
 /// The host's root is mounted read-only, with a fresh minimal /dev, a /proc of the sandbox's own
-/// pid namespace and an empty private /tmp. The project (and the daemon's data directory) are
+/// pid namespace and an empty private /tmp and /run: a read-only mount does not stop `connect(2)`
+/// to a socket file, and /run holds the host's (D-Bus, systemd, container engines), through which
+/// a handler could have commands run outside the sandbox. The project (and the daemon's data directory) are
 /// covered by empty tmpfs mounts, and only the instance's own paths are bound back at their real
 /// locations, so every path the handler is given (`FLINT_OBJECT_PATH`, `LAMBDA_TASK_ROOT`, ...)
 /// stays valid inside. Without network, the sandbox has its own network namespace: loopback only.
@@ -16,8 +18,12 @@ struct BubblewrapCommand {
 
     func wrapping(_ command: HandlerCommand, paths: InstancePaths) -> HandlerCommand {
         var arguments = [
-            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run",
         ]
+        if network {
+            // Where /etc/resolv.conf may point: name resolution, not sockets.
+            arguments += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve", "--ro-bind-try", "/run/resolvconf", "/run/resolvconf"]
+        }
         // bwrap cannot make a mount point in the read-only root: a path that does not exist (yet)
         // is skipped, and one inside another hidden path is covered by it.
         for hidden in hiddenPaths
@@ -46,9 +52,9 @@ struct BubblewrapCommand {
         path.count > directory.count && path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
     }
 
-    /// Paths under /tmp and /dev are already replaced by fresh mounts.
+    /// Paths under /tmp, /run and /dev are already replaced by fresh mounts.
     static func isCovered(_ path: String) -> Bool {
-        path == "/tmp" || path.hasPrefix("/tmp/") || path == "/dev" || path.hasPrefix("/dev/")
+        ["/tmp", "/run", "/dev"].contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 }
 

@@ -57,8 +57,9 @@ public struct FlintDaemon: Sendable {
         try Self.recreateEmpty(files.outputsRoot)
         defer {
             try? FileManager.default.removeItem(atPath: files.daemonInfo)
-            try? FileManager.default.removeItem(atPath: files.workRoot)
-            try? FileManager.default.removeItem(atPath: files.outputsRoot)
+            // Handlers wrote in them (as the handler user): removed by descriptor, never through a path.
+            try? HandlerTree.remove(files.workRoot)
+            try? HandlerTree.remove(files.outputsRoot)
         }
         let database = try FlintDatabase(path: files.database, durability: project.config.bus.durability == .full ? .full : .normal)
         // No commit of the daemon's waits for a checkpoint: a thread of its own runs them.
@@ -223,8 +224,14 @@ public struct FlintDaemon: Sendable {
                 throw DaemonError.startup(
                     "\(path) belongs to uid \(owner), not to Flint's uid \(geteuid()): another user made it, and Flint will not use it; remove it and start again")
             }
-            // A symbolic link is removed itself, never followed.
-            try FileManager.default.removeItem(atPath: path)
+            if attributes[.type] as? FileAttributeType == .typeDirectory {
+                // What a crashed daemon's handlers left in it is removed by descriptor: one of
+                // them may still run and swap a directory for a link meanwhile.
+                try HandlerTree.remove(path)
+            } else {
+                // A symbolic link (or a file) is removed itself, never followed.
+                try FileManager.default.removeItem(atPath: path)
+            }
         }
         let parent = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)

@@ -25,11 +25,20 @@ import Testing
                 found.append(name + " readable")
             except OSError as error:
                 found.append(name + " " + type(error).__name__)
+        port, _, unix_socket = event["body"].partition(" ")
         try:
-            socket.create_connection(("127.0.0.1", int(event["body"])), timeout=5).close()
+            socket.create_connection(("127.0.0.1", int(port)), timeout=5).close()
             found.append("network reachable")
         except OSError as error:
             found.append("network " + type(error).__name__)
+        if unix_socket:
+            try:
+                client = socket.socket(socket.AF_UNIX)
+                client.connect(unix_socket)
+                client.close()
+                found.append("socket reachable")
+            except OSError as error:
+                found.append("socket " + type(error).__name__)
         found.append("uid %d" % os.getuid())
         print(json.dumps({"found": found, "environment": dict(os.environ)}))
         """
@@ -43,9 +52,11 @@ import Testing
         try project.addRoute(name, function: name, method: "POST", path: "/\(name)")
     }
 
-    /// Invokes `function` with the daemon's port as the body; returns what the probe found.
-    private static func probe(_ daemon: RunningDaemon, _ function: String) async throws -> [String] {
-        let reply = try await daemon.request("POST", "/\(function)", body: Data("\(daemon.url.port ?? 0)".utf8))
+    /// Invokes `function` with the daemon's port (and a Unix socket to try) as the body; returns
+    /// what the probe found.
+    private static func probe(_ daemon: RunningDaemon, _ function: String, unixSocket: String? = nil) async throws -> [String] {
+        let body = "\(daemon.url.port ?? 0)" + (unixSocket.map { " " + $0 } ?? "")
+        let reply = try await daemon.request("POST", "/\(function)", body: Data(body.utf8))
         #expect(reply.status == 200, "\(reply.text)")
         #expect(!reply.text.contains(daemon.token), "the admin token reached the handler")
         let object = try reply.json()
@@ -79,6 +90,12 @@ import Testing
 
         let boxed = try await Self.probe(daemon, "boxed")
         #expect(boxed == ["admin-token FileNotFoundError", "flint.sqlite FileNotFoundError", "network ConnectionRefusedError", uid])
+        // A socket file of the host's /run (as D-Bus's or a container engine's): not there inside.
+        if let listener = try? UnixSocketListener(path: "/run/flint-e2e-\(UUID().uuidString).sock") {
+            defer { listener.close() }
+            #expect(try await Self.probe(daemon, "boxed", unixSocket: listener.path).contains("socket FileNotFoundError"))
+            #expect(try await Self.probe(daemon, "netted", unixSocket: listener.path).contains("socket FileNotFoundError"))
+        }
         let netted = try await Self.probe(daemon, "netted")
         #expect(netted == ["admin-token FileNotFoundError", "flint.sqlite FileNotFoundError", "network reachable", uid])
 
@@ -154,5 +171,35 @@ import Testing
         #expect(up.status != 0)
         #expect(up.stderr.contains("function boxed: isolation: sandbox needs bubblewrap (bwrap), which is not installed or not on PATH; install it (apt-get install bubblewrap) or set isolation: process"), "\(up.stderr)")
         #expect(!FileManager.default.fileExists(atPath: project.dataDirectory + "/daemon.json"))
+    }
+}
+
+/// A listening Unix socket, for a sandboxed handler to try.
+private final class UnixSocketListener {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestFailure("socket: \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 4) == 0 else {
+            Glibc.close(descriptor)
+            throw TestFailure("cannot listen on \(path): \(errno)")
+        }
+        self.fd = descriptor
+        self.path = path
+    }
+
+    func close() {
+        Glibc.close(fd)
+        unlink(path)
     }
 }

@@ -1,5 +1,6 @@
 internal import FlintCore
 internal import FlintDispatch
+internal import FlintRunner
 internal import Foundation
 internal import Logging
 
@@ -27,7 +28,8 @@ struct OutputCollectingExecutor: InvocationExecutor {
         }
         defer {
             do {
-                try FileManager.default.removeItem(atPath: scratch)
+                // The handler user owns what is in it: never removed through a path.
+                try HandlerTree.remove(scratch)
             } catch {
                 logger.warning(
                     "could not remove the output directory \(scratch): \(error)",
