@@ -23,6 +23,8 @@ public struct DaemonFiles: Sendable {
     public var adminToken: String { directory + "/admin-token" }
     /// The running daemon's pid and address; present only while it runs.
     public var daemonInfo: String { directory + "/daemon.json" }
+    /// Locked (`flock`) by the daemon for as long as it runs: one daemon per data directory.
+    public var lock: String { directory + "/daemon.lock" }
     /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making
     /// and removing a directory there costs ~9 µs against ~130 µs on ext4, on every invocation.
     /// The name is unique per user and data directory, so two projects never share one.

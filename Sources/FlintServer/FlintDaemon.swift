@@ -48,10 +48,13 @@ public struct FlintDaemon: Sendable {
 
         let files = DaemonFiles(project: project)
         try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
-        if let running = DaemonInfo.read(from: files.daemonInfo), running.isAlive {
+        // Before anything that touches a running daemon's files; held until this process ends.
+        guard let lock = try DaemonLock.acquire(at: files.lock) else {
+            let running = DaemonInfo.read(from: files.daemonInfo).map { "pid \($0.pid), \($0.url)" } ?? "still starting"
             throw DaemonError.startup(
-                "Flint is already running for this project (pid \(running.pid), \(running.url)); stop it first, or use another data directory")
+                "Flint is already running for this project (\(running)); stop it first, or use another data directory")
         }
+        defer { withExtendedLifetime(lock) {} }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
         try Self.recreateEmpty(files.workRoot)
         try Self.recreateEmpty(files.outputsRoot)

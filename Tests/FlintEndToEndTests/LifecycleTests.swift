@@ -124,6 +124,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: project.dataDirectory + "/daemon.json"))
     }
 
+    /// `daemon.json` is written once the daemon serves, after its start-up scan: a second
+    /// `flint up` before then used to empty the first one's directories and remove its files.
+    @Test func secondDaemonWhileTheFirstHasNoDaemonJSONYet_isRefused_andLeavesItAlone() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        try project.addRoute("echo", function: "echo", method: "POST", path: "/echo")
+        let first = try RunningDaemon(project)
+        let info = project.dataDirectory + "/daemon.json"
+        let saved = try Data(contentsOf: URL(fileURLWithPath: info))
+        try FileManager.default.removeItem(atPath: info)
+
+        let second = try FlintBinary.run(["up", "--project", project.root, "--listen", "127.0.0.1:0"], timeout: 30)
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("Flint is already running for this project (still starting)"), "\(second.stderr)")
+        try saved.write(to: URL(fileURLWithPath: info))
+        let reply = try await first.request("POST", "/echo", body: Data("still here".utf8))
+        #expect(reply.status == 200, "\(reply.text)")
+    }
+
     @Test func addressInUse_saysSoAndHowToPickAnother() throws {
         let busy = try RunningDaemon(try TestProject())
         let port = try #require(busy.url.port)

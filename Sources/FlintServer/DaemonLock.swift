@@ -1,0 +1,37 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// One daemon per data directory: an exclusive `flock` on `daemon.lock`, held for the daemon's
+/// whole life and let go by the kernel when the process ends, however it ends.
+///
+/// `daemon.json` cannot do this on its own: it is written once the daemon serves, after the
+/// start-up scan of its buckets, and a second `flint up` in the meantime would have emptied the
+/// first one's working directories, put its leased deliveries back, and removed its files.
+final class DaemonLock: Sendable {
+    private let descriptor: Int32
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Takes the lock at `path`; nil when another process holds it.
+    static func acquire(at path: String) throws(DaemonError) -> DaemonLock? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else {
+            throw .startup("cannot open \(path): \(String(cString: strerror(errno))); check the data directory's permissions")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let failure = errno
+            close(descriptor)
+            if failure == EWOULDBLOCK { return nil }
+            throw .startup("cannot lock \(path): \(String(cString: strerror(failure)))")
+        }
+        return DaemonLock(descriptor: descriptor)
+    }
+}
