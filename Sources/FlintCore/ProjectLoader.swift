@@ -130,6 +130,10 @@ private struct ProjectLoading {
                 continue
             }
             let file = display(filePath)
+            if let problem = ProjectLoader.triggerFileNameProblem(baseName) {
+                issues.append(ConfigIssue(location: SourceLocation(file: file, line: 0), key: nil, message: problem))
+                continue
+            }
             if let other = fileByBaseName[baseName] {
                 issues.append(ConfigIssue(
                     location: SourceLocation(file: file, line: 0), key: nil,
@@ -234,6 +238,20 @@ private struct ProjectLoading {
 extension ProjectLoader {
     /// The trigger name a file in the triggers directory gives its first trigger: its name without
     /// `.yaml`/`.yml`; nil for other files.
+    /// Why triggers cannot be named after the file `baseName`.yaml, if they cannot: the bus names
+    /// its own subscriptions `flint.invoke.FUNCTION`, `flint.schedule.TRIGGER` and
+    /// `flint.bucket.TRIGGER` (a queue trigger's is its own name), and a file's second and later
+    /// triggers are `NAME#2`, `NAME#3`, ...
+    static func triggerFileNameProblem(_ baseName: String) -> String? {
+        if baseName.hasPrefix(TopicName.reservedPrefix) {
+            return "trigger names starting with \(TopicName.reservedPrefix) are Flint's own (its asynchronous invocations, schedules and bucket events use them); rename the file"
+        }
+        if baseName.contains("#") {
+            return "a trigger file's name cannot contain #: the second and later triggers of a file are named NAME#2, NAME#3, ...; rename the file"
+        }
+        return nil
+    }
+
     static func triggerBaseName(_ fileName: String) -> String? {
         for suffix in [".yaml", ".yml"] where fileName.hasSuffix(suffix) && fileName.count > suffix.count {
             return String(fileName.dropLast(suffix.count))

@@ -177,6 +177,21 @@ import FlintCore
         }
     }
 
+    /// A queue trigger's subscription is named after it; Flint's own are `flint.invoke.FUNCTION`
+    /// and the like, and a file's second trigger is `NAME#2`: names that would collide.
+    @Test func triggerFileNamesThatCouldCollideWithFlintsOwn_areErrors() throws {
+        try withTemporaryProject { project in
+            try writeFunction(project, "functions/echo", name: "echo")
+            try project.write("triggers/flint.invoke.echo.yaml", "source: queue\nfunction: echo\ntopic: jobs\n")
+            try project.write("triggers/a.yaml", "source: queue\nfunction: echo\ntopic: a\n---\nsource: queue\nfunction: echo\ntopic: b\n")
+            try project.write("triggers/a#2.yaml", "source: queue\nfunction: echo\ntopic: c\n")
+            #expect(project.loadIssues() == [
+                "triggers/a#2.yaml: a trigger file's name cannot contain #: the second and later triggers of a file are named NAME#2, NAME#3, ...; rename the file",
+                "triggers/flint.invoke.echo.yaml: trigger names starting with flint. are Flint's own (its asynchronous invocations, schedules and bucket events use them); rename the file",
+            ])
+        }
+    }
+
     @Test func problemsInEveryFile_areAllReported_inFileOrder() throws {
         try withTemporaryProject { project in
             try project.write("flint.yaml", "listen: nowhere\n")
