@@ -15,6 +15,10 @@ public protocol ScheduleSink: Sendable {
 /// Fires schedule triggers at their ticks (UTC). At start-up, a schedule whose latest tick passed
 /// while Flint was down fires once for it, not once per missed tick. Sleeps until the next tick
 /// of any schedule; with no schedules, it has nothing to wait for.
+///
+/// A tick that cannot be published (the database locked past its busy timeout, say) is tried
+/// again after `retryDelay`, doubling up to a minute, until it is: it is late, never lost. The
+/// sink records each tick with its event, so a retry never publishes it twice.
 public struct ScheduleSource: Sendable {
     public struct Schedule: Sendable, Hashable {
         public var trigger: String
@@ -25,20 +29,33 @@ public struct ScheduleSource: Sendable {
         }
     }
 
+    /// A tick that could not be published, and when to try it again.
+    private struct Retry {
+        var tick: Date
+        var at: Date
+        var delay: Duration
+    }
+
     let schedules: [Schedule]
     let sink: any ScheduleSink
     let logger: Logger
+    let retryDelay: Duration
 
-    public init(schedules: [Schedule], sink: any ScheduleSink, logger: Logger) {
+    public init(schedules: [Schedule], sink: any ScheduleSink, logger: Logger, retryDelay: Duration = .seconds(1)) {
         self.schedules = schedules
         self.sink = sink
         self.logger = logger
+        self.retryDelay = retryDelay
     }
+
+    /// The longest wait between two tries of a tick.
+    static let longestRetryDelay: Duration = .seconds(60)
 
     /// Runs until cancelled.
     public func run() async {
         guard !schedules.isEmpty else { return }
         var last: [String: Date] = [:]
+        var retries: [String: Retry] = [:]
         let now = Date()
         for schedule in schedules {
             do {
@@ -49,8 +66,7 @@ public struct ScheduleSource: Sendable {
                             "schedule \(schedule.trigger): a tick passed while Flint was down; firing it once now",
                             metadata: ["flint.trigger": "\(schedule.trigger)"]
                         )
-                        try sink.fire(schedule.trigger, at: missed)
-                        last[schedule.trigger] = missed
+                        retries[schedule.trigger] = Retry(tick: missed, at: now, delay: retryDelay)
                     }
                 } else {
                     try sink.markStart(of: schedule.trigger, at: now)
@@ -62,11 +78,13 @@ public struct ScheduleSource: Sendable {
             }
         }
         while !Task.isCancelled {
-            let upcoming = schedules.compactMap { schedule -> (Schedule, Date)? in
+            // Each schedule's next try: a tick to try again, or its next tick, fired when it comes.
+            let upcoming = schedules.compactMap { schedule -> (schedule: Schedule, tick: Date, at: Date)? in
+                if let retry = retries[schedule.trigger] { return (schedule, retry.tick, retry.at) }
                 let after = max(last[schedule.trigger] ?? Date(), Date().addingTimeInterval(-1))
-                return schedule.rule.nextTick(after: after).map { (schedule, $0) }
+                return schedule.rule.nextTick(after: after).map { (schedule, $0, $0) }
             }
-            guard let next = upcoming.map(\.1).min() else { return }
+            guard let next = upcoming.map(\.at).min() else { return }
             let wait = next.timeIntervalSinceNow
             if wait > 0 {
                 do {
@@ -75,16 +93,19 @@ public struct ScheduleSource: Sendable {
                     return
                 }
             }
-            for (schedule, tick) in upcoming where tick <= Date() {
+            for (schedule, tick, at) in upcoming where at <= Date() {
                 do {
                     try sink.fire(schedule.trigger, at: tick)
+                    last[schedule.trigger] = tick
+                    retries[schedule.trigger] = nil
                 } catch {
+                    let delay = retries[schedule.trigger]?.delay ?? retryDelay
+                    retries[schedule.trigger] = Retry(tick: tick, at: Date().addingTimeInterval(delay.timeInterval), delay: min(delay * 2, Self.longestRetryDelay))
                     logger.error(
-                        "schedule \(schedule.trigger): could not publish the tick of \(tick): \(error)",
+                        "schedule \(schedule.trigger): could not publish the tick of \(tick): \(error); trying again in \(DurationText.format(delay))",
                         metadata: ["flint.trigger": "\(schedule.trigger)"]
                     )
                 }
-                last[schedule.trigger] = tick
             }
         }
     }
