@@ -66,8 +66,10 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
         self.output = output
     }
 
-    /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it.
-    public var memoryMB: Int { memoryBytes / (1024 * 1024) }
+    /// The memory limit in MiB, as Lambda reports `MemorySize` and billing counts it; a limit
+    /// that is not a whole number of MiB (`200000Ki`) counts as the next one up, never less than
+    /// what is enforced.
+    public var memoryMB: Int { (memoryBytes + 1024 * 1024 - 1) / (1024 * 1024) }
 
     /// The longest one invocation may run before Flint ends it: its `timeout`; for a `lambda`
     /// function twice that, as a cold start may first spend up to a timeout on the runtime's init.
@@ -102,4 +104,14 @@ public enum Isolation: String, Sendable, Hashable, Codable, CaseIterable {
     case process
     /// `process` plus bubblewrap namespaces: read-only root, private /tmp, no network.
     case sandbox
+}
+
+extension FunctionManifest {
+    /// An invocation's duration as recorded and billed: a timed-out one's ends at the timeout, as
+    /// Lambda's does, not after the kill grace Flint gave it on top (its measured time otherwise).
+    public func recordedDurationMicros(measured: Int64, outcome: InvocationOutcome) -> Int64 {
+        guard outcome == .timeout else { return measured }
+        let (limit, overflow) = timeout.wholeMilliseconds.multipliedReportingOverflow(by: 1_000)
+        return overflow ? measured : min(measured, limit)
+    }
 }

@@ -60,9 +60,14 @@ public struct InvocationRecord: Sendable, Hashable, Codable {
 }
 
 extension InvocationRecord {
+    /// Whether a handler got the invocation. Flint records no duration for one that never reached
+    /// one: stopped by the loop guard, cancelled or failed before its process started, or never
+    /// delivered to a warm instance (Flint stopping, an instance that failed to start).
+    public var reachedHandler: Bool { durationMicros > 0 }
+
     /// Duration rounded up to the next whole millisecond, as Lambda bills; nothing for an
-    /// invocation Flint did not run (the loop guard's).
-    public var billedMillis: Int64 { outcome == .loopStopped ? 0 : Self.billedMillis(forMicros: durationMicros) }
+    /// invocation that never reached a handler.
+    public var billedMillis: Int64 { reachedHandler ? Self.billedMillis(forMicros: durationMicros) : 0 }
 
     /// Memory limit in GB (1 GB = 1024 MiB, Lambda's convention) × billed seconds.
     public var gbSeconds: Double { Double(memoryLimitMB) / 1024 * Double(billedMillis) / 1000 }

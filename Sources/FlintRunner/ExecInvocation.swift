@@ -84,7 +84,8 @@ struct ExecInvocation: Sendable {
         }
         return finished(
             startedAt: startedAt, endedAt: supervision.endedAt,
-            durationMicros: (supervision.exitedAt - spawnedAt) / 1000, usage: usage, termination: termination,
+            durationMicros: function.recordedDurationMicros(measured: (supervision.exitedAt - spawnedAt) / 1000, outcome: verdict.outcome),
+            usage: usage, termination: termination,
             verdict: verdict, output: supervision.output, log: supervision.log
         )
     }
@@ -134,20 +135,20 @@ struct ExecInvocation: Sendable {
     func notStarted(_ outcome: InvocationOutcome, message: String, at date: Date = Date()) -> InvocationResult {
         finished(
             startedAt: date, endedAt: date, durationMicros: 0, usage: .zero, termination: nil,
-            verdict: Verdict(outcome: outcome, message: message), output: Data(), log: Data()
+            verdict: Verdict(outcome: outcome, message: message), output: Data(), log: Data(), startedProcess: false
         )
     }
 
     private func finished(
         startedAt: Date, endedAt: Date, durationMicros: Int64, usage: ResourceUsage, termination: Termination?,
-        verdict: Verdict, output: Data, log: Data
+        verdict: Verdict, output: Data, log: Data, startedProcess: Bool = true
     ) -> InvocationResult {
         let record = InvocationRecord(
             id: request.id, function: function.name, trigger: request.trigger, source: request.source,
             attempt: request.attempt, startedAt: startedAt, endedAt: endedAt, durationMicros: durationMicros,
             memoryLimitMB: function.memoryMB, peakRSSBytes: usage.peakRSSBytes,
             userCPUMicros: usage.userCPUMicros, systemCPUMicros: usage.systemCPUMicros,
-            exitCode: termination?.exitCode, signal: termination?.signal, coldStart: true,
+            exitCode: termination?.exitCode, signal: termination?.signal, coldStart: startedProcess,
             outcome: verdict.outcome, errorMessage: verdict.message
         )
         logger.debug(

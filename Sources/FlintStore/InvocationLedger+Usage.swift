@@ -17,7 +17,9 @@ extension InvocationLedger {
     }
 
     static func usage(in range: Range<Int64>, function: String?, _ db: Database) throws -> UsageMeasurement {
-        var all = IntervalUnion()
+        // The totals are accumulated row by row too: summing the functions' figures afterwards
+        // could overflow (rows another program wrote) where the checked sums did not.
+        var all = UsageAccumulator()
         var byFunction: [String: UsageAccumulator] = [:]
         let rows = try Row.fetchCursor(db, sql: usageSQL(oneFunction: function != nil), arguments: arguments(range, function))
         while let row = try rows.next() {
@@ -29,19 +31,20 @@ extension InvocationLedger {
             let initMicros: Int64? = row[9]
             // Clipped to the period's end (start is before it), without adding past Int64.max.
             let end = max(0, duration) >= range.upperBound - start ? range.upperBound : start + max(0, duration)
-            // A loop-stopped invocation never ran: it is counted, but keeps nobody busy.
-            let interval = outcome == .loopStopped ? nil : (start: start, end: end)
-            if let interval { all.add(interval.start, interval.end) }
-            try byFunction[name, default: UsageAccumulator()].add(
-                outcome: outcome, durationMicros: duration, billedMillis: row[4], memoryMB: row[5], cpuMicros: row[6],
-                peakRSSBytes: row[7], coldStart: row[8], initMicros: initMicros ?? 0, interval: interval
-            )
+            // One that never reached a handler is counted, but keeps nobody busy.
+            let interval = outcome == .loopStopped || duration <= 0 ? nil : (start: start, end: end)
+            let billedMillis: Int64 = row[4], memoryMB: Int64 = row[5], cpuMicros: Int64 = row[6], peakRSSBytes: Int64 = row[7]
+            let coldStart: Bool = row[8]
+            func add(to accumulator: inout UsageAccumulator) throws(UsageAccumulator.Overflow) {
+                try accumulator.add(
+                    outcome: outcome, durationMicros: duration, billedMillis: billedMillis, memoryMB: memoryMB, cpuMicros: cpuMicros,
+                    peakRSSBytes: peakRSSBytes, coldStart: coldStart, initMicros: initMicros ?? 0, interval: interval
+                )
+            }
+            try add(to: &byFunction[name, default: UsageAccumulator()])
+            try add(to: &all)
         }
-        var totals = UsageFigures()
-        let figures = byFunction.mapValues(\.figures)
-        for one in figures.values { totals = totals.adding(one, busyMicros: 0) }
-        totals.busyMicros = all.total
-        return UsageMeasurement(byFunction: figures, totals: totals)
+        return UsageMeasurement(byFunction: byFunction.mapValues(\.figures), totals: all.figures)
     }
 
     /// Every figure of the invocations that started in the period, in start order: with a

@@ -17,7 +17,7 @@ struct UsageAccumulator {
     /// The union of the function's intervals.
     private var busy = IntervalUnion()
 
-    /// Adds one invocation; `interval` is nil for one that never ran (loop-stopped).
+    /// Adds one invocation; `interval` is nil for one that never reached a handler.
     mutating func add(
         outcome: InvocationOutcome, durationMicros: Int64, billedMillis: Int64, memoryMB: Int64, cpuMicros: Int64,
         peakRSSBytes: Int64, coldStart: Bool, initMicros: Int64, interval: (start: Int64, end: Int64)?
@@ -25,6 +25,7 @@ struct UsageAccumulator {
         outcomeCounts[Self.index(of: outcome)] += 1
         try Self.add(durationMicros, to: &sums.durationMicros)
         try Self.add(billedMillis, to: &sums.billedMillis)
+        if billedMillis > 0 { sums.billedRequests += 1 }
         let (memoryMillis, overflow) = memoryMB.multipliedReportingOverflow(by: billedMillis)
         guard !overflow else { throw Overflow() }
         try Self.add(memoryMillis, to: &sums.memoryMiBMillis)

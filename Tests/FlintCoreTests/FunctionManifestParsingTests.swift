@@ -312,4 +312,22 @@ import FlintCore
             #expect(manifest.memoryBytes == 128 * 1024 * 1024)
         }
     }
+
+    @Test func memoryThatIsNotWholeMiB_isBilledAsTheNextMiBUp() throws {
+        try withTemporaryProject { project in
+            try project.writeScript("samples/echo/echo.sh")
+            let manifest = try parse("name: echo\ncommand: [./echo.sh]\nmemory: 200000Ki\n", in: project)
+            #expect(manifest.memoryMB == 196)  // 195.3 MiB enforced
+        }
+    }
+
+    @Test func timedOutInvocation_isRecordedUpToItsTimeout_notThroughTheKillGrace() throws {
+        try withTemporaryProject { project in
+            try project.writeScript("samples/echo/echo.sh")
+            let manifest = try parse("name: echo\ncommand: [./echo.sh]\ntimeout: 3s\n", in: project)
+            #expect(manifest.recordedDurationMicros(measured: 4_001_000, outcome: .timeout) == 3_000_000)
+            #expect(manifest.recordedDurationMicros(measured: 2_000_000, outcome: .timeout) == 2_000_000)
+            #expect(manifest.recordedDurationMicros(measured: 4_001_000, outcome: .error) == 4_001_000)
+        }
+    }
 }

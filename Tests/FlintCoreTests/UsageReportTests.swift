@@ -6,7 +6,7 @@ import Testing
     @Test func figures_billLikeLambda() {
         let figures = UsageFigures(
             outcomes: [.ok: 3, .error: 1, .timeout: 1, .loopStopped: 2], durationMicros: 1_000,
-            billedMillis: 2_000, memoryMiBMillis: 512 * 2_000, cpuMicros: 10, peakRSSBytes: 1, coldStarts: 5
+            billedMillis: 2_000, billedRequests: 5, memoryMiBMillis: 512 * 2_000, cpuMicros: 10, peakRSSBytes: 1, coldStarts: 5
         )
         #expect(figures.invocations == 7)
         #expect(figures.errors == 2)
@@ -17,16 +17,6 @@ import Testing
         #expect(cost.compute == 0.0000166667)
         #expect(cost.total == cost.requests + cost.compute)
         #expect(figures.cost(under: PriceTable(gbSecond: 0, requestsPerMillion: 0)).total == 0)
-    }
-
-    @Test func adding_sumsTakesTheLargestPeakAndTheGivenBusyTime() {
-        let a = UsageFigures(outcomes: [.ok: 1], durationMicros: 10, billedMillis: 1, memoryMiBMillis: 128,
-                             cpuMicros: 3, peakRSSBytes: 100, coldStarts: 1, initMicros: 200, busyMicros: 10)
-        let b = UsageFigures(outcomes: [.ok: 2, .oom: 1], durationMicros: 20, billedMillis: 3, memoryMiBMillis: 384,
-                             cpuMicros: 4, peakRSSBytes: 50, coldStarts: 0, busyMicros: 15)
-        #expect(a.adding(b, busyMicros: 18) == UsageFigures(
-            outcomes: [.ok: 3, .oom: 1], durationMicros: 30, billedMillis: 4, memoryMiBMillis: 512,
-            cpuMicros: 7, peakRSSBytes: 100, coldStarts: 1, initMicros: 200, busyMicros: 18))
     }
 
     @Test func idleTime_isThePeriodLessBusyTime() {

@@ -36,6 +36,8 @@ import Testing
             Self.record("resize", at: 30, micros: 999, memory: 1024, outcome: .error, cpu: (50, 25)),
             Self.record("echo", at: 15, micros: 300, memory: 128, peak: 2_000_000),
             Self.record("echo", at: 16, micros: 0, memory: 128, outcome: .loopStopped, peak: 0, cpu: (0, 0), cold: false),
+            // Flint stopped before an instance took it: recorded, never reached a handler.
+            Self.record("echo", at: 17, micros: 0, memory: 128, outcome: .killed, peak: 0, cpu: (0, 0), cold: false),
         ]
         let outside = [
             Self.record("resize", at: -0.000_001, micros: 5_000_000),  // started before the period
@@ -64,15 +66,29 @@ import Testing
         #expect(resize.memoryMiBMillis == 512 * 2 + 512 * 3 + 512 * 2_001 + 1024 * 1)
 
         let echo = try #require(usage.byFunction["echo"])
-        #expect(echo.invocations == 2)
-        #expect(echo.errors == 0)
-        #expect(echo.billedRequests == 1)  // the loop-stopped one was never run
+        #expect(echo.invocations == 3)
+        #expect(echo.errors == 1)
+        #expect(echo.billedRequests == 1)  // the loop-stopped and the killed ones never reached a handler
         #expect(echo.billedMillis == 1)
 
-        #expect(usage.totals.invocations == 6)
+        #expect(usage.totals.invocations == 7)
         #expect(usage.totals.billedRequests == 5)
         #expect(usage.totals.peakRSSBytes == 9_000_000)
         #expect(usage.totals.memoryMiBMillis == resize.memoryMiBMillis + echo.memoryMiBMillis)
+    }
+
+    /// Rows another program wrote can make the totals overflow where each function's sums do not:
+    /// an error, not a crash of the daemon.
+    @Test func totalsThatWouldOverflow_areAnError() async throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Self.ledger(in: directory)
+        try await ledger.append([
+            Self.record("a", at: 1, micros: 5_000_000_000_000_000_000, memory: 0),
+            Self.record("b", at: 2, micros: 5_000_000_000_000_000_000, memory: 0),
+        ])
+        await #expect(throws: UsageAccumulator.Overflow.self) {
+            _ = try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(100))
+        }
     }
 
     @Test func busyTime_isTheUnionOfIntervals_perFunctionAndInAll() async throws {

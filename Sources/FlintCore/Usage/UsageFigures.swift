@@ -7,6 +7,10 @@ public struct UsageFigures: Sendable, Hashable {
     public var durationMicros: Int64
     /// Durations rounded up to the millisecond each, summed, as Lambda bills.
     public var billedMillis: Int64
+    /// Requests billed: the invocations that reached a handler (each bills at least 1 ms). One
+    /// stopped by the loop guard, or ended before its process started or its instance took it,
+    /// costs nothing.
+    public var billedRequests: Int
     /// Memory limit (MiB) × billed milliseconds, summed: GB-seconds, exactly.
     public var memoryMiBMillis: Int64
     /// User and system CPU time, summed (µs).
@@ -23,13 +27,14 @@ public struct UsageFigures: Sendable, Hashable {
     public var busyMicros: Int64
 
     public init(
-        outcomes: [InvocationOutcome: Int] = [:], durationMicros: Int64 = 0, billedMillis: Int64 = 0,
+        outcomes: [InvocationOutcome: Int] = [:], durationMicros: Int64 = 0, billedMillis: Int64 = 0, billedRequests: Int = 0,
         memoryMiBMillis: Int64 = 0, cpuMicros: Int64 = 0, peakRSSBytes: Int64 = 0, coldStarts: Int = 0,
         initMicros: Int64 = 0, busyMicros: Int64 = 0
     ) {
         self.outcomes = outcomes
         self.durationMicros = durationMicros
         self.billedMillis = billedMillis
+        self.billedRequests = billedRequests
         self.memoryMiBMillis = memoryMiBMillis
         self.cpuMicros = cpuMicros
         self.peakRSSBytes = peakRSSBytes
@@ -46,26 +51,11 @@ public struct UsageFigures: Sendable, Hashable {
         outcomes.reduce(0) { sum, entry in entry.key.isSuccess || entry.key == .loopStopped ? sum : sum + entry.value }
     }
 
-    /// Requests billed: every invocation Flint ran (a loop-stopped one was not run, and costs nothing).
-    public var billedRequests: Int { invocations - outcomes[.loopStopped, default: 0] }
-
     /// Memory limit in GB (1 GB = 1024 MiB, Lambda's convention) × billed seconds.
     public var gbSeconds: Double { Double(memoryMiBMillis) / 1024 / 1000 }
 
     /// What these figures cost under `prices`.
     public func cost(under prices: PriceTable) -> UsageCost {
         prices.cost(requests: billedRequests, gbSeconds: gbSeconds)
-    }
-
-    /// These and `other` together. Busy time cannot be added (intervals of two sets overlap), so
-    /// the caller sets the union's.
-    public func adding(_ other: UsageFigures, busyMicros: Int64) -> UsageFigures {
-        UsageFigures(
-            outcomes: outcomes.merging(other.outcomes, uniquingKeysWith: +),
-            durationMicros: durationMicros + other.durationMicros, billedMillis: billedMillis + other.billedMillis,
-            memoryMiBMillis: memoryMiBMillis + other.memoryMiBMillis, cpuMicros: cpuMicros + other.cpuMicros,
-            peakRSSBytes: max(peakRSSBytes, other.peakRSSBytes), coldStarts: coldStarts + other.coldStarts,
-            initMicros: initMicros + other.initMicros, busyMicros: busyMicros
-        )
     }
 }

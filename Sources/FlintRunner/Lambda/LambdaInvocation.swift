@@ -22,7 +22,7 @@ struct LambdaInvocation {
         let record = InvocationRecord(
             id: request.id, function: function.name, trigger: request.trigger, source: request.source,
             attempt: request.attempt, startedAt: startedAt, endedAt: Date(),
-            durationMicros: deliveredAt.map { max(0, now - $0) / 1000 } ?? 0,
+            durationMicros: deliveredAt.map { function.recordedDurationMicros(measured: max(0, now - $0) / 1000, outcome: outcome) } ?? 0,
             memoryLimitMB: function.memoryMB, peakRSSBytes: peakRSSBytes, userCPUMicros: cpu.userMicros, systemCPUMicros: cpu.systemMicros,
             exitCode: termination?.exitCode, signal: termination?.signal, coldStart: isColdStart,
             outcome: outcome, errorMessage: message, initDurationMicros: isColdStart ? initDurationMicros : nil
