@@ -96,9 +96,15 @@ public struct ListenAddress: Sendable, Hashable, Codable, CustomStringConvertibl
         self.init(host: String(host), port: port)
     }
 
-    /// True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine can reach.
+    /// True for 127.0.0.0/8 (as four decimal numbers), ::1 and `localhost`: addresses only this
+    /// machine can reach. A host name that merely starts with `127.` (which DNS may send anywhere)
+    /// is not one.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.first == "127" && octets.allSatisfy { octet in
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && UInt8(octet) != nil
+        }
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

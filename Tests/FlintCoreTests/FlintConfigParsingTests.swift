@@ -183,4 +183,14 @@ import FlintCore
             "flint.yaml:3: a second YAML document (after ---); this file holds one mapping",
         ])
     }
+
+    /// What decides whether open (auth: none) triggers and a token-free API are allowed.
+    @Test func loopback_isAnAddressOnlyThisMachineReaches_notAHostNameStartingWith127() {
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] {
+            #expect(ListenAddress(host: host, port: 0).isLoopback, "\(host)")
+        }
+        for host in ["127.corp.example.com", "127.0.0.1.nip.io", "127.0.0.256", "0.0.0.0", "10.0.0.1", "::", "1270.0.0.1", "127..0.1"] {
+            #expect(!ListenAddress(host: host, port: 0).isLoopback, "\(host)")
+        }
+    }
 }
