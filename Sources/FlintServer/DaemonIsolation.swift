@@ -45,12 +45,17 @@ enum DaemonIsolation {
     /// buckets root, the work root, and every `functions:` directory of flint.yaml, which may be
     /// outside the project (an absolute path, or `../shared`): otherwise a handler could read the
     /// other functions' `function.yaml` (their `env`). Its own function directory is bound back.
-    /// Normalized (`..` resolved), as the sandbox finds paths inside others by their text.
+    /// Normalized (`..` resolved), as the sandbox finds paths inside others by their text; and
+    /// each also with its symbolic links resolved, so that a `.flint` or `buckets` that is a link
+    /// to elsewhere has its target hidden too, not only its name inside the hidden project.
     static func hiddenPaths(project: Project, files: DaemonFiles) -> [String] {
         let paths = [project.root, files.directory, project.bucketsDirectory, files.workRoot]
             + project.config.functions.map(project.resolve)
         var seen: Set<String> = []
-        return paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.filter { seen.insert($0).inserted }
+        return paths.flatMap { path -> [String] in
+            let url = URL(fileURLWithPath: path)
+            return [url.standardizedFileURL.path, url.resolvingSymlinksInPath().path]
+        }.filter { seen.insert($0).inserted }
     }
 
     /// Lets handlers pass through the data directory to their output directories, but not list it

@@ -1,5 +1,6 @@
 import FlintCore
 @testable import FlintServer
+import Foundation
 import Testing
 
 /// What `flint up` asks the sandbox to hide.
@@ -16,5 +17,20 @@ import Testing
             "/srv/project", "/var/lib/flint", "/srv/project/buckets", files.workRoot,
             "/srv/project/functions", "/opt/shared-functions", "/srv/sibling/functions",
         ])
+    }
+
+    /// A data directory that is a link to elsewhere: its target is hidden, not only the link's
+    /// name inside the (hidden) project, which would leave the target visible read-only.
+    @Test func hiddenPaths_includeTheTargetsOfLinks() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("flint-hidden-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/project", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/elsewhere/state", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: base + "/project/.flint", withDestinationPath: base + "/elsewhere/state")
+        let project = Project(root: base + "/project", config: FlintConfig(), functions: [:], triggers: [])
+        let hidden = DaemonIsolation.hiddenPaths(project: project, files: DaemonFiles(project: project))
+        let target = URL(fileURLWithPath: base + "/elsewhere/state").resolvingSymlinksInPath().path
+        #expect(hidden.contains(target), "\(hidden)")
+        #expect(hidden.contains(base + "/project/.flint"))
     }
 }
