@@ -3,6 +3,15 @@ public import Foundation
 // When a schedule fires. Ticks are computed from the rule and the clock alone, never from when
 // Flint started, so a restart does not shift them and a missed tick can be found afterwards.
 extension ScheduleTrigger.Rule {
+    /// The rule as flint.yaml would say it, the same for equal rules (`every: 5m` and
+    /// `every: 300s` are one): what a schedule's ticks are recorded under.
+    public var text: String {
+        switch self {
+        case .every(let interval): "every: \(DurationText.format(interval))"
+        case .cron(let expression): "cron: \(expression.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " "))"
+        }
+    }
+
     /// The first tick strictly after `date`; nil when there is none (a cron expression that does
     /// not fire within 8 years, or does not parse), or `date` is not a usable time.
     ///

@@ -15,9 +15,11 @@ struct BusScheduleSink: ScheduleSink {
     let bus: Bus
     let identity: LambdaIdentity
 
-    func lastTick(of trigger: String) throws -> Date? { try bus.lastTick(trigger: trigger) }
+    func lastTick(of trigger: String) throws -> (tick: Date, rule: String?)? { try bus.scheduleMark(trigger: trigger) }
 
-    func markStart(of trigger: String, at tick: Date) throws { try bus.markTick(trigger: trigger, at: tick) }
+    func start(_ trigger: String, at tick: Date, rule: String) throws { try bus.markTick(trigger: trigger, at: tick, rule: rule, replacing: true) }
+
+    func forget(except triggers: [String]) throws { try bus.forgetSchedules(except: triggers) }
 
     func fire(_ trigger: String, at tick: Date) throws {
         let id = InvocationRequest.newID()

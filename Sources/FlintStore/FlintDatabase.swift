@@ -107,6 +107,10 @@ public final class FlintDatabase: Sendable {
         }
         migrator.registerMigration("v5-deferred-fan-out", migrate: BusSchema.deferFanOut)
         migrator.registerMigration("v6-lean-messages", migrate: BusSchema.leanMessages)
+        // The rule a schedule's ticks were recorded under: a changed rule starts from now.
+        migrator.registerMigration("v7-schedule-rules") { db in
+            try db.alter(table: "schedule_ticks") { t in t.add(column: "rule", .text) }
+        }
         return migrator
     }
 }

@@ -4,10 +4,14 @@ public import Logging
 
 /// Where a schedule's ticks go, and where it remembers the last one (the bus, in one transaction).
 public protocol ScheduleSink: Sendable {
-    /// The last tick fired (or the starting point marked) for `trigger`.
-    func lastTick(of trigger: String) throws -> Date?
-    /// Remembers `tick` as the starting point of a schedule seen for the first time.
-    func markStart(of trigger: String, at tick: Date) throws
+    /// The last tick fired (or the starting point marked) for `trigger`, and the rule (`Rule.text`)
+    /// it was recorded under, when that is known.
+    func lastTick(of trigger: String) throws -> (tick: Date, rule: String?)?
+    /// Remembers `tick` as the starting point of `trigger` under `rule`, replacing what was
+    /// remembered: a schedule seen for the first time, or starting again.
+    func start(_ trigger: String, at tick: Date, rule: String) throws
+    /// Forgets every schedule but `triggers` (those removed from the project).
+    func forget(except triggers: [String]) throws
     /// Publishes the event of `tick` and remembers it as the last.
     func fire(_ trigger: String, at tick: Date) throws
 }
@@ -15,6 +19,10 @@ public protocol ScheduleSink: Sendable {
 /// Fires schedule triggers at their ticks (UTC). At start-up, a schedule whose latest tick passed
 /// while Flint was down fires once for it, not once per missed tick. Sleeps until the next tick
 /// of any schedule; with no schedules, it has nothing to wait for.
+///
+/// A schedule starts from now, with nothing missed, when it is new, when its rule changed since
+/// its last tick, and when that tick lies ahead of the clock (the clock went back: waiting for it
+/// would silence the schedule for as long).
 ///
 /// A tick that cannot be published (the database locked past its busy timeout, say) is tried
 /// again after `retryDelay`, doubling up to a minute, until it is: it is late, never lost. The
@@ -51,15 +59,28 @@ public struct ScheduleSource: Sendable {
     /// The longest wait between two tries of a tick.
     static let longestRetryDelay: Duration = .seconds(60)
 
+    /// How far ahead of the clock a recorded tick may be before the clock is taken to have gone back.
+    static let clockTolerance: TimeInterval = 60
+
     /// Runs until cancelled.
     public func run() async {
+        do {
+            try sink.forget(except: schedules.map(\.trigger))
+        } catch {
+            logger.error("could not forget the ticks of schedules no longer in the project: \(error)")
+        }
         guard !schedules.isEmpty else { return }
         var last: [String: Date] = [:]
         var retries: [String: Retry] = [:]
         let now = Date()
         for schedule in schedules {
             do {
-                if let previous = try sink.lastTick(of: schedule.trigger) {
+                if let mark = try sink.lastTick(of: schedule.trigger) {
+                    // Recorded before: from its last tick, unless it starts again from now.
+                    guard let previous = try continued(schedule, from: mark, now: now) else {
+                        last[schedule.trigger] = now
+                        continue
+                    }
                     last[schedule.trigger] = previous
                     if let missed = schedule.rule.latestTick(atOrBefore: now), missed > previous {
                         logger.info(
@@ -69,7 +90,7 @@ public struct ScheduleSource: Sendable {
                         retries[schedule.trigger] = Retry(tick: missed, at: now, delay: retryDelay)
                     }
                 } else {
-                    try sink.markStart(of: schedule.trigger, at: now)
+                    try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
                     last[schedule.trigger] = now
                 }
             } catch {
@@ -78,6 +99,20 @@ public struct ScheduleSource: Sendable {
             }
         }
         while !Task.isCancelled {
+            for schedule in schedules where retries[schedule.trigger] == nil {
+                guard let previous = last[schedule.trigger], previous.timeIntervalSinceNow > Self.clockTolerance else { continue }
+                logger.warning(
+                    "schedule \(schedule.trigger): its last tick (\(previous)) is ahead of the clock, which went back; starting from now",
+                    metadata: ["flint.trigger": "\(schedule.trigger)"]
+                )
+                let now = Date()
+                last[schedule.trigger] = now
+                do {
+                    try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
+                } catch {
+                    logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
+                }
+            }
             // Each schedule's next try: a tick to try again, or its next tick, fired when it comes.
             let upcoming = schedules.compactMap { schedule -> (schedule: Schedule, tick: Date, at: Date)? in
                 if let retry = retries[schedule.trigger] { return (schedule, retry.tick, retry.at) }
@@ -108,5 +143,24 @@ public struct ScheduleSource: Sendable {
                 }
             }
         }
+    }
+
+    /// Where a schedule recorded before goes on from: its last tick; nil when it starts from now
+    /// instead (its rule changed, or the clock went back past that tick), which this records.
+    private func continued(_ schedule: Schedule, from mark: (tick: Date, rule: String?), now: Date) throws -> Date? {
+        let rule = schedule.rule.text
+        let reason: String
+        if let recorded = mark.rule, recorded != rule {
+            reason = "its rule changed (from \(recorded) to \(rule))"
+        } else if mark.tick.timeIntervalSince(now) > Self.clockTolerance {
+            reason = "its last tick (\(mark.tick)) is ahead of the clock, which went back"
+        } else {
+            // Ticks recorded before rules were are taken as of this rule.
+            if mark.rule == nil { try sink.start(schedule.trigger, at: mark.tick, rule: rule) }
+            return mark.tick
+        }
+        logger.info("schedule \(schedule.trigger): \(reason); starting from now", metadata: ["flint.trigger": "\(schedule.trigger)"])
+        try sink.start(schedule.trigger, at: now, rule: rule)
+        return nil
     }
 }

@@ -257,9 +257,11 @@ import Testing
         daemon = nil
 
         // Ten minutes "down": with a 5-minute schedule, two ticks were missed; one fires at start.
+        // (The record says the 5-minute rule ticked last: a rule changed since starts from now.)
         try project.write("triggers/every-second.yaml", "source: schedule\nfunction: tick\nevery: 5m\n")
         let tenMinutesAgo = Int64((Date().timeIntervalSince1970 - 600) * 1_000_000)
-        _ = try Self.sqlite(project.dataDirectory + "/flint.sqlite", "UPDATE schedule_ticks SET last_tick_at_us = \(tenMinutesAgo)")
+        _ = try Self.sqlite(
+            project.dataDirectory + "/flint.sqlite", "UPDATE schedule_ticks SET last_tick_at_us = \(tenMinutesAgo), rule = 'every: 5m'")
         try FileManager.default.removeItem(atPath: out)
         daemon = try RunningDaemon(project)
         try await Self.waitUntil("the missed tick", within: 20) { Self.events(out).count >= 1 }

@@ -90,4 +90,20 @@ import Testing
         #expect(try fixture.bus.lastTick(trigger: "nightly") == Self.at(60))
         #expect(try fixture.scalar("SELECT count(*) FROM messages") == 1)
     }
+
+    @Test func markTick_replacing_recordsTheRule_andForgetSchedules_dropsTheOthers() throws {
+        let fixture = try BusFixture(Self.topology)
+        try fixture.bus.markTick(trigger: "nightly", at: Self.at(60))
+        #expect(try fixture.bus.scheduleMark(trigger: "nightly")?.rule == nil)
+        try fixture.bus.markTick(trigger: "nightly", at: Self.at(120), rule: "cron: 0 3 * * *", replacing: true)
+        let mark = try #require(try fixture.bus.scheduleMark(trigger: "nightly"))
+        #expect(mark.tick == Self.at(120))
+        #expect(mark.rule == "cron: 0 3 * * *")
+        try fixture.bus.markTick(trigger: "hourly", at: Self.at(0))
+        try fixture.bus.forgetSchedules(except: ["nightly"])
+        #expect(try fixture.bus.lastTick(trigger: "hourly") == nil)
+        #expect(try fixture.bus.lastTick(trigger: "nightly") == Self.at(120))
+        try fixture.bus.forgetSchedules(except: [])
+        #expect(try fixture.bus.lastTick(trigger: "nightly") == nil)
+    }
 }
