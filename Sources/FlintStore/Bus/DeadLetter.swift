@@ -1,6 +1,6 @@
 public import Foundation
 
-/// A delivery that failed after its last retry, kept until it is replayed or pruned by hand. As
+/// A delivery that failed after its last retry, kept until it is replayed (retention never prunes it). As
 /// JSON (the admin API, `flint deadletters --json`) its keys are snake_case.
 public struct DeadLetter: Sendable, Hashable, Codable {
     /// The delivery's id: what `flint deadletters replay ID` takes.
