@@ -60,6 +60,12 @@ struct YAMLMapping {
             if key.isMergeKey {
                 merged += mergedEntries(value)
             } else if case .scalar(let scalar) = key {
+                // YAML tells `ON` (a boolean) from `"ON"` (a string) and lets both be keys of one
+                // mapping; read as text, as here, they are the same key.
+                guard !entries.contains(where: { $0.key == scalar.string }) else {
+                    report("appears twice in the same mapping; keep one", key: keyPath(scalar.string), line: key.line)
+                    continue
+                }
                 entries.append(Entry(key: scalar.string, line: key.line, value: value))
             } else {
                 report("a key must be plain text, not \(key.kindDescription)", key: nil, line: key.line)

@@ -293,6 +293,13 @@ import FlintCore
             == ["samples/echo/function.yaml:2: timeout: appears twice in the same mapping; keep one"])
     }
 
+    /// YAML keeps `ON` (a boolean) and `"ON"` (a string) apart, so its own duplicate check misses
+    /// them; as environment variable names they are one.
+    @Test func duplicateKeysThatYAMLTypesDifferently_areReportedAtTheSecond() throws {
+        #expect(try issues("name: e\ncommand: [./echo.sh]\nenv:\n  ON: \"1\"\n  \"ON\": \"2\"\n")
+            == ["samples/echo/function.yaml:5: env.ON: appears twice in the same mapping; keep one"])
+    }
+
     @Test func yamlSyntaxError_isReportedAtItsLine() throws {
         #expect(try issues("name: e\ncommand: [./echo.sh\ntimeout: 5s\n") == [
             "samples/echo/function.yaml:3: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)",
