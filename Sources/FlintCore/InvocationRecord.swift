@@ -63,7 +63,13 @@ extension InvocationRecord {
     /// Whether a handler got the invocation. Flint records no duration for one that never reached
     /// one: stopped by the loop guard, cancelled or failed before its process started, or never
     /// delivered to a warm instance (Flint stopping, an instance that failed to start).
-    public var reachedHandler: Bool { durationMicros > 0 }
+    public var reachedHandler: Bool { Self.reachedHandler(durationMicros: durationMicros, outcome: outcome) }
+
+    /// The rule of `reachedHandler`, for readers of ledger rows (which another Flint, or another
+    /// program, may have written with a `billed_ms` of their own).
+    public static func reachedHandler(durationMicros: Int64, outcome: InvocationOutcome) -> Bool {
+        durationMicros > 0 && outcome != .loopStopped
+    }
 
     /// Duration rounded up to the next whole millisecond, as Lambda bills; nothing for an
     /// invocation that never reached a handler.

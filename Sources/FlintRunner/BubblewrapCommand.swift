@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The bubblewrap (bwrap) command line that runs a handler in its sandbox.
@@ -21,8 +22,11 @@ struct BubblewrapCommand {
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run",
         ]
         if network {
-            // Where /etc/resolv.conf may point: name resolution, not sockets.
-            arguments += ["--ro-bind-try", "/run/systemd/resolve", "/run/systemd/resolve", "--ro-bind-try", "/run/resolvconf", "/run/resolvconf"]
+            // Where /etc/resolv.conf points under /run (systemd-resolved, resolvconf, NetworkManager,
+            // netconfig, ...): name resolution, not sockets.
+            for directory in Self.resolverDirectories {
+                arguments += ["--ro-bind-try", directory, directory]
+            }
         }
         // bwrap cannot make a mount point in the read-only root: a path that does not exist (yet)
         // is skipped, and one inside another hidden path is covered by it.
@@ -46,6 +50,18 @@ struct BubblewrapCommand {
         arguments += command.arguments
         return HandlerCommand(executable: bwrap, arguments: arguments)
     }
+
+    /// The directories under /run that name resolution may read: the usual ones, and the one
+    /// `/etc/resolv.conf` resolves into, when that is under /run.
+    static let resolverDirectories: [String] = {
+        var directories = ["/run/systemd/resolve", "/run/resolvconf"]
+        if let resolved = realpath("/etc/resolv.conf", nil) {
+            defer { free(resolved) }
+            let directory = (String(cString: resolved) as NSString).deletingLastPathComponent
+            if directory.hasPrefix("/run/"), !directories.contains(directory) { directories.append(directory) }
+        }
+        return directories
+    }()
 
     /// Whether `path` is strictly inside `directory`.
     static func isInside(_ path: String, _ directory: String) -> Bool {

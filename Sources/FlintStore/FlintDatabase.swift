@@ -61,12 +61,17 @@ public final class FlintDatabase: Sendable {
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
         self.durability = nil
-        // Reading cannot migrate: a file an older Flint left behind lacks columns the queries use.
-        guard try pool.read({ db in try Self.migrator.hasCompletedMigrations(db) }) else {
+        // Reading cannot migrate: a file an older Flint left behind may lack columns the queries
+        // use. Only the ledger's migrations matter here; later ones of other tables do not.
+        guard try pool.read({ db in Set(try Self.migrator.appliedIdentifiers(db)).isSuperset(of: Self.ledgerMigrations) }) else {
             throw BusError.database(
                 path: path, message: "was written by an older Flint and is not upgraded yet; run `flint up` once to upgrade it")
         }
     }
+
+    /// The migrations that made the ledger's tables what its readers (`flint usage` on a stopped
+    /// daemon's file) query.
+    static let ledgerMigrations: Set<String> = ["v1-invocations", "v4-invocation-init"]
 
     /// Append-only: a shipped migration is never edited, only followed by a new one.
     static var migrator: DatabaseMigrator {

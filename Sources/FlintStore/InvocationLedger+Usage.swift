@@ -31,8 +31,7 @@ extension InvocationLedger {
             let initMicros: Int64? = row[9]
             // Clipped to the period's end (start is before it), without adding past Int64.max.
             let end = max(0, duration) >= range.upperBound - start ? range.upperBound : start + max(0, duration)
-            // One that never reached a handler is counted, but keeps nobody busy.
-            let interval = outcome == .loopStopped || duration <= 0 ? nil : (start: start, end: end)
+            let interval = (start: start, end: end)
             let billedMillis: Int64 = row[4], memoryMB: Int64 = row[5], cpuMicros: Int64 = row[6], peakRSSBytes: Int64 = row[7]
             let coldStart: Bool = row[8]
             func add(to accumulator: inout UsageAccumulator) throws(UsageAccumulator.Overflow) {

@@ -17,15 +17,19 @@ struct UsageAccumulator {
     /// The union of the function's intervals.
     private var busy = IntervalUnion()
 
-    /// Adds one invocation; `interval` is nil for one that never reached a handler.
+    /// Adds one invocation (its interval is where it kept the function busy). One that never
+    /// reached a handler (`InvocationRecord.reachedHandler`: no duration) bills nothing and keeps
+    /// nobody busy, whatever `billed_ms` a Flint before that rule stored for it.
     mutating func add(
-        outcome: InvocationOutcome, durationMicros: Int64, billedMillis: Int64, memoryMB: Int64, cpuMicros: Int64,
-        peakRSSBytes: Int64, coldStart: Bool, initMicros: Int64, interval: (start: Int64, end: Int64)?
+        outcome: InvocationOutcome, durationMicros: Int64, billedMillis storedBilledMillis: Int64, memoryMB: Int64, cpuMicros: Int64,
+        peakRSSBytes: Int64, coldStart: Bool, initMicros: Int64, interval: (start: Int64, end: Int64)
     ) throws(Overflow) {
+        let reachedHandler = InvocationRecord.reachedHandler(durationMicros: durationMicros, outcome: outcome)
+        let billedMillis = reachedHandler ? storedBilledMillis : 0
         outcomeCounts[Self.index(of: outcome)] += 1
         try Self.add(durationMicros, to: &sums.durationMicros)
         try Self.add(billedMillis, to: &sums.billedMillis)
-        if billedMillis > 0 { sums.billedRequests += 1 }
+        if reachedHandler { sums.billedRequests += 1 }
         let (memoryMillis, overflow) = memoryMB.multipliedReportingOverflow(by: billedMillis)
         guard !overflow else { throw Overflow() }
         try Self.add(memoryMillis, to: &sums.memoryMiBMillis)
@@ -33,7 +37,7 @@ struct UsageAccumulator {
         sums.peakRSSBytes = max(sums.peakRSSBytes, peakRSSBytes)
         if coldStart { sums.coldStarts += 1 }
         try Self.add(initMicros, to: &sums.initMicros)
-        if let interval { busy.add(interval.start, interval.end) }
+        if reachedHandler { busy.add(interval.start, interval.end) }
     }
 
     var figures: UsageFigures {

@@ -25,8 +25,9 @@ public protocol ScheduleSink: Sendable {
 /// would silence the schedule for as long).
 ///
 /// A tick that cannot be published (the database locked past its busy timeout, say) is tried
-/// again after `retryDelay`, doubling up to a minute, until it is: it is late, never lost. The
-/// sink records each tick with its event, so a retry never publishes it twice.
+/// again after `retryDelay`, doubling up to a minute, until one is: ticks that came due meanwhile
+/// count as one missed tick, the latest, as while Flint is down. The sink records each tick with
+/// its event, so a retry never publishes one twice.
 public struct ScheduleSource: Sendable {
     public struct Schedule: Sendable, Hashable {
         public var trigger: String
@@ -115,7 +116,11 @@ public struct ScheduleSource: Sendable {
             }
             // Each schedule's next try: a tick to try again, or its next tick, fired when it comes.
             let upcoming = schedules.compactMap { schedule -> (schedule: Schedule, tick: Date, at: Date)? in
-                if let retry = retries[schedule.trigger] { return (schedule, retry.tick, retry.at) }
+                if let retry = retries[schedule.trigger] {
+                    // Ticks that came due while it failed are one missed tick, as while Flint is down: the latest.
+                    let latest = schedule.rule.latestTick(atOrBefore: Date()).map { max($0, retry.tick) } ?? retry.tick
+                    return (schedule, latest, retry.at)
+                }
                 let after = max(last[schedule.trigger] ?? Date(), Date().addingTimeInterval(-1))
                 return schedule.rule.nextTick(after: after).map { (schedule, $0, $0) }
             }

@@ -63,7 +63,7 @@ struct DeadLetters: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Queue dead letters again, with their attempts counted from zero.",
-            discussion: "Exits 1 when an id given is not a dead letter, or a dead letter's trigger or function was removed since (the others are replayed all the same).")
+            discussion: "Exits 1 when an id given is not a dead letter, or is one whose trigger or function was removed since (the others are replayed all the same). With --all, those are named on stderr.")
 
         @OptionGroup var projectOptions: ProjectOptions
 
@@ -107,10 +107,12 @@ struct DeadLetters: AsyncParsableCommand {
             }
             if !result.retired.isEmpty {
                 let list = result.retired.map(String.init).joined(separator: ", ")
-                problems.append(
+                let message = 
                     "flint deadletters replay: \(list) \(result.retired.count == 1 ? "stays" : "stay") dead: \(result.retired.count == 1 ? "its" : "their") "
                         + "trigger or function is no longer in the project, so nothing would take \(result.retired.count == 1 ? "it" : "them"); "
-                        + "bring it back and run flint reload, or leave \(result.retired.count == 1 ? "it" : "them") to read")
+                        + "bring it back and run flint reload, or leave \(result.retired.count == 1 ? "it" : "them") to read"
+                // Asked by id, the ids not replayed fail the command; --all replays what can be.
+                if all { FileHandle.standardError.write(Data((message + "\n").utf8)) } else { problems.append(message) }
             }
             if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
         }

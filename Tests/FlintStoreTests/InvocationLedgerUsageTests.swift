@@ -160,6 +160,11 @@ import Testing
         let refusal = #expect(throws: BusError.self) { try FlintDatabase(readingOnly: older) }
         #expect(refusal?.description == "\(older): was written by an older Flint and is not upgraded yet; run `flint up` once to upgrade it")
 
+        // A file written before a later migration of other tables (the schedules' rules) is read.
+        let beforeRules = directory.path + "/before-rules.sqlite"
+        try FlintDatabase.migrator.migrate(DatabaseQueue(path: beforeRules), upTo: "v6-lean-messages")
+        _ = try FlintDatabase(readingOnly: beforeRules)
+
         let missing = directory.path + "/missing/flint.sqlite"
         #expect(throws: (any Error).self) { try FlintDatabase(readingOnly: missing) }
         #expect(!FileManager.default.fileExists(atPath: missing))
@@ -180,6 +185,22 @@ import Testing
         await #expect(throws: UsageAccumulator.Overflow.self) {
             try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(10))
         }
+    }
+
+    /// A Flint before the rule stored `billed_ms = 1` for an invocation that never reached a
+    /// handler: reports read it by the rule, not by the stored figure.
+    @Test func rowsWrittenBeforeTheRule_billNothingForWhatNeverReachedAHandler() async throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Self.ledger(in: directory)
+        try await ledger.append([
+            Self.record("a", at: 0, micros: 1_000),
+            Self.record("a", at: 1, micros: 0, outcome: .killed, peak: 0, cpu: (0, 0), cold: false),
+        ])
+        try await ledger.database.write { db in try db.execute(sql: "UPDATE invocations SET billed_ms = 1") }
+        let a = try #require(try await ledger.usage(since: Self.start, until: Self.start.addingTimeInterval(10)).byFunction["a"])
+        #expect(a.invocations == 2)
+        #expect(a.billedRequests == 1)
+        #expect(a.billedMillis == 1)
     }
 
     @Test func intervalUnion_matchesCountingEveryCoveredMicrosecond() {

@@ -81,6 +81,16 @@ import Testing
         #expect(abs(periods - periods.rounded()) < 0.01, "\(fired)")
     }
 
+    /// Ticks that came due while publishing failed are one missed tick: the latest is published.
+    @Test func failuresOutlastingTicks_publishTheLatestDueTick() async throws {
+        let sink = MemorySink(failures: 4)  // 20 + 40 + 80 + 160 ms of retries: past a 100 ms tick or two
+        try await Self.run(Self.source(sink, every: .milliseconds(100))) { sink.fired.count >= 1 }
+
+        let first = try #require(sink.fired.first)
+        #expect(first > sink.attempts[0], "attempts \(sink.attempts), published \(first)")
+        #expect(Set(sink.fired).count == sink.fired.count, "a tick published twice")
+    }
+
     @Test func aChangedRule_startsFromNow_firingNothingMissed() async throws {
         let began = Date()
         let sink = MemorySink(marks: ["report": (began.addingTimeInterval(-86_400), "cron: 0 3 * * *"), "removed": (began, "every: 1h")])
