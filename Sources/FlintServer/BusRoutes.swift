@@ -82,9 +82,7 @@ struct BusRoutes: Sendable {
             return .message(.badRequest, usage)
         }
         let function = parsed.function
-        let (replayed, retired) = try await Offload.run { [bus] in
-            (try bus.replay(ids: ids, function: function), try bus.retiredDeadLetters(ids: ids, function: function))
-        }
+        let (replayed, retired) = try await Offload.run { [bus] in try bus.replayNamingRetired(ids: ids, function: function) }
         let missing = ids.map { Set($0).subtracting(replayed).subtracting(retired).sorted() } ?? []
         return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
     }
@@ -191,4 +189,18 @@ public struct ReplayView: Codable, Sendable, Hashable {
     public var missing: [Int64]
     /// Dead letters left dead: their trigger or function was removed, so nothing would take them.
     public var retired: [Int64]
+
+    public init(replayed: [Int64], missing: [Int64], retired: [Int64]) {
+        self.replayed = replayed
+        self.missing = missing
+        self.retired = retired
+    }
+
+    /// A daemon from before `retired` leaves it out: none, then.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        replayed = try container.decode([Int64].self, forKey: .replayed)
+        missing = try container.decode([Int64].self, forKey: .missing)
+        retired = try container.decodeIfPresent([Int64].self, forKey: .retired) ?? []
+    }
 }

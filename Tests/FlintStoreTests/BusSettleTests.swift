@@ -276,12 +276,14 @@ import Testing
             BusTopology(topics: ["orders": .text], subscriptions: [.init(name: "billing", topic: "orders", function: "bill")]),
             retireOthers: true)
 
-        #expect(try fixture.bus.retiredDeadLetters(ids: nil) == [shipA.token.deliveryID])
-        #expect(try fixture.bus.retiredDeadLetters(ids: [billA.token.deliveryID]).isEmpty)
-        #expect(try fixture.bus.replay(ids: nil, now: Self.at(20)) == [billA.token.deliveryID])
+        let all = try fixture.bus.replayNamingRetired(ids: nil, now: Self.at(20))
+        #expect(all.replayed == [billA.token.deliveryID])
+        #expect(all.retired == [shipA.token.deliveryID])
         // Nothing claims a retired subscription: replayed, it would have waited unseen for ever.
         #expect(try fixture.bus.deadLetters().map(\.id) == [shipA.token.deliveryID])
         #expect(try fixture.bus.replay(ids: [shipA.token.deliveryID], now: Self.at(21)).isEmpty)
-        #expect(try fixture.bus.retiredDeadLetters(ids: nil, function: "ship") == [shipA.token.deliveryID])
+        let ship = try fixture.bus.replayNamingRetired(ids: nil, function: "ship", now: Self.at(22))
+        #expect(ship.replayed.isEmpty && ship.retired == [shipA.token.deliveryID])
+        #expect(try fixture.bus.replayNamingRetired(ids: [billA.token.deliveryID], now: Self.at(23)) == ([], []))
     }
 }

@@ -35,29 +35,26 @@ extension Bus {
     /// deliveries that are not dead, and dead letters of a retired subscription (its trigger or
     /// function was removed since: nothing would claim them again) are left out.
     public func replay(ids: [Int64]?, function: String? = nil, now: Date = Date()) throws(BusError) -> [Int64] {
-        if let ids, ids.isEmpty { return [] }
+        try replayNamingRetired(ids: ids, function: function, now: now).replayed
+    }
+
+    /// `replay`, also naming (in the same transaction) the dead letters of the selection it leaves
+    /// dead because their subscription is retired.
+    public func replayNamingRetired(
+        ids: [Int64]?, function: String? = nil, now: Date = Date()
+    ) throws(BusError) -> (replayed: [Int64], retired: [Int64]) {
+        if let ids, ids.isEmpty { return ([], []) }
         let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
         return try database.write { db in
-            try Int64.fetchAll(db, sql: """
+            let replayed = try Int64.fetchAll(db, sql: """
                 UPDATE deliveries SET state = 'ready', attempt = 0, visible_at_us = ?, lease_epoch = lease_epoch + 1,
                     settled_at_us = NULL
                 WHERE \(selection) AND subscription IN (SELECT name FROM subscriptions WHERE active)
                 RETURNING id
                 """, arguments: [EpochMicros.from(now)] + arguments).sorted()
-        }
-    }
-
-    /// The dead letters of the same selection as `replay`'s whose subscription is retired:
-    /// those `replay` leaves dead.
-    public func retiredDeadLetters(ids: [Int64]?, function: String? = nil) throws(BusError) -> [Int64] {
-        if let ids, ids.isEmpty { return [] }
-        let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
-        return try database.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM deliveries
-                WHERE \(selection) AND subscription NOT IN (SELECT name FROM subscriptions WHERE active)
-                ORDER BY id
-                """, arguments: arguments)
+            // What is still dead of the selection now is what the replay left: a retired subscription's.
+            let retired = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE \(selection) ORDER BY id", arguments: arguments)
+            return (replayed, retired)
         }
     }
 
