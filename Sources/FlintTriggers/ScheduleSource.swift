@@ -63,6 +63,12 @@ public struct ScheduleSource: Sendable {
     /// How far ahead of the clock a recorded tick may be before the clock is taken to have gone back.
     static let clockTolerance: TimeInterval = 60
 
+    /// Where each schedule stands: its last tick, and the ticks waiting to be published.
+    private struct Progress {
+        var last: [String: Date] = [:]
+        var retries: [String: Retry] = [:]
+    }
+
     /// Runs until cancelled.
     public func run() async {
         do {
@@ -71,57 +77,17 @@ public struct ScheduleSource: Sendable {
             logger.error("could not forget the ticks of schedules no longer in the project: \(error)")
         }
         guard !schedules.isEmpty else { return }
-        var last: [String: Date] = [:]
-        var retries: [String: Retry] = [:]
-        let now = Date()
-        for schedule in schedules {
-            do {
-                if let mark = try sink.lastTick(of: schedule.trigger) {
-                    // Recorded before: from its last tick, unless it starts again from now.
-                    guard let previous = try continued(schedule, from: mark, now: now) else {
-                        last[schedule.trigger] = now
-                        continue
-                    }
-                    last[schedule.trigger] = previous
-                    if let missed = schedule.rule.latestTick(atOrBefore: now), missed > previous {
-                        logger.info(
-                            "schedule \(schedule.trigger): a tick passed while Flint was down; firing it once now",
-                            metadata: ["flint.trigger": "\(schedule.trigger)"]
-                        )
-                        retries[schedule.trigger] = Retry(tick: missed, at: now, delay: retryDelay)
-                    }
-                } else {
-                    try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
-                    last[schedule.trigger] = now
-                }
-            } catch {
-                logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
-                last[schedule.trigger] = now
-            }
-        }
+        var progress = startingPoints(now: Date())
         while !Task.isCancelled {
-            for schedule in schedules where retries[schedule.trigger] == nil {
-                guard let previous = last[schedule.trigger], previous.timeIntervalSinceNow > Self.clockTolerance else { continue }
-                logger.warning(
-                    "schedule \(schedule.trigger): its last tick (\(previous)) is ahead of the clock, which went back; starting from now",
-                    metadata: ["flint.trigger": "\(schedule.trigger)"]
-                )
-                let now = Date()
-                last[schedule.trigger] = now
-                do {
-                    try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
-                } catch {
-                    logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
-                }
-            }
+            restartSchedulesAheadOfTheClock(&progress)
             // Each schedule's next try: a tick to try again, or its next tick, fired when it comes.
             let upcoming = schedules.compactMap { schedule -> (schedule: Schedule, tick: Date, at: Date)? in
-                if let retry = retries[schedule.trigger] {
+                if let retry = progress.retries[schedule.trigger] {
                     // Ticks that came due while it failed are one missed tick, as while Flint is down: the latest.
                     let latest = schedule.rule.latestTick(atOrBefore: Date()).map { max($0, retry.tick) } ?? retry.tick
                     return (schedule, latest, retry.at)
                 }
-                let after = max(last[schedule.trigger] ?? Date(), Date().addingTimeInterval(-1))
+                let after = max(progress.last[schedule.trigger] ?? Date(), Date().addingTimeInterval(-1))
                 return schedule.rule.nextTick(after: after).map { (schedule, $0, $0) }
             }
             guard let next = upcoming.map(\.at).min() else { return }
@@ -134,19 +100,76 @@ public struct ScheduleSource: Sendable {
                 }
             }
             for (schedule, tick, at) in upcoming where at <= Date() {
-                do {
-                    try sink.fire(schedule.trigger, at: tick)
-                    last[schedule.trigger] = tick
-                    retries[schedule.trigger] = nil
-                } catch {
-                    let delay = retries[schedule.trigger]?.delay ?? retryDelay
-                    retries[schedule.trigger] = Retry(tick: tick, at: Date().addingTimeInterval(delay.timeInterval), delay: min(delay * 2, Self.longestRetryDelay))
-                    logger.error(
-                        "schedule \(schedule.trigger): could not publish the tick of \(tick): \(error); trying again in \(DurationText.format(delay))",
-                        metadata: ["flint.trigger": "\(schedule.trigger)"]
-                    )
-                }
+                publish(schedule, tick, &progress)
             }
+        }
+    }
+
+    /// Each schedule's last tick at start-up, and the tick that passed while Flint was down (if
+    /// one did), to publish at once.
+    private func startingPoints(now: Date) -> Progress {
+        var progress = Progress()
+        for schedule in schedules {
+            do {
+                if let mark = try sink.lastTick(of: schedule.trigger) {
+                    // Recorded before: from its last tick, unless it starts again from now.
+                    guard let previous = try continued(schedule, from: mark, now: now) else {
+                        progress.last[schedule.trigger] = now
+                        continue
+                    }
+                    progress.last[schedule.trigger] = previous
+                    if let missed = schedule.rule.latestTick(atOrBefore: now), missed > previous {
+                        logger.info(
+                            "schedule \(schedule.trigger): a tick passed while Flint was down; firing it once now",
+                            metadata: ["flint.trigger": "\(schedule.trigger)"]
+                        )
+                        progress.retries[schedule.trigger] = Retry(tick: missed, at: now, delay: retryDelay)
+                    }
+                } else {
+                    try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
+                    progress.last[schedule.trigger] = now
+                }
+            } catch {
+                logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
+                progress.last[schedule.trigger] = now
+            }
+        }
+        return progress
+    }
+
+    /// A last tick well ahead of the clock means the clock went back: waiting for it would
+    /// silence the schedule as long, so it starts again from now.
+    private func restartSchedulesAheadOfTheClock(_ progress: inout Progress) {
+        for schedule in schedules where progress.retries[schedule.trigger] == nil {
+            guard let previous = progress.last[schedule.trigger], previous.timeIntervalSinceNow > Self.clockTolerance else { continue }
+            logger.warning(
+                "schedule \(schedule.trigger): its last tick (\(previous)) is ahead of the clock, which went back; starting from now",
+                metadata: ["flint.trigger": "\(schedule.trigger)"]
+            )
+            let now = Date()
+            progress.last[schedule.trigger] = now
+            do {
+                try sink.start(schedule.trigger, at: now, rule: schedule.rule.text)
+            } catch {
+                logger.error("schedule \(schedule.trigger): \(error)", metadata: ["flint.trigger": "\(schedule.trigger)"])
+            }
+        }
+    }
+
+    /// Publishes `tick`, or schedules another try of it after a growing delay.
+    private func publish(_ schedule: Schedule, _ tick: Date, _ progress: inout Progress) {
+        do {
+            try sink.fire(schedule.trigger, at: tick)
+            progress.last[schedule.trigger] = tick
+            progress.retries[schedule.trigger] = nil
+        } catch {
+            let delay = progress.retries[schedule.trigger]?.delay ?? retryDelay
+            progress.retries[schedule.trigger] = Retry(
+                tick: tick, at: Date().addingTimeInterval(delay.timeInterval), delay: min(delay * 2, Self.longestRetryDelay))
+            logger.error(
+                "schedule \(schedule.trigger): could not publish the tick of \(tick): \(error); trying again in \(DurationText.format(delay))",
+                metadata: ["flint.trigger": "\(schedule.trigger)"]
+            )
         }
     }
 
