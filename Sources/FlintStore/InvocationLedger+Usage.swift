@@ -17,9 +17,7 @@ extension InvocationLedger {
     }
 
     static func usage(in range: Range<Int64>, function: String?, _ db: Database) throws -> UsageMeasurement {
-        // The totals are accumulated row by row too: summing the functions' figures afterwards
-        // could overflow (rows another program wrote) where the checked sums did not.
-        var all = UsageAccumulator()
+        var all = IntervalUnion()
         var byFunction: [String: UsageAccumulator] = [:]
         let rows = try Row.fetchCursor(db, sql: usageSQL(oneFunction: function != nil), arguments: arguments(range, function))
         while let row = try rows.next() {
@@ -31,19 +29,19 @@ extension InvocationLedger {
             let initMicros: Int64? = row[9]
             // Clipped to the period's end (start is before it), without adding past Int64.max.
             let end = max(0, duration) >= range.upperBound - start ? range.upperBound : start + max(0, duration)
-            let interval = (start: start, end: end)
-            let billedMillis: Int64 = row[4], memoryMB: Int64 = row[5], cpuMicros: Int64 = row[6], peakRSSBytes: Int64 = row[7]
-            let coldStart: Bool = row[8]
-            func add(to accumulator: inout UsageAccumulator) throws(UsageAccumulator.Overflow) {
-                try accumulator.add(
-                    outcome: outcome, durationMicros: duration, billedMillis: billedMillis, memoryMB: memoryMB, cpuMicros: cpuMicros,
-                    peakRSSBytes: peakRSSBytes, coldStart: coldStart, initMicros: initMicros ?? 0, interval: interval
-                )
-            }
-            try add(to: &byFunction[name, default: UsageAccumulator()])
-            try add(to: &all)
+            if InvocationRecord.reachedHandler(durationMicros: duration, outcome: outcome) { all.add(start, end) }
+            try byFunction[name, default: UsageAccumulator()].add(
+                outcome: outcome, durationMicros: duration, billedMillis: row[4], memoryMB: row[5], cpuMicros: row[6],
+                peakRSSBytes: row[7], coldStart: row[8], initMicros: initMicros ?? 0, interval: (start, end)
+            )
         }
-        return UsageMeasurement(byFunction: byFunction.mapValues(\.figures), totals: all.figures)
+        // Summed with the checks each function's sums had: rows another program wrote may fit one
+        // function's sums and not all of them.
+        var totals = UsageAccumulator()
+        for one in byFunction.values { try totals.merge(one) }
+        var figures = totals.figures
+        figures.busyMicros = all.total
+        return UsageMeasurement(byFunction: byFunction.mapValues(\.figures), totals: figures)
     }
 
     /// Every figure of the invocations that started in the period, in start order: with a

@@ -40,6 +40,20 @@ struct UsageAccumulator {
         if reachedHandler { busy.add(interval.start, interval.end) }
     }
 
+    /// Adds everything `other` has summed, with the same checks; busy time is left out, as the
+    /// intervals of two functions overlap: the caller measures their union itself.
+    mutating func merge(_ other: UsageAccumulator) throws(Overflow) {
+        for index in outcomeCounts.indices { outcomeCounts[index] += other.outcomeCounts[index] }
+        try Self.add(other.sums.durationMicros, to: &sums.durationMicros)
+        try Self.add(other.sums.billedMillis, to: &sums.billedMillis)
+        sums.billedRequests += other.sums.billedRequests
+        try Self.add(other.sums.memoryMiBMillis, to: &sums.memoryMiBMillis)
+        try Self.add(other.sums.cpuMicros, to: &sums.cpuMicros)
+        sums.peakRSSBytes = max(sums.peakRSSBytes, other.sums.peakRSSBytes)
+        sums.coldStarts += other.sums.coldStarts
+        try Self.add(other.sums.initMicros, to: &sums.initMicros)
+    }
+
     var figures: UsageFigures {
         var figures = sums
         for (index, outcome) in Self.outcomeOrder.enumerated() where outcomeCounts[index] > 0 {
