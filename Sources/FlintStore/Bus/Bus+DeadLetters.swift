@@ -63,7 +63,7 @@ extension Bus {
         var sql = "state = 'dead'"
         var arguments: StatementArguments = []
         if let ids {
-            sql += " AND id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))"
+            sql += " AND id IN (\(databaseQuestionMarks(count: ids.count)))"
             arguments += StatementArguments(ids)
         }
         if let function {

@@ -21,9 +21,8 @@ extension Bus {
     /// added again later starts from then, as a new one does.
     public func forgetSchedules(except triggers: [String]) throws(BusError) {
         try database.write { db in
-            let placeholders = Array(repeating: "?", count: triggers.count).joined(separator: ", ")
             try db.execute(
-                sql: "DELETE FROM schedule_ticks" + (triggers.isEmpty ? "" : " WHERE trigger NOT IN (\(placeholders))"),
+                sql: "DELETE FROM schedule_ticks" + (triggers.isEmpty ? "" : " WHERE trigger NOT IN (\(databaseQuestionMarks(count: triggers.count)))"),
                 arguments: StatementArguments(triggers)
             )
         }

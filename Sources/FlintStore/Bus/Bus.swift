@@ -44,9 +44,9 @@ public final class Bus: Sendable {
             try db.execute(sql: BusSchema.coverSubscriptionsSQL)
             if retireOthers {
                 let names = topology.subscriptions.map(\.name)
-                let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
                 try db.execute(
-                    sql: "UPDATE subscriptions SET active = 0 WHERE active" + (names.isEmpty ? "" : " AND name NOT IN (\(placeholders))"),
+                    sql: "UPDATE subscriptions SET active = 0 WHERE active"
+                        + (names.isEmpty ? "" : " AND name NOT IN (\(databaseQuestionMarks(count: names.count)))"),
                     arguments: StatementArguments(names)
                 )
             }
