@@ -173,21 +173,20 @@ public struct ScheduleSource: Sendable {
         }
     }
 
-    /// Where a schedule recorded before goes on from: its last tick; nil when it starts from now
-    /// instead (its rule changed, or the clock went back past that tick), which this records.
+    /// Where a schedule recorded before goes on from: its last tick; nil when its rule changed
+    /// since, so it starts from now instead, which this records. (A last tick ahead of the clock is
+    /// `restartSchedulesAheadOfTheClock`'s, at start-up as later.)
     private func continued(_ schedule: Schedule, from mark: (tick: Date, rule: String?), now: Date) throws -> Date? {
         let rule = schedule.rule.text
-        let reason: String
-        if let recorded = mark.rule, recorded != rule {
-            reason = "its rule changed (from \(recorded) to \(rule))"
-        } else if mark.tick.timeIntervalSince(now) > Self.clockTolerance {
-            reason = "its last tick (\(mark.tick)) is ahead of the clock, which went back"
-        } else {
+        guard let recorded = mark.rule, recorded != rule else {
             // Ticks recorded before rules were are taken as of this rule.
             if mark.rule == nil { try sink.start(schedule.trigger, at: mark.tick, rule: rule) }
             return mark.tick
         }
-        logger.info("schedule \(schedule.trigger): \(reason); starting from now", metadata: ["flint.trigger": "\(schedule.trigger)"])
+        logger.info(
+            "schedule \(schedule.trigger): its rule changed (from \(recorded) to \(rule)); starting from now",
+            metadata: ["flint.trigger": "\(schedule.trigger)"]
+        )
         try sink.start(schedule.trigger, at: now, rule: rule)
         return nil
     }
