@@ -83,36 +83,31 @@ struct FunctionLogRoutes: Sendable {
         let subscription = hub.subscribe(function: function, invocation: invocation)
         // A client gone (Ctrl-C on `flint logs -f`) ends the subscription, even when no line comes.
         connectionClosed.whenComplete { _ in subscription.cancel() }
-        let running = invocation.flatMap(hub.runningFunction(of:))
-        if let invocation, let running, running != function {
+        func refused(_ response: Response) -> Response {
             subscription.cancel()
-            return Self.ofAnotherFunction(invocation, running, not: function)
+            return response
         }
-        if let invocation, running == nil {
-            await writer.flushed()
-            if let record = try await ledger.find(id: invocation) {
-                subscription.cancel()
-                guard record.function == function else { return Self.ofAnotherFunction(invocation, record.function, not: function) }
-                let body = try await storedLines(of: record) + LogStreamRecord.end("invocation-ended")
-                return .bytes(.ok, Data(LogStreamRecord.following(function: function, invocation: invocation) + body), contentType: Self.contentType)
+        if let invocation {
+            // Whose it is: a running invocation's function, else a finished one's (stored), else
+            // a queued one's (or one that began meanwhile).
+            var owner = hub.runningFunction(of: invocation)
+            if owner == nil {
+                await writer.flushed()
+                if let record = try await ledger.find(id: invocation) {
+                    subscription.cancel()
+                    guard record.function == function else { return Self.ofAnotherFunction(invocation, record.function, not: function) }
+                    let body = try await storedLines(of: record) + LogStreamRecord.end("invocation-ended")
+                    return .bytes(.ok, Data(LogStreamRecord.following(function: function, invocation: invocation) + body), contentType: Self.contentType)
+                }
+                let queued = try await Offload.run { [bus] in try bus.status(messageID: invocation) }.flatMap { status in
+                    status.state == .ready || status.state == .leased ? status.function : nil
+                }
+                owner = queued ?? hub.runningFunction(of: invocation)
             }
-            let queued = try await Offload.run { [bus] in try bus.status(messageID: invocation) }.flatMap { status in
-                status.state == .ready || status.state == .leased ? status.function : nil
+            guard let owner else {
+                return refused(.message(.notFound, "function \(function) has no running, queued or finished invocation with id \(invocation) (flint invocations lists recent ones)"))
             }
-            if let queued, queued != function {
-                subscription.cancel()
-                return Self.ofAnotherFunction(invocation, queued, not: function)
-            }
-            // It may have begun meanwhile.
-            let runningNow = hub.runningFunction(of: invocation)
-            guard queued != nil || runningNow != nil else {
-                subscription.cancel()
-                return .message(.notFound, "function \(function) has no running, queued or finished invocation with id \(invocation) (flint invocations lists recent ones)")
-            }
-            if let runningNow, runningNow != function {
-                subscription.cancel()
-                return Self.ofAnotherFunction(invocation, runningNow, not: function)
-            }
+            if owner != function { return refused(Self.ofAnotherFunction(invocation, owner, not: function)) }
         }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(bytes: LogStreamRecord.following(function: function, invocation: invocation)))
