@@ -236,8 +236,6 @@ private struct ProjectLoading {
 }
 
 extension ProjectLoader {
-    /// The trigger name a file in the triggers directory gives its first trigger: its name without
-    /// `.yaml`/`.yml`; nil for other files.
     /// Why triggers cannot be named after the file `baseName`.yaml, if they cannot: the bus names
     /// its own subscriptions `flint.invoke.FUNCTION`, `flint.schedule.TRIGGER` and
     /// `flint.bucket.TRIGGER` (a queue trigger's is its own name), and a file's second and later
@@ -252,6 +250,8 @@ extension ProjectLoader {
         return nil
     }
 
+    /// The trigger name a file in the triggers directory gives its first trigger: its name without
+    /// `.yaml`/`.yml`; nil for other files.
     static func triggerBaseName(_ fileName: String) -> String? {
         for suffix in [".yaml", ".yml"] where fileName.hasSuffix(suffix) && fileName.count > suffix.count {
             return String(fileName.dropLast(suffix.count))

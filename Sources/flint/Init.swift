@@ -69,18 +69,14 @@ struct Init: AsyncParsableCommand {
         if let triggerFile = scaffold.triggerFile {
             try writer.write([triggerFile], into: triggersDirectory)
         }
-        let project: Project
-        do {
-            project = try loadProject(root: root)
-        } catch {
+        let loaded = Result { try loadProject(root: root) }
+        if case .failure(let error) = loaded, loadedBefore {
             // Not committed: the writer removes what it made.
-            if loadedBefore { throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)") }
-            writer.commit()
-            for line in writer.written { print("created \(line)") }
-            throw error
+            throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)")
         }
         writer.commit()
         for line in writer.written { print("created \(line)") }
+        let project = try loaded.get()
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         print("try it, with flint up running (flint reload, if it was running already):")
         for line in scaffold.tryIt { print("  \(line)") }

@@ -64,12 +64,9 @@ struct FunctionScaffold {
     /// Where this machine reaches the listener: a wildcard address is reached on loopback; port 0
     /// (chosen at start-up) is the one `flint up` prints.
     private var reachableAddress: String {
-        let host = switch listen.host {
-        case "0.0.0.0", "::": "127.0.0.1"
-        case let ipv6 where ipv6.contains(":"): "[\(ipv6)]"
-        case let name: name
-        }
-        return "\(host):\(listen.port == 0 ? "PORT" : String(listen.port))"
+        let host = ["0.0.0.0", "::"].contains(listen.host) ? "127.0.0.1" : listen.host
+        let address = ListenAddress(host: host, port: listen.port).description
+        return listen.port == 0 ? address.dropLast() + "PORT" : address  // `...:0` -> `...:PORT`
     }
 
     private func describe(_ trigger: TriggerKind) -> String {
