@@ -102,12 +102,10 @@ final class FunctionInstancePool: Sendable {
     /// Gives back a slot `acquire` granted for an instance that was never made.
     func abandonSlot() {
         let waiter = state.withLock { state -> CheckedContinuation<Lease, Never>? in
-            // The slot passes to a waiter only within its manifest's concurrency (a reload may have lowered it).
-            if let first = state.waiters.first, state.live.count + state.starting <= first.function.concurrency {
-                return state.waiters.removeFirst().continuation
-            }
             state.starting -= 1
-            return nil
+            // The slot passes to a waiter only within its manifest's concurrency (a reload may have lowered it).
+            guard let first = state.waiters.first, state.grantSlot(limit: first.function.concurrency) else { return nil }
+            return state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: .cold)
     }
