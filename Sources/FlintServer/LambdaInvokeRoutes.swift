@@ -78,10 +78,12 @@ struct LambdaInvokeRoutes: Sendable {
         return .bytes(.ok, body)
     }
 
+    /// Every answer, refusals included, names the request and the version, as Lambda's do.
     private func invoke(_ request: Request, context: FlintRequestContext) async throws -> Response {
         let requestID = InvocationRequest.newID()
         var response = try await invoke(request, context: context, requestID: requestID)
         response.headers[.amzRequestID] = requestID
+        response.headers[.amzExecutedVersion] = "$LATEST"
         return response
     }
 
@@ -97,7 +99,7 @@ struct LambdaInvokeRoutes: Sendable {
         case "RequestResponse":
             isAsynchronous = false
         case "DryRun":
-            return Response(status: .noContent, headers: [.amzExecutedVersion: "$LATEST"])
+            return Response(status: .noContent)
         case "Event":
             isAsynchronous = true
         case let other:
@@ -122,7 +124,7 @@ struct LambdaInvokeRoutes: Sendable {
             if error.isOverloaded { return self.error(.tooManyRequests, error.description, headers: [.retryAfter: "1"]) }
             return self.error(.service, error.description)
         }
-        var headers: HTTPFields = [.amzExecutedVersion: "$LATEST", .flintInvocationID: requestID]
+        var headers: HTTPFields = [.flintInvocationID: requestID]
         if request.headers[.amzLogType] == "Tail" {
             headers[.amzLogResult] = LambdaAPI.logResultHeader(log: result.log)
         }
@@ -151,7 +153,7 @@ struct LambdaInvokeRoutes: Sendable {
             }
             return self.error(.service, "could not queue the event: \(error)")
         }
-        return Response(status: .accepted, headers: [.amzExecutedVersion: "$LATEST", .flintInvocationID: requestID])
+        return Response(status: .accepted, headers: [.flintInvocationID: requestID])
     }
 
     private func authorize(_ request: Request) -> Response? {

@@ -174,6 +174,7 @@ enum Boto3 {
         #expect(reply.headers["x-amzn-errortype"] == "InvalidRequestContentException")
         #expect(try reply.json()["Type"] as? String == "User")
         #expect(reply.headers["x-amzn-requestid"] != nil)
+        #expect(reply.headers["x-amz-executed-version"] == "$LATEST")
     }
 
     @Test func payloadOver6MiB_isRequestTooLarge() async throws {
@@ -188,6 +189,7 @@ enum Boto3 {
         let inPath = try await daemon.request("POST", "/2015-03-31/functions/echo:prod/invocations", body: Data("{}".utf8))
         #expect(inPath.status == 404)
         #expect(inPath.headers["x-amzn-errortype"] == "ResourceNotFoundException")
+        #expect(inPath.headers["x-amz-executed-version"] == "$LATEST")
         let inQuery = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations?Qualifier=7", body: Data("{}".utf8))
         #expect(inQuery.status == 404)
         let latest = try await daemon.request("POST", "/2015-03-31/functions/echo:$LATEST/invocations", body: Data("{}".utf8))
