@@ -71,9 +71,14 @@ public struct FunctionManifest: Sendable, Hashable, Codable {
     /// what is enforced.
     public var memoryMB: Int { (memoryBytes + 1024 * 1024 - 1) / (1024 * 1024) }
 
+    /// How long a `lambda` runtime may take to ask for its first event: Lambda's 10 s init phase,
+    /// or the `timeout` when that is longer. An invocation's own `timeout` starts when the runtime
+    /// receives it, so a slow start does not eat into it.
+    public var initLimit: Duration { max(Self.minimumInitLimit, timeout) }
+
     /// The longest one invocation may run before Flint ends it: its `timeout`; for a `lambda`
-    /// function twice that, as a cold start may first spend up to a timeout on the runtime's init.
-    public var longestInvocation: Duration { runtime == .lambda ? timeout * 2 : timeout }
+    /// function, a cold start's init limit more.
+    public var longestInvocation: Duration { runtime == .lambda ? initLimit + timeout : timeout }
 }
 
 extension FunctionManifest {
@@ -82,6 +87,8 @@ extension FunctionManifest {
     public static let defaultConcurrency = 8
     public static let defaultIdle: Duration = .seconds(30)
     public static let defaultRetries = 2
+    /// Lambda's init phase: 10 s.
+    public static let minimumInitLimit: Duration = .seconds(10)
 
     public static let timeoutRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(15 * 60)
     public static let memoryRange: ClosedRange<Int> = (16 * 1024 * 1024) ... (10 * 1024 * 1024 * 1024)

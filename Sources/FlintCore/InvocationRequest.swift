@@ -19,6 +19,8 @@ public struct InvocationRequest: Sendable {
     public var objectPath: String?
     /// Where the handler leaves files for the function's output bucket (`FLINT_OUTPUT_DIR`).
     public var outputDirectory: String?
+    /// A synchronous Invoke API call's client context and qualifier, for a warm runtime.
+    public var caller: LambdaCallerContext?
 
     public init(
         id: String = InvocationRequest.newID(), function: String, trigger: String? = nil,

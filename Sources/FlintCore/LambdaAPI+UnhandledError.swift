@@ -12,14 +12,53 @@ extension LambdaAPI {
     public static func unhandledErrorBody(
         output: Data, errorMessage: String, errorType: String = "Runtime.ExitError"
     ) -> Data {
-        if let shape = try? JSONDecoder().decode(ErrorDocument.self, from: output),
-            shape.errorMessage != nil || shape.errorType != nil
-        {
-            return output
-        }
+        if isErrorDocument(output) { return output }
         return FlintJSON.encode(
             UnhandledError(errorMessage: errorMessage, errorType: errorType, stackTrace: [])
         )
+    }
+
+    /// What a runtime's `/error` or `/init/error` report stands for, as the failed invocation's
+    /// error document: the report itself when it is one, else one made of the report's text (or
+    /// the error type, when there is no text) and the `Lambda-Runtime-Function-Error-Type` header
+    /// (`Runtime.Unknown` without one), so that neither is lost.
+    public static func errorDocument(report: Data, errorType header: String?) -> Data {
+        if isErrorDocument(report) { return report }
+        let text = reportText(report)
+        return FlintJSON.encode(UnhandledError(
+            errorMessage: text ?? header ?? "the runtime reported an error without a description",
+            errorType: header ?? "Runtime.Unknown", stackTrace: []
+        ))
+    }
+
+    /// `ZeroDivisionError: division by zero`: a one-line description of a runtime's error report,
+    /// from its `errorType` and `errorMessage` (awslambdaric's `{"errorMessage", "errorType",
+    /// "stackTrace"}`), else from the error type header and the report's text.
+    public static func errorDescription(report: Data, errorType header: String?) -> String {
+        let document = try? JSONDecoder().decode(ErrorDocument.self, from: report)
+        let type = document?.errorType ?? header
+        let message = document == nil ? reportText(report) : document?.errorMessage
+        switch (type, message) {
+        case let (type?, message?): return "\(type): \(message)"
+        case let (type?, nil): return type
+        case let (nil, message?): return message
+        case (nil, nil): return "the runtime reported an error without a description"
+        }
+    }
+
+    /// A JSON object with a string `errorMessage` or `errorType`.
+    private static func isErrorDocument(_ data: Data) -> Bool {
+        guard let document = try? JSONDecoder().decode(ErrorDocument.self, from: data) else { return false }
+        return document.errorMessage != nil || document.errorType != nil
+    }
+
+    /// A report that is not an error document, as text: nil when empty or not UTF-8; its first
+    /// 1,000 characters otherwise.
+    private static func reportText(_ report: Data) -> String? {
+        guard let text = String(data: report, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            return nil
+        }
+        return text.count > 1000 ? String(text.prefix(1000)) + "…" : text
     }
 
     /// Lambda's `errorType` for a platform failure that ended an invocation with `outcome`.

@@ -41,7 +41,7 @@ struct LambdaInvokeRoutes: Sendable {
             response = refusal
         } else {
             switch function(named: context.parameters.get("name") ?? "", request: request) {
-            case .success(let function): response = .bytes(.ok, body(function))
+            case .success(let (function, _)): response = .bytes(.ok, body(function))
             case .failure(let refusal): response = refusal.response
             }
         }
@@ -55,8 +55,8 @@ struct LambdaInvokeRoutes: Sendable {
     }
 
     /// The function a path component names (a name, `name:$LATEST`, or an ARN, with any
-    /// `?Qualifier=`), or the Lambda error that says why there is none.
-    private func function(named component: String, request: Request) -> Result<FunctionManifest, Refusal> {
+    /// `?Qualifier=`) and the qualifier named, or the Lambda error that says why there is none.
+    private func function(named component: String, request: Request) -> Result<(FunctionManifest, qualifier: String?), Refusal> {
         guard let reference = LambdaAPI.functionReference(fromPathComponent: component) else {
             return .failure(Refusal(response: error(.invalidRequestContent, "\(component) is not a function name or ARN")))
         }
@@ -65,11 +65,11 @@ struct LambdaInvokeRoutes: Sendable {
             return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn)")))
         }
         // A qualifier may come in the name (`echo:$LATEST`) or as ?Qualifier=; Flint has only $LATEST.
-        for qualifier in [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap({ $0 })
-        where qualifier != "$LATEST" {
+        let qualifiers = [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap { $0 }
+        for qualifier in qualifiers where qualifier != "$LATEST" {
             return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")))
         }
-        return .success(function)
+        return .success((function, qualifiers.first))
     }
 
     private func listFunctions(_ request: Request) throws -> Response {
@@ -90,9 +90,18 @@ struct LambdaInvokeRoutes: Sendable {
     private func invoke(_ request: Request, context: FlintRequestContext, requestID: String) async throws -> Response {
         if let refusal = authorize(request) { return refusal }
         let function: FunctionManifest
+        var caller = LambdaCallerContext()
         switch self.function(named: context.parameters.get("name") ?? "", request: request) {
-        case .success(let found): function = found
+        case .success(let (found, qualifier)): (function, caller.qualifier) = (found, qualifier)
         case .failure(let refusal): return refusal.response
+        }
+        if let header = request.headers[.amzClientContext] {
+            guard let clientContext = LambdaAPI.clientContext(fromHeader: header) else {
+                return error(
+                    .invalidRequestContent,
+                    "Client context must be a valid Base64-encoded JSON object of at most \(LambdaAPI.clientContextLimit) bytes")
+            }
+            caller.clientContext = clientContext
         }
         let isAsynchronous: Bool
         switch request.headers[.amzInvocationType] ?? "RequestResponse" {
@@ -116,7 +125,8 @@ struct LambdaInvokeRoutes: Sendable {
         if isAsynchronous {
             return await enqueue(event, function: function.name, requestID: requestID)
         }
-        let invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: event)
+        var invocation = InvocationRequest(id: requestID, function: function.name, source: .lambda, payload: event)
+        invocation.caller = caller
         let result: InvocationResult
         do {
             result = try await dispatcher.invoke(invocation)

@@ -14,6 +14,7 @@ extension HTTPField.Name {
     static let amzLogResult = Self("X-Amz-Log-Result")!
     static let amzInvocationType = Self("X-Amz-Invocation-Type")!
     static let amzLogType = Self("X-Amz-Log-Type")!
+    static let amzClientContext = Self("X-Amz-Client-Context")!
     static let flintInvocationType = Self("X-Flint-Invocation-Type")!
 }
 

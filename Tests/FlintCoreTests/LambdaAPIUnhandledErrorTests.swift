@@ -51,3 +51,42 @@ import Testing
         #expect(LambdaAPI.unhandledErrorType(for: outcome) == type)
     }
 }
+
+@Suite struct LambdaAPIRuntimeErrorReportTests {
+    @Test func errorDocument_ofADocument_isTheReportItself() {
+        let report = Data(#"{"errorMessage":"No module named 'app'","errorType":"Runtime.ImportModuleError"}"#.utf8)
+        #expect(LambdaAPI.errorDocument(report: report, errorType: "Ignored") == report)
+        #expect(LambdaAPI.errorDescription(report: report, errorType: nil) == "Runtime.ImportModuleError: No module named 'app'")
+    }
+
+    @Test(arguments: [
+        ("plain text failure\n", "Custom.Thing", "plain text failure", "Custom.Thing", "Custom.Thing: plain text failure"),
+        ("", "Custom.Thing", "Custom.Thing", "Custom.Thing", "Custom.Thing"),
+        ("plain text failure", nil, "plain text failure", "Runtime.Unknown", "plain text failure"),
+        ("", nil, "the runtime reported an error without a description", "Runtime.Unknown",
+         "the runtime reported an error without a description"),
+    ] as [(String, String?, String, String, String)])
+    func errorDocument_ofOtherReports_keepsTheTextAndTheType(
+        report: String, header: String?, message: String, type: String, description: String
+    ) throws {
+        let data = LambdaAPI.errorDocument(report: Data(report.utf8), errorType: header)
+        let body = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(body["errorMessage"] as? String == message)
+        #expect(body["errorType"] as? String == type)
+        #expect(LambdaAPI.errorDescription(report: Data(report.utf8), errorType: header) == description)
+    }
+}
+
+@Suite struct LambdaAPIClientContextTests {
+    @Test func base64OfAnObject_isItsText_withLineBreaksAsSpaces() {
+        let header = Data("{\"custom\":\n{\"k\":\"v\"}}".utf8).base64EncodedString()
+        #expect(LambdaAPI.clientContext(fromHeader: header) == #"{"custom": {"k":"v"}}"#)
+    }
+
+    @Test(arguments: ["!!!notb64", Data("[1]".utf8).base64EncodedString(), Data("{\"a\":1,}".utf8).base64EncodedString(),
+                      Data("not json".utf8).base64EncodedString(),
+                      Data(("{\"a\":\"" + String(repeating: "x", count: 3000) + "\"}").utf8).base64EncodedString()])
+    func anythingElse_isRefused(header: String) {
+        #expect(LambdaAPI.clientContext(fromHeader: header) == nil)
+    }
+}

@@ -177,6 +177,18 @@ enum Boto3 {
         #expect(reply.headers["x-amz-executed-version"] == "$LATEST")
     }
 
+    @Test func clientContextThatIsNotBase64JSON_isInvalidRequestContent() async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request(
+            "POST", "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8), headers: ["X-Amz-Client-Context": "!!!notb64"])
+        #expect(reply.status == 400)
+        #expect(reply.headers["x-amzn-errortype"] == "InvalidRequestContentException")
+        let valid = Data(#"{"custom":{"k":"v"}}"#.utf8).base64EncodedString()
+        let accepted = try await daemon.request(
+            "POST", "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8), headers: ["X-Amz-Client-Context": valid])
+        #expect(accepted.status == 200)
+    }
+
     @Test func payloadOver6MiB_isRequestTooLarge() async throws {
         let daemon = try Self.daemon()
         let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data(count: 6 * 1024 * 1024 + 1))

@@ -23,12 +23,15 @@ extension LambdaInstance {
         case .timeout:
             return (.timeout, "killed after \(timeout) timeout", termination)
         case .initTimeout:
-            return (.timeout, "init failed: the runtime did not ask for work within the \(timeout) timeout", termination)
+            return (
+                .timeout, "init failed: the runtime did not ask for work within its \(function.initLimit.shortDescription) init limit",
+                termination
+            )
         case .pickupTimeout:
             return (.timeout, "the runtime did not ask for the invocation within the \(timeout) timeout", termination)
         case .cancelled:
             return (.killed, "killed: invocation cancelled", termination)
-        case .initError(let reason):
+        case .initError(let reason, _):
             return (.error, "init failed: \(reason)", termination)
         case .retired:
             return (.killed, "killed: the instance was stopped (Flint is shutting down)", termination)

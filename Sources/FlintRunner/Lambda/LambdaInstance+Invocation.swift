@@ -75,9 +75,12 @@ extension LambdaInstance {
         let id = invocation.request.id
         if let hub = context.logHub { output.follow(invocation: id, function: function.name, hub: hub) }
         deadlineTimer?.cancel()
+        let caller = invocation.request.caller
+        let arn = context.functionARN(function.name)
         let written = handler.deliver(RuntimeAPIEvent(
             requestID: id, deadlineMillis: Int64((deadline * 1000).rounded(.down)),
-            functionARN: context.functionARN(function.name), payload: ByteBuffer(bytes: invocation.request.payload)
+            functionARN: caller?.qualifier.map { "\(arn):\($0)" } ?? arn, clientContext: caller?.clientContext,
+            payload: ByteBuffer(bytes: invocation.request.payload)
         ))
         deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { self.deadlinePassed(id) }
         written.whenFailure { _ in self.deliveryFailed(id) }

@@ -37,8 +37,11 @@ extension LambdaInstance {
     /// `POST /{id}/error`: the body is the failed invocation's output.
     func runtimeFailed(_ id: Substring, body: ByteBuffer, errorType: String?) -> RuntimeAPIReply {
         guard holdsDelivered(id) else { return .invalidRequestID }
-        let output = Data(buffer: body)
-        complete(.error, message: LambdaInvocation.describeError(output, errorType: errorType), output: output)
+        let report = Data(buffer: body)
+        complete(
+            .error, message: LambdaAPI.errorDescription(report: report, errorType: errorType),
+            output: LambdaAPI.errorDocument(report: report, errorType: errorType)
+        )
         return .accepted
     }
 
@@ -52,10 +55,10 @@ extension LambdaInstance {
 
     /// `POST /init/error`, once answered: the runtime cannot start. It is given the kill grace
     /// period to exit by itself (awslambdaric logs, then exits), then killed. The invocation
-    /// waiting for it fails once the process has exited.
-    func runtimeFailedToInitialize(description: String) {
+    /// waiting for it fails once the process has exited, answered with `document`.
+    func runtimeFailedToInitialize(description: String, document: Data) {
         guard phase != .exited, stopReason == nil else { return }
-        stopReason = .initError(description)
+        stopReason = .initError(description, document: document)
         let process = self.process
         killTimer = eventLoop.scheduleTask(in: .nanoseconds(context.settings.killGrace.nanoseconds)) {
             process.signalGroup(SIGKILL)

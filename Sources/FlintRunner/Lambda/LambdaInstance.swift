@@ -26,8 +26,9 @@ final class LambdaInstance: @unchecked Sendable {
         /// A ready runtime did not ask for the invocation it was handed within the timeout.
         case pickupTimeout
         case cancelled
-        /// `/init/error`, with its description.
-        case initError(String)
+        /// `/init/error`, with its description and the runtime's error document (the answer to the
+        /// invocation that waited for the start).
+        case initError(String, document: Data)
         /// Idle, or Flint is shutting down.
         case retired
     }
@@ -189,7 +190,7 @@ final class LambdaInstance: @unchecked Sendable {
         isolation.apply(to: &options)
         let isolated = options
         spawnedAt = Sys.monotonicNanoseconds()
-        initTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.initTimedOut() }
+        initTimer = eventLoop.scheduleTask(in: .nanoseconds(function.initLimit.nanoseconds)) { self.initTimedOut() }
         let process = self.process
         let output = self.output
         do throws(SystemError) {
@@ -288,8 +289,11 @@ final class LambdaInstance: @unchecked Sendable {
         let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
         var used = InstanceCPU.Times.zero
         if case .exited(_, _, let total) = exit { used = total - (invocation.cpuAtDelivery ?? .zero) }
+        // An init error's document is the answer, as Lambda's `Runtime.ImportModuleError`.
+        var document = Data()
+        if case .initError(_, let initDocument)? = stopReason { document = initDocument }
         let result = invocation.result(
-            function: function, outcome: outcome, message: message, output: Data(), log: output.take(),
+            function: function, outcome: outcome, message: message, output: document, log: output.take(),
             initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
             peakRSSBytes: memory?.lastPeakBytes ?? 0, cpu: used, termination: termination
         )

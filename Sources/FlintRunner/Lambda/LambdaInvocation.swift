@@ -36,18 +36,4 @@ struct LambdaInvocation {
         let dropped = "the runtime's error report exceeded the \(limit)-byte limit and was dropped"
         return header.map { "\($0): \(dropped)" } ?? dropped
     }
-
-    /// `ZeroDivisionError: division by zero`, from the `/error` body Lambda runtimes send
-    /// (`{"errorMessage", "errorType", "stackTrace"}`), or the error type header.
-    static func describeError(_ body: Data, errorType header: String?) -> String {
-        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-        let type = object?["errorType"] as? String ?? header
-        let message = object?["errorMessage"] as? String
-        switch (type, message) {
-        case let (type?, message?): return "\(type): \(message)"
-        case let (type?, nil): return type
-        case let (nil, message?): return message
-        case (nil, nil): return "the runtime reported an error without a description"
-        }
-    }
 }

@@ -5,8 +5,10 @@ struct RuntimeAPIEvent {
     var requestID: String
     /// Epoch milliseconds (`Lambda-Runtime-Deadline-Ms`).
     var deadlineMillis: Int64
-    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`, with `:QUALIFIER` when the caller named one.
     var functionARN: String
+    /// `Lambda-Runtime-Client-Context`: JSON text, when the caller sent one.
+    var clientContext: String?
     var payload: ByteBuffer
 }
 

@@ -1,3 +1,4 @@
+import FlintCore
 import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -77,11 +78,13 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 ? respond(.payloadTooLarge, RuntimeAPIBodies.tooLarge(limit: bodyLimit))
                 : respond(.accepted, RuntimeAPIBodies.accepted)
             let instance = self.instance
+            let report = Data(buffer: body)
             let description = bodyTooLarge
                 ? LambdaInvocation.describeOversizedError(errorType: errorType, limit: bodyLimit)
-                : LambdaInvocation.describeError(Data(buffer: body), errorType: errorType)
+                : LambdaAPI.errorDescription(report: report, errorType: errorType)
+            let document = bodyTooLarge ? Data() : LambdaAPI.errorDocument(report: report, errorType: errorType)
             // The runtime has its answer before it is stopped.
-            write.whenComplete { _ in instance.runtimeFailedToInitialize(description: description) }
+            write.whenComplete { _ in instance.runtimeFailedToInitialize(description: description, document: document) }
         case .methodNotAllowed:
             respond(.methodNotAllowed, RuntimeAPIBodies.methodNotAllowed)
         case .notFound:
@@ -104,11 +107,14 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         isParked = false
         guard context != nil else { return instance.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(5)
+        headers.reserveCapacity(6)
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Lambda-Runtime-Aws-Request-Id", value: event.requestID)
         headers.add(name: "Lambda-Runtime-Deadline-Ms", value: String(event.deadlineMillis))
         headers.add(name: "Lambda-Runtime-Invoked-Function-Arn", value: event.functionARN)
+        if let clientContext = event.clientContext {
+            headers.add(name: "Lambda-Runtime-Client-Context", value: clientContext)
+        }
         return respond(.ok, event.payload, headers: headers)
     }
 

@@ -35,7 +35,8 @@ struct LambdaFixture {
         )
     }
 
-    /// `start` chooses how the runtime starts: `ok`, `exit` (before asking for work), `init-error`,
+    /// `start` chooses how the runtime starts: `ok`, `slow` (sleeps `START_DELAY` seconds first),
+    /// `exit` (before asking for work), `init-error`,
     /// `drop-first` (resets its first `/next` connection while the event is being written, unread),
     /// `park` (relays connections to its Runtime API from the address it writes to `api`, for
     /// tests that speak the API; the API's own address is in `api-direct`).
@@ -50,9 +51,14 @@ struct LambdaFixture {
         )
     }
 
-    func invoke(_ function: FunctionManifest, _ event: [String: Any] = [:], id: String = InvocationRequest.newID()) async throws -> InvocationResult {
+    func invoke(
+        _ function: FunctionManifest, _ event: [String: Any] = [:], id: String = InvocationRequest.newID(),
+        caller: LambdaCallerContext? = nil
+    ) async throws -> InvocationResult {
         let payload = try JSONSerialization.data(withJSONObject: event)
-        return await runner.run(InvocationRequest(id: id, function: function.name, source: .cli, payload: payload), function: function)
+        var request = InvocationRequest(id: id, function: function.name, source: .cli, payload: payload)
+        request.caller = caller
+        return await runner.run(request, function: function)
     }
 
     /// The pids of every instance started so far, oldest first.
@@ -75,6 +81,8 @@ struct LambdaFixture {
         open(os.path.join(observe, str(os.getpid())), "w").close()
         start = os.environ.get("START", "ok")
         base = "/2018-06-01/runtime"
+        if start == "slow":
+            time.sleep(float(os.environ["START_DELAY"]))
         if start == "exit":
             print("runtime: giving up before asking for work", file=sys.stderr, flush=True)
             sys.exit(3)
@@ -203,6 +211,11 @@ struct LambdaFixture {
             elif action == "fail":
                 error = {"errorMessage": "division by zero", "errorType": "ZeroDivisionError", "stackTrace": []}
                 call("POST", f"{base}/invocation/{request_id}/error", json.dumps(error))
+                continue
+            elif action == "fail-text":
+                # A custom runtime's report that is no error document, its type in the header.
+                call("POST", f"{base}/invocation/{request_id}/error", b"plain text failure",
+                     headers={"Lambda-Runtime-Function-Error-Type": "Custom.Thing"})
                 continue
             elif action == "big":
                 answer, answered = call("POST", f"{base}/invocation/{request_id}/response", b"x" * (7 * 1024 * 1024))

@@ -202,8 +202,25 @@ import Testing
             let result = try await fixture.invoke(fixture.function(start: "init-error"))
             #expect(result.record.outcome == .error)
             #expect(result.record.errorMessage == "init failed: Runtime.ImportModuleError: No module named 'app'")
+            // The runtime's own document is the answer, as Lambda's: callers check its errorType.
+            let document = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+            #expect(document?["errorType"] as? String == "Runtime.ImportModuleError")
+            #expect(document?["errorMessage"] as? String == "No module named 'app'")
             #expect(result.logText.contains(#"init error answered 202 {"status":"OK"}"#))
             #expect(fixture.instancePIDs().allSatisfy(isGone))
+        }
+    }
+
+    @Test func slowInit_longerThanTheTimeout_isNotATimeout() async throws {
+        // Lambda gives init 10 s of its own; the timeout starts with the event.
+        try await withLambdaFixture { fixture in
+            var function = fixture.function(start: "slow", timeout: .milliseconds(500))
+            function.environment["START_DELAY"] = "1.2"
+            let result = try await fixture.invoke(function)
+            #expect(result.record.outcome == .ok, "\(result.record.errorMessage ?? "-")")
+            #expect(result.record.coldStart)
+            #expect((result.record.initDurationMicros ?? 0) >= 1_200_000)
+            #expect(function.initLimit == .seconds(10))
         }
     }
 

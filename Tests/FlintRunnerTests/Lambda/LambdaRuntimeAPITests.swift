@@ -76,6 +76,32 @@ import Testing
         }
     }
 
+    @Test func errorReportThatIsNoDocument_keepsItsTextAndType() async throws {
+        try await withLambdaFixture { fixture in
+            let result = try await fixture.invoke(fixture.function(), ["action": "fail-text"])
+            #expect(result.record.outcome == .error)
+            #expect(result.record.errorMessage == "Custom.Thing: plain text failure")
+            let document = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+            #expect(document?["errorType"] as? String == "Custom.Thing")
+            #expect(document?["errorMessage"] as? String == "plain text failure")
+        }
+    }
+
+    @Test func callersClientContextAndQualifier_reachTheRuntime() async throws {
+        try await withLambdaFixture { fixture in
+            let caller = LambdaCallerContext(clientContext: #"{"custom":{"k":"v"}}"#, qualifier: "$LATEST")
+            let result = try await fixture.invoke(fixture.function(), caller: caller)
+            let headers = try result.report()["headers"] as? [String: String]
+            #expect(headers?["lambda-runtime-client-context"] == #"{"custom":{"k":"v"}}"#)
+            #expect(headers?["lambda-runtime-invoked-function-arn"] == "arn:aws:lambda:local:000000000000:function:warm:$LATEST")
+            // Without them, neither header names anything.
+            let plain = try await fixture.invoke(fixture.function())
+            let plainHeaders = try plain.report()["headers"] as? [String: String]
+            #expect(plainHeaders?["lambda-runtime-client-context"] == nil)
+            #expect(plainHeaders?["lambda-runtime-invoked-function-arn"] == "arn:aws:lambda:local:000000000000:function:warm")
+        }
+    }
+
     @Test func staleAndUnknownIDs_get400() async throws {
         try await withLambdaFixture { fixture in
             let function = fixture.function()
