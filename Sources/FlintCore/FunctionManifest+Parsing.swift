@@ -117,10 +117,15 @@ extension FunctionManifest {
 
     // MARK: env
 
-    /// Names a handler may not set: Flint sets them (`FLINT_*`), or they are Lambda's reserved
-    /// variables, which Flint sets for Lambda runtimes.
-    static let reservedVariablePrefixes = ["FLINT_", "AWS_"]
-    static let reservedVariableNames: Set<String> = ["LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "_X_AMZN_TRACE_ID"]
+    /// Names a handler may not set: Flint sets them (`FLINT_*`), or they are Lambda's own, which
+    /// Flint sets for Lambda runtimes or which would change how a runtime such as awslambdaric
+    /// runs (`AWS_LAMBDA_MAX_CONCURRENCY`, `_LAMBDA_TELEMETRY_LOG_FD`). Other `AWS_` names are the
+    /// user's: credentials, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, and `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`, which replace Flint's `local` (there is no IAM role to supply them).
+    static let reservedVariablePrefixes = ["FLINT_", "AWS_LAMBDA_"]
+    static let reservedVariableNames: Set<String> = [
+        "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "_LAMBDA_TELEMETRY_LOG_FD",
+    ]
 
     /// The valid entries of `env`; invalid ones are reported and left out.
     private static func parseEnvironment(_ map: inout YAMLMapping) -> [String: String] {

@@ -50,8 +50,9 @@ struct HandlerEnvironment {
         variables["AWS_LAMBDA_FUNCTION_NAME"] = function.name
         variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
         variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(function.memoryMB)
-        variables["AWS_REGION"] = region
-        variables["AWS_DEFAULT_REGION"] = region
+        // A manifest's own region (for SDK calls to AWS) replaces Flint's.
+        variables["AWS_REGION"] = function.environment["AWS_REGION"] ?? region
+        variables["AWS_DEFAULT_REGION"] = function.environment["AWS_DEFAULT_REGION"] ?? region
         variables["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/\(function.name)"
         variables["AWS_LAMBDA_LOG_STREAM_NAME"] = Self.logStreamName(invocationID: request.id, at: startedAt)
         variables["LAMBDA_TASK_ROOT"] = function.directory

@@ -265,7 +265,7 @@ import FlintCore
               my-var: x
               9LIVES: x
               FLINT_FUNCTION: x
-              AWS_REGION: x
+              AWS_LAMBDA_FUNCTION_NAME: x
               LAMBDA_TASK_ROOT: x
               _HANDLER: x
               LIST: [a, b]
@@ -275,11 +275,33 @@ import FlintCore
             #"samples/echo/function.yaml:5: env.my-var: "my-var" is not a variable name (letters, digits and _, not starting with a digit)"#,
             #"samples/echo/function.yaml:6: env.9LIVES: "9LIVES" is not a variable name (letters, digits and _, not starting with a digit)"#,
             "samples/echo/function.yaml:7: env.FLINT_FUNCTION: names starting with FLINT_ are reserved for the variables Flint sets",
-            "samples/echo/function.yaml:8: env.AWS_REGION: names starting with AWS_ are reserved for the variables Flint sets",
+            "samples/echo/function.yaml:8: env.AWS_LAMBDA_FUNCTION_NAME: names starting with AWS_LAMBDA_ are reserved for the variables Flint sets",
             "samples/echo/function.yaml:9: env.LAMBDA_TASK_ROOT: LAMBDA_TASK_ROOT is reserved for the variables Flint sets",
             "samples/echo/function.yaml:10: env._HANDLER: _HANDLER is reserved for the variables Flint sets",
             #"samples/echo/function.yaml:11: env.LIST: expected a single value, not a list (a string, number or boolean; write "" for an empty string)"#,
             #"samples/echo/function.yaml:12: env.NOTHING: has no value (a string, number or boolean; write "" for an empty string)"#,
+        ])
+    }
+
+    @Test func env_mayCarryAWSCredentialsAndRegion_butNotLambdasOwnVariables() throws {
+        #expect(try issues("""
+            name: e
+            command: [./echo.sh]
+            env:
+              AWS_ACCESS_KEY_ID: AKIDEXAMPLE
+              AWS_SECRET_ACCESS_KEY: x
+              AWS_SESSION_TOKEN: x
+              AWS_PROFILE: dev
+              AWS_ENDPOINT_URL: http://127.0.0.1:9000
+              AWS_REGION: eu-west-1
+              AWS_DEFAULT_REGION: eu-west-1
+              AWS_EXECUTION_ENV: x
+              AWS_LAMBDA_MAX_CONCURRENCY: "4"
+              _LAMBDA_TELEMETRY_LOG_FD: "3"
+            """) == [
+            "samples/echo/function.yaml:11: env.AWS_EXECUTION_ENV: AWS_EXECUTION_ENV is reserved for the variables Flint sets",
+            "samples/echo/function.yaml:12: env.AWS_LAMBDA_MAX_CONCURRENCY: names starting with AWS_LAMBDA_ are reserved for the variables Flint sets",
+            "samples/echo/function.yaml:13: env._LAMBDA_TELEMETRY_LOG_FD: _LAMBDA_TELEMETRY_LOG_FD is reserved for the variables Flint sets",
         ])
     }
 

@@ -107,7 +107,7 @@ import Testing
                 environment: [
                     "FLINT_FUNCTION": "evil", "FLINT_INVOCATION_ID": "evil", "FLINT_DEADLINE_MS": "1",
                     "FLINT_SOURCE": "evil", "FLINT_ATTEMPT": "99", "AWS_LAMBDA_FUNCTION_NAME": "evil",
-                    "AWS_REGION": "evil", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1", "LAMBDA_TASK_ROOT": "/evil",
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1", "LAMBDA_TASK_ROOT": "/evil", "AWS_REGION": "eu-west-1",
                     "PATH": "/opt/tools/bin:/usr/bin:/bin", "HOME": "/custom-home", "TZ": "Europe/Paris",
                     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
                 ]
@@ -119,7 +119,9 @@ import Testing
             #expect(lines.contains("FLINT_SOURCE=cli"))
             #expect(lines.contains("FLINT_ATTEMPT=2"))
             #expect(lines.contains("AWS_LAMBDA_FUNCTION_NAME=test-function"))
-            #expect(lines.contains("AWS_REGION=local"))
+            // The region is the manifest's to choose (SDK calls to AWS); Flint's `local` is a default.
+            #expect(lines.contains("AWS_REGION=eu-west-1"))
+            #expect(lines.contains("AWS_DEFAULT_REGION=local"))
             #expect(lines.contains("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256"))
             #expect(lines.contains("LAMBDA_TASK_ROOT=\(fixture.functionDirectory)"))
             #expect(!lines.contains("FLINT_DEADLINE_MS=1"))

@@ -73,8 +73,9 @@ struct InstanceSpawn {
         variables["AWS_LAMBDA_FUNCTION_NAME"] = function.name
         variables["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
         variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(function.memoryMB)
-        variables["AWS_REGION"] = settings.region
-        variables["AWS_DEFAULT_REGION"] = settings.region
+        // A manifest's own region (for SDK calls to AWS) replaces Flint's.
+        variables["AWS_REGION"] = function.environment["AWS_REGION"] ?? settings.region
+        variables["AWS_DEFAULT_REGION"] = function.environment["AWS_DEFAULT_REGION"] ?? settings.region
         variables["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/\(function.name)"
         variables["AWS_LAMBDA_LOG_STREAM_NAME"] = HandlerEnvironment.logStreamName(invocationID: instanceID, at: startedAt)
         variables["FLINT_FUNCTION"] = function.name

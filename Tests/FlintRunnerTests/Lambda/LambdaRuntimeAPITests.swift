@@ -156,7 +156,7 @@ import Testing
         try await withLambdaFixture { fixture in
             setenv("FLINT_TEST_DAEMON_SECRET", "leaked", 1)
             defer { unsetenv("FLINT_TEST_DAEMON_SECRET") }
-            let result = try await fixture.invoke(fixture.function(environment: ["GREETING": "hi"]))
+            let result = try await fixture.invoke(fixture.function(environment: ["GREETING": "hi", "AWS_DEFAULT_REGION": "eu-west-1"]))
             let report = try result.report()
             let environment = report["env"] as? [String: String] ?? [:]
             #expect(environment["FLINT_TEST_DAEMON_SECRET"] == nil)
@@ -169,6 +169,7 @@ import Testing
             #expect(environment["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST")
             #expect(environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256")
             #expect(environment["AWS_REGION"] == "local")
+            #expect(environment["AWS_DEFAULT_REGION"] == "eu-west-1")
             #expect(environment["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/warm")
             #expect(environment["AWS_LAMBDA_LOG_STREAM_NAME"]?.contains("/[$LATEST]") == true)
             #expect(environment["FLINT_FUNCTION"] == "warm")
