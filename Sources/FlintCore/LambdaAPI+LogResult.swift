@@ -21,4 +21,36 @@ extension LambdaAPI {
         }
         return log[start...].base64EncodedString()
     }
+
+    /// The invocation's log as Lambda's `LogResult` shows it: the handler's lines between Lambda's
+    /// `START`, `END` and `REPORT` lines (the last with the duration, billed duration, memory and,
+    /// for a cold start, init duration), with Lambda's `Task timed out` line for a timeout. Tools
+    /// that read `REPORT` lines (Lambda Power Tuning, log parsers) find theirs.
+    public static func executionLog(record: InvocationRecord, log: Data) -> Data {
+        let id = record.id
+        var text = Data("START RequestId: \(id) Version: $LATEST\n".utf8)
+        text.append(log)
+        if let last = log.last, last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
+        if record.outcome == .timeout {
+            let seconds = Double(record.durationMicros) / 1_000_000
+            text.append(Data("\(UTCTimestamp(record.endedAt).iso8601) \(id) Task timed out after \(decimal(seconds, 2)) seconds\n".utf8))
+        }
+        var report = "REPORT RequestId: \(id)\tDuration: \(decimal(Double(record.durationMicros) / 1000, 2)) ms"
+        report += "\tBilled Duration: \(record.billedMillis) ms\tMemory Size: \(record.memoryLimitMB) MB"
+        report += "\tMax Memory Used: \((record.peakRSSBytes + 1024 * 1024 - 1) / (1024 * 1024)) MB\t"
+        if let initMicros = record.initDurationMicros {
+            report += "Init Duration: \(decimal(Double(initMicros) / 1000, 2)) ms\t"
+        }
+        text.append(Data("END RequestId: \(id)\n\(report)\n".utf8))
+        return text
+    }
+
+    /// `value` with exactly `places` decimals (`3.00`), without Foundation's locale-aware formatting.
+    private static func decimal(_ value: Double, _ places: Int) -> String {
+        var scale: Int64 = 1
+        for _ in 0 ..< places { scale *= 10 }
+        let scaled = Int64((value * Double(scale)).rounded())
+        let fraction = String(scaled % scale)
+        return "\(scaled / scale)." + String(repeating: "0", count: places - fraction.count) + fraction
+    }
 }

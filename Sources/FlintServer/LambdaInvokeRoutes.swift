@@ -136,7 +136,7 @@ struct LambdaInvokeRoutes: Sendable {
         }
         var headers: HTTPFields = [.flintInvocationID: requestID]
         if request.headers[.amzLogType] == "Tail" {
-            headers[.amzLogResult] = LambdaAPI.logResultHeader(log: result.log)
+            headers[.amzLogResult] = LambdaAPI.logResultHeader(log: LambdaAPI.executionLog(record: result.record, log: result.log))
         }
         guard result.record.outcome.isSuccess else {
             // A handler failure is 200 with X-Amz-Function-Error: botocore retries 5xx, and a retry must not rerun it.

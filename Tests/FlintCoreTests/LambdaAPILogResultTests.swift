@@ -44,3 +44,33 @@ import Testing
         #expect(tail == whole[1904 ..< 6000])
     }
 }
+
+@Suite struct LambdaAPIExecutionLogTests {
+    private func record(outcome: InvocationOutcome, durationMicros: Int64, initMicros: Int64? = nil) -> InvocationRecord {
+        InvocationRecord(
+            id: "0193a1b2-0000-7000-8000-000000000001", function: "f", trigger: nil, source: .lambda, attempt: 1,
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000), endedAt: Date(timeIntervalSince1970: 1_700_000_003),
+            durationMicros: durationMicros, memoryLimitMB: 128, peakRSSBytes: 18 * 1024 * 1024 + 1, userCPUMicros: 0,
+            systemCPUMicros: 0, exitCode: 0, signal: nil, coldStart: initMicros != nil, outcome: outcome, errorMessage: nil,
+            initDurationMicros: initMicros
+        )
+    }
+
+    @Test func okInvocation_hasStartEndAndReport_aroundTheLog() {
+        let log = LambdaAPI.executionLog(record: record(outcome: .ok, durationMicros: 12_345, initMicros: 120_050), log: Data("hello".utf8))
+        let id = "0193a1b2-0000-7000-8000-000000000001"
+        #expect(String(decoding: log, as: UTF8.self) == """
+            START RequestId: \(id) Version: $LATEST
+            hello
+            END RequestId: \(id)
+            REPORT RequestId: \(id)\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 19 MB\tInit Duration: 120.05 ms\t
+
+            """)
+    }
+
+    @Test func timeout_addsLambdasTimedOutLine() {
+        let text = String(decoding: LambdaAPI.executionLog(record: record(outcome: .timeout, durationMicros: 3_000_000), log: Data()), as: UTF8.self)
+        #expect(text.contains("2023-11-14T22:13:23.000Z 0193a1b2-0000-7000-8000-000000000001 Task timed out after 3.00 seconds\n"))
+        #expect(text.hasSuffix("\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 19 MB\t\n"))
+    }
+}

@@ -80,7 +80,14 @@ struct LambdaInvokeAPITests {
         #expect(out["status"] as? Int == 200)
         #expect(out["error"] as? String == "Unhandled")
         #expect((out["body"] as? [String: Any])?["errorMessage"] != nil)
-        #expect(out["log"] as? String == "it broke\n")
+        // Lambda's lines around the handler's, as the aws CLI shows them.
+        let lines = (out["log"] as? String ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 5, "\(lines)")
+        #expect(lines.first?.hasPrefix("START RequestId: ") == true && lines.first?.hasSuffix(" Version: $LATEST") == true)
+        #expect(lines.dropFirst().first == "it broke")
+        #expect(lines.dropFirst(2).first?.hasPrefix("END RequestId: ") == true)
+        #expect(lines.dropFirst(3).first?.hasPrefix("REPORT RequestId: ") == true)
+        #expect(lines.dropFirst(3).first?.contains("\tBilled Duration: ") == true)
     }
 
     @Test func unknownFunction_isResourceNotFound() throws {
