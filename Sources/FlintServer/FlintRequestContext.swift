@@ -7,6 +7,8 @@ public struct FlintRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's IP address, or "127.0.0.1" when the channel does not know it.
     public let sourceIP: String
+    /// The listener's port this request came in on (the event's `x-forwarded-port`).
+    let serverPort: Int?
     /// Completes when the client's connection closes: a streamed response (`flint logs -f`)
     /// ends then, as Hummingbird does not cancel its handler.
     let connectionClosed: EventLoopFuture<Void>
@@ -14,6 +16,7 @@ public struct FlintRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.sourceIP = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        self.serverPort = source.channel.localAddress?.port
         self.connectionClosed = source.channel.closeFuture
     }
 

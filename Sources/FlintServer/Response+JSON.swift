@@ -15,6 +15,8 @@ extension HTTPField.Name {
     static let amzInvocationType = Self("X-Amz-Invocation-Type")!
     static let amzLogType = Self("X-Amz-Log-Type")!
     static let amzClientContext = Self("X-Amz-Client-Context")!
+    static let forwardedProto = Self("X-Forwarded-Proto")!
+    static let forwardedPort = Self("X-Forwarded-Port")!
     static let flintInvocationType = Self("X-Flint-Invocation-Type")!
 }
 

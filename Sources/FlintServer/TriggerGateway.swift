@@ -44,7 +44,7 @@ struct TriggerGateway: Sendable {
             method: request.method.rawValue,
             rawPath: request.uri.path,
             rawQueryString: request.uri.query ?? "",
-            headers: Self.eventHeaders(of: request, adminToken: adminToken),
+            headers: Self.eventHeaders(of: request, adminToken: adminToken, sourceIP: context.sourceIP, port: context.serverPort),
             body: body,
             sourceIP: context.sourceIP,
             protocolVersion: "HTTP/1.1",
@@ -74,15 +74,24 @@ struct TriggerGateway: Sendable {
     ///   header fields into the request's authority.
     /// - An `Authorization` field that holds the admin token is left out, on any route: handlers
     ///   never see the admin token, and an `auth: token` route is called with it.
-    static func eventHeaders(of request: Request, adminToken: String) -> [(name: String, value: String)] {
+    /// - The forwarding headers API Gateway adds: the peer appended to `x-forwarded-for`, and
+    ///   `x-forwarded-proto` / `x-forwarded-port` replaced by Flint's own (`http`, the listener's
+    ///   port). Frameworks behind Lambda adapters (Mangum, serverless-http) build absolute URLs and
+    ///   redirects from them, and assume `https` without them.
+    static func eventHeaders(of request: Request, adminToken: String, sourceIP: String, port: Int?) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(request.headers.count + 1)
+        headers.reserveCapacity(request.headers.count + 4)
         if let authority = request.head.authority, let host = HTTPField.Name("host"), request.headers[host] == nil {
             headers.append((name: "host", value: authority))
         }
-        for field in request.headers where !(field.name == .authorization && AdminToken.authorizes(field.value, adminToken)) {
+        for field in request.headers {
+            if field.name == .authorization && AdminToken.authorizes(field.value, adminToken) { continue }
+            if field.name == .forwardedProto || field.name == .forwardedPort { continue }
             headers.append((name: field.name.rawName, value: field.value))
         }
+        headers.append((name: "x-forwarded-for", value: sourceIP))
+        headers.append((name: "x-forwarded-proto", value: "http"))
+        if let port { headers.append((name: "x-forwarded-port", value: String(port))) }
         return headers
     }
 

@@ -27,7 +27,9 @@ import Testing
     @Test func echoRoute_answersWithTheAPIGatewayEvent() async throws {
         let project = try Self.project()
         let daemon = try RunningDaemon(project)
-        let reply = try await daemon.request("POST", "/echo/w%C3%B6rld?x=1&x=2&q=a+b", body: Data("hi there".utf8), headers: ["Cookie": "c=1; d=2", "X-Custom": "v"])
+        let reply = try await daemon.request(
+            "POST", "/echo/w%C3%B6rld?x=1&x=2&q=a+b", body: Data("hi there".utf8),
+            headers: ["Cookie": "c=1; d=2", "X-Custom": "v", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"])
         #expect(reply.status == 200)
         #expect(reply.headers["x-flint-invocation-id"]?.count == 36)
         let event = try reply.json()
@@ -39,6 +41,10 @@ import Testing
         #expect((event["headers"] as? [String: String])?["x-custom"] == "v")
         #expect((event["headers"] as? [String: String])?["host"] == "127.0.0.1:\(daemon.url.port ?? 0)")
         #expect((event["headers"] as? [String: String])?["cookie"] == nil)
+        // API Gateway's forwarding headers: the peer appended, the scheme and port the gateway's own.
+        #expect((event["headers"] as? [String: String])?["x-forwarded-for"] == "203.0.113.7,127.0.0.1")
+        #expect((event["headers"] as? [String: String])?["x-forwarded-proto"] == "http")
+        #expect((event["headers"] as? [String: String])?["x-forwarded-port"] == "\(daemon.url.port ?? 0)")
         #expect(event["body"] as? String == "hi there")
         #expect(event["isBase64Encoded"] as? Bool == false)
         let context = try #require(event["requestContext"] as? [String: Any])
