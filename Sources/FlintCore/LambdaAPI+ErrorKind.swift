@@ -6,6 +6,7 @@ extension LambdaAPI {
     public enum ErrorKind: String, Sendable, Hashable, CaseIterable {
         case resourceNotFound = "ResourceNotFoundException"
         case invalidRequestContent = "InvalidRequestContentException"
+        case invalidParameterValue = "InvalidParameterValueException"
         case requestTooLarge = "RequestTooLargeException"
         case tooManyRequests = "TooManyRequestsException"
         case service = "ServiceException"
@@ -14,7 +15,7 @@ extension LambdaAPI {
         public var status: Int {
             switch self {
             case .resourceNotFound: 404
-            case .invalidRequestContent: 400
+            case .invalidRequestContent, .invalidParameterValue: 400
             case .requestTooLarge: 413
             case .tooManyRequests: 429
             case .service: 500

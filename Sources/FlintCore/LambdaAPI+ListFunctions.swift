@@ -1,16 +1,34 @@
 public import Foundation
 
 extension LambdaAPI {
-    /// The body of `GET /2015-03-31/functions`: `{"Functions":[...],"NextMarker":null}`, all
-    /// functions on one page, in the order given.
+    /// Lambda's page size for `ListFunctions` without `MaxItems`, and its largest.
+    public static let defaultListPageSize = 50
+    public static let listPageSizeRange = 1 ... 10_000
+
+    /// One page of `ListFunctions`, as Lambda pages it: functions by name, those after `marker`
+    /// (the `NextMarker` of the page before), at most `maxItems`; `nextMarker` is nil on the last
+    /// page.
+    public static func listPage(
+        of functions: [FunctionManifest], marker: String?, maxItems: Int = defaultListPageSize
+    ) -> (functions: [FunctionManifest], nextMarker: String?) {
+        let sorted = functions.sorted { $0.name < $1.name }
+        let remaining = marker.map { marker in sorted.filter { $0.name > marker } } ?? sorted
+        let page = Array(remaining.prefix(maxItems))
+        return (page, remaining.count > page.count ? page.last?.name : nil)
+    }
+
+    /// The body of `GET /2015-03-31/functions`: `{"Functions":[...],"NextMarker":...}`, the
+    /// functions in the order given.
     ///
-    /// - Parameter lastModified: when the functions were loaded, as `LastModified`; the key is left
-    ///   out when nil.
+    /// - Parameters:
+    ///   - lastModified: when the functions were loaded, as `LastModified`; the key is left out
+    ///     when nil.
+    ///   - nextMarker: where the next page starts; null on the last page.
     public static func listFunctionsBody(
-        _ functions: [FunctionManifest], region: String, account: String, lastModified: Date?
+        _ functions: [FunctionManifest], region: String, account: String, lastModified: Date?, nextMarker: String? = nil
     ) -> Data {
         let configurations = functions.map { configuration(of: $0, region: region, account: account, lastModified: lastModified) }
-        return FlintJSON.encode(FunctionList(functions: configurations))
+        return FlintJSON.encode(FunctionList(functions: configurations, nextMarker: nextMarker))
     }
 
     /// What Lambda's `FunctionConfiguration` says of `function`.
@@ -60,6 +78,7 @@ extension LambdaAPI {
 
     private struct FunctionList: Encodable {
         var functions: [FunctionConfiguration]
+        var nextMarker: String?
 
         enum CodingKeys: String, CodingKey {
             case functions = "Functions"
@@ -69,8 +88,12 @@ extension LambdaAPI {
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(functions, forKey: .functions)
-            // Present and null, as Lambda writes the last page.
-            try container.encodeNil(forKey: .nextMarker)
+            // Present and null on the last page, as Lambda writes it.
+            if let nextMarker {
+                try container.encode(nextMarker, forKey: .nextMarker)
+            } else {
+                try container.encodeNil(forKey: .nextMarker)
+            }
         }
     }
 

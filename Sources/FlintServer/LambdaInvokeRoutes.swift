@@ -72,9 +72,21 @@ struct LambdaInvokeRoutes: Sendable {
         return .success((function, qualifiers.first))
     }
 
+    /// ListFunctions, a page at a time (`MaxItems`, `Marker`) as Lambda pages it.
     private func listFunctions(_ request: Request) throws -> Response {
         if let refusal = authorize(request) { return refusal }
-        let body = LambdaAPI.listFunctionsBody(dispatcher.functions, region: identity.region, account: identity.account, lastModified: loadedAt)
+        let query = request.uri.queryParameters
+        var maxItems = LambdaAPI.defaultListPageSize
+        if let text = query["MaxItems"] {
+            guard let value = Int(String(text)), LambdaAPI.listPageSizeRange.contains(value) else {
+                return error(.invalidParameterValue, "MaxItems must be a whole number from 1 to 10000, not \(text)")
+            }
+            maxItems = value
+        }
+        let page = LambdaAPI.listPage(of: dispatcher.functions, marker: query["Marker"].map(String.init), maxItems: maxItems)
+        let body = LambdaAPI.listFunctionsBody(
+            page.functions, region: identity.region, account: identity.account, lastModified: loadedAt, nextMarker: page.nextMarker
+        )
         return .bytes(.ok, body)
     }
 

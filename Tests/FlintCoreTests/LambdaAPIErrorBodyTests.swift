@@ -7,6 +7,7 @@ import Testing
     @Test(arguments: [
         (LambdaAPI.ErrorKind.resourceNotFound, "ResourceNotFoundException", 404),
         (.invalidRequestContent, "InvalidRequestContentException", 400),
+        (.invalidParameterValue, "InvalidParameterValueException", 400),
         (.requestTooLarge, "RequestTooLargeException", 413),
         (.tooManyRequests, "TooManyRequestsException", 429),
         (.service, "ServiceException", 500),

@@ -58,6 +58,24 @@ import Testing
         #expect(String(data: data, encoding: .utf8) == #"{"Functions":[],"NextMarker":null}"#)
     }
 
+    @Test func listPage_pagesByName_withNextMarkerUntilTheLastPage() throws {
+        let functions = ["delta", "alpha", "echo", "charlie", "bravo"].map {
+            FunctionManifest(name: $0, directory: "/srv/\($0)", runtime: .exec, command: ["./run"])
+        }
+        let first = LambdaAPI.listPage(of: functions, marker: nil, maxItems: 2)
+        #expect(first.functions.map(\.name) == ["alpha", "bravo"])
+        #expect(first.nextMarker == "bravo")
+        let second = LambdaAPI.listPage(of: functions, marker: first.nextMarker, maxItems: 2)
+        #expect(second.functions.map(\.name) == ["charlie", "delta"])
+        let last = LambdaAPI.listPage(of: functions, marker: second.nextMarker, maxItems: 2)
+        #expect(last.functions.map(\.name) == ["echo"])
+        #expect(last.nextMarker == nil)
+        #expect(LambdaAPI.listPage(of: functions, marker: nil).nextMarker == nil)
+        let body = try Self.decode(LambdaAPI.listFunctionsBody(
+            first.functions, region: "r", account: "1", lastModified: nil, nextMarker: first.nextMarker))
+        #expect(body["NextMarker"] as? String == "bravo")
+    }
+
     @Test func listFunctionsBody_withoutLastModified_omitsIt() throws {
         let body = try Self.decode(
             LambdaAPI.listFunctionsBody(Self.functions, region: "r", account: "1", lastModified: nil))

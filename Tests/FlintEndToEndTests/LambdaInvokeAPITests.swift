@@ -107,10 +107,14 @@ struct LambdaInvokeAPITests {
         let daemon = try RunningDaemon(try Self.project())
         let out = try Boto3.run(daemon, """
             fs = {f["FunctionName"]: f for f in client.list_functions()["Functions"]}
+            # boto3's paginator, a page of one at a time: it follows NextMarker.
+            pages = client.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1})
+            paged = [[f["FunctionName"] for f in page["Functions"]] for page in pages]
             print(json.dumps({"names": sorted(fs), "memory": fs["echo"]["MemorySize"], "timeout": fs["echo"]["Timeout"],
-                              "arn": fs["echo"]["FunctionArn"]}))
+                              "arn": fs["echo"]["FunctionArn"], "paged": paged}))
             """)
         #expect(out["names"] as? [String] == ["echo", "fail"])
+        #expect(out["paged"] as? [[String]] == [["echo"], ["fail"]])
         #expect(out["memory"] as? Int == 128)
         #expect(out["timeout"] as? Int == 7)
         #expect(out["arn"] as? String == "arn:aws:lambda:local:000000000000:function:echo")
