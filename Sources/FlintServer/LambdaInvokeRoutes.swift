@@ -127,7 +127,9 @@ struct LambdaInvokeRoutes: Sendable {
             return error(.invalidRequestContent, "InvocationType \(other) is not one of RequestResponse, Event, DryRun")
         }
         guard let payload = try await RequestBody.collect(request) else {
-            return error(.requestTooLarge, "Request must be smaller than \(HTTPLimits.requestBody) bytes for the InvokeFunction operation")
+            let limit = isAsynchronous ? Bus.maxBodyBytes : HTTPLimits.requestBody
+            let kind = isAsynchronous ? "an asynchronous InvokeFunction" : "the InvokeFunction operation"
+            return error(.requestTooLarge, "Request must be smaller than \(limit) bytes for \(kind)")
         }
         if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")

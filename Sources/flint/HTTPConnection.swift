@@ -32,7 +32,14 @@ enum HTTPConnection {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(ListenAddress(host: host, port: port))\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body?.count ?? 0)\r\n\r\n"
-        try send(fd, Data(head.utf8) + (body ?? Data()))
+        do {
+            try send(fd, Data(head.utf8) + (body ?? Data()), answerMayCutShort: timeout)
+        } catch {
+            // The daemon may have refused the request before reading all of it (413 for an event
+            // over the limit) and closed: its answer says why, better than a broken pipe.
+            if let answer = try? parse(try receiveAll(fd)) { return answer }
+            throw error
+        }
         return try parse(try receiveAll(fd))
     }
 
@@ -64,14 +71,33 @@ enum HTTPConnection {
     }
 
     static func send(_ fd: Int32, _ data: Data) throws(Failure) {
+        try send(fd, data, answerMayCutShort: nil)
+    }
+
+    /// Writes `data`. With `answerMayCutShort`, it waits for the socket at most that long at a
+    /// time, and stops early once the daemon has answered: a daemon that refuses a request it
+    /// has not read to the end (413) stops reading, and a blocking write of the rest would wait
+    /// for ever. The answer is then read as usual.
+    private static func send(_ fd: Int32, _ data: Data, answerMayCutShort timeout: Duration?) throws(Failure) {
         var offset = 0
         while offset < data.count {
+            if let timeout {
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT | POLLIN), revents: 0)
+                let millis = Int32(clamping: max(1, timeout.components.seconds) * 1000)
+                let count = poll(&ready, 1, millis)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(description: "sending the request failed: \(String(cString: strerror(errno)))")
+                }
+                if count == 0 { throw Failure(description: "sending the request failed: the daemon took none of it for \(timeout)") }
+                if ready.revents & Int16(POLLIN) != 0 { return }
+            }
             let written = data.withUnsafeBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.send(fd, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                return Glibc.send(fd, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL | (timeout == nil ? 0 : MSG_DONTWAIT)))
             }
             if written < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == EAGAIN { continue }
                 throw Failure(description: "sending the request failed: \(String(cString: strerror(errno)))")
             }
             offset += written

@@ -46,7 +46,8 @@ struct Invoke: AsyncParsableCommand {
         }
         if reply.status != 200 {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["Message"] ?? String(decoding: reply.body, as: UTF8.self)
-            throw CLIError("flint invoke \(function): \(message)")
+            let hint = reply.status == 404 ? " (flint ls lists the functions)" : ""
+            throw CLIError("flint invoke \(function): \(message)\(hint)")
         }
         if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }) {
             FileHandle.standardError.write(tail)

@@ -23,6 +23,24 @@ import Testing
         let missing = try FlintBinary.run(["invoke", "nope", "--project", project.root])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("Function not found"))
+        #expect(missing.stderr.contains("flint ls lists the functions"))
+        _ = daemon
+    }
+
+    @Test func invoke_ofAnEventOverTheLimit_saysSo_insteadOfHanging() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        // The daemon answers 413 before reading it all; the CLI must read that answer rather than
+        // block writing the rest.
+        let big = project.root + "/big.json"
+        try Data(("{\"a\":\"" + String(repeating: "x", count: 7_000_000) + "\"}").utf8).write(to: URL(fileURLWithPath: big))
+        let result = try FlintBinary.run(["invoke", "echo", "--data", "@" + big, "--project", project.root], timeout: 30)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Request must be smaller than 6291456 bytes"), "\(result.stderr)")
+        let queued = try FlintBinary.run(["invoke", "echo", "--async", "--data", "@" + big, "--project", project.root], timeout: 30)
+        #expect(queued.status == 1)
+        #expect(queued.stderr.contains("Request must be smaller than 1048576 bytes for an asynchronous InvokeFunction"), "\(queued.stderr)")
         _ = daemon
     }
 

@@ -26,15 +26,38 @@ enum Subprocess {
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         try process.run()
+        // Read both pipes while waiting, so that the timeout holds however the program behaves.
+        let stdoutData = PipeReader(out), stderrData = PipeReader(err)
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
             throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)s")
         }
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData.wait(), as: UTF8.self),
+            stderr: String(decoding: stderrData.wait(), as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    private final class PipeReader: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ pipe: Pipe) {
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        /// Everything read, once the pipe has ended (every writer closed it).
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
     }
 
     /// `run`, requiring exit status 0; returns stdout.
