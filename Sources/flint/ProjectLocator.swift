@@ -9,11 +9,28 @@ enum ProjectLocator {
         return url.standardizedFileURL.path
     }
 
-    /// The settings of `flint.yaml` (defaults when there is none).
+    /// The settings of `flint.yaml` (defaults when there is none; an error when it is there but
+    /// cannot be read).
     static func config(root: String) throws -> FlintConfig {
         let path = Project.resolve(ProjectLoader.configFileName, against: root)
-        guard let data = FileManager.default.contents(atPath: path) else { return FlintConfig() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw CLIError("\(path) cannot be read (is it a directory, or not readable?); flint validate says what is wrong")
+            }
+            return FlintConfig()
+        }
         return try FlintConfig.parse(yaml: String(decoding: data, as: UTF8.self), file: ProjectLoader.configFileName)
+    }
+
+    /// `root`, when it is a directory: commands that write into a project must not make one
+    /// where a mistyped `--project` points.
+    static func existingRoot(_ path: String) throws -> String {
+        let root = root(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("project directory \(root) does not exist; run the command in the project, or give --project DIR")
+        }
+        return root
     }
 
     static func dataDirectory(root: String) throws -> String {

@@ -68,7 +68,7 @@ struct Put: ParsableCommand {
     }
 
     func run() throws {
-        let root = ProjectLocator.root(projectOptions.project)
+        let root = try ProjectLocator.existingRoot(projectOptions.project)
         let config = try ProjectLocator.config(root: root)
         let writer = BucketObjectWriter(bucketsRoot: ProjectLocator.root(Project.resolve(config.buckets, against: root)), bucket: bucket)
 
@@ -84,6 +84,18 @@ struct Put: ParsableCommand {
         } else {
             StandardOutput.write(key + "\n")
         }
+        if let project = try? ProjectLoader.load(root: root), !Self.isUsed(bucket, in: project) {
+            FileHandle.standardError.write(Data(
+                "flint put: note: no trigger of this project watches bucket \(bucket) and no function writes to it; the file is stored, but runs nothing (a typo?)\n".utf8))
+        }
+    }
+
+    /// Whether a bucket trigger watches `bucket` or a function's `output` names it.
+    private static func isUsed(_ bucket: String, in project: Project) -> Bool {
+        project.triggers.contains { trigger in
+            if case .bucket(let watched) = trigger.source { return watched.bucket == bucket }
+            return false
+        } || project.functions.values.contains { $0.output == bucket }
     }
 
     /// What `--json` prints.

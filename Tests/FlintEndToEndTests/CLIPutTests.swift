@@ -20,6 +20,8 @@ struct CLIPutTests {
 
     @Test func put_copiesTheFileByteForByteUnderItsOwnNameAndPrintsTheKey() throws {
         let project = try TestProject()
+        try project.addScriptFunction("thumbs", script: "cat > /dev/null\n")
+        try project.addBucketTrigger("thumbs", function: "thumbs", bucket: "uploads")
         let file = project.root + "/photo.jpg"
         try Self.binary.write(to: URL(fileURLWithPath: file))
 
@@ -194,6 +196,25 @@ struct CLIPutTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("key \"notes.swp\" would never fire a bucket trigger"), "\(result.stderr)")
         #expect(result.stderr.contains("give a KEY as the third argument"), "\(result.stderr)")
+    }
+
+    @Test func put_intoABucketNothingWatches_storesTheFile_andSaysSo() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "hello")
+        let result = try put(project, ["uplaods", project.root + "/in.txt"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("no trigger of this project watches bucket uplaods"), "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: project.root + "/buckets/uplaods/in.txt"))
+    }
+
+    @Test func put_withAProjectThatDoesNotExist_createsNothing() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "hello")
+        let missing = project.root + "/nonexistent"
+        let result = try FlintBinary.run(["put", "uploads", project.root + "/in.txt", "--project", missing])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("project directory \(missing) does not exist"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing))
     }
 
     @Test func put_ofAMissingFileOrADirectory_failsAndCreatesNothing() throws {
