@@ -7,7 +7,7 @@ public struct IsolationError: Error, Hashable, CustomStringConvertible {
         self.description = description
     }
 
-    static func unknownUser(_ name: String) -> IsolationError {
+    public static func unknownUser(_ name: String) -> IsolationError {
         IsolationError("flint.yaml: user: there is no user \"\(name)\" on this machine (see /etc/passwd); name an existing unprivileged account, or write user: root to run handlers as root")
     }
 

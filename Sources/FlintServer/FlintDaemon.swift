@@ -152,6 +152,8 @@ public struct FlintDaemon: Sendable {
             throw DaemonError.startup("cannot listen on \(listen): the address is already in use; stop what uses it, or pass --listen with another port (port 0 picks a free one)")
         } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
             throw DaemonError.startup("cannot listen on \(listen): this machine has no such address; use 127.0.0.1 or one of its own addresses")
+        } catch let error as SocketAddressError.UnknownHost {
+            throw DaemonError.startup("cannot listen on \(listen): the host name does not resolve (\(error)); use an IP address such as 127.0.0.1, or localhost")
         }
         console("flint: stopped")
     }

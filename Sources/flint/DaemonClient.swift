@@ -66,8 +66,13 @@ struct DaemonClient {
             let response = try HTTPConnection.exchange(
                 host: request.host, port: request.port, method: method, target: request.target, headers: request.fields, body: body,
                 timeout: timeout)
+            if response.status == 401, token == nil {
+                throw CLIError(
+                    "Flint at \(baseURL) answered 401: its admin API needs the project's token, and this command found none; "
+                        + "run it in the project (or with --project DIR), or set FLINT_TOKEN to the contents of .flint/admin-token")
+            }
             return Reply(status: response.status, headers: response.headers, body: response.body)
-        } catch {
+        } catch let error as HTTPConnection.Failure {
             throw CLIError("cannot reach Flint at \(baseURL): \(error); is `flint up` running?")
         }
     }

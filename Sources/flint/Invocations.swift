@@ -15,6 +15,10 @@ struct Invocations: AsyncParsableCommand {
     @Option(help: "At most this many (1-1000).")
     var limit: Int = 50
 
+    func validate() throws {
+        if !(1 ... 1000).contains(limit) { throw ValidationError("--limit must be from 1 to 1000, not \(limit)") }
+    }
+
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         if output.json {

@@ -17,10 +17,21 @@ struct Up: AsyncParsableCommand {
         if let listen, ListenAddress(parsing: listen) == nil {
             throw ValidationError("--listen \(listen) is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:0)")
         }
+        _ = try Self.logLevel()
+    }
+
+    /// `FLINT_LOG_LEVEL`, in any case; info when unset.
+    static func logLevel() throws -> Logger.Level {
+        guard let text = ProcessInfo.processInfo.environment["FLINT_LOG_LEVEL"], !text.isEmpty else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            let known = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("FLINT_LOG_LEVEL=\(text) is not a log level; use one of \(known)")
+        }
+        return level
     }
 
     func run() async throws {
-        let level = ProcessInfo.processInfo.environment["FLINT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let level = try Self.logLevel()
         LoggingSystem.bootstrap { _ in LogfmtLogHandler(logLevel: level) }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen

@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import FlintCore
+internal import FlintRunner
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +11,10 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         let root = ProjectLocator.root(projectOptions.project)
         let project = try loadProject(root: root)
+        // What only this machine can tell, and `flint up` would refuse.
+        if let user = project.config.user, HandlerUser.named(user) == nil {
+            throw CLIError(IsolationError.unknownUser(user).description)
+        }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
     }
 }

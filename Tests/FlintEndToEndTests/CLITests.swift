@@ -95,6 +95,33 @@ import Testing
         _ = daemon
     }
 
+    @Test func aDaemonNamedByFlintURL_withoutAToken_saysWhereTheTokenIs() async throws {
+        let project = try TestProject()
+        let daemon = try RunningDaemon(project)
+        let elsewhere = try TestProject()
+        let result = try FlintBinary.run(["ls", "--project", elsewhere.root], environment: ["FLINT_URL": daemon.url.absoluteString])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("this command found none"), "\(result.stderr)")
+        #expect(result.stderr.contains("FLINT_TOKEN"))
+    }
+
+    @Test func mistakesMadeBeforeAnythingRuns_areRefusedWithWhatToDo() throws {
+        let project = try TestProject()
+        let limit = try FlintBinary.run(["invocations", "--limit", "0", "--project", project.root])
+        #expect(limit.status == 64)
+        #expect(limit.stderr.contains("--limit must be from 1 to 1000, not 0"), "\(limit.stderr)")
+        let level = try FlintBinary.run(["up", "--project", project.root], environment: ["FLINT_LOG_LEVEL": "verbose"])
+        #expect(level.status == 64)
+        #expect(level.stderr.contains("FLINT_LOG_LEVEL=verbose is not a log level; use one of trace, debug, info"), "\(level.stderr)")
+        let host = try FlintBinary.run(["up", "--listen", "no-such-host.invalid:0", "--project", project.root])
+        #expect(host.status == 1)
+        #expect(host.stderr.contains("the host name does not resolve"), "\(host.stderr)")
+        try project.write("flint.yaml", "user: no-such-user-here\n")
+        let user = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(user.status == 1)
+        #expect(user.stderr.contains(#"there is no user "no-such-user-here" on this machine"#), "\(user.stderr)")
+    }
+
     @Test func commandsWithoutADaemon_sayHowToStartOne() throws {
         let project = try TestProject()
         let result = try FlintBinary.run(["invocations", "--project", project.root])
