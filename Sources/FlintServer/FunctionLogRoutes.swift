@@ -54,9 +54,10 @@ struct FunctionLogRoutes: Sendable {
         await writer.flushed()
         let records: [InvocationRecord]
         if let invocation {
-            guard let record = try await ledger.find(id: invocation), record.function == function else {
+            guard let record = try await ledger.find(id: invocation) else {
                 return .message(.notFound, "function \(function) has no finished invocation with id \(invocation) (flint invocations lists recent ones)")
             }
+            guard record.function == function else { return Self.ofAnotherFunction(invocation, record.function, not: function) }
             records = [record]
         } else {
             records = try await ledger.recent(function: function, limit: limit).reversed()

@@ -58,6 +58,10 @@ import Testing
         let unknown = try FlintBinary.run(["logs", "talk", "--invocation", "no-such-id", "-f", "--project", project.root], timeout: 20)
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("no running, queued or finished invocation with id no-such-id"))
+        // Its stored log, asked for under another function: refused, naming its function.
+        let storedElsewhere = try FlintBinary.run(["logs", "other", "--invocation", id, "--project", project.root], timeout: 20)
+        #expect(storedElsewhere.status != 0)
+        #expect(storedElsewhere.stderr.contains("invocation \(id) is of function talk, not other"), "\(storedElsewhere.stderr)")
         _ = daemon
     }
 
