@@ -37,6 +37,9 @@ import Testing
         let project = try TestProject()
         #expect(try initFunction(project, ["jobs", "--lang", "python", "--trigger", "queue"]).status == 0)
         #expect(try initFunction(project, ["files", "--lang", "python", "--trigger", "bucket"]).status == 0)
+        let shell = try initFunction(project, ["shfiles", "--trigger", "bucket"])
+        #expect(shell.status == 0, "\(shell.stderr)")
+        #expect(shell.stdout.contains("echo hello > hello.txt && flint put shfiles hello.txt"), "\(shell.stdout)")
         let daemon = try RunningDaemon(project)
 
         let published = try FlintBinary.run(["publish", "jobs", "--data", "{\"n\": 1}", "--project", project.root])
@@ -48,6 +51,15 @@ import Testing
         #expect(try await firstOutcome(daemon, "files") == "ok")
         let logs = try FlintBinary.run(["logs", "files", "--project", project.root])
         #expect(logs.stdout.contains("files/hello world.txt: 2 bytes"), "\(logs.stdout)")
+
+        // The shell one logs each key and size, and an event without records is no failure.
+        let shellPut = try FlintBinary.run(["put", "shfiles", "-", "note.txt", "--project", project.root], stdin: Data("hi".utf8))
+        #expect(shellPut.status == 0, "\(shellPut.stderr)")
+        #expect(try await firstOutcome(daemon, "shfiles") == "ok")
+        let shellLogs = try FlintBinary.run(["logs", "shfiles", "--project", project.root])
+        #expect(shellLogs.stdout.contains(#""key":"note.txt""#) && shellLogs.stdout.contains(#""size":2"#), "\(shellLogs.stdout)")
+        let empty = try FlintBinary.run(["invoke", "shfiles", "--data", #"{"Records":[]}"#, "--project", project.root])
+        #expect(empty.status == 0, "\(empty.stderr)")
     }
 
     @Test func swiftFunction_isCompiled_andEchoesItsEvent() async throws {

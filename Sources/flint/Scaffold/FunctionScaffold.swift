@@ -55,7 +55,7 @@ struct FunctionScaffold {
         case .queue:
             ["flint publish \(name) --data '{\"hello\": \"queue\"}'", "flint logs \(name)"]
         case .bucket:
-            ["flint put \(name) README.md", "flint logs \(name)"]
+            ["echo hello > hello.txt && flint put \(name) hello.txt", "flint logs \(name)"]
         case .none:
             ["flint invoke \(name) --data '{\"hello\": \"flint\"}'"]
         }

@@ -17,7 +17,7 @@ enum ShellTemplates {
         case .bucket:
             #"""
                 # Each record names one object: its key (form-URL-encoded, as S3 sends it) and size.
-                printf '%s' "$event" | grep -o '"key": *"[^"]*"' >&2
+                printf '%s' "$event" | grep -oE '"(key|size)": *("[^"]*"|[0-9]+)' >&2 || true
                 echo '{}'
             """#
         case .none:
