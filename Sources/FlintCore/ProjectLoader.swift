@@ -95,6 +95,13 @@ private struct ProjectLoading {
             for entry in entries {
                 let functionDirectory = path + "/" + entry
                 let manifestPath = functionDirectory + "/" + ProjectLoader.manifestFileName
+                // An easy slip that would otherwise leave the function silently missing.
+                let misnamed = functionDirectory + "/function.yml"
+                if !FileSystem.isRegularFile(manifestPath), FileSystem.isRegularFile(misnamed) {
+                    issues.append(ConfigIssue(
+                        location: SourceLocation(file: display(misnamed), line: 0), key: nil,
+                        message: "Flint reads a function's manifest from function.yaml, not function.yml; rename it"))
+                }
                 guard FileSystem.isDirectory(functionDirectory), FileSystem.isRegularFile(manifestPath),
                       seenDirectories.insert(functionDirectory).inserted,
                       let yaml = read(manifestPath)

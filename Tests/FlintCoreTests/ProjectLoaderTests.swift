@@ -102,6 +102,15 @@ import FlintCore
         }
     }
 
+    @Test func manifestNamedFunctionYml_isAnError_notAMissingFunction() throws {
+        try withTemporaryProject { project in
+            try writeFunction(project, "functions/a", name: "a")
+            try project.write("functions/b/function.yml", "name: b\ncommand: [./run]\n")
+            #expect(project.loadIssues().first?.hasPrefix("functions/b/function.yml") == true, "\(project.loadIssues())")
+            #expect(project.loadIssues().first?.hasSuffix("Flint reads a function's manifest from function.yaml, not function.yml; rename it") == true)
+        }
+    }
+
     @Test func duplicateFunctionNames_nameBothFiles() throws {
         try withTemporaryProject { project in
             try writeFunction(project, "functions/a", name: "echo")
