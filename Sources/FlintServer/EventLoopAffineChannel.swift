@@ -28,11 +28,20 @@ struct EventLoopAffineChannel<Inner: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with `Expect: 100-continue` answered at once, each connection on its event loop.
-    static func flintHTTP1() -> HTTPServerBuilder {
+    /// How long a connection may go without a complete request part: a keep-alive connection
+    /// between requests, or one whose request head never completes (slowloris), is closed then.
+    /// A request being answered (a long invocation, `flint logs -f`) is never idle.
+    static let idleTimeout: TimeAmount = .seconds(30)
+
+    /// HTTP/1.1 with `Expect: 100-continue` answered at once, each connection on its event loop,
+    /// at most `limit` connections at once, each closed after `idleTimeout` idle.
+    static func flintHTTP1(limit: ConnectionLimit) -> HTTPServerBuilder {
         .init { responder in
             EventLoopAffineChannel(inner: HTTP1Channel(
-                responder: responder, configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])))
+                responder: responder,
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionLimitHandler(limit: limit), ExpectContinueHandler()],
+                    idleTimeout: idleTimeout)))
         }
     }
 }

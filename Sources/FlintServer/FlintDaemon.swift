@@ -108,7 +108,7 @@ public struct FlintDaemon: Sendable {
 
         let app = Application(
             responder: responder,
-            server: .flintHTTP1(),
+            server: .flintHTTP1(limit: .fromDescriptorLimit(logger: logger)),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.

@@ -19,11 +19,19 @@ final class RunningDaemon: @unchecked Sendable {
     ///
     /// - Parameter user: a user id to run the daemon as (through setpriv, which executes it in its
     ///   own place, so the pid stays the daemon's); nil: the tests' own.
-    init(_ project: TestProject, extraArguments: [String] = [], environment: [String: String] = [:], user: uid_t? = nil) throws {
+    /// - Parameter descriptors: a limit on the daemon's open files (through prlimit, which also
+    ///   executes it in its own place); nil: the tests' own.
+    init(
+        _ project: TestProject, extraArguments: [String] = [], environment: [String: String] = [:], user: uid_t? = nil,
+        descriptors: Int? = nil
+    ) throws {
         self.project = project
         process = Process()
         let arguments = ["up", "--project", project.root] + extraArguments
-        if let user {
+        if let descriptors {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(descriptors):\(descriptors)", "--", FlintBinary.path] + arguments
+        } else if let user {
             process.executableURL = URL(fileURLWithPath: Self.setpriv)
             process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", FlintBinary.path] + arguments
         } else {
