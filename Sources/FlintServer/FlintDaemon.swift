@@ -80,6 +80,8 @@ public struct FlintDaemon: Sendable {
         let logger = self.logger
         let writer = LedgerWriter(ledger: ledger, onError: { error, lost in
             logger.error("could not commit \(lost) invocation record(s) to the ledger: \(error)")
+        }, onRetry: { error, waiting, delay in
+            logger.warning("could not commit \(waiting) invocation record(s) to the ledger: \(error); retrying in \(delay) (they are kept)")
         }, onRefused: { refusal in
             logger.warning("\(refusal)")
         })

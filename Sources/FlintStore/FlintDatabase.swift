@@ -23,13 +23,16 @@ public final class FlintDatabase: Sendable {
         case normal, full
     }
 
+    /// Seconds a statement waits for another connection's lock before failing `SQLITE_BUSY`.
+    public static let defaultBusyTimeout: Double = 10
+
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, durability: Durability = .normal) throws {
+    public init(path: String, durability: Durability = .normal, busyTimeout: Double = defaultBusyTimeout) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability))
+        self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
         self.path = path
         self.durability = durability
         try Self.migrator.migrate(pool)
@@ -42,9 +45,9 @@ public final class FlintDatabase: Sendable {
 
     /// Every read-write connection's settings (the pool's, and `WALCheckpointer`'s, whose
     /// checkpoints must sync as the commits do).
-    static func configuration(durability: Durability) -> Configuration {
+    static func configuration(durability: Durability, busyTimeout: Double = defaultBusyTimeout) -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA journal_size_limit = \(walSizeLimitBytes)")

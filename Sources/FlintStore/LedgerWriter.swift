@@ -36,20 +36,35 @@ public final class LedgerWriter: Sendable {
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let onError: @Sendable (any Error, Int) -> Void
+    private let onRetry: @Sendable (any Error, Int, Duration) -> Void
     private let onRefused: @Sendable (LedgerWriterRefusal) -> Void
+    private let retryDelay: Duration
+
+    /// How long a commit is retried once `finish()` was called: shutdown must not wait for ever
+    /// on a database another program keeps locked.
+    static let retryingWhenFinishing: Duration = .seconds(30)
+    static let longestRetryDelay: Duration = .seconds(30)
 
     /// - Parameters:
     ///   - onError: told of a failed commit and how many entries it lost; the writer goes on.
+    ///   - onRetry: told of a commit that failed for a reason that passes (the database locked by
+    ///     another program for longer than the busy timeout, a full disk, an I/O error), how many
+    ///     entries wait, and when it tries again. Those entries are not lost: each retry commits
+    ///     them with whatever was recorded since, after 1 s, then doubling up to 30 s.
     ///   - onRefused: told of a settlement refused as stale or a publication refused by the bus;
     ///     the rest of the transaction commits.
     public init(
         ledger: InvocationLedger,
         onError: @escaping @Sendable (any Error, Int) -> Void,
-        onRefused: @escaping @Sendable (LedgerWriterRefusal) -> Void = { _ in }
+        onRetry: @escaping @Sendable (any Error, Int, Duration) -> Void = { _, _, _ in },
+        onRefused: @escaping @Sendable (LedgerWriterRefusal) -> Void = { _ in },
+        retryDelay: Duration = .seconds(1)
     ) {
         self.ledger = ledger
         self.onError = onError
+        self.onRetry = onRetry
         self.onRefused = onRefused
+        self.retryDelay = retryDelay
     }
 
     /// Queues one finished invocation for the next commit, with the bus deliveries it settles and
@@ -102,8 +117,11 @@ public final class LedgerWriter: Sendable {
     }
 
     private func commitPending() {
+        var batch: [Completion] = []
+        var delay = retryDelay
+        var retryingSince: ContinuousClock.Instant?
         while true {
-            let batch = state.withLock { state -> [Completion] in
+            batch += state.withLock { state -> [Completion] in
                 defer { state.pending.removeAll(keepingCapacity: true) }
                 return state.pending
             }
@@ -111,6 +129,15 @@ public final class LedgerWriter: Sendable {
             do {
                 for refusal in try commit(batch) { onRefused(refusal) }
             } catch {
+                let finishing = state.withLock { $0.finished }
+                let start = retryingSince ?? .now
+                if Self.passes(error), !finishing || ContinuousClock.now - start < Self.retryingWhenFinishing {
+                    retryingSince = start
+                    onRetry(error, batch.count, delay)
+                    Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                    delay = min(delay * 2, Self.longestRetryDelay)
+                    continue
+                }
                 onError(error, batch.count)
             }
             for completion in batch { completion.committed?() }
@@ -122,7 +149,18 @@ public final class LedgerWriter: Sendable {
                 return ready
             }
             for continuation in ready { continuation.resume() }
+            batch.removeAll(keepingCapacity: true)
+            delay = retryDelay
+            retryingSince = nil
         }
+    }
+
+    /// Whether a failed commit may succeed later, unchanged: the database was busy or locked past
+    /// the busy timeout, the disk was full, or an I/O error occurred. Anything else (a constraint
+    /// the batch breaks, say) would fail again, and retrying it would hold up every later entry.
+    static func passes(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode)
     }
 
     private func commit(_ batch: [Completion]) throws -> [LedgerWriterRefusal] {

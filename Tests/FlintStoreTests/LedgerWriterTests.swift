@@ -41,3 +41,46 @@ import Testing
         await writer.flushed()
     }
 }
+
+@Suite struct LedgerWriterRetryTests {
+    @Test func commitBlockedByAnotherProgramsLock_isRetried_notLost() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.2))
+        let retries = RetryCount()
+        let writer = LedgerWriter(
+            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
+            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(200))
+        let running = Task { await writer.run() }
+
+        // Another program holds the write lock for longer than the busy timeout.
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        locker.arguments = ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(1.5); c.execute("COMMIT")
+            """, path]
+        let output = Pipe()
+        locker.standardOutput = output
+        try locker.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) == "locked\n")
+
+        let record = InvocationLedgerTests.record()
+        writer.record(record, log: Data("kept".utf8))
+        await writer.flushed()
+        locker.waitUntilExit()
+        #expect(retries.value > 0)
+        #expect(try await ledger.find(id: record.id)?.id == record.id)
+        #expect(try await ledger.log(id: record.id) == Data("kept".utf8))
+        writer.finish()
+        await running.value
+    }
+}
+
+private final class RetryCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add() { lock.withLock { count += 1 } }
+}
