@@ -18,45 +18,77 @@ enum ObjectFile {
         }
     }
 
-    /// The version of the file `key` names in the bucket at `bucketPath`, or nil when that is not
-    /// a regular file now (gone, a symlink, a directory, a FIFO...).
+    /// What reading an object found.
+    enum Reading {
+        case object(ObjectVersion)
+        /// No regular file is there now (gone, a symlink, a directory, a FIFO...).
+        case absent
+        /// Something is there, but could not be read now (`errno`): out of descriptors or
+        /// memory, an I/O error, no permission. Not a removal.
+        case unreadable(Int32)
+    }
+
+    /// The version of the file `key` names in the bucket at `bucketPath`.
     ///
     /// Opened one component at a time from the bucket's directory, none through a symlink (not
     /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
     /// symlink after the event was queued cannot lead the daemon to read a file outside the bucket.
-    static func version(inBucket bucketPath: String, key: String) -> ObjectVersion? {
-        guard let fd = openBeneath(bucketPath, key) else { return nil }
+    static func reading(inBucket bucketPath: String, key: String) -> Reading {
+        let fd: Int32
+        switch openBeneath(bucketPath, key) {
+        case .success(let opened): fd = opened
+        case .failure(let error): return Self.isAbsence(error.code) ? .absent : .unreadable(error.code)
+        }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        guard let eTag = md5(of: fd) else { return nil }
+        guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .absent }
+        guard let eTag = md5(of: fd) else { return .unreadable(errno) }
         // Metadata after reading: a write that raced the read changes mtime, and its close fires
         // again, so the index keeps what was read only until then.
-        guard fstat(fd, &info) == 0 else { return nil }
+        guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
         let metadata = Metadata(info)
-        return ObjectVersion(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode, eTag: eTag)
+        return .object(ObjectVersion(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode, eTag: eTag))
     }
 
-    /// `key` under `bucketPath`, opened read-only without following any symlink on the way;
-    /// nil when it cannot be.
-    static func openBeneath(_ bucketPath: String, _ key: String) -> Int32? {
+    /// The version of the object, or nil when there is none or it cannot be read now.
+    static func version(inBucket bucketPath: String, key: String) -> ObjectVersion? {
+        if case .object(let version) = reading(inBucket: bucketPath, key: key) { return version }
+        return nil
+    }
+
+    /// Errors of opening a path that mean nothing (or no regular file) is there: gone, a
+    /// component that is no directory, a symlink met with `O_NOFOLLOW`, a key component Flint
+    /// never opens (`.`, `..`, empty).
+    private static func isAbsence(_ code: Int32) -> Bool {
+        code == ENOENT || code == ENOTDIR || code == ELOOP || code == EINVAL
+    }
+
+    struct OpenError: Error {
+        let code: Int32
+    }
+
+    /// `key` under `bucketPath`, opened read-only without following any symlink on the way; the
+    /// failing call's `errno` when it cannot be (`EINVAL` for a component Flint never opens).
+    static func openBeneath(_ bucketPath: String, _ key: String) -> Result<Int32, OpenError> {
         var directory = open(bucketPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard directory >= 0 else { return nil }
+        guard directory >= 0 else { return .failure(OpenError(code: errno)) }
         let components = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for (index, component) in components.enumerated() {
             guard !component.isEmpty, component != ".", component != ".." else {
                 close(directory)
-                return nil
+                return .failure(OpenError(code: EINVAL))
             }
             let isLast = index == components.count - 1
             // O_NONBLOCK: opening a FIFO must not wait for a writer.
             let flags = isLast ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
             let next = openat(directory, component, flags)
+            let failure = errno
             close(directory)
-            guard next >= 0 else { return nil }
+            guard next >= 0 else { return .failure(OpenError(code: failure)) }
             directory = next
         }
-        return directory
+        return .success(directory)
     }
 
     /// Whether `path` is a regular file with more than one name.

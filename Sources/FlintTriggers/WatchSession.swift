@@ -137,9 +137,19 @@ struct WatchSession {
     }
 
     /// The file at `key` as it is now: created (with its content's version), or removed if it is
-    /// gone or no longer a regular file (a symlink is never followed).
+    /// gone or no longer a regular file (a symlink is never followed). One that cannot be read
+    /// now (the daemon out of descriptors, an I/O error) changes nothing: it is no removal.
     private mutating func observe(_ directory: WatchedDirectory, key: String, as kind: (ObjectVersion) -> ObjectChange.Kind) {
-        let change = ObjectFile.version(inBucket: "\(watcher.root)/\(directory.bucket)", key: key).map(kind) ?? .removed
+        let change: ObjectChange.Kind
+        switch ObjectFile.reading(inBucket: "\(watcher.root)/\(directory.bucket)", key: key) {
+        case .object(let version): change = kind(version)
+        case .absent: change = .removed
+        case .unreadable(let error):
+            watcher.logger.error(
+                "cannot read \(directory.bucket)/\(key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
+            )
+            return
+        }
         pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: change))
     }
 

@@ -32,4 +32,24 @@ import Testing
         #expect(ObjectFile.version(inBucket: bucket, key: "real/b.txt") == nil)
         #expect(ObjectFile.version(inBucket: bucket, key: "../outside/b.txt") == nil)
     }
+
+    @Test func whatIsNotThere_isAbsent_butWhatCannotBeReadNow_isNoRemoval() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(symlink(root + "/outside/b.txt", bucket + "/real/b.txt") == 0)
+        #expect(mkfifo(bucket + "/real/pipe", 0o600) == 0)
+        for key in ["real/missing.txt", "missing/a.txt", "real/deeper/a.txt/below", "real/b.txt", "real/pipe", "real/deeper", "../x"] {
+            guard case .absent = ObjectFile.reading(inBucket: bucket, key: key) else {
+                Issue.record("\(key) should be absent")
+                continue
+            }
+        }
+        // A failure to open that says nothing of the file (here: a name too long; in the daemon:
+        // out of descriptors, EIO) is no removal.
+        let tooLong = "real/" + String(repeating: "x", count: 300)
+        guard case .unreadable(let code) = ObjectFile.reading(inBucket: bucket, key: tooLong) else {
+            Issue.record("a failed open must not read as absent")
+            return
+        }
+        #expect(code == ENAMETOOLONG)
+    }
 }
