@@ -119,6 +119,7 @@ public final class FlintDatabase: Sendable {
         migrator.registerMigration("v7-schedule-rules") { db in
             try db.alter(table: "schedule_ticks") { t in t.add(column: "rule", .text) }
         }
+        migrator.registerMigration("v8-message-insert-guards", migrate: BusSchema.guardInserts)
         return migrator
     }
 }

@@ -92,6 +92,36 @@ import Testing
         #expect(try fixture.scalar("SELECT count(*) FROM messages") == 1)
     }
 
+    @Test func plainInsert_ofAnIDFarAboveTheNewest_isRefused_soLaterPublishesStillWork() throws {
+        let fixture = try BusFixture()
+        let jump = try SQLiteShell.run(fixture.path, "INSERT INTO messages (id, topic, body) VALUES (9223372036854775807, 'orders', 'x');")
+        #expect(jump.status != 0)
+        #expect(jump.error.contains("messages.id is SQLite's to choose: leave id out of the INSERT"), "stderr: \(jump.error)")
+        let next = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', 'y'); SELECT max(id) FROM messages;")
+        #expect(next.status == 0, "sqlite3 failed: \(next.error)")
+        #expect(next.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+
+    @Test(arguments: ["1700000000000000000", "'yesterday'", "1.5e300", "9223372036854775807", "0"])
+    func plainInsert_ofAPublishingTimeThatIsNoMicrosecondTime_isRefused(value: String) throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body, published_at_us) VALUES ('orders', 'x', \(value));")
+        #expect(result.status != 0)
+        #expect(result.error.contains("messages.published_at_us is microseconds since 1970"), "stderr: \(result.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 0)
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let valid = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body, published_at_us) VALUES ('orders', 'x', \(now));")
+        #expect(valid.status == 0, "sqlite3 failed: \(valid.error)")
+    }
+
+    @Test func attributes_countTowardsTheSizeLimit() throws {
+        let fixture = try BusFixture()
+        let big = OutgoingMessage(topic: "orders", body: "x", attributes: ["a": String(repeating: "y", count: Bus.maxBodyBytes)])
+        #expect(throws: BusError.bodyTooLarge(topic: "orders", bytes: Bus.maxBodyBytes + 2, limit: Bus.maxBodyBytes)) {
+            try fixture.bus.publish([big])
+        }
+    }
+
     @Test func plainInsert_withADedupKeyAlreadyThere_isRefusedByTheUniqueIndex() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "first", dedup: "k")

@@ -18,7 +18,7 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
             let list = known.isEmpty ? "none is declared yet" : "known topics: " + known.joined(separator: ", ")
             return "unknown topic \"\(topic)\" (\(list)); declare it under topics: in flint.yaml or name it in a queue trigger"
         case .bodyTooLarge(let topic, let bytes, let limit):
-            return "the message for topic \"\(topic)\" is \(bytes) bytes; the limit is \(limit) bytes (1 MiB): put large data in a bucket and publish its key"
+            return "the message for topic \"\(topic)\" is \(bytes) bytes (its body and attributes); the limit is \(limit) bytes (1 MiB): put large data in a bucket and publish its key"
         case .notJSON(let topic):
             return "topic \"\(topic)\" takes JSON bodies (format: json in flint.yaml) and this body is not valid JSON"
         case .nulCharacter(let topic, let field):
