@@ -35,7 +35,7 @@ final class InotifyWatches {
     /// What a bucket directory is watched for: the events that create or remove objects and
     /// directories. Never follows a symlink; only directories.
     static let mask: Int32 = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE
-        | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
+        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
 
     struct WatchError: Error, CustomStringConvertible {
         var description: String

@@ -78,7 +78,14 @@ struct WatchSession {
             }
             if event.has(IN_DELETE_SELF) {
                 if directory.path.isEmpty {
-                    watcher.logger.warning("bucket \(directory.bucket) was deleted; its triggers stop firing until it is created again and Flint restarts")
+                    watcher.logger.warning("bucket \(directory.bucket) was deleted; its triggers stop firing until it is created again and Flint reloads (flint reload) or restarts")
+                }
+                continue
+            }
+            // A subdirectory's move is its parent's IN_MOVED_FROM; only a bucket's own needs saying.
+            if event.has(IN_MOVE_SELF) {
+                if directory.path.isEmpty {
+                    watcher.logger.warning("bucket \(directory.bucket) was moved or renamed; its triggers stop firing until a directory of that name is back and Flint reloads (flint reload) or restarts")
                 }
                 continue
             }
