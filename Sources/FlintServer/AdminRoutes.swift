@@ -20,6 +20,8 @@ struct AdminRoutes: Sendable {
 
     func register(on router: Router<FlintRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
+        // Load balancers and uptime checks often probe with HEAD.
+        router.head("/healthz") { _, _ in Response.json(["status": "ok"]) }
 
         let v1 = router.group("/v1").add(middleware: BearerTokenMiddleware(token: adminToken))
         v1.get("/functions") { _, _ in listFunctions() }

@@ -7,6 +7,7 @@ import Testing
         try project.addScriptFunction("echo", script: "exec cat\n")
         let daemon = try RunningDaemon(project)
         #expect(try await daemon.request("GET", "/healthz").status == 200)
+        #expect(try await daemon.request("HEAD", "/healthz").status == 200)
         let refused = try await daemon.request("GET", "/v1/functions")
         #expect(refused.status == 401)
         #expect(refused.text.contains("admin-token"))
