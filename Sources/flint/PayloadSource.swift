@@ -7,10 +7,14 @@ enum PayloadSource {
         if argument == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
         if argument.hasPrefix("@") {
             let path = String(argument.dropFirst())
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw CLIError("--data @\(path): cannot read \(path)")
+            do {
+                return try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                var isDirectory: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+                let reason = !exists ? "it does not exist" : isDirectory.boolValue ? "it is a directory" : "it cannot be read (permissions?)"
+                throw CLIError("--data @\(path): \(reason); give a readable file, the JSON itself, or - for stdin")
             }
-            return contents
         }
         return Data(argument.utf8)
     }
