@@ -108,6 +108,20 @@ struct DaemonClient {
         return query
     }
 
+    /// For a listing filtered by `function` that came back empty: an error when the daemon has no
+    /// function of that name (a typo would otherwise look like "nothing happened"). A removed
+    /// function's history is still listed, so a known name is not required up front.
+    func refuseUnknown(function: String?) async throws {
+        guard let function else { return }
+        struct Listing: Decodable {
+            struct Function: Decodable { var name: String }
+            var functions: [Function]
+        }
+        let names = try await get("/v1/functions", as: Listing.self).functions.map(\.name).sorted()
+        guard !names.contains(function) else { return }
+        throw CLIError("no function is named \(function), and none of that name left records (known: \(names.joined(separator: ", ")); flint ls lists them)")
+    }
+
     static func check(_ reply: Reply) throws {
         guard (200 ..< 300).contains(reply.status) else {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["message"]

@@ -41,6 +41,7 @@ struct DeadLetters: AsyncParsableCommand {
             struct Listing: Decodable { var deadletters: [DeadLetter] }
             let letters = try await client.get("/v1/deadletters", query: query, as: Listing.self).deadletters
             guard !letters.isEmpty else {
+                try await client.refuseUnknown(function: function)
                 print("no dead letters")
                 return
             }

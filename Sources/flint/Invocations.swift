@@ -25,7 +25,9 @@ struct Invocations: AsyncParsableCommand {
             try await client.printJSON("/v1/invocations", query: DaemonClient.listingQuery(function: function, limit: limit))
             return
         }
-        let rows = try await client.recentInvocations(function: function, limit: limit).map { view in
+        let views = try await client.recentInvocations(function: function, limit: limit)
+        if views.isEmpty { try await client.refuseUnknown(function: function) }
+        let rows = views.map { view in
             [
                 view.id, view.function, view.trigger ?? "-", view.outcome,
                 String(format: "%.2fms", Double(view.durationMicros) / 1000), "\(view.billedMillis)ms",
