@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import FlintCore
+internal import FlintServer
 internal import Foundation
 
 struct Init: AsyncParsableCommand {
@@ -51,7 +52,10 @@ struct Init: AsyncParsableCommand {
         guard let functions = config.functions.first else {
             throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")
         }
-        let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: config.listen)
+        // The suggested curl goes where Flint listens now, when it runs (`--listen`, port 0).
+        let running = DaemonInfo.read(from: DaemonFiles(directory: Project.resolve(config.data, against: root)).daemonInfo)
+        let listen = running.flatMap { $0.isAlive ? ListenAddress(host: $0.host, port: $0.port) : nil } ?? config.listen
+        let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: listen)
         // A project that loads now must still load with the new function (its name or its route
         // may be taken, or its trigger file named as another's): otherwise nothing is kept.
         let loadedBefore = (try? ProjectLoader.load(root: root)) != nil

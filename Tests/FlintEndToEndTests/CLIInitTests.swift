@@ -31,6 +31,11 @@ import Testing
         let reply = try await daemon.request("POST", "/greet", body: Data("{}".utf8))
         #expect(reply.status == 200)
         #expect(try reply.json()["message"] as? String == "hello from greet")
+
+        // With Flint running on a port of its own choosing, the suggestion names that port.
+        let second = try initFunction(project, ["greet-again"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("http://127.0.0.1:\(daemon.url.port ?? 0)/greet-again"), "\(second.stdout)")
     }
 
     @Test func pythonQueueAndBucketFunctions_handleTheirEvents() async throws {
