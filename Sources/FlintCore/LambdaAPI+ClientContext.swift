@@ -20,6 +20,9 @@ extension LambdaAPI {
         for index in decoded.indices where decoded[index] == 0x0A || decoded[index] == 0x0D || decoded[index] == 0x09 {
             decoded[index] = 0x20
         }
+        // DEL may stand raw in a JSON string, but not in a header value: refused, like any other
+        // control character (which JSON has already kept out of its strings).
+        guard !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
         return String(data: decoded, encoding: .utf8)
     }
 }

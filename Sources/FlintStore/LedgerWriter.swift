@@ -119,7 +119,7 @@ public final class LedgerWriter: Sendable {
     private func commitPending() {
         var batch: [Completion] = []
         var delay = retryDelay
-        var retryingSince: ContinuousClock.Instant?
+        var finishingSince: ContinuousClock.Instant?
         while true {
             batch += state.withLock { state -> [Completion] in
                 defer { state.pending.removeAll(keepingCapacity: true) }
@@ -129,30 +129,45 @@ public final class LedgerWriter: Sendable {
             do {
                 for refusal in try commit(batch) { onRefused(refusal) }
             } catch {
-                let finishing = state.withLock { $0.finished }
-                let start = retryingSince ?? .now
-                if Self.passes(error), !finishing || ContinuousClock.now - start < Self.retryingWhenFinishing {
-                    retryingSince = start
+                if state.withLock({ $0.finished }), finishingSince == nil { finishingSince = .now }
+                let mayRetry = finishingSince.map { ContinuousClock.now - $0 < Self.retryingWhenFinishing } ?? true
+                if Self.passes(error), mayRetry {
+                    // What is kept for the retry is bounded: past the limit, the oldest go.
+                    if batch.count > Self.mostKept {
+                        let dropped = Array(batch.prefix(batch.count - Self.mostKept))
+                        batch.removeFirst(dropped.count)
+                        onError(error, dropped.count)
+                        settle(dropped)
+                    }
                     onRetry(error, batch.count, delay)
-                    Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                    // `finish()` and new records wake it early; the next attempt comes sooner then.
+                    _ = wakeup.wait(timeout: .now() + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
                     delay = min(delay * 2, Self.longestRetryDelay)
                     continue
                 }
                 onError(error, batch.count)
             }
-            for completion in batch { completion.committed?() }
-            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.settled += UInt64(batch.count)
-                let settled = state.settled
-                let ready = state.waiters.filter { $0.target <= settled }.map(\.continuation)
-                state.waiters.removeAll { $0.target <= settled }
-                return ready
-            }
-            for continuation in ready { continuation.resume() }
+            settle(batch)
             batch.removeAll(keepingCapacity: true)
             delay = retryDelay
-            retryingSince = nil
         }
+    }
+
+    /// The most entries kept across failed commits; beyond, the oldest are given up (and said so),
+    /// so that a long outage (a full disk) does not grow the daemon without bound.
+    static let mostKept = 10_000
+
+    /// Tells `completions`' owners and the `flushed()` waiters they are done with.
+    private func settle(_ completions: [Completion]) {
+        for completion in completions { completion.committed?() }
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.settled += UInt64(completions.count)
+            let settled = state.settled
+            let ready = state.waiters.filter { $0.target <= settled }.map(\.continuation)
+            state.waiters.removeAll { $0.target <= settled }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
     }
 
     /// Whether a failed commit may succeed later, unchanged: the database was busy or locked past

@@ -58,10 +58,10 @@ enum ObjectFile {
     }
 
     /// Errors of opening a path that mean nothing (or no regular file) is there: gone, a
-    /// component that is no directory, a symlink met with `O_NOFOLLOW`, a key component Flint
-    /// never opens (`.`, `..`, empty).
+    /// component that is no directory, a symlink met with `O_NOFOLLOW`, a socket (`ENXIO`), a key
+    /// component Flint never opens (`.`, `..`, empty).
     private static func isAbsence(_ code: Int32) -> Bool {
-        code == ENOENT || code == ENOTDIR || code == ELOOP || code == EINVAL
+        code == ENOENT || code == ENOTDIR || code == ELOOP || code == EINVAL || code == ENXIO
     }
 
     struct OpenError: Error {

@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test(arguments: ["!!!notb64", Data("[1]".utf8).base64EncodedString(), Data("{\"a\":1,}".utf8).base64EncodedString(),
-                      Data("not json".utf8).base64EncodedString(),
+                      Data("not json".utf8).base64EncodedString(), Data("{\"a\":\"x\u{7F}y\"}".utf8).base64EncodedString(),
                       Data(("{\"a\":\"" + String(repeating: "x", count: 3000) + "\"}").utf8).base64EncodedString()])
     func anythingElse_isRefused(header: String) {
         #expect(LambdaAPI.clientContext(fromHeader: header) == nil)

@@ -52,25 +52,32 @@ import Testing
             ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
             onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(200))
         let running = Task { await writer.run() }
+        // The writer's thread is running before the lock is taken (the pool may start it late).
+        writer.record(InvocationLedgerTests.record(), log: Data())
+        await writer.flushed()
 
-        // Another program holds the write lock for longer than the busy timeout.
+        // Another program holds the write lock, for longer than the busy timeout, until told to let go.
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         locker.arguments = ["-c", """
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(1.5); c.execute("COMMIT")
+            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); sys.stdin.readline(); c.execute("COMMIT")
             """, path]
-        let output = Pipe()
+        let output = Pipe(), input = Pipe()
         locker.standardOutput = output
+        locker.standardInput = input
         try locker.run()
         #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("locked"))
 
         let record = InvocationLedgerTests.record()
         writer.record(record, log: Data("kept".utf8))
+        let deadline = Date().addingTimeInterval(30)
+        while retries.value == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(retries.value > 0)
+        input.fileHandleForWriting.write(Data("go\n".utf8))
         await writer.flushed()
         locker.waitUntilExit()
-        #expect(retries.value > 0)
         #expect(try await ledger.find(id: record.id)?.id == record.id)
         #expect(try await ledger.log(id: record.id) == Data("kept".utf8))
         writer.finish()
