@@ -2,13 +2,13 @@ internal import FlintCore
 import Glibc
 
 /// Facts about the host read once, when a runner is made.
-struct HostLimits: Sendable, Hashable {
+public struct HostLimits: Sendable, Hashable {
     /// Online CPUs: RLIMIT_CPU is the timeout times this.
     var cpuCount: Int
     /// The daemon's RLIMIT_NOFILE soft limit (for the spawn shim's fallback close loop).
-    var descriptorLimit: Int
+    public internal(set) var descriptorLimit: Int
 
-    static func current() -> HostLimits {
+    public static func current() -> HostLimits {
         var limit = rlimit()
         let hasLimit = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
             && limit.rlim_cur != rlim_t.max

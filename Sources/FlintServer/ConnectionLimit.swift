@@ -1,5 +1,5 @@
+internal import FlintRunner
 internal import Foundation
-internal import Glibc
 internal import Logging
 internal import NIOCore
 internal import Synchronization
@@ -23,8 +23,7 @@ final class ConnectionLimit: Sendable {
     /// A quarter of the daemon's descriptors, at most 4,096: the rest are for handlers' pipes,
     /// the database and the watcher.
     static func fromDescriptorLimit(logger: Logger) -> ConnectionLimit {
-        var limit = rlimit()
-        let descriptors = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1 << 20
+        let descriptors = HostLimits.current().descriptorLimit
         return ConnectionLimit(maximum: min(4096, max(16, descriptors / 4)), logger: logger)
     }
 
