@@ -126,11 +126,7 @@ struct LambdaInvokeRoutes: Sendable {
         case let other:
             return error(.invalidRequestContent, "InvocationType \(other) is not one of RequestResponse, Event, DryRun")
         }
-        guard let payload = try await RequestBody.collect(request) else {
-            let limit = isAsynchronous ? Bus.maxBodyBytes : HTTPLimits.requestBody
-            let kind = isAsynchronous ? "an asynchronous InvokeFunction" : "the InvokeFunction operation"
-            return error(.requestTooLarge, "Request must be smaller than \(limit) bytes for \(kind)")
-        }
+        guard let payload = try await RequestBody.collect(request) else { return tooLarge(asynchronous: isAsynchronous) }
         if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
         }
@@ -173,7 +169,7 @@ struct LambdaInvokeRoutes: Sendable {
             )
         } catch {
             if case .bodyTooLarge = error {
-                return self.error(.requestTooLarge, "Request must be smaller than \(Bus.maxBodyBytes) bytes for an asynchronous InvokeFunction")
+                return tooLarge(asynchronous: true)
             }
             return self.error(.service, "could not queue the event: \(error)")
         }
@@ -190,6 +186,13 @@ struct LambdaInvokeRoutes: Sendable {
             Data(#"{"Type":"User","Message":"This listener is not on loopback: send Authorization: Bearer <the token in .flint/admin-token>"}"#.utf8),
             headers: [.amzErrorType: "AccessDeniedException"]
         )
+    }
+
+    /// 413: synchronous events are bounded by Lambda's 6 MiB, asynchronous ones by the bus's 1 MiB.
+    private func tooLarge(asynchronous: Bool) -> Response {
+        asynchronous
+            ? error(.requestTooLarge, "Request must be smaller than \(Bus.maxBodyBytes) bytes for an asynchronous InvokeFunction")
+            : error(.requestTooLarge, "Request must be smaller than \(HTTPLimits.requestBody) bytes for the InvokeFunction operation")
     }
 
     private func error(_ kind: LambdaAPI.ErrorKind, _ message: String, headers: HTTPFields = [:]) -> Response {
