@@ -113,13 +113,15 @@ struct DaemonClient {
     /// function's history is still listed, so a known name is not required up front.
     func refuseUnknown(function: String?) async throws {
         guard let function else { return }
-        struct Listing: Decodable {
-            struct Function: Decodable { var name: String }
-            var functions: [Function]
-        }
-        let names = try await get("/v1/functions", as: Listing.self).functions.map(\.name).sorted()
+        let names = try await functions().map(\.name).sorted()
         guard !names.contains(function) else { return }
         throw CLIError("no function is named \(function), and none of that name left records (known: \(names.joined(separator: ", ")); flint ls lists them)")
+    }
+
+    /// The running daemon's functions (`GET /v1/functions`).
+    func functions() async throws -> [FunctionView] {
+        struct Listing: Decodable { var functions: [FunctionView] }
+        return try await get("/v1/functions", as: Listing.self).functions
     }
 
     static func check(_ reply: Reply) throws {

@@ -8,16 +8,13 @@ struct List: AsyncParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: OutputOptions
 
-    private struct Listing: Codable { var functions: [FunctionView] }
-
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
         if output.json {
             try await client.printJSON("/v1/functions")
             return
         }
-        let listing = try await client.get("/v1/functions", as: Listing.self)
-        let rows = listing.functions.map { function in
+        let rows = try await client.functions().map { function in
             [
                 function.name, function.runtime, "\(function.timeoutMillis)ms", "\(function.memoryMB)Mi",
                 "\(function.running)/\(function.concurrency)", function.triggers.joined(separator: ","),
