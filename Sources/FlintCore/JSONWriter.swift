@@ -15,6 +15,20 @@ public struct JSONWriter {
 
     public var data: Data { Data(bytes) }
 
+    /// Where the writer stands: `rollBack(to:)` undoes whatever was written after it.
+    public struct Mark {
+        fileprivate let byteCount: Int
+        fileprivate let hasMembers: [Bool]
+    }
+
+    public var mark: Mark { Mark(byteCount: bytes.count, hasMembers: hasMembers) }
+
+    /// Undoes what was written since `mark`, so the next value follows what came before it.
+    public mutating func rollBack(to mark: Mark) {
+        bytes.removeSubrange(mark.byteCount...)
+        hasMembers = mark.hasMembers
+    }
+
     public mutating func beginObject() { beginValue(); bytes.append(UInt8(ascii: "{")); hasMembers.append(false) }
     public mutating func endObject() { hasMembers.removeLast(); bytes.append(UInt8(ascii: "}")) }
     public mutating func beginArray() { beginValue(); bytes.append(UInt8(ascii: "[")); hasMembers.append(false) }

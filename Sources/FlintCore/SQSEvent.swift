@@ -6,17 +6,38 @@ public enum SQSEvent {
     /// string, as SQS writes them; `md5OfBody` is the hex MD5 of the body's UTF-8 bytes, and
     /// `eventSourceARN` is `arn:aws:sqs:REGION:ACCOUNT:TOPIC`.
     public static func encode(_ records: [SQSMessageRecord], region: String, account: String) -> Data {
-        let capacity = records.reduce(16) { $0 + 640 + $1.body.utf8.count + $1.messageAttributes.count * 96 }
-        var writer = JSONWriter(capacity: capacity)
+        encode(records, region: region, account: account, sizeLimit: .max).payload
+    }
+
+    /// Lambda's limit on an invocation's payload, which bounds a batch (6 MiB, as Flint counts
+    /// the synchronous limit everywhere).
+    public static let payloadLimit = 6 * 1024 * 1024
+
+    /// Encodes as many of `records`, in order, as keep the event within `sizeLimit` bytes, and
+    /// says how many that was. The first record is always taken, even alone over the limit (a
+    /// message of control characters escapes to six times its size), so a batch always moves.
+    public static func encode(
+        _ records: [SQSMessageRecord], region: String, account: String, sizeLimit: Int
+    ) -> (payload: Data, count: Int) {
+        let estimate = records.reduce(16) { $0 + 640 + $1.body.utf8.count + $1.messageAttributes.count * 96 }
+        var writer = JSONWriter(capacity: min(estimate, sizeLimit))
         writer.beginObject()
         writer.key("Records")
         writer.beginArray()
+        var count = 0
         for record in records {
+            let before = writer.mark
             write(record, region: region, account: account, to: &writer)
+            // The two closing brackets are still to come.
+            if count > 0, writer.bytes.count + 2 > sizeLimit {
+                writer.rollBack(to: before)
+                break
+            }
+            count += 1
         }
         writer.endArray()
         writer.endObject()
-        return writer.data
+        return (writer.data, count)
     }
 
     private static func write(_ record: SQSMessageRecord, region: String, account: String, to writer: inout JSONWriter) {

@@ -22,16 +22,19 @@ public final class BusConsumer: Sendable {
         /// Most messages a pass fans out (one transaction); a backlog takes more passes. The
         /// bus's own batch (`Bus.fanOutBatch`), which this module cannot see.
         public var fanOutBatch: Int
+        /// The largest event a batch makes (beyond a single message's): Lambda's payload limit.
+        public var payloadLimit: Int
 
         public init(
             retry: RetryPolicy, identity: BusDelivery.Identity, fanOutBatch: Int, leaseMargin: Duration = .seconds(30),
-            invocationsPerPass: Int = 64
+            invocationsPerPass: Int = 64, payloadLimit: Int? = nil
         ) {
             self.retry = retry
             self.identity = identity
             self.leaseMargin = leaseMargin
             self.invocationsPerPass = invocationsPerPass
             self.fanOutBatch = fanOutBatch
+            self.payloadLimit = payloadLimit ?? SQSEvent.payloadLimit
         }
     }
 
@@ -238,23 +241,36 @@ public final class BusConsumer: Sendable {
         }
 
         // Without a window, claiming is the check: one transaction whether or not anything is due.
-        let leases = try source.claim(
-            subscription: subscription.name, limit: limit,
+        // Batches of large messages are leased only as far as the slots' invocations can carry
+        // them (Lambda's payload limit each), rather than read into memory whole.
+        let byteBudget = batch > 1 ? slots.multipliedReportingOverflow(by: settings.payloadLimit).partialValue : .max
+        let claim = try source.claim(
+            subscription: subscription.name, limit: limit, byteBudget: byteBudget,
             leaseFor: function.longestInvocation + settings.leaseMargin, now: now
         )
-        var start = 0
-        while start < leases.count {
-            let chunk = Array(leases[start ..< min(start + batch, leases.count)])
-            start += batch
+        // What the budget left out is due now: look again once this pass is over.
+        if claim.cutShort { state.withLock { $0.wakePending = true } }
+        var rest = claim.leases[...]
+        while !rest.isEmpty, used < slots {
+            let (delivery, request) = BusDelivery.first(
+                of: rest.prefix(batch), subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit
+            )
+            rest = rest.dropFirst(delivery.leases.count)
             used += 1
-            launch(BusDelivery(subscription: subscription, leases: chunk))
+            launch(delivery, request: request)
+        }
+        // Messages that escape to more than their size made the events fuller than the budget
+        // foresaw: what no slot can carry goes back, as if it had not been claimed.
+        if !rest.isEmpty {
+            try source.release(rest.map(\.token))
+            state.withLock { $0.wakePending = true }
         }
         return windowDeadline
     }
 
-    private func launch(_ delivery: BusDelivery) {
+    private func launch(_ delivery: BusDelivery, request: InvocationRequest) {
         let settings = self.settings
-        dispatcher.startHoldingSlot(delivery.request(identity: settings.identity)) { result, function in
+        dispatcher.startHoldingSlot(request) { result, function in
             delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
         }
     }

@@ -33,24 +33,30 @@ public struct BusDelivery: Sendable {
     /// The message attribute that carries a bucket event's object path (`FLINT_OBJECT_PATH`).
     public static let objectPathAttribute = "flint.object_path"
 
+    /// The invocation made of the first of `leases`: for an SQS batch, as many as keep its event
+    /// within `payloadLimit` (Lambda's, by default); otherwise the first alone. The caller gives
+    /// back the leases it did not take, or makes further invocations of them.
+    public static func first(
+        of leases: ArraySlice<Lease>, subscription: BusSubscription, identity: Identity, payloadLimit: Int = SQSEvent.payloadLimit
+    ) -> (delivery: BusDelivery, request: InvocationRequest) {
+        guard case .sqs = subscription.shape else {
+            let delivery = BusDelivery(subscription: subscription, leases: Array(leases.prefix(1)))
+            return (delivery, delivery.request(identity: identity))
+        }
+        let (payload, count) = SQSEvent.encode(
+            leases.map(Self.record), region: identity.region, account: identity.account, sizeLimit: payloadLimit
+        )
+        let delivery = BusDelivery(subscription: subscription, leases: Array(leases.prefix(count)))
+        return (delivery, delivery.sqsRequest(payload: payload))
+    }
+
+    /// The invocation's request, carrying every lease.
     public func request(identity: Identity) -> InvocationRequest {
-        let attempt = leases.map(\.attempt).max() ?? 1
         switch subscription.shape {
         case .sqs:
-            let records = leases.map { lease in
-                SQSMessageRecord(
-                    messageID: lease.message.messageID, receiptHandle: lease.token.description, body: lease.message.body,
-                    receiveCount: lease.attempt, sentAt: lease.message.publishedAt, firstReceivedAt: lease.firstReceivedAt,
-                    senderID: "flint", groupID: lease.message.groupKey, deduplicationID: lease.message.dedupKey,
-                    messageAttributes: lease.message.attributes, topic: lease.message.topic
-                )
-            }
-            return InvocationRequest(
-                id: invocationID, function: subscription.function, trigger: subscription.trigger, source: subscription.source,
-                attempt: attempt, payload: SQSEvent.encode(records, region: identity.region, account: identity.account),
-                depth: leases.map(\.message.depth).max() ?? 0
-            )
+            return sqsRequest(payload: SQSEvent.encode(leases.map(Self.record), region: identity.region, account: identity.account))
         case .event:
+            let attempt = leases.map(\.attempt).max() ?? 1
             let message = leases.first?.message
             return InvocationRequest(
                 id: invocationID, function: subscription.function,
@@ -60,6 +66,22 @@ public struct BusDelivery: Sendable {
                 objectPath: message?.attributes[BusDelivery.objectPathAttribute]
             )
         }
+    }
+
+    private func sqsRequest(payload: Data) -> InvocationRequest {
+        InvocationRequest(
+            id: invocationID, function: subscription.function, trigger: subscription.trigger, source: subscription.source,
+            attempt: leases.map(\.attempt).max() ?? 1, payload: payload, depth: leases.map(\.message.depth).max() ?? 0
+        )
+    }
+
+    private static func record(_ lease: Lease) -> SQSMessageRecord {
+        SQSMessageRecord(
+            messageID: lease.message.messageID, receiptHandle: lease.token.description, body: lease.message.body,
+            receiveCount: lease.attempt, sentAt: lease.message.publishedAt, firstReceivedAt: lease.firstReceivedAt,
+            senderID: "flint", groupID: lease.message.groupKey, deduplicationID: lease.message.dedupKey,
+            messageAttributes: lease.message.attributes, topic: lease.message.topic
+        )
     }
 
     /// Settles every lease by the invocation's result: done, retried after a backoff, or dead

@@ -26,6 +26,24 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: writer.data) is [String: Any])
     }
 
+    @Test func rollBack_undoesWhatFollowedTheMark_commasIncluded() {
+        var writer = JSONWriter()
+        writer.beginArray()
+        let empty = writer.mark
+        writer.string("gone")
+        writer.rollBack(to: empty)
+        writer.string("a")
+        let afterFirst = writer.mark
+        writer.beginObject()
+        writer.key("k")
+        writer.integer(1)
+        writer.endObject()
+        writer.rollBack(to: afterFirst)
+        writer.string("b")
+        writer.endArray()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"["a","b"]"#)
+    }
+
     @Test func strings_escapeWhatJSONRequires_andNothingElse() throws {
         let tricky = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / unicode wörld 🎉"
         var writer = JSONWriter()

@@ -56,6 +56,36 @@ import Testing
         #expect(String(decoding: SQSEvent.encode([], region: "local", account: "0"), as: UTF8.self) == #"{"Records":[]}"#)
     }
 
+    @Test func sizeLimit_keepsWholeRecordsInOrder_asManyAsFit() throws {
+        let records = (0 ..< 5).map { index in
+            var big = record
+            big.messageID = "m\(index)"
+            big.body = String(repeating: "x", count: 1_000)
+            return big
+        }
+        let whole = SQSEvent.encode(records, region: "local", account: "0")
+        let (payload, count) = SQSEvent.encode(records, region: "local", account: "0", sizeLimit: whole.count - 1)
+        #expect(count == 4)
+        #expect(payload.count <= whole.count - 1)
+        #expect(try decodedRecords(payload).map { $0["messageId"] as? String } == ["m0", "m1", "m2", "m3"])
+        // Exactly at the limit, everything fits.
+        let exact = SQSEvent.encode(records, region: "local", account: "0", sizeLimit: whole.count)
+        #expect(exact.count == 5)
+        #expect(exact.payload == whole)
+    }
+
+    @Test func sizeLimit_countsTheEscapedBytes_andAlwaysTakesTheFirstRecord() throws {
+        var quoted = record
+        quoted.body = String(repeating: "\u{1}", count: 1_000)  // each escapes to \u0001: six bytes
+        let (alone, taken) = SQSEvent.encode([quoted, record], region: "local", account: "0", sizeLimit: 3_000)
+        #expect(taken == 1)
+        #expect(alone.count > 6_000)
+        #expect(try decodedRecords(alone).first?["body"] as? String == quoted.body)
+        let none = SQSEvent.encode([], region: "local", account: "0", sizeLimit: 1)
+        #expect(none.count == 0)
+        #expect(String(decoding: none.payload, as: UTF8.self) == #"{"Records":[]}"#)
+    }
+
     private func decodedRecords(_ event: Data) throws -> [[String: Any]] {
         let object = try #require(try JSONSerialization.jsonObject(with: event) as? [String: Any])
         return try #require(object["Records"] as? [[String: Any]])

@@ -72,6 +72,8 @@ final class InProcessExecutor: InvocationExecutor {
         var seen: [String: Int] = [:]
         var batches: [Int] = []
         var starts: [Date] = []
+        var payloadBytes: [Int] = []
+        var receiveCounts: [String] = []
     }
 
     private let state = Mutex(State())
@@ -103,10 +105,17 @@ final class InProcessExecutor: InvocationExecutor {
     var starts: [Date] { state.withLock { $0.starts } }
     /// How many times each message id was handed to an invocation.
     var seen: [String: Int] { state.withLock { $0.seen } }
+    /// The size of each invocation's event, in the order they started.
+    var payloadBytes: [Int] { state.withLock { $0.payloadBytes } }
+    /// Every record's `ApproximateReceiveCount`.
+    var receiveCounts: [String] { state.withLock { $0.receiveCounts } }
 
     func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let ids = Self.messageIDs(request.payload)
+        let receiveCounts = Self.records(request.payload).compactMap { ($0["attributes"] as? [String: Any])?["ApproximateReceiveCount"] as? String }
         state.withLock { state in
+            state.payloadBytes.append(request.payload.count)
+            state.receiveCounts += receiveCounts
             state.running += 1
             state.peak = max(state.peak, state.running)
             state.invocations += 1
@@ -136,10 +145,14 @@ final class InProcessExecutor: InvocationExecutor {
     }
 
     static func messageIDs(_ payload: Data) -> [String] {
+        records(payload).compactMap { $0["messageId"] as? String }
+    }
+
+    static func records(_ payload: Data) -> [[String: Any]] {
         guard let event = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
               let records = event["Records"] as? [[String: Any]]
         else { return [] }
-        return records.compactMap { $0["messageId"] as? String }
+        return records
     }
 }
 
@@ -175,7 +188,8 @@ final class ConsumerHarness: Sendable {
     /// - Parameter watchCommits: wake the consumer on commits that change the bus, as the daemon does.
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
-        retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch
+        retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch,
+        payloadLimit: Int = SQSEvent.payloadLimit
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -193,7 +207,8 @@ final class ConsumerHarness: Sendable {
         consumer = BusConsumer(
             subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
             dispatcher: dispatcher, source: bus,
-            settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch),
+            settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch,
+                payloadLimit: payloadLimit),
             logger: logger
         )
         if watchCommits {
@@ -280,6 +295,29 @@ final class ConsumerHarness: Sendable {
         let rows = try harness.bus.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
         #expect(rows == executor.invocations)
         #expect(executor.peak <= 4)
+    }
+
+    @Test func batchesOfLargeMessages_stayWithinThePayloadLimit_andWhatDidNotFitIsNotCountedAsAnAttempt() async throws {
+        // A 60 KiB payload limit (Lambda's 6 MiB at a hundredth, for speed) and 7 KiB bodies of
+        // quotes, which escape to twice that: the claim's byte budget (60 KiB for the one slot)
+        // leases 8, the event carries 4, and the other 4 go back unattempted.
+        let count = 20
+        let executor = InProcessExecutor(expecting: count)
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 1), batch: 50, payloadLimit: 60 * 1024
+        )
+        let body = String(repeating: "\"", count: 7 * 1024)
+        let ids = try await harness.bus.publish((0 ..< count).map { _ in OutgoingMessage(topic: "jobs", body: body) }).map(\.messageID)
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 60), "only \(executor.seen.count) of \(count) messages were invoked")
+        await harness.shutdown(stopped)
+
+        #expect(Set(executor.seen.keys) == Set(ids))
+        #expect(executor.seen.values.allSatisfy { $0 == 1 }, "invoked more than once: \(executor.seen.filter { $0.value > 1 })")
+        #expect(executor.batches == [4, 4, 4, 4, 4])
+        #expect(executor.payloadBytes.allSatisfy { $0 <= 60 * 1024 }, "\(executor.payloadBytes)")
+        #expect(executor.receiveCounts == Array(repeating: "1", count: count))
+        #expect(try harness.count("done") == count)
     }
 
     @Test func backlogOfManyFanOutBatches_isFannedOutPassAfterPass_withoutAnotherCommitToWakeIt() async throws {

@@ -36,6 +36,42 @@ import Testing
         #expect(try fixture.bus.claim(subscription: "shipping", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).count == 5)
     }
 
+    @Test func claim_withAByteBudget_stopsBeforeTheMessageThatWouldPassIt_butTakesAtLeastOne() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 4 { try fixture.publish("orders", String(repeating: "\(index)", count: 1_000), at: Self.at(Double(index))) }
+        let claim = try fixture.bus.claim(subscription: "billing", limit: 10, byteBudget: 2_500, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(claim.leases.map(\.message.body.first) == ["0", "1"])
+        #expect(claim.cutShort)
+        // Only what was taken is leased.
+        #expect(try fixture.states("billing") == ["leased", "leased", "ready", "ready"])
+        let alone = try fixture.bus.claim(subscription: "billing", limit: 10, byteBudget: 10, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(alone.leases.map(\.message.body.first) == ["2"])
+        #expect(alone.cutShort)
+        let rest = try fixture.bus.claim(subscription: "billing", limit: 10, byteBudget: 2_500, leaseFor: .seconds(60), now: Self.at(10))
+        #expect(rest.leases.map(\.message.body.first) == ["3"])
+        #expect(!rest.cutShort)
+    }
+
+    @Test func release_makesALeaseReadyAgainInItsPlace_withoutCountingTheAttempt() throws {
+        let fixture = try BusFixture()
+        try fixture.publish("orders", "first", at: Self.at(0))
+        try fixture.publish("orders", "second", at: Self.at(1))
+        let leases = try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(10))
+        let second = try #require(leases.last)
+        try fixture.bus.release([second.token])
+        #expect(try fixture.states("billing") == ["leased", "ready"])
+        // The released lease is stale: its ack is refused.
+        #expect(try fixture.bus.settle([.done(second)], now: Self.at(11)) == [second.token])
+        let again = try #require(try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(20)).first)
+        #expect(again.message.body == "second")
+        #expect(again.attempt == 1)
+        #expect(again.firstReceivedAt == Self.at(20))
+        #expect(again.token.epoch == second.token.epoch + 2)
+        // A lease that is no longer current is left alone.
+        try fixture.bus.release([second.token])
+        #expect(try fixture.states("billing") == ["leased", "leased"])
+    }
+
     @Test func claim_withZeroLimitOrUnknownSubscription_leasesNothing() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "m")

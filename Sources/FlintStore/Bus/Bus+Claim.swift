@@ -13,7 +13,17 @@ extension Bus {
     /// Cost: a range scan of the `deliveries_claimable` partial index, so the same whether
     /// ten or a million deliveries wait.
     public func claim(subscription: String, limit: Int, leaseFor: Duration, now: Date = Date()) throws(BusError) -> [Lease] {
-        guard limit > 0 else { return [] }
+        try claim(subscription: subscription, limit: limit, byteBudget: .max, leaseFor: leaseFor, now: now).leases
+    }
+
+    /// As `claim(subscription:limit:leaseFor:now:)`, stopping before the message whose body and
+    /// attributes would take the claim's bytes past `byteBudget` (the first is always taken): a
+    /// batch of large messages is leased only as far as its invocations can carry it, rather than
+    /// read into memory whole. `cutShort` says that more were due than the budget allowed.
+    public func claim(
+        subscription: String, limit: Int, byteBudget: Int, leaseFor: Duration, now: Date = Date()
+    ) throws(BusError) -> (leases: [Lease], cutShort: Bool) {
+        guard limit > 0 else { return ([], false) }
         let nowMicros = EpochMicros.from(now)
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // The consumer claiming looks again after a claim anyway: its commit need not wake it.
@@ -21,12 +31,21 @@ extension Bus {
             // What was published since the last fan-out may be due too. Here rather than in a
             // transaction of its own, so a message just published costs its consumer no extra commit.
             _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
-            let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
-            guard !ids.isEmpty else { return [] }
+            var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
+            guard !ids.isEmpty else { return ([], false) }
             // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
             // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
             // its rows in a temporary table; a claim is on every invocation's path.
-            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            var idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            var cutShort = false
+            if byteBudget < .max, ids.count > 1 {
+                let within = try Self.prefix(of: ids, idList: idList, withinBytes: byteBudget, in: db)
+                if within < ids.count {
+                    ids.removeSubrange(within...)
+                    idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+                    cutShort = true
+                }
+            }
             try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList])
             var leased: [Int64: Lease] = [:]
             leased.reserveCapacity(ids.count)
@@ -52,9 +71,54 @@ extension Bus {
             for orphan in orphans {
                 try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [orphan])
             }
-            return ids.compactMap { leased[$0] }
+            return (ids.compactMap { leased[$0] }, cutShort)
         }
     }
+
+    /// How many of `ids`, in order, fit in `budget` bytes of message bodies and attributes; at
+    /// least one.
+    private static func prefix(of ids: [Int64], idList: String, withinBytes budget: Int, in db: Database) throws -> Int {
+        var sizes: [Int64: Int] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sizesSQL), arguments: [idList])
+        while let row = try rows.next() {
+            sizes[row[0]] = row[1]
+        }
+        var total = 0
+        for (index, id) in ids.enumerated() {
+            total += sizes[id] ?? 0
+            if index > 0, total > budget { return index }
+        }
+        return ids.count
+    }
+
+    /// The bytes of each message of the deliveries in the JSON array ?1: body and attributes.
+    static let sizesSQL = """
+        SELECT d.id, coalesce(length(CAST(m.body AS BLOB)), 0) + coalesce(length(CAST(m.attributes AS BLOB)), 0)
+        FROM deliveries d LEFT JOIN messages m ON m.id = d.message
+        WHERE d.id IN (SELECT value FROM json_each(?1))
+        """
+
+    /// Gives back leases no invocation took (a batch cut at the payload limit): ready again where
+    /// they were, their attempt not counted, under a new epoch. A lease that is no longer current
+    /// is left alone.
+    public func release(_ tokens: [LeaseToken]) throws(BusError) {
+        guard !tokens.isEmpty else { return }
+        // The consumer releasing looks again anyway: its commit need not wake it.
+        try database.quietWrite { db in
+            let statement = try db.cachedStatement(sql: Self.releaseSQL)
+            for token in tokens {
+                try statement.execute(arguments: [token.deliveryID, token.epoch])
+            }
+        }
+    }
+
+    /// Undoes `leaseSQL` for delivery ?1 leased under epoch ?2 (SET reads the row as it was).
+    static let releaseSQL = """
+        UPDATE deliveries SET state = 'ready', attempt = attempt - 1, lease_epoch = lease_epoch + 1,
+            lease_expires_at_us = NULL,
+            first_received_at_us = CASE WHEN attempt = 1 THEN NULL ELSE first_received_at_us END
+        WHERE id = ?1 AND lease_epoch = ?2 AND state = 'leased'
+        """
 
     /// Leases the deliveries whose ids are in the JSON array ?3 until ?1; ?2 is now. The caller
     /// found them claimable in the same transaction.
