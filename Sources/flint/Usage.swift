@@ -48,6 +48,7 @@ struct Usage: AsyncParsableCommand {
                 return
             }
             view = try await client.get("/v1/usage", query: query, as: UsageView.self)
+            if view.functions.isEmpty { try await client.refuseUnknown(function: function) }
         } else {
             view = try await readLedger(root: root)
             if output.json {
