@@ -287,15 +287,16 @@ def message_id_sql(table):
 
 
 def claim_sql():
-    """claimableSQL, leaseSQL (one UPDATE for the claim's deliveries) and leasedSQL (the leased
+    """claimableSQL, sizesSQL (the messages' bytes, read when a batch subscription claims more
+    than one), leaseSQL (one UPDATE for the claim's deliveries) and leasedSQL (the leased
     deliveries with their messages) of Bus.claim, read from the Swift file so the benchmark
     follows the code. Fails loudly if their shape changed."""
     src = open(CLAIM_SWIFT).read()
     starts, value = swift_static_strings(src)
     try:
-        sqls = [value(name).strip() for name in ("claimableSQL", "leaseSQL", "leasedSQL")]
+        sqls = [value(name).strip() for name in ("claimableSQL", "sizesSQL", "leaseSQL", "leasedSQL")]
     except (ValueError, KeyError) as e:
-        raise SystemExit(f"{CLAIM_SWIFT}: cannot evaluate claimableSQL / leaseSQL / leasedSQL: {e}; update bench/queue_bench.py")
+        raise SystemExit(f"{CLAIM_SWIFT}: cannot evaluate claimableSQL / sizesSQL / leaseSQL / leasedSQL: {e}; update bench/queue_bench.py")
     sqls = [x.replace('\\(MessageID.effectiveSQL("m"))', message_id_sql("m")) for x in sqls]
     for x in sqls:
         if "\\(" in x:
@@ -621,7 +622,7 @@ def claim_project(size):
 
 
 def claim_cost(d, sub, sqls):
-    select, update, fetch = sqls
+    select, sizes, update, fetch = sqls
     con = connect(d)
     now = int(time.time() * 1e6)
     expires = now + 60_000_000
@@ -635,6 +636,8 @@ def claim_cost(d, sub, sqls):
         con.execute(unfanned, (CLAIM_LIMIT,)).fetchone()   # claim's fan-out first: nothing unfanned here
         ids = [r[0] for r in con.execute(select, (sub, now, CLAIM_LIMIT))]
         id_list = json.dumps(ids)
+        if len(ids) > 1:                    # a batch's claim reads its messages' sizes (its byte budget)
+            con.execute(sizes, (id_list,)).fetchall()
         con.execute(update, (expires, now, id_list))
         if len(con.execute(fetch, (id_list, expires)).fetchall()) != len(ids):
             raise SystemExit("claim cost: leasedSQL did not return every delivery leaseSQL leased")
