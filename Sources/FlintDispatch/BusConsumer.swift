@@ -262,7 +262,7 @@ public final class BusConsumer: Sendable {
         // Messages that escape to more than their size made the events fuller than the budget
         // foresaw: what no slot can carry goes back, as if it had not been claimed.
         if !rest.isEmpty {
-            try source.release(rest.map(\.token))
+            try source.release(rest.map(\.token), claimedAt: now)
             state.withLock { $0.wakePending = true }
         }
         return windowDeadline

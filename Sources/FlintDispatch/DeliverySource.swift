@@ -10,8 +10,9 @@ public protocol DeliverySource: Sendable {
     /// what was published before; only as many as keep their messages within `byteBudget` (the
     /// first always). `cutShort`: more were due than the budget allowed.
     func claim(subscription: String, limit: Int, byteBudget: Int, leaseFor: Duration, now: Date) throws -> (leases: [Lease], cutShort: Bool)
-    /// Gives back leases no invocation took: ready again, their attempt not counted.
-    func release(_ tokens: [LeaseToken]) throws
+    /// Gives back leases no invocation took, claimed at `claimedAt`: ready again, their attempt
+    /// not counted.
+    func release(_ tokens: [LeaseToken], claimedAt: Date) throws
     /// Which of `subscriptions` have a delivery due, or a published message a claim would fan out
     /// for them: one cheap read, so that a pass claims (a write transaction each) only where there
     /// is something to claim.

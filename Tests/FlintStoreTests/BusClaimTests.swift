@@ -58,7 +58,7 @@ import Testing
         try fixture.publish("orders", "second", at: Self.at(1))
         let leases = try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(10))
         let second = try #require(leases.last)
-        try fixture.bus.release([second.token])
+        try fixture.bus.release([second.token], claimedAt: Self.at(10))
         #expect(try fixture.states("billing") == ["leased", "ready"])
         // The released lease is stale: its ack is refused.
         #expect(try fixture.bus.settle([.done(second)], now: Self.at(11)) == [second.token])
@@ -68,8 +68,16 @@ import Testing
         #expect(again.firstReceivedAt == Self.at(20))
         #expect(again.token.epoch == second.token.epoch + 2)
         // A lease that is no longer current is left alone.
-        try fixture.bus.release([second.token])
+        try fixture.bus.release([second.token], claimedAt: Self.at(10))
         #expect(try fixture.states("billing") == ["leased", "leased"])
+        // Retried, then claimed and released: the first receipt, before that claim, is kept.
+        try fixture.bus.settle([.retry(again, after: .zero)], now: Self.at(30))
+        let retried = try #require(try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(40)).first)
+        #expect(retried.attempt == 2)
+        try fixture.bus.release([retried.token], claimedAt: Self.at(40))
+        let third = try #require(try fixture.bus.claim(subscription: "billing", limit: 2, leaseFor: .seconds(60), now: Self.at(50)).first)
+        #expect(third.attempt == 2)
+        #expect(third.firstReceivedAt == Self.at(20))
     }
 
     @Test func claim_withZeroLimitOrUnknownSubscription_leasesNothing() throws {

@@ -98,25 +98,27 @@ extension Bus {
         WHERE d.id IN (SELECT value FROM json_each(?1))
         """
 
-    /// Gives back leases no invocation took (a batch cut at the payload limit): ready again where
-    /// they were, their attempt not counted, under a new epoch. A lease that is no longer current
-    /// is left alone.
-    public func release(_ tokens: [LeaseToken]) throws(BusError) {
+    /// Gives back leases no invocation took (a batch cut at the payload limit), claimed at
+    /// `claimedAt`: ready again where they were, their attempt not counted, under a new epoch. A
+    /// lease that is no longer current is left alone.
+    public func release(_ tokens: [LeaseToken], claimedAt: Date) throws(BusError) {
         guard !tokens.isEmpty else { return }
+        let claimedMicros = EpochMicros.from(claimedAt)
         // The consumer releasing looks again anyway: its commit need not wake it.
         try database.quietWrite { db in
             let statement = try db.cachedStatement(sql: Self.releaseSQL)
             for token in tokens {
-                try statement.execute(arguments: [token.deliveryID, token.epoch])
+                try statement.execute(arguments: [token.deliveryID, token.epoch, claimedMicros])
             }
         }
     }
 
-    /// Undoes `leaseSQL` for delivery ?1 leased under epoch ?2 (SET reads the row as it was).
+    /// Undoes `leaseSQL` for delivery ?1 leased under epoch ?2 by the claim at ?3: the first
+    /// receipt it recorded is forgotten, an earlier one kept.
     static let releaseSQL = """
         UPDATE deliveries SET state = 'ready', attempt = attempt - 1, lease_epoch = lease_epoch + 1,
             lease_expires_at_us = NULL,
-            first_received_at_us = CASE WHEN attempt = 1 THEN NULL ELSE first_received_at_us END
+            first_received_at_us = CASE WHEN first_received_at_us = ?3 THEN NULL ELSE first_received_at_us END
         WHERE id = ?1 AND lease_epoch = ?2 AND state = 'leased'
         """
 
