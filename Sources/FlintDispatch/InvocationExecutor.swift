@@ -10,16 +10,17 @@ public protocol InvocationExecutor: Sendable {
 public protocol InvocationRecorder: Sendable {
     /// Keeps `result` together with the bus deliveries it settles and the messages it publishes,
     /// all in one transaction, then calls `committed` (also when the commit failed). Must not
-    /// block: the ledger commits in the background.
+    /// block: the ledger commits in the background. Without `committed` (and nothing settled or
+    /// published), nothing waits for the commit, which may then be put off a little to serve more.
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        committed: @escaping @Sendable () -> Void
+        committed: (@Sendable () -> Void)?
     )
 }
 
 extension InvocationRecorder {
     /// Keeps an invocation that settles nothing on the bus (a synchronous one).
     public func record(_ result: InvocationResult) {
-        record(result, settlements: [], publications: [], committed: {})
+        record(result, settlements: [], publications: [], committed: nil)
     }
 }

@@ -19,7 +19,7 @@ struct LedgerRecorder: InvocationRecorder {
 
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        committed: @escaping @Sendable () -> Void
+        committed: (@Sendable () -> Void)?
     ) {
         writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
     }

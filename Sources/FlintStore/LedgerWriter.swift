@@ -10,7 +10,10 @@ internal import Synchronization
 ///
 /// `record` only appends to a buffer and, when the buffer was empty, wakes the writer; the writer
 /// commits whatever has gathered since its last commit in one transaction, so under load one
-/// commit serves many invocations. The writer is a thread of its own calling SQLite directly:
+/// commit serves many invocations. When nothing waits for the commit (the rows of synchronous
+/// invocations: no slot held, nothing settled or published, no `flushed()` caller), the writer
+/// first gathers for `gathering` more, so that a steady stream of requests costs one commit per
+/// few milliseconds rather than one per request; anything that waits cuts the gathering short. The writer is a thread of its own calling SQLite directly:
 /// an async write would cost two more thread hand-offs per commit, on every invocation.
 /// `flushed()` waits until everything recorded before the call is committed (for readers that
 /// must see their own writes). `run` returns once `finish()` was called and the buffer is empty.
@@ -30,6 +33,8 @@ public final class LedgerWriter: Sendable {
         var settled: UInt64 = 0
         var waiters: [(target: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var finished = false
+        /// A pending entry holds a slot, settles deliveries or publishes: commit without gathering.
+        var somethingWaits = false
     }
 
     private let ledger: InvocationLedger
@@ -43,6 +48,8 @@ public final class LedgerWriter: Sendable {
     /// How long a commit is retried once `finish()` was called: shutdown must not wait for ever
     /// on a database another program keeps locked.
     static let retryingWhenFinishing: Duration = .seconds(30)
+    /// How long entries nothing waits for gather before their commit (seconds).
+    static let gathering = 0.002
     static let longestRetryDelay: Duration = .seconds(30)
 
     /// - Parameters:
@@ -76,12 +83,19 @@ public final class LedgerWriter: Sendable {
     ) {
         let completion = Completion(
             entry: .init(record: record, log: log), settlements: settlements, publications: publications, committed: committed)
-        let wasIdle = state.withLock { state -> Bool in
+        let waitedFor = committed != nil || !settlements.isEmpty || !publications.isEmpty
+        let wake = state.withLock { state -> Bool in
             state.pending.append(completion)
             state.recorded += 1
-            return state.pending.count == 1
+            // The first entry wakes the writer; the first that something waits for ends its gathering.
+            var wake = state.pending.count == 1
+            if waitedFor, !state.somethingWaits {
+                state.somethingWaits = true
+                wake = true
+            }
+            return wake
         }
-        if wasIdle { wakeup.signal() }
+        if wake { wakeup.signal() }
     }
 
     /// Returns once everything recorded before this call is committed (or has failed).
@@ -92,7 +106,11 @@ public final class LedgerWriter: Sendable {
                 state.waiters.append((state.recorded, continuation))
                 return false
             }
-            if ready { continuation.resume() }
+            if ready {
+                continuation.resume()
+            } else {
+                wakeup.signal()  // a reader waits: no gathering
+            }
         }
     }
 
@@ -111,6 +129,9 @@ public final class LedgerWriter: Sendable {
     private func writeUntilFinished() {
         while true {
             wakeup.wait()
+            if state.withLock({ !$0.somethingWaits && $0.waiters.isEmpty && !$0.finished }) {
+                _ = wakeup.wait(timeout: .now() + Self.gathering)
+            }
             commitPending()
             if state.withLock({ $0.finished && $0.pending.isEmpty }) { return }
         }
@@ -122,7 +143,10 @@ public final class LedgerWriter: Sendable {
         var finishingSince: ContinuousClock.Instant?
         while true {
             batch += state.withLock { state -> [Completion] in
-                defer { state.pending.removeAll(keepingCapacity: true) }
+                defer {
+                    state.pending.removeAll(keepingCapacity: true)
+                    state.somethingWaits = false
+                }
                 return state.pending
             }
             guard !batch.isEmpty else { return }

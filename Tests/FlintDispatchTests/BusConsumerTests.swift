@@ -18,7 +18,7 @@ extension Bus: DeliverySource {}
 struct WriterRecorder: InvocationRecorder {
     let writer: LedgerWriter
 
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: @escaping @Sendable () -> Void) {
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: (@Sendable () -> Void)?) {
         writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
     }
 }

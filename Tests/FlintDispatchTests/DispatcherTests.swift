@@ -65,9 +65,9 @@ final class GatedExecutor: InvocationExecutor {
 final class CountingRecorder: InvocationRecorder {
     private let ids = Mutex<[String]>([])
     var recorded: [String] { ids.withLock { $0 } }
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: @escaping @Sendable () -> Void) {
+    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: (@Sendable () -> Void)?) {
         ids.withLock { $0.append(result.record.id) }
-        committed()
+        committed?()
     }
 }
 
