@@ -13,8 +13,9 @@ internal import Synchronization
 /// commit serves many invocations. When nothing waits for the commit (the rows of synchronous
 /// invocations: no slot held, nothing settled or published, no `flushed()` caller), the writer
 /// first gathers for `gathering` more, so that a steady stream of requests costs one commit per
-/// few milliseconds rather than one per request; anything that waits cuts the gathering short. The writer is a thread of its own calling SQLite directly:
-/// an async write would cost two more thread hand-offs per commit, on every invocation.
+/// few milliseconds rather than one per request; anything that waits cuts the gathering short.
+/// The writer is a thread of its own calling SQLite directly: an async write would cost two more
+/// thread hand-offs per commit, on every invocation.
 /// `flushed()` waits until everything recorded before the call is committed (for readers that
 /// must see their own writes). `run` returns once `finish()` was called and the buffer is empty.
 public final class LedgerWriter: Sendable {
