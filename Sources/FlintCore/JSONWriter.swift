@@ -15,18 +15,23 @@ public struct JSONWriter {
 
     public var data: Data { Data(bytes) }
 
-    /// Where the writer stands: `rollBack(to:)` undoes whatever was written after it.
+    /// Where the writer stands: `rollBack(to:)` undoes whatever was written after it. Only the
+    /// innermost open container is remembered (no copy of the whole stack per mark), so a roll
+    /// back must not cross the end of a container open at the mark.
     public struct Mark {
         fileprivate let byteCount: Int
-        fileprivate let hasMembers: [Bool]
+        fileprivate let depth: Int
+        fileprivate let innermostHasMembers: Bool?
     }
 
-    public var mark: Mark { Mark(byteCount: bytes.count, hasMembers: hasMembers) }
+    public var mark: Mark { Mark(byteCount: bytes.count, depth: hasMembers.count, innermostHasMembers: hasMembers.last) }
 
     /// Undoes what was written since `mark`, so the next value follows what came before it.
     public mutating func rollBack(to mark: Mark) {
+        precondition(hasMembers.count >= mark.depth, "JSONWriter.rollBack(to:) across the end of a container open at the mark")
         bytes.removeSubrange(mark.byteCount...)
-        hasMembers = mark.hasMembers
+        hasMembers.removeSubrange(mark.depth...)
+        if let innermost = mark.innermostHasMembers { hasMembers[mark.depth - 1] = innermost }
     }
 
     public mutating func beginObject() { beginValue(); bytes.append(UInt8(ascii: "{")); hasMembers.append(false) }

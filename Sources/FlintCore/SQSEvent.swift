@@ -13,6 +13,11 @@ public enum SQSEvent {
     /// the synchronous limit everywhere).
     public static let payloadLimit = 6 * 1024 * 1024
 
+    /// What a record adds to its message's body and attributes, at most, for ids, topic and group
+    /// key of usual lengths (up to ~80 bytes each): the envelope a batch's byte budget counts
+    /// for each message.
+    public static let recordOverhead = 1_024
+
     /// Encodes as many of `records`, in order, as keep the event within `sizeLimit` bytes, and
     /// says how many that was. The first record is always taken, even alone over the limit (a
     /// message of control characters escapes to six times its size), so a batch always moves.

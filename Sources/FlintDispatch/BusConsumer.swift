@@ -243,13 +243,15 @@ public final class BusConsumer: Sendable {
         // Without a window, claiming is the check: one transaction whether or not anything is due.
         // Batches of large messages are leased only as far as the slots' invocations can carry
         // them (Lambda's payload limit each), rather than read into memory whole.
-        let byteBudget = batch > 1 ? slots.multipliedReportingOverflow(by: settings.payloadLimit).partialValue : .max
+        var byteBudget = Int.max
+        if batch > 1 {
+            let (budget, overflow) = slots.multipliedReportingOverflow(by: settings.payloadLimit)
+            byteBudget = overflow ? .max : budget
+        }
         let claim = try source.claim(
-            subscription: subscription.name, limit: limit, byteBudget: byteBudget,
+            subscription: subscription.name, limit: limit, byteBudget: byteBudget, overheadPerMessage: SQSEvent.recordOverhead,
             leaseFor: function.longestInvocation + settings.leaseMargin, now: now
         )
-        // What the budget left out is due now: look again once this pass is over.
-        if claim.cutShort { state.withLock { $0.wakePending = true } }
         var rest = claim.leases[...]
         while !rest.isEmpty, used < slots {
             let (delivery, request) = BusDelivery.first(
@@ -259,11 +261,20 @@ public final class BusConsumer: Sendable {
             used += 1
             launch(delivery, request: request)
         }
+        // What the budget left out is due now: with slots to spare, look again once this pass is
+        // over (with none, a freed slot wakes the loop, as for any starved function).
+        if claim.cutShort, used < slots { state.withLock { $0.wakePending = true } }
         // Messages that escape to more than their size made the events fuller than the budget
         // foresaw: what no slot can carry goes back, as if it had not been claimed.
         if !rest.isEmpty {
-            try source.release(rest.map(\.token), claimedAt: now)
-            state.withLock { $0.wakePending = true }
+            do {
+                try source.release(rest.map(\.token), claimedAt: now)
+            } catch {
+                logger.error(
+                    "could not give back \(rest.count) delivery lease(s) that no invocation took: \(error); they are delivered again when their lease runs out",
+                    metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
+                )
+            }
         }
         return windowDeadline
     }

@@ -7,9 +7,12 @@ public protocol DeliverySource: Sendable {
     /// how many messages.
     func fanOut(limit: Int) throws -> Int
     /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`, after fanning out
-    /// what was published before; only as many as keep their messages within `byteBudget` (the
-    /// first always). `cutShort`: more were due than the budget allowed.
-    func claim(subscription: String, limit: Int, byteBudget: Int, leaseFor: Duration, now: Date) throws -> (leases: [Lease], cutShort: Bool)
+    /// what was published before; only as many as keep their messages (each with
+    /// `overheadPerMessage` more) within `byteBudget`, the first always. `cutShort`: more were due
+    /// than the budget allowed.
+    func claim(
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, now: Date
+    ) throws -> (leases: [Lease], cutShort: Bool)
     /// Gives back leases no invocation took, claimed at `claimedAt`: ready again, their attempt
     /// not counted.
     func release(_ tokens: [LeaseToken], claimedAt: Date) throws

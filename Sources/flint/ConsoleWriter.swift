@@ -27,7 +27,8 @@ final class ConsoleWriter: Sendable {
         var wakePending = false
     }
 
-    /// Lines kept while stdout is blocked (about 1 MiB of invocation lines).
+    /// Lines queued while stdout is blocked (about 1 MiB of invocation lines), besides the burst
+    /// being written.
     static let capacity = 10_000
     /// How long a line may wait for others to be written with it (microseconds).
     static let gatherDelay: useconds_t = 20_000

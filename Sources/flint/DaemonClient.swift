@@ -115,7 +115,7 @@ struct DaemonClient {
         guard let function else { return }
         let names = try await functions().map(\.name).sorted()
         guard !names.contains(function) else { return }
-        throw CLIError("no function is named \(function), and none of that name left records (known: \(names.joined(separator: ", ")); flint ls lists them)")
+        throw CLIError("no function is named \(function), and nothing of that name was found (known: \(names.joined(separator: ", ")); flint ls lists them)")
     }
 
     /// The running daemon's functions (`GET /v1/functions`).

@@ -74,6 +74,18 @@ import Testing
         #expect(exact.payload == whole)
     }
 
+    @Test func recordOverhead_coversTheEnvelopeOfAMessageWithLongIDs() {
+        let long = String(repeating: "g", count: 80)
+        let empty = SQSMessageRecord(
+            messageID: "01a2096d-77f1-7289-a873-ae03400bd3ea", receiptHandle: "123456789012.123", body: "",
+            receiveCount: 1_000, sentAt: Date(timeIntervalSince1970: 4_102_444_800), firstReceivedAt: Date(timeIntervalSince1970: 4_102_444_800),
+            senderID: "flint", groupID: long, deduplicationID: long, topic: long
+        )
+        let event = SQSEvent.encode([empty], region: "ap-southeast-2", account: "123456789012")
+        let envelope = event.count - #"{"Records":[]}"#.utf8.count
+        #expect(envelope <= SQSEvent.recordOverhead, "\(envelope) bytes")
+    }
+
     @Test func sizeLimit_countsTheEscapedBytes_andAlwaysTakesTheFirstRecord() throws {
         var quoted = record
         quoted.body = String(repeating: "\u{1}", count: 1_000)  // each escapes to \u0001: six bytes

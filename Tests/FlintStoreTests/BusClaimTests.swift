@@ -52,6 +52,27 @@ import Testing
         #expect(!rest.cutShort)
     }
 
+    @Test func claim_countsEachMessagesOverhead_againstTheByteBudget() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 3 { try fixture.publish("orders", String(repeating: "\(index)", count: 1_000), at: Self.at(Double(index))) }
+        let claim = try fixture.bus.claim(
+            subscription: "billing", limit: 10, byteBudget: 2_500, overheadPerMessage: 300, leaseFor: .seconds(60), now: Self.at(10)
+        )
+        #expect(claim.leases.count == 1)
+        #expect(claim.cutShort)
+    }
+
+    /// The sizes are read in the claim's order, one row per step: a claim cut at its budget
+    /// leaves the bodies after the cut unread (a sort would read them all first).
+    @Test func sizesQuery_walksTheIdsInOrder_withoutSorting() throws {
+        let fixture = try BusFixture()
+        let plan = try fixture.bus.database.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + Bus.sizesSQL, arguments: ["[3,1,2]"]).map { $0["detail"] as String }
+        }
+        #expect(plan.first?.hasPrefix("SCAN j ") == true, "\(plan)")  // j: the json_each of the ids
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+
     @Test func release_makesALeaseReadyAgainInItsPlace_withoutCountingTheAttempt() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "first", at: Self.at(0))

@@ -16,12 +16,14 @@ extension Bus {
         try claim(subscription: subscription, limit: limit, byteBudget: .max, leaseFor: leaseFor, now: now).leases
     }
 
-    /// As `claim(subscription:limit:leaseFor:now:)`, stopping before the message whose body and
-    /// attributes would take the claim's bytes past `byteBudget` (the first is always taken): a
-    /// batch of large messages is leased only as far as its invocations can carry it, rather than
-    /// read into memory whole. `cutShort` says that more were due than the budget allowed.
+    /// As `claim(subscription:limit:leaseFor:now:)`, stopping before the message that would take
+    /// the claim's bytes past `byteBudget` (the first is always taken), each message counting its
+    /// body, its attributes and `overheadPerMessage`: a batch of large messages is leased only as
+    /// far as its invocations can carry it, rather than read into memory whole. Sizes are read
+    /// in order and no further than the budget, so the messages left out are not read at all.
+    /// `cutShort` says that more were due than the budget allowed.
     public func claim(
-        subscription: String, limit: Int, byteBudget: Int, leaseFor: Duration, now: Date = Date()
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int = 0, leaseFor: Duration, now: Date = Date()
     ) throws(BusError) -> (leases: [Lease], cutShort: Bool) {
         guard limit > 0 else { return ([], false) }
         let nowMicros = EpochMicros.from(now)
@@ -39,7 +41,9 @@ extension Bus {
             var idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
             var cutShort = false
             if byteBudget < .max, ids.count > 1 {
-                let within = try Self.prefix(of: ids, idList: idList, withinBytes: byteBudget, in: db)
+                let within = try Self.prefix(
+                    of: ids, idList: idList, withinBytes: byteBudget, overheadPerMessage: overheadPerMessage, in: db
+                )
                 if within < ids.count {
                     ids.removeSubrange(within...)
                     idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
@@ -75,27 +79,29 @@ extension Bus {
         }
     }
 
-    /// How many of `ids`, in order, fit in `budget` bytes of message bodies and attributes; at
-    /// least one.
-    private static func prefix(of ids: [Int64], idList: String, withinBytes budget: Int, in db: Database) throws -> Int {
-        var sizes: [Int64: Int] = [:]
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sizesSQL), arguments: [idList])
-        while let row = try rows.next() {
-            sizes[row[0]] = row[1]
-        }
+    /// How many of `ids`, in order, fit in `budget` bytes (bodies, attributes and
+    /// `overheadPerMessage` each); at least one. Stops reading at the first that does not fit.
+    private static func prefix(
+        of ids: [Int64], idList: String, withinBytes budget: Int, overheadPerMessage: Int, in db: Database
+    ) throws -> Int {
+        let sizes = try Int.fetchCursor(db.cachedStatement(sql: sizesSQL), arguments: [idList])
         var total = 0
-        for (index, id) in ids.enumerated() {
-            total += sizes[id] ?? 0
-            if index > 0, total > budget { return index }
+        var count = 0
+        while let size = try sizes.next() {
+            total += size + overheadPerMessage
+            if count > 0, total > budget { break }
+            count += 1
         }
-        return ids.count
+        return count
     }
 
-    /// The bytes of each message of the deliveries in the JSON array ?1: body and attributes.
+    /// The bytes (body and attributes) of the message of each delivery in the JSON array ?1, in
+    /// the array's order: `CROSS JOIN` keeps the array the outer loop, which `json_each` walks in
+    /// order. No ORDER BY, which would sort (and so read) every row first: the rows come one by
+    /// one as the cursor steps, and a message after the budget's last is never read.
     static let sizesSQL = """
-        SELECT d.id, coalesce(length(CAST(m.body AS BLOB)), 0) + coalesce(length(CAST(m.attributes AS BLOB)), 0)
-        FROM deliveries d LEFT JOIN messages m ON m.id = d.message
-        WHERE d.id IN (SELECT value FROM json_each(?1))
+        SELECT coalesce(length(CAST(m.body AS BLOB)), 0) + coalesce(length(CAST(m.attributes AS BLOB)), 0)
+        FROM json_each(?1) AS j CROSS JOIN deliveries d ON d.id = j.value LEFT JOIN messages m ON m.id = d.message
         """
 
     /// Gives back leases no invocation took (a batch cut at the payload limit), claimed at
