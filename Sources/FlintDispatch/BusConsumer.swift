@@ -231,7 +231,11 @@ public final class BusConsumer: Sendable {
             var invocations = min(slots, (due.count + batch - 1) / batch)
             if due.count < limit, let oldest = due.oldestDueAt {
                 let closes = oldest.addingTimeInterval(subscription.window.timeInterval)
-                if closes > now {
+                // As Lambda's, a window also ends once its messages fill an event.
+                if closes > now, try !source.dueBytesReach(
+                    settings.payloadLimit, subscription: subscription.name, limit: limit,
+                    overheadPerMessage: SQSEvent.recordOverhead, now: now
+                ) {
                     invocations = due.count / batch
                     windowDeadline = closes
                 }

@@ -22,6 +22,9 @@ public protocol DeliverySource: Sendable {
     func dueSubscriptions(among subscriptions: [String], now: Date) throws -> Set<String>
     /// How many deliveries of `subscription` are due (up to `limit`), and since when the oldest is.
     func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?)
+    /// Whether the messages of the first `limit` due deliveries of `subscription` (each with
+    /// `overheadPerMessage` more) come to `threshold` bytes.
+    func dueBytesReach(_ threshold: Int, subscription: String, limit: Int, overheadPerMessage: Int, now: Date) throws -> Bool
     /// The next moment something of `subscriptions` becomes due or a lease expires.
     func nextDeadline(subscriptions: [String], now: Date) throws -> Date?
     /// Makes deliveries whose lease ran out claimable again.

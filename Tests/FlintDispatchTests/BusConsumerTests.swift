@@ -455,6 +455,20 @@ final class ConsumerHarness: Sendable {
         #expect(executor.batches == [10, 10])
     }
 
+    @Test func batchingWindow_endsOnceItsMessagesFillAnEvent() async throws {
+        // A 60 KiB payload limit and 14 KiB bodies: 4 fill an event, far short of `batch: 10`.
+        let executor = InProcessExecutor(expecting: 8)
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 4), batch: 10, window: .seconds(3_600), payloadLimit: 60 * 1024
+        )
+        let body = String(repeating: "x", count: 14 * 1024)
+        try await harness.bus.publish((0 ..< 8).map { _ in OutgoingMessage(topic: "jobs", body: body) })
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 10), "a window whose messages fill an event waited for more")
+        await harness.shutdown(stopped)
+        #expect(executor.batches == [4, 4])
+    }
+
     @Test func failingMessage_isRetriedAfterItsBackoff_thenDead() async throws {
         let executor = InProcessExecutor(expecting: 3, fails: { _ in true })
         let harness = try ConsumerHarness(

@@ -62,6 +62,18 @@ import Testing
         #expect(claim.cutShort)
     }
 
+    @Test func dueBytesReach_sumsTheDueMessagesInOrder_uptoTheLimit() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 3 { try fixture.publish("orders", String(repeating: "\(index)", count: 1_000), at: Self.at(Double(index))) }
+        // Each message is its 1,000-byte body and its attributes (`{}`, 2 bytes).
+        #expect(try fixture.bus.dueBytesReach(3_006, subscription: "billing", limit: 10, now: Self.at(10)))
+        #expect(try !fixture.bus.dueBytesReach(3_007, subscription: "billing", limit: 10, now: Self.at(10)))
+        #expect(try fixture.bus.dueBytesReach(3_007, subscription: "billing", limit: 10, overheadPerMessage: 1, now: Self.at(10)))
+        #expect(try !fixture.bus.dueBytesReach(2_005, subscription: "billing", limit: 2, now: Self.at(10)))
+        // Only what is due counts.
+        #expect(try !fixture.bus.dueBytesReach(2_005, subscription: "billing", limit: 10, now: Self.at(1)))
+    }
+
     /// The sizes are read in the claim's order, one row per step: a claim cut at its budget
     /// leaves the bodies after the cut unread (a sort would read them all first).
     @Test func sizesQuery_walksTheIdsInOrder_withoutSorting() throws {

@@ -216,6 +216,28 @@ extension Bus {
         }
     }
 
+    /// Whether the messages of the first `limit` due deliveries of `subscription` come to
+    /// `threshold` bytes (bodies, attributes and `overheadPerMessage` each): a batching window
+    /// need not wait for more messages than an event can carry. Reads no message past the
+    /// threshold.
+    public func dueBytesReach(
+        _ threshold: Int, subscription: String, limit: Int, overheadPerMessage: Int = 0, now: Date = Date()
+    ) throws(BusError) -> Bool {
+        let nowMicros = EpochMicros.from(now)
+        return try database.read { db in
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
+            guard !ids.isEmpty else { return false }
+            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            let sizes = try Int.fetchCursor(db.cachedStatement(sql: Self.sizesSQL), arguments: [idList])
+            var total = 0
+            while let size = try sizes.next() {
+                total += size + overheadPerMessage
+                if total >= threshold { return true }
+            }
+            return false
+        }
+    }
+
     /// The earliest moment when something of `subscriptions` becomes due (a retry delay ending,
     /// after `now`) or when any lease expires (possibly already past: the caller then expires
     /// it at once). Nil when nothing is scheduled.
