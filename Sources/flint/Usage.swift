@@ -56,8 +56,19 @@ struct Usage: AsyncParsableCommand {
                 print()
                 return
             }
+            try Self.refuseUnknown(function: function, in: view, root: root)
         }
         print(UsageTable(view: view, function: function))
+    }
+
+    /// Without a daemon to ask: nothing found for `function`, and the project has no function of
+    /// that name (a typo would otherwise look like an idle function).
+    private static func refuseUnknown(function: String?, in view: UsageView, root: String) throws {
+        guard let function, view.functions.isEmpty, let project = try? ProjectLoader.load(root: root),
+              project.functions[function] == nil
+        else { return }
+        let names = project.functions.keys.sorted().joined(separator: ", ")
+        throw CLIError("no function is named \(function), and nothing of that name was found (known: \(names))")
     }
 
     /// Whether to ask a daemon: `FLINT_URL` names one, or `daemon.json` names a live one.

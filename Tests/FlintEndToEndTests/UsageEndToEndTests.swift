@@ -74,6 +74,12 @@ import Testing
         try Self.check(read, against: rows, gbSecond: 0.5, requestsPerMillion: 1000)
         #expect((read["pricing"] as? [String: Any])?["source"] as? String == "flint.yaml")
         #expect((read["pricing"] as? [String: Any])?["currency"] as? String == "EUR")
+        // A mistyped function is said to be one, not reported as idle; a known one is reported.
+        let typo = try await flint(["usage", "--function", "wrok"], in: project)
+        #expect(typo.status == 1, "\(typo.stdout)")
+        #expect(typo.stderr.contains("no function is named wrok"), "\(typo.stderr)")
+        let known = try await flint(["usage", "--function", "work", "--since", "2020-01-01"], in: project)
+        #expect(known.status == 0, "\(known.stderr)")
     }
 
     @Test func recordsOlderThanTheLedgersRetention_arePruned_andReportsSaySo() async throws {
