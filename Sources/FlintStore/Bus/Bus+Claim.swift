@@ -41,8 +41,8 @@ extension Bus {
             var idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
             var cutShort = false
             if byteBudget < .max, ids.count > 1 {
-                let within = try Self.prefix(
-                    of: ids, idList: idList, withinBytes: byteBudget, overheadPerMessage: overheadPerMessage, in: db
+                let within = try Self.countWithin(
+                    byteBudget, idList: idList, overheadPerMessage: overheadPerMessage, in: db
                 )
                 if within < ids.count {
                     ids.removeSubrange(within...)
@@ -79,10 +79,11 @@ extension Bus {
         }
     }
 
-    /// How many of `ids`, in order, fit in `budget` bytes (bodies, attributes and
-    /// `overheadPerMessage` each); at least one. Stops reading at the first that does not fit.
-    private static func prefix(
-        of ids: [Int64], idList: String, withinBytes budget: Int, overheadPerMessage: Int, in db: Database
+    /// How many of the deliveries in the JSON array `idList`, in order, fit in `budget` bytes
+    /// (bodies, attributes and `overheadPerMessage` each); at least one. Stops reading at the
+    /// first that does not fit.
+    private static func countWithin(
+        _ budget: Int, idList: String, overheadPerMessage: Int, in db: Database
     ) throws -> Int {
         let sizes = try Int.fetchCursor(db.cachedStatement(sql: sizesSQL), arguments: [idList])
         var total = 0
