@@ -120,6 +120,7 @@ public final class FlintDatabase: Sendable {
             try db.alter(table: "schedule_ticks") { t in t.add(column: "rule", .text) }
         }
         migrator.registerMigration("v8-message-insert-guards", migrate: BusSchema.guardInserts)
+        migrator.registerMigration("v9-message-attribute-guards", migrate: BusSchema.guardAttributes)
         return migrator
     }
 }

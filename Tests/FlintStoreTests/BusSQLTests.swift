@@ -122,6 +122,33 @@ import Testing
         }
     }
 
+    @Test func plainInsert_withAttributesPastTheSizeLimit_isRefused_asPublishingRefusesIt() throws {
+        let fixture = try BusFixture()
+        // 1,048,575 bytes of body, then a one-byte name with a one-byte value: one too many.
+        let over = try SQLiteShell.run(
+            fixture.path,
+            "INSERT INTO messages (topic, body, attributes) VALUES ('orders', substr(hex(zeroblob(524288)), 2), '{\"a\":\"b\"}');"
+        )
+        #expect(over.status != 0)
+        #expect(over.error.contains("a message is at most 1048576 bytes"), "stderr: \(over.error)")
+        let exact = try SQLiteShell.run(
+            fixture.path,
+            "INSERT INTO messages (topic, body, attributes) VALUES ('orders', substr(hex(zeroblob(524288)), 3), '{\"a\":\"b\"}');"
+        )
+        #expect(exact.status == 0, "sqlite3 failed: \(exact.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 1)
+    }
+
+    @Test(arguments: [#"{"a":1}"#, #"[1,2]"#, #"{"a":{"b":"c"}}"#, #"{"a":null}"#, #""text""#])
+    func plainInsert_withAttributesThatAreNoObjectOfStrings_isRefused(attributes: String) throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body, attributes) VALUES ('orders', 'x', '\(attributes)');")
+        #expect(result.status != 0)
+        #expect(result.error.contains("messages.attributes is a JSON object of string values"), "stderr: \(result.error)")
+        let strings = try SQLiteShell.run(fixture.path, #"INSERT INTO messages (topic, body, attributes) VALUES ('orders', 'x', '{"a":"1"}');"#)
+        #expect(strings.status == 0, "sqlite3 failed: \(strings.error)")
+    }
+
     @Test func plainInsert_withADedupKeyAlreadyThere_isRefusedByTheUniqueIndex() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "first", dedup: "k")
