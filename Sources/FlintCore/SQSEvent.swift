@@ -24,7 +24,7 @@ public enum SQSEvent {
     public static func encode(
         _ records: [SQSMessageRecord], region: String, account: String, sizeLimit: Int
     ) -> (payload: Data, count: Int) {
-        let estimate = records.reduce(16) { $0 + 640 + $1.body.utf8.count + $1.messageAttributes.count * 96 }
+        let estimate = records.reduce(16) { $0 + recordOverhead + $1.body.utf8.count + $1.messageAttributes.count * 96 }
         var writer = JSONWriter(capacity: min(estimate, sizeLimit))
         writer.beginObject()
         writer.key("Records")

@@ -38,15 +38,14 @@ extension Bus {
             // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
             // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
             // its rows in a temporary table; a claim is on every invocation's path.
-            var idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+            var idList = Self.jsonList(ids)
             var cutShort = false
             if byteBudget < .max, ids.count > 1 {
-                let within = try Self.countWithin(
-                    byteBudget, idList: idList, overheadPerMessage: overheadPerMessage, in: db
-                )
+                // The first is taken even alone over the budget, so that a batch always moves.
+                let within = max(1, try Self.countWithin(byteBudget, idList: idList, overheadPerMessage: overheadPerMessage, in: db))
                 if within < ids.count {
                     ids.removeSubrange(within...)
-                    idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
+                    idList = Self.jsonList(ids)
                     cutShort = true
                 }
             }
@@ -80,7 +79,7 @@ extension Bus {
     }
 
     /// How many of the deliveries in the JSON array `idList`, in order, fit in `budget` bytes
-    /// (bodies, attributes and `overheadPerMessage` each); at least one. Stops reading at the
+    /// (bodies, attributes and `overheadPerMessage` each), possibly none. Stops reading at the
     /// first that does not fit.
     private static func countWithin(
         _ budget: Int, idList: String, overheadPerMessage: Int, in db: Database
@@ -90,10 +89,15 @@ extension Bus {
         var count = 0
         while let size = try sizes.next() {
             total += size + overheadPerMessage
-            if count > 0, total > budget { break }
+            if total > budget { break }
             count += 1
         }
         return count
+    }
+
+    /// `ids` as the JSON array the statements read with `json_each`.
+    private static func jsonList(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 
     /// The bytes (body and attributes) of the message of each delivery in the JSON array ?1, in
@@ -228,14 +232,9 @@ extension Bus {
         return try database.read { db in
             let ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
             guard !ids.isEmpty else { return false }
-            let idList = "[" + ids.map(String.init).joined(separator: ",") + "]"
-            let sizes = try Int.fetchCursor(db.cachedStatement(sql: Self.sizesSQL), arguments: [idList])
-            var total = 0
-            while let size = try sizes.next() {
-                total += size + overheadPerMessage
-                if total >= threshold { return true }
-            }
-            return false
+            // They reach the threshold when not all of them fit in one byte less.
+            let fitting = try Self.countWithin(threshold - 1, idList: Self.jsonList(ids), overheadPerMessage: overheadPerMessage, in: db)
+            return fitting < ids.count
         }
     }
 
