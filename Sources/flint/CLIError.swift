@@ -3,3 +3,13 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension CLIError {
+    /// A `--function` filter that found nothing, naming no function of `names`: said, because a
+    /// typo would otherwise look like an idle function. `hint` says what lists the functions.
+    static func refuseUnknown(_ function: String, among names: [String], hint: String? = nil) throws {
+        guard !names.contains(function) else { return }
+        let known = names.sorted().joined(separator: ", ")
+        throw CLIError("no function is named \(function), and nothing of that name was found (known: \(known)\(hint.map { "; \($0)" } ?? ""))")
+    }
+}

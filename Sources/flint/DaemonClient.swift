@@ -113,9 +113,7 @@ struct DaemonClient {
     /// function's history is still listed, so a known name is not required up front.
     func refuseUnknown(function: String?) async throws {
         guard let function else { return }
-        let names = try await functions().map(\.name).sorted()
-        guard !names.contains(function) else { return }
-        throw CLIError("no function is named \(function), and nothing of that name was found (known: \(names.joined(separator: ", ")); flint ls lists them)")
+        try CLIError.refuseUnknown(function, among: try await functions().map(\.name), hint: "flint ls lists them")
     }
 
     /// The running daemon's functions (`GET /v1/functions`).

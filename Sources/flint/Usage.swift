@@ -64,11 +64,8 @@ struct Usage: AsyncParsableCommand {
     /// Without a daemon to ask: nothing found for `function`, and the project has no function of
     /// that name (a typo would otherwise look like an idle function).
     private static func refuseUnknown(function: String?, in view: UsageView, root: String) throws {
-        guard let function, view.functions.isEmpty, let project = try? ProjectLoader.load(root: root),
-              project.functions[function] == nil
-        else { return }
-        let names = project.functions.keys.sorted().joined(separator: ", ")
-        throw CLIError("no function is named \(function), and nothing of that name was found (known: \(names))")
+        guard let function, view.functions.isEmpty, let project = try? ProjectLoader.load(root: root) else { return }
+        try CLIError.refuseUnknown(function, among: Array(project.functions.keys))
     }
 
     /// Whether to ask a daemon: `FLINT_URL` names one, or `daemon.json` names a live one.
