@@ -69,7 +69,10 @@ struct Put: ParsableCommand {
 
     func run() throws {
         let root = try ProjectLocator.existingRoot(projectOptions.project)
-        let config = try ProjectLocator.config(root: root)
+        // Loaded once: it gives the buckets root and, below, whether anything uses the bucket. A
+        // project that does not load (a broken function) still takes files, from flint.yaml alone.
+        let project = try? ProjectLoader.load(root: root)
+        let config = try project?.config ?? ProjectLocator.config(root: root)
         let writer = BucketObjectWriter(bucketsRoot: ProjectLocator.root(Project.resolve(config.buckets, against: root)), bucket: bucket)
 
         // The input is opened before the bucket is touched: a FILE that cannot be read changes nothing.
@@ -84,7 +87,7 @@ struct Put: ParsableCommand {
         } else {
             StandardOutput.write(key + "\n")
         }
-        if let project = try? ProjectLoader.load(root: root), !Self.isUsed(bucket, in: project) {
+        if let project, !Self.isUsed(bucket, in: project) {
             FileHandle.standardError.write(Data(
                 "flint put: note: no trigger of this project watches bucket \(bucket) and no function writes to it; the file is stored, but runs nothing (a typo?)\n".utf8))
         }
