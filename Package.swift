@@ -64,7 +64,11 @@ let package = Package(
         ),
         .target(
             name: "FlintTriggers",
-            dependencies: ["FlintCore", "CInotifyTools", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FlintCore", "CInotifyTools",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -17,6 +17,11 @@ internal import Glibc
 public final class BucketWatcher: Sendable {
     public let root: String
     public let buckets: [String]
+    /// Files up to this size are read (for their MD5) by the watcher's thread itself, larger ones
+    /// on a thread of their own, so that one huge file does not hold up every other event.
+    public let hashLimit: Int64
+    /// About 10 ms of reading here.
+    public static let defaultHashLimit: Int64 = 4 << 20
     let sink: any BucketSink
     let logger: Logger
     /// Signalled by `stop()`; the watcher's thread polls it with the inotify descriptor.
@@ -35,7 +40,10 @@ public final class BucketWatcher: Sendable {
     /// - Parameters:
     ///   - root: the buckets root, absolute.
     ///   - buckets: the buckets to watch (directory names under `root`); created if missing.
-    public init(root: String, buckets: [String], sink: any BucketSink, logger: Logger) throws(InotifySupport.Unavailable) {
+    ///   - hashLimit: the largest file the watcher's thread reads itself.
+    public init(
+        root: String, buckets: [String], sink: any BucketSink, hashLimit: Int64 = defaultHashLimit, logger: Logger
+    ) throws(InotifySupport.Unavailable) {
         try InotifySupport.initialize()
         do {
             stopSignal = try StopSignal()
@@ -44,6 +52,7 @@ public final class BucketWatcher: Sendable {
         }
         self.root = root
         self.buckets = buckets
+        self.hashLimit = hashLimit
         self.sink = sink
         self.logger = logger
     }
@@ -98,14 +107,25 @@ public final class BucketWatcher: Sendable {
             return
         }
         defer { watches.unwatchAll() }
-        var session = WatchSession(watcher: self, watches: watches)
+        let hasher: ObjectHasher
+        do {
+            hasher = try ObjectHasher(root: root)
+        } catch {
+            logger.error("bucket triggers are not active: cannot create the object hasher's pipe: \(error)")
+            return
+        }
+        hasher.start()
+        // What it has not read yet is found by the next start-up scan: the index does not have it.
+        defer { hasher.stop() }
+        var session = WatchSession(watcher: self, watches: watches, hasher: hasher)
         session.start()
         while !stopSignal.wait() {
             var fds = [
                 pollfd(fd: watches.descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: hasher.descriptor, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = poll(&fds, 2, -1)
+            let ready = poll(&fds, 3, -1)
             if ready < 0, errno != EINTR {
                 logger.error("bucket watcher cannot wait for events: \(String(cString: strerror(errno))); bucket triggers stop until Flint restarts")
                 return
@@ -113,7 +133,8 @@ public final class BucketWatcher: Sendable {
             if fds[1].revents != 0 { return }
             // Events are read many at once and handed out one by one: drain them all before
             // polling again, or what was buffered would wait for the next event.
-            session.processAvailableEvents()
+            if fds[0].revents != 0 { session.processAvailableEvents() }
+            if fds[2].revents != 0 { session.recordHashed() }
         }
     }
 

@@ -26,14 +26,20 @@ enum ObjectFile {
         /// Something is there, but could not be read now (`errno`): out of descriptors or
         /// memory, an I/O error, no permission. Not a removal.
         case unreadable(Int32)
+        /// A regular file larger than the caller would hash now: not read.
+        case large
     }
 
-    /// The version of the file `key` names in the bucket at `bucketPath`.
+    /// The version of the file `key` names in the bucket at `bucketPath`; `.large`, unread, for a
+    /// file of more than `hashLimit` bytes. Hashing stops early, as `unreadable(ECANCELED)`, once
+    /// `isCancelled` says so.
     ///
     /// Opened one component at a time from the bucket's directory, none through a symlink (not
     /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
     /// symlink after the event was queued cannot lead the daemon to read a file outside the bucket.
-    static func reading(inBucket bucketPath: String, key: String) -> Reading {
+    static func reading(
+        inBucket bucketPath: String, key: String, hashLimit: Int64 = .max, isCancelled: () -> Bool = { false }
+    ) -> Reading {
         let fd: Int32
         switch openBeneath(bucketPath, key) {
         case .success(let opened): fd = opened
@@ -43,7 +49,12 @@ enum ObjectFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { return .absent }
-        guard let eTag = md5(of: fd) else { return .unreadable(errno) }
+        guard Int64(info.st_size) <= hashLimit else { return .large }
+        let eTag: String
+        switch md5(of: fd, isCancelled: isCancelled) {
+        case .success(let digest): eTag = digest
+        case .failure(let error): return .unreadable(error.code)
+        }
         // Metadata after reading: a write that raced the read changes mtime, and its close fires
         // again, so the index keeps what was read only until then.
         guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
@@ -64,20 +75,21 @@ enum ObjectFile {
         code == ENOENT || code == ENOTDIR || code == ELOOP || code == EINVAL || code == ENXIO
     }
 
-    struct OpenError: Error {
+    /// A failed call's `errno`.
+    struct SystemError: Error {
         let code: Int32
     }
 
     /// `key` under `bucketPath`, opened read-only without following any symlink on the way; the
     /// failing call's `errno` when it cannot be (`EINVAL` for a component Flint never opens).
-    static func openBeneath(_ bucketPath: String, _ key: String) -> Result<Int32, OpenError> {
+    static func openBeneath(_ bucketPath: String, _ key: String) -> Result<Int32, SystemError> {
         var directory = open(bucketPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard directory >= 0 else { return .failure(OpenError(code: errno)) }
+        guard directory >= 0 else { return .failure(SystemError(code: errno)) }
         let components = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for (index, component) in components.enumerated() {
             guard !component.isEmpty, component != ".", component != ".." else {
                 close(directory)
-                return .failure(OpenError(code: EINVAL))
+                return .failure(SystemError(code: EINVAL))
             }
             let isLast = index == components.count - 1
             // O_NONBLOCK: opening a FIFO must not wait for a writer.
@@ -85,7 +97,7 @@ enum ObjectFile {
             let next = openat(directory, component, flags)
             let failure = errno
             close(directory)
-            guard next >= 0 else { return .failure(OpenError(code: failure)) }
+            guard next >= 0 else { return .failure(SystemError(code: failure)) }
             directory = next
         }
         return .success(directory)
@@ -97,20 +109,21 @@ enum ObjectFile {
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_nlink > 1
     }
 
-    private static func md5(of fd: Int32) -> String? {
+    private static func md5(of fd: Int32, isCancelled: () -> Bool) -> Result<String, SystemError> {
         var hasher = MD5.Hasher()
         let chunk = 256 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         while true {
+            if isCancelled() { return .failure(SystemError(code: ECANCELED)) }
             let count = read(fd, buffer.baseAddress, chunk)
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                return nil
+                return .failure(SystemError(code: errno))
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))
         }
-        return MD5.hex(digest: hasher.finalize())
+        return .success(MD5.hex(digest: hasher.finalize()))
     }
 }

@@ -10,16 +10,27 @@ internal import Glibc
 struct WatchSession {
     let watcher: BucketWatcher
     let watches: InotifyWatches
+    /// Reads the files over the watcher's `hashLimit`, so that reading one holds up no other event.
+    let hasher: ObjectHasher
     /// Changes not yet recorded; recorded before any scan (a scan reads the index) and at the
     /// end of each batch of events.
     private var pending: [ObjectChange] = []
+    /// Objects handed to the hasher and not yet back, with how many times each: every later
+    /// event of such an object goes the same way, so that its changes are recorded in order.
+    private var hashing: [ObjectPlace: Int] = [:]
+
+    fileprivate struct ObjectPlace: Hashable {
+        var bucket: String
+        var key: String
+    }
 
     /// Events handled per transaction at most: a burst is committed in groups this large.
     static let batchLimit = 512
 
-    init(watcher: BucketWatcher, watches: InotifyWatches) {
+    init(watcher: BucketWatcher, watches: InotifyWatches, hasher: ObjectHasher) {
         self.watcher = watcher
         self.watches = watches
+        self.hasher = hasher
     }
 
     /// Creates and watches every bucket, and fires what changed while nobody watched.
@@ -46,7 +57,7 @@ struct WatchSession {
         // it is ready while what changed before is compared and recorded.
         watcher.markWatching()
         for (start, tree) in trees {
-            reconcile(start, with: tree, as: { .put($0) })
+            reconcile(start, with: tree, moved: false)
         }
     }
 
@@ -106,66 +117,100 @@ struct WatchSession {
                 } else if event.has(IN_MOVED_TO) {
                     if let old = movedAway.removeValue(forKey: event.cookie) {
                         watches.rename(old.watches, from: old.directory, to: child)
-                        scan(old.directory, as: { .moved($0) }, watching: false)
+                        scan(old.directory, moved: true, watching: false)
                     }
-                    scan(child, as: { .moved($0) }, watching: true)
+                    scan(child, moved: true, watching: true)
                 } else if event.has(IN_CREATE) {
                     // Files written into it before its watch existed are found by this scan.
-                    scan(child, as: { .put($0) }, watching: true)
+                    scan(child, moved: false, watching: true)
                 } else if event.has(IN_DELETE) {
-                    scan(child, as: { .put($0) }, watching: false)
+                    scan(child, moved: false, watching: false)
                 }
             } else if event.has(IN_CLOSE_WRITE) {
-                observe(directory, key: key, as: { .put($0) })
+                observe(bucket: directory.bucket, key: key, moved: false)
             } else if event.has(IN_CREATE) {
                 // A new name for an existing file (a hard link) arrives complete, with no close
                 // to follow; a file being written has one name until it is closed.
                 if ObjectFile.isHardLink(at: "\(watcher.root)/\(directory.bucket)/\(key)") {
-                    observe(directory, key: key, as: { .put($0) })
+                    observe(bucket: directory.bucket, key: key, moved: false)
                 }
             } else if event.has(IN_MOVED_TO) {
-                observe(directory, key: key, as: { .moved($0) })
+                observe(bucket: directory.bucket, key: key, moved: true)
             } else if event.has(IN_DELETE) || event.has(IN_MOVED_FROM) {
-                pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: .removed))
+                remove(ObjectPlace(bucket: directory.bucket, key: key))
             }
         }
         for old in movedAway.values {
             watches.unwatch(old.watches)
             // Reconciles what is under the old name now (nothing, or a directory that took it).
-            scan(old.directory, as: { .put($0) }, watching: false)
+            scan(old.directory, moved: false, watching: false)
         }
         flush()
         if overflowed {
             watcher.logger.warning("inotify dropped events (queue overflow); scanning every bucket for what changed")
             for bucket in watcher.buckets {
-                scan(WatchedDirectory(bucket: bucket, path: ""), as: { .put($0) }, watching: true)
+                scan(WatchedDirectory(bucket: bucket, path: ""), moved: false, watching: true)
             }
         }
     }
 
     /// The file at `key` as it is now: created (with its content's version), or removed if it is
     /// gone or no longer a regular file (a symlink is never followed). One that cannot be read
-    /// now (the daemon out of descriptors, an I/O error) changes nothing: it is no removal.
-    private mutating func observe(_ directory: WatchedDirectory, key: String, as kind: (ObjectVersion) -> ObjectChange.Kind) {
-        let change: ObjectChange.Kind
-        switch ObjectFile.reading(inBucket: "\(watcher.root)/\(directory.bucket)", key: key) {
-        case .object(let version): change = kind(version)
-        case .absent: change = .removed
+    /// now (the daemon out of descriptors, an I/O error) changes nothing: it is no removal. A
+    /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
+    /// not given back yet.
+    private mutating func observe(bucket: String, key: String, moved: Bool) {
+        let request = ObjectHasher.Request(bucket: bucket, key: key, moved: moved)
+        if hashing[ObjectPlace(request)] != nil { return hand(request) }
+        take(ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit), of: request)
+    }
+
+    /// The object is gone; said after what the hasher still reads of it, if anything.
+    private mutating func remove(_ place: ObjectPlace) {
+        if hashing[place] != nil {
+            hand(ObjectHasher.Request(bucket: place.bucket, key: place.key, moved: false))
+        } else {
+            pending.append(ObjectChange(bucket: place.bucket, key: place.key, kind: .removed))
+        }
+    }
+
+    private mutating func take(_ reading: ObjectFile.Reading, of request: ObjectHasher.Request) {
+        switch reading {
+        case .object(let version):
+            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: request.change(version)))
+        case .absent:
+            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: .removed))
+        case .large:
+            hand(request)
         case .unreadable(let error):
             watcher.logger.error(
-                "cannot read \(directory.bucket)/\(key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
+                "cannot read \(request.bucket)/\(request.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
             )
-            return
         }
-        pending.append(ObjectChange(bucket: directory.bucket, key: key, kind: change))
+    }
+
+    private mutating func hand(_ request: ObjectHasher.Request) {
+        hashing[ObjectPlace(request), default: 0] += 1
+        hasher.submit(request)
+    }
+
+    /// Records what the hasher has read since it was last asked, in the order it was handed.
+    mutating func recordHashed() {
+        for done in hasher.takeReadings() {
+            let place = ObjectPlace(done.request)
+            let left = (hashing[place] ?? 1) - 1
+            hashing[place] = left > 0 ? left : nil
+            take(done.reading, of: done.request)
+        }
+        flush()
     }
 
     /// Compares `start` (and everything below it) with the index and records the difference:
-    /// files that are new or changed are created (as `kind` says), indexed objects that are
+    /// files that are new or changed are created (`moved` or put), indexed objects that are
     /// gone are removed. With `watching`, each directory is watched before it is listed.
-    private mutating func scan(_ start: WatchedDirectory, as kind: (ObjectVersion) -> ObjectChange.Kind, watching: Bool) {
+    private mutating func scan(_ start: WatchedDirectory, moved: Bool, watching: Bool) {
         flush()
-        reconcile(start, with: walk(start, watching: watching), as: kind)
+        reconcile(start, with: walk(start, watching: watching), moved: moved)
     }
 
     /// Lists `start` and everything below it; with `watching`, each directory is watched
@@ -192,7 +237,7 @@ struct WatchSession {
     }
 
     /// Records the difference between `tree` (what `start` holds) and the index.
-    private mutating func reconcile(_ start: WatchedDirectory, with tree: BucketTree, as kind: (ObjectVersion) -> ObjectChange.Kind) {
+    private mutating func reconcile(_ start: WatchedDirectory, with tree: BucketTree, moved: Bool) {
         flush()
         let prefix = start.path.isEmpty ? "" : start.path + "/"
         guard var indexed = watcher.persistently("read the object index of bucket \(start.bucket)", {
@@ -203,12 +248,11 @@ struct WatchSession {
             if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
                 continue
             }
-            guard let version = ObjectFile.version(inBucket: "\(watcher.root)/\(start.bucket)", key: key) else { continue }
-            pending.append(ObjectChange(bucket: start.bucket, key: key, kind: kind(version)))
+            observe(bucket: start.bucket, key: key, moved: moved)
             if pending.count >= Self.batchLimit { flush() }
         }
         for key in indexed.keys.sorted() where !tree.isUnlisted(key) {
-            pending.append(ObjectChange(bucket: start.bucket, key: key, kind: .removed))
+            remove(ObjectPlace(bucket: start.bucket, key: key))
             if pending.count >= Self.batchLimit { flush() }
         }
         flush()
@@ -221,5 +265,11 @@ struct WatchSession {
         let changes = pending
         pending.removeAll(keepingCapacity: true)
         _ = watcher.persistently("record \(changes.count) object change(s)") { try watcher.sink.record(changes) }
+    }
+}
+
+extension WatchSession.ObjectPlace {
+    init(_ request: ObjectHasher.Request) {
+        self.init(bucket: request.bucket, key: request.key)
     }
 }

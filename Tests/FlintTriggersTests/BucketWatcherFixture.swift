@@ -51,14 +51,19 @@ final class BucketWatcherFixture: @unchecked Sendable {
     func path(_ bucket: String, _ key: String) -> String { "\(root)/\(bucket)/\(key)" }
 
     func write(_ bucket: String, _ key: String, _ text: String) throws {
-        let path = path(bucket, key)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try write(bucket, key, Data(text.utf8))
     }
 
-    /// Starts watching `buckets`, and returns once the start-up scan has been recorded.
-    func start(_ buckets: [String]) async throws {
-        let watcher = try BucketWatcher(root: root, buckets: buckets, sink: sink, logger: Logger(label: "test"))
+    func write(_ bucket: String, _ key: String, _ data: Data) throws {
+        let path = path(bucket, key)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Starts watching `buckets`, and returns once the start-up scan has been recorded (but
+    /// for files over `hashLimit`, which the hasher records when it has read them).
+    func start(_ buckets: [String], hashLimit: Int64 = BucketWatcher.defaultHashLimit) async throws {
+        let watcher = try BucketWatcher(root: root, buckets: buckets, sink: sink, hashLimit: hashLimit, logger: Logger(label: "test"))
         self.watcher = watcher
         running = Task { await watcher.run() }
         // The start-up scan creates each bucket directory and watches it before listing.

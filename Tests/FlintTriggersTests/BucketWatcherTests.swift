@@ -175,4 +175,87 @@ import Testing
         #expect(try fixture.index.count(in: "uploads") == count + 2)
         await fixture.stop()
     }
+
+    /// Large enough that reading it takes the hasher a while (its MD5 in a debug build), past
+    /// the limit the tests below set.
+    static let largeFile: Data = {
+        var data = Data(repeating: 0x5A, count: 48 << 20)
+        for offset in stride(from: 0, to: data.count, by: 4_096) { data[offset] = UInt8(truncatingIfNeeded: offset >> 12) }
+        return data
+    }()
+    static let smallHashLimit: Int64 = 64 << 10
+
+    /// A file over the hash limit is read off the watcher's thread: a small file written after
+    /// it is recorded first, and the large one follows with its right eTag.
+    @Test func aLargeFile_holdsUpNoOtherEvent_andIsRecordedWhenRead() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads", "other"], hashLimit: Self.smallHashLimit)
+        try fixture.write("uploads", "film.mov", Self.largeFile)
+        try fixture.write("other", "note.txt", "n")
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.changes.count == 2 }
+        #expect(fixture.changes.map(\.key) == ["note.txt", "film.mov"])
+        #expect(fixture.changes.last?.version?.eTag == (try md5sum(fixture.path("uploads", "film.mov"))))
+        #expect(fixture.changes.last?.version?.size == Int64(Self.largeFile.count))
+        await fixture.stop()
+    }
+
+    /// Removed while the hasher reads it: the removal is recorded after the creation the
+    /// hasher read, not before it (which would leave the index holding a file that is gone).
+    @Test func aLargeFileRemovedWhileRead_endsRemoved() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        try fixture.write("uploads", "film.mov", Self.largeFile)
+        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(fixture.path("uploads", "film.mov")) }
+        try FileManager.default.removeItem(atPath: fixture.path("uploads", "film.mov"))
+        try fixture.write("uploads", "after.txt", "a")
+        // The creation the hasher read is recorded once it has read the whole file.
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("film.mov") }
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("after.txt") }
+        try await Task.sleep(for: .milliseconds(300))
+        let film = fixture.changes.filter { $0.key == "film.mov" }.map(\.eventKind)
+        #expect(film == [.created, .removed])
+        #expect(try fixture.index.objects(in: "uploads", under: "").keys.sorted() == ["after.txt"])
+        await fixture.stop()
+    }
+
+    /// Found by the start-up scan: read by the hasher too, and recorded once.
+    @Test func aLargeFileFoundByTheStartUpScan_isRecordedOnce() async throws {
+        let fixture = try BucketWatcherFixture()
+        try fixture.write("uploads", "film.mov", Self.largeFile)
+        try fixture.write("uploads", "note.txt", "n")
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.changes.count == 2 }
+        #expect(fixture.changes.map(\.key) == ["note.txt", "film.mov"])
+        await fixture.stop()
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        await fixture.stop()
+        #expect(fixture.changes.count == 2)
+    }
+
+    /// The file's MD5 as coreutils computes it.
+    private func md5sum(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
+        process.arguments = [path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(32))
+    }
+
+    /// Whether this process has `path` open and has read some of it: the hasher is at work on it
+    /// (the watcher's thread only looks at the file's size).
+    private static func isBeingRead(_ path: String) -> Bool {
+        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return false }
+        for descriptor in descriptors {
+            guard (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) == path,
+                let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(descriptor)", encoding: .utf8),
+                let position = info.split(separator: "\n").first(where: { $0.hasPrefix("pos:") })
+            else { continue }
+            if (Int(position.dropFirst(4).trimmingCharacters(in: .whitespaces)) ?? 0) > 0 { return true }
+        }
+        return false
+    }
 }
