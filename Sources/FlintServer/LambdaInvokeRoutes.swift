@@ -126,6 +126,13 @@ struct LambdaInvokeRoutes: Sendable {
         case let other:
             return error(.invalidRequestContent, "InvocationType \(other) is not one of RequestResponse, Event, DryRun")
         }
+        // Only a synchronous invocation has a log to return; the value is checked whatever the type, as Lambda's is.
+        let wantsLogTail: Bool
+        switch request.headers[.amzLogType] ?? "None" {
+        case "None": wantsLogTail = false
+        case "Tail": wantsLogTail = true
+        case let other: return error(.invalidParameterValue, "LogType \(other) is not one of None, Tail")
+        }
         guard let payload = try await RequestBody.collect(request) else { return tooLarge(asynchronous: isAsynchronous) }
         if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
@@ -145,7 +152,7 @@ struct LambdaInvokeRoutes: Sendable {
             return self.error(.service, error.description)
         }
         var headers: HTTPFields = [.flintInvocationID: requestID]
-        if request.headers[.amzLogType] == "Tail" {
+        if wantsLogTail {
             headers[.amzLogResult] = LambdaAPI.logResultHeader(log: LambdaAPI.executionLog(record: result.record, log: result.log))
         }
         guard result.record.outcome.isSuccess else {

@@ -200,6 +200,19 @@ enum Boto3 {
         #expect(accepted.status == 200)
     }
 
+    @Test func logTypeOtherThanNoneOrTail_isInvalidParameterValue() async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request(
+            "POST", "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8), headers: ["X-Amz-Log-Type": "tail"])
+        #expect(reply.status == 400)
+        #expect(reply.headers["x-amzn-errortype"] == "InvalidParameterValueException")
+        #expect(try reply.json()["Message"] as? String == "LogType tail is not one of None, Tail")
+        let none = try await daemon.request(
+            "POST", "/2015-03-31/functions/echo/invocations", body: Data("{}".utf8), headers: ["X-Amz-Log-Type": "None"])
+        #expect(none.status == 200)
+        #expect(none.headers["x-amz-log-result"] == nil)
+    }
+
     @Test func payloadOver6MiB_isRequestTooLarge() async throws {
         let daemon = try Self.daemon()
         let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data(count: 6 * 1024 * 1024 + 1))
