@@ -28,11 +28,22 @@ enum ObjectFile {
         case unreadable(Int32)
         /// A regular file larger than the caller would hash now: not read.
         case large
+        /// Written to each time it was read, so no content read matches its metadata: its writer's
+        /// close (or the next scan) tells what it holds.
+        case changing
     }
+
+    /// Reads before `changing` is the answer: a file truncated or rewritten once while it was
+    /// read (by `truncate(1)`, which no close follows) is read again.
+    static let readAttempts = 3
 
     /// The version of the file `key` names in the bucket at `bucketPath`; `.large`, unread, for a
     /// file of more than `hashLimit` bytes. Hashing stops early, as `unreadable(ECANCELED)`, once
     /// `isCancelled` says so.
+    ///
+    /// The eTag is the MD5 of exactly the content the version's size and modification time
+    /// describe: a read during which either changed, or that read another number of bytes than
+    /// the size, is not taken.
     ///
     /// Opened one component at a time from the bucket's directory, none through a symlink (not
     /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
@@ -49,17 +60,22 @@ enum ObjectFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { return .absent }
-        guard Int64(info.st_size) <= hashLimit else { return .large }
-        let eTag: String
-        switch md5(of: fd, isCancelled: isCancelled) {
-        case .success(let digest): eTag = digest
-        case .failure(let error): return .unreadable(error.code)
+        for _ in 0 ..< readAttempts {
+            let before = Metadata(info)
+            guard before.size <= hashLimit else { return .large }
+            guard lseek(fd, 0, SEEK_SET) == 0 else { return .unreadable(errno) }
+            let hashed: (eTag: String, bytes: Int64)
+            switch md5(of: fd, isCancelled: isCancelled) {
+            case .success(let result): hashed = result
+            case .failure(let error): return .unreadable(error.code)
+            }
+            guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
+            let after = Metadata(info)
+            if after == before, hashed.bytes == after.size {
+                return .object(ObjectVersion(size: after.size, modifiedAtNanos: after.modifiedAtNanos, inode: after.inode, eTag: hashed.eTag))
+            }
         }
-        // Metadata after reading: a write that raced the read changes mtime, and its close fires
-        // again, so the index keeps what was read only until then.
-        guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
-        let metadata = Metadata(info)
-        return .object(ObjectVersion(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode, eTag: eTag))
+        return .changing
     }
 
     /// The version of the object, or nil when there is none or it cannot be read now.
@@ -109,11 +125,13 @@ enum ObjectFile {
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_nlink > 1
     }
 
-    private static func md5(of fd: Int32, isCancelled: () -> Bool) -> Result<String, SystemError> {
+    /// The MD5 of what `fd` holds from where it is, and how many bytes that was.
+    private static func md5(of fd: Int32, isCancelled: () -> Bool) -> Result<(eTag: String, bytes: Int64), SystemError> {
         var hasher = MD5.Hasher()
         let chunk = 256 * 1024
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
+        var bytes: Int64 = 0
         while true {
             if isCancelled() { return .failure(SystemError(code: ECANCELED)) }
             let count = read(fd, buffer.baseAddress, chunk)
@@ -123,7 +141,8 @@ enum ObjectFile {
                 return .failure(SystemError(code: errno))
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]))
+            bytes += Int64(count)
         }
-        return .success(MD5.hex(digest: hasher.finalize()))
+        return .success((MD5.hex(digest: hasher.finalize()), bytes))
     }
 }

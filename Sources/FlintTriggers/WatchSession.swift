@@ -182,6 +182,9 @@ struct WatchSession {
             pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: .removed))
         case .large:
             hand(request)
+        case .changing:
+            // Its writer is at work: the close that ends the writing fires it.
+            break
         case .unreadable(let error):
             watcher.logger.error(
                 "cannot read \(request.bucket)/\(request.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
@@ -254,6 +257,15 @@ struct WatchSession {
         for key in indexed.keys.sorted() where !tree.isUnlisted(key) {
             remove(ObjectPlace(bucket: start.bucket, key: key))
             if pending.count >= Self.batchLimit { flush() }
+        }
+        // Not indexed yet, as the hasher is still reading them, and gone now (a directory moved
+        // away under a large file): their removal follows what the hasher reads.
+        let goneWhileRead = hashing.keys.filter {
+            $0.bucket == start.bucket && $0.key.hasPrefix(prefix) && tree.files[$0.key] == nil && indexed[$0.key] == nil
+                && !tree.isUnlisted($0.key)
+        }
+        for place in goneWhileRead.sorted(by: { $0.key < $1.key }) {
+            remove(place)
         }
         flush()
     }

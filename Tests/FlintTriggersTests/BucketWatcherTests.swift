@@ -218,6 +218,42 @@ import Testing
         await fixture.stop()
     }
 
+    /// Its directory renamed while the hasher reads it: the old key is removed after the
+    /// creation the hasher read, and the new one created.
+    @Test func aLargeFilesDirectoryRenamedWhileRead_removesTheOldKey() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        try fixture.write("uploads", "before/film.mov", Self.largeFile)
+        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(fixture.path("uploads", "before/film.mov")) }
+        #expect(rename(fixture.path("uploads", "before"), fixture.path("uploads", "after")) == 0)
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("after/film.mov") }
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.removed).contains("before/film.mov") }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(fixture.changes.filter { $0.key == "before/film.mov" }.map(\.eventKind) == [.created, .removed])
+        #expect(try fixture.index.objects(in: "uploads", under: "").keys.sorted() == ["after/film.mov"])
+        await fixture.stop()
+    }
+
+    /// Truncated while the hasher reads it: no event pairs the new size with the MD5 of what was
+    /// read before; the event that follows the truncation has the empty file's.
+    @Test func aLargeFileTruncatedWhileRead_neverGetsAnETagOfHalfItsContent() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        let path = fixture.path("uploads", "film.mov")
+        try fixture.write("uploads", "film.mov", Self.largeFile)
+        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(path) }
+        #expect(truncate(path, 0) == 0)
+        try fixture.write("uploads", "after.txt", "a")
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("after.txt") }
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("film.mov") }
+        try await Task.sleep(for: .milliseconds(300))
+        let emptyMD5 = "d41d8cd98f00b204e9800998ecf8427e"
+        let film = fixture.changes.filter { $0.key == "film.mov" }.compactMap(\.version)
+        #expect(film.map(\.size) == [0])
+        #expect(film.map(\.eTag) == [emptyMD5])
+        await fixture.stop()
+    }
+
     /// Found by the start-up scan: read by the hasher too, and recorded once.
     @Test func aLargeFileFoundByTheStartUpScan_isRecordedOnce() async throws {
         let fixture = try BucketWatcherFixture()
