@@ -114,8 +114,10 @@ public struct FlintDaemon: Sendable {
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "Flint"),
             onServerRunning: { channel in
                 // Ready means every bucket directory is watched, too.
-                await first.bucketWatcher?.watching()
-                await announce(boundPort: channel.localAddress?.port ?? listen.port, files: files, buckets: first.bucketWatching.watchedBuckets, isolation: isolation)
+                let watched = await first.bucketWatcher?.watching() ?? []
+                await announce(
+                    boundPort: channel.localAddress?.port ?? listen.port, files: files,
+                    buckets: first.bucketWatching.watchedBuckets, watched: Set(watched), isolation: isolation)
             },
             logger: logger
         )
@@ -160,7 +162,7 @@ public struct FlintDaemon: Sendable {
         console("flint: stopped")
     }
 
-    private func announce(boundPort: Int, files: DaemonFiles, buckets: [String], isolation: HandlerIsolation) async {
+    private func announce(boundPort: Int, files: DaemonFiles, buckets: [String], watched: Set<String>, isolation: HandlerIsolation) async {
         let info = DaemonInfo(pid: getpid(), host: listen.host, port: boundPort, startedAt: Date(), workRoot: files.workRoot)
         do {
             try info.write(to: files.daemonInfo)
@@ -178,7 +180,8 @@ public struct FlintDaemon: Sendable {
             console("  trigger \(trigger.name)  \(Self.describe(trigger))  -> \(trigger.function)")
         }
         for bucket in buckets {
-            console("  bucket \(bucket)  \(project.bucketsDirectory)/\(bucket)")
+            let unwatched = watched.contains(bucket) ? "" : "  NOT WATCHED: its triggers will not fire (the log says why)"
+            console("  bucket \(bucket)  \(project.bucketsDirectory)/\(bucket)\(unwatched)")
         }
         console("flint: ready; one line per invocation follows (Ctrl-C stops)")
     }

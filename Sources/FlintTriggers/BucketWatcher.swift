@@ -28,8 +28,9 @@ public final class BucketWatcher: Sendable {
     private let stopSignal: StopSignal
 
     private struct Readiness {
-        var watching = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// The buckets watched, once the watcher has got that far (or given up: none).
+        var watched: [String]?
+        var waiters: [CheckedContinuation<[String], Never>] = []
     }
 
     private let readiness = Mutex(Readiness())
@@ -59,25 +60,28 @@ public final class BucketWatcher: Sendable {
 
     /// Returns once every bucket directory is watched (or the watcher has given up): from then
     /// on no change can be missed, while the start-up scan may still be recording what changed
-    /// before.
-    public func watching() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = readiness.withLock { state -> Bool in
-                if state.watching { return true }
+    /// before. Returns the buckets watched: not one that could not be created or is a symlink.
+    @discardableResult
+    public func watching() async -> [String] {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
+            let watched = readiness.withLock { state -> [String]? in
+                if let watched = state.watched { return watched }
                 state.waiters.append(continuation)
-                return false
+                return nil
             }
-            if ready { continuation.resume() }
+            if let watched { continuation.resume(returning: watched) }
         }
     }
 
-    func markWatching() {
-        let waiters = readiness.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.watching = true
+    /// Says which buckets are watched; the first call counts.
+    func markWatching(_ buckets: [String]) {
+        let (watched, waiters) = readiness.withLock { state -> ([String], [CheckedContinuation<[String], Never>]) in
+            let watched = state.watched ?? buckets
+            state.watched = watched
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return (watched, state.waiters)
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.resume(returning: watched) }
     }
 
     /// Watches on a thread of its own until `stop()` (or cancellation).
@@ -98,7 +102,7 @@ public final class BucketWatcher: Sendable {
         Self.libraryOwner.lock()
         defer { Self.libraryOwner.unlock() }
         // Whatever happens below, nobody waits for readiness forever.
-        defer { markWatching() }
+        defer { markWatching([]) }
         let watches: InotifyWatches
         do {
             watches = try InotifyWatches(root: root)

@@ -35,7 +35,7 @@ struct WatchSession {
 
     /// Creates and watches every bucket, and fires what changed while nobody watched.
     mutating func start() {
-        var watched = 0
+        var watched: [String] = []
         var trees: [(WatchedDirectory, BucketTree)] = []
         for bucket in watcher.buckets {
             let path = "\(watcher.root)/\(bucket)"
@@ -50,12 +50,12 @@ struct WatchSession {
                 continue
             }
             trees.append((WatchedDirectory(bucket: bucket, path: ""), walk(WatchedDirectory(bucket: bucket, path: ""), watching: true)))
-            watched += 1
+            watched.append(bucket)
         }
-        watcher.logger.info("watching \(watched) bucket(s), \(watches.count) directories, under \(watcher.root)")
+        watcher.logger.info("watching \(watched.count) bucket(s), \(watches.count) directories, under \(watcher.root)")
         // Every directory is watched: nothing from now on can be missed, so the daemon may say
         // it is ready while what changed before is compared and recorded.
-        watcher.markWatching()
+        watcher.markWatching(watched)
         for (start, tree) in trees {
             reconcile(start, with: tree, moved: false)
         }

@@ -565,6 +565,21 @@ import Glibc
 
     // MARK: - Symbolic links
 
+    /// A bucket directory that is a symlink is not watched, and `flint up`'s listing says so.
+    @Test func aBucketThatIsASymlink_isListedAsNotWatched() async throws {
+        let (project, _) = try Self.recordingProject()
+        try project.addBucketTrigger("linked-changes", function: "record", bucket: "linked")
+        let outside = project.root + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.bucketPath("uploads"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.bucketPath("linked"), withDestinationPath: outside)
+        let daemon = try await project.startWatchingDaemon()
+        let output = try daemon.stop().stdout
+        let lines = output.split(separator: "\n").filter { $0.hasPrefix("  bucket ") }
+        #expect(lines.contains { $0.hasPrefix("  bucket linked  ") && $0.hasSuffix("NOT WATCHED: its triggers will not fire (the log says why)") }, "\(output)")
+        #expect(lines.contains { $0 == "  bucket uploads  \(project.bucketPath("uploads"))" }, "\(output)")
+    }
+
     @Test func symlinksInABucket_neverFire_andAreNeverFollowed() async throws {
         let (project, recorder) = try Self.recordingProject()
         let bucket = project.bucketPath("uploads")
