@@ -97,6 +97,8 @@ struct DeadLetters: AsyncParsableCommand {
             )
             try DaemonClient.check(reply)
             let result = try JSONDecoding.decoder.decode(ReplayView.self, from: reply.body)
+            // Nothing found for a name no function has is a typo, as for the listing.
+            if result.replayed.isEmpty, result.retired.isEmpty { try await client.refuseUnknown(function: function) }
             let count = result.replayed.count
             print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + result.replayed.map(String.init).joined(separator: ", ")))
             var problems: [String] = []

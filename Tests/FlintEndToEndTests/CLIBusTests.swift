@@ -133,6 +133,12 @@ import Testing
         let empty = try deadLetters([])
         #expect(empty.status == 0, "\(empty.stderr)")
         #expect(empty.stdout == "no dead letters\n")
+        let typo = try deadLetters(["replay", "--all", "--function", "fial"])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("no function is named fial"), "\(typo.stderr)")
+        let none = try deadLetters(["replay", "--all", "--function", "fail"])
+        #expect(none.status == 0, "\(none.stderr)")
+        #expect(none.stdout == "replayed 0 dead letters\n")
 
         let published = try publish(project, ["jobs", "--data", "doomed"])
         #expect(published.status == 0, "\(published.stderr)")
