@@ -27,6 +27,9 @@ final class CgroupPool: Sendable {
 
     /// Idle v1 cgroups kept for reuse, at most.
     static let idleLimit = 64
+    /// A v1 cgroup still charged with more than this once empty is not reused: the page cache its
+    /// use brought in stays charged to it, and would count in the next use's peak memory.
+    static let reuseChargeLimit: Int64 = 4 << 20
     /// Standby threads, at most (one per function).
     static let standbyLimit = 32
     /// How long emptying a cgroup may take before it is given up on (and left for shutdown), in
@@ -193,7 +196,8 @@ final class CgroupPool: Sendable {
     }
 
     /// Hands back an instance's cgroup once `InstanceCgroup.killRemaining` has run (`emptied`: it
-    /// returned true): kept for reuse (v1) or removed.
+    /// returned true): kept for reuse (v1, unless the page cache its use brought in is still
+    /// charged to it past `reuseChargeLimit`) or removed (its charge then moves up to the parent).
     func release(_ cgroup: InstanceCgroup, emptied: Bool) {
         guard emptied else {
             logger.warning("cgroup \(cgroup.memory) still has processes after SIGKILL; it is removed at shutdown")
@@ -201,7 +205,7 @@ final class CgroupPool: Sendable {
             state.withLock { $0.stuck.append(cgroup) }
             return
         }
-        if version == .v1 {
+        if version == .v1, (cgroup.chargedMemoryBytes() ?? .max) <= Self.reuseChargeLimit {
             let kept = state.withLock { state in
                 guard state.idleCount < Self.idleLimit, state.wants(cgroup.function, memoryBytes: cgroup.memoryBytes)
                 else { return false }

@@ -8,6 +8,8 @@ enum CgroupVersion: Equatable, Sendable {
     var memoryLimitFile: String { self == .v2 ? "memory.max" : "memory.limit_in_bytes" }
     /// Swap counts against the limit too, so a handler over it is killed rather than swapped out.
     var swapLimitFile: String { self == .v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes" }
+    /// What is charged to the cgroup now, page cache included.
+    var memoryUsageFile: String { self == .v2 ? "memory.current" : "memory.usage_in_bytes" }
     var peakMemoryFile: String { self == .v2 ? "memory.peak" : "memory.max_usage_in_bytes" }
     var oomEventsFile: String { self == .v2 ? "memory.events" : "memory.oom_control" }
 }

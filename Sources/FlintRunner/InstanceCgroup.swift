@@ -67,6 +67,12 @@ struct InstanceCgroup: Sendable {
         oomKillsBefore = counters.oomKills()
     }
 
+    /// The memory charged to the cgroup now; nil when it cannot be read. Once it is empty, that is
+    /// the page cache its processes brought in (files they read or wrote that are still cached).
+    func chargedMemoryBytes() -> Int64? {
+        FileText.read(memory + "/" + version.memoryUsageFile).flatMap { Int64($0.trimmingWhitespace) }
+    }
+
     /// What the processes used since the cgroup was made or last reset. Unreadable figures are 0
     /// (CPU: nil, so the caller keeps wait4's).
     func usage() -> CgroupUsage {

@@ -227,6 +227,26 @@ import Testing
         #expect(ready, "one cgroup per function, each with its standby in it: \(Self.cgroups(in: pool.memoryParent))")
     }
 
+    /// Page cache an invocation brought in stays charged to its v1 cgroup: one left charged with
+    /// much of it is not reused, so the invocations after it meter only their own memory.
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (v2 gives each instance a fresh cgroup)"))
+    func aCgroupLeftChargedWithPageCache_isNotReused_soTheNextPeakIsItsOwn() async throws {
+        try await withIsolationFixture { fixture in
+            let cache = fixture.root + "/cache"
+            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o777])
+            let writer = try fixture.script("write.sh", "#!/bin/sh\nhead -c 33554432 /dev/zero > \(cache)/data\n")
+            let idle = try fixture.script("idle.sh", "#!/bin/sh\nexit 0\n")
+            let wrote = await fixture.run([writer], memoryBytes: Self.standbyMemory)
+            #expect(wrote.record.outcome == .ok, "\(wrote.logText)")
+            #expect(wrote.record.peakRSSBytes >= 32 << 20, "the 32 MiB it wrote are in its peak")
+            for _ in 0 ..< 3 {
+                let next = await fixture.run([idle], memoryBytes: Self.standbyMemory)
+                #expect(next.record.outcome == .ok, "\(next.logText)")
+                #expect(next.record.peakRSSBytes < CgroupPool.reuseChargeLimit, "peak \(next.record.peakRSSBytes) bytes: the writer's page cache counted")
+            }
+        }
+    }
+
     /// An exec function's every invocation is a start: each one after the first is spawned by the
     /// standby its predecessor prepared, born in its cgroup (nothing moved on the way), and with
     /// the OOM score of a standby-spawned handler.
