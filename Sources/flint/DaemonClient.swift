@@ -5,6 +5,8 @@ internal import Foundation
 struct DaemonClient {
     let baseURL: URL
     let token: String?
+    /// The token is FLINT_TOKEN's, not read from the project's `.flint/admin-token`.
+    var tokenFromEnvironment = false
 
     /// The daemon of the project at `root`: `FLINT_URL`/`FLINT_TOKEN`, else `daemon.json` and `admin-token`.
     static func forProject(root: String) throws -> DaemonClient {
@@ -15,12 +17,12 @@ struct DaemonClient {
         })
         if let override = environment["FLINT_URL"] {
             guard let url = URL(string: override) else { throw CLIError("FLINT_URL=\(override) is not a URL; use e.g. http://127.0.0.1:8080") }
-            return DaemonClient(baseURL: url, token: token)
+            return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: environment["FLINT_TOKEN"] != nil)
         }
         guard let info = DaemonInfo.read(from: files.daemonInfo), let url = URL(string: info.url) else {
             throw CLIError("Flint is not running for \(root) (no \(files.daemonInfo)); start it with `flint up`, or set FLINT_URL")
         }
-        return DaemonClient(baseURL: url, token: token)
+        return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: environment["FLINT_TOKEN"] != nil)
     }
 
     struct Reply {
@@ -70,6 +72,11 @@ struct DaemonClient {
                 throw CLIError(
                     "Flint at \(baseURL) answered 401: its admin API needs the project's token, and this command found none; "
                         + "run it in the project (or with --project DIR), or set FLINT_TOKEN to the contents of .flint/admin-token")
+            }
+            if response.status == 401, tokenFromEnvironment {
+                throw CLIError(
+                    "Flint at \(baseURL) answered 401: it does not take the token in FLINT_TOKEN; set FLINT_TOKEN to the contents of "
+                        + "that project's .flint/admin-token (a restart makes a new one), or unset it to use this project's")
             }
             return Reply(status: response.status, headers: response.headers, body: response.body)
         } catch let error as HTTPConnection.Failure {

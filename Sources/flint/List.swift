@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintCore
 internal import FlintServer
 internal import Foundation
 
@@ -16,7 +17,7 @@ struct List: AsyncParsableCommand {
         }
         let rows = try await client.functions().map { function in
             [
-                function.name, function.runtime, "\(function.timeoutMillis)ms", "\(function.memoryMB)Mi",
+                function.name, function.runtime, DurationText.format(.milliseconds(function.timeoutMillis)), "\(function.memoryMB)Mi",
                 "\(function.running)/\(function.concurrency)", function.triggers.joined(separator: ","),
             ]
         }

@@ -92,6 +92,7 @@ import Testing
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(listed.stdout.contains("echo"))
         #expect(listed.stdout.contains("0/3"))
+        #expect(listed.stdout.contains("  30s  "), "the timeout as durations are written: \(listed.stdout)")
         // A mistyped function name in a filter is said to be one, not shown as an empty list.
         for command in [["invocations"], ["deadletters"], ["usage"]] {
             let typo = try FlintBinary.run(command + ["--function", "ehco", "--project", project.root])
@@ -113,6 +114,15 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("this command found none"), "\(result.stderr)")
         #expect(result.stderr.contains("FLINT_TOKEN"))
+    }
+
+    @Test func aWrongFlintToken_isSaidToBeFlintTokens() async throws {
+        let project = try TestProject()
+        let daemon = try RunningDaemon(project)
+        let result = try FlintBinary.run(["ls", "--project", project.root], environment: ["FLINT_TOKEN": "not-the-token"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("it does not take the token in FLINT_TOKEN"), "\(result.stderr)")
+        _ = daemon
     }
 
     @Test func mistakesMadeBeforeAnythingRuns_areRefusedWithWhatToDo() throws {
