@@ -11,6 +11,8 @@ struct InotifyEvent: Sendable, Hashable {
     /// The entry's name inside the watched directory; empty for events about the directory
     /// itself; nil when it is not UTF-8 (no object key can name it).
     var name: String?
+    /// When `name` is nil: the name with its invalid bytes replaced (U+FFFD), for messages.
+    var unnamable: String?
 
     func has(_ flag: Int32) -> Bool { mask & UInt32(bitPattern: flag) != 0 }
     var isDirectory: Bool { has(IN_ISDIR) }
@@ -165,15 +167,15 @@ final class InotifyWatches {
                 bufferOffset = raw.count
                 return nil
             }
-            let name: String?
+            var name: String? = ""
+            var unnamable: String?
             if length > 0 {
-                let bytes = UnsafeRawBufferPointer(start: base.advanced(by: header), count: length)
-                name = String(validating: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            } else {
-                name = ""
+                let bytes = UnsafeRawBufferPointer(start: base.advanced(by: header), count: length).prefix { $0 != 0 }
+                name = String(validating: bytes, as: UTF8.self)
+                if name == nil { unnamable = String(decoding: bytes, as: UTF8.self) }
             }
             bufferOffset += header + length
-            return InotifyEvent(watch: event.wd, mask: event.mask, cookie: event.cookie, name: name)
+            return InotifyEvent(watch: event.wd, mask: event.mask, cookie: event.cookie, name: name, unnamable: unnamable)
         }
     }
 

@@ -103,7 +103,8 @@ struct WatchSession {
             guard let name = event.name else {
                 // Once per file: its close or its arrival, not each of its events.
                 if event.has(IN_CLOSE_WRITE) || event.has(IN_MOVED_TO) {
-                    watcher.logger.warning("ignored a file in bucket \(directory.bucket) whose name is not UTF-8: no object key can name it; rename it")
+                    let path = "\(watches.absolutePath(of: directory))/\(event.unnamable ?? "")"
+                    watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
                 }
                 continue
             }
