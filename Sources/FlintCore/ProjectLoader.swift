@@ -54,7 +54,11 @@ private struct ProjectLoading {
         var functions: [String: FunctionManifest] = [:]
         var knownNames: Set<String>?
         if !parsedConfig.invalidKeys.contains("functions") {
-            (functions, knownNames) = loadFunctions(config, explicit: parsedConfig.explicitFunctions)
+            let loaded = loadFunctions(config, explicit: parsedConfig.explicitFunctions)
+            functions = loaded.functions
+            // A function whose manifest gave no name (invalid YAML) most likely has its directory's:
+            // a trigger naming it would only echo the manifest's problem.
+            knownNames = loaded.names.union(loaded.unnamedDirectories)
         }
         var triggers: [(file: String, parsed: ParsedTrigger)] = []
         if !parsedConfig.invalidKeys.contains("triggers") {
@@ -80,12 +84,14 @@ private struct ProjectLoading {
 
     // MARK: functions
 
-    /// The valid manifests by name, and every name declared validly (even in a manifest with
-    /// other problems), so that triggers naming those are not reported too.
+    /// The valid manifests by name, every name declared validly (even in a manifest with other
+    /// problems), so that triggers naming those are not reported too, and the directories whose
+    /// manifest gave no name at all.
     private mutating func loadFunctions(
         _ config: FlintConfig, explicit: [Located<String>]?
-    ) -> (functions: [String: FunctionManifest], names: Set<String>) {
+    ) -> (functions: [String: FunctionManifest], names: Set<String>, unnamedDirectories: Set<String>) {
         var functions: [String: FunctionManifest] = [:]
+        var unnamedDirectories: Set<String> = []
         var firstDeclaration: [String: SourceLocation] = [:]
         var seenDirectories: Set<String> = []
         for (index, directory) in config.functions.enumerated() {
@@ -109,7 +115,10 @@ private struct ProjectLoading {
                 let file = display(manifestPath)
                 let parsed = FunctionManifest.parseCollectingIssues(yaml: yaml, file: file, directory: functionDirectory)
                 issues += parsed.issues
-                guard let name = parsed.name else { continue }
+                guard let name = parsed.name else {
+                    if !parsed.issues.isEmpty { unnamedDirectories.insert(entry) }
+                    continue
+                }
                 if let first = firstDeclaration[name.value] {
                     report(
                         "\"\(name.value)\" is also the name of the function in \(first); function names must be unique",
@@ -121,7 +130,7 @@ private struct ProjectLoading {
                 functions[name.value] = parsed.manifest
             }
         }
-        return (functions, Set(firstDeclaration.keys))
+        return (functions, Set(firstDeclaration.keys), unnamedDirectories)
     }
 
     // MARK: triggers

@@ -121,6 +121,20 @@ import FlintCore
         }
     }
 
+    /// A manifest that is not YAML gives no name: a trigger naming its directory is not said
+    /// to name an unknown function, which would only echo the manifest's problem.
+    @Test func triggerNamingAFunctionWhoseManifestIsNotYAML_isNotReportedToo() throws {
+        try withTemporaryProject { project in
+            try project.write("functions/hello/function.yaml", "name: hello\ncommand: [\"./hello.sh\"\n")
+            try project.write("triggers/hello.yaml", "source: http\nfunction: hello\npath: /hello\n")
+            try project.write("triggers/typo.yaml", "source: http\nfunction: helo\npath: /typo\n")
+            let issues = project.loadIssues()
+            #expect(issues.count == 2, "\(issues)")
+            #expect(issues.first?.hasPrefix("functions/hello/function.yaml:") == true, "\(issues)")
+            #expect(issues.last?.hasPrefix(#"triggers/typo.yaml:2: function: "helo" is not a function of this project"#) == true, "\(issues)")
+        }
+    }
+
     @Test func triggerNamingUnknownFunction_listsKnownOnes() throws {
         try withTemporaryProject { project in
             try writeFunction(project, "functions/echo", name: "echo")
