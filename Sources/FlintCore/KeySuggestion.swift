@@ -1,8 +1,8 @@
 /// "Did you mean ...?" for misspelt keys and names.
-enum KeySuggestion {
+public enum KeySuggestion {
     /// The candidate nearest to `word` by edit distance, when it is near enough to be a typo
     /// (at most 2 edits, and fewer than half of the word's letters).
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let scored = candidates.map { (candidate: $0, distance: editDistance(word, $0)) }
         guard let best = scored.min(by: { $0.distance < $1.distance }),
               best.distance > 0, best.distance <= 2, best.distance * 2 < max(word.count, 2)

@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintCore
 
 @main
 struct Flint: AsyncParsableCommand {
@@ -14,6 +15,20 @@ struct Flint: AsyncParsableCommand {
             """,
         subcommands: [Up.self, Init.self, Validate.self, Reload.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Usage.self, Logs.self]
     )
+
+    /// A first word that is no command is said to be one, with the command it may be a typo of,
+    /// rather than taken for unexpected arguments.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let word = arguments.first, !word.hasPrefix("-") {
+            let commands = configuration.subcommands.map { $0._commandName } + ["help"]
+            if !commands.contains(word) {
+                let hint = KeySuggestion.closest(to: word, among: commands).map { "; did you mean \($0)?" } ?? ""
+                exit(withError: ValidationError("flint has no command \"\(word)\"\(hint)"))
+            }
+        }
+        await main(nil)
+    }
 }
 
 /// `--project DIR`, shared by every command.

@@ -127,6 +127,9 @@ import Testing
 
     @Test func mistakesMadeBeforeAnythingRuns_areRefusedWithWhatToDo() throws {
         let project = try TestProject()
+        let typo = try FlintBinary.run(["invok", "echo", "--project", project.root])
+        #expect(typo.status == 64)
+        #expect(typo.stderr.contains(#"flint has no command "invok"; did you mean invoke?"#), "\(typo.stderr)")
         let limit = try FlintBinary.run(["invocations", "--limit", "0", "--project", project.root])
         #expect(limit.status == 64)
         #expect(limit.stderr.contains("--limit must be from 1 to 1000, not 0"), "\(limit.stderr)")
