@@ -65,7 +65,8 @@ enum YAMLDocuments {
             line = context.mark.line
             if duplicates.count == 1 {
                 key = duplicates[0]
-                message = "appears twice in the same mapping; keep one"
+                let again = repeatLine(of: duplicates[0], after: line, in: yaml).map { " (again at line \($0))" } ?? ""
+                message = "appears twice in the same mapping\(again); keep one"
             } else {
                 message = "keys \(duplicates.joined(separator: ", ")) appear twice in the same mapping; keep one of each"
             }
@@ -73,6 +74,22 @@ enum YAMLDocuments {
             message = "invalid YAML: \(error)"
         }
         return ConfigIssue(location: SourceLocation(file: file, line: line), key: key, message: message)
+    }
+
+    /// The line (1-based) where `key` is written again after `line`, at the same indentation, in
+    /// block style (`key:`); nil when it cannot be told so simply (flow style, quoted keys).
+    static func repeatLine(of key: String, after line: Int, in yaml: String) -> Int? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count else { return nil }
+        func keyIndent(_ text: Substring) -> Int? {
+            let indent = text.prefix { $0 == " " }.count
+            return text.dropFirst(indent).hasPrefix(key + ":") ? indent : nil
+        }
+        guard let indent = keyIndent(lines[line - 1]) else { return nil }
+        for index in line ..< lines.count where keyIndent(lines[index]) == indent {
+            return index + 1
+        }
+        return nil
     }
 }
 

@@ -310,9 +310,11 @@ import FlintCore
             == ["samples/echo/function.yaml:3: env: expected a mapping, not a list (a mapping of NAME: value)"])
     }
 
-    @Test func duplicateKey_isReportedAtItsFirstLine() throws {
+    @Test func duplicateKey_isReportedAtItsFirstLine_namingTheSecond() throws {
         #expect(try issues("name: e\ntimeout: 5s\ncommand: [./echo.sh]\ntimeout: 10s\n")
-            == ["samples/echo/function.yaml:2: timeout: appears twice in the same mapping; keep one"])
+            == ["samples/echo/function.yaml:2: timeout: appears twice in the same mapping (again at line 4); keep one"])
+        #expect(try issues("name: e\ncommand: [./echo.sh]\nenv:\n  A: \"1\"\n  B: \"2\"\n  A: \"3\"\n")
+            == ["samples/echo/function.yaml:4: A: appears twice in the same mapping (again at line 6); keep one"])
     }
 
     /// YAML keeps `ON` (a boolean) and `"ON"` (a string) apart, so its own duplicate check misses
