@@ -197,7 +197,8 @@ final class CgroupPool: Sendable {
 
     /// Hands back an instance's cgroup once `InstanceCgroup.killRemaining` has run (`emptied`: it
     /// returned true): kept for reuse (v1, unless the page cache its use brought in is still
-    /// charged to it past `reuseChargeLimit`) or removed (its charge then moves up to the parent).
+    /// charged to it past `reuseChargeLimit`) or removed. A removed cgroup's page cache stays
+    /// cached, charged to it until the kernel reclaims it, as with every instance's cgroup on v2.
     func release(_ cgroup: InstanceCgroup, emptied: Bool) {
         guard emptied else {
             logger.warning("cgroup \(cgroup.memory) still has processes after SIGKILL; it is removed at shutdown")

@@ -28,22 +28,21 @@ enum ObjectFile {
         case unreadable(Int32)
         /// A regular file larger than the caller would hash now: not read.
         case large
-        /// Written to each time it was read, so no content read matches its metadata: its writer's
-        /// close (or the next scan) tells what it holds.
-        case changing
     }
 
-    /// Reads before `changing` is the answer: a file truncated or rewritten once while it was
-    /// read (by `truncate(1)`, which no close follows) is read again.
+    /// Reads of a file that changes while it is read, at most: one truncated or rewritten once
+    /// meanwhile (by `truncate(2)` or `utimensat(2)`, which no close follows) is read again.
     static let readAttempts = 3
 
     /// The version of the file `key` names in the bucket at `bucketPath`; `.large`, unread, for a
     /// file of more than `hashLimit` bytes. Hashing stops early, as `unreadable(ECANCELED)`, once
     /// `isCancelled` says so.
     ///
-    /// The eTag is the MD5 of exactly the content the version's size and modification time
-    /// describe: a read during which either changed, or that read another number of bytes than
-    /// the size, is not taken.
+    /// The eTag is always the MD5 of as many bytes as the version's size says. A file whose size
+    /// or modification time changed while it was read is read again; one still changing at the
+    /// last read gets the size of what that read found and the modification time from before it,
+    /// so the index holds a version the file no longer matches: its writer's close, or the next
+    /// scan, reads it again.
     ///
     /// Opened one component at a time from the bucket's directory, none through a symlink (not
     /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
@@ -60,7 +59,8 @@ enum ObjectFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { return .absent }
-        for _ in 0 ..< readAttempts {
+        var attempt = 1
+        while true {
             let before = Metadata(info)
             guard before.size <= hashLimit else { return .large }
             guard lseek(fd, 0, SEEK_SET) == 0 else { return .unreadable(errno) }
@@ -70,12 +70,12 @@ enum ObjectFile {
             case .failure(let error): return .unreadable(error.code)
             }
             guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
-            let after = Metadata(info)
-            if after == before, hashed.bytes == after.size {
-                return .object(ObjectVersion(size: after.size, modifiedAtNanos: after.modifiedAtNanos, inode: after.inode, eTag: hashed.eTag))
+            let unchanged = Metadata(info) == before && hashed.bytes == before.size
+            if unchanged || attempt == readAttempts {
+                return .object(ObjectVersion(size: hashed.bytes, modifiedAtNanos: before.modifiedAtNanos, inode: before.inode, eTag: hashed.eTag))
             }
+            attempt += 1
         }
-        return .changing
     }
 
     /// The version of the object, or nil when there is none or it cannot be read now.

@@ -11,14 +11,23 @@ internal import Glibc
 /// large ones here. Readings come back in the order they were asked for; `descriptor` is readable
 /// while some wait to be taken.
 final class ObjectHasher: Sendable {
-    /// An object to read again, as it is when its turn comes.
+    /// What to say of an object when its turn comes.
     struct Request: Sendable, Hashable {
+        enum Kind: Sendable, Hashable {
+            /// Read it as it is then. `moved`: renamed into the bucket, rather than written in
+            /// place or found by a scan.
+            case read(moved: Bool)
+            /// It is gone (an event or a scan said so): no read.
+            case remove
+
+            func change(_ version: ObjectVersion) -> ObjectChange.Kind {
+                if case .read(moved: true) = self { .moved(version) } else { .put(version) }
+            }
+        }
+
         var bucket: String
         var key: String
-        /// Renamed into the bucket (`.moved`), rather than written in place or found by a scan.
-        var moved: Bool
-
-        func change(_ version: ObjectVersion) -> ObjectChange.Kind { moved ? .moved(version) : .put(version) }
+        var kind: Kind
     }
 
     struct Reading: Sendable {
@@ -57,9 +66,18 @@ final class ObjectHasher: Sendable {
         work.signal()
     }
 
-    func submit(_ request: Request) {
-        state.withLock { $0.waiting.append(request) }
-        work.signal()
+    /// Queues `request`, unless the same request is the last one of its object still waiting
+    /// (a second close or a rescan of a file not read yet: one read, when its turn comes, tells
+    /// what both would). Returns whether it was queued: each queued request gets its reading.
+    func submit(_ request: Request) -> Bool {
+        let queued = state.withLock { state -> Bool in
+            let lastOfObject = state.waiting.last { $0.bucket == request.bucket && $0.key == request.key }
+            guard lastOfObject != request else { return false }
+            state.waiting.append(request)
+            return true
+        }
+        if queued { work.signal() }
+        return queued
     }
 
     /// The readings done since the last call, in the order they were asked for.
@@ -78,8 +96,14 @@ final class ObjectHasher: Sendable {
                 if state.withLock({ $0.stopped }) { return }
                 continue
             }
-            let reading = ObjectFile.reading(inBucket: "\(root)/\(request.bucket)", key: request.key) {
-                self.state.withLock { $0.stopped }
+            let reading: ObjectFile.Reading
+            switch request.kind {
+            case .read:
+                reading = ObjectFile.reading(inBucket: "\(root)/\(request.bucket)", key: request.key) {
+                    self.state.withLock { $0.stopped }
+                }
+            case .remove:
+                reading = .absent
             }
             state.withLock { $0.done.append(Reading(request: request, reading: reading)) }
             readable.signal()

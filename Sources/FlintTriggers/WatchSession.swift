@@ -161,7 +161,7 @@ struct WatchSession {
     /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
     /// not given back yet.
     private mutating func observe(bucket: String, key: String, moved: Bool) {
-        let request = ObjectHasher.Request(bucket: bucket, key: key, moved: moved)
+        let request = ObjectHasher.Request(bucket: bucket, key: key, kind: .read(moved: moved))
         if hashing[ObjectPlace(request)] != nil { return hand(request) }
         take(ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit), of: request)
     }
@@ -169,7 +169,7 @@ struct WatchSession {
     /// The object is gone; said after what the hasher still reads of it, if anything.
     private mutating func remove(_ place: ObjectPlace) {
         if hashing[place] != nil {
-            hand(ObjectHasher.Request(bucket: place.bucket, key: place.key, moved: false))
+            hand(ObjectHasher.Request(bucket: place.bucket, key: place.key, kind: .remove))
         } else {
             pending.append(ObjectChange(bucket: place.bucket, key: place.key, kind: .removed))
         }
@@ -178,14 +178,11 @@ struct WatchSession {
     private mutating func take(_ reading: ObjectFile.Reading, of request: ObjectHasher.Request) {
         switch reading {
         case .object(let version):
-            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: request.change(version)))
+            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: request.kind.change(version)))
         case .absent:
             pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: .removed))
         case .large:
             hand(request)
-        case .changing:
-            // Its writer is at work: the close that ends the writing fires it.
-            break
         case .unreadable(let error):
             watcher.logger.error(
                 "cannot read \(request.bucket)/\(request.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
@@ -194,8 +191,7 @@ struct WatchSession {
     }
 
     private mutating func hand(_ request: ObjectHasher.Request) {
-        hashing[ObjectPlace(request), default: 0] += 1
-        hasher.submit(request)
+        if hasher.submit(request) { hashing[ObjectPlace(request), default: 0] += 1 }
     }
 
     /// Records what the hasher has read since it was last asked, in the order it was handed.

@@ -218,6 +218,26 @@ import Testing
         await fixture.stop()
     }
 
+    /// Removed while the hasher reads it, and another file renamed to its key at once: the
+    /// removal stays a removal (not a read that would find the new file), then the rename.
+    @Test func aLargeFileReplacedByARenameWhileRead_isRemovedThenCopied() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
+        let path = fixture.path("uploads", "film.mov")
+        try fixture.write("uploads", "film.mov", Self.largeFile)
+        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(path) }
+        try FileManager.default.removeItem(atPath: path)
+        try fixture.write("uploads", ".film.tmp", "new")
+        #expect(rename(fixture.path("uploads", ".film.tmp"), path) == 0)
+        try await fixture.eventually(timeout: .seconds(60)) { fixture.changes.filter { $0.key == "film.mov" }.count >= 3 }
+        try await Task.sleep(for: .milliseconds(300))
+        let film = fixture.changes.filter { $0.key == "film.mov" }
+        #expect(film.map(\.eventKind) == [.created, .removed, .created], "\(film)")
+        if case .put(let version) = film.first?.kind { #expect(version.size == Int64(Self.largeFile.count)) } else { Issue.record("\(film)") }
+        if case .moved(let version) = film.last?.kind { #expect(version.size == 3) } else { Issue.record("\(film)") }
+        await fixture.stop()
+    }
+
     /// Its directory renamed while the hasher reads it: the old key is removed after the
     /// creation the hasher read, and the new one created.
     @Test func aLargeFilesDirectoryRenamedWhileRead_removesTheOldKey() async throws {
