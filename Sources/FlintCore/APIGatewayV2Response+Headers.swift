@@ -4,16 +4,23 @@ extension APIGatewayV2Response {
     /// `headers`, then `multiValueHeaders` (a payload 1.0 key, honoured so that 1.0-style handlers
     /// work; a name and value already given in `headers` is not repeated), then one `Set-Cookie` per
     /// cookie, then `content-type: application/json` if none of those named a content type.
-    static func headerLines(_ fields: [String: JSONValue]) -> [HTTPResponseParts.Header]? {
-        guard let single = singleValueHeaders(fields["headers"]),
-            let multiple = multiValueHeaders(fields["multiValueHeaders"]),
-            let cookies = cookieHeaders(fields["cookies"])
-        else { return nil }
+    static func headerLines(_ fields: [String: JSONValue]) throws(Malformation) -> [HTTPResponseParts.Header] {
+        guard let single = singleValueHeaders(fields["headers"]) else {
+            throw Malformation("headers is not an object of strings, numbers or booleans")
+        }
+        guard let multiple = multiValueHeaders(fields["multiValueHeaders"]) else {
+            throw Malformation("multiValueHeaders is not an object of lists of strings, numbers or booleans")
+        }
+        guard let cookies = cookieHeaders(fields["cookies"]) else {
+            throw Malformation("cookies is not a list of strings")
+        }
         let repeatsSingle = { (line: HTTPResponseParts.Header) in
             single.contains { $0.value == line.value && $0.name.caseInsensitiveCompare(line.name) == .orderedSame }
         }
         var lines = single + multiple.filter { !repeatsSingle($0) } + cookies
-        guard lines.allSatisfy(isWellFormed) else { return nil }
+        if let bad = lines.first(where: { !isWellFormed($0) }) {
+            throw Malformation("header \"\(bad.name)\" cannot be sent: a name is a token (letters, digits, !#$%&'*+-.^_`|~) and a value holds no CR, LF or NUL")
+        }
         lines.removeAll { framingHeaders.contains($0.name.lowercased()) }
         if !lines.contains(where: { $0.name.lowercased() == "content-type" }) {
             lines.append(HTTPResponseParts.Header(name: "content-type", value: "application/json"))

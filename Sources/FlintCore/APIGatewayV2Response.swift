@@ -17,20 +17,36 @@ import Glibc
 ///   an empty body). API Gateway answers 500 there instead, but an `exec` handler writes its result
 ///   to stdout, and plain text there is normal.
 public enum APIGatewayV2Response {
+    /// Why a response description was refused: the client gets ``failure``, and the daemon logs this.
+    public struct Malformation: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+
+        init(_ description: String) { self.description = description }
+    }
+
     /// Maps a successful handler's output to the HTTP response.
     public static func map(output: Data) -> HTTPResponseParts {
+        mapping(output: output).parts
+    }
+
+    /// As `map(output:)`, with why the output was refused when it was a malformed response description.
+    public static func mapping(output: Data) -> (parts: HTTPResponseParts, malformation: Malformation?) {
         // Most outputs are passed through as they are; decide that without parsing them.
-        guard mayNeedDecoding(output) else { return inferred(body: output) }
+        guard mayNeedDecoding(output) else { return (inferred(body: output), nil) }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: output) else {
-            return inferred(body: output)
+            return (inferred(body: output), nil)
         }
         switch value {
         case .object(let fields) where fields["statusCode"] != nil:
-            return described(by: fields) ?? failure
+            do {
+                return (try described(by: fields), nil)
+            } catch {
+                return (failure, error)
+            }
         case .string(let text):
-            return inferred(body: Data(text.utf8))
+            return (inferred(body: Data(text.utf8)), nil)
         default:
-            return inferred(body: output)
+            return (inferred(body: output), nil)
         }
     }
 
@@ -88,36 +104,42 @@ public enum APIGatewayV2Response {
         )
     }
 
-    /// The response an object with `statusCode` describes, or nil if it is malformed.
+    /// The response an object with `statusCode` describes.
     ///
     /// A 1xx is not a final response, so a function cannot answer with one. A 204 or 304 has no
     /// body (RFC 9110 §15.3.5, §15.4.5): the server frames its head without one, so body bytes
     /// written after it would be read by the client as the start of the next response. Its
     /// body is dropped, as API Gateway drops it.
-    static func described(by fields: [String: JSONValue]) -> HTTPResponseParts? {
-        guard case .integer(let status)? = fields["statusCode"], (200 ... 599).contains(status),
-            let headers = headerLines(fields),
-            let body = body(fields)
-        else { return nil }
+    static func described(by fields: [String: JSONValue]) throws(Malformation) -> HTTPResponseParts {
+        guard case .integer(let status)? = fields["statusCode"] else {
+            throw Malformation("statusCode is not a whole number")
+        }
+        guard (200 ... 599).contains(status) else {
+            throw Malformation("statusCode \(status) is not a final HTTP status (200 to 599)")
+        }
+        let headers = try headerLines(fields)
+        let body = try body(fields)
         let bodiless = status == 204 || status == 304
         return HTTPResponseParts(status: status, headers: headers, body: bodiless ? Data() : body)
     }
 
     /// `body` as text, or decoded from base64 when `isBase64Encoded` is true; absent or null is empty.
-    static func body(_ fields: [String: JSONValue]) -> Data? {
+    static func body(_ fields: [String: JSONValue]) throws(Malformation) -> Data {
         let isBase64Encoded: Bool
         switch fields["isBase64Encoded"] {
         case nil, .null?: isBase64Encoded = false
         case .bool(let flag)?: isBase64Encoded = flag
-        default: return nil
+        default: throw Malformation("isBase64Encoded is not true or false")
         }
         switch fields["body"] {
         case nil, .null?:
             return Data()
         case .string(let text)?:
-            return isBase64Encoded ? Data(base64Encoded: text) : Data(text.utf8)
+            guard isBase64Encoded else { return Data(text.utf8) }
+            guard let decoded = Data(base64Encoded: text) else { throw Malformation("body is not base64, though isBase64Encoded is true") }
+            return decoded
         default:
-            return nil
+            throw Malformation("body is not a string (serialize it, e.g. json.dumps)")
         }
     }
 }

@@ -13,6 +13,7 @@ struct TriggerGateway: Sendable {
     let adminToken: String
     let identity: LambdaIdentity
     let asyncInvoker: AsyncInvoker
+    let logger: Logger
 
     /// Answers `request` if a trigger route matches it, else returns nil.
     func respond(to request: Request, context: FlintRequestContext) async throws -> Response? {
@@ -31,11 +32,12 @@ struct TriggerGateway: Sendable {
             }
         }
         let isAsynchronous: Bool
-        switch request.headers[.flintInvocationType]?.lowercased() {
+        let invocationType = request.headers[.flintInvocationType]
+        switch invocationType?.lowercased() {
         case nil, "requestresponse": isAsynchronous = false
         case "event": isAsynchronous = true
-        case let other?:
-            return .message(.badRequest, "X-Flint-Invocation-Type \(other) is not one of RequestResponse, Event")
+        case .some:
+            return .message(.badRequest, "X-Flint-Invocation-Type \(invocationType ?? "") is not one of RequestResponse, Event")
         }
         guard let body = try await RequestBody.collect(request) else {
             return .message(.contentTooLarge, "Request Entity Too Large")
@@ -64,7 +66,14 @@ struct TriggerGateway: Sendable {
         } catch {
             return Self.response(for: error)
         }
-        let parts = result.record.outcome.isSuccess ? APIGatewayV2Response.map(output: result.output) : APIGatewayV2Response.failure
+        guard result.record.outcome.isSuccess else { return Response(APIGatewayV2Response.failure) }
+        let (parts, malformation) = APIGatewayV2Response.mapping(output: result.output)
+        if let malformation {
+            // The invocation itself went well (its record says ok); only its answer was refused.
+            logger.warning(
+                "http trigger \(trigger.name): invocation \(invocationID) returned a malformed response (\(malformation)); answered 500, as API Gateway does",
+                metadata: ["flint.trigger": "\(trigger.name)", "flint.invocation": "\(invocationID)"])
+        }
         return Response(parts)
     }
 

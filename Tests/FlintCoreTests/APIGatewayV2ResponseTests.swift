@@ -100,6 +100,25 @@ import Testing
         #expect(Self.map(output) == APIGatewayV2Response.failure)
     }
 
+    /// Each refusal says what was wrong, for the daemon's log (the client only gets a 500).
+    @Test(arguments: [
+        (#"{"statusCode":"200"}"#, "statusCode is not a whole number"),
+        (#"{"statusCode":150}"#, "statusCode 150 is not a final HTTP status (200 to 599)"),
+        (#"{"statusCode":200,"body":{"a":1}}"#, "body is not a string (serialize it, e.g. json.dumps)"),
+        (#"{"statusCode":200,"body":"x","isBase64Encoded":true}"#, "body is not base64, though isBase64Encoded is true"),
+        (#"{"statusCode":200,"isBase64Encoded":"yes"}"#, "isBase64Encoded is not true or false"),
+        (#"{"statusCode":200,"headers":["x"]}"#, "headers is not an object of strings, numbers or booleans"),
+        (#"{"statusCode":200,"multiValueHeaders":{"x":"1"}}"#, "multiValueHeaders is not an object of lists of strings, numbers or booleans"),
+        (#"{"statusCode":200,"cookies":"a=1"}"#, "cookies is not a list of strings"),
+        (#"{"statusCode":200,"headers":{"X-A":"a\r\nX-Injected: 1"}}"#, #"header "X-A" cannot be sent: a name is a token (letters, digits, !#$%&'*+-.^_`|~) and a value holds no CR, LF or NUL"#),
+    ])
+    func mapping_malformedResponseDescription_saysWhy(output: String, reason: String) {
+        let mapped = APIGatewayV2Response.mapping(output: Data(output.utf8))
+        #expect(mapped.parts == APIGatewayV2Response.failure)
+        #expect(mapped.malformation?.description == reason)
+        #expect(APIGatewayV2Response.mapping(output: Data(#"{"statusCode":201}"#.utf8)).malformation == nil)
+    }
+
     @Test(arguments: [
         #"{"message":"hello"}"#,
         #"[1,2,3]"#,

@@ -74,6 +74,30 @@ import Testing
         #expect(log.text == "about to fail\n")
     }
 
+    /// The function went well, its answer did not: 500 for the client, and the daemon's log says why.
+    @Test func malformedResponseDescription_is500_andTheLogSaysWhy() async throws {
+        let project = try Self.project()
+        try project.addScriptFunction("broken", script: #"""
+            cat > /dev/null
+            printf '{"statusCode":200,"body":{"a":1}}'
+            """#)
+        try project.addRoute("broken", function: "broken", method: "GET", path: "/broken")
+        let daemon = try RunningDaemon(project)
+        let reply = try await daemon.request("GET", "/broken")
+        #expect(reply.status == 500)
+        let id = try #require(reply.headers["x-flint-invocation-id"])
+        _ = try daemon.stop()
+        let log = daemon.standardErrorText()
+        #expect(log.contains("invocation \(id) returned a malformed response (body is not a string (serialize it, e.g. json.dumps)); answered 500"), "\(log)")
+    }
+
+    @Test func anUnknownInvocationType_is400_quotingItAsSent() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let reply = try await daemon.request("POST", "/echo/x", body: Data("{}".utf8), headers: ["X-Flint-Invocation-Type": "DryRun"])
+        #expect(reply.status == 400)
+        #expect(reply.text.contains("X-Flint-Invocation-Type DryRun is not one of RequestResponse, Event"), "\(reply.text)")
+    }
+
     @Test func unknownRouteAndWrongMethod_are404() async throws {
         let daemon = try RunningDaemon(try Self.project())
         #expect(try await daemon.request("GET", "/nowhere").status == 404)

@@ -116,7 +116,7 @@ final class ProjectGeneration: Sendable {
         ).register(on: router)
         let gateway = TriggerGateway(
             routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: core.adminToken,
-            identity: core.identity, asyncInvoker: asyncInvoker
+            identity: core.identity, asyncInvoker: asyncInvoker, logger: core.logger
         )
         return FlintResponder(gateway: gateway, fallback: router.buildResponder())
     }
