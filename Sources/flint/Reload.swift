@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintServer
 internal import Foundation
 
 struct Reload: AsyncParsableCommand {
@@ -37,7 +38,7 @@ struct Reload: AsyncParsableCommand {
             lines += reply.problems.map { "  \($0)" }
             throw CLIError(lines.joined(separator: "\n"))
         }
-        print("reloaded: " + (reply.changes.isEmpty ? "nothing changed" : reply.changes.joined(separator: ", ")))
+        print("reloaded: " + ReloadPlan.summary(of: reply.changes))
         if !reply.deferredSettings.isEmpty {
             print("flint.yaml: \(reply.deferredSettings.joined(separator: ", ")) changed; that applies when Flint starts next")
         }

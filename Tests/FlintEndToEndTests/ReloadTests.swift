@@ -84,6 +84,8 @@ import Glibc
         #expect(applied.status == 0, "\(applied.stderr)")
         #expect(applied.stdout == "reloaded: function greet changed\n")
         #expect(try await body(daemon, "/greet") == "200 v2")
+        let unchanged = try reload(project)
+        #expect(unchanged.stdout == "reloaded: no function.yaml or trigger changed; warm instances start again from the current files\n")
 
         // A new route, through SIGHUP this time.
         try addVersionFunction(project, name: "other", version: "o1")

@@ -95,7 +95,7 @@ final class ProjectReloader: Service, Sendable {
         if !plan.deferredSettings.isEmpty {
             console("flint: flint.yaml: \(plan.deferredSettings.joined(separator: ", ")) changed; that applies when Flint starts next")
         }
-        console("flint: reloaded: " + (plan.changes.isEmpty ? "nothing changed" : plan.changes.joined(separator: ", ")))
+        console("flint: reloaded: " + ReloadPlan.summary(of: plan.changes))
         for name in plan.addedOrChangedFunctions {
             guard let function = plan.project.functions[name] else { continue }
             console("  function \(FlintDaemon.describe(function))")

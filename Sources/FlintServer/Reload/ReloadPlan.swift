@@ -2,7 +2,16 @@ internal import FlintCore
 
 /// What a reload would change, and whether it may: the project as loaded from disk, checked
 /// against what the running daemon cannot change without a restart.
-struct ReloadPlan {
+public struct ReloadPlan {
+    /// What a reload that changed no definition says: a handler's own files are not compared,
+    /// but every warm instance starts again from them all the same.
+    public static let unchangedSummary = "no function.yaml or trigger changed; warm instances start again from the current files"
+
+    /// `flint: reloaded: ...`'s text for `changes`.
+    public static func summary(of changes: [String]) -> String {
+        changes.isEmpty ? unchangedSummary : changes.joined(separator: ", ")
+    }
+
     /// The project to run: functions, triggers and topics as on disk; every other flint.yaml
     /// setting as the daemon started with (listen, data, buckets, concurrency, user... shape what
     /// lives as long as the daemon).
