@@ -16,10 +16,16 @@ struct Flint: AsyncParsableCommand {
         subcommands: [Up.self, Init.self, Validate.self, Reload.self, List.self, Invoke.self, Publish.self, Put.self, DeadLetters.self, Invocations.self, Usage.self, Logs.self]
     )
 
-    /// A first word that is no command is said to be one, with the command it may be a typo of,
-    /// rather than taken for unexpected arguments.
+    /// `flint --project DIR COMMAND ...` is taken as `flint COMMAND ... --project DIR`: every
+    /// command has the option. A first word that is no command is said to be one, with the command
+    /// it may be a typo of, rather than taken for unexpected arguments.
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--project", arguments.count >= 3 {
+            arguments = Array(arguments[2...] + arguments[..<2])
+        } else if let first = arguments.first, first.hasPrefix("--project="), arguments.count >= 2 {
+            arguments = Array(arguments[1...]) + [first]
+        }
         if let word = arguments.first, !word.hasPrefix("-") {
             let commands = configuration.subcommands.map { $0._commandName } + ["help"]
             if !commands.contains(word) {
@@ -27,7 +33,7 @@ struct Flint: AsyncParsableCommand {
                 exit(withError: ValidationError("flint has no command \"\(word)\"\(hint)"))
             }
         }
-        await main(nil)
+        await main(arguments)
     }
 }
 

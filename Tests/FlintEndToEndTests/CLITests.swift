@@ -127,6 +127,10 @@ import Testing
 
     @Test func mistakesMadeBeforeAnythingRuns_areRefusedWithWhatToDo() throws {
         let project = try TestProject()
+        for leading in [["--project", project.root], ["--project=\(project.root)"]] {
+            let validated = try FlintBinary.run(leading + ["validate"])
+            #expect(validated.status == 0, "--project before the command: \(validated.stderr)")
+        }
         let typo = try FlintBinary.run(["invok", "echo", "--project", project.root])
         #expect(typo.status == 64)
         #expect(typo.stderr.contains(#"flint has no command "invok"; did you mean invoke?"#), "\(typo.stderr)")
