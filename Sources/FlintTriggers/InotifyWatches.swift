@@ -41,6 +41,9 @@ final class InotifyWatches {
 
     struct WatchError: Error, CustomStringConvertible {
         var description: String
+        /// The directory is no longer there (renamed or removed since it was listed): its own
+        /// events say where it went, so there is nothing to report.
+        var isGone = false
     }
 
     /// Watches as they were at one moment, by descriptor, each with the count of `watch` calls
@@ -79,8 +82,9 @@ final class InotifyWatches {
         // (`inotifytools_set_filename_by_wd`) would leave its name tree out of order.
         let wd = inotify_add_watch(descriptor, path, UInt32(bitPattern: Self.mask))
         guard wd > 0 else {
-            let hint = errno == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
-            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(errno)))\(hint)")
+            let code = errno
+            let hint = code == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
+            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(code)))\(hint)", isGone: code == ENOENT || code == ENOTDIR)
         }
         if directories[wd] == nil {
             guard inotifytools_watch_file(path, Self.mask) != 0 else {

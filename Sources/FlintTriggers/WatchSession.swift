@@ -218,11 +218,11 @@ struct WatchSession {
     private func walk(_ start: WatchedDirectory, watching: Bool) -> BucketTree {
         let tree = BucketTree.walk(root: watcher.root, from: start) { directory in
             guard watching else { return }
-            do {
+            do throws(InotifyWatches.WatchError) {
                 try watches.watch(directory)
-            } catch {
+            } catch where !error.isGone {
                 watcher.logger.error("\(error); objects created there will be found only by the next scan")
-            }
+            } catch {}
         }
         for path in tree.unnamable {
             watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
