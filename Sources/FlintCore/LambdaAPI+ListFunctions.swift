@@ -21,13 +21,14 @@ extension LambdaAPI {
     /// functions in the order given.
     ///
     /// - Parameters:
-    ///   - lastModified: when the functions were loaded, as `LastModified`; the key is left out
-    ///     when nil.
+    ///   - lastModified: when each function's definition last changed, as `LastModified`; the key
+    ///     is left out where it gives nil.
     ///   - nextMarker: where the next page starts; null on the last page.
     public static func listFunctionsBody(
-        _ functions: [FunctionManifest], region: String, account: String, lastModified: Date?, nextMarker: String? = nil
+        _ functions: [FunctionManifest], region: String, account: String, lastModified: (FunctionManifest) -> Date?,
+        nextMarker: String? = nil
     ) -> Data {
-        let configurations = functions.map { configuration(of: $0, region: region, account: account, lastModified: lastModified) }
+        let configurations = functions.map { configuration(of: $0, region: region, account: account, lastModified: lastModified($0)) }
         return FlintJSON.encode(FunctionList(functions: configurations, nextMarker: nextMarker))
     }
 

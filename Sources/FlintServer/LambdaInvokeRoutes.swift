@@ -12,7 +12,8 @@ struct LambdaInvokeRoutes: Sendable {
     /// Off a loopback listener the API needs `Authorization: Bearer <admin token>`; SigV4
     /// signatures are not verified, so signed requests are accepted only on loopback.
     let requiredToken: String?
-    let loadedAt: Date
+    /// Each function's `LastModified`: when its definition last changed.
+    let modifiedAt: [String: Date]
     let asyncInvoker: AsyncInvoker
 
     func register(on router: Router<FlintRequestContext>) {
@@ -24,12 +25,13 @@ struct LambdaInvokeRoutes: Sendable {
         }
         functions.get("/{name}") { request, context in
             describe(request, context: context) { function in
-                LambdaAPI.getFunctionBody(function, region: identity.region, account: identity.account, lastModified: loadedAt)
+                LambdaAPI.getFunctionBody(function, region: identity.region, account: identity.account, lastModified: modifiedAt[function.name])
             }
         }
         functions.get("/{name}/configuration") { request, context in
             describe(request, context: context) { function in
-                LambdaAPI.functionConfigurationBody(function, region: identity.region, account: identity.account, lastModified: loadedAt)
+                LambdaAPI.functionConfigurationBody(
+                    function, region: identity.region, account: identity.account, lastModified: modifiedAt[function.name])
             }
         }
     }
@@ -85,7 +87,7 @@ struct LambdaInvokeRoutes: Sendable {
         }
         let page = LambdaAPI.listPage(of: dispatcher.functions, marker: query["Marker"].map(String.init), maxItems: maxItems)
         let body = LambdaAPI.listFunctionsBody(
-            page.functions, region: identity.region, account: identity.account, lastModified: loadedAt, nextMarker: page.nextMarker
+            page.functions, region: identity.region, account: identity.account, lastModified: { modifiedAt[$0.name] }, nextMarker: page.nextMarker
         )
         return .bytes(.ok, body)
     }

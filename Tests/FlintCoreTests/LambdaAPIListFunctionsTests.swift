@@ -21,7 +21,7 @@ import Testing
         let body = try Self.decode(
             LambdaAPI.listFunctionsBody(
                 Self.functions, region: "us-east-1", account: "123456789012",
-                lastModified: Date(timeIntervalSince1970: 1_714_566_896.789)))
+                lastModified: { _ in Date(timeIntervalSince1970: 1_714_566_896.789) }))
         let entries = try #require(body["Functions"] as? [[String: Any]])
         #expect(entries.count == 2)
 
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func listFunctionsBody_nextMarkerIsPresentAndNull() throws {
-        let data = LambdaAPI.listFunctionsBody([], region: "us-east-1", account: "1", lastModified: nil)
+        let data = LambdaAPI.listFunctionsBody([], region: "us-east-1", account: "1", lastModified: { _ in nil })
         let body = try Self.decode(data)
         #expect((body["Functions"] as? [Any])?.isEmpty == true)
         #expect(body.keys.contains("NextMarker"))
@@ -72,13 +72,13 @@ import Testing
         #expect(last.nextMarker == nil)
         #expect(LambdaAPI.listPage(of: functions, marker: nil).nextMarker == nil)
         let body = try Self.decode(LambdaAPI.listFunctionsBody(
-            first.functions, region: "r", account: "1", lastModified: nil, nextMarker: first.nextMarker))
+            first.functions, region: "r", account: "1", lastModified: { _ in nil }, nextMarker: first.nextMarker))
         #expect(body["NextMarker"] as? String == "bravo")
     }
 
     @Test func listFunctionsBody_withoutLastModified_omitsIt() throws {
         let body = try Self.decode(
-            LambdaAPI.listFunctionsBody(Self.functions, region: "r", account: "1", lastModified: nil))
+            LambdaAPI.listFunctionsBody(Self.functions, region: "r", account: "1", lastModified: { _ in nil }))
         let entries = try #require(body["Functions"] as? [[String: Any]])
         #expect(entries.allSatisfy { $0["LastModified"] == nil })
     }

@@ -64,6 +64,24 @@ import Glibc
         }
     }
 
+    /// GetFunction's `LastModified` is when that function's definition changed, not the last reload.
+    @Test func lastModified_movesOnlyForTheFunctionsAReloadChanged() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "v1")
+        try addVersionFunction(project, name: "steady", version: "s1")
+        let daemon = try RunningDaemon(project)
+        func lastModified(_ name: String) async throws -> String? {
+            try await daemon.request("GET", "/2015-03-31/functions/\(name)").json()["Configuration"].flatMap { ($0 as? [String: Any])?["LastModified"] as? String }
+        }
+        let steadyBefore = try #require(try await lastModified("steady"))
+        let greetBefore = try #require(try await lastModified("greet"))
+        try await Task.sleep(for: .milliseconds(20))  // LastModified has milliseconds
+        try addVersionFunction(project, version: "v2")
+        #expect(try reload(project).status == 0)
+        #expect(try await lastModified("steady") == steadyBefore)
+        #expect(try await lastModified("greet") != greetBefore)
+    }
+
     @Test func badEdit_isRefusedWhileServingGoesOn_thenTheFixIsApplied() async throws {
         let project = try TestProject()
         try addVersionFunction(project, version: "v1")

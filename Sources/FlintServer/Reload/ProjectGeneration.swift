@@ -12,6 +12,9 @@ internal import ServiceLifecycle
 /// over, and stops this one: its intake first, then its running invocations drain.
 final class ProjectGeneration: Sendable {
     let project: Project
+    /// When each function's definition last changed: at this generation's start, or kept from the
+    /// generation it replaces for a function whose `function.yaml` a reload left as it was.
+    let functionsModifiedAt: [String: Date]
     let dispatcher: Dispatcher
     let consumer: BusConsumer
     let bucketWatching: BucketWatching
@@ -25,6 +28,11 @@ final class ProjectGeneration: Sendable {
     /// - Parameter previous: the generation this one replaces; its concurrency slots carry over.
     init(project: Project, core: DaemonCore, replacing previous: ProjectGeneration?) throws {
         self.project = project
+        let now = Date()
+        functionsModifiedAt = project.functions.mapValues { function in
+            guard let previous, previous.project.functions[function.name] == function else { return now }
+            return previous.functionsModifiedAt[function.name] ?? now
+        }
         // Everything that can fail comes first: building the dispatcher hands the previous
         // generation's slots over to it, and a refused reload must leave that generation as it was.
         let bucketWatching = try BucketWatching(project: project, causation: core.outputCausation, logger: core.logger)
@@ -80,7 +88,8 @@ final class ProjectGeneration: Sendable {
         self.consumer = consumer
         self.bucketWatching = bucketWatching
         self.bucketWatcher = bucketWatcher
-        self.responder = Self.responder(project: project, topology: topology, core: core, dispatcher: dispatcher)
+        self.responder = Self.responder(
+            project: project, topology: topology, core: core, dispatcher: dispatcher, functionsModifiedAt: functionsModifiedAt)
         services = [
             DispatcherService(dispatcher: dispatcher),
             BusConsumerService(consumer: consumer),
@@ -91,13 +100,13 @@ final class ProjectGeneration: Sendable {
 
     /// Trigger routes first, then Flint's own API.
     private static func responder(
-        project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher
+        project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher, functionsModifiedAt: [String: Date]
     ) -> any HTTPResponder<FlintRequestContext> {
         let asyncInvoker = AsyncInvoker(bus: core.bus)
         let router = Router(context: FlintRequestContext.self)
         router.add(middleware: NotFoundBodyMiddleware())
         LambdaInvokeRoutes(
-            dispatcher: dispatcher, identity: core.identity, requiredToken: core.apiToken, loadedAt: Date(),
+            dispatcher: dispatcher, identity: core.identity, requiredToken: core.apiToken, modifiedAt: functionsModifiedAt,
             asyncInvoker: asyncInvoker
         ).register(on: router)
         AdminRoutes(
