@@ -8,6 +8,8 @@ struct CgroupCounters: Sendable {
     private let peak: CInt
     /// `memory.events` (v1 `memory.oom_control`).
     private let oomEvents: CInt
+    /// `memory.current` (v1 `memory.usage_in_bytes`): what is charged now, page cache included.
+    private let usage: CInt
     /// v2: `cpu.stat`. v1: `cpuacct.usage_user`, `cpuacct.usage_sys`, and `cpuacct.usage` to
     /// reset them; -1 without the cpuacct hierarchy.
     private let cpuStat: CInt
@@ -25,11 +27,12 @@ struct CgroupCounters: Sendable {
         func open(_ path: String, _ flags: CInt) -> CInt { (try? Sys.open(path, flags: flags | O_CLOEXEC)) ?? -1 }
         peak = open(memory + "/" + version.peakMemoryFile, version == .v1 ? O_RDWR : O_RDONLY)
         oomEvents = open(memory + "/" + version.oomEventsFile, O_RDONLY)
+        usage = open(memory + "/" + version.memoryUsageFile, O_RDONLY)
         membersPath = memory + "/cgroup.procs"
         do throws(SystemError) {
             members = version == .v2 ? try Sys.open(membersPath, flags: O_RDONLY | O_CLOEXEC) : -1
         } catch {
-            for fd in [peak, oomEvents] where fd >= 0 { Sys.close(fd) }
+            for fd in [peak, oomEvents, usage] where fd >= 0 { Sys.close(fd) }
             throw SystemError("open \(membersPath)", errno: error.errno)
         }
         switch (version, cpu) {
@@ -47,7 +50,7 @@ struct CgroupCounters: Sendable {
     }
 
     func close() {
-        for fd in [peak, oomEvents, cpuStat, cpuUser, cpuSystem, cpuReset, members] where fd >= 0 {
+        for fd in [peak, oomEvents, usage, cpuStat, cpuUser, cpuSystem, cpuReset, members] where fd >= 0 {
             Sys.close(fd)
         }
     }
@@ -58,6 +61,11 @@ struct CgroupCounters: Sendable {
         if cpuReset >= 0 {
             try FileText.write("0", fd: cpuReset)
         }
+    }
+
+    /// The memory charged to the cgroup now; nil when it cannot be read.
+    func chargedMemoryBytes() -> Int64? {
+        FileText.number(fd: usage)
     }
 
     /// What the cgroup measured; `oomKills` since it was made.

@@ -70,7 +70,7 @@ struct InstanceCgroup: Sendable {
     /// The memory charged to the cgroup now; nil when it cannot be read. Once it is empty, that is
     /// the page cache its processes brought in (files they read or wrote that are still cached).
     func chargedMemoryBytes() -> Int64? {
-        FileText.read(memory + "/" + version.memoryUsageFile).flatMap { Int64($0.trimmingWhitespace) }
+        counters.chargedMemoryBytes()
     }
 
     /// What the processes used since the cgroup was made or last reset. Unreadable figures are 0
