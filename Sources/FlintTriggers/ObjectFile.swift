@@ -78,12 +78,6 @@ enum ObjectFile {
         }
     }
 
-    /// The version of the object, or nil when there is none or it cannot be read now.
-    static func version(inBucket bucketPath: String, key: String) -> ObjectVersion? {
-        if case .object(let version) = reading(inBucket: bucketPath, key: key) { return version }
-        return nil
-    }
-
     /// Errors of opening a path that mean nothing (or no regular file) is there: gone, a
     /// component that is no directory, a symlink met with `O_NOFOLLOW`, a socket (`ENXIO`), a key
     /// component Flint never opens (`.`, `..`, empty).
