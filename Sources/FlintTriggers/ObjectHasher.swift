@@ -6,6 +6,12 @@ internal import Synchronization
 internal import Glibc
 #endif
 
+/// An object of a bucket, by its key.
+struct BucketObject: Sendable, Hashable {
+    var bucket: String
+    var key: String
+}
+
 /// Reads large objects (their MD5) on a thread of its own, `flint-hash`, so that one huge file
 /// holds up no other object's event: the watcher's thread reads small files itself and hands the
 /// large ones here. Readings come back in the order they were asked for; `descriptor` is readable
@@ -25,8 +31,7 @@ final class ObjectHasher: Sendable {
             }
         }
 
-        var bucket: String
-        var key: String
+        var object: BucketObject
         var kind: Kind
     }
 
@@ -71,7 +76,7 @@ final class ObjectHasher: Sendable {
     /// what both would). Returns whether it was queued: each queued request gets its reading.
     func submit(_ request: Request) -> Bool {
         let queued = state.withLock { state -> Bool in
-            let lastOfObject = state.waiting.last { $0.bucket == request.bucket && $0.key == request.key }
+            let lastOfObject = state.waiting.last { $0.object == request.object }
             guard lastOfObject != request else { return false }
             state.waiting.append(request)
             return true
@@ -99,7 +104,7 @@ final class ObjectHasher: Sendable {
             let reading: ObjectFile.Reading
             switch request.kind {
             case .read:
-                reading = ObjectFile.reading(inBucket: "\(root)/\(request.bucket)", key: request.key) {
+                reading = ObjectFile.reading(inBucket: "\(root)/\(request.object.bucket)", key: request.object.key) {
                     self.state.withLock { $0.stopped }
                 }
             case .remove:

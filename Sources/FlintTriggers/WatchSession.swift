@@ -17,12 +17,7 @@ struct WatchSession {
     private var pending: [ObjectChange] = []
     /// Objects handed to the hasher and not yet back, with how many times each: every later
     /// event of such an object goes the same way, so that its changes are recorded in order.
-    private var hashing: [ObjectPlace: Int] = [:]
-
-    fileprivate struct ObjectPlace: Hashable {
-        var bucket: String
-        var key: String
-    }
+    private var hashing: [BucketObject: Int] = [:]
 
     /// Events handled per transaction at most: a burst is committed in groups this large.
     static let batchLimit = 512
@@ -138,7 +133,7 @@ struct WatchSession {
             } else if event.has(IN_MOVED_TO) {
                 observe(bucket: directory.bucket, key: key, moved: true)
             } else if event.has(IN_DELETE) || event.has(IN_MOVED_FROM) {
-                remove(ObjectPlace(bucket: directory.bucket, key: key))
+                remove(BucketObject(bucket: directory.bucket, key: key))
             }
         }
         for old in movedAway.values {
@@ -161,45 +156,45 @@ struct WatchSession {
     /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
     /// not given back yet.
     private mutating func observe(bucket: String, key: String, moved: Bool) {
-        let request = ObjectHasher.Request(bucket: bucket, key: key, kind: .read(moved: moved))
-        if hashing[ObjectPlace(request)] != nil { return hand(request) }
+        let request = ObjectHasher.Request(object: BucketObject(bucket: bucket, key: key), kind: .read(moved: moved))
+        if hashing[request.object] != nil { return hand(request) }
         take(ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit), of: request)
     }
 
     /// The object is gone; said after what the hasher still reads of it, if anything.
-    private mutating func remove(_ place: ObjectPlace) {
-        if hashing[place] != nil {
-            hand(ObjectHasher.Request(bucket: place.bucket, key: place.key, kind: .remove))
+    private mutating func remove(_ object: BucketObject) {
+        if hashing[object] != nil {
+            hand(ObjectHasher.Request(object: object, kind: .remove))
         } else {
-            pending.append(ObjectChange(bucket: place.bucket, key: place.key, kind: .removed))
+            pending.append(ObjectChange(bucket: object.bucket, key: object.key, kind: .removed))
         }
     }
 
     private mutating func take(_ reading: ObjectFile.Reading, of request: ObjectHasher.Request) {
         switch reading {
         case .object(let version):
-            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: request.kind.change(version)))
+            pending.append(ObjectChange(bucket: request.object.bucket, key: request.object.key, kind: request.kind.change(version)))
         case .absent:
-            pending.append(ObjectChange(bucket: request.bucket, key: request.key, kind: .removed))
+            pending.append(ObjectChange(bucket: request.object.bucket, key: request.object.key, kind: .removed))
         case .large:
             hand(request)
         case .unreadable(let error):
             watcher.logger.error(
-                "cannot read \(request.bucket)/\(request.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
+                "cannot read \(request.object.bucket)/\(request.object.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
             )
         }
     }
 
     private mutating func hand(_ request: ObjectHasher.Request) {
-        if hasher.submit(request) { hashing[ObjectPlace(request), default: 0] += 1 }
+        if hasher.submit(request) { hashing[request.object, default: 0] += 1 }
     }
 
     /// Records what the hasher has read since it was last asked, in the order it was handed.
     mutating func recordHashed() {
         for done in hasher.takeReadings() {
-            let place = ObjectPlace(done.request)
-            let left = (hashing[place] ?? 1) - 1
-            hashing[place] = left > 0 ? left : nil
+            let object = done.request.object
+            let left = (hashing[object] ?? 1) - 1
+            hashing[object] = left > 0 ? left : nil
             take(done.reading, of: done.request)
         }
         flush()
@@ -252,7 +247,7 @@ struct WatchSession {
             if pending.count >= Self.batchLimit { flush() }
         }
         for key in indexed.keys.sorted() where !tree.isUnlisted(key) {
-            remove(ObjectPlace(bucket: start.bucket, key: key))
+            remove(BucketObject(bucket: start.bucket, key: key))
             if pending.count >= Self.batchLimit { flush() }
         }
         // Not indexed yet, as the hasher is still reading them, and gone now (a directory moved
@@ -261,8 +256,8 @@ struct WatchSession {
             $0.bucket == start.bucket && $0.key.hasPrefix(prefix) && tree.files[$0.key] == nil && indexed[$0.key] == nil
                 && !tree.isUnlisted($0.key)
         }
-        for place in goneWhileRead.sorted(by: { $0.key < $1.key }) {
-            remove(place)
+        for object in goneWhileRead.sorted(by: { $0.key < $1.key }) {
+            remove(object)
         }
         flush()
     }
@@ -274,11 +269,5 @@ struct WatchSession {
         let changes = pending
         pending.removeAll(keepingCapacity: true)
         _ = watcher.persistently("record \(changes.count) object change(s)") { try watcher.sink.record(changes) }
-    }
-}
-
-extension WatchSession.ObjectPlace {
-    init(_ request: ObjectHasher.Request) {
-        self.init(bucket: request.bucket, key: request.key)
     }
 }
