@@ -12,17 +12,18 @@ struct DaemonClient {
     static func forProject(root: String) throws -> DaemonClient {
         let environment = ProcessInfo.processInfo.environment
         let files = DaemonFiles(directory: try ProjectLocator.dataDirectory(root: root))
+        let tokenFromEnvironment = environment["FLINT_TOKEN"] != nil
         let token = environment["FLINT_TOKEN"] ?? (FileManager.default.contents(atPath: files.adminToken).map {
             String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         })
         if let override = environment["FLINT_URL"] {
             guard let url = URL(string: override) else { throw CLIError("FLINT_URL=\(override) is not a URL; use e.g. http://127.0.0.1:8080") }
-            return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: environment["FLINT_TOKEN"] != nil)
+            return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: tokenFromEnvironment)
         }
         guard let info = DaemonInfo.read(from: files.daemonInfo), let url = URL(string: info.url) else {
             throw CLIError("Flint is not running for \(root) (no \(files.daemonInfo)); start it with `flint up`, or set FLINT_URL")
         }
-        return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: environment["FLINT_TOKEN"] != nil)
+        return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: tokenFromEnvironment)
     }
 
     struct Reply {
