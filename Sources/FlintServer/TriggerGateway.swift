@@ -31,13 +31,13 @@ struct TriggerGateway: Sendable {
                 return .message(.unauthorized, "Unauthorized", headers: [.wwwAuthenticate: "Bearer"])
             }
         }
-        let isAsynchronous: Bool
-        let invocationType = request.headers[.flintInvocationType]
-        switch invocationType?.lowercased() {
-        case nil, "requestresponse": isAsynchronous = false
-        case "event": isAsynchronous = true
-        case .some:
-            return .message(.badRequest, "X-Flint-Invocation-Type \(invocationType ?? "") is not one of RequestResponse, Event")
+        var isAsynchronous = false
+        if let invocationType = request.headers[.flintInvocationType] {
+            switch invocationType.lowercased() {
+            case "requestresponse": isAsynchronous = false
+            case "event": isAsynchronous = true
+            default: return .message(.badRequest, "X-Flint-Invocation-Type \(invocationType) is not one of RequestResponse, Event")
+            }
         }
         guard let body = try await RequestBody.collect(request) else {
             return .message(.contentTooLarge, "Request Entity Too Large")
