@@ -185,6 +185,17 @@ import Testing
     }()
     static let smallHashLimit: Int64 = 64 << 10
 
+    /// A watcher (with the small hash limit) whose hasher is reading `largeFile`, written at `key`
+    /// of bucket `uploads`; and that file's path.
+    static func hasherReadingALargeFile(at key: String) async throws -> (fixture: BucketWatcherFixture, path: String) {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"], hashLimit: smallHashLimit)
+        let path = fixture.path("uploads", key)
+        try fixture.write("uploads", key, largeFile)
+        try await fixture.eventually(timeout: .seconds(30)) { isBeingRead(path) }
+        return (fixture, path)
+    }
+
     /// A file over the hash limit is read off the watcher's thread: a small file written after
     /// it is recorded first, and the large one follows with its right eTag.
     @Test func aLargeFile_holdsUpNoOtherEvent_andIsRecordedWhenRead() async throws {
@@ -202,11 +213,8 @@ import Testing
     /// Removed while the hasher reads it: the removal is recorded after the creation the
     /// hasher read, not before it (which would leave the index holding a file that is gone).
     @Test func aLargeFileRemovedWhileRead_endsRemoved() async throws {
-        let fixture = try BucketWatcherFixture()
-        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
-        try fixture.write("uploads", "film.mov", Self.largeFile)
-        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(fixture.path("uploads", "film.mov")) }
-        try FileManager.default.removeItem(atPath: fixture.path("uploads", "film.mov"))
+        let (fixture, path) = try await Self.hasherReadingALargeFile(at: "film.mov")
+        try FileManager.default.removeItem(atPath: path)
         try fixture.write("uploads", "after.txt", "a")
         // The creation the hasher read is recorded once it has read the whole file.
         try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("film.mov") }
@@ -221,11 +229,7 @@ import Testing
     /// Removed while the hasher reads it, and another file renamed to its key at once: the
     /// removal stays a removal (not a read that would find the new file), then the rename.
     @Test func aLargeFileReplacedByARenameWhileRead_isRemovedThenCopied() async throws {
-        let fixture = try BucketWatcherFixture()
-        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
-        let path = fixture.path("uploads", "film.mov")
-        try fixture.write("uploads", "film.mov", Self.largeFile)
-        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(path) }
+        let (fixture, path) = try await Self.hasherReadingALargeFile(at: "film.mov")
         try FileManager.default.removeItem(atPath: path)
         try fixture.write("uploads", ".film.tmp", "new")
         #expect(rename(fixture.path("uploads", ".film.tmp"), path) == 0)
@@ -241,10 +245,7 @@ import Testing
     /// Its directory renamed while the hasher reads it: the old key is removed after the
     /// creation the hasher read, and the new one created.
     @Test func aLargeFilesDirectoryRenamedWhileRead_removesTheOldKey() async throws {
-        let fixture = try BucketWatcherFixture()
-        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
-        try fixture.write("uploads", "before/film.mov", Self.largeFile)
-        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(fixture.path("uploads", "before/film.mov")) }
+        let (fixture, _) = try await Self.hasherReadingALargeFile(at: "before/film.mov")
         #expect(rename(fixture.path("uploads", "before"), fixture.path("uploads", "after")) == 0)
         try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("after/film.mov") }
         try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.removed).contains("before/film.mov") }
@@ -257,11 +258,7 @@ import Testing
     /// Truncated while the hasher reads it: no event pairs the new size with the MD5 of what was
     /// read before; the event that follows the truncation has the empty file's.
     @Test func aLargeFileTruncatedWhileRead_neverGetsAnETagOfHalfItsContent() async throws {
-        let fixture = try BucketWatcherFixture()
-        try await fixture.start(["uploads"], hashLimit: Self.smallHashLimit)
-        let path = fixture.path("uploads", "film.mov")
-        try fixture.write("uploads", "film.mov", Self.largeFile)
-        try await fixture.eventually(timeout: .seconds(30)) { Self.isBeingRead(path) }
+        let (fixture, path) = try await Self.hasherReadingALargeFile(at: "film.mov")
         #expect(truncate(path, 0) == 0)
         try fixture.write("uploads", "after.txt", "a")
         try await fixture.eventually(timeout: .seconds(60)) { fixture.keys(.created).contains("after.txt") }
