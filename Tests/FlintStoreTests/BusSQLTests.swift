@@ -114,6 +114,18 @@ import Testing
         #expect(valid.status == 0, "sqlite3 failed: \(valid.error)")
     }
 
+    /// `flint publish` refuses a NUL; a plain INSERT can store one, and what follows it must not
+    /// be lost on the way to the handler (or to the dead letters).
+    @Test func plainInsert_ofABodyWithANUL_isClaimedWhole_andListedWholeOnceDead() throws {
+        let fixture = try BusFixture()
+        let insert = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', 'before' || char(0) || 'after é');")
+        #expect(insert.status == 0, "sqlite3 failed: \(insert.error)")
+        let lease = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Date()).first)
+        #expect(lease.message.body == "before\u{0}after é")
+        #expect(try fixture.bus.settle([.dead(lease, error: "failed")], now: Date()).isEmpty)
+        #expect(try fixture.bus.deadLetters().map(\.body) == ["before\u{0}after é"])
+    }
+
     @Test func attributes_countTowardsTheSizeLimit() throws {
         let fixture = try BusFixture()
         let big = OutgoingMessage(topic: "orders", body: "x", attributes: ["a": String(repeating: "y", count: Bus.maxBodyBytes)])

@@ -147,7 +147,7 @@ extension Bus {
     /// this literal too).
     static let leasedSQL = """
         SELECT d.id, d.lease_epoch, d.attempt, d.first_received_at_us, d.last_invocation_id,
-            m.id, \(MessageID.effectiveSQL("m")), m.topic, m.body, m.attributes, m.dedup_key, m.group_key, m.source, m.trigger,
+            m.id, \(MessageID.effectiveSQL("m")), m.topic, CAST(m.body AS BLOB), m.attributes, m.dedup_key, m.group_key, m.source, m.trigger,
             m.depth, m.published_at_us
         FROM deliveries d LEFT JOIN messages m ON m.id = d.message
         WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.state = 'leased' AND d.lease_expires_at_us = ?2
@@ -178,7 +178,7 @@ extension Bus {
             rowID: rowID,
             messageID: row[first + 1],
             topic: row[first + 2],
-            body: row[first + 3],
+            body: StoredText.decoding(row[first + 3]),
             attributes: JSONText.attributes(row[first + 4]),
             dedupKey: row[first + 5],
             groupKey: row[first + 6],

@@ -8,7 +8,7 @@ extension Bus {
         try database.read { db in
             var sql = """
                 SELECT d.id, \(MessageID.effectiveSQL("m")) AS message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
-                    d.last_invocation_id, m.published_at_us, d.settled_at_us, m.body
+                    d.last_invocation_id, m.published_at_us, d.settled_at_us, CAST(m.body AS BLOB) AS body
                 FROM deliveries d JOIN messages m ON m.id = d.message
                 WHERE d.state = 'dead'
                 """
@@ -24,7 +24,7 @@ extension Bus {
                     id: row["id"], messageID: row["message_id"], topic: row["topic"], subscription: row["subscription"],
                     function: row["function"], attempts: row["attempt"], lastError: row["last_error"],
                     lastInvocationID: row["last_invocation_id"], publishedAt: EpochMicros.date(row["published_at_us"]),
-                    diedAt: EpochMicros.date(row["settled_at_us"] ?? 0), body: row["body"]
+                    diedAt: EpochMicros.date(row["settled_at_us"] ?? 0), body: StoredText.decoding(row["body"])
                 )
             }
         }

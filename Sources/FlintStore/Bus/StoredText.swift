@@ -1,0 +1,12 @@
+internal import Foundation
+
+/// Message bodies are selected as `CAST(body AS BLOB)` and decoded here. GRDB reads a TEXT
+/// column as a C string, which ends at the first NUL; `flint publish` and the HTTP API refuse a
+/// NUL, but a plain INSERT may store one, and its message must reach its handler whole.
+enum StoredText {
+    /// The UTF-8 text of `bytes` (invalid sequences replaced, as SQLite's own text functions
+    /// would read them); empty for NULL.
+    static func decoding(_ bytes: Data?) -> String {
+        bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+}
