@@ -1,12 +1,20 @@
+public import Foundation
+
 /// Checks that bytes are exactly one JSON value (RFC 8259) in UTF-8, without building it, so that
 /// `JSONWriter` can embed a handler's output as it is.
 ///
 /// `JSONSerialization` is not enough for that: it also accepts trailing commas (`[1,]`), a byte
 /// order mark and UTF-16 or UTF-32 text, and embedding any of those would write invalid JSON.
-enum JSONSyntax {
+public enum JSONSyntax {
     /// Deeper nesting is refused, as `JSONSerialization` refuses it: no reader Flint feeds has to
     /// handle more.
-    static let maximumDepth = 512
+    public static let maximumDepth = 512
+
+    /// Whether `data` is exactly one valid JSON value in UTF-8, with optional whitespace around
+    /// it: what Lambda's Invoke API and the bus's JSON inputs accept.
+    public static func isValue(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in valueRange(in: raw.assumingMemoryBound(to: UInt8.self)) != nil }
+    }
 
     /// The range of the one value `bytes` holds, without the whitespace around it; nil when
     /// `bytes` is anything but one valid JSON value with optional whitespace around it.

@@ -123,7 +123,7 @@ struct PublishRequest {
     static let shape = #"{"body": TEXT or JSON, "attributes": {"NAME": "VALUE"}, "dedup_key": TEXT, "group_key": TEXT} (all but body optional), or a list of such objects"#
 
     static func parse(_ data: Data, topic: String) throws(Problem) -> PublishRequest {
-        guard let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        guard JSONSyntax.isValue(data), let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw Problem(description: "the request body is not JSON; send \(shape)")
         }
         if let list = json as? [Any] {
@@ -146,7 +146,9 @@ struct PublishRequest {
             throw Problem(description: "\(position)unknown field(s) \(unknown.sorted().joined(separator: ", ")); expected \(shape)")
         }
         let body: String
-        if let text = rawBody as? String {
+        if rawBody is NSNull {
+            throw Problem(description: "\(position)body is null; give the message's text or JSON value (\"\" for an empty body)")
+        } else if let text = rawBody as? String {
             body = text
         } else if let data = try? JSONSerialization.data(withJSONObject: rawBody, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) {
             body = String(decoding: data, as: UTF8.self)
@@ -157,6 +159,9 @@ struct PublishRequest {
         if let rawAttributes = object["attributes"] {
             guard let map = rawAttributes as? [String: Any], let strings = map as? [String: String] else {
                 throw Problem(description: "\(position)attributes must be an object of string values")
+            }
+            guard !strings.keys.contains("") else {
+                throw Problem(description: "\(position)an attribute has an empty name; SQS message attributes need one")
             }
             attributes = strings
         }

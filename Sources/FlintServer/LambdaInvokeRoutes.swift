@@ -136,7 +136,7 @@ struct LambdaInvokeRoutes: Sendable {
         case let other: return error(.invalidParameterValue, "LogType \(other) is not one of None, Tail")
         }
         guard let payload = try await RequestBody.collect(request) else { return tooLarge(asynchronous: isAsynchronous) }
-        if !payload.isEmpty, (try? JSONSerialization.jsonObject(with: payload, options: [.fragmentsAllowed])) == nil {
+        if !payload.isEmpty, !JSONSyntax.isValue(payload) {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
         }
         // No payload is the empty object, as Lambda gives it to the handler (boto3 without `Payload`).

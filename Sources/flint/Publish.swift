@@ -20,20 +20,21 @@ struct Publish: AsyncParsableCommand {
     @Argument(help: "The topic, as flint.yaml's topics or a queue trigger names it.")
     var topic: String
 
-    @Option(help: ArgumentHelp(
+    // Unconditional: a body may start with a dash (`--data -5`), as any value given here may.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "The body: the text itself, @FILE to read a file, or - for stdin. Required unless --lines (which reads stdin by default).",
         valueName: "text"))
     var data: String?
 
-    @Option(name: .customLong("attr"), help: ArgumentHelp(
+    @Option(name: .customLong("attr"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "A message attribute, NAME=VALUE (SQS messageAttributes); repeat for more.", valueName: "name=value"))
     var attributeArguments: [String] = []
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Publish only if no message with this key is retained on the topic; otherwise print that message's id.", valueName: "key"))
     var dedup: String?
 
-    @Option(help: ArgumentHelp("Deliver messages with the same group key one at a time, in order.", valueName: "key"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Deliver messages with the same group key one at a time, in order.", valueName: "key"))
     var group: String?
 
     @Flag(help: "Publish each non-blank line of the data as its own message, all or none in one transaction.")

@@ -45,6 +45,18 @@ import Testing
         _ = daemon
     }
 
+    /// A value that starts with a dash is the option's value, not another option.
+    @Test func publish_ofValuesStartingWithADash_takesThemAsWritten() async throws {
+        let (project, recorder) = try recorderProject()
+        let daemon = try RunningDaemon(project)
+        let result = try publish(project, ["orders", "--data", "-5 degrees", "--attr", "-k=-v", "--group", "-g"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let delivered = try await recorder.waitFor(1)
+        #expect(delivered.map(\.body) == ["-5 degrees"])
+        #expect(delivered.first?.attributes == ["-k": "-v"])
+        _ = daemon
+    }
+
     @Test func publishLines_publishesEachNonBlankLineAsItsOwnMessage() async throws {
         let (project, recorder) = try recorderProject()
         let daemon = try RunningDaemon(project)

@@ -188,6 +188,16 @@ enum Boto3 {
         #expect(reply.headers["x-amz-executed-version"] == "$LATEST")
     }
 
+    /// JSON as RFC 8259 has it, not as JSONSerialization forgives it: a runtime's own reader
+    /// (Python's json, say) would refuse a trailing comma, and Lambda refuses it first.
+    @Test(arguments: ["[1,]", #"{"a":[1,],}"#, "\u{FEFF}{}"])
+    func payloadThatIsNotStrictJSON_isInvalidRequestContent(payload: String) async throws {
+        let daemon = try Self.daemon()
+        let reply = try await daemon.request("POST", "/2015-03-31/functions/echo/invocations", body: Data(payload.utf8))
+        #expect(reply.status == 400)
+        #expect(reply.headers["x-amzn-errortype"] == "InvalidRequestContentException")
+    }
+
     @Test func clientContextThatIsNotBase64JSON_isInvalidRequestContent() async throws {
         let daemon = try Self.daemon()
         let reply = try await daemon.request(
