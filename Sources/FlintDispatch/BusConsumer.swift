@@ -44,6 +44,19 @@ public final class BusConsumer: Sendable {
         /// Functions that had due work but no free slot: a freed slot of theirs wakes the loop.
         var starved: Set<String> = []
         var passOffset = 0
+        /// When the passes began to fail to read or write the bus (a full disk, an I/O error);
+        /// nil once one succeeds.
+        var failingSince: Date?
+        /// Set by the pass in progress when it could not read or write the bus.
+        var passFailed = false
+    }
+
+    /// How long the loop waits before looking again once passes have failed for `seconds`: no
+    /// commit may come to wake it (a full disk frees up without one), so it looks by itself, as
+    /// long after as it has been failing, from 1 s up to 30 s. By time rather than by count, as
+    /// wake-ups may make many passes fail within a moment.
+    static func retryDelay(failingFor seconds: TimeInterval) -> Duration {
+        .seconds(Int(min(30, max(1, seconds.rounded(.up)))))
     }
 
     private let subscriptions: [BusSubscription]
@@ -115,7 +128,8 @@ public final class BusConsumer: Sendable {
                 }
                 deadline = nextDeadline(now: now)
             }
-            let windowDeadline = pass(now: now)
+            var windowDeadline = pass(now: now)
+            if let retry = retryAfterFailure(now: now) { windowDeadline = earliest(windowDeadline, retry) }
             deadline = earliest(deadline, windowDeadline)
             // Woken meanwhile: look again at once, keeping the deadline already known.
             if state.withLock({ $0.wakePending || $0.stopped }) { continue }
@@ -140,6 +154,29 @@ public final class BusConsumer: Sendable {
         }
     }
 
+    /// When to look again after this pass failed; nil when it did not.
+    private func retryAfterFailure(now: Date) -> Date? {
+        state.withLock { state -> Date? in
+            defer { state.passFailed = false }
+            guard state.passFailed, let since = state.failingSince else {
+                state.failingSince = nil
+                return nil
+            }
+            return now.addingTimeInterval(Self.retryDelay(failingFor: now.timeIntervalSince(since)).timeInterval)
+        }
+    }
+
+    /// Notes that the pass at `now` could not read or write the bus; returns how long until the
+    /// next try.
+    private func passFailing(now: Date) -> Duration {
+        state.withLock { state -> Duration in
+            state.passFailed = true
+            let since = state.failingSince ?? now
+            state.failingSince = since
+            return Self.retryDelay(failingFor: now.timeIntervalSince(since))
+        }
+    }
+
     private func earliest(_ first: Date?, _ second: Date?) -> Date? {
         guard let first else { return second }
         guard let second else { return first }
@@ -148,7 +185,7 @@ public final class BusConsumer: Sendable {
 
     /// Starts what can start; returns the earliest batching window still open, if any.
     private func pass(now: Date) -> Date? {
-        defer { fanOutWhatNoClaimTook() }
+        defer { fanOutWhatNoClaimTook(now: now) }
         // One read tells which subscriptions have work: a commit that made nothing due (a settled
         // delivery, say) costs no claim at all, and one that did costs one claim, not one per
         // subscription (every function has one for its asynchronous invocations).
@@ -156,7 +193,8 @@ public final class BusConsumer: Sendable {
         do {
             due = try source.dueSubscriptions(among: subscriptionNames, now: now)
         } catch {
-            logger.error("could not read the bus: \(error)")
+            let retry = passFailing(now: now)
+            logger.error("could not read the bus: \(error); looking again in \(DurationText.format(retry))")
             return nil
         }
         // Starved means due work and no slot: a function with nothing due is not.
@@ -176,8 +214,9 @@ public final class BusConsumer: Sendable {
                     windowDeadline = min(windowDeadline ?? deadline, deadline)
                 }
             } catch {
+                let retry = passFailing(now: now)
                 logger.error(
-                    "could not claim deliveries for \(subscription.name): \(error)",
+                    "could not claim deliveries for \(subscription.name): \(error); looking again in \(DurationText.format(retry))",
                     metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
                 )
             }
@@ -188,13 +227,14 @@ public final class BusConsumer: Sendable {
     /// A publisher writes only the message; a claim writes the deliveries of what was published
     /// before it. Whatever is still not fanned out (no claim ran, or a backlog of more than one
     /// batch) is fanned out here, and then looked at again in another pass.
-    private func fanOutWhatNoClaimTook() {
+    private func fanOutWhatNoClaimTook(now: Date) {
         do {
             if try source.fanOut(limit: settings.fanOutBatch) > 0 {
                 state.withLock { $0.wakePending = true }
             }
         } catch {
-            logger.error("could not write the deliveries of published messages: \(error); looking again at the next commit")
+            let retry = passFailing(now: now)
+            logger.error("could not write the deliveries of published messages: \(error); looking again in \(DurationText.format(retry))")
         }
     }
 

@@ -487,6 +487,36 @@ final class ConsumerHarness: Sendable {
         #expect(dead.first?.lastError?.hasPrefix("reported in batchItemFailures by invocation ") == true)
     }
 
+    /// A claim that fails (a full disk, say) is tried again by the consumer itself: space coming
+    /// back commits nothing that would wake it. The failure here is a real SQLite error, raised by
+    /// a trigger on the claim's UPDATE while a flag row exists.
+    @Test func failedClaim_isTriedAgain_withoutACommitToWakeTheConsumer() async throws {
+        let executor = InProcessExecutor(expecting: 1)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1)
+        try await harness.bus.database.pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE claim_fault (id INTEGER);
+                INSERT INTO claim_fault VALUES (1);
+                CREATE TRIGGER claim_fails BEFORE UPDATE OF state ON deliveries WHEN EXISTS (SELECT 1 FROM claim_fault)
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full (a fault of the test)'); END;
+                """)
+        }
+        try harness.publish(1)
+        let stopped = harness.start()
+        #expect(await !executor.messagesSeen.reached(within: 0.5), "the claim did not fail")
+        // On the consumer's own connection and outside the bus's tables: no wake-up.
+        try await harness.bus.database.pool.write { db in try db.execute(sql: "DELETE FROM claim_fault") }
+
+        #expect(await executor.messagesSeen.reached(within: 10), "the message was not claimed again after the fault ended")
+        await harness.shutdown(stopped)
+        #expect(try harness.count("done") == 1)
+    }
+
+    @Test func retryDelay_growsWithHowLongTheBusHasFailed_fromOneSecondToThirty() {
+        let delays = [0, 0.4, 1, 2.5, 8, 29.2, 600].map { BusConsumer.retryDelay(failingFor: $0) }
+        #expect(delays == [1, 1, 1, 3, 8, 30, 30].map { Duration.seconds($0) })
+    }
+
     @Test func stop_endsRun_withNothingToDo() async throws {
         let executor = InProcessExecutor(expecting: 0)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1)
