@@ -33,8 +33,9 @@ final class ConcurrencyLimiter: Sendable {
     /// Callers waiting for a slot right now.
     var waiting: Int { state.withLock { $0.waiters.count } }
 
-    /// Waits for a slot. Returns false when the queue is full or the task was cancelled while waiting.
-    func acquire() async -> Bool {
+    /// Waits for a slot. Returns false when the queue is full, or when the task was cancelled or
+    /// `caller` went away while it waited.
+    func acquire(caller: CallerPresence? = nil) async -> Bool {
         enum Admission { case admitted, refused, queued(UInt64) }
         // Fast path without suspending: the common case under the limit.
         let admission = state.withLock { state -> Admission in
@@ -53,11 +54,16 @@ final class ConcurrencyLimiter: Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        return await withTaskCancellationHandler {
+        guard let caller else { return await waitInLine(id: id, caller: nil) }
+        return await caller.watching(onGone: { [self] in leaveLine(id) }) { await waitInLine(id: id, caller: caller) }
+    }
+
+    private func waitInLine(id: UInt64, caller: CallerPresence?) async -> Bool {
+        await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 enum Decision { case admitted, refused, queued }
                 let decision = state.withLock { state -> Decision in
-                    if Task.isCancelled { return .refused }
+                    if Task.isCancelled || caller?.isGone == true { return .refused }
                     if state.running < limit {
                         Self.admit(&state)
                         return .admitted
@@ -73,12 +79,17 @@ final class ConcurrencyLimiter: Sendable {
                 }
             }
         } onCancel: {
-            let cancelled = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
-            }
-            cancelled?.resume(returning: false)
+            leaveLine(id)
         }
+    }
+
+    /// The waiter `id` gives up its place (its task was cancelled, or its caller went away).
+    private func leaveLine(_ id: UInt64) {
+        let cancelled = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        cancelled?.resume(returning: false)
     }
 
     /// Takes up to `wanted` free slots without waiting, and only when no caller is waiting:

@@ -4,6 +4,7 @@ public struct DispatchError: Error, Sendable, Hashable, CustomStringConvertible 
         case unknownFunction(String)
         case overloaded(String, limit: Int)
         case shuttingDown
+        case callerGone(String)
     }
 
     private let code: Code
@@ -14,6 +15,9 @@ public struct DispatchError: Error, Sendable, Hashable, CustomStringConvertible 
     public static func overloaded(_ name: String, limit: Int) -> Self { .init(code: .overloaded(name, limit: limit)) }
     /// The daemon is stopping and takes no new work.
     public static let shuttingDown = Self(code: .shuttingDown)
+    /// The caller went away (or its task was cancelled) while its call waited for a slot; the
+    /// call was not run.
+    public static func callerGone(_ name: String) -> Self { .init(code: .callerGone(name)) }
 
     public var isUnknownFunction: Bool { if case .unknownFunction = code { true } else { false } }
     public var isOverloaded: Bool { if case .overloaded = code { true } else { false } }
@@ -27,6 +31,8 @@ public struct DispatchError: Error, Sendable, Hashable, CustomStringConvertible 
             "function \"\(name)\" is at its concurrency limit of \(limit) and its queue is full; retry later or raise concurrency in its function.yaml"
         case .shuttingDown:
             "Flint is shutting down and accepts no new invocations; retry once it is back"
+        case .callerGone(let name):
+            "the caller of function \"\(name)\" went away while its call waited for a free slot; it was not run"
         }
     }
 }

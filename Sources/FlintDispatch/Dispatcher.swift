@@ -130,14 +130,16 @@ public final class Dispatcher: Sendable {
         defer { leave() }
 
         let name = route.function.name
-        guard await route.limiter.acquire() else {
+        let caller = CallerPresence.current
+        guard await route.limiter.acquire(caller: caller) else {
+            if caller?.isGone == true { throw .callerGone(name) }
             throw .overloaded(name, limit: route.function.concurrency)
         }
-        guard await host.acquire(for: name) else {
+        guard await host.acquire(for: name, caller: caller) else {
             // Cancelled while waiting for a host-wide slot: the caller is gone.
             route.limiter.release()
             notifyCapacity(name)
-            throw .overloaded(name, limit: route.function.concurrency)
+            throw .callerGone(name)
         }
         let result = await run(request, function: route.function)
         host.release(for: name)

@@ -45,8 +45,9 @@ final class HostCapacity: Sendable {
     /// Callers waiting for a slot right now, all functions together.
     var waiting: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 
-    /// Waits for a slot for `function`. Returns false only when the task was cancelled first.
-    func acquire(for function: String) async -> Bool {
+    /// Waits for a slot for `function`. Returns false only when the task was cancelled, or
+    /// `caller` went away, first.
+    func acquire(for function: String, caller: CallerPresence? = nil) async -> Bool {
         let id = state.withLock { state -> UInt64? in
             // Free and nobody ahead: the common case, without suspending.
             if state.running < limit, state.turns.isEmpty {
@@ -57,11 +58,18 @@ final class HostCapacity: Sendable {
             return state.nextWaiterID
         }
         guard let id else { return true }
-        return await withTaskCancellationHandler {
+        guard let caller else { return await waitInLine(id: id, function: function, caller: nil) }
+        return await caller.watching(onGone: { [self] in leaveLine(id, function: function) }) {
+            await waitInLine(id: id, function: function, caller: caller)
+        }
+    }
+
+    private func waitInLine(id: UInt64, function: String, caller: CallerPresence?) async -> Bool {
+        await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 enum Decision { case admitted, cancelled, queued }
                 let decision = state.withLock { state -> Decision in
-                    if Task.isCancelled { return .cancelled }
+                    if Task.isCancelled || caller?.isGone == true { return .cancelled }
                     if state.running < limit, state.turns.isEmpty {
                         state.admit(function)
                         return .admitted
@@ -77,19 +85,25 @@ final class HostCapacity: Sendable {
                 }
             }
         } onCancel: {
-            let cancelled = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                guard var queue = state.waiters[function], let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
-                let waiter = queue.remove(at: index)
-                if queue.isEmpty {
-                    state.waiters[function] = nil
-                    state.turns.removeAll { $0 == function }
-                } else {
-                    state.waiters[function] = queue
-                }
-                return waiter.continuation
-            }
-            cancelled?.resume(returning: false)
+            leaveLine(id, function: function)
         }
+    }
+
+    /// The waiter `id` of `function` gives up its place (its task was cancelled, or its caller
+    /// went away).
+    private func leaveLine(_ id: UInt64, function: String) {
+        let cancelled = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard var queue = state.waiters[function], let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
+            let waiter = queue.remove(at: index)
+            if queue.isEmpty {
+                state.waiters[function] = nil
+                state.turns.removeAll { $0 == function }
+            } else {
+                state.waiters[function] = queue
+            }
+            return waiter.continuation
+        }
+        cancelled?.resume(returning: false)
     }
 
     /// Takes up to `wanted` free slots for `function` without waiting, and none while any caller

@@ -1,3 +1,4 @@
+internal import FlintDispatch
 internal import FlintRunner
 internal import HummingbirdCore
 internal import Logging
@@ -12,18 +13,59 @@ internal import NIOCore
 /// The price: nothing in a route may block. Flint's routes do not: the database is reached
 /// through GRDB's asynchronous API or `Offload`, handlers run on their own threads.
 struct EventLoopAffineChannel<Inner: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Inner.Value
+    /// The inner channel's value, and whether its client is still there (`CallerPresence`).
+    struct Value: ServerChildChannelValue {
+        let inner: Inner.Value
+        let caller: CallerPresence
+        var channel: any Channel { inner.channel }
+    }
 
     let inner: Inner
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        inner.setup(channel: channel, logger: logger)
+        let caller = CallerPresence()
+        do {
+            // First in the pipeline, so that it sees the client's close before anything else does.
+            try channel.pipeline.syncOperations.addHandler(ClientHangUpHandler(caller: caller))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return inner.setup(channel: channel, logger: logger).map { Value(inner: $0, caller: caller) }
     }
 
     func handle(value: Value, logger: Logger) async {
-        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
-            await inner.handle(value: value, logger: logger)
+        // A synchronous call still waiting for a slot when its client hangs up is dropped.
+        await CallerPresence.$current.withValue(value.caller) {
+            await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+                await inner.handle(value: value.inner, logger: logger)
+            }
         }
+    }
+}
+
+/// Marks a connection's caller gone once its client closes its side. Hummingbird allows
+/// half-closure, so a client's close arrives as `inputClosed` and the channel stays open until
+/// the response is written; a reset or an error ends the channel instead. (A client that
+/// half-closes on purpose and still waits for its answer is taken for gone too, as nginx takes
+/// it: only a call still waiting for a slot is dropped for it.)
+final class ClientHangUpHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let caller: CallerPresence
+
+    init(caller: CallerPresence) {
+        self.caller = caller
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { caller.markGone() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        caller.markGone()
+        context.fireChannelInactive()
     }
 }
 

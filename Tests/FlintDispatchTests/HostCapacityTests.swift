@@ -67,6 +67,32 @@ import Testing
         #expect(capacity.tryAcquire(for: "next", upTo: 1) == 1)
     }
 
+    /// A caller that goes away while it waits leaves both lines: the function's and the host's.
+    @Test func waiterWhoseCallerGoes_leavesTheQueue_andAGoneCallerNeverQueues() async throws {
+        let capacity = HostCapacity(limit: 1)
+        let limiter = ConcurrencyLimiter(limit: 1, queueCapacity: 4)
+        #expect(capacity.tryAcquire(for: "holder", upTo: 1) == 1)
+        #expect(await limiter.acquire())
+        let hostCaller = CallerPresence()
+        let functionCaller = CallerPresence()
+        let hostWaiter = Task { await capacity.acquire(for: "gone", caller: hostCaller) }
+        let functionWaiter = Task { await limiter.acquire(caller: functionCaller) }
+        try await waitUntil { capacity.waiting == 1 && limiter.waiting == 1 }
+        hostCaller.markGone()
+        functionCaller.markGone()
+        #expect(await hostWaiter.value == false)
+        #expect(await functionWaiter.value == false)
+        #expect(capacity.waiting == 0)
+        #expect(limiter.waiting == 0)
+        // Already gone: refused without waiting.
+        #expect(await capacity.acquire(for: "late", caller: hostCaller) == false)
+        #expect(await limiter.acquire(caller: functionCaller) == false)
+        capacity.release(for: "holder")
+        limiter.release()
+        #expect(capacity.running == 0)
+        #expect(limiter.running == 0)
+    }
+
     /// Polls `condition` until it holds, failing after `seconds`.
     private func waitUntil(within seconds: Double = 10, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)

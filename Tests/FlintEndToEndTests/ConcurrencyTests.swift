@@ -53,6 +53,44 @@ import Testing
         #expect(observed.max() == 2, "handlers saw \(observed) running at once; the function allows 2")
     }
 
+    /// A call still waiting for a slot when its client disconnects is dropped, never run: nobody
+    /// would get its answer, and a client retrying timed-out calls would queue copies that all run.
+    @Test func waitingCall_whoseClientDisconnects_isNeverRun() async throws {
+        let project = try TestProject()
+        let seen = try sharedDirectory(project, "seen") + "/bodies"
+        try project.addScriptFunction("slow", script: """
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["body"])' >> "$SEEN"
+            sleep 0.5
+            echo done
+            """, manifest: "concurrency: 1\nenv:\n  SEEN: \(seen)\n")
+        try project.addRoute("slow", function: "slow", method: "POST", path: "/slow")
+        let daemon = try RunningDaemon(project)
+        let client = #"""
+            import socket, sys, time
+            port = int(sys.argv[1])
+            def send(body, close=False):
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                head = f"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+                s.sendall((head + ("Connection: close\r\n" if close else "") + "\r\n" + body).encode())
+                return s
+            holder = send("holder")
+            time.sleep(0.2)
+            for n in range(3):
+                abandoned = send(f"abandoned{n}")
+                time.sleep(0.05)
+                abandoned.close()
+            print("holder:", holder.recv(100).split(b"\r\n")[0].decode())
+            after = send("after", close=True)
+            print("after:", after.recv(100).split(b"\r\n")[0].decode())
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == "holder: HTTP/1.1 200 OK\nafter: HTTP/1.1 200 OK\n", "\(run.stdout)")
+        let bodies = try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(bodies == ["holder", "after"], "the abandoned calls ran: \(bodies)")
+        withExtendedLifetime(daemon) {}
+    }
+
     @Test func hostConcurrency_capsAllFunctionsTogether() async throws {
         let project = try TestProject()
         try project.appendToConfig("concurrency: 3\n")
