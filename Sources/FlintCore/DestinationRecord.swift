@@ -11,7 +11,7 @@ public struct DestinationRecord: Sendable {
 
     /// The invocation's id.
     public var requestID: String
-    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME:$LATEST`, the version that ran.
     public var functionARN: String
     public var condition: Condition
     /// How many times the function ran for this event, retries included.
@@ -50,7 +50,20 @@ public struct DestinationRecord: Sendable {
     /// `{"version":"1.0","timestamp","requestContext":{"requestId","functionArn","condition",
     /// "approximateInvokeCount"},"requestPayload","responseContext":{"statusCode":200,
     /// "executedVersion":"$LATEST","functionError"},"responsePayload"}`.
-    public func encoded() -> Data {
+    ///
+    /// A record over `limit` bytes (a message's) would be refused by the bus and lost with what it
+    /// tells: as Lambda does for a destination's size limit, the payloads are left out then
+    /// (`null`), the larger first, and both if that is not enough.
+    public func encoded(limit: Int = OutgoingMessage.maxBytes) -> Data {
+        let whole = encoded(request: true, response: true)
+        guard whole.count > limit else { return whole }
+        let keepingRequest = requestPayload.count <= responsePayload.count
+        let one = encoded(request: keepingRequest, response: !keepingRequest)
+        guard one.count > limit else { return one }
+        return encoded(request: false, response: false)
+    }
+
+    private func encoded(request includesRequest: Bool, response includesResponse: Bool) -> Data {
         var writer = JSONWriter(capacity: 512 + requestPayload.count + responsePayload.count)
         writer.beginObject()
         writer.key("version")
@@ -69,7 +82,11 @@ public struct DestinationRecord: Sendable {
         writer.integer(approximateInvokeCount)
         writer.endObject()
         writer.key("requestPayload")
-        Self.writePayload(requestPayload, to: &writer)
+        if includesRequest {
+            Self.writePayload(requestPayload, to: &writer)
+        } else {
+            writer.null()
+        }
         writer.key("responseContext")
         writer.beginObject()
         writer.key("statusCode")
@@ -82,7 +99,7 @@ public struct DestinationRecord: Sendable {
         }
         writer.endObject()
         writer.key("responsePayload")
-        if responsePayload.isEmpty {
+        if responsePayload.isEmpty || !includesResponse {
             writer.null()
         } else {
             Self.writePayload(responsePayload, to: &writer)

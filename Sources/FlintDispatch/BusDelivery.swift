@@ -141,13 +141,19 @@ public struct BusDelivery: Sendable {
         case .retry: return nil
         }
         guard let topic else { return nil }
+        let outcome = result.record.outcome
+        // A failure's response is the error document the synchronous call would have answered:
+        // the runtime's own, or one saying what Flint saw (an exit status, a timeout).
+        let response = outcome.isSuccess ? result.output : LambdaAPI.unhandledErrorBody(
+            output: result.output, errorMessage: result.record.errorMessage ?? outcome.rawValue,
+            errorType: LambdaAPI.unhandledErrorType(for: outcome))
         let record = DestinationRecord(
             requestID: lease.message.messageID,
-            functionARN: LambdaAPI.functionARN(name: function.name, region: identity.region, account: identity.account),
+            functionARN: LambdaAPI.functionARN(name: function.name, region: identity.region, account: identity.account) + ":$LATEST",
             condition: condition, approximateInvokeCount: lease.attempt, timestamp: Date(),
             requestPayload: Data(lease.message.body.utf8),
             functionError: condition == .success ? nil : "Unhandled",
-            responsePayload: result.output
+            responsePayload: response
         )
         return OutgoingMessage(
             topic: topic, body: String(decoding: record.encoded(), as: UTF8.self),

@@ -44,4 +44,31 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["requestPayload"] as? String == "[1,]")
     }
+
+    /// A record the bus would refuse (over 1 MiB) would be lost with what it tells: the payloads
+    /// are left out, the larger first, as Lambda does for a destination's size limit.
+    @Test func destinationRecord_overTheMessageLimit_leavesOutItsPayloads_largerFirst() throws {
+        func record(request: Int, response: Int) -> DestinationRecord {
+            DestinationRecord(
+                requestID: "i-1", functionARN: "arn", condition: .retriesExhausted, approximateInvokeCount: 1, timestamp: Date(),
+                requestPayload: Data(#""\#(String(repeating: "q", count: request))""#.utf8), functionError: "Unhandled",
+                responsePayload: Data(#""\#(String(repeating: "r", count: response))""#.utf8))
+        }
+        let fits = try json(record(request: 10, response: 10).encoded(limit: 1000))
+        #expect(fits["requestPayload"] as? String == String(repeating: "q", count: 10))
+        let bigRequest = try json(record(request: 2000, response: 10).encoded(limit: 1000))
+        #expect(bigRequest["requestPayload"] is NSNull)
+        #expect(bigRequest["responsePayload"] as? String == String(repeating: "r", count: 10))
+        let bigResponse = try json(record(request: 10, response: 2000).encoded(limit: 1000))
+        #expect(bigResponse["requestPayload"] as? String == String(repeating: "q", count: 10))
+        #expect(bigResponse["responsePayload"] is NSNull)
+        let bothBig = try json(record(request: 800, response: 900).encoded(limit: 1000))
+        #expect(bothBig["requestPayload"] is NSNull)
+        #expect(bothBig["responsePayload"] is NSNull)
+        #expect((bothBig["requestContext"] as? [String: Any])?["condition"] as? String == "RetriesExhausted")
+    }
+
+    private func json(_ data: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
 }

@@ -260,7 +260,8 @@ import Testing
         let context = try #require(record["requestContext"] as? [String: Any])
         #expect(context["condition"] as? String == "Success")
         #expect(context["requestId"] as? String == "i-1")
-        #expect(context["functionArn"] as? String == "arn:aws:lambda:eu-west-1:123456789012:function:worker")
+        // Qualified with the version that ran, as Lambda's records are.
+        #expect(context["functionArn"] as? String == "arn:aws:lambda:eu-west-1:123456789012:function:worker:$LATEST")
         #expect(context["approximateInvokeCount"] as? Int == 2)
         #expect((record["requestPayload"] as? [String: Any])?["in"] as? Int == 1)
         #expect((record["responsePayload"] as? [String: Any])?["out"] as? Int == 2)
@@ -277,11 +278,28 @@ import Testing
         #expect((record["requestContext"] as? [String: Any])?["condition"] as? String == "RetriesExhausted")
         #expect((record["requestContext"] as? [String: Any])?["approximateInvokeCount"] as? Int == 3)
         #expect((record["responseContext"] as? [String: Any])?["functionError"] as? String == "Unhandled")
+        // What Flint saw, as the synchronous call would have answered it: the handler wrote nothing.
+        let response = try #require(record["responsePayload"] as? [String: Any])
+        #expect(response["errorMessage"] as? String == "exit status 1")
+        #expect(response["errorType"] as? String == "Runtime.ExitError")
 
         let early = BusDelivery(subscription: Self.async, leases: [Self.lease("i-1", body: "{}", delivery: 1, attempt: 1)])
         let (retry, retryPublications) = early.settle(Self.result(.error), function: function, policy: RetryPolicy(), identity: Self.identity)
         if case .retry = retry.first?.verdict {} else { Issue.record("attempt 1 was not retried: \(retry)") }
         #expect(retryPublications.isEmpty)
+    }
+
+    @Test func settle_dead_afterATimeout_recordsSandboxTimedout_andKeepsARuntimesOwnErrorDocument() throws {
+        let function = Self.function(retries: 0, onFailure: "failed")
+        let delivery = BusDelivery(subscription: Self.async, leases: [Self.lease("i-1", body: "{}", delivery: 1, attempt: 1)])
+        let timedOut = delivery.settle(Self.result(.timeout), function: function, policy: RetryPolicy(), identity: Self.identity).publications
+        let timeout = try Self.json(Data(try #require(timedOut.first).body.utf8))
+        #expect((timeout["responsePayload"] as? [String: Any])?["errorType"] as? String == "Sandbox.Timedout")
+
+        let document = #"{"errorMessage":"division by zero","errorType":"ZeroDivisionError","stackTrace":[]}"#
+        let raised = delivery.settle(Self.result(.error, output: document), function: function, policy: RetryPolicy(), identity: Self.identity).publications
+        let error = try Self.json(Data(try #require(raised.first).body.utf8))
+        #expect((error["responsePayload"] as? [String: Any])?["errorType"] as? String == "ZeroDivisionError")
     }
 
     @Test func settle_sendsNoDestinationsWhenTheSubscriptionDoesNot_orNoTopicIsSet() {

@@ -2,6 +2,10 @@ public import Foundation
 
 /// A message on its way onto the bus.
 public struct OutgoingMessage: Sendable, Hashable {
+    /// The most a message may hold, in bytes: its body and its attributes' names and values
+    /// (SQS's limit is 256 KiB; Flint allows 1 MiB).
+    public static let maxBytes = 1024 * 1024
+
     public var topic: String
     /// The body as handlers receive it (SQS bodies are text).
     public var body: String

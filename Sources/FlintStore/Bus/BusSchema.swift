@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import GRDB
 
 /// The bus's tables, as migration `v2-bus` creates them (`v5-deferred-fan-out` then replaces its
@@ -6,8 +7,8 @@ internal import GRDB
 /// The schema checks what it is given so that any program can publish with a plain INSERT: a
 /// trigger refuses messages for unknown topics (and non-JSON bodies on JSON topics).
 enum BusSchema {
-    /// Largest message body, in bytes (SQS's limit is 256 KiB; Flint allows 1 MiB).
-    static let maxBodyBytes = 1024 * 1024
+    /// Largest message body, in bytes (with its attributes).
+    static let maxBodyBytes = OutgoingMessage.maxBytes
 
     /// `now` in microseconds since the epoch, as SQL (for defaults written by other programs).
     static let nowMicrosSQL = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
