@@ -27,15 +27,34 @@ public final class FlintDatabase: Sendable {
     public static let defaultBusyTimeout: Double = 10
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    ///
+    /// A database it creates is private from the start (mode 0600, which SQLite gives its WAL
+    /// too), in a directory others may pass through but not list (0711): other users, handlers
+    /// among them, must not read the messages, whoever creates it first (`flint publish` before
+    /// any `flint up`).
     public init(path: String, durability: Durability = .normal, busyTimeout: Double = defaultBusyTimeout) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         }
+        try Self.createPrivately(path)
         self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
         self.path = path
         self.durability = durability
         try Self.migrator.migrate(pool)
+    }
+
+    /// Creates `path` empty (an empty file is an empty database to SQLite) with mode 0600, unless
+    /// it exists.
+    private static func createPrivately(_ path: String) throws(BusError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno == EACCES || errno == EPERM || errno == EROFS {
+            throw BusError.databaseReadOnly(path: path)
+        } else if errno != EEXIST {
+            throw BusError.database(path: path, message: "cannot create it: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Largest the WAL file is left after SQLite restarts it from its beginning. One large

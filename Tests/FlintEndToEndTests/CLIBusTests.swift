@@ -35,6 +35,23 @@ import Testing
         _ = daemon
     }
 
+    /// The first `flint publish` of a project creates its database: private from the start, not
+    /// only once `flint up` has run, since handlers (and other users) must not read the messages.
+    @Test func publish_onAFreshProject_createsAPrivateDatabase() throws {
+        let (project, _) = try recorderProject()
+        let result = try publish(project, ["orders", "--data", "secret"])
+        #expect(result.status == 0, "\(result.stderr)")
+        func mode(_ path: String) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        #expect(try mode(project.dataDirectory) == 0o711)
+        let files = try FileManager.default.contentsOfDirectory(atPath: project.dataDirectory).filter { $0.hasPrefix("flint.sqlite") }
+        #expect(files.contains("flint.sqlite"), "\(files)")
+        for file in files {
+            #expect(try mode(project.dataDirectory + "/" + file) == 0o600, "\(file)")
+        }
+    }
+
     @Test func publish_whileTheDaemonRuns_isDelivered() async throws {
         let (project, recorder) = try recorderProject()
         let daemon = try RunningDaemon(project)
