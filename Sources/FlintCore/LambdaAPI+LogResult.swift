@@ -24,7 +24,8 @@ extension LambdaAPI {
 
     /// The invocation's log as Lambda's `LogResult` shows it: the handler's lines between Lambda's
     /// `START`, `END` and `REPORT` lines (the last with the duration, billed duration, memory and,
-    /// for a cold start, init duration), with Lambda's `Task timed out` line for a timeout. Tools
+    /// for a cold start, init duration), with Lambda's `Task timed out` line for a timeout (its
+    /// `INIT_REPORT … Status: timeout` line for an init that ran out of time). Tools
     /// that read `REPORT` lines (Lambda Power Tuning, log parsers) find theirs.
     public static func executionLog(record: InvocationRecord, log: Data) -> Data {
         let id = record.id
@@ -32,8 +33,16 @@ extension LambdaAPI {
         text.append(log)
         if let last = log.last, last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
         if record.outcome == .timeout {
-            let seconds = Double(record.durationMicros) / 1_000_000
-            text.append(Data("\(UTCTimestamp(record.endedAt).iso8601) \(id) Task timed out after \(decimal(seconds, 2)) seconds\n".utf8))
+            if record.durationMicros > 0 {
+                let seconds = Double(record.durationMicros) / 1_000_000
+                text.append(Data("\(UTCTimestamp(record.endedAt).iso8601) \(id) Task timed out after \(decimal(seconds, 2)) seconds\n".utf8))
+            } else if let initMicros = record.initDurationMicros {
+                // The runtime never asked for the event: its init ran out of time, as Lambda reports it.
+                text.append(Data("INIT_REPORT Init Duration: \(decimal(Double(initMicros) / 1000, 2)) ms\tPhase: init\tStatus: timeout\n".utf8))
+            } else if let message = record.errorMessage {
+                // A warm runtime that never asked for the event: no task ran, so none timed out.
+                text.append(Data("\(UTCTimestamp(record.endedAt).iso8601) \(id) \(message)\n".utf8))
+            }
         }
         var report = "REPORT RequestId: \(id)\tDuration: \(decimal(Double(record.durationMicros) / 1000, 2)) ms"
         report += "\tBilled Duration: \(record.billedMillis) ms\tMemory Size: \(record.memoryLimitMB) MB"

@@ -68,6 +68,13 @@ import Testing
             """)
     }
 
+    /// An init that ran out of time never started the task: no "Task timed out after 0.00 seconds".
+    @Test func initTimeout_addsLambdasInitReportLine_notATaskTimeout() {
+        let text = String(decoding: LambdaAPI.executionLog(record: record(outcome: .timeout, durationMicros: 0, initMicros: 10_000_120), log: Data()), as: UTF8.self)
+        #expect(text.contains("INIT_REPORT Init Duration: 10000.12 ms\tPhase: init\tStatus: timeout\n"), "\(text)")
+        #expect(!text.contains("Task timed out"), "\(text)")
+    }
+
     @Test func timeout_addsLambdasTimedOutLine() {
         let text = String(decoding: LambdaAPI.executionLog(record: record(outcome: .timeout, durationMicros: 3_000_000), log: Data()), as: UTF8.self)
         #expect(text.contains("2023-11-14T22:13:23.000Z 0193a1b2-0000-7000-8000-000000000001 Task timed out after 3.00 seconds\n"))
