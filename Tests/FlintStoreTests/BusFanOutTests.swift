@@ -125,6 +125,25 @@ import Testing
             """) == ["after the move"])
     }
 
+    /// A trigger moved to another function (a reload): what waits runs there, so its deliveries
+    /// and the dead letters they become name that function; a leased one stays with the one
+    /// running it.
+    @Test func aSubscriptionMovedToAnotherFunction_takesItsWaitingDeliveriesAlong() throws {
+        let fixture = try BusFixture()
+        try Self.publish(fixture, "orders", ["leased", "waiting"])
+        #expect(try fixture.bus.fanOut() == 2)
+        let leased = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(1))
+        #expect(leased.map(\.message.body) == ["leased"])
+        var moved = BusFixture.orders
+        moved.subscriptions = moved.subscriptions.map { $0.name == "billing" ? .init(name: "billing", topic: "orders", function: "invoice") : $0 }
+        try fixture.bus.register(moved, retireOthers: true)
+        #expect(try fixture.strings("""
+            SELECT m.body || ' ' || d.function FROM deliveries d JOIN messages m ON m.id = d.message
+            WHERE d.subscription = 'billing' ORDER BY d.id
+            """) == ["leased bill", "waiting invoice"])
+        #expect(try fixture.strings("SELECT DISTINCT function FROM deliveries WHERE subscription = 'shipping'") == ["ship"])
+    }
+
     @Test func deletingTheNewestMessagesByHand_thenPublishing_stillFansOut() throws {
         let fixture = try BusFixture()
         try Self.publish(fixture, "orders", ["a", "b"])

@@ -22,7 +22,8 @@ public final class Bus: Sendable {
     /// Declares the project's topics and subscriptions. With `retireOthers`, subscriptions the
     /// topology no longer names stop receiving messages (their pending deliveries stay). A new
     /// subscription, one moved to another topic, or one made active again receives what is
-    /// published from now on.
+    /// published from now on. A subscription moved to another function takes its waiting
+    /// deliveries along.
     /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
     public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
         try database.write { db in
@@ -38,8 +39,19 @@ public final class Bus: Sendable {
                 ON CONFLICT(name) DO UPDATE SET topic = excluded.topic, function = excluded.function, active = 1,
                     since_message = CASE WHEN active AND topic = excluded.topic THEN since_message ELSE excluded.since_message END
                 """)
+            // A trigger moved to another function: what waits for it runs there now, so its
+            // deliveries (and the dead letters they may become) name that function. Leased ones
+            // stay with the function running them.
+            var functions: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, function FROM subscriptions") {
+                functions[row[0]] = row[1]
+            }
+            let moveWaiting = try db.cachedStatement(sql: "UPDATE deliveries SET function = ? WHERE subscription = ? AND state = 'ready'")
             for subscription in topology.subscriptions {
                 try upsertSubscription.execute(arguments: [subscription.name, subscription.topic, subscription.function])
+                if let previous = functions[subscription.name], previous != subscription.function {
+                    try moveWaiting.execute(arguments: [subscription.function, subscription.name])
+                }
             }
             try db.execute(sql: BusSchema.coverSubscriptionsSQL)
             if retireOthers {
