@@ -103,7 +103,10 @@ import Glibc
         #expect(applied.stdout == "reloaded: function greet changed\n")
         #expect(try await body(daemon, "/greet") == "200 v2")
         let unchanged = try reload(project)
-        #expect(unchanged.stdout == "reloaded: no function.yaml or trigger changed; warm instances start again from the current files\n")
+        #expect(unchanged.stdout == "reloaded: no function.yaml, trigger or topic changed; warm instances start again from the current files\n")
+        try project.appendToConfig("topics:\n  audit: {format: json}\n")
+        let topic = try reload(project)
+        #expect(topic.stdout == "reloaded: topic audit added\n", "\(topic.stderr)")
 
         // A new route, through SIGHUP this time.
         try addVersionFunction(project, name: "other", version: "o1")

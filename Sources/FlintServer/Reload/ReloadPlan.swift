@@ -5,7 +5,7 @@ internal import FlintCore
 public struct ReloadPlan {
     /// What a reload that changed no definition says: a handler's own files are not compared,
     /// but every warm instance starts again from them all the same.
-    public static let unchangedSummary = "no function.yaml or trigger changed; warm instances start again from the current files"
+    public static let unchangedSummary = "no function.yaml, trigger or topic changed; warm instances start again from the current files"
 
     /// `flint: reloaded: ...`'s text for `changes`.
     public static func summary(of changes: [String]) -> String {
@@ -18,7 +18,7 @@ public struct ReloadPlan {
     let project: Project
     /// flint.yaml settings that changed on disk but wait for the next start.
     let deferredSettings: [String]
-    /// One line per function or trigger added, removed or changed.
+    /// One line per function, trigger or flint.yaml topic added, removed or changed.
     let changes: [String]
     /// Names of the functions added or changed, sorted.
     let addedOrChangedFunctions: [String]
@@ -37,7 +37,9 @@ public struct ReloadPlan {
             Dictionary(current.triggers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
             Dictionary(loaded.triggers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         )
+        let topics = Self.differences(current.config.topics, loaded.config.topics)
         changes = functions.map { "function \($0.name) \($0.change.rawValue)" } + triggers.map { "trigger \($0.name) \($0.change.rawValue)" }
+            + topics.map { "topic \($0.name) \($0.change.rawValue)" }
         addedOrChangedFunctions = functions.filter { $0.change != .removed }.map(\.name)
         addedOrChangedTriggers = Set(triggers.filter { $0.change != .removed }.map(\.name))
     }
