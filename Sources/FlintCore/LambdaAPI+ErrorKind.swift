@@ -7,6 +7,8 @@ extension LambdaAPI {
         case resourceNotFound = "ResourceNotFoundException"
         case invalidRequestContent = "InvalidRequestContentException"
         case invalidParameterValue = "InvalidParameterValueException"
+        /// A request parameter (the function name in the path) is malformed.
+        case validation = "ValidationException"
         case requestTooLarge = "RequestTooLargeException"
         case tooManyRequests = "TooManyRequestsException"
         case service = "ServiceException"
@@ -15,7 +17,7 @@ extension LambdaAPI {
         public var status: Int {
             switch self {
             case .resourceNotFound: 404
-            case .invalidRequestContent, .invalidParameterValue: 400
+            case .invalidRequestContent, .invalidParameterValue, .validation: 400
             case .requestTooLarge: 413
             case .tooManyRequests: 429
             case .service: 500

@@ -3,7 +3,7 @@ import Foundation
 extension LambdaAPI {
     /// A function named in an Invoke path: the bare name and the qualifier, if one was given.
     public struct FunctionReference: Sendable, Hashable {
-        /// `[A-Za-z0-9_-]{1,64}`; whether such a function exists is for the caller to say.
+        /// `[A-Za-z0-9_.-]{1,64}`; whether such a function exists is for the caller to say.
         public var name: String
         /// `$LATEST`, a version number or an alias name; nil when none was given.
         public var qualifier: String?
@@ -13,6 +13,10 @@ extension LambdaAPI {
             self.qualifier = qualifier
         }
     }
+
+    /// Lambda's pattern for a FunctionName, quoted when one is refused.
+    public static let functionNamePattern =
+        #"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#
 
     /// Parses a FunctionName path component and returns the bare name, or nil if it is malformed.
     /// See ``functionReference(fromPathComponent:)`` for the accepted forms.
@@ -45,7 +49,8 @@ extension LambdaAPI {
         }
 
         let name = nameAndQualifier[nameAndQualifier.startIndex]
-        guard (1 ... 64).contains(name.utf8.count), name.utf8.allSatisfy(isNameByte) else { return nil }
+        // Lambda's pattern lets a dot through (`My.Func`); no function has one, so it is not found.
+        guard (1 ... 64).contains(name.utf8.count), name.utf8.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ".") }) else { return nil }
         guard nameAndQualifier.count == 2 else { return FunctionReference(name: String(name)) }
         let qualifier = nameAndQualifier[nameAndQualifier.startIndex + 1]
         guard qualifier == "$LATEST"

@@ -60,7 +60,11 @@ struct LambdaInvokeRoutes: Sendable {
     /// `?Qualifier=`) and the qualifier named, or the Lambda error that says why there is none.
     private func function(named component: String, request: Request) -> Result<(FunctionManifest, qualifier: String?), Refusal> {
         guard let reference = LambdaAPI.functionReference(fromPathComponent: component) else {
-            return .failure(Refusal(response: error(.invalidRequestContent, "\(component) is not a function name or ARN")))
+            let shown = component.percentDecoded ?? component
+            return .failure(Refusal(response: error(
+                .validation,
+                "1 validation error detected: Value '\(shown)' at 'functionName' failed to satisfy constraint: "
+                    + "Member must satisfy regular expression pattern: \(LambdaAPI.functionNamePattern)")))
         }
         let arn = LambdaAPI.functionARN(name: reference.name, region: identity.region, account: identity.account)
         guard let function = dispatcher.function(named: reference.name) else {

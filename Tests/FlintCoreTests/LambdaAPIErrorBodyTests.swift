@@ -8,6 +8,7 @@ import Testing
         (LambdaAPI.ErrorKind.resourceNotFound, "ResourceNotFoundException", 404),
         (.invalidRequestContent, "InvalidRequestContentException", 400),
         (.invalidParameterValue, "InvalidParameterValueException", 400),
+        (.validation, "ValidationException", 400),
         (.requestTooLarge, "RequestTooLargeException", 413),
         (.tooManyRequests, "TooManyRequestsException", 429),
         (.service, "ServiceException", 500),

@@ -6,6 +6,7 @@ import Testing
     @Test(arguments: [
         ("echo", "echo", nil),
         ("my_Function-2", "my_Function-2", nil),
+        ("My.Func", "My.Func", nil),  // Lambda's pattern allows it; no function is so named (404)
         ("echo:prod", "echo", "prod"),
         ("echo:$LATEST", "echo", "$LATEST"),
         ("echo%3A7", "echo", "7"),
@@ -34,6 +35,7 @@ import Testing
         "echo%00",
         String(repeating: "a", count: 65),
         "echo:pr.od",
+        "ec.ho:",
         "arn:aws:lambda:us-east-1:123456789012:function:",
         "arn:aws:s3:us-east-1:123456789012:function:echo",
         "arn:aws:lambda:us-east-1:123456789012:layer:echo",

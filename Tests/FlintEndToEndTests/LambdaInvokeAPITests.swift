@@ -188,6 +188,19 @@ enum Boto3 {
         #expect(reply.headers["x-amz-executed-version"] == "$LATEST")
     }
 
+    /// A name Lambda's pattern refuses is a ValidationException that quotes it decoded; one it
+    /// lets through (a dot) is simply not found.
+    @Test func malformedFunctionName_isValidationException_andADottedOneIsNotFound() async throws {
+        let daemon = try Self.daemon()
+        let malformed = try await daemon.request("POST", "/2015-03-31/functions/a%20b/invocations", body: Data("{}".utf8))
+        #expect(malformed.status == 400)
+        #expect(malformed.headers["x-amzn-errortype"] == "ValidationException")
+        #expect((try malformed.json()["Message"] as? String)?.contains("Value 'a b' at 'functionName'") == true, "\(malformed.text)")
+        let dotted = try await daemon.request("POST", "/2015-03-31/functions/My.Func/invocations", body: Data("{}".utf8))
+        #expect(dotted.status == 404)
+        #expect(dotted.headers["x-amzn-errortype"] == "ResourceNotFoundException")
+    }
+
     /// JSON as RFC 8259 has it, not as JSONSerialization forgives it: a runtime's own reader
     /// (Python's json, say) would refuse a trailing comma, and Lambda refuses it first.
     @Test(arguments: ["[1,]", #"{"a":[1,],}"#, "\u{FEFF}{}"])
