@@ -9,6 +9,8 @@ extension LambdaAPI {
         case invalidParameterValue = "InvalidParameterValueException"
         /// A request parameter (the function name in the path) is malformed.
         case validation = "ValidationException"
+        /// A Lambda API path of an operation Flint does not implement.
+        case unknownOperation = "UnknownOperationException"
         case requestTooLarge = "RequestTooLargeException"
         case tooManyRequests = "TooManyRequestsException"
         case service = "ServiceException"
@@ -16,7 +18,7 @@ extension LambdaAPI {
         /// The HTTP status Lambda answers with. botocore retries 429 and 5xx.
         public var status: Int {
             switch self {
-            case .resourceNotFound: 404
+            case .resourceNotFound, .unknownOperation: 404
             case .invalidRequestContent, .invalidParameterValue, .validation: 400
             case .requestTooLarge: 413
             case .tooManyRequests: 429

@@ -22,7 +22,9 @@ struct FlintResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Con
     }
 }
 
-/// Gives a request that matches no route API Gateway's JSON body instead of an empty 404.
+/// Gives a request that matches no route API Gateway's JSON body instead of an empty 404; one
+/// for a Lambda API operation Flint does not have (a path under an API version, such as
+/// `/2016-08-19/account-settings/`) Lambda's `UnknownOperationException`, which botocore names.
 struct NotFoundBodyMiddleware: RouterMiddleware {
     typealias Context = FlintRequestContext
 
@@ -30,7 +32,16 @@ struct NotFoundBodyMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            return .message(.notFound, "Not Found")
+            guard Self.isLambdaAPIPath(request.uri.path) else { return .message(.notFound, "Not Found") }
+            let message = "Flint does not implement the Lambda operation at \(request.method.rawValue) \(request.uri.path); "
+                + "it implements Invoke, ListFunctions, GetFunction and GetFunctionConfiguration (docs/http-api.md)"
+            return .bytes(.notFound, LambdaAPI.errorBody(.unknownOperation, message: message), headers: [.amzErrorType: LambdaAPI.ErrorKind.unknownOperation.rawValue])
         }
+    }
+
+    /// Whether the first segment is a Lambda API version, a date (`2015-03-31`).
+    static func isLambdaAPIPath(_ path: String) -> Bool {
+        guard let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first else { return false }
+        return first.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil
     }
 }

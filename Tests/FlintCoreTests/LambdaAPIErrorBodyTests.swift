@@ -9,6 +9,7 @@ import Testing
         (.invalidRequestContent, "InvalidRequestContentException", 400),
         (.invalidParameterValue, "InvalidParameterValueException", 400),
         (.validation, "ValidationException", 400),
+        (.unknownOperation, "UnknownOperationException", 404),
         (.requestTooLarge, "RequestTooLargeException", 413),
         (.tooManyRequests, "TooManyRequestsException", 429),
         (.service, "ServiceException", 500),

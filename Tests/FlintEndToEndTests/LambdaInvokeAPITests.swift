@@ -201,6 +201,20 @@ enum Boto3 {
         #expect(dotted.headers["x-amzn-errortype"] == "ResourceNotFoundException")
     }
 
+    /// `aws lambda get-account-settings`, say: botocore names the error instead of "(404)".
+    @Test func operationFlintDoesNotImplement_isUnknownOperation_andOtherPathsStayPlainNotFound() async throws {
+        let daemon = try Self.daemon()
+        let settings = try await daemon.request("GET", "/2016-08-19/account-settings/")
+        #expect(settings.status == 404)
+        #expect(settings.headers["x-amzn-errortype"] == "UnknownOperationException")
+        #expect((try settings.json()["Message"] as? String)?.contains("GET /2016-08-19/account-settings/") == true, "\(settings.text)")
+        let aliases = try await daemon.request("GET", "/2015-03-31/functions/echo/aliases")
+        #expect(aliases.headers["x-amzn-errortype"] == "UnknownOperationException")
+        let other = try await daemon.request("GET", "/nothing-here")
+        #expect(other.status == 404)
+        #expect(other.headers["x-amzn-errortype"] == nil)
+    }
+
     /// JSON as RFC 8259 has it, not as JSONSerialization forgives it: a runtime's own reader
     /// (Python's json, say) would refuse a trailing comma, and Lambda refuses it first.
     @Test(arguments: ["[1,]", #"{"a":[1,],}"#, "\u{FEFF}{}"])
