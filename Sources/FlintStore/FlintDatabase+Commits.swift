@@ -19,7 +19,7 @@ extension FlintDatabase {
     public func hasCommitsFromOtherConnections() -> Bool {
         do {
             return try pool.writeWithoutTransaction { db in
-                let version = try Int.fetchOne(db, sql: "PRAGMA data_version")
+                let version = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
                 return writerDataVersion.withLock { last in
                     defer { last = version }
                     return version == nil || last != version

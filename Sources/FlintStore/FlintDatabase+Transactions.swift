@@ -20,6 +20,17 @@ extension FlintDatabase {
         }
     }
 
+    /// Runs `body` on a reader outside any transaction, each statement on its own snapshot: for
+    /// the consumer's glances (what may be due, the next deadline), asked on every wake-up, whose
+    /// statements need not agree with each other. Spares a BEGIN and a COMMIT each.
+    func glance<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
+        do {
+            return try pool.unsafeRead(body)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
+    }
+
     /// Runs `body` in a read transaction; a failure is a `BusError` that names this file.
     func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
         do {

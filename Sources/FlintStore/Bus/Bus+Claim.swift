@@ -194,7 +194,7 @@ extension Bus {
     public func dueSubscriptions(among subscriptions: [String], now: Date = Date()) throws(BusError) -> Set<String> {
         guard !subscriptions.isEmpty else { return [] }
         let nowMicros = EpochMicros.from(now)
-        return try database.read { db in
+        return try database.glance { db in
             let probe = try db.cachedStatement(sql: """
                 SELECT 1 FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us <= ? LIMIT 1
                 """)
@@ -243,7 +243,7 @@ extension Bus {
     /// it at once). Nil when nothing is scheduled.
     public func nextDeadline(subscriptions: [String], now: Date = Date()) throws(BusError) -> Date? {
         let nowMicros = EpochMicros.from(now)
-        return try database.read { db in
+        return try database.glance { db in
             var earliest: Int64?
             let nextVisible = try db.cachedStatement(sql: """
                 SELECT min(visible_at_us) FROM deliveries WHERE state = 'ready' AND subscription = ? AND visible_at_us > ?
