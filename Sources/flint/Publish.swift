@@ -81,7 +81,8 @@ struct Publish: AsyncParsableCommand {
                     + "use flint invoke FUNCTION --async for an asynchronous invocation")
         }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
-        let messages = try readMessages()
+        let numbered = try readMessages()
+        let messages = numbered.map(\.message)
         guard !messages.isEmpty else {
             FileHandle.standardError.write(Data("flint publish: the input has no non-blank lines; nothing was published\n".utf8))
             return
@@ -93,7 +94,7 @@ struct Publish: AsyncParsableCommand {
             try bus.register(BusTopology(project: project), retireOthers: false)
             receipts = try await bus.publish(messages)
         } catch {
-            throw CLIError("flint publish: \(error.description)")
+            throw CLIError("flint publish: \(Self.lineOf(error, in: numbered, lines: lines))\(error.description)")
         }
         for receipt in receipts {
             print(receipt.messageID)
@@ -103,23 +104,41 @@ struct Publish: AsyncParsableCommand {
         }
     }
 
-    /// The messages the options describe: one, or one per non-blank line with `--lines`.
-    private func readMessages() throws -> [OutgoingMessage] {
+    /// "line N: " for the first line of `--lines` input that the bus's refusal is about, when
+    /// it is about one (a body that is not JSON, or too large); empty otherwise.
+    static func lineOf(_ error: BusError, in messages: [(line: Int, message: OutgoingMessage)], lines: Bool) -> String {
+        guard lines, messages.count > 1 else { return "" }
+        let culprit: (line: Int, message: OutgoingMessage)?
+        switch error {
+        case .notJSON: culprit = messages.first { !JSONSyntax.isValue(Data($0.message.body.utf8)) }
+        case .bodyTooLarge(_, let bytes, _): culprit = messages.first { $0.message.body.utf8.count + attributeBytes($0.message) == bytes }
+        default: culprit = nil
+        }
+        return culprit.map { "line \($0.line): " } ?? ""
+    }
+
+    private static func attributeBytes(_ message: OutgoingMessage) -> Int {
+        message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+    }
+
+    /// The messages the options describe, each with its line: one (line 1), or one per non-blank
+    /// line with `--lines`.
+    private func readMessages() throws -> [(line: Int, message: OutgoingMessage)] {
         let raw = try PayloadSource.read(data ?? "-")
         guard let text = String(validating: raw, as: UTF8.self) else {
             throw CLIError("flint publish: the body is not UTF-8 text; bodies are text (base64-encode binary data)")
         }
         let attributes = try attributes()
-        let bodies: [String]
+        let bodies: [(line: Int, body: String)]
         if lines {
             // "\r\n" is one Character in Swift, so it is a separator of its own.
-            bodies = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-                .filter { !$0.allSatisfy(\.isWhitespace) }.map(String.init)
+            bodies = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+                .enumerated().filter { !$0.element.allSatisfy(\.isWhitespace) }.map { ($0.offset + 1, String($0.element)) }
         } else {
-            bodies = [text]
+            bodies = [(1, text)]
         }
-        return bodies.map { body in
-            OutgoingMessage(topic: topic, body: body, attributes: attributes, dedupKey: dedup, groupKey: group)
+        return bodies.map { line, body in
+            (line, OutgoingMessage(topic: topic, body: body, attributes: attributes, dedupKey: dedup, groupKey: group))
         }
     }
 

@@ -144,6 +144,10 @@ import Testing
         #expect(notJSON.stderr.contains(#"flint publish: topic "events" takes JSON bodies"#), "\(notJSON.stderr)")
         let json = try publish(project, ["events", "--data", #"{"ok":true}"#])
         #expect(json.status == 0, "\(json.stderr)")
+        // With --lines, the refusal names the line (blank lines counted), and nothing is published.
+        let lines = try publish(project, ["events", "--lines"], stdin: Data("{\"a\":1}\n\n{oops\n[2]\n".utf8))
+        #expect(lines.status == 1)
+        #expect(lines.stderr.contains("flint publish: line 3: topic \"events\" takes JSON bodies"), "\(lines.stderr)")
 
         try project.write("big.txt", String(repeating: "a", count: 1024 * 1024 + 1))
         let big = try publish(project, ["events", "--data", "@\(project.root)/big.txt"])
