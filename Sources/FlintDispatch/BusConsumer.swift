@@ -49,6 +49,8 @@ public final class BusConsumer: Sendable {
         var failingSince: Date?
         /// Set by the pass in progress when it could not read or write the bus.
         var passFailed = false
+        /// The daemon is stopping: nothing more is claimed, though `run()` goes on until `stop()`.
+        var paused = false
     }
 
     /// How long the loop waits before looking again once passes have failed for `seconds`: no
@@ -86,6 +88,14 @@ public final class BusConsumer: Sendable {
         if shouldSignal { signal.signal() }
     }
 
+    /// Claims nothing more from now on; what waits stays in SQLite for the next start. A stopping
+    /// daemon calls it first thing: otherwise, while its listener waits for the synchronous calls
+    /// still running, each slot they free (or the drain deadline's kills free) would start more.
+    public func pause() {
+        state.withLock { $0.paused = true }
+        signal.signal()
+    }
+
     /// Stops claiming; invocations already started run on (the dispatcher drains them).
     public func stop() {
         state.withLock { $0.stopped = true }
@@ -113,11 +123,15 @@ public final class BusConsumer: Sendable {
         // the loop was woken: under steady load it may never sleep long enough to time out.
         var deadline: Date? = .distantPast  // expire leases left over from before, once at start
         while true {
-            let stop = state.withLock { state -> Bool in
+            let (stop, paused) = state.withLock { state -> (Bool, Bool) in
                 state.wakePending = false
-                return state.stopped
+                return (state.stopped, state.paused)
             }
             if stop { return }
+            if paused {
+                signal.wait()
+                continue
+            }
             let now = Date()
             if let known = deadline, known <= now {
                 do {

@@ -140,8 +140,10 @@ public struct FlintDaemon: Sendable {
                     .init(service: DrainDeadlineService(
                         drainTimeout: project.config.drainTimeout, execRunner: core.runner, lambdaRunner: core.lambdaRunner,
                         running: { reloader.generation.dispatcher.running }, logger: logger, console: console)),
-                    // Last, so it stops first: it ends the log streams the server would wait for.
+                    // It ends the log streams the server would wait for.
                     .init(service: LogHubService(hub: logHub)),
+                    // Last, so it stops first: nothing more is started from the bus.
+                    .init(service: ShutdownBeginsService { reloader.generation.stopClaiming() }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -48,3 +48,14 @@ struct DispatcherService: Service {
         await dispatcher.drain()
     }
 }
+
+/// Runs `action` as soon as the daemon begins to stop, before any other service stops (it is
+/// listed last): the bus consumer stops claiming while the listener still waits for its calls.
+struct ShutdownBeginsService: Service {
+    let action: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        action()
+    }
+}

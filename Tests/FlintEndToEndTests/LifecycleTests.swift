@@ -44,6 +44,35 @@ import Testing
         #expect(state.stdout == "[('ready',)] [('killed',)]\n", "\(state.stdout) \(state.stderr)")
     }
 
+    /// Once the stop begins, nothing more starts from the bus: a synchronous call still running
+    /// frees its slot while the listener waits for it, and that slot must not start what waits.
+    @Test func sigterm_startsNothingMoreFromTheBus_whileSynchronousCallsFinish() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("worker", script: "cat > /dev/null\nsleep 1\necho '{\"done\":true}'\n", manifest: "concurrency: 1\n")
+        try project.addRoute("worker", function: "worker", method: "POST", path: "/work")
+        try project.addQueueTrigger("worker-queue", function: "worker", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        async let reply = daemon.request("POST", "/work", body: Data("{}".utf8))
+        try await daemon.waitUntilAHandlerRuns("the synchronous call")
+        for n in 1 ... 3 {
+            let published = try FlintBinary.run(["publish", "jobs", "--data", "m\(n)", "--project", project.root])
+            #expect(published.status == 0, "\(published.stderr)")
+        }
+        let stopped = try daemon.stop(signal: SIGTERM, within: 20)
+        #expect(stopped.status == 0)
+        #expect(try await reply.text == "{\"done\":true}\n")
+
+        let state = try Subprocess.run("/usr/bin/python3", ["-c", """
+            import sqlite3, sys
+            con = sqlite3.connect(sys.argv[1])
+            print(con.execute("SELECT count(*) FROM invocations WHERE function = 'worker'").fetchone()[0],
+                  con.execute("SELECT count(*) FROM messages WHERE topic = 'jobs'").fetchone()[0],
+                  con.execute("SELECT count(*) FROM deliveries WHERE subscription = 'worker-queue' AND state != 'ready'").fetchone()[0])
+            """, project.root + "/.flint/flint.sqlite"], timeout: 30)
+        // Only the synchronous call ran; the three messages wait, untouched, for the next start.
+        #expect(state.stdout == "1 3 0\n", "\(state.stdout) \(state.stderr)")
+    }
+
     /// Where a daemon started by these tests puts its cgroups on cgroup v1: `flint/` under this
     /// process's own memory cgroup (which the daemon inherits); nil without a writable one.
     static let flintMemoryCgroups: String? = {

@@ -132,4 +132,7 @@ final class ProjectGeneration: Sendable {
 
     /// Wakes the bus consumer: something may have become claimable.
     func wake() { consumer.wake() }
+
+    /// The daemon is stopping: the bus consumer starts nothing more (its services stop later).
+    func stopClaiming() { consumer.pause() }
 }
