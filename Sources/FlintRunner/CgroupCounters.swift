@@ -63,6 +63,12 @@ struct CgroupCounters: Sendable {
         }
     }
 
+    /// The cgroup's memory high-water mark since it was made or last reset; nil when it cannot
+    /// be read.
+    func peakMemoryBytes() -> Int64? {
+        FileText.number(fd: peak)
+    }
+
     /// The memory charged to the cgroup now; nil when it cannot be read.
     func chargedMemoryBytes() -> Int64? {
         FileText.number(fd: usage)

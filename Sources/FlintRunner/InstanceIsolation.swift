@@ -107,6 +107,12 @@ final class InstanceIsolation: Sendable {
         return started.withLock({ $0.take() }) ?? spawn(options)
     }
 
+    /// The instance's memory high-water mark so far, every process of it (its cgroup's); nil
+    /// without a memory cgroup, or once `finish()` handed it back.
+    func peakMemoryBytes() -> Int64? {
+        cgroup.withLock { $0?.counters.peakMemoryBytes() }
+    }
+
     /// Ends the instance's use of its cgroup: kills what is left in it, reads its figures, and
     /// hands it back. nil without a cgroup (or when called again).
     func finish() -> CgroupUsage? {

@@ -8,7 +8,7 @@ extension LambdaInstance {
         let oomKills: Int64
         switch exit {
         case .notStarted(let reason): return (.error, "init failed: \(reason)", nil)
-        case .exited(let ended, let kills, _): (termination, oomKills) = (ended, kills)
+        case .exited(let ended, let kills, _, _): (termination, oomKills) = (ended, kills)
         }
         let how = termination?.description ?? "status unknown"
         let timeout = function.timeout.shortDescription

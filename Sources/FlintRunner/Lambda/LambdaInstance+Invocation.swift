@@ -65,7 +65,8 @@ extension LambdaInstance {
         let now = Sys.monotonicNanoseconds()
         invocation.deliveredAt = now
         if memory == nil, let pid = process.pid {
-            memory = InstanceMemory(pid: pid, now: now)
+            let cgroupPeak = instanceIsolation.flatMap { isolation in isolation.hasMemoryCgroup ? { isolation.peakMemoryBytes() } : nil }
+            memory = InstanceMemory(pid: pid, now: now, cgroupPeak: cgroupPeak)
             cpu = InstanceCPU(pid: pid)
         }
         invocation.cpuAtDelivery = cpu?.read()

@@ -36,8 +36,9 @@ final class LambdaInstance: @unchecked Sendable {
     /// How the process ended.
     enum Exit {
         /// `oomKills`: processes of the instance its cgroup's OOM killer ended (0 without a cgroup);
-        /// `cpu`: what the process and the children it waited for used over its life (wait4).
-        case exited(Termination?, oomKills: Int64, cpu: InstanceCPU.Times)
+        /// `cpu`: what the process and the children it waited for used over its life (wait4);
+        /// `peakMemoryBytes`: its cgroup's high-water mark (nil without a memory cgroup).
+        case exited(Termination?, oomKills: Int64, cpu: InstanceCPU.Times, peakMemoryBytes: Int64?)
         case notStarted(String)
     }
 
@@ -61,6 +62,8 @@ final class LambdaInstance: @unchecked Sendable {
     var killTimer: Scheduled<Void>?
     /// Opened at the first delivery, once the process is known to run.
     var memory: InstanceMemory?
+    /// The instance's user, cgroup and sandbox, once it is spawned: its cgroup measures its memory.
+    var instanceIsolation: InstanceIsolation?
     var cpu: InstanceCPU?
     private var listener: (any Channel)?
     /// The Runtime API connections accepted, closed when the instance ends: a process that left
@@ -188,6 +191,7 @@ final class LambdaInstance: @unchecked Sendable {
             return
         }
         isolation.apply(to: &options)
+        instanceIsolation = isolation
         let isolated = options
         spawnedAt = Sys.monotonicNanoseconds()
         initTimer = eventLoop.scheduleTask(in: .nanoseconds(function.initLimit.nanoseconds)) { self.initTimedOut() }
@@ -202,7 +206,8 @@ final class LambdaInstance: @unchecked Sendable {
                 case .success(let spawned):
                     let (termination, cpu) = process.supervise(spawned, output: output)
                     // Kills what is left in the cgroup, and tells whether its OOM killer struck.
-                    exit = .exited(termination, oomKills: isolation.finish()?.oomKills ?? 0, cpu: cpu)
+                    let usage = isolation.finish()
+                    exit = .exited(termination, oomKills: usage?.oomKills ?? 0, cpu: cpu, peakMemoryBytes: usage?.peakMemoryBytes)
                 case .failure(let error):
                     _ = isolation.finish()
                     exit = .notStarted(error.description)
@@ -288,14 +293,18 @@ final class LambdaInstance: @unchecked Sendable {
         }
         let (outcome, message, termination) = failure(exit, wasStarting: wasStarting, delivered: invocation.deliveredAt != nil)
         var used = InstanceCPU.Times.zero
-        if case .exited(_, _, let total) = exit { used = total - (invocation.cpuAtDelivery ?? .zero) }
+        var peak = memory?.lastPeakBytes ?? 0
+        if case .exited(_, _, let total, let cgroupPeak) = exit {
+            used = total - (invocation.cpuAtDelivery ?? .zero)
+            peak = max(peak, cgroupPeak ?? 0)
+        }
         // An init error's document is the answer, as Lambda's `Runtime.ImportModuleError`.
         var document = Data()
         if case .initError(_, let initDocument)? = stopReason { document = initDocument }
         let result = invocation.result(
             function: function, outcome: outcome, message: message, output: document, log: output.take(),
             initDurationMicros: initDurationMicros ?? spawnedAt.map { (Sys.monotonicNanoseconds() - $0) / 1000 },
-            peakRSSBytes: memory?.lastPeakBytes ?? 0, cpu: used, termination: termination
+            peakRSSBytes: peak, cpu: used, termination: termination
         )
         return .finished(result, reusable: false)
     }

@@ -48,6 +48,21 @@ import Testing
         }
     }
 
+    /// With a cgroup, an instance's peak memory is every process's: a child that used 48 MiB
+    /// shows, where the runtime process's own VmHWM would not.
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func peakMemory_countsTheInstancesChildren() async throws {
+        let isolation = try HandlerIsolation.prepare(IsolationSettings(), logger: Logger(label: "flint.lambda.tests"))
+        try await withLambdaFixture(isolation: isolation) { fixture in
+            let function = fixture.function(memoryBytes: 256 * 1024 * 1024)
+            let hogged = try await fixture.invoke(function, ["action": "child-hog", "mib": 48])
+            #expect(hogged.record.outcome == .ok, "\(hogged.record.errorMessage ?? "-")")
+            try await Task.sleep(for: .milliseconds(20))  // past InstanceMemory's interval between reads
+            let after = try await fixture.invoke(function)
+            #expect(after.record.peakRSSBytes >= 48 * 1024 * 1024, "peak \(after.record.peakRSSBytes) bytes")
+        }
+    }
+
     /// The instance's cgroup counts OOM kills over its whole life: one that ended a child in an
     /// earlier invocation does not make a later, unrelated exit of the runtime `oom`.
     @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
