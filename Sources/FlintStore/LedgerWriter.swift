@@ -165,8 +165,10 @@ public final class LedgerWriter: Sendable {
                         settle(dropped)
                     }
                     onRetry(error, batch.count, delay)
-                    // `finish()` and new records wake it early; the next attempt comes sooner then.
-                    _ = wakeup.wait(timeout: .now() + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                    // Only `finish()` cuts the wait short: new records wait for the next attempt
+                    // (each one trying at once would retry, and log, as fast as they come).
+                    let retryAt = DispatchTime.now() + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                    while state.withLock({ !$0.finished }), wakeup.wait(timeout: retryAt) == .success {}
                     delay = min(delay * 2, Self.longestRetryDelay)
                     continue
                 }

@@ -85,6 +85,52 @@ import Testing
     }
 }
 
+@Suite struct LedgerWriterBackoffTests {
+    /// While commits fail, new records wait for the next attempt: each trying (and logging) at
+    /// once would turn the backoff into an attempt per record.
+    @Test func recordsArrivingWhileCommitsFail_doNotCutTheBackoffShort_andAreAllKept() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.01))
+        let retries = RetryCount()
+        let writer = LedgerWriter(
+            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
+            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(300))
+        let running = Task { await writer.run() }
+        writer.record(InvocationLedgerTests.record(), log: Data())
+        await writer.flushed()
+
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        locker.arguments = ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); sys.stdin.readline(); c.execute("COMMIT")
+            """, path]
+        let output = Pipe(), input = Pipe()
+        locker.standardOutput = output
+        locker.standardInput = input
+        try locker.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("locked"))
+
+        var ids: [String] = []
+        for _ in 0 ..< 20 {
+            let record = InvocationLedgerTests.record()
+            ids.append(record.id)
+            writer.record(record, log: Data())
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        // 0.2 s of records: the first attempt, perhaps the one 0.3 s later; not one per record.
+        #expect(retries.value <= 2, "\(retries.value) attempts for 20 records")
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        await writer.flushed()
+        locker.waitUntilExit()
+        for id in ids { #expect(try await ledger.find(id: id)?.id == id) }
+        writer.finish()
+        await running.value
+    }
+}
+
 private final class RetryCount: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
