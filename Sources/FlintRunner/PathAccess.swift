@@ -25,6 +25,30 @@ enum PathAccess {
         return nil
     }
 
+    /// Why `user` cannot run the program at `path` (execute it, and read it too when it is a
+    /// script, which its interpreter reads), or nil. A missing file is for other checks to name.
+    static func problem(executing path: String, as user: HandlerUser) -> String? {
+        guard user.uid != 0 else { return nil }
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        if !directory.isEmpty, let problem = problem(reaching: directory, as: user, traverseOnly: true) { return problem }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        let needed: mode_t = isScript(path) ? 0o5 : 0o1
+        guard !allows(info, needed, user) else { return nil }
+        let mode = String(info.st_mode & 0o7777, radix: 8)
+        let what = needed == 0o5 ? "read and execute" : "execute"
+        return "\(path) (mode 0\(mode), owner uid \(info.st_uid)) does not let \(user) \(what) it"
+    }
+
+    /// Whether the file starts with `#!`.
+    private static func isScript(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var start: (UInt8, UInt8) = (0, 0)
+        return read(descriptor, &start, 2) == 2 && start == (UInt8(ascii: "#"), UInt8(ascii: "!"))
+    }
+
     /// Whether the owner, group or other bits of `info` grant `bits` (r=4, w=2, x=1) to `user`.
     private static func allows(_ info: stat, _ bits: mode_t, _ user: HandlerUser) -> Bool {
         let shift: mode_t

@@ -202,6 +202,28 @@ import Testing
         #expect(HandlerIsolation.processOnly.refusal(of: FunctionManifest(name: "plain", directory: "/", command: ["/bin/true"])) == nil)
     }
 
+    /// A handler user that could not run the command would fail every invocation: `flint up`
+    /// refuses the function instead, naming the file and its mode.
+    @Test(.enabled(if: IsolationAvailability.isRoot, "needs root: only root can run handlers as another user"))
+    func commandTheHandlerUserCannotRun_isRefusedAtStart() throws {
+        let isolation = try HandlerIsolation.prepare(IsolationSettings(cgroups: false), logger: Logger(label: "flint.isolation.tests"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flint-exec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = directory + "/h.sh"
+        try Data("#!/bin/sh\necho hi\n".utf8).write(to: URL(fileURLWithPath: script))
+        let function = FunctionManifest(name: "private", directory: directory, command: ["./h.sh"])
+        for mode in [0o700, 0o711] {  // a script is read by its interpreter: execute alone is not enough
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: script)
+            let refusal = try #require(isolation.refusal(of: function), "mode \(String(mode, radix: 8))")
+            #expect(refusal.contains("who cannot run its command: \(script) (mode 0\(String(mode, radix: 8))"), "\(refusal)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        #expect(isolation.refusal(of: function) == nil)
+        // Found on PATH: the system's, not checked.
+        #expect(isolation.refusal(of: FunctionManifest(name: "system", directory: directory, command: ["sh", "-c", "true"])) == nil)
+    }
+
     @Test func sandbox_forALambdaFunction_isRefusedAtStart() {
         let function = FunctionManifest(name: "warm", directory: "/", runtime: .lambda, command: ["/bin/true"], isolation: .sandbox)
         #expect(HandlerIsolation.processOnly.refusal(of: function)
