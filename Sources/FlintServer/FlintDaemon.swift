@@ -47,7 +47,12 @@ public struct FlintDaemon: Sendable {
         }
 
         let files = DaemonFiles(project: project)
-        try FileManager.default.createDirectory(atPath: files.directory, withIntermediateDirectories: true)
+        do throws(DirectoryMaker.Failure) {
+            try DirectoryMaker.make(files.directory, mode: 0o711)
+        } catch {
+            throw DaemonError.startup(
+                "cannot use the data directory \(files.directory): \(error); run flint up as a user who can write there, or set data: in flint.yaml to another directory")
+        }
         // Before anything that touches a running daemon's files; held until this process ends.
         guard let lock = try DaemonLock.acquire(at: files.lock) else {
             let running = DaemonInfo.read(from: files.daemonInfo).map { "pid \($0.pid), \($0.url)" } ?? "still starting"

@@ -34,8 +34,12 @@ public final class FlintDatabase: Sendable {
     /// any `flint up`).
     public init(path: String, durability: Durability = .normal, busyTimeout: Double = defaultBusyTimeout) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        if !directory.isEmpty {
+            do throws(DirectoryMaker.Failure) {
+                try DirectoryMaker.make(directory, mode: 0o711)
+            } catch {
+                throw BusError.database(path: path, message: "\(error); check data: in flint.yaml and this user's rights there")
+            }
         }
         try Self.createPrivately(path)
         self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))

@@ -172,6 +172,16 @@ import Testing
         #expect(reply.status == 200, "\(reply.text)")
     }
 
+    @Test func dataDirectoryThatIsAFile_isRefusedInPlainWords() throws {
+        let project = try TestProject()
+        try project.write("dfile", "not a directory\n")
+        try project.appendToConfig("data: dfile\n")
+        let result = try FlintBinary.run(["up", "--project", project.root, "--listen", "127.0.0.1:0"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cannot use the data directory \(project.root)/dfile: \(project.root)/dfile is a file, not a directory"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(result.stderr)")
+    }
+
     @Test func addressInUse_saysSoAndHowToPickAnother() throws {
         let busy = try RunningDaemon(try TestProject())
         let port = try #require(busy.url.port)

@@ -1,0 +1,33 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// Makes a directory and the parents it lacks, saying in plain words what stopped it (Foundation's
+/// errors read `Error Domain=NSCocoaErrorDomain Code=513 ...`).
+public enum DirectoryMaker {
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The directories it makes get `mode` (not narrowed by the umask); existing ones are left as
+    /// they are.
+    public static func make(_ path: String, mode: UInt32) throws(Failure) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode_t(mode)) == 0 {
+                _ = chmod(prefix, mode_t(mode))
+                continue
+            }
+            let code = errno
+            var info = stat()
+            guard code == EEXIST, stat(prefix, &info) == 0 else {
+                throw Failure(description: "cannot make the directory \(prefix): \(String(cString: strerror(code)))")
+            }
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw Failure(description: "\(prefix) is a file, not a directory")
+            }
+        }
+    }
+}

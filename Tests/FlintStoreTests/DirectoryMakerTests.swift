@@ -1,0 +1,26 @@
+@testable import FlintStore
+import Foundation
+import Testing
+
+@Suite struct DirectoryMakerTests {
+    @Test func makesTheMissingParents_withTheModeGiven_andLeavesExistingOnes() throws {
+        let root = try TemporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        let path = root.path + "/a/b/c"
+        try DirectoryMaker.make(path, mode: 0o711)
+        for made in [root.path + "/a", root.path + "/a/b", path] {
+            #expect(try FileManager.default.attributesOfItem(atPath: made)[.posixPermissions] as? Int == 0o711, "\(made)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: root.path)[.posixPermissions] as? Int == 0o755)
+        try DirectoryMaker.make(path, mode: 0o700)  // already there: fine, and unchanged
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o711)
+    }
+
+    @Test func aFileInTheWay_isNamed() throws {
+        let root = try TemporaryDirectory()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root.path + "/data"))
+        #expect(throws: DirectoryMaker.Failure(description: "\(root.path)/data is a file, not a directory")) {
+            try DirectoryMaker.make(root.path + "/data/inner", mode: 0o711)
+        }
+    }
+}
