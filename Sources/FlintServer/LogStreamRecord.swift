@@ -65,6 +65,8 @@ public struct LogStreamRecord: Decodable, Sendable, Hashable {
 
     /// The records of a stored log: one line each, stamped with the invocation's start.
     static func storedLines(_ log: Data, function: String, invocation: String, startedAt: Date) -> [UInt8] {
+        // An invocation that wrote nothing has no line, not one empty line.
+        guard !log.isEmpty else { return [] }
         var bytes: [UInt8] = []
         var lines = log.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if log.last == UInt8(ascii: "\n") { lines.removeLast() }
