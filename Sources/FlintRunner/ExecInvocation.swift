@@ -49,14 +49,11 @@ struct ExecInvocation: Sendable {
             }
             process = try spawned.get()
         } catch {
-            let duration = (Sys.monotonicNanoseconds() - spawnedAt) / 1000
             if case .pipes = error {
                 logger.error("cannot start handler", metadata: metadata(["error": "\(error)"]))
             }
-            return finished(
-                startedAt: startedAt, endedAt: Date(), durationMicros: duration, usage: .zero, termination: nil,
-                verdict: Verdict(outcome: .error, message: error.description), output: Data(), log: Data()
-            )
+            // The handler never ran (its execve failed, say): nothing to bill, no cold start.
+            return notStarted(.error, message: error.description, at: startedAt)
         }
 
         let limits = SupervisionLimits(

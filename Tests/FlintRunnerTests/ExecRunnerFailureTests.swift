@@ -38,6 +38,10 @@ import Testing
                 result.record.errorMessage
                     == "cannot execute \(fixture.functionDirectory)/no-such-handler: No such file or directory"
             )
+            // Nothing ran: nothing to bill, and no cold start.
+            #expect(result.record.durationMicros == 0)
+            #expect(result.record.billedMillis == 0)
+            #expect(!result.record.coldStart)
             #expect(fixture.workRootEntries() == [])
         }
     }
