@@ -94,6 +94,9 @@ public final class BucketWatcher: Sendable {
         stopSignal.signal()
     }
 
+    /// Whether `stop()` was called.
+    var isStopping: Bool { stopSignal.wait() }
+
     /// Held by the thread that uses libinotifytools: a second watcher in the same process (tests
     /// start one after another) waits for the first to be done with the library's global state.
     private static let libraryOwner = NSLock()

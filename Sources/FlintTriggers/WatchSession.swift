@@ -64,7 +64,16 @@ struct WatchSession {
             }
             if events.isEmpty { return }
             handle(events)
+            // A steady stream of events holds off neither a stop (what is left unread, the next
+            // start-up scan finds) nor the large files' readings.
+            if watcher.isStopping { return }
+            if Self.isReadable(hasher.descriptor) { recordHashed() }
         }
+    }
+
+    private static func isReadable(_ descriptor: Int32) -> Bool {
+        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        return poll(&fds, 1, 0) > 0 && fds[0].revents != 0
     }
 
     private mutating func handle(_ events: [InotifyEvent]) {

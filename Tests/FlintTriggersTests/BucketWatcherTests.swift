@@ -22,6 +22,30 @@ import Testing
         #expect(fixture.changes.count == 2)
     }
 
+    /// Files that never stop arriving must not hold off a stop (or a reload, which stops the old
+    /// watcher): the watcher looks for the stop between batches of events.
+    @Test func stop_whileFilesKeepArriving_endsTheWatcherSoon() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["stream"])
+        let writing = Atomic<Bool>(true)
+        let directory = fixture.root + "/stream"
+        let writer = Thread {
+            let until = Date().addingTimeInterval(20)
+            var n = 0
+            while writing.load(ordering: .relaxed), Date() < until {
+                FileManager.default.createFile(atPath: "\(directory)/f\(n % 500).txt", contents: Data("\(n)".utf8))
+                n += 1
+            }
+        }
+        writer.start()
+        try await fixture.eventually { fixture.changes.count > 100 }
+        let asked = ContinuousClock.now
+        await fixture.stop()
+        let took = ContinuousClock.now - asked
+        writing.store(false, ordering: .relaxed)
+        #expect(took < .seconds(5), "the watcher stopped \(took) after it was asked, files arriving all along")
+    }
+
     @Test func directoryMovedOut_removesItsObjects_andMovedIn_createsThem() async throws {
         let fixture = try BucketWatcherFixture()
         try fixture.write("uploads", "album/one.jpg", "1")
