@@ -1,5 +1,8 @@
 internal import ArgumentParser
 internal import FlintCore
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 @main
 struct Flint: AsyncParsableCommand {
@@ -20,6 +23,12 @@ struct Flint: AsyncParsableCommand {
     /// command has the option. A first word that is no command is said to be one, with the command
     /// it may be a typo of, rather than taken for unexpected arguments.
     static func main() async {
+        // Swift replaces bytes that are not UTF-8 with U+FFFD: a key, topic or name would be
+        // quietly another one.
+        if let (position, raw) = invalidUTF8Argument() {
+            exit(withError: ValidationError(
+                "argument \(position) (\(raw)) is not UTF-8 text; object keys, topics and names are UTF-8 (rename the file, or give its name another way)"))
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--project", arguments.count >= 3 {
             arguments = Array(arguments[2...] + arguments[..<2])
@@ -34,6 +43,21 @@ struct Flint: AsyncParsableCommand {
             }
         }
         await main(arguments)
+    }
+}
+
+extension Flint {
+    /// The first argument whose bytes are not UTF-8 (1-based, after the program's name), shown
+    /// with its bytes as they would print; nil when all are.
+    static func invalidUTF8Argument() -> (Int, String)? {
+        for index in 1 ..< Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                return (index, String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        return nil
     }
 }
 

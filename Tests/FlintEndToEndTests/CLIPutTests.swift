@@ -32,6 +32,18 @@ struct CLIPutTests {
         #expect(FileManager.default.contents(atPath: project.root + "/buckets/uploads/photo.jpg") == Self.binary)
     }
 
+    /// Bytes that are not UTF-8 would become U+FFFD, quietly another key: refused, as a usage error.
+    @Test func put_withAKeyThatIsNotUTF8_isRefused_andWritesNothing() throws {
+        let project = try TestProject()
+        let file = project.root + "/x.txt"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let script = #""$0" put uploads "$1" "$(printf 'bad\377')" --project "$2""#
+        let result = try Subprocess.run("/bin/sh", ["-c", script, FlintBinary.path, file, project.root], timeout: 60)
+        #expect(result.status == 64, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("argument 4 (bad\u{FFFD}) is not UTF-8 text"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets/uploads"))
+    }
+
     @Test func put_withAKeyOfDirectoriesSpacesAndUnicode_createsTheDirectoriesAndReportsItInJSON() throws {
         let project = try TestProject()
         try project.write("in.txt", "hello")
