@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import FlintCore
+internal import FlintServer
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -79,6 +80,8 @@ struct Put: ParsableCommand {
         let source = try openSource()
         defer { if file != Self.standardInput { FileSystemCall.closeIgnoringErrors(source) } }
         let sourceName = file == Self.standardInput ? "stdin" : file
+        var isDirectory: ObjCBool = false
+        let bucketExisted = FileManager.default.fileExists(atPath: writer.path(of: ""), isDirectory: &isDirectory) && isDirectory.boolValue
         let size = try writer.write(key: key, from: source, sourceName: sourceName)
 
         if json {
@@ -90,6 +93,10 @@ struct Put: ParsableCommand {
         if let project, !Self.isUsed(bucket, in: project) {
             FileHandle.standardError.write(Data(
                 "flint put: note: no trigger of this project watches bucket \(bucket) and no function writes to it; the file is stored, but runs nothing (a typo?)\n".utf8))
+        } else if !bucketExisted, DaemonInfo.read(from: DaemonFiles(directory: Project.resolve(config.data, against: root)).daemonInfo)?.isAlive == true {
+            // A running daemon watches the buckets it found at its start (or last reload).
+            FileHandle.standardError.write(Data(
+                "flint put: note: bucket \(bucket) did not exist, so the running Flint does not watch it; run flint reload, and its triggers fire for what is in it\n".utf8))
         }
     }
 

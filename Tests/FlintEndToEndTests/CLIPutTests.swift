@@ -32,6 +32,25 @@ struct CLIPutTests {
         #expect(FileManager.default.contents(atPath: project.root + "/buckets/uploads/photo.jpg") == Self.binary)
     }
 
+    /// A bucket deleted under a running daemon is no longer watched: `flint put` makes it again,
+    /// and says that the daemon needs a reload to see it.
+    @Test func put_intoABucketDeletedUnderARunningDaemon_saysToReload() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("thumbs", script: "cat > /dev/null\n")
+        try project.addBucketTrigger("thumbs", function: "thumbs", bucket: "uploads")
+        let daemon = try RunningDaemon(project)
+        try FileManager.default.removeItem(atPath: project.root + "/buckets/uploads")
+        let file = project.root + "/x.txt"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try put(project, ["uploads", file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("bucket uploads did not exist, so the running Flint does not watch it; run flint reload"), "\(result.stderr)")
+        // Once it exists, another put says nothing.
+        let again = try put(project, ["uploads", file])
+        #expect(again.stderr.isEmpty, "\(again.stderr)")
+        withExtendedLifetime(daemon) {}
+    }
+
     /// Bytes that are not UTF-8 would become U+FFFD, quietly another key: refused, as a usage error.
     @Test func put_withAKeyThatIsNotUTF8_isRefused_andWritesNothing() throws {
         let project = try TestProject()
