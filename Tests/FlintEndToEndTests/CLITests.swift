@@ -156,6 +156,26 @@ import Testing
         #expect(result.stderr.contains("flint up"))
     }
 
+    /// What flint up does with buckets that are symbolic links, validate says too: a trigger's
+    /// is noted (not watched), an output bucket's is refused.
+    @Test func validate_namesBucketsThatAreSymbolicLinks() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        try project.addBucketTrigger("uploads", function: "echo", bucket: "uploads")
+        let elsewhere = project.root + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.root + "/buckets", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.bucketPath("uploads"), withDestinationPath: elsewhere)
+        let noted = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(noted.status == 0, "\(noted.stderr)")
+        #expect(noted.stderr.contains("bucket uploads at \(project.root)/buckets/uploads is a symbolic link, which Flint never follows: trigger uploads will not fire"), "\(noted.stderr)")
+
+        try project.write("functions/echo/function.yaml", "name: echo\ncommand: [\"./handler.sh\"]\noutput: uploads\n")
+        let refused = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("output bucket uploads at \(project.root)/buckets/uploads is a symbolic link"), "\(refused.stderr)")
+    }
+
     @Test func validate_printsEveryProblemAndExitsNonZero() throws {
         let project = try TestProject()
         try project.write("functions/a/function.yaml", "name: a\ncommand: [\"./missing.sh\"]\ntimeout: 30 parsecs\n")
