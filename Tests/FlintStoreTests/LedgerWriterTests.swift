@@ -57,27 +57,15 @@ import Testing
         await writer.flushed()
 
         // Another program holds the write lock, for longer than the busy timeout, until told to let go.
-        let locker = Process()
-        locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        locker.arguments = ["-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); sys.stdin.readline(); c.execute("COMMIT")
-            """, path]
-        let output = Pipe(), input = Pipe()
-        locker.standardOutput = output
-        locker.standardInput = input
-        try locker.run()
-        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("locked"))
+        let locker = try WriteLockHolder(path)
 
         let record = InvocationLedgerTests.record()
         writer.record(record, log: Data("kept".utf8))
         let deadline = Date().addingTimeInterval(30)
         while retries.value == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(retries.value > 0)
-        input.fileHandleForWriting.write(Data("go\n".utf8))
+        locker.release()
         await writer.flushed()
-        locker.waitUntilExit()
         #expect(try await ledger.find(id: record.id)?.id == record.id)
         #expect(try await ledger.log(id: record.id) == Data("kept".utf8))
         writer.finish()
@@ -100,18 +88,7 @@ import Testing
         writer.record(InvocationLedgerTests.record(), log: Data())
         await writer.flushed()
 
-        let locker = Process()
-        locker.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        locker.arguments = ["-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); sys.stdin.readline(); c.execute("COMMIT")
-            """, path]
-        let output = Pipe(), input = Pipe()
-        locker.standardOutput = output
-        locker.standardInput = input
-        try locker.run()
-        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("locked"))
+        let locker = try WriteLockHolder(path)
 
         var ids: [String] = []
         for _ in 0 ..< 20 {
@@ -123,12 +100,37 @@ import Testing
         // One attempt per record would be 20. With the backoff (0.3 s, doubling), even a machine
         // slow enough to stretch these 0.2 s to 20 s makes no more than 8.
         #expect(retries.value <= 8, "\(retries.value) attempts for 20 records")
-        input.fileHandleForWriting.write(Data("go\n".utf8))
+        locker.release()
         await writer.flushed()
-        locker.waitUntilExit()
         for id in ids { #expect(try await ledger.find(id: id)?.id == id) }
         writer.finish()
         await running.value
+    }
+}
+
+/// Another program (python's sqlite3) holding the database's write lock until `release()`.
+private struct WriteLockHolder {
+    private let process = Process()
+    private let input = Pipe()
+
+    init(_ path: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); sys.stdin.readline(); c.execute("COMMIT")
+            """, path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("locked"))
+    }
+
+    /// Commits, which lets the lock go, and waits for the program to end.
+    func release() {
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        process.waitUntilExit()
     }
 }
 
