@@ -233,8 +233,11 @@ struct WatchSession {
         }
         for (path, error) in tree.unlisted {
             let place = path.isEmpty ? "bucket \(start.bucket)" : "directory \(path) of bucket \(start.bucket)"
+            let fix = error == ENAMETOOLONG
+                ? "shorten the path (Linux refuses paths over \(PATH_MAX) bytes)"
+                : "make it readable by the daemon"
             watcher.logger.error(
-                "cannot list \(place): \(String(cString: strerror(error))); its objects are left as indexed (no events) until a scan can list it: make it readable by the daemon"
+                "cannot list \(place): \(String(cString: strerror(error))); its objects are left as indexed (no events) until a scan can list it: \(fix)"
             )
         }
         return tree
