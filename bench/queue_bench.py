@@ -638,7 +638,7 @@ def claim_cost(d, sub, sqls):
         id_list = json.dumps(ids)
         if len(ids) > 1:                    # a batch's claim reads its messages' sizes (its byte budget)
             con.execute(sizes, (id_list,)).fetchall()
-        con.execute(update, (expires, now, id_list))
+        con.execute(update, (expires, now, id_list, "echo"))
         if len(con.execute(fetch, (id_list, expires)).fetchall()) != len(ids):
             raise SystemExit("claim cost: leasedSQL did not return every delivery leaseSQL leased")
         con.execute("ROLLBACK")

@@ -308,7 +308,7 @@ public final class BusConsumer: Sendable {
         }
         let claim = try source.claim(
             subscription: subscription.name, limit: limit, byteBudget: byteBudget, overheadPerMessage: SQSEvent.recordOverhead,
-            leaseFor: function.longestInvocation + settings.leaseMargin, now: now
+            leaseFor: function.longestInvocation + settings.leaseMargin, function: function.name, now: now
         )
         var rest = claim.leases[...]
         while !rest.isEmpty, used < slots {

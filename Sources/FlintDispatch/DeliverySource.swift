@@ -6,12 +6,12 @@ public protocol DeliverySource: Sendable {
     /// Writes the deliveries of up to `limit` messages published and not fanned out yet; returns
     /// how many messages.
     func fanOut(limit: Int) throws -> Int
-    /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`, after fanning out
-    /// what was published before; only as many as keep their messages (each with
-    /// `overheadPerMessage` more) within `byteBudget`, the first always. `cutShort`: more were due
-    /// than the budget allowed.
+    /// Leases up to `limit` due deliveries of `subscription` for `leaseFor`, to be run by
+    /// `function`, after fanning out what was published before; only as many as keep their
+    /// messages (each with `overheadPerMessage` more) within `byteBudget`, the first always.
+    /// `cutShort`: more were due than the budget allowed.
     func claim(
-        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, now: Date
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?, now: Date
     ) throws -> (leases: [Lease], cutShort: Bool)
     /// Gives back leases no invocation took, claimed at `claimedAt`: ready again, their attempt
     /// not counted.

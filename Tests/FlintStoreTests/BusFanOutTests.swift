@@ -142,6 +142,14 @@ import Testing
             WHERE d.subscription = 'billing' ORDER BY d.id
             """) == ["leased bill", "waiting invoice"])
         #expect(try fixture.strings("SELECT DISTINCT function FROM deliveries WHERE subscription = 'shipping'") == ["ship"])
+
+        // The leased one, retried, is claimed again by the function now running the trigger:
+        // its record (and a dead letter it becomes) names that one.
+        try fixture.bus.releaseAllLeases(now: Self.at(2))
+        let again = try fixture.bus.claim(
+            subscription: "billing", limit: 10, byteBudget: .max, leaseFor: .seconds(60), function: "invoice", now: Self.at(3))
+        #expect(Set(again.leases.map(\.message.body)) == ["leased", "waiting"])
+        #expect(try fixture.strings("SELECT DISTINCT function FROM deliveries WHERE subscription = 'billing'") == ["invoice"])
     }
 
     @Test func deletingTheNewestMessagesByHand_thenPublishing_stillFansOut() throws {

@@ -22,8 +22,11 @@ extension Bus {
     /// far as its invocations can carry it, rather than read into memory whole. Sizes are read
     /// in order and no further than the budget, so the messages left out are not read at all.
     /// `cutShort` says that more were due than the budget allowed.
+    /// `function`: the function that will run them, recorded on the deliveries (their dead
+    /// letters name it), when it is not the subscription's at fan-out (a reload moved the trigger).
     public func claim(
-        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int = 0, leaseFor: Duration, now: Date = Date()
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int = 0, leaseFor: Duration, function: String? = nil,
+        now: Date = Date()
     ) throws(BusError) -> (leases: [Lease], cutShort: Bool) {
         guard limit > 0 else { return ([], false) }
         let nowMicros = EpochMicros.from(now)
@@ -49,7 +52,7 @@ extension Bus {
                     cutShort = true
                 }
             }
-            try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList])
+            try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList, function])
             var leased: [Int64: Lease] = [:]
             leased.reserveCapacity(ids.count)
             var orphans: [Int64] = []
@@ -133,11 +136,11 @@ extension Bus {
         WHERE id = ?1 AND lease_epoch = ?2 AND state = 'leased'
         """
 
-    /// Leases the deliveries whose ids are in the JSON array ?3 until ?1; ?2 is now. The caller
-    /// found them claimable in the same transaction.
+    /// Leases the deliveries whose ids are in the JSON array ?3 until ?1 for the function ?4
+    /// (NULL: the one they name); ?2 is now. The caller found them claimable in the same transaction.
     static let leaseSQL = """
         UPDATE deliveries SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1,
-            lease_expires_at_us = ?1, first_received_at_us = coalesce(first_received_at_us, ?2)
+            lease_expires_at_us = ?1, first_received_at_us = coalesce(first_received_at_us, ?2), function = coalesce(?4, function)
         WHERE id IN (SELECT value FROM json_each(?3)) AND state = 'ready'
         """
 

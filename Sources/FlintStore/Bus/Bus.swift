@@ -39,9 +39,10 @@ public final class Bus: Sendable {
                 ON CONFLICT(name) DO UPDATE SET topic = excluded.topic, function = excluded.function, active = 1,
                     since_message = CASE WHEN active AND topic = excluded.topic THEN since_message ELSE excluded.since_message END
                 """)
-            // A trigger moved to another function: what waits for it runs there now, so its
-            // deliveries (and the dead letters they may become) name that function. Leased ones
-            // stay with the function running them.
+            // A trigger moved to another function (by the daemon's own register, at a start or a
+            // reload): what waits for it runs there now, so its deliveries name that function.
+            // Leased ones stay with the function running them; a claim records the function that
+            // runs what it leases in any case, so dead letters name the one that ran them last.
             var functions: [String: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT name, function FROM subscriptions") {
                 functions[row[0]] = row[1]
@@ -49,7 +50,7 @@ public final class Bus: Sendable {
             let moveWaiting = try db.cachedStatement(sql: "UPDATE deliveries SET function = ? WHERE subscription = ? AND state = 'ready'")
             for subscription in topology.subscriptions {
                 try upsertSubscription.execute(arguments: [subscription.name, subscription.topic, subscription.function])
-                if let previous = functions[subscription.name], previous != subscription.function {
+                if retireOthers, let previous = functions[subscription.name], previous != subscription.function {
                     try moveWaiting.execute(arguments: [subscription.function, subscription.name])
                 }
             }
