@@ -15,11 +15,14 @@ final class InstanceMemory {
     private let cgroupPeak: (() -> Int64?)?
     private var cgroupPeakBytes: Int64 = 0
 
+    /// - Parameter cgroupPeak: reads the instance's cgroup high-water mark. Used only if it reads
+    ///   now: a kernel without `memory.peak` (cgroup v2 before Linux 5.19) leaves `VmHWM`.
     init(pid: pid_t, now: Int64, cgroupPeak: (() -> Int64?)? = nil) {
         sampler = PeakMemorySampler(pid: pid, now: now)
         lastReadAt = now
-        self.cgroupPeak = cgroupPeak
-        cgroupPeakBytes = cgroupPeak?() ?? 0
+        let first = cgroupPeak?()
+        self.cgroupPeak = first == nil ? nil : cgroupPeak
+        cgroupPeakBytes = first ?? 0
     }
 
     /// The peak so far, in bytes (0 when it could not be read).
