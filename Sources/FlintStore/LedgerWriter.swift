@@ -168,7 +168,12 @@ public final class LedgerWriter: Sendable {
                     // Only `finish()` cuts the wait short: new records wait for the next attempt
                     // (each one trying at once would retry, and log, as fast as they come).
                     let retryAt = DispatchTime.now() + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                    while state.withLock({ !$0.finished }), wakeup.wait(timeout: retryAt) == .success {}
+                    // Once finishing, it still waits between attempts (a failing disk must not make
+                    // it spin through its last 30 s); before, `finish()` ends the wait.
+                    let wasFinished = state.withLock { $0.finished }
+                    while wakeup.wait(timeout: retryAt) == .success {
+                        if !wasFinished, state.withLock({ $0.finished }) { break }
+                    }
                     delay = min(delay * 2, Self.longestRetryDelay)
                     continue
                 }

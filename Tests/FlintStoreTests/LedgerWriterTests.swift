@@ -108,6 +108,34 @@ import Testing
     }
 }
 
+@Suite struct LedgerWriterFinishingTests {
+    /// A stopping daemon keeps trying for a while; it still waits between attempts.
+    @Test func commitsFailingAfterFinish_areRetriedWithTheBackoff_notInATightLoop() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.01))
+        let retries = RetryCount()
+        let writer = LedgerWriter(
+            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
+            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(300))
+        let running = Task { await writer.run() }
+        writer.record(InvocationLedgerTests.record(), log: Data())
+        await writer.flushed()
+
+        let locker = try WriteLockHolder(path)
+        let record = InvocationLedgerTests.record()
+        writer.record(record, log: Data())
+        try await Task.sleep(for: .milliseconds(100))
+        writer.finish()
+        try await Task.sleep(for: .seconds(1))
+        // Spinning, 0.01 s a failed attempt, would have made about a hundred.
+        #expect(retries.value <= 6, "\(retries.value) attempts in 1.1 s")
+        locker.release()
+        await running.value
+        #expect(try await ledger.find(id: record.id)?.id == record.id)
+    }
+}
+
 /// Another program (python's sqlite3) holding the database's write lock until `release()`.
 private struct WriteLockHolder {
     private let process = Process()
