@@ -148,7 +148,7 @@ public struct FlintDaemon: Sendable {
                     // It ends the log streams the server would wait for.
                     .init(service: LogHubService(hub: logHub)),
                     // Last, so it stops first: nothing more is started from the bus.
-                    .init(service: ShutdownBeginsService { reloader.generation.stopClaiming() }),
+                    .init(service: ShutdownBeginsService { reloader.beginStopping() }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -45,7 +45,8 @@ import Testing
     }
 
     /// Once the stop begins, nothing more starts from the bus: a synchronous call still running
-    /// frees its slot while the listener waits for it, and that slot must not start what waits.
+    /// frees its slot while the listener waits for it, and that slot must not start what waits,
+    /// not even after a reload asked for meanwhile.
     @Test func sigterm_startsNothingMoreFromTheBus_whileSynchronousCallsFinish() async throws {
         let project = try TestProject()
         try project.addScriptFunction("worker", script: "cat > /dev/null\nsleep 1\necho '{\"done\":true}'\n", manifest: "concurrency: 1\n")
@@ -58,7 +59,11 @@ import Testing
             let published = try FlintBinary.run(["publish", "jobs", "--data", "m\(n)", "--project", project.root])
             #expect(published.status == 0, "\(published.stderr)")
         }
-        let stopped = try daemon.stop(signal: SIGTERM, within: 20)
+        kill(daemon.process.processIdentifier, SIGTERM)
+        // A reload asked for during the stop (SIGHUP from configuration management, say) must not
+        // bring back a consumer that claims.
+        try await Task.sleep(for: .milliseconds(100))
+        let stopped = try daemon.stop(signal: SIGHUP, within: 20)
         #expect(stopped.status == 0)
         #expect(try await reply.text == "{\"done\":true}\n")
 

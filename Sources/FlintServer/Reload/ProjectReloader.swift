@@ -14,17 +14,34 @@ final class ProjectReloader: Service, Sendable {
     private let core: DaemonCore
     private let responder: CurrentResponder
     private let requests: ReloadRequests
-    private let current: Mutex<ProjectGeneration>
+    private let state: Mutex<State>
+
+    private struct State {
+        var generation: ProjectGeneration
+        /// The daemon began to stop: no generation is installed any more.
+        var stopping = false
+    }
 
     init(first: ProjectGeneration, core: DaemonCore, responder: CurrentResponder, requests: ReloadRequests) {
         self.core = core
         self.responder = responder
         self.requests = requests
-        current = Mutex(first)
+        state = Mutex(State(generation: first))
     }
 
     /// The generation serving now.
-    var generation: ProjectGeneration { current.withLock { $0 } }
+    var generation: ProjectGeneration { state.withLock { $0.generation } }
+
+    /// The daemon begins to stop: the current generation claims nothing more from the bus, and a
+    /// reload asked for meanwhile (a SIGHUP during the drain) is answered `stopping`: a new
+    /// generation's consumer would start what the stop holds back.
+    func beginStopping() {
+        let current = state.withLock { state -> ProjectGeneration in
+            state.stopping = true
+            return state.generation
+        }
+        current.stopClaiming()
+    }
 
     func run() async throws {
         // Trapped first thing: SIGHUP's default action would end the daemon.
@@ -62,6 +79,7 @@ final class ProjectReloader: Service, Sendable {
     /// Loads and checks the project; returns the next generation, now serving, or nil when the
     /// change was refused; and what to tell whoever asked.
     private func reload() -> (ProjectGeneration?, ReloadOutcome) {
+        guard !state.withLock({ $0.stopping }) else { return (nil, .stopping) }
         let previous = generation
         let console = core.console
         console("flint: reloading \(previous.project.root)")
@@ -81,7 +99,13 @@ final class ProjectReloader: Service, Sendable {
         } catch {
             return (nil, refuse(["\(error)"]))
         }
-        current.withLock { $0 = next }
+        let stopping = state.withLock { state -> Bool in
+            state.generation = next
+            return state.stopping
+        }
+        // The stop began while it was being built: it runs (and is stopped) as the others are,
+        // but starts nothing from the bus.
+        if stopping { next.stopClaiming() }
         responder.replace(with: next.responder)
         // Warm instances started from the old files stop (idle ones now, busy ones when their
         // invocation ends), still counted against their function's concurrency until they exit.
