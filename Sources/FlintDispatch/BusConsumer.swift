@@ -138,17 +138,20 @@ public final class BusConsumer: Sendable {
                     let expired = try source.expireLeases(now: now)
                     if expired > 0 { logger.warning("\(expired) delivery lease(s) expired; they will be delivered again") }
                 } catch {
-                    logger.error("could not expire leases: \(error)")
+                    let retry = passFailing(now: now)
+                    logger.error("could not expire leases: \(error); looking again in \(DurationText.format(retry))")
                 }
                 deadline = nextDeadline(now: now)
             }
-            var windowDeadline = pass(now: now)
-            if let retry = retryAfterFailure(now: now) { windowDeadline = earliest(windowDeadline, retry) }
-            deadline = earliest(deadline, windowDeadline)
+            let windowDeadline = pass(now: now)
+            // While the bus fails (a full disk), nothing is tried before the backoff says, however
+            // far past the known deadlines are: a lease that could not be expired stays past.
+            let retry = retryAfterFailure(now: now)
+            deadline = retry ?? earliest(deadline, windowDeadline)
             // Woken meanwhile: look again at once, keeping the deadline already known.
             if state.withLock({ $0.wakePending || $0.stopped }) { continue }
 
-            deadline = earliest(windowDeadline, nextDeadline(now: now))
+            deadline = retry ?? earliest(windowDeadline, nextDeadline(now: now))
             if let deadline {
                 let seconds = max(0, deadline.timeIntervalSinceNow) + 0.000_5
                 _ = signal.wait(timeout: .now() + seconds)
@@ -158,13 +161,16 @@ public final class BusConsumer: Sendable {
         }
     }
 
-    /// The next retry or lease expiry the bus knows of; in a second if the bus cannot be read.
+    /// The next retry or lease expiry the bus knows of; when the bus cannot be read, as long
+    /// after as the backoff of failing passes says (1 s at first).
     private func nextDeadline(now: Date) -> Date? {
         do {
             return try source.nextDeadline(subscriptions: subscriptionNames, now: now)
         } catch {
-            logger.error("could not read the bus's next deadline: \(error); looking again in 1s")
-            return now.addingTimeInterval(1)
+            let since = state.withLock { $0.failingSince } ?? now
+            let retry = Self.retryDelay(failingFor: now.timeIntervalSince(since))
+            logger.error("could not read the bus's next deadline: \(error); looking again in \(DurationText.format(retry))")
+            return now.addingTimeInterval(retry.timeInterval)
         }
     }
 

@@ -189,7 +189,7 @@ final class ConsumerHarness: Sendable {
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
         retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch,
-        payloadLimit: Int = SQSEvent.payloadLimit
+        payloadLimit: Int = SQSEvent.payloadLimit, source wrap: (Bus) -> any DeliverySource = { $0 }
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -206,7 +206,7 @@ final class ConsumerHarness: Sendable {
             functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), settings: dispatcherSettings, logger: logger)
         consumer = BusConsumer(
             subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
-            dispatcher: dispatcher, source: bus,
+            dispatcher: dispatcher, source: wrap(bus),
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch,
                 payloadLimit: payloadLimit),
             logger: logger
@@ -512,6 +512,33 @@ final class ConsumerHarness: Sendable {
         #expect(try harness.count("done") == 1)
     }
 
+    /// A lease that cannot be expired (the same fault: its UPDATE fails) stays past its time; the
+    /// consumer must wait out the backoff, not try again every half millisecond.
+    @Test func failingLeaseExpiry_isTriedAgainWithTheBackoff_notInATightLoop() async throws {
+        let counting = Shared(0)
+        let executor = InProcessExecutor(expecting: 1)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1) { bus in
+            ExpiryCountingSource(bus: bus, expiries: counting)
+        }
+        try harness.publish(1)
+        _ = try harness.bus.claim(subscription: "jobs-queue", limit: 1, leaseFor: .milliseconds(1))
+        try await harness.bus.database.pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE claim_fault (id INTEGER);
+                INSERT INTO claim_fault VALUES (1);
+                CREATE TRIGGER claim_fails BEFORE UPDATE OF state ON deliveries WHEN EXISTS (SELECT 1 FROM claim_fault)
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full (a fault of the test)'); END;
+                """)
+        }
+        let stopped = harness.start()
+        try await Task.sleep(for: .seconds(1.2))
+        // 0 s, 1 s: two tries; spinning would have made hundreds.
+        #expect(counting.value <= 4, "\(counting.value) attempts to expire the lease in 1.2 s")
+        try await harness.bus.database.pool.write { db in try db.execute(sql: "DELETE FROM claim_fault") }
+        #expect(await executor.messagesSeen.reached(within: 10), "the expired lease was not delivered again once the fault ended")
+        await harness.shutdown(stopped)
+    }
+
     @Test func retryDelay_growsWithHowLongTheBusHasFailed_fromOneSecondToThirty() {
         let delays = [0, 0.4, 1, 2.5, 8, 29.2, 600].map { BusConsumer.retryDelay(failingFor: $0) }
         #expect(delays == [1, 1, 1, 3, 8, 30, 30].map { Duration.seconds($0) })
@@ -538,5 +565,35 @@ final class ConsumerHarness: Sendable {
         #expect(try harness.count("done") == invoked)
         #expect(try harness.count("leased") == 0)
         #expect(try harness.count("ready") == 50 - invoked)
+    }
+}
+
+/// The real bus, counting the consumer's attempts to expire leases.
+struct ExpiryCountingSource: DeliverySource {
+    let bus: Bus
+    let expiries: Shared<Int>
+
+    func fanOut(limit: Int) throws -> Int { try bus.fanOut(limit: limit) }
+    func claim(
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?, now: Date
+    ) throws -> (leases: [Lease], cutShort: Bool) {
+        try bus.claim(
+            subscription: subscription, limit: limit, byteBudget: byteBudget, overheadPerMessage: overheadPerMessage, leaseFor: leaseFor,
+            function: function, now: now)
+    }
+    func release(_ tokens: [LeaseToken], claimedAt: Date) throws { try bus.release(tokens, claimedAt: claimedAt) }
+    func dueSubscriptions(among subscriptions: [String], now: Date) throws -> Set<String> {
+        try bus.dueSubscriptions(among: subscriptions, now: now)
+    }
+    func due(subscription: String, limit: Int, now: Date) throws -> (count: Int, oldestDueAt: Date?) {
+        try bus.due(subscription: subscription, limit: limit, now: now)
+    }
+    func dueBytesReach(_ threshold: Int, subscription: String, limit: Int, overheadPerMessage: Int, now: Date) throws -> Bool {
+        try bus.dueBytesReach(threshold, subscription: subscription, limit: limit, overheadPerMessage: overheadPerMessage, now: now)
+    }
+    func nextDeadline(subscriptions: [String], now: Date) throws -> Date? { try bus.nextDeadline(subscriptions: subscriptions, now: now) }
+    func expireLeases(now: Date) throws -> Int {
+        expiries.update { $0 += 1 }
+        return try bus.expireLeases(now: now)
     }
 }
