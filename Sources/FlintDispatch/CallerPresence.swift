@@ -44,6 +44,7 @@ public final class CallerPresence: Sendable {
             return state.nextID
         }
         guard let id else {
+            // Gone already: `body` sees it (`isGone`) and refuses; `onGone` is called all the same.
             onGone()
             return await body()
         }

@@ -1,3 +1,4 @@
+internal import CFlintSpawn  // flint_has_access_acl
 import Glibc
 
 /// Whether a user can reach a directory, judged from the mode bits of it and of every directory
@@ -33,6 +34,8 @@ enum PathAccess {
         if !directory.isEmpty, let problem = problem(reaching: directory, as: user, traverseOnly: true) { return problem }
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        // An access ACL may grant what the mode bits do not: not judged, rather than refused wrongly.
+        guard flint_has_access_acl(path) == 0 else { return nil }
         let needed: mode_t = isScript(path) ? 0o5 : 0o1
         guard !allows(info, needed, user) else { return nil }
         let mode = String(info.st_mode & 0o7777, radix: 8)

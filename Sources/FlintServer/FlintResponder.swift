@@ -39,9 +39,15 @@ struct NotFoundBodyMiddleware: RouterMiddleware {
         }
     }
 
-    /// Whether the first segment is a Lambda API version, a date (`2015-03-31`).
+    /// Whether the first segment is one of the Lambda API's versions (botocore's service model
+    /// has these); a user's route under another date that matched nothing stays a plain 404.
     static func isLambdaAPIPath(_ path: String) -> Bool {
         guard let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first else { return false }
-        return first.wholeMatch(of: /[0-9]{4}-[0-9]{2}-[0-9]{2}/) != nil
+        return lambdaAPIVersions.contains(String(first))
     }
+
+    static let lambdaAPIVersions: Set<String> = [
+        "2014-11-13", "2015-03-31", "2016-08-19", "2017-03-31", "2017-10-31", "2018-10-31", "2019-09-25", "2019-09-30",
+        "2020-04-22", "2020-06-30", "2021-07-20", "2021-10-31", "2021-11-15", "2024-08-31", "2025-11-30", "2025-12-01",
+    ]
 }

@@ -10,8 +10,8 @@ public enum DirectoryMaker {
         public let description: String
     }
 
-    /// The directories it makes get `mode` (not narrowed by the umask); existing ones are left as
-    /// they are.
+    /// The directories it makes, the parents it lacked included, get `mode` (not narrowed by the
+    /// umask); existing ones are left as they are.
     public static func make(_ path: String, mode: UInt32) throws(Failure) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {

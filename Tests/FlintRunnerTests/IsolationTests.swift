@@ -213,6 +213,7 @@ import Testing
         let script = directory + "/h.sh"
         try Data("#!/bin/sh\necho hi\n".utf8).write(to: URL(fileURLWithPath: script))
         let function = FunctionManifest(name: "private", directory: directory, command: ["./h.sh"])
+        let user = try #require(isolation.user)
         for mode in [0o700, 0o711] {  // a script is read by its interpreter: execute alone is not enough
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: script)
             let refusal = try #require(isolation.refusal(of: function), "mode \(String(mode, radix: 8))")
@@ -220,6 +221,20 @@ import Testing
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
         #expect(isolation.refusal(of: function) == nil)
+        // An access ACL granting the handler user what the mode bits do not: not refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        let acl = Process()
+        acl.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        acl.arguments = ["-c", """
+            import os, struct, sys
+            entries = [(0x01, 7, 0xffffffff), (0x02, 5, int(sys.argv[2])), (0x04, 0, 0xffffffff), (0x10, 5, 0xffffffff), (0x20, 0, 0xffffffff)]
+            os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))
+            """, script, String(user.uid)]
+        try acl.run()
+        acl.waitUntilExit()
+        if acl.terminationStatus == 0 {  // a file system without ACLs refuses the attribute
+            #expect(isolation.refusal(of: function) == nil)
+        }
         // Found on PATH: the system's, not checked.
         #expect(isolation.refusal(of: FunctionManifest(name: "system", directory: directory, command: ["sh", "-c", "true"])) == nil)
     }
