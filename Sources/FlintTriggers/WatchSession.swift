@@ -72,8 +72,8 @@ struct WatchSession {
     }
 
     private static func isReadable(_ descriptor: Int32) -> Bool {
-        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
-        return poll(&fds, 1, 0) > 0 && fds[0].revents != 0
+        var fd = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&fd, 1, 0) > 0 && fd.revents != 0
     }
 
     private mutating func handle(_ events: [InotifyEvent]) {
