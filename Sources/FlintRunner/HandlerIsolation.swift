@@ -101,7 +101,7 @@ public final class HandlerIsolation: Sendable {
         }
         // A program named by path (`./handler.sh`, `/opt/x/run`); one found on PATH is the system's.
         if let user, let program = function.command.first, program.contains("/") {
-            let path = program.hasPrefix("/") ? program : function.directory + "/" + (program.hasPrefix("./") ? String(program.dropFirst(2)) : program)
+            let path = program.hasPrefix("/") ? program : HandlerCommand.join(function.directory, program)
             if let problem = PathAccess.problem(executing: path, as: user) {
                 return "function \(function.name): handlers run as \(user), who cannot run its command: \(problem); make it executable for others (chmod o+rx), or set user: in flint.yaml"
             }
