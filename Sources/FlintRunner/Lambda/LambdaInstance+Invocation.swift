@@ -65,8 +65,8 @@ extension LambdaInstance {
         let now = Sys.monotonicNanoseconds()
         invocation.deliveredAt = now
         if memory == nil, let pid = process.pid {
-            let cgroupPeak = instanceIsolation.flatMap { isolation in isolation.hasMemoryCgroup ? { isolation.peakMemoryBytes() } : nil }
-            memory = InstanceMemory(pid: pid, now: now, cgroupPeak: cgroupPeak)
+            // Without a memory cgroup the reading is nil, and InstanceMemory keeps to VmHWM.
+            memory = InstanceMemory(pid: pid, now: now, cgroupPeak: instanceIsolation.map { isolation in { isolation.peakMemoryBytes() } })
             cpu = InstanceCPU(pid: pid)
         }
         invocation.cpuAtDelivery = cpu?.read()
