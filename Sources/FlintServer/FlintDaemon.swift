@@ -145,10 +145,13 @@ public struct FlintDaemon: Sendable {
                     .init(service: DrainDeadlineService(
                         drainTimeout: project.config.drainTimeout, execRunner: core.runner, lambdaRunner: core.lambdaRunner,
                         running: { reloader.generation.dispatcher.running }, logger: logger, console: console)),
-                    // It ends the log streams the server would wait for.
-                    .init(service: LogHubService(hub: logHub)),
-                    // Last, so it stops first: nothing more is started from the bus.
-                    .init(service: ShutdownBeginsService { reloader.beginStopping() }),
+                    // Last, so it stops first: nothing more is started from the bus, and the
+                    // `flint logs -f` streams the server would wait for (they never end by
+                    // themselves) end.
+                    .init(service: ShutdownBeginsService {
+                        reloader.beginStopping()
+                        logHub.close()
+                    }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

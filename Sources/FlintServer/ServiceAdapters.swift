@@ -50,7 +50,8 @@ struct DispatcherService: Service {
 }
 
 /// Runs `action` as soon as the daemon begins to stop, before any other service stops (it is
-/// listed last): the bus consumer stops claiming while the listener still waits for its calls.
+/// listed last): the bus consumer stops claiming while the listener still waits for its calls,
+/// and the log streams end, which the listener would otherwise wait for.
 struct ShutdownBeginsService: Service {
     let action: @Sendable () -> Void
 
