@@ -111,14 +111,10 @@ struct Publish: AsyncParsableCommand {
         let culprit: (line: Int, message: OutgoingMessage)?
         switch error {
         case .notJSON: culprit = messages.first { !JSONSyntax.isValue(Data($0.message.body.utf8)) }
-        case .bodyTooLarge(_, let bytes, _): culprit = messages.first { $0.message.body.utf8.count + attributeBytes($0.message) == bytes }
+        case .bodyTooLarge(_, let bytes, _): culprit = messages.first { $0.message.byteCount == bytes }
         default: culprit = nil
         }
         return culprit.map { "line \($0.line): " } ?? ""
-    }
-
-    private static func attributeBytes(_ message: OutgoingMessage) -> Int {
-        message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
     }
 
     /// The messages the options describe, each with its line: one (line 1), or one per non-blank

@@ -6,6 +6,12 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// (SQS's limit is 256 KiB; Flint allows 1 MiB).
     public static let maxBytes = 1024 * 1024
 
+    /// What counts against `maxBytes`: the body and the attributes' names and values, as SQS
+    /// counts them (otherwise attributes would be a way round the limit).
+    public var byteCount: Int {
+        body.utf8.count + attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+    }
+
     public var topic: String
     /// The body as handlers receive it (SQS bodies are text).
     public var body: String

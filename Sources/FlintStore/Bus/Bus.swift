@@ -97,8 +97,7 @@ public final class Bus: Sendable {
     /// What is refused before touching the database: size, and text SQLite would cut short.
     static func check(_ messages: [OutgoingMessage]) throws(BusError) {
         for message in messages {
-            // Attributes count, as in SQS: otherwise they would be a way round the limit.
-            let bytes = message.body.utf8.count + message.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+            let bytes = message.byteCount
             guard bytes <= Self.maxBodyBytes else {
                 throw .bodyTooLarge(topic: message.topic, bytes: bytes, limit: Self.maxBodyBytes)
             }
