@@ -16,20 +16,15 @@ struct Validate: AsyncParsableCommand {
         if let user = project.config.user, HandlerUser.named(user) == nil {
             throw CLIError(IsolationError.unknownUser(user).description)
         }
-        for bucket in Set(project.functions.values.compactMap(\.output)).sorted() where Self.isSymbolicLink(bucket, in: project) {
-            throw CLIError(
-                "output bucket \(bucket) at \(project.bucketsDirectory)/\(bucket) is a symbolic link, and Flint never follows one; make it a real directory (or set buckets: in flint.yaml to where the files are)")
+        for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
+            if let problem = project.outputBucketProblem(bucket) { throw CLIError(problem) }
         }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
         for trigger in project.triggers {
-            guard case .bucket(let watched) = trigger.source, Self.isSymbolicLink(watched.bucket, in: project) else { continue }
+            guard case .bucket(let watched) = trigger.source, project.bucketIsSymbolicLink(watched.bucket) else { continue }
             FileHandle.standardError.write(Data(
                 "flint validate: note: bucket \(watched.bucket) at \(project.bucketsDirectory)/\(watched.bucket) is a symbolic link, which Flint never follows: trigger \(trigger.name) will not fire until it is a real directory\n".utf8))
         }
-    }
-
-    private static func isSymbolicLink(_ bucket: String, in project: Project) -> Bool {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(project.bucketsDirectory)/\(bucket)")) != nil
     }
 }

@@ -41,10 +41,7 @@ struct BucketWatching: Sendable {
                 throw DaemonError.startup("cannot create output bucket \(bucket) at \(path): \(error)")
             }
             // Outputs are moved without following symlinks (OutputMover): say so now, not at the first move.
-            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
-                throw DaemonError.startup(
-                    "output bucket \(bucket) at \(path) is a symbolic link, and Flint never follows one; make it a real directory (or set buckets: in flint.yaml to where the files are)")
-            }
+            if let problem = project.outputBucketProblem(bucket) { throw DaemonError.startup(problem) }
         }
     }
 
