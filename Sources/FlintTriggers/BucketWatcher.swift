@@ -94,9 +94,6 @@ public final class BucketWatcher: Sendable {
         stopSignal.signal()
     }
 
-    /// Whether `stop()` was called.
-    var isStopping: Bool { stopSignal.wait() }
-
     /// Held by the thread that uses libinotifytools: a second watcher in the same process (tests
     /// start one after another) waits for the first to be done with the library's global state.
     private static let libraryOwner = NSLock()
@@ -126,21 +123,24 @@ public final class BucketWatcher: Sendable {
         defer { hasher.stop() }
         var session = WatchSession(watcher: self, watches: watches, hasher: hasher)
         session.start()
-        while !stopSignal.wait() {
+        // Events are read from the kernel many at once and handled a batch at a time. While a
+        // batch may have left some read but not handled (poll(2) cannot see those), the next poll
+        // does not wait: they come next, after a look at the stop and at the hasher's readings,
+        // neither of which a steady stream of events may hold off.
+        var morePending = false
+        while true {
             var fds = [
                 pollfd(fd: watches.descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: stopSignal.descriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: hasher.descriptor, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = poll(&fds, 3, -1)
+            let ready = poll(&fds, 3, morePending ? 0 : -1)
             if ready < 0, errno != EINTR {
                 logger.error("bucket watcher cannot wait for events: \(String(cString: strerror(errno))); bucket triggers stop until Flint restarts")
                 return
             }
             if fds[1].revents != 0 { return }
-            // Events are read many at once and handed out one by one: drain them all before
-            // polling again, or what was buffered would wait for the next event.
-            if fds[0].revents != 0 { session.processAvailableEvents() }
+            if morePending || fds[0].revents != 0 { morePending = session.processEventBatch() }
             if fds[2].revents != 0 { session.recordHashed() }
         }
     }

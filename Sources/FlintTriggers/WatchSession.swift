@@ -56,24 +56,16 @@ struct WatchSession {
         }
     }
 
-    mutating func processAvailableEvents() {
-        while true {
-            var events: [InotifyEvent] = []
-            while events.count < Self.batchLimit, let event = watches.nextEvent() {
-                events.append(event)
-            }
-            if events.isEmpty { return }
-            handle(events)
-            // A steady stream of events holds off neither a stop (what is left unread, the next
-            // start-up scan finds) nor the large files' readings.
-            if watcher.isStopping { return }
-            if Self.isReadable(hasher.descriptor) { recordHashed() }
+    /// Handles up to `batchLimit` events; true when that many were read, so that more may be
+    /// waiting (read from the kernel already, where poll(2) cannot see them). What a stop leaves
+    /// unread, the next start-up scan finds.
+    mutating func processEventBatch() -> Bool {
+        var events: [InotifyEvent] = []
+        while events.count < Self.batchLimit, let event = watches.nextEvent() {
+            events.append(event)
         }
-    }
-
-    private static func isReadable(_ descriptor: Int32) -> Bool {
-        var fd = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&fd, 1, 0) > 0 && fd.revents != 0
+        if !events.isEmpty { handle(events) }
+        return events.count == Self.batchLimit
     }
 
     private mutating func handle(_ events: [InotifyEvent]) {
