@@ -165,11 +165,11 @@ public final class LedgerWriter: Sendable {
                         settle(dropped)
                     }
                     onRetry(error, batch.count, delay)
-                    // Only `finish()` cuts the wait short: new records wait for the next attempt
-                    // (each one trying at once would retry, and log, as fast as they come).
-                    let retryAt = DispatchTime.now() + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                    // Once finishing, it still waits between attempts (a failing disk must not make
-                    // it spin through its last 30 s); before, `finish()` ends the wait.
+                    // Only a `finish()` that comes during the wait cuts it short. New records wait
+                    // for the next attempt (each trying at once would retry, and log, as fast as
+                    // they come), and once finishing it still waits between attempts (a failing
+                    // disk must not make it spin through its last 30 s).
+                    let retryAt = DispatchTime.now() + delay.timeInterval
                     let wasFinished = state.withLock { $0.finished }
                     while wakeup.wait(timeout: retryAt) == .success {
                         if !wasFinished, state.withLock({ $0.finished }) { break }
