@@ -51,6 +51,11 @@ public final class BusConsumer: Sendable {
         var passFailed = false
         /// The daemon is stopping: nothing more is claimed, though `run()` goes on until `stop()`.
         var paused = false
+
+        /// How long after `now` to look again, failing since `failingSince` (1 s if not failing).
+        func retryDelay(at now: Date) -> Duration {
+            BusConsumer.retryDelay(failingFor: now.timeIntervalSince(failingSince ?? now))
+        }
     }
 
     /// How long the loop waits before looking again once passes have failed for `seconds`: no
@@ -167,8 +172,7 @@ public final class BusConsumer: Sendable {
         do {
             return try source.nextDeadline(subscriptions: subscriptionNames, now: now)
         } catch {
-            let since = state.withLock { $0.failingSince } ?? now
-            let retry = Self.retryDelay(failingFor: now.timeIntervalSince(since))
+            let retry = state.withLock { $0.retryDelay(at: now) }
             logger.error("could not read the bus's next deadline: \(error); looking again in \(DurationText.format(retry))")
             return now.addingTimeInterval(retry.timeInterval)
         }
@@ -178,11 +182,11 @@ public final class BusConsumer: Sendable {
     private func retryAfterFailure(now: Date) -> Date? {
         state.withLock { state -> Date? in
             defer { state.passFailed = false }
-            guard state.passFailed, let since = state.failingSince else {
+            guard state.passFailed else {
                 state.failingSince = nil
                 return nil
             }
-            return now.addingTimeInterval(Self.retryDelay(failingFor: now.timeIntervalSince(since)).timeInterval)
+            return now.addingTimeInterval(state.retryDelay(at: now).timeInterval)
         }
     }
 
@@ -191,9 +195,8 @@ public final class BusConsumer: Sendable {
     private func passFailing(now: Date) -> Duration {
         state.withLock { state -> Duration in
             state.passFailed = true
-            let since = state.failingSince ?? now
-            state.failingSince = since
-            return Self.retryDelay(failingFor: now.timeIntervalSince(since))
+            state.failingSince = state.failingSince ?? now
+            return state.retryDelay(at: now)
         }
     }
 
