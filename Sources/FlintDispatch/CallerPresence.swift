@@ -53,3 +53,11 @@ public final class CallerPresence: Sendable {
         return result
     }
 }
+
+extension CallerPresence? {
+    /// As `CallerPresence.watching`; without a caller to watch (a call not made over HTTP), just `body`.
+    func watching<T>(onGone: @escaping @Sendable () -> Void, _ body: () async -> T) async -> T {
+        guard let self else { return await body() }
+        return await self.watching(onGone: onGone, body)
+    }
+}

@@ -54,7 +54,6 @@ final class ConcurrencyLimiter: Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        guard let caller else { return await waitInLine(id: id, caller: nil) }
         return await caller.watching(onGone: { [self] in leaveLine(id) }) { await waitInLine(id: id, caller: caller) }
     }
 

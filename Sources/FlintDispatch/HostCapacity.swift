@@ -58,7 +58,6 @@ final class HostCapacity: Sendable {
             return state.nextWaiterID
         }
         guard let id else { return true }
-        guard let caller else { return await waitInLine(id: id, function: function, caller: nil) }
         return await caller.watching(onGone: { [self] in leaveLine(id, function: function) }) {
             await waitInLine(id: id, function: function, caller: caller)
         }
