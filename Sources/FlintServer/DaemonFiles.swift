@@ -23,6 +23,12 @@ public struct DaemonFiles: Sendable {
     public var adminToken: String { directory + "/admin-token" }
     /// The running daemon's pid and address; present only while it runs.
     public var daemonInfo: String { directory + "/daemon.json" }
+
+    /// What `daemonInfo` says of a daemon that is running now; nil when none is (a stale file
+    /// from a killed one included).
+    public var liveDaemon: DaemonInfo? {
+        DaemonInfo.read(from: daemonInfo).flatMap { $0.isAlive ? $0 : nil }
+    }
     /// Locked (`flock`) by the daemon for as long as it runs: one daemon per data directory.
     public var lock: String { directory + "/daemon.lock" }
     /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making

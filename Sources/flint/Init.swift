@@ -53,8 +53,8 @@ struct Init: AsyncParsableCommand {
             throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")
         }
         // The suggested curl goes where Flint listens now, when it runs (`--listen`, port 0).
-        let running = DaemonInfo.read(from: DaemonFiles(directory: Project.resolve(config.data, against: root)).daemonInfo)
-        let listen = running.flatMap { $0.isAlive ? ListenAddress(host: $0.host, port: $0.port) : nil } ?? config.listen
+        let running = DaemonFiles(directory: Project.resolve(config.data, against: root)).liveDaemon
+        let listen = running.map { ListenAddress(host: $0.host, port: $0.port) } ?? config.listen
         let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: listen)
         // A project that loads now must still load with the new function (its name or its route
         // may be taken, or its trigger file named as another's): otherwise nothing is kept.

@@ -93,7 +93,7 @@ struct Put: ParsableCommand {
         if let project, !Self.isUsed(bucket, in: project) {
             FileHandle.standardError.write(Data(
                 "flint put: note: no trigger of this project watches bucket \(bucket) and no function writes to it; the file is stored, but runs nothing (a typo?)\n".utf8))
-        } else if !bucketExisted, DaemonInfo.read(from: DaemonFiles(directory: Project.resolve(config.data, against: root)).daemonInfo)?.isAlive == true {
+        } else if !bucketExisted, DaemonFiles(directory: Project.resolve(config.data, against: root)).liveDaemon != nil {
             // A running daemon watches the buckets it found at its start (or last reload).
             FileHandle.standardError.write(Data(
                 "flint put: note: bucket \(bucket) did not exist, so the running Flint does not watch it; run flint reload, and its triggers fire for what is in it\n".utf8))

@@ -72,7 +72,7 @@ struct Usage: AsyncParsableCommand {
     private static func daemonIsRunning(root: String) -> Bool {
         if ProcessInfo.processInfo.environment["FLINT_URL"] != nil { return true }
         guard let directory = try? ProjectLocator.dataDirectory(root: root) else { return true }  // let the client report it
-        return DaemonInfo.read(from: DaemonFiles(directory: directory).daemonInfo)?.isAlive == true
+        return DaemonFiles(directory: directory).liveDaemon != nil
     }
 
     /// The report made here from the project's database, opened read-only: the daemon is not
