@@ -52,12 +52,14 @@ public final class FlintDatabase: Sendable {
     /// it exists.
     private static func createPrivately(_ path: String) throws(BusError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor >= 0 {
+        guard descriptor < 0 else {
             close(descriptor)
-        } else if errno == EACCES || errno == EPERM || errno == EROFS {
-            throw BusError.databaseReadOnly(path: path)
-        } else if errno != EEXIST {
-            throw BusError.database(path: path, message: "cannot create it: \(String(cString: strerror(errno)))")
+            return
+        }
+        switch errno {
+        case EEXIST: return
+        case EACCES, EPERM, EROFS: throw BusError.databaseReadOnly(path: path)
+        case let code: throw BusError.database(path: path, message: "cannot create it: \(String(cString: strerror(code)))")
         }
     }
 
