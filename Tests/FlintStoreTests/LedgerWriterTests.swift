@@ -44,20 +44,10 @@ import Testing
 
 @Suite struct LedgerWriterRetryTests {
     @Test func commitBlockedByAnotherProgramsLock_isRetried_notLost() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path + "/flint.sqlite"
-        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.2))
-        let retries = RetryCount()
-        let writer = LedgerWriter(
-            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
-            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(200))
-        let running = Task { await writer.run() }
-        // The writer's thread is running before the lock is taken (the pool may start it late).
-        writer.record(InvocationLedgerTests.record(), log: Data())
-        await writer.flushed()
-
+        let fixture = try await RetryingWriter(busyTimeout: 0.2, retryDelay: .milliseconds(200))
+        let (ledger, writer, retries) = (fixture.ledger, fixture.writer, fixture.retries)
         // Another program holds the write lock, for longer than the busy timeout, until told to let go.
-        let locker = try WriteLockHolder(path)
+        let locker = try WriteLockHolder(fixture.path)
 
         let record = InvocationLedgerTests.record()
         writer.record(record, log: Data("kept".utf8))
@@ -68,8 +58,7 @@ import Testing
         await writer.flushed()
         #expect(try await ledger.find(id: record.id)?.id == record.id)
         #expect(try await ledger.log(id: record.id) == Data("kept".utf8))
-        writer.finish()
-        await running.value
+        await fixture.finish()
     }
 }
 
@@ -77,18 +66,9 @@ import Testing
     /// While commits fail, new records wait for the next attempt: each trying (and logging) at
     /// once would turn the backoff into an attempt per record.
     @Test func recordsArrivingWhileCommitsFail_doNotCutTheBackoffShort_andAreAllKept() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path + "/flint.sqlite"
-        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.01))
-        let retries = RetryCount()
-        let writer = LedgerWriter(
-            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
-            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(300))
-        let running = Task { await writer.run() }
-        writer.record(InvocationLedgerTests.record(), log: Data())
-        await writer.flushed()
-
-        let locker = try WriteLockHolder(path)
+        let fixture = try await RetryingWriter(busyTimeout: 0.01, retryDelay: .milliseconds(300))
+        let (ledger, writer, retries) = (fixture.ledger, fixture.writer, fixture.retries)
+        let locker = try WriteLockHolder(fixture.path)
 
         var ids: [String] = []
         for _ in 0 ..< 20 {
@@ -103,26 +83,16 @@ import Testing
         locker.release()
         await writer.flushed()
         for id in ids { #expect(try await ledger.find(id: id)?.id == id) }
-        writer.finish()
-        await running.value
+        await fixture.finish()
     }
 }
 
 @Suite struct LedgerWriterFinishingTests {
     /// A stopping daemon keeps trying for a while; it still waits between attempts.
     @Test func commitsFailingAfterFinish_areRetriedWithTheBackoff_notInATightLoop() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.path + "/flint.sqlite"
-        let ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: 0.01))
-        let retries = RetryCount()
-        let writer = LedgerWriter(
-            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
-            onRetry: { _, _, _ in retries.add() }, retryDelay: .milliseconds(300))
-        let running = Task { await writer.run() }
-        writer.record(InvocationLedgerTests.record(), log: Data())
-        await writer.flushed()
-
-        let locker = try WriteLockHolder(path)
+        let fixture = try await RetryingWriter(busyTimeout: 0.01, retryDelay: .milliseconds(300))
+        let (ledger, writer, retries) = (fixture.ledger, fixture.writer, fixture.retries)
+        let locker = try WriteLockHolder(fixture.path)
         let record = InvocationLedgerTests.record()
         writer.record(record, log: Data())
         try await Task.sleep(for: .milliseconds(100))
@@ -131,8 +101,39 @@ import Testing
         // Spinning, 0.01 s a failed attempt, would have made about a hundred.
         #expect(retries.value <= 6, "\(retries.value) attempts in 1.1 s")
         locker.release()
-        await running.value
+        await fixture.finish()
         #expect(try await ledger.find(id: record.id)?.id == record.id)
+    }
+}
+
+/// A ledger writer running on a fresh database, each retry it announces counted, and a first
+/// record committed: its thread runs before a test takes the lock (the pool may start it late).
+private struct RetryingWriter {
+    let directory: TemporaryDirectory
+    let path: String
+    let ledger: InvocationLedger
+    let writer: LedgerWriter
+    let retries = RetryCount()
+    let running: Task<Void, Never>
+
+    init(busyTimeout: Double, retryDelay: Duration) async throws {
+        directory = try TemporaryDirectory()
+        path = directory.path + "/flint.sqlite"
+        ledger = InvocationLedger(database: try FlintDatabase(path: path, busyTimeout: busyTimeout))
+        let retries = self.retries
+        let writer = LedgerWriter(
+            ledger: ledger, onError: { error, _ in Issue.record("records lost: \(error)") },
+            onRetry: { _, _, _ in retries.add() }, retryDelay: retryDelay)
+        self.writer = writer
+        running = Task { await writer.run() }
+        writer.record(InvocationLedgerTests.record(), log: Data())
+        await writer.flushed()
+    }
+
+    /// Finishes the writer (again, if a test already did) and waits for it to end.
+    func finish() async {
+        writer.finish()
+        await running.value
     }
 }
 
