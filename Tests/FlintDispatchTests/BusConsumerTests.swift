@@ -488,24 +488,15 @@ final class ConsumerHarness: Sendable {
     }
 
     /// A claim that fails (a full disk, say) is tried again by the consumer itself: space coming
-    /// back commits nothing that would wake it. The failure here is a real SQLite error, raised by
-    /// a trigger on the claim's UPDATE while a flag row exists.
+    /// back commits nothing that would wake it.
     @Test func failedClaim_isTriedAgain_withoutACommitToWakeTheConsumer() async throws {
         let executor = InProcessExecutor(expecting: 1)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1)
-        try await harness.bus.database.pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE claim_fault (id INTEGER);
-                INSERT INTO claim_fault VALUES (1);
-                CREATE TRIGGER claim_fails BEFORE UPDATE OF state ON deliveries WHEN EXISTS (SELECT 1 FROM claim_fault)
-                BEGIN SELECT RAISE(ABORT, 'database or disk is full (a fault of the test)'); END;
-                """)
-        }
+        try await harness.failDeliveryUpdates()
         try harness.publish(1)
         let stopped = harness.start()
         #expect(await !executor.messagesSeen.reached(within: 0.5), "the claim did not fail")
-        // On the consumer's own connection and outside the bus's tables: no wake-up.
-        try await harness.bus.database.pool.write { db in try db.execute(sql: "DELETE FROM claim_fault") }
+        try await harness.endDeliveryUpdateFailures()  // wakes nobody
 
         #expect(await executor.messagesSeen.reached(within: 10), "the message was not claimed again after the fault ended")
         await harness.shutdown(stopped)
@@ -522,19 +513,12 @@ final class ConsumerHarness: Sendable {
         }
         try harness.publish(1)
         _ = try harness.bus.claim(subscription: "jobs-queue", limit: 1, leaseFor: .milliseconds(1))
-        try await harness.bus.database.pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE claim_fault (id INTEGER);
-                INSERT INTO claim_fault VALUES (1);
-                CREATE TRIGGER claim_fails BEFORE UPDATE OF state ON deliveries WHEN EXISTS (SELECT 1 FROM claim_fault)
-                BEGIN SELECT RAISE(ABORT, 'database or disk is full (a fault of the test)'); END;
-                """)
-        }
+        try await harness.failDeliveryUpdates()
         let stopped = harness.start()
         try await Task.sleep(for: .seconds(1.2))
         // 0 s, 1 s: two tries; spinning would have made hundreds.
         #expect(counting.value <= 4, "\(counting.value) attempts to expire the lease in 1.2 s")
-        try await harness.bus.database.pool.write { db in try db.execute(sql: "DELETE FROM claim_fault") }
+        try await harness.endDeliveryUpdateFailures()
         #expect(await executor.messagesSeen.reached(within: 10), "the expired lease was not delivered again once the fault ended")
         await harness.shutdown(stopped)
     }
@@ -595,5 +579,27 @@ struct ExpiryCountingSource: DeliverySource {
     func expireLeases(now: Date) throws -> Int {
         expiries.update { $0 += 1 }
         return try bus.expireLeases(now: now)
+    }
+}
+
+extension ConsumerHarness {
+    /// From now on every change of a delivery's state fails with a real SQLite error (as a full
+    /// disk would make it fail), raised by a trigger while a flag row exists; claims and lease
+    /// expiries among them.
+    func failDeliveryUpdates() async throws {
+        try await bus.database.pool.write { db in
+            try db.execute(sql: """
+                CREATE TABLE claim_fault (id INTEGER);
+                INSERT INTO claim_fault VALUES (1);
+                CREATE TRIGGER claim_fails BEFORE UPDATE OF state ON deliveries WHEN EXISTS (SELECT 1 FROM claim_fault)
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full (a fault of the test)'); END;
+                """)
+        }
+    }
+
+    /// Ends those failures. On the consumer's own connection and outside the bus's tables, so
+    /// the commit wakes nobody.
+    func endDeliveryUpdateFailures() async throws {
+        try await bus.database.pool.write { db in try db.execute(sql: "DELETE FROM claim_fault") }
     }
 }
