@@ -1,4 +1,5 @@
 internal import CFlintSpawn  // flint_has_access_acl
+internal import FlintCore
 import Glibc
 
 /// Whether a user can reach a directory, judged from the mode bits of it and of every directory
@@ -8,7 +9,7 @@ enum PathAccess {
     static func problem(reaching path: String, as user: HandlerUser, traverseOnly: Bool = false) -> String? {
         guard user.uid != 0 else { return nil }
         var prefix = ""
-        let components = path.split(separator: "/")
+        let components = PathComponents.of(path, omittingEmpty: true)
         for (index, component) in components.enumerated() {
             prefix += "/" + component
             let isLast = index == components.count - 1
@@ -30,7 +31,7 @@ enum PathAccess {
     /// script, which its interpreter reads), or nil. A missing file is for other checks to name.
     static func problem(executing path: String, as user: HandlerUser) -> String? {
         guard user.uid != 0 else { return nil }
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let directory = PathComponents.of(path).dropLast().joined(separator: "/")
         if !directory.isEmpty, let problem = problem(reaching: directory, as: user, traverseOnly: true) { return problem }
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }

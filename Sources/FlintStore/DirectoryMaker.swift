@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -13,8 +14,8 @@ public enum DirectoryMaker {
     /// The directories it makes, the parents it lacked included, get `mode` (not narrowed by the
     /// umask); existing ones are left as they are.
     public static func make(_ path: String, mode: UInt32) throws(Failure) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
+        var prefix = path.utf8.first == UInt8(ascii: "/") ? "" : "."
+        for component in PathComponents.of(path, omittingEmpty: true) {
             prefix += "/" + component
             if mkdir(prefix, mode_t(mode)) == 0 {
                 _ = chmod(prefix, mode_t(mode))

@@ -8,8 +8,8 @@ internal import Glibc
 /// Never follows a symlink (neither to a directory nor to a file: a symlink is not an object),
 /// and skips what the watcher ignores (dot-files, dot-directories, temporaries).
 struct BucketTree {
-    /// The regular files found, by key.
-    var files: [String: ObjectFile.Metadata] = [:]
+    /// The regular files found, by key (byte for byte, as the directory names them).
+    var files: [ByteExactKey: ObjectFile.Metadata] = [:]
     /// Entries whose names are not UTF-8: no key can name them.
     var unnamable: [String] = []
     /// Directories (keys' prefixes, `""` for the start of a bucket) that exist but could not be
@@ -18,7 +18,7 @@ struct BucketTree {
 
     /// Whether `key` lies in a directory that could not be listed.
     func isUnlisted(_ key: String) -> Bool {
-        unlisted.contains { $0.path.isEmpty || key.hasPrefix($0.path + "/") }
+        unlisted.contains { $0.path.isEmpty || key.utf8.starts(with: ($0.path + "/").utf8) }
     }
 
     /// Walks `start` (a directory of `bucket` at `root`) and everything below it. `entering` is
@@ -58,7 +58,7 @@ struct BucketTree {
                 case S_IFDIR:
                     pending.append(WatchedDirectory(bucket: directory.bucket, path: key))
                 case S_IFREG where !ObjectKey.isIgnored(key):
-                    tree.files[key] = ObjectFile.Metadata(info)
+                    tree.files[ByteExactKey(key)] = ObjectFile.Metadata(info)
                 default:
                     return  // symlinks, FIFOs, sockets, devices are not objects
                 }

@@ -1,4 +1,5 @@
 internal import CInotifyTools
+internal import FlintCore
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -198,7 +199,8 @@ final class InotifyWatches {
     }
 
     /// Whether `path` is `ancestor` or below it.
+    /// Byte for byte: `café` spelt precomposed and decomposed are two directories.
     private static func isWithin(_ path: String, _ ancestor: String) -> Bool {
-        ancestor.isEmpty || path == ancestor || path.hasPrefix(ancestor + "/")
+        ancestor.isEmpty || ByteExactKey(path) == ByteExactKey(ancestor) || path.utf8.starts(with: (ancestor + "/").utf8)
     }
 }

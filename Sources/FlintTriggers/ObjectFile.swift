@@ -95,7 +95,7 @@ enum ObjectFile {
     static func openBeneath(_ bucketPath: String, _ key: String) -> Result<Int32, SystemError> {
         var directory = open(bucketPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard directory >= 0 else { return .failure(SystemError(code: errno)) }
-        let components = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let components = PathComponents.of(key)
         for (index, component) in components.enumerated() {
             guard !component.isEmpty, component != ".", component != ".." else {
                 close(directory)

@@ -6,10 +6,19 @@ internal import Synchronization
 internal import Glibc
 #endif
 
-/// An object of a bucket, by its key.
+/// An object of a bucket, by its key, compared byte for byte (see `ByteExactKey`).
 struct BucketObject: Sendable, Hashable {
     var bucket: String
     var key: String
+
+    static func == (lhs: BucketObject, rhs: BucketObject) -> Bool {
+        lhs.bucket == rhs.bucket && ByteExactKey(lhs.key) == ByteExactKey(rhs.key)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bucket)
+        hasher.combine(ByteExactKey(key))
+    }
 }
 
 /// Reads large objects (their MD5) on a thread of its own, `flint-hash`, so that one huge file

@@ -247,20 +247,21 @@ struct WatchSession {
             if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
                 continue
             }
-            observe(bucket: start.bucket, key: key, moved: moved)
+            observe(bucket: start.bucket, key: key.string, moved: moved)
             if pending.count >= Self.batchLimit { flush() }
         }
-        for key in indexed.keys.sorted() where !tree.isUnlisted(key) {
-            remove(BucketObject(bucket: start.bucket, key: key))
+        for key in indexed.keys.sorted() where !tree.isUnlisted(key.string) {
+            remove(BucketObject(bucket: start.bucket, key: key.string))
             if pending.count >= Self.batchLimit { flush() }
         }
         // Not indexed yet, as the hasher is still reading them, and gone now (a directory moved
         // away under a large file): their removal follows what the hasher reads.
         let goneWhileRead = hashing.keys.filter {
-            $0.bucket == start.bucket && $0.key.hasPrefix(prefix) && tree.files[$0.key] == nil && indexed[$0.key] == nil
+            $0.bucket == start.bucket && $0.key.utf8.starts(with: prefix.utf8)
+                && tree.files[ByteExactKey($0.key)] == nil && indexed[ByteExactKey($0.key)] == nil
                 && !tree.isUnlisted($0.key)
         }
-        for object in goneWhileRead.sorted(by: { $0.key < $1.key }) {
+        for object in goneWhileRead.sorted(by: { ByteExactKey($0.key) < ByteExactKey($1.key) }) {
             remove(object)
         }
         flush()

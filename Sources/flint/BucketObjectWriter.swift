@@ -1,3 +1,4 @@
+internal import FlintCore
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -26,7 +27,7 @@ struct BucketObjectWriter {
     ///
     /// - Parameter sourceName: the input as the user named it, for messages.
     func write(key: String, from source: CInt, sourceName: String) throws(CLIError) -> Int64 {
-        var directories = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var directories = PathComponents.of(key)
         guard let name = directories.popLast(), !name.isEmpty else {
             throw CLIError("flint put: \"\(key)\" names no file; give a key such as photos/cat.jpg")
         }

@@ -1,3 +1,4 @@
+internal import FlintCore
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -52,7 +53,7 @@ enum FileSystemCall {
     /// (following links: for roots the user configured).
     static func makeDirectories(_ path: String) throws(SystemCallError) {
         var prefix = ""
-        for component in path.split(separator: "/") {
+        for component in PathComponents.of(path, omittingEmpty: true) {
             prefix += "/" + component
             do throws(SystemCallError) {
                 _ = try retrying("mkdir") { Glibc.mkdir(prefix, 0o777) }

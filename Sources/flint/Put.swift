@@ -46,7 +46,7 @@ struct Put: ParsableCommand {
 
     /// The object's key: KEY, else FILE's last path component (never for stdin: `validate()`).
     var key: String {
-        keyArgument ?? (file.split(separator: "/").last.map(String.init) ?? file)
+        keyArgument ?? (PathComponents.of(file, omittingEmpty: true).last ?? file)
     }
 
     func validate() throws {

@@ -34,6 +34,16 @@ import Testing
             == "each /-separated part of an object key is at most 255 bytes")
     }
 
+    /// The file system splits a key at the byte `/`, so Flint does too: a `/` followed by a
+    /// combining mark, one character to Swift, still separates (and `..` before it climbs).
+    @Test func aSlashBeforeACombiningMark_separatesComponents() {
+        #expect(ObjectKey.problem(with: "../\u{301}x") == "an object key cannot contain . or .. components")
+        #expect(ObjectKey.problem(with: "a//\u{301}") == "an object key cannot contain an empty path component (//)")
+        #expect(ObjectKey.problem(with: "/\u{301}x") == "an object key is relative to its bucket: it cannot start with /")
+        #expect(ObjectKey.isIgnored("a/.\u{301}x"))
+        #expect(!ObjectKey.isIgnored("a/\u{301}.x"))
+    }
+
     @Test func formURLEncoding_matchesS3() {
         #expect(ObjectKey.formURLEncoded("my photo (1).jpg") == "my+photo+%281%29.jpg")
         #expect(ObjectKey.formURLEncoded("a+b") == "a%2Bb")

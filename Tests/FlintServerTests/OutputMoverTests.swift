@@ -57,6 +57,23 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
+
+    /// Directories whose names Swift's `==` takes for one (a precomposed `é` and `e` + combining
+    /// accent) are two to the file system: each output lands in its own.
+    @Test func canonicallyEquivalentDirectories_keepTheirOwnOutputs() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, file) in [("caf\u{E9}", "a"), ("cafe\u{301}", "b")] {
+            #expect(mkdir(scratch + "/" + name, 0o755) == 0)
+            let fd = open(scratch + "/" + name + "/" + file, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            #expect(fd >= 0)
+            close(fd)
+        }
+
+        _ = try OutputMover(bucketPath: bucket, causation: OutputCausation(), depth: 1).moveAll(from: scratch)
+
+        #expect(access(bucket + "/caf\u{E9}/a", F_OK) == 0)
+        #expect(access(bucket + "/cafe\u{301}/b", F_OK) == 0)
+    }
 }
 
 extension OutputMoverTests {

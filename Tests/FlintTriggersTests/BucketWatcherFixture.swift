@@ -25,7 +25,7 @@ final class BucketWatcherFixture: @unchecked Sendable {
 
         init(index: ObjectIndex) { self.index = index }
 
-        func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
+        func indexedObjects(in bucket: String, under prefix: String) throws -> [ByteExactKey: IndexedObject] {
             try index.objects(in: bucket, under: prefix)
         }
 

@@ -8,15 +8,15 @@ public enum ObjectKey {
     /// ending in one of `ignoredSuffixes`.
     public static func isIgnored(_ key: String) -> Bool {
         if holdsNoObjects(directory: key) { return true }
-        guard let name = key.split(separator: "/", omittingEmptySubsequences: false).last else { return true }
-        return ignoredSuffixes.contains { name.hasSuffix($0) }
+        let name = PathComponents.last(of: key).utf8
+        return ignoredSuffixes.contains { name.reversed().starts(with: $0.utf8.reversed()) }
     }
 
     /// Whether the directory at `path` (relative to its bucket) holds no objects: a
     /// dot-directory, or one inside one. The suffixes are for files: a directory named `x.part`
     /// holds objects like any other.
     public static func holdsNoObjects(directory path: String) -> Bool {
-        path.split(separator: "/", omittingEmptySubsequences: false).contains { $0.hasPrefix(".") }
+        PathComponents.of(path).contains { $0.utf8.first == UInt8(ascii: ".") }
     }
 
     /// Why `key` cannot name an object in a bucket, or nil when it can: it must be relative,
@@ -24,9 +24,9 @@ public enum ObjectKey {
     public static func problem(with key: String) -> String? {
         if key.isEmpty { return "an object key cannot be empty" }
         if key.utf8.contains(0) { return "an object key cannot contain a NUL character" }
-        if key.hasPrefix("/") { return "an object key is relative to its bucket: it cannot start with /" }
-        if key.hasSuffix("/") { return "an object key names a file: it cannot end with /" }
-        for component in key.split(separator: "/", omittingEmptySubsequences: false) {
+        if key.utf8.first == UInt8(ascii: "/") { return "an object key is relative to its bucket: it cannot start with /" }
+        if key.utf8.last == UInt8(ascii: "/") { return "an object key names a file: it cannot end with /" }
+        for component in PathComponents.of(key) {
             if component.isEmpty { return "an object key cannot contain an empty path component (//)" }
             if component == "." || component == ".." { return "an object key cannot contain . or .. components" }
             if component.utf8.count > 255 { return "each /-separated part of an object key is at most 255 bytes" }

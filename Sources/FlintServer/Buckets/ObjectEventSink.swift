@@ -19,7 +19,7 @@ struct ObjectEventSink: BucketSink {
     let causation: OutputCausation
     let metrics: DaemonMetrics
 
-    func indexedObjects(in bucket: String, under prefix: String) throws -> [String: IndexedObject] {
+    func indexedObjects(in bucket: String, under prefix: String) throws -> [ByteExactKey: IndexedObject] {
         try index.objects(in: bucket, under: prefix)
     }
 

@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import FlintTriggers
 internal import Foundation
 #if canImport(Glibc)
@@ -47,21 +48,22 @@ struct OpenDirectory {
 /// never reached through a symlink; synced and closed once every file has moved.
 struct OutputDestinations {
     private let bucketPath: String
-    private var opened: [String: OpenDirectory]
+    /// By path relative to the bucket, byte for byte: `café` precomposed and decomposed are two.
+    private var opened: [ByteExactKey: OpenDirectory]
 
     init(bucketPath: String) throws(OutputMover.MoveError) {
         self.bucketPath = bucketPath
-        opened = ["": try OpenDirectory(path: bucketPath, purpose: "output bucket")]
+        opened = [ByteExactKey(""): try OpenDirectory(path: bucketPath, purpose: "output bucket")]
     }
 
     /// The directory that will hold `key`, made (one level at a time) where missing.
     mutating func directory(for key: String) throws(OutputMover.MoveError) -> Int32 {
         var relative = ""
-        var directory = opened[""]
-        for component in key.split(separator: "/").dropLast().map(String.init) {
+        var directory = opened[ByteExactKey("")]
+        for component in PathComponents.of(key, omittingEmpty: true).dropLast() {
             guard let parent = directory else { break }
             relative = relative.isEmpty ? component : "\(relative)/\(component)"
-            if let known = opened[relative] {
+            if let known = opened[ByteExactKey(relative)] {
                 directory = known
                 continue
             }
@@ -71,7 +73,7 @@ struct OutputDestinations {
             }
             do {
                 let child = try OpenDirectory(in: parent, named: component, purpose: "")
-                opened[relative] = child
+                opened[ByteExactKey(relative)] = child
                 directory = child
             } catch {
                 throw OutputMover.MoveError(

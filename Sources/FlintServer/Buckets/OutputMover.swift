@@ -62,7 +62,7 @@ struct OutputMover {
 
     private func move(_ name: String, in source: OpenDirectory, to key: String, destinations: inout OutputDestinations) throws(MoveError) {
         let target = try destinations.directory(for: key)
-        let targetName = String(key.split(separator: "/").last ?? Substring(key))
+        let targetName = PathComponents.last(of: key)
         // Its content on disk before its new name is; and the inode its event will be known by.
         let file = openat(source.descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard file >= 0 else {

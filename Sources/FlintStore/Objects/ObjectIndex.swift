@@ -16,20 +16,21 @@ public final class ObjectIndex: Sendable {
         self.database = database
     }
 
-    /// Every indexed object of `bucket` whose key starts with `prefix`, by key.
+    /// Every indexed object of `bucket` whose key starts with `prefix`, by key (byte for byte:
+    /// canonically equivalent keys are two objects).
     ///
     /// Keys match the prefix byte for byte (UTF-8), as in S3 and the file system: `%` and `_`
     /// are plain characters, and a precomposed `é` does not match a decomposed one.
-    public func objects(in bucket: String, under prefix: String = "") throws(BusError) -> [String: IndexedObject] {
+    public func objects(in bucket: String, under prefix: String = "") throws(BusError) -> [ByteExactKey: IndexedObject] {
         try database.read { db in
             let statement = try db.cachedStatement(sql: Self.objectsFromKeySQL)
             let prefixBytes = prefix.utf8
-            var objects: [String: IndexedObject] = [:]
+            var objects: [ByteExactKey: IndexedObject] = [:]
             let rows = try Row.fetchCursor(statement, arguments: [bucket, prefix])
             while let row = try rows.next() {
                 let key: String = row[0]
                 guard key.utf8.starts(with: prefixBytes) else { break }
-                objects[key] = ObjectsSchema.indexedObject(row, at: 1)
+                objects[ByteExactKey(key)] = ObjectsSchema.indexedObject(row, at: 1)
             }
             return objects
         }
