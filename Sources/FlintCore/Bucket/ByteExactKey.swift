@@ -26,7 +26,7 @@ public struct ByteExactKey: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public func hash(into hasher: inout Hasher) {
-        let hashed = string.utf8.withContiguousStorageIfAvailable { bytes in
+        let hashed: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
             hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
         }
         if hashed == nil {
