@@ -68,13 +68,15 @@ extension FlintConfig {
         if let drain { parsed.config.drainTimeout = drain.value }
         if let user = map.value("user", hint: "a user name, e.g. nobody (root runs handlers as root)", nonEmptyUser) {
             parsed.config.user = user.value
+            parsed.explicitUser = user
         }
         map.reportUnreadKeys(notAKeyOf: "flint.yaml", keys: configKeys)
         parsed.issues += map.issues
         return parsed
     }
 
-    /// Whether the user exists is checked by `flint up`, on the machine that runs the handlers.
+    /// Whether the user exists is for the machine that runs the handlers to say
+    /// (`ProjectLoader.load(root:accountExists:)`).
     private static func nonEmptyUser(_ text: String) throws(ValueProblem) -> String {
         guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
             throw ValueProblem("\"\(text)\" is not a user name (e.g. nobody; root runs handlers as root)")
@@ -119,6 +121,8 @@ struct ParsedConfig {
     var explicitFunctions: [Located<String>]?
     /// `triggers` as written, when present: it must exist, the default need not.
     var explicitTriggers: Located<String>?
+    /// `user` as written, when present: the account the machine must have.
+    var explicitUser: Located<String>?
     /// Keys whose values were refused: what depends on them is not loaded, so their errors do not
     /// multiply into others.
     var invalidKeys: Set<String> = []

@@ -15,8 +15,12 @@ public enum ProjectLoader {
     /// Throws every issue found, not only the first: bad values in each file, duplicate function
     /// names, triggers naming unknown functions, http triggers claiming the same route. File paths
     /// in messages are relative to `root`.
-    public static func load(root: String) throws(ProjectLoadError) -> Project {
-        var loading = ProjectLoading(root: absolutePath(root))
+    ///
+    /// - Parameter accountExists: given on the machine that runs the handlers (`flint up`,
+    ///   `validate`, a reload), whether it has the account `user` names; its absence is then one
+    ///   of the issues, at its line.
+    public static func load(root: String, accountExists: ((String) -> Bool)? = nil) throws(ProjectLoadError) -> Project {
+        var loading = ProjectLoading(root: absolutePath(root), accountExists: accountExists)
         let project = loading.load()
         guard let project, loading.issues.isEmpty else { throw ProjectLoadError(issues: loading.issues) }
         return project
@@ -33,9 +37,13 @@ public enum ProjectLoader {
 /// One load of one project; accumulates issues as it goes.
 private struct ProjectLoading {
     let root: String
+    let accountExists: ((String) -> Bool)?
     var issues: [ConfigIssue] = []
 
-    init(root: String) { self.root = root }
+    init(root: String, accountExists: ((String) -> Bool)?) {
+        self.root = root
+        self.accountExists = accountExists
+    }
 
     /// The project, or nil when the root cannot be read at all; `issues` says what is wrong either way.
     mutating func load() -> Project? {
@@ -79,6 +87,12 @@ private struct ProjectLoading {
         guard let yaml = read(path) else { return ParsedConfig(config: FlintConfig(), invalidKeys: Set(FlintConfig.configKeys)) }
         let parsed = FlintConfig.parseCollectingIssues(yaml: yaml, file: ProjectLoader.configFileName)
         issues += parsed.issues
+        if let user = parsed.explicitUser, let accountExists, !accountExists(user.value) {
+            issues.append(ConfigIssue(
+                location: SourceLocation(file: ProjectLoader.configFileName, line: user.line), key: user.key,
+                message: "there is no user \"\(user.value)\" on this machine (see /etc/passwd); name an existing unprivileged account, or write user: root to run handlers as root"
+            ))
+        }
         return parsed
     }
 

@@ -204,7 +204,7 @@ public struct FlintDaemon: Sendable {
 
     /// Why these triggers cannot be served on `listen`: a listener others can reach must not have
     /// routes anybody may call. Nil when they can.
-    static func openTriggersProblem(listen: ListenAddress, triggers: [TriggerDefinition]) -> String? {
+    public static func openTriggersProblem(listen: ListenAddress, triggers: [TriggerDefinition]) -> String? {
         guard !listen.isLoopback else { return nil }
         let open = triggers.filter { if case .http(let http) = $0.source { http.auth == .none } else { false } }
         guard !open.isEmpty else { return nil }

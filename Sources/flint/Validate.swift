@@ -1,7 +1,9 @@
 internal import ArgumentParser
 internal import FlintCore
 internal import FlintRunner
+internal import FlintServer
 internal import Foundation
+internal import Logging
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,13 +13,12 @@ struct Validate: AsyncParsableCommand {
 
     func run() async throws {
         let root = ProjectLocator.root(projectOptions.project)
-        let project = try loadProject(root: root)
-        // What only this machine can tell, and `flint up` would refuse.
-        if let user = project.config.user, HandlerUser.named(user) == nil {
-            throw CLIError(IsolationError.unknownUser(user).description)
-        }
-        for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
-            if let problem = project.outputBucketProblem(bucket) { throw CLIError(problem) }
+        let project = try loadProject(root: root, onThisMachine: true)
+        let refusals = Self.refusals(of: project)
+        guard refusals.isEmpty else {
+            let count = refusals.count
+            throw CLIError(refusals.joined(separator: "\n")
+                + "\n\(count) problem\(count == 1 ? "" : "s") in \(root) that flint up would refuse on this machine; fix \(count == 1 ? "it" : "them") and run flint validate")
         }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
@@ -26,5 +27,27 @@ struct Validate: AsyncParsableCommand {
             FileHandle.standardError.write(Data(
                 "flint validate: note: bucket \(watched.bucket) at \(project.bucketsDirectory)/\(watched.bucket) is a symbolic link, which Flint never follows: trigger \(trigger.name) will not fire until it is a real directory\n".utf8))
         }
+    }
+
+    /// What `flint up` would refuse on this machine in a project whose files are all valid: a
+    /// function the handler user cannot run or that asks for isolation this machine lacks, routes
+    /// without auth on a listener others can reach, an output bucket Flint cannot write into.
+    static func refusals(of project: Project) -> [String] {
+        var problems: [String] = []
+        do {
+            // Who handlers run as and whether bubblewrap is here; cgroups are for `up` to set up.
+            let isolation = try HandlerIsolation.prepare(
+                IsolationSettings(user: project.config.user, cgroups: false), logger: Logger(label: "flint"))
+            problems += project.functions.values.sorted { $0.name < $1.name }.compactMap { isolation.refusal(of: $0) }
+        } catch {
+            problems.append(error.description)
+        }
+        if let open = FlintDaemon.openTriggersProblem(listen: project.config.listen, triggers: project.triggers) {
+            problems.append(open)
+        }
+        for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
+            if let problem = project.outputBucketProblem(bucket) { problems.append(problem) }
+        }
+        return problems
     }
 }

@@ -143,10 +143,37 @@ import Testing
         let host = try FlintBinary.run(["up", "--listen", "no-such-host.invalid:0", "--project", project.root])
         #expect(host.status == 1)
         #expect(host.stderr.contains("the host name does not resolve"), "\(host.stderr)")
-        try project.write("flint.yaml", "user: no-such-user-here\n")
+        // Among the other problems, at its line: not only once everything else is right.
+        try project.write("flint.yaml", "concurrency: 0\nuser: no-such-user-here\n")
         let user = try FlintBinary.run(["validate", "--project", project.root])
         #expect(user.status == 1)
-        #expect(user.stderr.contains(#"there is no user "no-such-user-here" on this machine"#), "\(user.stderr)")
+        #expect(user.stderr.contains(#"flint.yaml:2: user: there is no user "no-such-user-here" on this machine"#), "\(user.stderr)")
+        #expect(user.stderr.contains("flint.yaml:1: concurrency:"), "\(user.stderr)")
+        #expect(user.stderr.contains("2 problems in"), "\(user.stderr)")
+        let up = try FlintBinary.run(["up", "--project", project.root])
+        #expect(up.status == 1)
+        #expect(up.stderr.contains(#"flint.yaml:2: user: there is no user "no-such-user-here""#), "\(up.stderr)")
+    }
+
+    /// What `flint up` refuses though every file is valid, validate refuses too: it says ok only
+    /// for a project that starts.
+    @Test func validate_refusesWhatUpWouldRefuseOnThisMachine() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        try project.addRoute("open", function: "echo", method: "POST", path: "/open", auth: "none")
+        try project.write("flint.yaml", "listen: 0.0.0.0:0\n")
+        let open = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(open.status == 1)
+        #expect(open.stderr.contains("refusing to listen on 0.0.0.0:0: it is not a loopback address and these triggers have auth: none: open"), "\(open.stderr)")
+        #expect(open.stderr.contains("1 problem in \(project.root) that flint up would refuse on this machine"), "\(open.stderr)")
+
+        guard getuid() == 0 else { return }  // only root runs handlers as another user, who must reach the function
+        try project.write("flint.yaml", "listen: 127.0.0.1:0\nuser: nobody\n")
+        #expect(chmod(project.root + "/functions/echo", 0o700) == 0)
+        let unreadable = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr.contains("function echo: handlers run as nobody"), "\(unreadable.stderr)")
+        #expect(unreadable.stderr.contains("who cannot read the function's directory"), "\(unreadable.stderr)")
     }
 
     @Test func commandsWithoutADaemon_sayHowToStartOne() throws {

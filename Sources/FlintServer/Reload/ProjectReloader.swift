@@ -85,7 +85,7 @@ final class ProjectReloader: Service, Sendable {
         console("flint: reloading \(previous.project.root)")
         let loaded: Project
         do {
-            loaded = try ProjectLoader.load(root: previous.project.root)
+            loaded = try ProjectLoader.load(root: previous.project.root) { HandlerUser.named($0) != nil }
         } catch {
             return (nil, refuse(error.issues.map(\.description)))
         }
