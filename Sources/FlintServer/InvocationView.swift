@@ -66,6 +66,33 @@ public struct InvocationView: Codable, Sendable, Hashable {
         case outcome
         case errorMessage = "error_message"
     }
+
+    /// Every key, with `null` for what the invocation lacks, as the API documents: a client can
+    /// read `exit_code` of a timed-out invocation without checking that the key is there.
+    /// (The synthesized encoding leaves absent optionals out.)
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(function, forKey: .function)
+        try container.encode(trigger, forKey: .trigger)
+        try container.encode(source, forKey: .source)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(durationMicros, forKey: .durationMicros)
+        try container.encode(billedMillis, forKey: .billedMillis)
+        try container.encode(memoryLimitMB, forKey: .memoryLimitMB)
+        try container.encode(gbSeconds, forKey: .gbSeconds)
+        try container.encode(peakRSSBytes, forKey: .peakRSSBytes)
+        try container.encode(userCPUMicros, forKey: .userCPUMicros)
+        try container.encode(systemCPUMicros, forKey: .systemCPUMicros)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(signal, forKey: .signal)
+        try container.encode(coldStart, forKey: .coldStart)
+        try container.encode(initDurationMicros, forKey: .initDurationMicros)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(errorMessage, forKey: .errorMessage)
+    }
 }
 
 /// A function as the admin API and `flint ls --json` show it.
