@@ -21,7 +21,7 @@ struct DeadLetters: AsyncParsableCommand {
         @Option(help: "Only this function's dead letters.")
         var function: String?
 
-        @Option(help: "At most this many (1-10000).")
+        @Option(parsing: .unconditional, help: "At most this many (1-10000).")
         var limit: Int = 100
 
         /// The longest LAST ERROR cell; `--json` has the whole text.

@@ -12,7 +12,7 @@ struct Invocations: AsyncParsableCommand {
     @Option(help: "Only this function's invocations.")
     var function: String?
 
-    @Option(help: "At most this many (1-1000).")
+    @Option(parsing: .unconditional, help: "At most this many (1-1000).")
     var limit: Int = 50
 
     func validate() throws {

@@ -15,7 +15,8 @@ struct Invoke: AsyncParsableCommand {
     @Argument(help: "The function's name.")
     var function: String
 
-    @Option(help: ArgumentHelp("The event: JSON text, @FILE to read a file, or - for stdin.", valueName: "json"))
+    // Unconditional: an event may start with a dash (`--data -5`).
+    @Option(parsing: .unconditional, help: ArgumentHelp("The event: JSON text, @FILE to read a file, or - for stdin.", valueName: "json"))
     var data: String = "{}"
 
     @Flag(help: "Print the tail of the invocation's log on stderr.")

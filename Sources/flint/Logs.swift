@@ -18,7 +18,7 @@ struct Logs: AsyncParsableCommand {
     @Option(help: "Only this invocation's log.")
     var invocation: String?
 
-    @Option(help: "How many recent invocations (1-1000, default 20); not with -f.")
+    @Option(parsing: .unconditional, help: "How many recent invocations (1-1000, default 20); not with -f.")
     var limit: Int?
 
     @Flag(name: [.short, .long], help: "Follow: print lines live as handlers write them, until Ctrl-C; with --invocation, until that invocation ends.")

@@ -19,7 +19,8 @@ struct Usage: AsyncParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp(
+    // Unconditional: `--since -1h` is a mistake to explain, not a missing value.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Start of the period, which ends now: a duration back from now (24h, 7d, 90m) or an ISO 8601 time (2026-05-01, 2026-05-01T12:00:00Z).",
         valueName: "when"))
     var since = UsageSince.defaultText

@@ -137,6 +137,13 @@ import Testing
         let limit = try FlintBinary.run(["invocations", "--limit", "0", "--project", project.root])
         #expect(limit.status == 64)
         #expect(limit.stderr.contains("--limit must be from 1 to 1000, not 0"), "\(limit.stderr)")
+        // A value that starts with a dash is the value, explained, not a "missing value".
+        let negative = try FlintBinary.run(["invocations", "--limit", "-1", "--project", project.root])
+        #expect(negative.status == 64)
+        #expect(negative.stderr.contains("--limit must be from 1 to 1000, not -1"), "\(negative.stderr)")
+        let since = try FlintBinary.run(["usage", "--since", "-1h", "--project", project.root])
+        #expect(since.status == 64)
+        #expect(since.stderr.contains(#"--since "-1h" is neither a duration back from now"#), "\(since.stderr)")
         let level = try FlintBinary.run(["up", "--project", project.root], environment: ["FLINT_LOG_LEVEL": "verbose"])
         #expect(level.status == 64)
         #expect(level.stderr.contains("FLINT_LOG_LEVEL=verbose is not a log level; use one of trace, debug, info"), "\(level.stderr)")
