@@ -54,6 +54,10 @@ enum YAMLDocuments {
                 if context.text == "while scanning an alias" {
                     text += "; quote a value that starts with *, e.g. \"*/5 * * * *\""
                 }
+                // `[` and `{` start a list or mapping: the usual cause is an unquoted IPv6 address.
+                if context.text == "while parsing a flow node" {
+                    text += "; a value that starts with [ or { is a YAML list or mapping: quote it if it is text, e.g. listen: \"[::1]:8080\""
+                }
             }
             message = text
         case let .reader(problem, offset, _, _):

@@ -277,4 +277,14 @@ import FlintCore
             ])
         }
     }
+
+    /// An unquoted IPv6 listen address starts a YAML list: the message says to quote it.
+    @Test func unquotedIPv6Address_isExplained() throws {
+        try withTemporaryProject { project in
+            try project.write("flint.yaml", "listen: [::1]:8080\n")
+            #expect(project.loadIssues() == [
+                #"flint.yaml:1: invalid YAML: did not find expected node content (while parsing a flow node at line 1); a value that starts with [ or { is a YAML list or mapping: quote it if it is text, e.g. listen: "[::1]:8080""#,
+            ])
+        }
+    }
 }
