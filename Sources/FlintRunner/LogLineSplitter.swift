@@ -4,15 +4,16 @@ internal import Foundation
 ///
 /// While nobody follows the function it keeps nothing and only remembers whether the bytes
 /// ended at a line's end: a follower who arrives in the middle of a line gets the lines after it,
-/// never a fragment. A line longer than `maxLineBytes` is passed on in pieces of that size.
+/// never a fragment. Lines are cut as `LogLinePieces` says, so a long line reaches followers in
+/// the same pieces of at most 16 KiB however the handler wrote it.
 public struct LogLineSplitter: Sendable {
     /// The longest piece of a line handed on at once.
-    public static let maxLineBytes = 16 * 1024
+    public static let maxLineBytes = LogLinePieces.maxBytes
 
     private let hub: LogHub
     private let function: String
     private let invocation: String
-    /// The start of the current line, while someone follows.
+    /// The part of the current line not handed on yet, while someone follows.
     private var partial: [UInt8] = []
     /// The current line began while nobody followed: skip to its end.
     private var skipsToLineEnd = false
@@ -38,33 +39,31 @@ public struct LogLineSplitter: Sendable {
                 skipsToLineEnd = false
             } else {
                 partial.append(contentsOf: rest[..<newline])
-                publishPartial(at: now)
+                publish(LogLinePieces.pieces(ofEnded: partial[...]), at: now)
+                partial.removeAll(keepingCapacity: true)
             }
             rest = rest[(newline + 1)...]
         }
         guard !skipsToLineEnd else { return }
         partial.append(contentsOf: rest)
-        while partial.count >= Self.maxLineBytes {
-            hub.publish(function: function, invocation: invocation, text: Self.text(partial.prefix(Self.maxLineBytes)), time: now)
-            partial.removeFirst(Self.maxLineBytes)
+        let (pieces, unfinished) = LogLinePieces.pieces(ofUnfinished: partial[...])
+        if !pieces.isEmpty {
+            publish(pieces, at: now)
+            partial = Array(unfinished)
         }
     }
 
     /// Hands on an unfinished last line: call once the log has ended.
     public mutating func finish() {
         if !partial.isEmpty, !skipsToLineEnd, hub.isFollowed(function) {
-            publishPartial(at: Date())
+            publish(LogLinePieces.pieces(ofEnded: partial[...]), at: Date())
         }
         partial.removeAll()
     }
 
-    private mutating func publishPartial(at time: Date) {
-        if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
-        hub.publish(function: function, invocation: invocation, text: Self.text(partial[...]), time: time)
-        partial.removeAll(keepingCapacity: true)
-    }
-
-    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self)
+    private func publish(_ pieces: [ArraySlice<UInt8>], at time: Date) {
+        for piece in pieces {
+            hub.publish(function: function, invocation: invocation, text: String(decoding: piece, as: UTF8.self), time: time)
+        }
     }
 }

@@ -63,16 +63,12 @@ public struct LogStreamRecord: Decodable, Sendable, Hashable {
         }
     }
 
-    /// The records of a stored log: one line each, stamped with the invocation's start.
+    /// The records of a stored log, cut as live lines are (`LogLinePieces`), each stamped with
+    /// the invocation's start.
     static func storedLines(_ log: Data, function: String, invocation: String, startedAt: Date) -> [UInt8] {
-        // An invocation that wrote nothing has no line, not one empty line.
-        guard !log.isEmpty else { return [] }
         var bytes: [UInt8] = []
-        var lines = log.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if log.last == UInt8(ascii: "\n") { lines.removeLast() }
-        for text in lines {
-            let trimmed = text.last == UInt8(ascii: "\r") ? text.dropLast() : text
-            bytes += line(HandlerLogLine(time: startedAt, function: function, invocation: invocation, text: String(decoding: trimmed, as: UTF8.self)))
+        for text in LogLinePieces.lines(of: [UInt8](log)[...]) {
+            bytes += line(HandlerLogLine(time: startedAt, function: function, invocation: invocation, text: String(decoding: text, as: UTF8.self)))
         }
         return bytes
     }
