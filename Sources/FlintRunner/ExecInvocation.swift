@@ -58,11 +58,12 @@ struct ExecInvocation: Sendable {
 
         let limits = SupervisionLimits(
             deadline: spawnedAt + function.timeout.nanoseconds, killGrace: settings.killGrace.nanoseconds,
-            outputLimit: settings.outputLimit, logTailLimit: settings.logTailLimit
+            outputLimit: settings.outputLimit
         )
+        let log = LogCapture(capacity: settings.logTailLimit)
+        if let logHub { log.follow(invocation: request.id, function: function.name, hub: logHub) }
         let supervision = ProcessSupervisor(
-            process: process, input: request.payload, cancellation: cancellation, limits: limits,
-            logLines: logHub.map { LogLineSplitter(hub: $0, function: function.name, invocation: request.id) }
+            process: process, input: request.payload, cancellation: cancellation, limits: limits, log: log
         ).run()
 
         let termination = supervision.waitStatus.map(Termination.init(waitStatus:))

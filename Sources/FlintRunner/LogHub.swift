@@ -6,18 +6,22 @@ internal import Synchronization
 /// Runners publish each line as they read it; followers subscribe to a function, or to one of
 /// its invocations. Publishing never waits: each follower has a queue bounded in bytes, and a
 /// follower that reads too slowly loses lines (and is told how many) instead of holding up a
-/// handler or the thread that supervises it. Nothing is kept for the past, and with nobody
+/// handler or the thread that supervises it. The hub keeps no lines of its own, and with nobody
 /// following, publishing costs one atomic load (`isFollowed`).
 ///
 /// Runners of any kind feed it: call `publish(function:invocation:text:)` per line, or feed raw
 /// bytes through a `LogLineSplitter`. `begin`/`end` bracket each invocation, so that a follower of
-/// one invocation knows whether it is running and when it is over.
+/// one invocation knows whether it is running and when it is over. A runner that reads the log
+/// through a `LogCapture` also lets a follower of one running invocation start with the lines
+/// read before it came.
 public final class LogHub: Sendable {
     private struct State {
         var followers: [UInt64: LogFollower] = [:]
         var nextID: UInt64 = 0
         /// Running invocations: id → function.
         var running: [String: String] = [:]
+        /// The logs of running invocations whose runner captures them, until `end`.
+        var captures: [String: LogCapture] = [:]
         var isClosed = false
     }
 
@@ -65,8 +69,27 @@ public final class LogHub: Sendable {
     public func end(invocation: String) {
         deliver(.invocationEnded(invocation)) { state in
             state.running[invocation] = nil
+            state.captures[invocation] = nil
             return { $0.invocation == invocation }
         }
+    }
+
+    /// Makes `capture` the log of running `invocation` of `function` (after `begin`), for those
+    /// who start to follow it later; those who follow it already get `backlog` first. Called
+    /// by `capture`, under its lock.
+    func attach(_ capture: LogCapture, invocation: String, function: String, backlog: [HandlerLogLine]) {
+        let waiters = state.withLock { state in
+            var waiters: [(CheckedContinuation<HandlerLogEvent?, Never>, HandlerLogEvent)] = []
+            guard state.running[invocation] == function else { return waiters }
+            state.captures[invocation] = capture
+            for (id, follower) in state.followers where follower.invocation == invocation && follower.function == function {
+                for event in backlog.map(HandlerLogEvent.line) {
+                    if let waiter = state.followers[id]?.offer(event, byteLimit: bufferLimit) { waiters.append((waiter, event)) }
+                }
+            }
+            return waiters
+        }
+        for (waiter, event) in waiters { waiter.resume(returning: event) }
     }
 
     /// Ends every subscription (the daemon is stopping) and refuses new ones.
@@ -96,18 +119,39 @@ public final class LogHub: Sendable {
     // MARK: Following
 
     /// Follows `function`'s log from now on, or only `invocation`'s (which then ends the
-    /// subscription when it ends). After `close()`, the subscription yields `.stopped` at once.
+    /// subscription when it ends): all of its lines, those read before included, when it is
+    /// running. After `close()`, the subscription yields `.stopped` at once.
     public func subscribe(function: String, invocation: String? = nil) -> LogSubscription {
-        let id = state.withLock { state in
-            let id = state.nextID
-            state.nextID += 1
-            var follower = LogFollower(function: function, invocation: invocation)
-            if state.isClosed { _ = follower.offer(.stopped, byteLimit: bufferLimit) }
-            state.followers[id] = follower
-            followerCount.add(1, ordering: .relaxed)
-            return id
+        // A running invocation's capture, or a follower added before one can be attached (which
+        // then hands it what was read before).
+        enum Found { case follower(UInt64), capture(LogCapture) }
+        let found = state.withLock { state in
+            if let invocation, state.running[invocation] == function, let capture = state.captures[invocation] {
+                return Found.capture(capture)
+            }
+            return Found.follower(addFollower(function: function, invocation: invocation, backlog: [], to: &state))
         }
-        return LogSubscription(hub: self, id: id)
+        switch found {
+        case .follower(let id):
+            return LogSubscription(hub: self, id: id)
+        case .capture(let capture):
+            let id = capture.join { backlog in
+                state.withLock { state in addFollower(function: function, invocation: invocation, backlog: backlog, to: &state) }
+            }
+            return LogSubscription(hub: self, id: id)
+        }
+    }
+
+    /// A new follower, with `backlog` queued for it (or `.stopped` after `close()`).
+    private func addFollower(function: String, invocation: String?, backlog: [HandlerLogLine], to state: inout State) -> UInt64 {
+        let id = state.nextID
+        state.nextID += 1
+        var follower = LogFollower(function: function, invocation: invocation)
+        if state.isClosed { _ = follower.offer(.stopped, byteLimit: bufferLimit) }
+        for line in backlog { _ = follower.offer(.line(line), byteLimit: bufferLimit) }
+        state.followers[id] = follower
+        followerCount.add(1, ordering: .relaxed)
+        return id
     }
 
     /// The function of `invocation` if it has begun and not ended. Asked after subscribing to it,

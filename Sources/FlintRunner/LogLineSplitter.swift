@@ -19,9 +19,16 @@ public struct LogLineSplitter: Sendable {
     private var skipsToLineEnd = false
 
     public init(hub: LogHub, function: String, invocation: String) {
+        self.init(hub: hub, function: function, invocation: invocation, startsMidLine: false)
+    }
+
+    /// - Parameter startsMidLine: the log's bytes so far did not end with a line: the first
+    ///   bytes handed to `append` continue a line this splitter has not seen the start of.
+    init(hub: LogHub, function: String, invocation: String, startsMidLine: Bool) {
         self.hub = hub
         self.function = function
         self.invocation = invocation
+        self.skipsToLineEnd = startsMidLine
     }
 
     /// Takes the next bytes of the log.
@@ -59,6 +66,35 @@ public struct LogLineSplitter: Sendable {
             publish(LogLinePieces.pieces(ofEnded: partial[...]), at: Date())
         }
         partial.removeAll()
+    }
+
+    /// Catches up a follower who arrives now, from `log`: the bytes read so far (or their last
+    /// ones), up to those last appended. Returns its lines, and the pieces of the line under way,
+    /// except the part this splitter still holds and will hand on; a line under way that the
+    /// splitter was skipping is taken up from `log`, so that its rest is handed on too, whole.
+    /// The caller holds what serialises `append`, so no bytes come between the two. (Had `log`
+    /// lost the start of the line under way, its first piece is a fragment, as in a stored log.)
+    mutating func catchUp(on log: ArraySlice<UInt8>, stampedAt time: Date) -> [HandlerLogLine] {
+        let lineStart = log.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? log.startIndex
+        var pieces = LogLinePieces.lines(of: log[..<lineStart])
+        let lineUnderWay = log[lineStart...]
+        if skipsToLineEnd {
+            let (certain, rest) = LogLinePieces.pieces(ofUnfinished: lineUnderWay)
+            pieces += certain
+            partial = Array(rest)
+            skipsToLineEnd = false
+        } else {
+            // What comes before `partial` was handed on already, in exactly these pieces.
+            let (certain, last) = LogLinePieces.pieces(ofUnfinished: lineUnderWay.dropLast(partial.count))
+            pieces += certain
+            if !last.isEmpty { pieces.append(last) }
+        }
+        return lines(pieces, at: time)
+    }
+
+    /// `pieces` as this invocation's lines.
+    func lines(_ pieces: [ArraySlice<UInt8>], at time: Date) -> [HandlerLogLine] {
+        pieces.map { HandlerLogLine(time: time, function: function, invocation: invocation, text: String(decoding: $0, as: UTF8.self)) }
     }
 
     private func publish(_ pieces: [ArraySlice<UInt8>], at time: Date) {

@@ -33,6 +33,16 @@ struct LogTail: ~Copyable {
     /// How many bytes are kept.
     var count: Int { isWrapped ? capacity : end }
 
+    /// A copy of the kept bytes, oldest first, leaving them in place.
+    func copyBytes() -> [UInt8] {
+        guard let storage else { return [] }
+        let bytes = UnsafeRawBufferPointer(start: storage, count: capacity)
+        guard isWrapped else { return Array(bytes[..<end]) }
+        var copy = Array(bytes[end...])
+        copy += bytes[..<end]
+        return copy
+    }
+
     /// The kept bytes, oldest first.
     consuming func takeData() -> Data {
         let storage = self.storage

@@ -28,22 +28,17 @@ struct ProcessSupervisor: ~Copyable {
     private var inputOffset = 0
     private var fds: [pollfd]
     private var output: OutputBuffer
-    private var log: LogTail
-    /// Live followers' copy of the log, line by line (`flint logs -f`).
-    private var logLines: LogLineSplitter?
+    /// The handler's stderr: its tail, and its lines for live followers (`flint logs -f`).
+    private let log: LogCapture
     private var phase = Phase.running
     private var stopReason: StopReason?
 
-    init(
-        process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits,
-        logLines: LogLineSplitter? = nil
-    ) {
+    init(process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits, log: LogCapture) {
         self.process = process
-        self.logLines = logLines
+        self.log = log
         self.limits = limits
         self.input = input
         self.output = OutputBuffer(limit: limits.outputLimit)
-        self.log = LogTail(capacity: limits.logTailLimit)
         var fds = [pollfd](repeating: pollfd(fd: -1, events: 0, revents: 0), count: Slot.count)
         fds[Slot.stdin] = pollfd(fd: process.stdin, events: Int16(POLLOUT), revents: 0)
         fds[Slot.stdout] = pollfd(fd: process.stdout, events: Int16(POLLIN), revents: 0)
@@ -120,14 +115,14 @@ struct ProcessSupervisor: ~Copyable {
         while fds[Slot.stderr].fd >= 0, drained < Self.finalLogDrainLimit, let count = readLog() {
             drained += count
         }
-        logLines?.finish()
+        let log = self.log.finish()
         close(Slot.stdin)
         close(Slot.stdout)
         close(Slot.stderr)
         Sys.close(process.pidfd)
         return Supervision(
             waitStatus: waitStatus, usage: usage, peakRSSBytes: peakRSSBytes, exitedAt: exitedAt, endedAt: endedAt,
-            stopReason: stopReason, output: output.takeData(), log: log.takeData()
+            stopReason: stopReason, output: output.takeData(), log: log
         )
     }
 
@@ -189,19 +184,16 @@ struct ProcessSupervisor: ~Copyable {
         return false
     }
 
-    /// Reads once from stderr into the tail. Returns the byte count, or nil when nothing more can be
+    /// Reads once from stderr into the log. Returns the byte count, or nil when nothing more can be
     /// read now.
     @discardableResult
     private mutating func readLog() -> Int? {
         do throws(SystemError) {
-            let space = log.writableSpace()
-            guard let count = try Sys.read(fds[Slot.stderr].fd, into: space) else { return nil }
+            guard let count = try log.read(from: fds[Slot.stderr].fd) else { return nil }
             guard count > 0 else {
                 close(Slot.stderr)
                 return nil
             }
-            logLines?.append(UnsafeRawBufferPointer(rebasing: space[..<count]))
-            log.didWrite(count)
             return count
         } catch {
             close(Slot.stderr)

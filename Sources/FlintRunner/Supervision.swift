@@ -32,5 +32,4 @@ struct SupervisionLimits {
     /// Nanoseconds between SIGTERM and SIGKILL.
     var killGrace: Int64
     var outputLimit: Int
-    var logTailLimit: Int
 }

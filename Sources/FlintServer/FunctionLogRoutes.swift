@@ -77,8 +77,8 @@ struct FunctionLogRoutes: Sendable {
 
     // MARK: Following
 
-    /// Subscribes first, then looks for the invocation: it is running (its end will reach the
-    /// subscription), or finished (the hub ends an invocation only once its record is with the
+    /// Subscribes first, then looks for the invocation: it is running (the subscription starts
+    /// with the lines it wrote already, and its end will reach the subscription), or finished (the hub ends an invocation only once its record is with the
     /// ledger writer, so after `flushed()` the ledger has it), or waiting on the bus, or unknown.
     private func follow(function: String, invocation: String?, until connectionClosed: EventLoopFuture<Void>) async throws -> Response {
         let subscription = hub.subscribe(function: function, invocation: invocation)

@@ -44,4 +44,58 @@ import Testing
         #expect(Self.pieceSizes(ended.stdout, of: id) == sizes)
         _ = daemon
     }
+
+    @Test func invocationFollower_printsTheLinesWrittenBeforeItCame_eachOnce() async throws {
+        let project = try TestProject()
+        let go = project.root + "/go"
+        try project.addScriptFunction("lq", script: """
+            cat > /dev/null
+            echo "first $FLINT_INVOCATION_ID" >&2
+            while [ ! -e '\(go)' ]; do sleep 0.01; done
+            echo "second $FLINT_INVOCATION_ID" >&2
+            echo '{}'
+
+            """, manifest: "concurrency: 1\n")
+        let daemon = try RunningDaemon(project)
+        // Tells when the handler's first line has been read.
+        let watcher = try BackgroundFlint(["logs", "lq", "-f", "--project", project.root])
+        try await watcher.waitUntil("the watcher to subscribe") { _, stderr in stderr.contains("following lq") }
+
+        // Asynchronous, the id `flint invoke --async` prints; then synchronous, the id from its first line.
+        let queued = try FlintBinary.run(["invoke", "lq", "--async", "--project", project.root])
+        #expect(queued.status == 0, "\(queued.stderr)")
+        let asyncID = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await follow(asyncID, of: "lq", in: project, watcher: watcher, go: go)
+
+        try FileManager.default.removeItem(atPath: go)
+        let invoker = try BackgroundFlint(["invoke", "lq", "--project", project.root])
+        try await watcher.waitUntil("the second invocation's first line") { stdout, _ in
+            Self.firstLineIDs(stdout).count == 2
+        }
+        let syncID = try #require(Self.firstLineIDs(watcher.stdout).last)
+        try await follow(syncID, of: "lq", in: project, watcher: watcher, go: go)
+        try await invoker.waitForExit()
+        #expect(invoker.status == 0, "\(invoker.stderr)")
+        _ = daemon
+    }
+
+    /// The ids of the invocations whose `first ID` line a follower printed.
+    static func firstLineIDs(_ stdout: String) -> [String] {
+        stdout.split(separator: "\n").compactMap { line in
+            line.range(of: "  first ").map { String(line[$0.upperBound...]) }
+        }
+    }
+
+    /// Once `id` has written its first line and waits for `go`, follows it alone, lets it end,
+    /// and expects both of its lines, once each.
+    private func follow(_ id: String, of function: String, in project: TestProject, watcher: BackgroundFlint, go: String) async throws {
+        try await watcher.waitUntil("the first line of \(id)") { stdout, _ in stdout.contains("first \(id)") }
+        let follower = try BackgroundFlint(["logs", function, "--invocation", id, "-f", "--project", project.root])
+        try await follower.waitUntil("the invocation follower to subscribe") { _, stderr in stderr.contains("following invocation \(id)") }
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        try await follower.waitUntil("the last line of \(id)") { stdout, _ in stdout.contains("second \(id)") }
+        try await follower.waitForExit()
+        #expect(follower.status == 0, "\(follower.stderr)")
+        #expect(Self.texts(follower.stdout, of: id) == ["first \(id)", "second \(id)"], "\(follower.stdout)")
+    }
 }

@@ -42,6 +42,42 @@ import Testing
         }
     }
 
+    @Test func invocationFollower_arrivingWhileTheHandlerRuns_getsItsEarlierLinesToo() async throws {
+        try await withFixture { fixture in
+            let hub = LogHub()
+            let runner = ExecRunner(workRoot: fixture.workRoot, logger: Logger(label: "flint.runner.tests"), logHub: hub)
+            let go = fixture.root + "/go"
+            let command = try fixture.script("talk.sh", """
+                #!/bin/sh
+                echo "first $FLINT_INVOCATION_ID" >&2
+                while [ ! -e "$GO" ]; do sleep 0.01; done
+                echo second >&2
+                echo '{}'
+                """)
+            let request = InvocationRequest(function: "test-function", source: .cli, payload: Data("{}".utf8))
+            let manifest = fixture.manifest([command], environment: ["GO": go])
+            // What the daemon does for every invocation, around the runner.
+            hub.begin(invocation: request.id, function: "test-function")
+            let functionFollower = hub.subscribe(function: "test-function")
+            let run = Task { await runner.run(request, function: manifest) }
+
+            // Once the function's follower has the first line, the runner has read it.
+            guard case .line(let first)? = await nextEvent(functionFollower) else {
+                Issue.record("no line while the handler ran")
+                return
+            }
+            #expect(first.text == "first \(request.id)")
+            let follower = hub.subscribe(function: "test-function", invocation: request.id)
+            #expect(FileManager.default.createFile(atPath: go, contents: nil))
+            var texts: [String] = []
+            while texts.count < 2, case .line(let line)? = await nextEvent(follower) { texts.append(line.text) }
+            #expect(texts == ["first \(request.id)", "second"])
+            #expect(await run.value.record.outcome == .ok)
+            hub.end(invocation: request.id)
+            #expect(await nextEvent(follower) == .invocationEnded(request.id))
+        }
+    }
+
     @Test func followerArrivingMidLine_getsOnlyWholeLinesAfterIt() async throws {
         let hub = LogHub()
         var splitter = LogLineSplitter(hub: hub, function: "f", invocation: "i")

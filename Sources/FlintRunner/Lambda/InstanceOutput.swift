@@ -11,15 +11,14 @@ import Synchronization
 final class InstanceOutput: Sendable {
     enum Stream: Int { case stdout = 0, stderr = 1 }
 
-    private struct State: ~Copyable {
-        var tail: LogTail
+    private struct State {
+        /// The log of the invocation running now, or of the next one.
+        var log: LogCapture
         /// The daemon's ends of the pipes; -1 once closed.
         var fds: [CInt]
         /// True once a pipe is at end of file (or failed). Its descriptor stays open until `close()`:
         /// the supervisor thread may be polling it, and a number closed under it could be reused.
         var ended = [false, false]
-        /// Live followers' feed of the invocation running now, if anyone could follow.
-        var lines: LogLineSplitter?
     }
 
     private let state: Mutex<State>
@@ -30,7 +29,7 @@ final class InstanceOutput: Sendable {
     /// Nothing is read until `attach` hands over the pipes.
     init(capacity: Int) {
         self.capacity = capacity
-        state = Mutex(State(tail: LogTail(capacity: capacity), fds: [-1, -1]))
+        state = Mutex(State(log: LogCapture(capacity: capacity), fds: [-1, -1]))
     }
 
     /// Takes ownership of the daemon's ends of a just-spawned process's stdout and stderr.
@@ -50,7 +49,7 @@ final class InstanceOutput: Sendable {
 
     /// From now on, lines also go to `hub`'s followers, as `invocation`'s, until `take()`.
     func follow(invocation: String, function: String, hub: LogHub) {
-        state.withLock { $0.lines = LogLineSplitter(hub: hub, function: function, invocation: invocation) }
+        state.withLock { $0.log.follow(invocation: invocation, function: function, hub: hub) }
     }
 
     /// Reads what both pipes have now and hands over everything kept since the last call.
@@ -58,11 +57,9 @@ final class InstanceOutput: Sendable {
         state.withLock { state in
             Self.read(Stream.stdout.rawValue, into: &state)
             Self.read(Stream.stderr.rawValue, into: &state)
-            state.lines?.finish()
-            state.lines = nil
-            var taken = LogTail(capacity: capacity)
-            swap(&taken, &state.tail)
-            return taken.takeData()
+            let taken = state.log
+            state.log = LogCapture(capacity: capacity)
+            return taken.finish()
         }
     }
 
@@ -82,14 +79,11 @@ final class InstanceOutput: Sendable {
             let fd = state.fds[index]
             guard fd >= 0, !state.ended[index] else { return }
             do throws(SystemError) {
-                let space = state.tail.writableSpace()
-                guard let count = try Sys.read(fd, into: space) else { return }
+                guard let count = try state.log.read(from: fd) else { return }
                 guard count > 0 else {
                     state.ended[index] = true
                     return
                 }
-                state.tail.didWrite(count)
-                state.lines?.append(UnsafeRawBufferPointer(rebasing: space[..<count]))
             } catch {
                 state.ended[index] = true
                 return
