@@ -70,6 +70,24 @@ final class HTTPLineStream {
         }
     }
 
+    /// Waits until the socket has bytes to read (or has ended), or until `deadline`: false if the
+    /// deadline came first. True at once when a line is ready already.
+    func waitForInput(until deadline: ContinuousClock.Instant) throws(HTTPConnection.Failure) -> Bool {
+        if isAtEnd || body.contains(UInt8(ascii: "\n")) { return true }
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return false }
+            // Rounded up, so that the wait does not end just short of the deadline and spin.
+            let millis = Int32(clamping: Int64((left / .milliseconds(1)).rounded(.up)))
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let count = poll(&ready, 1, millis)
+            if count > 0 { return true }
+            if count < 0, errno != EINTR {
+                throw HTTPConnection.Failure(description: "waiting for the response failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     /// Moves what was received into `body`, de-chunking it if need be.
     private func decodeBuffer() throws(HTTPConnection.Failure) {
         if var decoder = chunked {

@@ -42,7 +42,16 @@ struct Logs: AsyncParsableCommand {
             try DaemonClient.check(.init(status: stream.status, headers: stream.headers, body: body))
             return
         }
-        while let line = try nextLine(stream) {
+        var dropped = DroppedLineNotices(function: function)
+        defer { dropped.rest().map(note) }
+        while true {
+            // Lines left out are told when due even if no record comes then.
+            if let dueAt = dropped.dueAt, try !waitForInput(stream, until: dueAt) {
+                dropped.due().map(note)
+                continue
+            }
+            guard let line = try nextLine(stream) else { break }
+            dropped.due().map(note)
             guard !line.isEmpty else { continue }
             guard let record = try? JSONDecoder().decode(LogStreamRecord.self, from: line) else {
                 throw CLIError("flint logs: Flint sent a line that is not a log record: \(String(decoding: line.prefix(200), as: UTF8.self))")
@@ -56,8 +65,9 @@ struct Logs: AsyncParsableCommand {
                 // The reader went away (`| head`): nothing more to do.
                 if StandardOutput.isClosed { return }
             case "dropped":
-                note("\(record.count ?? 0) line(s) left out here: they came faster than this terminal read them")
+                dropped.add(record.count ?? 0).map(note)
             case "end":
+                dropped.rest().map(note)
                 if record.reason == "stopping" { note("Flint is stopping; nothing more will come") }
                 return
             default:
@@ -71,6 +81,14 @@ struct Logs: AsyncParsableCommand {
     private func nextLine(_ stream: HTTPLineStream) throws -> Data? {
         do {
             return try stream.nextLine()
+        } catch {
+            throw CLIError("flint logs: \(error); is flint up still running?")
+        }
+    }
+
+    private func waitForInput(_ stream: HTTPLineStream, until deadline: ContinuousClock.Instant) throws -> Bool {
+        do {
+            return try stream.waitForInput(until: deadline)
         } catch {
             throw CLIError("flint logs: \(error); is flint up still running?")
         }

@@ -98,4 +98,50 @@ import Testing
         #expect(follower.status == 0, "\(follower.stderr)")
         #expect(Self.texts(follower.stdout, of: id) == ["first \(id)", "second \(id)"], "\(follower.stdout)")
     }
+
+    /// The counts of the "left out" notices on a follower's stderr.
+    static func leftOutCounts(_ stderr: String) -> [Int] {
+        stderr.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("flint logs: "), line.contains(" line(s) left out") else { return nil }
+            return Int(line.dropFirst("flint logs: ".count).prefix { $0.isNumber })
+        }
+    }
+
+    @Test func slowFollower_isToldOfLostLinesInAFewNotices_withExactCounts() async throws {
+        let project = try TestProject()
+        // More than the follower's pipe, socket buffers and queue in the daemon hold, then long
+        // lines between short ones: once the queue is nearly full, each long one is lost and each
+        // short one still fits, a gap after each.
+        try project.addScriptFunction("lg", script: """
+            cat > /dev/null
+            long=$(head -c 16000 /dev/zero | tr '\\0' x)
+            i=0
+            while [ $i -lt 3000 ]; do echo "$long"; i=$((i + 1)); done >&2
+            i=0
+            while [ $i -lt 500 ]; do printf '%s\\nshort %d\\n' "$long" $i; i=$((i + 1)); done >&2
+            echo '{}'
+
+            """)
+        let written = 3000 + 2 * 500
+        let daemon = try RunningDaemon(project)
+        let follower = try BackgroundFlint(["logs", "lg", "-f", "--project", project.root], holdingStdout: true)
+        try await follower.waitUntil("the follower to subscribe") { _, stderr in stderr.contains("following lg") }
+        let invoked = try FlintBinary.run(["invoke", "lg", "--project", project.root])
+        #expect(invoked.status == 0, "\(invoked.stderr)")
+
+        // Every line written is either printed or counted as left out.
+        let released = ContinuousClock.now
+        follower.releaseStdout()
+        try await follower.waitUntil("every line printed or counted", within: 60) { stdout, stderr in
+            stdout.utf8.lazy.filter { $0 == UInt8(ascii: "\n") }.count + Self.leftOutCounts(stderr).reduce(0, +) == written
+        }
+        let took = released.duration(to: .now)
+        let notices = Self.leftOutCounts(follower.stderr)
+        #expect(!notices.isEmpty)
+        // The first at once, then at most one a second, however many gaps there were.
+        #expect(notices.count <= 2 + Int(took.components.seconds), "\(follower.stderr)")
+        #expect(follower.stderr.contains("line(s) left out: handlers wrote faster than this reader took them; "))
+        #expect(!follower.stderr.contains("terminal"))
+        _ = daemon
+    }
 }

@@ -12,7 +12,9 @@ final class BackgroundFlint: @unchecked Sendable {
     private let output = Output()
     private let pipes: [Pipe]
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter holdingStdout: leave its stdout unread until `releaseStdout()`, so that it
+    ///   stops once the pipe is full, as behind a reader that does not keep up.
+    init(_ arguments: [String], holdingStdout: Bool = false) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FlintBinary.path)
         process.arguments = arguments
@@ -22,18 +24,23 @@ final class BackgroundFlint: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         self.process = process
         pipes = [out, err]
-        // At end of file the handler is removed: left in place, it would be called again and again.
-        out.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            output.texts.withLock { $0.stdout += String(decoding: data, as: UTF8.self) }
-        }
+        if !holdingStdout { releaseStdout() }
         err.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
             if data.isEmpty { handle.readabilityHandler = nil }
             output.texts.withLock { $0.stderr += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
+    }
+
+    /// Starts collecting stdout.
+    func releaseStdout() {
+        // At end of file the handler is removed: left in place, it would be called again and again.
+        pipes[0].fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            output.texts.withLock { $0.stdout += String(decoding: data, as: UTF8.self) }
+        }
     }
 
     var stdout: String { output.texts.withLock { $0.stdout } }
