@@ -13,10 +13,10 @@ struct SystemCallError: Error, CustomStringConvertible {
     var description: String { "\(call): \(reason)" }
 }
 
-/// The file-system calls `flint put` makes, each wrapped once (as swift-nio's `System.swift` does):
-/// errno is read right after the call, EINTR is retried, any other failure is a `SystemCallError`.
-/// Names are resolved relative to an open directory (the `*at` calls), so that a path checked once
-/// cannot be swapped for a symbolic link before it is used.
+/// The file-system calls `flint put` and `flint init` make, each wrapped once (as swift-nio's
+/// `System.swift` does): errno is read right after the call, EINTR is retried, any other failure is
+/// a `SystemCallError`. `flint put` resolves names relative to an open directory (the `*at` calls),
+/// so that a path checked once cannot be swapped for a symbolic link before it is used.
 enum FileSystemCall {
     /// Runs `body` until it returns something other than -1 with EINTR.
     private static func retrying<T: FixedWidthInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
@@ -40,7 +40,7 @@ enum FileSystemCall {
 
     /// Opens the directory `name` inside `directory`, never through a symbolic link (ELOOP or
     /// ENOTDIR when `name` is one).
-    static func openDirectory(_ name: String, in directory: CInt) throws(SystemCallError) -> CInt {
+    static func openDirectory(_ name: UnsafePointer<CChar>, in directory: CInt) throws(SystemCallError) -> CInt {
         try retrying("openat") { Glibc.openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
     }
 
@@ -71,8 +71,71 @@ enum FileSystemCall {
         }
     }
 
+    /// Creates the directory at `path` with exactly `mode`, whatever the umask (which mkdir(2)
+    /// applies, and chmod(2) then undoes); fails with EEXIST when anything has that name. On
+    /// failure nothing is left.
+    static func makeDirectory(atPath path: String, mode: mode_t) throws(SystemCallError) {
+        _ = try retrying("mkdir") { Glibc.mkdir(path, mode) }
+        do throws(SystemCallError) {
+            _ = try retrying("chmod") { Glibc.chmod(path, mode) }
+        } catch {
+            _ = Glibc.rmdir(path)
+            throw error
+        }
+    }
+
+    /// Creates the file at `path` for writing with exactly `mode`, whatever the umask; fails with
+    /// EEXIST when anything, a symbolic link included, already has that name. On failure nothing
+    /// is left.
+    static func createExclusively(atPath path: String, mode: mode_t) throws(SystemCallError) -> CInt {
+        let fd = try retrying("open") { Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
+        do throws(SystemCallError) {
+            _ = try retrying("fchmod") { Glibc.fchmod(fd, mode) }
+        } catch {
+            closeIgnoringErrors(fd)
+            _ = Glibc.unlink(path)
+            throw error
+        }
+        return fd
+    }
+
+    /// What `path` names, following symbolic links.
+    static func status(ofPath path: String) throws(SystemCallError) -> stat {
+        var info = stat()
+        _ = try retrying("stat") { Glibc.fstatat(AT_FDCWD, path, &info, 0) }
+        return info
+    }
+
+    /// The names in the open directory `fd`, but `.` and `..`, as the bytes the file system
+    /// holds (NUL-terminated, for the `*at` calls). `fd` stays open, for the caller's `*at` calls.
+    static func entryNames(of fd: CInt) throws(SystemCallError) -> [[CChar]] {
+        // The stream owns, and closes, a duplicate.
+        let duplicate = try retrying("fcntl") { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+        guard let stream = fdopendir(duplicate) else {
+            let code = errno
+            closeIgnoringErrors(duplicate)
+            throw SystemCallError(call: "fdopendir", code: code)
+        }
+        defer { closedir(stream) }
+        var names: [[CChar]] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw SystemCallError(call: "readdir", code: errno) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { $0.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } }
+            if name != [0x2E], name != [0x2E, 0x2E] { names.append(name + [0]) }
+        }
+    }
+
+    /// Sets the mode of `name` inside `directory` (following a symbolic link: callers check first).
+    static func changeMode(of name: UnsafePointer<CChar>, in directory: CInt, to mode: mode_t) throws(SystemCallError) {
+        _ = try retrying("fchmodat") { Glibc.fchmodat(directory, name, mode, 0) }
+    }
+
     /// What `name` inside `directory` is, without following a symbolic link.
-    static func status(of name: String, in directory: CInt) throws(SystemCallError) -> stat {
+    static func status(of name: UnsafePointer<CChar>, in directory: CInt) throws(SystemCallError) -> stat {
         var info = stat()
         _ = try retrying("fstatat") { Glibc.fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) }
         return info

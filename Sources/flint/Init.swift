@@ -63,8 +63,14 @@ struct Init: AsyncParsableCommand {
         let triggersDirectory = Project.resolve(config.triggers, against: root)
         let writer = ScaffoldWriter(root: root)
         try writer.refuseExisting(functionDirectory)
-        if scaffold.triggerFile != nil { try writer.refuseExisting(triggersDirectory + "/" + name + ".yaml") }
+        if let triggerFile = scaffold.triggerFile { try writer.refuseExisting(triggersDirectory + "/" + triggerFile.path) }
+        // Both directories first, so that a file in the way is said before anything slow runs.
+        try writer.makeDirectories(Project.resolve(functions, against: root), setting: "functions", for: functionDirectory)
+        if let triggerFile = scaffold.triggerFile {
+            try writer.makeDirectories(triggersDirectory, setting: "triggers", for: triggersDirectory + "/" + triggerFile.path)
+        }
 
+        try writer.makeDirectory(functionDirectory)
         try writer.write(scaffold.functionFiles, into: functionDirectory)
         if let step = ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger).buildStep {
             print("flint init: \(step.description) in \(writer.display(functionDirectory)) (\(step.command.joined(separator: " ")))")
