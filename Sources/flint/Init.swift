@@ -84,6 +84,10 @@ struct Init: AsyncParsableCommand {
             // Not committed: the writer removes what it made.
             throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)")
         }
+        if case .success(let project) = loaded, let function = project.functions[name],
+           let refusal = HandlerAccessCheck.refusal(of: function, user: project.config.user) {
+            throw CLIError("flint init \(name) wrote nothing: flint up would not run it. \(refusal)")
+        }
         writer.commit()
         for line in writer.written { print("created \(line)") }
         let project = try loaded.get()

@@ -44,6 +44,21 @@ import Testing
         #expect(invoked.stdout == "{\"a\":1}\n")
     }
 
+    @Test(.enabled(if: getuid() == 0, "handlers run as another user only when flint up runs as root"))
+    func anExistingFunctionsDirectory_handlersCannotEnter_isSaid_andKeepsItsMode() throws {
+        let project = try TestProject(handlersAsRoot: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: project.root + "/functions")
+
+        let made = try initFunction(project, ["closed"])
+        #expect(made.status == 1)
+        #expect(made.stderr.contains("flint init closed wrote nothing: flint up would not run it."), "\(made.stderr)")
+        #expect(made.stderr.contains("handlers run as nobody (65534), who cannot read the function's directory: \(project.root)/functions (mode 0700"), "\(made.stderr)")
+        #expect(made.stderr.contains("chmod o+rx"), "\(made.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/functions/closed"))
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/triggers/closed.yaml"))
+        #expect(try mode(project, "functions") == 0o700, "a directory that existed keeps its mode")
+    }
+
     @Test(arguments: [
         ("functions", "functions: \"functions\" is not a directory, and flint init writes functions/tf in it; move the file away, or name another directory in flint.yaml (functions:)"),
         ("triggers", "triggers: \"triggers\" is not a directory, and flint init writes triggers/tf.yaml in it; move the file away, or name another directory in flint.yaml (triggers:)"),
