@@ -38,8 +38,15 @@ struct Init: AsyncParsableCommand {
         guard FunctionScaffold.Language(rawValue: lang) != nil else {
             throw ValidationError("--lang \(lang): use sh, python or swift")
         }
-        guard FunctionScaffold.TriggerKind(rawValue: trigger) != nil else {
+        guard let kind = FunctionScaffold.TriggerKind(rawValue: trigger) else {
             throw ValidationError("--trigger \(trigger): use http, queue, bucket or none")
+        }
+        // The http trigger's route is POST /NAME, which must not be one of Flint's own paths.
+        if kind == .http, HTTPTrigger.reservedFirstSegments.contains(name) {
+            let reserved = HTTPTrigger.reservedFirstSegments.sorted().map { "/" + $0 }.joined(separator: ", ")
+            throw ValidationError(
+                "\"\(name)\" cannot name a function with an http trigger: its route would be POST /\(name), and Flint serves "
+                    + "\(reserved) itself; choose another name, or --trigger queue, bucket or none")
         }
     }
 

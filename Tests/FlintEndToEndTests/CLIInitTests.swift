@@ -114,6 +114,19 @@ import Testing
         #expect(try FlintBinary.run(["validate", "--project", project.root]).status == 0)
     }
 
+    @Test(arguments: ["metrics", "healthz", "v1", "2015-03-31"])
+    func aNameFlintServesItself_isRefusedForAnHTTPTrigger_only(name: String) throws {
+        let project = try TestProject()
+        let refused = try initFunction(project, [name])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("\"\(name)\" cannot name a function with an http trigger: its route would be POST /\(name)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("choose another name, or --trigger queue, bucket or none"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/functions/\(name)"))
+
+        let queued = try initFunction(project, [name, "--trigger", "queue"])
+        #expect(queued.status == 0, "\(queued.stderr)")
+    }
+
     @Test func httpFunction_onAListenerOthersCanReach_needsTheToken() throws {
         let project = try TestProject(listen: "0.0.0.0:18080")
         let made = try initFunction(project, ["greet"])
