@@ -60,8 +60,8 @@ struct Init: AsyncParsableCommand {
             throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")
         }
         // The suggested curl goes where Flint listens now, when it runs (`--listen`, port 0).
-        let running = DaemonFiles(directory: Project.resolve(config.data, against: root)).liveDaemon
-        let listen = running.map { ListenAddress(host: $0.host, port: $0.port) } ?? config.listen
+        let daemonFiles = DaemonFiles(directory: Project.resolve(config.data, against: root))
+        let listen = daemonFiles.liveDaemon.map { ListenAddress(host: $0.host, port: $0.port) } ?? config.listen
         let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: listen)
         // A project that loads now must still load with the new function (its name or its route
         // may be taken, or its trigger file named as another's): otherwise nothing is kept.
@@ -100,6 +100,15 @@ struct Init: AsyncParsableCommand {
         let project = try loaded.get()
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         print("try it, with flint up running (flint reload, if it was running already):")
-        for line in scaffold.tryIt { print("  \(line)") }
+        let here = FileManager.default.currentDirectoryPath
+        let hints = ScaffoldHints(
+            name: name, trigger: trigger, listen: listen, adminToken: Self.relative(daemonFiles.adminToken, to: here),
+            project: root == here ? nil : root)
+        for line in hints.lines { print("  \(line)") }
+    }
+
+    /// `path` relative to `directory` when it is inside it, else as it is.
+    private static func relative(_ path: String, to directory: String) -> String {
+        path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
     }
 }

@@ -127,12 +127,36 @@ import Testing
         #expect(queued.status == 0, "\(queued.stderr)")
     }
 
-    @Test func httpFunction_onAListenerOthersCanReach_needsTheToken() throws {
-        let project = try TestProject(listen: "0.0.0.0:18080")
+    @Test func httpFunction_onAListenerOthersCanReach_needsTheToken_whereTheDaemonKeepsIt() throws {
+        let project = try TestProject(listen: "0.0.0.0:29680")
+        try project.write("flint.yaml", "listen: 0.0.0.0:29680\ndata: state\n")
+        // From elsewhere (the tests' directory), with --project: absolute paths, and --project.
         let made = try initFunction(project, ["greet"])
         #expect(made.status == 0, "\(made.stderr)")
         #expect(try String(contentsOfFile: project.root + "/triggers/greet.yaml", encoding: .utf8).contains("auth: token\n"))
-        #expect(made.stdout.contains("curl -s -X POST http://127.0.0.1:18080/greet -H \"Authorization: Bearer $(cat .flint/admin-token)\""), "\(made.stdout)")
+        #expect(made.stdout.contains(
+            "curl -s -X POST http://127.0.0.1:29680/greet -H \"Authorization: Bearer $(cat \(project.root)/state/admin-token)\" "
+                + "-d '{\"name\": \"you\"}'   (or flint invoke greet --project \(project.root))"), "\(made.stdout)")
+
+        // From the project's directory: paths relative to it, and no --project.
+        let inside = try FlintBinary.run(["init", "greet-here"], directory: project.root)
+        #expect(inside.status == 0, "\(inside.stderr)")
+        #expect(inside.stdout.contains("-H \"Authorization: Bearer $(cat state/admin-token)\" -d '{\"name\": \"you\"}'   (or flint invoke greet-here)\n"), "\(inside.stdout)")
+    }
+
+    @Test func aNameStartingWithADash_isSuggestedAfterDoubleDash_andTheSuggestionWorks() throws {
+        let project = try TestProject()
+        let made = try FlintBinary.run(["init", "--project", project.root, "--trigger", "none", "--", "-abc"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let suggested = "flint invoke --data '{\"hello\": \"flint\"}' --project \(project.root) -- -abc"
+        #expect(made.stdout.contains("  \(suggested)\n"), "\(made.stdout)")
+
+        let daemon = try RunningDaemon(project)
+        // As the user pastes it, with this flint.
+        let pasted = try Subprocess.run("/bin/sh", ["-c", "\"$0\"" + suggested.dropFirst("flint".count), FlintBinary.path])
+        #expect(pasted.status == 0, "\(pasted.stderr)")
+        #expect(pasted.stdout.contains(#"{"hello": "flint"}"#), "\(pasted.stdout)")
+        withExtendedLifetime(daemon) {}
     }
 
     @Test func existingFunctionOrTrigger_isNeverOverwritten_andBadInputIsRefused() throws {

@@ -43,32 +43,6 @@ struct FunctionScaffold {
         return File(path: "\(name).yaml", contents: "# Made by flint init: \(describe(trigger)) invokes \(name).\n" + body)
     }
 
-    /// How to call the new function once `flint up` runs.
-    var tryIt: [String] {
-        switch trigger {
-        case .http:
-            [
-                "curl -s -X POST http://\(reachableAddress)/\(name)"
-                    + (listen.isLoopback ? "" : " -H \"Authorization: Bearer $(cat .flint/admin-token)\"")
-                    + " -d '{\"name\": \"you\"}'   (or flint invoke \(name))"
-            ]
-        case .queue:
-            ["flint publish \(name) --data '{\"hello\": \"queue\"}'", "flint logs \(name)"]
-        case .bucket:
-            ["echo hello > hello.txt && flint put \(name) hello.txt", "flint logs \(name)"]
-        case .none:
-            ["flint invoke \(name) --data '{\"hello\": \"flint\"}'"]
-        }
-    }
-
-    /// Where this machine reaches the listener: a wildcard address is reached on loopback; port 0
-    /// (chosen at start-up) is the one `flint up` prints.
-    private var reachableAddress: String {
-        let host = ["0.0.0.0", "::"].contains(listen.host) ? "127.0.0.1" : listen.host
-        let address = ListenAddress(host: host, port: listen.port).description
-        return listen.port == 0 ? address.dropLast() + "PORT" : address  // `...:0` -> `...:PORT`
-    }
-
     private func describe(_ trigger: TriggerKind) -> String {
         switch trigger {
         case .http: "POST /\(name)"

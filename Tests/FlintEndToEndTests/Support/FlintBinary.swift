@@ -15,8 +15,10 @@ enum FlintBinary {
     typealias Output = Subprocess.Output
 
     /// Runs `flint ARGS` to completion (bounded by `timeout`) and returns what it printed.
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], timeout: Double = 60) throws -> Output {
-        try Subprocess.run(path, arguments, stdin: stdin, environment: environment, timeout: timeout)
+    static func run(
+        _ arguments: [String], directory: String? = nil, stdin: Data? = nil, environment: [String: String] = [:], timeout: Double = 60
+    ) throws -> Output {
+        try Subprocess.run(path, arguments, directory: directory, stdin: stdin, environment: environment, timeout: timeout)
     }
 }
 
