@@ -63,40 +63,16 @@ struct Init: AsyncParsableCommand {
         let daemonFiles = DaemonFiles(directory: Project.resolve(config.data, against: root))
         let listen = daemonFiles.liveDaemon.map { ListenAddress(host: $0.host, port: $0.port) } ?? config.listen
         let scaffold = FunctionScaffold(name: name, runtime: runtime, language: language, trigger: trigger, listen: listen)
-        // A project that loads now must still load with the new function (its name or its route
-        // may be taken, or its trigger file named as another's): otherwise nothing is kept.
-        let loadedBefore = (try? ProjectLoader.load(root: root)) != nil
-        let functionDirectory = Project.resolve(functions, against: root) + "/" + name
-        let triggersDirectory = Project.resolve(config.triggers, against: root)
-        let writer = ScaffoldWriter(root: root)
-        try writer.refuseExisting(functionDirectory)
-        if let triggerFile = scaffold.triggerFile { try writer.refuseExisting(triggersDirectory + "/" + triggerFile.path) }
-        // Both directories first, so that a file in the way is said before anything slow runs.
-        try writer.makeDirectories(Project.resolve(functions, against: root), setting: "functions", for: functionDirectory)
-        if let triggerFile = scaffold.triggerFile {
-            try writer.makeDirectories(triggersDirectory, setting: "triggers", for: triggersDirectory + "/" + triggerFile.path)
+        let installation = ScaffoldInstallation(
+            root: root, scaffold: scaffold, functionsRoot: Project.resolve(functions, against: root),
+            triggersDirectory: Project.resolve(config.triggers, against: root),
+            loadedBefore: (try? ProjectLoader.load(root: root)) != nil)
+        let (written, loaded) = try await InterruptCancellation.run(
+            interruptedNotice: "flint init \(name): interrupted; what it had written is removed"
+        ) {
+            try await installation.perform()
         }
-
-        try writer.makeDirectory(functionDirectory)
-        try writer.write(scaffold.functionFiles, into: functionDirectory)
-        if let step = ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger).buildStep {
-            print("flint init: \(step.description) in \(writer.display(functionDirectory)) (\(step.command.joined(separator: " ")))")
-            try await writer.build(step, in: functionDirectory)
-        }
-        if let triggerFile = scaffold.triggerFile {
-            try writer.write([triggerFile], into: triggersDirectory)
-        }
-        let loaded = Result { try loadProject(root: root) }
-        if case .failure(let error) = loaded, loadedBefore {
-            // Not committed: the writer removes what it made.
-            throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)")
-        }
-        if case .success(let project) = loaded, let function = project.functions[name],
-           let refusal = HandlerAccessCheck.refusal(of: function, user: project.config.user) {
-            throw CLIError("flint init \(name) wrote nothing: flint up would not run it. \(refusal)")
-        }
-        writer.commit()
-        for line in writer.written { print("created \(line)") }
+        for line in written { print("created \(line)") }
         let project = try loaded.get()
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         print("try it, with flint up running (flint reload, if it was running already):")

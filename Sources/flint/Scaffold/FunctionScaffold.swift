@@ -25,10 +25,13 @@ struct FunctionScaffold {
     /// listener, where `flint up` allows it.
     var listen: ListenAddress = .defaultAddress
 
+    var handler: ScaffoldHandler {
+        ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger)
+    }
+
     /// The function's own files: function.yaml and the handler.
     var functionFiles: [File] {
-        let handler = ScaffoldHandler(name: name, runtime: runtime, language: language, trigger: trigger)
-        return [File(path: "function.yaml", contents: manifest(handler))] + handler.files
+        [File(path: "function.yaml", contents: manifest(handler))] + handler.files
     }
 
     /// `triggers/NAME.yaml`, unless the function is to be invoked directly only.
