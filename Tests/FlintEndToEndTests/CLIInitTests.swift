@@ -19,7 +19,15 @@ import Testing
         }
     }
 
-    @Test func shellHTTPFunction_answersItsRoute() async throws {
+    /// The logs of `function` once they hold every one of `lines`.
+    private func logs(_ function: String, in project: TestProject, containing lines: [String]) async throws -> String {
+        try await eventually("log lines \(lines) of \(function)", within: 30) {
+            let logs = try FlintBinary.run(["logs", function, "--project", project.root]).stdout
+            return lines.allSatisfy(logs.contains) ? logs : nil
+        }
+    }
+
+    @Test func shellHTTPFunction_answersItsRoute_andTheSuggestedCurlWorks() async throws {
         let project = try TestProject()
         let made = try initFunction(project, ["greet"])
         #expect(made.status == 0, "\(made.stderr)")
@@ -30,41 +38,72 @@ import Testing
         let daemon = try RunningDaemon(project)
         let reply = try await daemon.request("POST", "/greet", body: Data("{}".utf8))
         #expect(reply.status == 200)
-        #expect(try reply.json()["message"] as? String == "hello from greet")
+        #expect(try reply.json()["message"] as? String == "hello world, from greet")
 
-        // With Flint running on a port of its own choosing, the suggestion names that port.
+        // With Flint running on a port of its own choosing, the suggestion names that port; once
+        // Flint has reloaded, the curl works as pasted, and the name it sends is greeted.
         let second = try initFunction(project, ["greet-again"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("http://127.0.0.1:\(daemon.url.port ?? 0)/greet-again"), "\(second.stdout)")
+        #expect(try FlintBinary.run(["reload", "--project", project.root]).status == 0)
+        let suggestion = try #require(second.stdout.components(separatedBy: "\n").first { $0.hasPrefix("  curl ") })
+        let curl = try #require(suggestion.components(separatedBy: "   (or ").first)
+        let answered = try Subprocess.run("/bin/sh", ["-c", curl])
+        #expect(answered.status == 0, "\(answered.stderr)")
+        let answer = try JSONSerialization.jsonObject(with: Data(answered.stdout.utf8)) as? [String: Any]
+        #expect(answer?["message"] as? String == "hello you, from greet-again", "\(answered.stdout)")
     }
 
-    @Test func pythonQueueAndBucketFunctions_handleTheirEvents() async throws {
+    @Test func httpFunctions_inEveryLanguage_greetTheNameSent_orTheWorldForABodyThatIsNotJSON() async throws {
         let project = try TestProject()
-        #expect(try initFunction(project, ["jobs", "--lang", "python", "--trigger", "queue"]).status == 0)
-        #expect(try initFunction(project, ["files", "--lang", "python", "--trigger", "bucket"]).status == 0)
-        let shell = try initFunction(project, ["shfiles", "--trigger", "bucket"])
-        #expect(shell.status == 0, "\(shell.stderr)")
-        #expect(shell.stdout.contains("echo hello > hello.txt && flint put shfiles hello.txt"), "\(shell.stdout)")
+        for lang in ["sh", "python", "swift"] {
+            let made = try initFunction(project, ["hi-\(lang)", "--lang", lang])
+            try #require(made.status == 0, "\(made.stderr)")
+        }
+        let daemon = try RunningDaemon(project)
+        for lang in ["sh", "python", "swift"] {
+            let named = try await daemon.request("POST", "/hi-\(lang)", body: Data("{\"name\": \"ann\"}".utf8))
+            #expect(named.status == 200, "\(lang): \(named.text)")
+            #expect(try named.json()["message"] as? String == "hello ann, from hi-\(lang)")
+            let text = try await daemon.request("POST", "/hi-\(lang)", body: Data("hi".utf8))
+            #expect(text.status == 200, "\(lang): \(text.text)")
+            #expect(try text.json()["message"] as? String == "hello world, from hi-\(lang)")
+        }
+    }
+
+    @Test func queueAndBucketFunctions_inEveryLanguage_logEachMessageAndObject() async throws {
+        let project = try TestProject()
+        let languages = ["sh", "python", "swift"]
+        for lang in languages {
+            #expect(try initFunction(project, ["jobs-\(lang)", "--lang", lang, "--trigger", "queue"]).status == 0)
+            let made = try initFunction(project, ["files-\(lang)", "--lang", lang, "--trigger", "bucket"])
+            #expect(made.status == 0, "\(made.stderr)")
+            #expect(made.stdout.contains("echo hello > hello.txt && flint put files-\(lang) hello.txt"), "\(made.stdout)")
+        }
         let daemon = try RunningDaemon(project)
 
-        let published = try FlintBinary.run(["publish", "jobs", "--data", "{\"n\": 1}", "--project", project.root])
-        #expect(published.status == 0, "\(published.stderr)")
-        let put = try FlintBinary.run(["put", "files", "-", "hello world.txt", "--project", project.root], stdin: Data("hi".utf8))
-        #expect(put.status == 0, "\(put.stderr)")
+        for lang in languages {
+            let published = try FlintBinary.run(
+                ["publish", "jobs-\(lang)", "--lines", "--project", project.root], stdin: Data("{\"n\": 1}\n\"two \\\\ \\\"quoted\\\"\"\n".utf8))
+            #expect(published.status == 0, "\(published.stderr)")
+            let ids = published.stdout.split(separator: "\n")
+            try #require(ids.count == 2)
+            // Each message, its body as it was published.
+            _ = try await logs("jobs-\(lang)", in: project, containing: [
+                "message \(ids[0]): {\"n\": 1}", "message \(ids[1]): \"two \\\\ \\\"quoted\\\"\"",
+            ])
 
-        #expect(try await firstOutcome(daemon, "jobs") == "ok")
-        #expect(try await firstOutcome(daemon, "files") == "ok")
-        let logs = try FlintBinary.run(["logs", "files", "--project", project.root])
-        #expect(logs.stdout.contains("files/hello world.txt: 2 bytes"), "\(logs.stdout)")
+            let put = try FlintBinary.run(["put", "files-\(lang)", "-", "hello wörld+.txt", "--project", project.root], stdin: Data("hi".utf8))
+            #expect(put.status == 0, "\(put.stderr)")
+            // Each object, its key decoded, and its size.
+            _ = try await logs("files-\(lang)", in: project, containing: ["files-\(lang)/hello wörld+.txt: 2 bytes"])
+            #expect(try await firstOutcome(daemon, "jobs-\(lang)") == "ok")
+            #expect(try await firstOutcome(daemon, "files-\(lang)") == "ok")
 
-        // The shell one logs each key and size, and an event without records is no failure.
-        let shellPut = try FlintBinary.run(["put", "shfiles", "-", "note.txt", "--project", project.root], stdin: Data("hi".utf8))
-        #expect(shellPut.status == 0, "\(shellPut.stderr)")
-        #expect(try await firstOutcome(daemon, "shfiles") == "ok")
-        let shellLogs = try FlintBinary.run(["logs", "shfiles", "--project", project.root])
-        #expect(shellLogs.stdout.contains(#""key":"note.txt""#) && shellLogs.stdout.contains(#""size":2"#), "\(shellLogs.stdout)")
-        let empty = try FlintBinary.run(["invoke", "shfiles", "--data", #"{"Records":[]}"#, "--project", project.root])
-        #expect(empty.status == 0, "\(empty.stderr)")
+            // An event without records is no failure.
+            let empty = try FlintBinary.run(["invoke", "files-\(lang)", "--data", #"{"Records":[]}"#, "--project", project.root])
+            #expect(empty.status == 0, "\(lang): \(empty.stderr)")
+        }
     }
 
     @Test func swiftFunction_isCompiled_andEchoesItsEvent() async throws {
@@ -94,10 +133,13 @@ import Testing
                 let reply = try await daemon.request("POST", "/warm-\(lang)", body: Data("{\"name\": \"ann\"}".utf8))
                 #expect(reply.status == 200, "\(lang): \(reply.text)")
                 let message = try reply.json()["message"] as? String
-                #expect(message == (lang == "sh" ? "hello from warm-sh" : "hello ann, from warm-\(lang)"))
+                #expect(message == "hello ann, from warm-\(lang)")
             }
+            let text = try await daemon.request("POST", "/warm-\(lang)", body: Data("hi".utf8))
+            #expect(text.status == 200, "\(lang): \(text.text)")
+            #expect(try text.json()["message"] as? String == "hello world, from warm-\(lang)", "\(lang)")
             let runs = try await invocations(daemon, "warm-\(lang)")
-            #expect(runs.map { $0["cold_start"] as? Bool } == [false, true], "\(lang): the second invocation reuses the instance")
+            #expect(runs.map { $0["cold_start"] as? Bool } == [false, false, true], "\(lang): later invocations reuse the instance")
         }
     }
 

@@ -37,7 +37,7 @@ import Glibc
         for _ in 0 ..< 2 {
             let reply = try await daemon.request("POST", "/warm", body: Data("{}".utf8))
             #expect(reply.status == 200, "\(reply.text)")
-            #expect(try reply.json()["message"] as? String == "hello from warm")
+            #expect(try reply.json()["message"] as? String == "hello world, from warm")
         }
         let (status, printed) = try daemon.stop()
         #expect(status == 0)

@@ -7,9 +7,12 @@ enum PythonTemplates {
             #"""
             def handle(event):
                 """An API Gateway HTTP API (payload 2.0) event in, a response out."""
-                body = json.loads(event.get("body") or "{}") if not event.get("isBase64Encoded") else {}
+                try:
+                    body = json.loads(event.get("body") or "{}") if not event.get("isBase64Encoded") else {}
+                except ValueError:  # not JSON: the world is greeted
+                    body = {}
                 who = body.get("name", "world") if isinstance(body, dict) else "world"
-                print(f"{event.get('routeKey')} from {event.get('requestContext', {}).get('http', {}).get('sourceIp')}", file=sys.stderr)
+                print(f"{event.get('routeKey')} for {who}", file=sys.stderr)
                 return {
                     "statusCode": 200,
                     "headers": {"content-type": "application/json"},
@@ -32,7 +35,8 @@ enum PythonTemplates {
                 for record in event.get("Records", []):
                     obj = record["s3"]["object"]
                     key = urllib.parse.unquote_plus(obj["key"])
-                    print(f"{record['eventName']} {record['s3']['bucket']['name']}/{key}: {obj.get('size')} bytes", file=sys.stderr)
+                    size = "" if obj.get("size") is None else f": {obj['size']} bytes"  # none for an object removed
+                    print(f"{record['eventName']} {record['s3']['bucket']['name']}/{key}{size}", file=sys.stderr)
                 return {}
             """#
         case .none:

@@ -5,19 +5,46 @@ enum ShellTemplates {
         switch trigger {
         case .http:
             #"""
-                echo "POST /\#(name): ${#event} bytes of event" >&2
-                printf '%s\n' '{"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"message\": \"hello from \#(name)\"}"}'
+                # Whom to greet: "name" in a JSON request body (the event's first "body"), when it is
+                # plain (letters, digits, spaces, . _ -: the reply carries it as it is); else world.
+                who=$(printf '%s' "$event" | grep -oE '"body": *"([^"\\]|\\.)*"' | head -n 1 |
+                    sed -n 's/.*\\"name\\" *: *\\"\([A-Za-z0-9 ._-]*\)\\".*/\1/p')
+                who=${who:-world}
+                echo "POST /\#(name) for $who" >&2
+                printf '{"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\\"message\\": \\"hello %s, from \#(name)\\"}"}\n' "$who"
             """#
         case .queue:
             #"""
-                echo "a batch of $(printf '%s' "$event" | grep -o '"messageId"' | wc -l) message(s) on topic \#(name)" >&2
+                # One record per message: Flint writes its body (a JSON string, whose \" and \\ are
+                # undone here) before its messageId.
+                printf '%s' "$event" | grep -oE '"(body|messageId)": *"([^"\\]|\\.)*"' | awk '
+                    { value = $0; sub(/^"[A-Za-z]*": *"/, "", value); sub(/"$/, "", value) }
+                    /^"body"/ { gsub(/\\\\/, "\001", value); gsub(/\\"/, "\"", value); gsub(/\001/, "\\", value); body = value; next }
+                    { print "message " value ": " body }' >&2
                 # Messages listed here are retried; the others are done.
                 echo '{"batchItemFailures": []}'
             """#
         case .bucket:
             #"""
-                # Each record names one object: its key (form-URL-encoded, as S3 sends it) and size.
-                printf '%s' "$event" | grep -oE '"(key|size)": *("[^"]*"|[0-9]+)' >&2 || true
+                # One record per object: Flint writes its eventName, bucket name, key (form-URL-encoded,
+                # as S3 sends it, so without quotes; decoded here) and size (none for one removed).
+                printf '%s' "$event" | grep -oE '"(eventName|name|key)": *"[^"]*"|"size": *[0-9]+' | awk -F '"' '
+                    function hex(digit) { return index("0123456789abcdef", tolower(digit)) - 1 }
+                    function decoded(text,   out, i, c) {
+                        gsub(/\+/, " ", text)
+                        for (i = 1; i <= length(text); i++) {
+                            c = substr(text, i, 1)
+                            if (c == "%") { c = sprintf("%c", 16 * hex(substr(text, i + 1, 1)) + hex(substr(text, i + 2, 1))); i += 2 }
+                            out = out c
+                        }
+                        return out
+                    }
+                    function report() { if (key != "") print event " " bucket "/" key (size == "" ? "" : ": " size " bytes"); key = size = "" }
+                    $2 == "eventName" { report(); event = $4 }
+                    $2 == "name" { bucket = $4 }
+                    $2 == "key" { key = decoded($4) }
+                    $2 == "size" { size = $3; sub(/^: */, "", size) }
+                    END { report() }' >&2
                 echo '{}'
             """#
         case .none:

@@ -37,9 +37,11 @@ enum SwiftTemplates {
                 let records = (event as? [String: Any])?["Records"] as? [[String: Any]] ?? []
                 for record in records {
                     let s3 = record["s3"] as? [String: Any]
+                    let bucket = (s3?["bucket"] as? [String: Any])?["name"] as? String ?? "?"
                     let object = s3?["object"] as? [String: Any]
                     let key = (object?["key"] as? String)?.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "?"
-                    log("\(record["eventName"] as? String ?? "?") \(key): \(object?["size"] as? Int ?? 0) bytes")
+                    let size = (object?["size"] as? Int).map { ": \($0) bytes" } ?? ""  // none for an object removed
+                    log("\(record["eventName"] as? String ?? "?") \(bucket)/\(key)\(size)")
                 }
                 return [String: Any]()
             }
