@@ -3,6 +3,7 @@ internal import FlintRunner
 internal import HummingbirdCore
 internal import Logging
 internal import NIOCore
+internal import NIOHTTPTypesHTTP1
 
 /// Hummingbird's per-connection handling, run on the connection's own event loop.
 ///
@@ -17,6 +18,7 @@ struct EventLoopAffineChannel<Inner: ServerChildChannel>: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let inner: Inner.Value
         let caller: CallerPresence
+        let httpVersion: HTTPVersionNote
         var channel: any Channel { inner.channel }
     }
 
@@ -24,20 +26,29 @@ struct EventLoopAffineChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let caller = CallerPresence()
+        let httpVersion = HTTPVersionNote()
         do {
             // First in the pipeline, so that it sees the client's close before anything else does.
             try channel.pipeline.syncOperations.addHandler(ClientHangUpHandler(caller: caller))
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return inner.setup(channel: channel, logger: logger).map { Value(inner: $0, caller: caller) }
+        return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Where requests still carry their version: before their conversion to HTTP Types.
+            let operations = channel.pipeline.syncOperations
+            let conversion = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
+            try operations.addHandler(HTTPVersionHandler(note: httpVersion), position: .before(conversion))
+            return Value(inner: value, caller: caller, httpVersion: httpVersion)
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
         // A synchronous call still waiting for a slot when its client hangs up is dropped.
         await CallerPresence.$current.withValue(value.caller) {
-            await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
-                await inner.handle(value: value.inner, logger: logger)
+            await HTTPVersionNote.$current.withValue(value.httpVersion) {
+                await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+                    await inner.handle(value: value.inner, logger: logger)
+                }
             }
         }
     }

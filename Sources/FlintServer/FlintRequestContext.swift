@@ -12,12 +12,15 @@ public struct FlintRequestContext: RequestContext {
     /// Completes when the client's connection closes: a streamed response (`flint logs -f`)
     /// ends then, as Hummingbird does not cancel its handler.
     let connectionClosed: EventLoopFuture<Void>
+    /// `HTTP/1.0` or `HTTP/1.1` (the event's `requestContext.http.protocol`).
+    let protocolVersion: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.sourceIP = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         self.serverPort = source.channel.localAddress?.port
         self.connectionClosed = source.channel.closeFuture
+        self.protocolVersion = HTTPVersionNote.current?.protocolVersion ?? "HTTP/1.1"
     }
 
     /// Request bodies are bounded by Lambda's 6 MiB synchronous payload limit.

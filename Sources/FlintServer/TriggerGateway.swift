@@ -49,7 +49,7 @@ struct TriggerGateway: Sendable {
             headers: Self.eventHeaders(of: request, adminToken: adminToken, sourceIP: context.sourceIP, port: context.serverPort),
             body: body,
             sourceIP: context.sourceIP,
-            protocolVersion: "HTTP/1.1",
+            protocolVersion: context.protocolVersion,
             host: request.head.authority
         )
         let event = APIGatewayV2Event.encode(

@@ -182,6 +182,51 @@ import Testing
 
             """)
     }
+
+    /// HTTP/1.0 (ApacheBench, old proxies): without keep-alive the connection ends with its
+    /// answer, not at the idle timeout; with it, the answer says so; `Expect` is ignored; the
+    /// event names the version.
+    @Test func http10_connectionsEndWithTheirAnswer_unlessKeptAlive() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let client = #"""
+            import json, socket, sys, time
+            port = int(sys.argv[1])
+            def exchange(s, request):
+                s.sendall(request)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += s.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                length = next(int(l.split(":")[1]) for l in lines if l.lower().startswith("content-length:"))
+                while len(body) < length:
+                    body += s.recv(65536)
+                return lines, body
+            def closed_within(s, seconds):
+                s.settimeout(seconds)
+                try:
+                    return s.recv(1) == b""
+                except socket.timeout:
+                    return False
+            post = b"POST /echo/x HTTP/1.0\r\nHost: flint\r\n%sContent-Length: 2\r\n\r\nhi"
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            lines, body = exchange(s, post % b"")
+            print("plain", lines[0], json.loads(body)["requestContext"]["http"]["protocol"], "closed:", closed_within(s, 5))
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            lines, _ = exchange(s, post % b"Connection: keep-alive\r\n")
+            print("kept", lines[0], "connection: keep-alive" in [l.lower() for l in lines], "closed:", closed_within(s, 0.5))
+            lines, _ = exchange(s, post % b"Expect: 100-continue\r\n")
+            print("expect", lines[0], "closed:", closed_within(s, 5))
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            plain HTTP/1.1 200 OK HTTP/1.0 closed: True
+            kept HTTP/1.1 200 OK True closed: False
+            expect HTTP/1.1 200 OK closed: True
+
+            """)
+    }
 }
 
 @Suite struct CatchAllRouteTests {

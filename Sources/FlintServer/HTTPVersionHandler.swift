@@ -1,0 +1,72 @@
+internal import NIOCore
+internal import NIOHTTP1
+internal import Synchronization
+
+/// The HTTP version of a connection's requests, which the conversion to Swift HTTP Types drops:
+/// the API Gateway event reports it (`requestContext.http.protocol`).
+final class HTTPVersionNote: Sendable {
+    /// The connection being served, for the requests read on it.
+    @TaskLocal static var current: HTTPVersionNote?
+
+    private let minor = Atomic<Int>(1)
+
+    /// `HTTP/1.0` or `HTTP/1.1`: of the latest request head read on the connection (clients do
+    /// not change version between the requests of one connection).
+    var protocolVersion: String { minor.load(ordering: .relaxed) == 0 ? "HTTP/1.0" : "HTTP/1.1" }
+
+    func record(_ version: HTTPVersion) {
+        minor.store(version.major == 1 && version.minor == 0 ? 0 : 1, ordering: .relaxed)
+    }
+}
+
+/// HTTP/1.0 as RFC 9112 has it, on a listener whose later stages see only HTTP Types, which
+/// carry no version: Hummingbird would keep every connection open after its response (until the
+/// idle timeout, 30 s, for a client that waits for the close) and answer `Expect: 100-continue`.
+///
+/// Placed between NIO's HTTP/1 decoder and the conversion to HTTP Types. For an HTTP/1.0 request
+/// it adds `Connection: close` unless the client asked for keep-alive (Hummingbird then closes
+/// after the response, RFC 9112 §9.3), answers keep-alive with `Connection: keep-alive` (which
+/// an HTTP/1.0 client needs to reuse the connection), and removes `Expect`, which a server must
+/// ignore from an HTTP/1.0 client (RFC 9110 §10.1.1).
+final class HTTPVersionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let note: HTTPVersionNote
+    /// For each request read and not yet answered, in order: whether its answer must say
+    /// `Connection: keep-alive` (an HTTP/1.0 request that asked for it).
+    private var answersOwed: CircularBuffer<Bool> = []
+
+    init(note: HTTPVersionNote) {
+        self.note = note
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(var head) = unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        note.record(head.version)
+        let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+        if isHTTP10 {
+            head.headers.remove(name: "expect")
+            if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        }
+        answersOwed.append(isHTTP10 && head.isKeepAlive)
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Interim answers (100 Continue) precede the final one, which settles what is owed.
+        guard case .head(var head) = unwrapOutboundIn(data), head.status.code >= 200 else {
+            context.write(data, promise: promise)
+            return
+        }
+        if answersOwed.popFirst() == true, !head.headers.contains(name: "connection") {
+            head.headers.add(name: "connection", value: "keep-alive")
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: promise)
+    }
+}
