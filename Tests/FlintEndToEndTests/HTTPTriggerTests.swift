@@ -183,6 +183,40 @@ import Testing
             """)
     }
 
+    /// A request head over the decoder's limits gets 431 and a message naming them, whole
+    /// (not reset away while the rest of the head arrives), and the connection ends.
+    @Test func oversizedRequestHeads_are431_sayingWhatTheLimitsAre() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let client = #"""
+            import socket, sys
+            port = int(sys.argv[1])
+            heads = {
+                "field": b"POST /echo/x HTTP/1.1\r\nHost: flint\r\nX-Big: " + b"x" * 90000 + b"\r\nContent-Length: 0\r\n\r\n",
+                "url": b"GET /echo/x?" + b"q" * 200000 + b" HTTP/1.1\r\nHost: flint\r\n\r\n",
+                "count": b"GET /echo/x HTTP/1.1\r\nHost: flint\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(1200)) + b"\r\n",
+            }
+            for name, head in heads.items():
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(head)
+                reply = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+                status, _, body = reply.partition(b"\r\n")[0], None, reply.partition(b"\r\n\r\n")[2]
+                print(name, status.decode(), b"at most 80 KiB, in at most 1000 header fields" in body)
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            field HTTP/1.1 431 Request Header Fields Too Large True
+            url HTTP/1.1 431 Request Header Fields Too Large True
+            count HTTP/1.1 431 Request Header Fields Too Large True
+
+            """)
+    }
+
     /// HTTP/1.0 (ApacheBench, old proxies): without keep-alive the connection ends with its
     /// answer, not at the idle timeout; with it, the answer says so; `Expect` is ignored; the
     /// event names the version.
