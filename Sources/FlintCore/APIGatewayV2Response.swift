@@ -15,7 +15,8 @@ import Glibc
 ///   `None` produces).
 /// - Output that is not JSON, including empty output, is treated the same way (empty output gives
 ///   an empty body). API Gateway answers 500 there instead, but an `exec` handler writes its result
-///   to stdout, and plain text there is normal.
+///   to stdout, and plain text there is normal. Not when it starts as an object naming
+///   `"statusCode"`: a response description that cannot be read is ``failure``.
 public enum APIGatewayV2Response {
     /// Why a response description was refused: the client gets ``failure``, and the daemon logs this.
     public struct Malformation: Error, Sendable, Equatable, CustomStringConvertible {
@@ -34,6 +35,11 @@ public enum APIGatewayV2Response {
         // Most outputs are passed through as they are; decide that without parsing them.
         guard mayNeedDecoding(output) else { return (inferred(body: output), nil) }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: output) else {
+            // A response description that cannot be read (cut short, or nested past the reader's
+            // 512 levels) is refused as API Gateway refuses it, not sent to the client as text.
+            if namesStatusCode(output) {
+                return (failure, Malformation("the output names a statusCode but is not valid JSON (or nests deeper than \(JSONSyntax.maximumDepth) levels)"))
+            }
             return (inferred(body: output), nil)
         }
         switch value {
@@ -47,6 +53,14 @@ public enum APIGatewayV2Response {
             return (inferred(body: Data(text.utf8)), nil)
         default:
             return (inferred(body: output), nil)
+        }
+    }
+
+    /// Whether `output` starts as an object and holds the key `"statusCode"`: meant as a response
+    /// description.
+    static func namesStatusCode(_ output: Data) -> Bool {
+        output.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
+            bytes.first(where: { !isJSONWhitespace($0) }) == UInt8(ascii: "{") && contains(bytes, #""statusCode""#)
         }
     }
 

@@ -111,6 +111,10 @@ import Testing
         (#"{"statusCode":200,"multiValueHeaders":{"x":"1"}}"#, "multiValueHeaders is not an object of lists of strings, numbers or booleans"),
         (#"{"statusCode":200,"cookies":"a=1"}"#, "cookies is not a list of strings"),
         (#"{"statusCode":200,"headers":{"X-A":"a\r\nX-Injected: 1"}}"#, #"header "X-A" cannot be sent: a name is a token (letters, digits, !#$%&'*+-.^_`|~) and a value holds no CR, LF or NUL"#),
+        // Cut short, or nested past what the reader takes: never sent to the client as text.
+        (#"{"statusCode":201,"body":"x""#, "the output names a statusCode but is not valid JSON (or nests deeper than 512 levels)"),
+        (#"{"statusCode":201,"body":"x","extra":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}",
+         "the output names a statusCode but is not valid JSON (or nests deeper than 512 levels)"),
     ])
     func mapping_malformedResponseDescription_saysWhy(output: String, reason: String) {
         let mapped = APIGatewayV2Response.mapping(output: Data(output.utf8))
@@ -124,7 +128,7 @@ import Testing
         #"[1,2,3]"#,
         #"42"#,
         #"null"#,
-        "{\"statusCode\" : 200",  // not JSON: a truncated object
+        "{\"status\" : 200",  // not JSON: a truncated object that names no statusCode
         "plain text from an exec handler\n",
     ])
     func map_outputThatIsNotAResponseDescription_isA200BodyAsItIs(output: String) {
