@@ -217,6 +217,40 @@ import Testing
             """)
     }
 
+    /// Exactly one Host (none is allowed only in HTTP/1.0), as RFC 9112 §3.2 requires: two would
+    /// give the event one host in `headers` and another in `requestContext.domainName`.
+    @Test func hostHeaders_twoOrAMissingOne_are400() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let client = #"""
+            import json, socket, sys
+            port = int(sys.argv[1])
+            def exchange(request):
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(request)
+                reply = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+                head, _, body = reply.partition(b"\r\n\r\n")
+                return head.split(b"\r\n")[0].decode(), body
+            post = b"POST /echo/x HTTP/%s\r\n%sContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+            for name, version, hosts in (("two", b"1.1", b"Host: a\r\nHost: b\r\n"), ("none", b"1.1", b""), ("none-1.0", b"1.0", b""), ("one", b"1.1", b"Host: a\r\n")):
+                status, body = exchange(post % (version, hosts))
+                print(name, status, json.loads(body).get("message", "event"))
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            two HTTP/1.1 400 Bad Request Bad Request: the request has 2 Host headers; send exactly one
+            none HTTP/1.1 400 Bad Request Bad Request: an HTTP/1.1 request needs a Host header
+            none-1.0 HTTP/1.1 200 OK event
+            one HTTP/1.1 200 OK event
+
+            """)
+    }
+
     /// HTTP/1.0 (ApacheBench, old proxies): without keep-alive the connection ends with its
     /// answer, not at the idle timeout; with it, the answer says so; `Expect` is ignored; the
     /// event names the version.
