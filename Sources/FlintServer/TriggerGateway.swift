@@ -18,10 +18,7 @@ struct TriggerGateway: Sendable {
     /// Answers `request` if a trigger route matches it, else returns nil.
     func respond(to request: Request, context: FlintRequestContext) async throws -> Response? {
         guard let match = routes.match(method: request.method.rawValue, path: request.uri.path) else { return nil }
-        let invocationID = InvocationRequest.newID()
-        var response = try await invoke(match, request: request, context: context, invocationID: invocationID)
-        response.headers[.flintInvocationID] = invocationID
-        return response
+        return try await invoke(match, request: request, context: context, invocationID: InvocationRequest.newID())
     }
 
     private func invoke(_ match: TriggerRouteTable.Match, request: Request, context: FlintRequestContext, invocationID: String) async throws -> Response {
@@ -66,7 +63,7 @@ struct TriggerGateway: Sendable {
         } catch {
             return Self.response(for: error)
         }
-        guard result.record.outcome.isSuccess else { return Response(APIGatewayV2Response.failure) }
+        guard result.record.outcome.isSuccess else { return Response(APIGatewayV2Response.failure).identified(by: invocationID) }
         let (parts, malformation) = APIGatewayV2Response.mapping(output: result.output)
         if let malformation {
             // The invocation itself went well (its record says ok); only its answer was refused.
@@ -74,7 +71,7 @@ struct TriggerGateway: Sendable {
                 "http trigger \(trigger.name): invocation \(invocationID) returned a malformed response (\(malformation)); answered 500, as API Gateway does",
                 metadata: ["flint.trigger": "\(trigger.name)", "flint.invocation": "\(invocationID)"])
         }
-        return Response(parts)
+        return Response(parts).identified(by: invocationID)
     }
 
     /// The request's headers as the event carries them.
@@ -115,7 +112,7 @@ struct TriggerGateway: Sendable {
             if case .bodyTooLarge = error { return .message(.contentTooLarge, "Request Entity Too Large (asynchronous events may be at most 1 MiB)") }
             return .message(.serviceUnavailable, "Service Unavailable", headers: [.retryAfter: "1"])
         }
-        return .json(["invocation_id": invocationID], status: .accepted)
+        return .json(["invocation_id": invocationID], status: .accepted).identified(by: invocationID)
     }
 
     static func response(for error: DispatchError) -> Response {
@@ -130,6 +127,14 @@ struct TriggerGateway: Sendable {
 }
 
 extension Response {
+    /// This response with `X-Flint-Invocation-Id`: only answers of an invocation that ran (or
+    /// was queued) carry one, so that every id a client sees has a record.
+    func identified(by invocationID: String) -> Response {
+        var response = self
+        response.headers[.flintInvocationID] = invocationID
+        return response
+    }
+
     /// The HTTP response an API Gateway mapping produced.
     init(_ parts: HTTPResponseParts) {
         var fields = HTTPFields()
