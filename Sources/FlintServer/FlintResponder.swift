@@ -16,9 +16,11 @@ struct FlintResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Con
     }
 
     /// Flint's own paths win over any trigger, so a catch-all route cannot hide the admin API.
+    /// Decoded as trigger routes decode it: `/%76%31/x` is under `/v1` for them too, so it goes
+    /// to no trigger (and Flint's own routes, which match the path as written, answer 404).
     static func isReserved(_ path: String) -> Bool {
         let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
-        return HTTPTrigger.reservedFirstSegments.contains(String(first))
+        return HTTPTrigger.reservedFirstSegments.contains(first.percentDecoded ?? String(first))
     }
 }
 

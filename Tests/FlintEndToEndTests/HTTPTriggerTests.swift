@@ -310,5 +310,9 @@ import Testing
         #expect(try await daemon.request("GET", "/healthz").text == #"{"status":"ok"}"#)
         #expect(try await daemon.request("GET", "/v1/functions", authorized: true).status == 200)
         #expect(try await daemon.request("GET", "/2015-03-31/functions").status == 200)
+        // Spelt with escapes, a reserved first segment is still reserved: no trigger gets it.
+        let escaped = try await daemon.request("GET", "/%76%31/functions")
+        #expect(escaped.status == 404)
+        #expect(escaped.text != "caught")
     }
 }
