@@ -9,7 +9,8 @@ extension ChannelHandlerContext {
     ///
     /// Only this side is closed: closing while the rest of the request is still arriving would
     /// reset the connection, and the client would lose the answer. What follows is for the
-    /// caller to drop; the client's close, or the idle timeout, ends the connection.
+    /// caller to drop (data and the decoder's errors); the client's close, or the idle timeout,
+    /// ends the connection.
     func refuseHTTPRequest(_ status: HTTPResponseStatus, message: String) {
         let body = FlintJSON.encode(["message": message])
         var headers = HTTPHeaders()

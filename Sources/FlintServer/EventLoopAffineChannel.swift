@@ -37,8 +37,7 @@ struct EventLoopAffineChannel<Inner: ServerChildChannel>: ServerChildChannel {
             // Where requests still carry their version: before their conversion to HTTP Types.
             let operations = channel.pipeline.syncOperations
             let conversion = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
-            try operations.addHandler(RequestHeadLimitHandler(), position: .before(conversion))
-            try operations.addHandler(HostHeaderHandler(), position: .before(conversion))
+            try operations.addHandler(RequestRefusalHandler(), position: .before(conversion))
             try operations.addHandler(HTTPVersionHandler(note: httpVersion), position: .before(conversion))
             return Value(inner: value, caller: caller, httpVersion: httpVersion)
         }

@@ -25,19 +25,29 @@ final class HTTPVersionNote: Sendable {
 ///
 /// Placed between NIO's HTTP/1 decoder and the conversion to HTTP Types. For an HTTP/1.0 request
 /// it adds `Connection: close` unless the client asked for keep-alive (Hummingbird then closes
-/// after the response, RFC 9112 §9.3), answers keep-alive with `Connection: keep-alive` (which
-/// an HTTP/1.0 client needs to reuse the connection), and removes `Expect`, which a server must
-/// ignore from an HTTP/1.0 client (RFC 9110 §10.1.1).
+/// after the response, RFC 9112 §9.3), and removes `Expect`, which a server must ignore from an
+/// HTTP/1.0 client (RFC 9110 §10.1.1). Its answer is an HTTP/1.0 one, so a body of unknown length
+/// (`flint logs -f`) is not chunked, which an HTTP/1.0 client cannot read (RFC 9112 §6.1), but
+/// ends with the connection. Keep-alive is answered with `Connection: keep-alive` (which an
+/// HTTP/1.0 client needs to reuse the connection) when the answer has a length, else refused.
 final class HTTPVersionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// What an answer owes its request.
+    private enum Owed {
+        case http11
+        case http10(keepAlive: Bool)
+    }
+
     private let note: HTTPVersionNote
-    /// For each request read and not yet answered, in order: whether its answer must say
-    /// `Connection: keep-alive` (an HTTP/1.0 request that asked for it).
-    private var answersOwed: CircularBuffer<Bool> = []
+    /// For each request read and not yet answered, in order.
+    private var answersOwed: CircularBuffer<Owed> = []
+    /// The answer being written ends the connection: an HTTP/1.0 one without a length, whose
+    /// end its client knows only by the close.
+    private var closeAfterAnswer = false
 
     init(note: HTTPVersionNote) {
         self.note = note
@@ -54,19 +64,35 @@ final class HTTPVersionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head.headers.remove(name: "expect")
             if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
         }
-        answersOwed.append(isHTTP10 && head.isKeepAlive)
+        answersOwed.append(isHTTP10 ? .http10(keepAlive: head.isKeepAlive) : .http11)
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // Interim answers (100 Continue) precede the final one, which settles what is owed.
-        guard case .head(var head) = unwrapOutboundIn(data), head.status.code >= 200 else {
-            context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where head.status.code >= 200:
+            // Interim answers (100 Continue) precede the final one, which settles what is owed.
+            guard case .http10(let keepAlive)? = answersOwed.popFirst() else { break }
+            head.version = .http1_0
+            let hasLength = head.headers.contains(name: "content-length")
+            if keepAlive, hasLength {
+                if !head.headers.contains(name: "connection") { head.headers.add(name: "connection", value: "keep-alive") }
+            } else {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+                closeAfterAnswer = keepAlive  // Hummingbird closes the others, which asked for it
+            }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
             return
+        case .end where closeAfterAnswer:
+            closeAfterAnswer = false
+            let loopBound = context.loopBound
+            let written = context.writeAndFlush(data)
+            written.cascade(to: promise)
+            written.whenComplete { _ in loopBound.value.close(mode: .output, promise: nil) }
+            return
+        default:
+            break
         }
-        if answersOwed.popFirst() == true, !head.headers.contains(name: "connection") {
-            head.headers.add(name: "connection", value: "keep-alive")
-        }
-        context.write(wrapOutboundOut(.head(head)), promise: promise)
+        context.write(data, promise: promise)
     }
 }

@@ -220,6 +220,36 @@ import Testing
             """)
     }
 
+    /// A refused request pipelined behind one being answered waits for that answer: the client
+    /// gets both, in order, and the first request's answer is never lost to the refusal.
+    @Test func aRefusalBehindAPipelinedRequest_comesAfterItsAnswer() async throws {
+        let daemon = try RunningDaemon(try Self.project())
+        let client = #"""
+            import re, socket, sys
+            port = int(sys.argv[1])
+            good = b"POST /echo/x HTTP/1.1\r\nHost: flint\r\nContent-Length: 2\r\n\r\nhi"
+            for name, bad in (("hosts", b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+                              ("head", b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: " + b"x" * 90000 + b"\r\n\r\n")):
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(good + bad)
+                reply = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+                # Status lines (the first answer's body ends right before the second's).
+                print(name, [l.decode() for l in re.findall(rb"HTTP/1\.[01] \d{3} [A-Za-z ]+", reply)])
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            hosts ['HTTP/1.1 200 OK', 'HTTP/1.1 400 Bad Request']
+            head ['HTTP/1.1 200 OK', 'HTTP/1.1 431 Request Header Fields Too Large']
+
+            """)
+    }
+
     /// Exactly one Host (none is allowed only in HTTP/1.0), as RFC 9112 §3.2 requires: two would
     /// give the event one host in `headers` and another in `requestContext.domainName`.
     @Test func hostHeaders_twoOrAMissingOne_are400() async throws {
@@ -248,7 +278,7 @@ import Testing
         #expect(run.stdout == """
             two HTTP/1.1 400 Bad Request Bad Request: the request has 2 Host headers; send exactly one
             none HTTP/1.1 400 Bad Request Bad Request: an HTTP/1.1 request needs a Host header
-            none-1.0 HTTP/1.1 200 OK event
+            none-1.0 HTTP/1.0 200 OK event
             one HTTP/1.1 200 OK event
 
             """)
@@ -288,13 +318,22 @@ import Testing
             print("kept", lines[0], "connection: keep-alive" in [l.lower() for l in lines], "closed:", closed_within(s, 0.5))
             lines, _ = exchange(s, post % b"Expect: 100-continue\r\n")
             print("expect", lines[0], "closed:", closed_within(s, 5))
+            # A body of unknown length (a log follow) is not chunked for HTTP/1.0: it ends with the connection.
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /v1/functions/echo/logs?follow=true HTTP/1.0\r\nConnection: keep-alive\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2].encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(65536)
+            lines = [l.lower() for l in data.partition(b"\r\n\r\n")[0].decode().split("\r\n")]
+            print("stream", lines[0].upper(), "chunked:", "transfer-encoding: chunked" in lines, [l for l in lines if l.startswith("connection:")][0])
             """#
-        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0), daemon.token], timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == """
-            plain HTTP/1.1 200 OK HTTP/1.0 closed: True
-            kept HTTP/1.1 200 OK True closed: False
-            expect HTTP/1.1 200 OK closed: True
+            plain HTTP/1.0 200 OK HTTP/1.0 closed: True
+            kept HTTP/1.0 200 OK True closed: False
+            expect HTTP/1.0 200 OK closed: True
+            stream HTTP/1.0 200 OK chunked: False connection: close
 
             """)
     }
