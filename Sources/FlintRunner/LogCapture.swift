@@ -11,6 +11,8 @@ final class LogCapture: Sendable {
     private struct State: ~Copyable {
         var tail: LogTail
         var lines: LogLineSplitter?
+        /// The invocation `lines` are for.
+        var following: String?
         /// When following began (the invocation's start): the time of the lines a newcomer
         /// catches up on, which Flint keeps no time for, as for a stored log.
         var followedSince = Date()
@@ -40,8 +42,12 @@ final class LogCapture: Sendable {
     /// From now on, lines also go to `hub`'s followers as `invocation`'s, and someone who starts
     /// to follow `invocation` gets what was read before. Bytes read already (a warm instance's,
     /// between invocations) count as this invocation's: followers of it waiting for it get them.
+    /// Again for the same invocation (a retried delivery to a warm instance), nothing changes:
+    /// its followers have its lines already.
     func follow(invocation: String, function: String, hub: LogHub) {
         state.withLock { state in
+            guard state.following != invocation else { return }
+            state.following = invocation
             let log = state.tail.copyBytes()
             var lines = LogLineSplitter(
                 hub: hub, function: function, invocation: invocation,

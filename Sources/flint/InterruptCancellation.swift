@@ -47,7 +47,10 @@ enum InterruptCancellation {
             }
             return (finished, interruption)
         }
-        if let interruption {
+        // A signal that came once the work had succeeded (its writes kept) is too late to undo
+        // it: the command ends as it would have, rather than claim it took its work back.
+        let succeeded = if case .success? = finished { true } else { false }
+        if let interruption, !succeeded {
             FileHandle.standardError.write(Data((notice + "\n").utf8))
             die(of: interruption.rawValue)
         }

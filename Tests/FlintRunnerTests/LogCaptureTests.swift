@@ -96,4 +96,20 @@ import Testing
         #expect(await Self.lines(2, of: follower) == ["starting up", "loading done"])
         _ = capture.finish()
     }
+
+    /// A delivery retried to the same warm instance follows the same invocation again: its
+    /// followers get nothing twice.
+    @Test func followingTheSameInvocationAgain_repeatsNothing() async throws {
+        let hub = LogHub()
+        let pipe = try LogPipe()
+        let follower = hub.subscribe(function: "f", invocation: "i")
+        hub.begin(invocation: "i", function: "f")
+        let capture = LogCapture(capacity: 64 * 1024)
+        capture.follow(invocation: "i", function: "f", hub: hub)
+        try pipe.pass("once\n", to: capture)
+        capture.follow(invocation: "i", function: "f", hub: hub)
+        try pipe.pass("then\n", to: capture)
+        #expect(await Self.lines(2, of: follower) == ["once", "then"])
+        _ = capture.finish()
+    }
 }

@@ -14,8 +14,17 @@ final class ScaffoldWriter {
     let root: String
     /// What was written, relative to the root, in order.
     private(set) var written: [String] = []
-    /// Every file and directory this writer made, in order: removed in reverse unless committed.
-    private var made: [String] = []
+    /// What this writer made, in order: removed in reverse unless committed.
+    private var made: [Made] = []
+    private enum Made {
+        /// A file it wrote.
+        case file(String)
+        /// A directory it made, which others may have written into meanwhile (a `functions/`
+        /// made for this function, another `flint init` at once): removed only when empty.
+        case directory(String)
+        /// What a build step made (`vendor/`, a binary): removed whole.
+        case product(String)
+    }
     private var committed = false
 
     init(root: String) {
@@ -70,7 +79,7 @@ final class ScaffoldWriter {
         } catch {
             throw failure("cannot make \(display(directory))", error)
         }
-        made.append(directory)
+        made.append(.directory(directory))
     }
 
     /// Writes `files` into `directory`, which exists.
@@ -85,7 +94,7 @@ final class ScaffoldWriter {
             } catch {
                 throw failure("cannot write \(display(path))", error)
             }
-            made.append(path)
+            made.append(.file(path))
             let outcome = Array(file.contents.utf8).withUnsafeBytes { bytes in
                 Result { () throws(SystemCallError) in try FileSystemCall.writeAll(fd, bytes) }
             }
@@ -107,7 +116,7 @@ final class ScaffoldWriter {
     func build(_ step: ScaffoldHandler.BuildStep, in directory: String) async throws {
         let result = try await step.run(in: directory)
         // Whatever it made is taken back if a later step fails, even half of it.
-        made.append(directory + "/" + step.product)
+        made.append(.product(directory + "/" + step.product))
         try Task.checkCancellation()
         guard result.record.outcome == .ok else {
             let printed = String(decoding: result.output + result.log, as: UTF8.self)
@@ -146,13 +155,32 @@ final class ScaffoldWriter {
 
     /// Removes what was made, newest first. What cannot be removed is said, for the user to remove.
     private func rollback() {
-        // A failed build step may have made nothing.
-        for path in made.reversed() where FileManager.default.fileExists(atPath: path) {
-            do {
-                try FileManager.default.removeItem(atPath: path)
-            } catch {
-                FileHandle.standardError.write(Data("flint init: could not remove \(display(path)); remove it yourself\n".utf8))
+        for item in made.reversed() {
+            switch item {
+            case .file(let path):
+                if unlink(path) != 0 && errno != ENOENT { cannotRemove(path) }
+            case .directory(let path):
+                if rmdir(path) != 0 {
+                    switch errno {
+                    case ENOENT: break
+                    case ENOTEMPTY, EEXIST:
+                        FileHandle.standardError.write(Data("flint init: left \(display(path)): it holds files flint init did not write\n".utf8))
+                    default: cannotRemove(path)
+                    }
+                }
+            case .product(let path):
+                // A failed build step may have made nothing.
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                } catch {
+                    cannotRemove(path)
+                }
             }
         }
+    }
+
+    private func cannotRemove(_ path: String) {
+        FileHandle.standardError.write(Data("flint init: could not remove \(display(path)); remove it yourself\n".utf8))
     }
 }
