@@ -13,6 +13,8 @@ public final class FlintDatabase: Sendable {
     let durability: Durability?
     /// Installed by `onBusCommit`.
     let busCommits = Mutex<BusCommitObserver?>(nil)
+    /// The bus leases this process holds, which lease expiry leaves alone.
+    public let heldLeases = HeldLeases()
     /// `PRAGMA data_version` of the writer connection when `hasCommitsFromOtherConnections`
     /// last read it.
     let writerDataVersion = Mutex<Int?>(nil)

@@ -189,8 +189,10 @@ public final class LedgerWriter: Sendable {
     /// so that a long outage (a full disk) does not grow the daemon without bound.
     static let mostKept = 10_000
 
-    /// Tells `completions`' owners and the `flushed()` waiters they are done with.
+    /// Tells `completions`' owners and the `flushed()` waiters they are done with. Their leases
+    /// are let go: settled now, or, given up on, left for lease expiry.
     private func settle(_ completions: [Completion]) {
+        ledger.database.heldLeases.letGo(completions.lazy.flatMap(\.settlements).map(\.lease))
         for completion in completions { completion.committed?() }
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.settled += UInt64(completions.count)

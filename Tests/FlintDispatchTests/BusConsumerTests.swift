@@ -512,7 +512,9 @@ final class ConsumerHarness: Sendable {
             ExpiryCountingSource(bus: bus, expiries: counting)
         }
         try harness.publish(1)
-        _ = try harness.bus.claim(subscription: "jobs-queue", limit: 1, leaseFor: .milliseconds(1))
+        // A lease this consumer's process does not hold (its holder gave it up): only such expire.
+        let elsewhere = Bus(database: try FlintDatabase(path: harness.directory.path + "/flint.sqlite"))
+        _ = try elsewhere.claim(subscription: "jobs-queue", limit: 1, leaseFor: .milliseconds(1))
         try await harness.failDeliveryUpdates()
         let stopped = harness.start()
         try await Task.sleep(for: .seconds(1.2))

@@ -293,6 +293,9 @@ import Testing
         try fixture.publish("orders", "long", at: Self.at(1))
         let short = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(5))[0]
         let long = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(100), now: Self.at(5))[0]
+        // Held by this process, they never expire (it was only held up); given up, they do.
+        #expect(try fixture.bus.expireLeases(now: Self.at(200)) == 0)
+        fixture.database.heldLeases.letGo([short.token, long.token])
 
         #expect(try fixture.bus.expireLeases(now: Self.at(14.999_999)) == 0)
         #expect(try fixture.bus.expireLeases(now: Self.at(15)) == 1)
@@ -307,6 +310,26 @@ import Testing
         #expect(again[0].attempt == 2)
         #expect(again[0].token.epoch == short.token.epoch + 2)  // one for the expiry, one for this lease
         #expect(try fixture.bus.settle([.done(long)], now: Self.at(17)).isEmpty)
+    }
+
+    /// A lease is held from its claim until it is settled or given back; one leased again since
+    /// is held under its new epoch.
+    @Test func heldLeases_followClaimsSettlementsAndReleases() throws {
+        let fixture = try BusFixture()
+        for index in 0 ..< 3 { try fixture.publish("orders", "m\(index)", at: Self.at(Double(index))) }
+        let leases = try fixture.bus.claim(subscription: "billing", limit: 3, leaseFor: .seconds(10), now: Self.at(5))
+        #expect(fixture.database.heldLeases.count == 3)
+        try fixture.bus.settle([.done(leases[0])], now: Self.at(6))
+        try fixture.bus.release([leases[1].token], claimedAt: Self.at(5))
+        #expect(fixture.database.heldLeases.count == 1)
+        // Only the one still held is left alone by expiry.
+        let again = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(7))
+        fixture.database.heldLeases.letGo([leases[1].token])  // an old epoch: changes nothing
+        #expect(fixture.database.heldLeases.count == 2)
+        #expect(try fixture.bus.expireLeases(now: Self.at(100)) == 0)
+        fixture.database.heldLeases.letGo([leases[2].token])
+        #expect(try fixture.bus.expireLeases(now: Self.at(100)) == 1)
+        #expect(try fixture.bus.settle([.done(again[0])], now: Self.at(101)).isEmpty)
     }
 
     @Test func releaseAllLeases_makesEveryLeasedDeliveryClaimableAtOnce() throws {
@@ -356,6 +379,8 @@ import Testing
         try fixture.publish("orders", "short", at: Self.at(0))
         let short = try fixture.bus.claim(subscription: "shipping", limit: 1, leaseFor: .seconds(5), now: Self.at(3))[0]
         #expect(short.message.body == "retried")  // shipping's oldest visible one
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(3)) == Self.at(22))  // held here
+        fixture.database.heldLeases.letGo([short.token])  // given up by its holder
         #expect(try fixture.bus.nextDeadline(subscriptions: ["billing", "shipping"], now: Self.at(3)) == Self.at(8))
     }
 
@@ -371,8 +396,11 @@ import Testing
     @Test func nextDeadline_reportsAnOverdueLeaseSoTheConsumerExpiresItAtOnce() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "m", at: Self.at(0))
-        _ = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(0))
-        // Past the expiry and before expireLeases ran, the expiry (in the past) is still the deadline.
+        let lease = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(10), now: Self.at(0))[0]
+        // Held by this process, its lease sets no deadline: it is not expired.
+        #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(20)) == nil)
+        fixture.database.heldLeases.letGo([lease.token])
+        // Given up: past the expiry and before expireLeases ran, the expiry (in the past) is still the deadline.
         #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(20)) == Self.at(10))
         try fixture.bus.expireLeases(now: Self.at(20))
         #expect(try fixture.bus.nextDeadline(subscriptions: ["billing"], now: Self.at(20)) == nil)

@@ -73,6 +73,7 @@ import Testing
     @Test func settle_withAnEpochOlderThanExpireLeases_isStaleAndChangesNothing() throws {
         let fixture = try BusFixture()
         let lease = try Self.leased(fixture)
+        fixture.database.heldLeases.letGo([lease.token])  // given up by its holder
         #expect(try fixture.bus.expireLeases(now: Self.at(61)) == 1)
         let before = try fixture.strings("SELECT state || '|' || lease_epoch || '|' || visible_at_us || '|' || coalesce(last_invocation_id, '-') || '|' || coalesce(settled_at_us, '-') FROM deliveries ORDER BY id")
 

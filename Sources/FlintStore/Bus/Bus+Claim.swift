@@ -32,7 +32,7 @@ extension Bus {
         let nowMicros = EpochMicros.from(now)
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // The consumer claiming looks again after a claim anyway: its commit need not wake it.
-        return try database.quietWrite { db in
+        let claimed: (leases: [Lease], cutShort: Bool) = try database.quietWrite { db in
             // What was published since the last fan-out may be due too. Here rather than in a
             // transaction of its own, so a message just published costs its consumer no extra commit.
             _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
@@ -79,6 +79,8 @@ extension Bus {
             }
             return (ids.compactMap { leased[$0] }, cutShort)
         }
+        database.heldLeases.hold(claimed.leases.map(\.token))
+        return claimed
     }
 
     /// How many of the deliveries in the JSON array `idList`, in order, fit in `budget` bytes
@@ -125,6 +127,7 @@ extension Bus {
                 try statement.execute(arguments: [token.deliveryID, token.epoch, claimedMicros])
             }
         }
+        database.heldLeases.letGo(tokens)
     }
 
     /// Undoes `leaseSQL` for delivery ?1 leased under epoch ?2 by the claim at ?3: the first
@@ -242,10 +245,11 @@ extension Bus {
     }
 
     /// The earliest moment when something of `subscriptions` becomes due (a retry delay ending,
-    /// after `now`) or when any lease expires (possibly already past: the caller then expires
-    /// it at once). Nil when nothing is scheduled.
+    /// after `now`) or when a lease this process does not hold expires (possibly already past:
+    /// the caller then expires it at once). Nil when nothing is scheduled.
     public func nextDeadline(subscriptions: [String], now: Date = Date()) throws(BusError) -> Date? {
         let nowMicros = EpochMicros.from(now)
+        let held = database.heldLeases.deliveryIDList
         return try database.glance { db in
             var earliest: Int64?
             let nextVisible = try db.cachedStatement(sql: """
@@ -256,8 +260,11 @@ extension Bus {
                     earliest = min(earliest ?? at, at)
                 }
             }
-            let nextExpiry = try db.cachedStatement(sql: "SELECT min(lease_expires_at_us) FROM deliveries WHERE state = 'leased'")
-            if let at = try Int64.fetchOne(nextExpiry) {
+            let nextExpiry = try db.cachedStatement(sql: """
+                SELECT min(lease_expires_at_us) FROM deliveries
+                WHERE state = 'leased' AND id NOT IN (SELECT value FROM json_each(?))
+                """)
+            if let at = try Int64.fetchOne(nextExpiry, arguments: [held]) {
                 earliest = min(earliest ?? at, at)
             }
             return earliest.map(EpochMicros.date)
@@ -269,14 +276,17 @@ extension Bus {
     @discardableResult
     public func expireLeases(now: Date = Date()) throws(BusError) -> Int {
         let nowMicros = EpochMicros.from(now)
+        // This process's own leases run out only if it was held up: they are not expired.
+        let held = database.heldLeases.deliveryIDList
         return try database.write { db in
             try db.execute(
                 sql: """
                     UPDATE deliveries SET state = 'ready', visible_at_us = ?, lease_epoch = lease_epoch + 1,
                         lease_expires_at_us = NULL, last_error = 'lease expired before the invocation ended'
                     WHERE state = 'leased' AND lease_expires_at_us <= ?
+                        AND id NOT IN (SELECT value FROM json_each(?))
                     """,
-                arguments: [nowMicros, nowMicros]
+                arguments: [nowMicros, nowMicros, held]
             )
             return db.changesCount
         }
