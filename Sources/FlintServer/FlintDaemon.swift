@@ -55,9 +55,17 @@ public struct FlintDaemon: Sendable {
         }
         // Before anything that touches a running daemon's files; held until this process ends.
         guard let lock = try DaemonLock.acquire(at: files.lock) else {
-            let running = DaemonInfo.read(from: files.daemonInfo).map { "pid \($0.pid), \($0.url)" } ?? "still starting"
+            // A file whose process is gone names no daemon: the holder has not written its own.
+            let info = DaemonInfo.read(from: files.daemonInfo).flatMap { $0.isAlive ? $0 : nil }
+            let running = info.map { "pid \($0.pid), \($0.url)" } ?? "still starting, or unable to write \(files.daemonInfo)"
             throw DaemonError.startup(
                 "Flint is already running for this project (\(running)); stop it first, or use another data directory")
+        }
+        // Left by a daemon that was killed: it names a process that is gone (whose pid may be
+        // another program's by now). Removed at once, so that it never outlives this start,
+        // even if this daemon cannot write its own (a full disk).
+        if unlink(files.daemonInfo) != 0, errno != ENOENT {
+            logger.warning("could not remove the stale \(files.daemonInfo): \(String(cString: strerror(errno)))")
         }
         defer { withExtendedLifetime(lock) {} }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
@@ -177,7 +185,7 @@ public struct FlintDaemon: Sendable {
         do {
             try info.write(to: files.daemonInfo)
         } catch {
-            logger.error("could not write \(files.daemonInfo): \(error); other flint commands will not find this daemon")
+            logger.error("could not write \(files.daemonInfo): \((error as NSError).localizedDescription); other flint commands will not find this daemon until it is restarted with room to write it")
         }
         console("flint: listening on \(info.url)")
         console("flint: project \(project.root)")

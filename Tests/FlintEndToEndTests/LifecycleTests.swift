@@ -171,7 +171,18 @@ import Testing
 
         let second = try FlintBinary.run(["up", "--project", project.root, "--listen", "127.0.0.1:0"], timeout: 30)
         #expect(second.status != 0)
-        #expect(second.stderr.contains("Flint is already running for this project (still starting)"), "\(second.stderr)")
+        #expect(second.stderr.contains("Flint is already running for this project (still starting, or unable to write \(info))"), "\(second.stderr)")
+
+        // A daemon.json a killed daemon left (one that could not write its own, on a full disk):
+        // the refusal does not name its dead pid, which may be another program's by now.
+        let gone = try Subprocess.run("/bin/sh", ["-c", "echo $$"], timeout: 10)
+        let stale = String(decoding: saved, as: UTF8.self).replacingOccurrences(
+            of: #""pid" : \#(first.process.processIdentifier)"#, with: #""pid" : \#(gone.stdout.trimmingCharacters(in: .whitespacesAndNewlines))"#)
+        #expect(stale != String(decoding: saved, as: UTF8.self), "the test's daemon.json names the daemon's pid")
+        try Data(stale.utf8).write(to: URL(fileURLWithPath: info))
+        let third = try FlintBinary.run(["up", "--project", project.root, "--listen", "127.0.0.1:0"], timeout: 30)
+        #expect(third.status != 0)
+        #expect(third.stderr.contains("(still starting, or unable to write"), "\(third.stderr)")
         try saved.write(to: URL(fileURLWithPath: info))
         let reply = try await first.request("POST", "/echo", body: Data("still here".utf8))
         #expect(reply.status == 200, "\(reply.text)")
