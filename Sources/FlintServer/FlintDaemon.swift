@@ -117,7 +117,10 @@ public struct FlintDaemon: Sendable {
         let reloader = ProjectReloader(first: first, core: core, responder: responder, requests: core.reloadRequests)
         // Commits that may make bus work claimable wake the consumer: the daemon's own as they
         // commit, any other process's (flint publish, a plain sqlite3 INSERT) through the WAL.
-        let monitor = try DatabaseChangeMonitor.wakingForBusChanges(of: database) { reloader.generation.wake() }
+        let monitor = try DatabaseChangeMonitor.wakingForBusChanges(of: database, onDatabaseGone: { [logger] in
+            logger.critical(
+                "the database \(files.database) was deleted or moved away while Flint runs: Flint goes on with the file it opened, which nothing else reaches any more (flint publish refuses to make a new one while this daemon runs); what it records from now on is lost when it stops. Restart flint up")
+        }) { reloader.generation.wake() }
         monitor.start()
         defer { monitor.stop() }
 

@@ -3,11 +3,14 @@ extension DatabaseChangeMonitor {
     /// needs: `database`'s own commits that change the bus as they commit (its claims excepted),
     /// and any other connection's commit (`flint publish`, a plain sqlite3 INSERT) through the
     /// WAL. `database`'s other commits (the ledger's rows) call nothing. Not started yet.
-    public static func wakingForBusChanges(of database: FlintDatabase, wake: @escaping @Sendable () -> Void) throws(DatabaseChangeMonitorError) -> DatabaseChangeMonitor {
+    /// `onDatabaseGone`: as `init`'s.
+    public static func wakingForBusChanges(
+        of database: FlintDatabase, onDatabaseGone: @escaping @Sendable () -> Void = {}, wake: @escaping @Sendable () -> Void
+    ) throws(DatabaseChangeMonitorError) -> DatabaseChangeMonitor {
         database.onBusCommit(wake)
         // What is committed now is the consumer's first pass's to see: later calls answer for what follows.
         _ = database.hasCommitsFromOtherConnections()
-        return try DatabaseChangeMonitor(databasePath: database.path) {
+        return try DatabaseChangeMonitor(databasePath: database.path, onDatabaseGone: onDatabaseGone) {
             if database.hasCommitsFromOtherConnections() { wake() }
         }
     }

@@ -22,18 +22,26 @@ public final class DatabaseChangeMonitor: Sendable {
     private let inotify: Int32
     private let stopSignal: StopSignal
     private let walName: String
+    private let databaseName: String
     private let onChange: @Sendable () -> Void
+    private let onDatabaseGone: @Sendable () -> Void
     private let stopped = Mutex(false)
 
     /// Watches the directory of `databasePath` (the `-wal` file may not exist yet, and is
-    /// recreated after a checkpoint that removes it).
-    public init(databasePath: String, onChange: @escaping @Sendable () -> Void) throws(DatabaseChangeMonitorError) {
+    /// recreated after a checkpoint that removes it). `onDatabaseGone` is called, once, if the
+    /// database file is deleted or renamed away: its users go on with the file they opened, which
+    /// nothing else can reach any more.
+    public init(
+        databasePath: String, onDatabaseGone: @escaping @Sendable () -> Void = {}, onChange: @escaping @Sendable () -> Void
+    ) throws(DatabaseChangeMonitorError) {
         let url = URL(fileURLWithPath: databasePath)
+        databaseName = url.lastPathComponent
         walName = url.lastPathComponent + "-wal"
         let directory = url.deletingLastPathComponent().path
         let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard inotify >= 0 else { throw .init("inotify_init1 failed: \(String(cString: strerror(errno))); raise fs.inotify.max_user_instances") }
-        guard inotify_add_watch(inotify, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) >= 0 else {
+        let mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM
+        guard inotify_add_watch(inotify, directory, UInt32(mask)) >= 0 else {
             let reason = String(cString: strerror(errno))
             close(inotify)
             throw .init("cannot watch \(directory) with inotify: \(reason)")
@@ -46,6 +54,7 @@ public final class DatabaseChangeMonitor: Sendable {
         }
         self.inotify = inotify
         self.onChange = onChange
+        self.onDatabaseGone = onDatabaseGone
     }
 
     deinit {
@@ -69,13 +78,19 @@ public final class DatabaseChangeMonitor: Sendable {
         let bufferSize = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: MemoryLayout<inotify_event>.alignment)
         defer { buffer.deallocate() }
+        var databaseGone = false
         // Reads every event queued; whether one was a write to the WAL (or an overflow).
         func walChanged() -> Bool {
             var changed = false
             while true {
                 let count = read(inotify, buffer, bufferSize)
                 guard count > 0 else { break }
-                changed = containsWALEvent(buffer, count: count) || changed
+                let seen = events(in: buffer, count: count)
+                changed = seen.walChanged || changed
+                if seen.databaseGone, !databaseGone {
+                    databaseGone = true
+                    onDatabaseGone()
+                }
             }
             return changed
         }
@@ -112,19 +127,26 @@ public final class DatabaseChangeMonitor: Sendable {
         }
     }
 
-    private func containsWALEvent(_ buffer: UnsafeMutableRawPointer, count: Int) -> Bool {
+    /// What `buffer`'s events say: a write to the WAL (or an overflow, which may hide one), and
+    /// the database file deleted or renamed away.
+    private func events(in buffer: UnsafeMutableRawPointer, count: Int) -> (walChanged: Bool, databaseGone: Bool) {
+        var seen = (walChanged: false, databaseGone: false)
         var offset = 0
         let header = MemoryLayout<inotify_event>.size
         while offset + header <= count {
             let event = buffer.load(fromByteOffset: offset, as: inotify_event.self)
-            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return true }
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { seen.walChanged = true }
             if event.len > 0 {
                 let name = String(cString: buffer.advanced(by: offset + header).assumingMemoryBound(to: CChar.self))
-                if name == walName { return true }
+                if event.mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
+                    if name == databaseName { seen.databaseGone = true }
+                } else if name == walName {
+                    seen.walChanged = true
+                }
             }
             offset += header + Int(event.len)
         }
-        return false
+        return seen
     }
 }
 

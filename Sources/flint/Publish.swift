@@ -140,7 +140,16 @@ struct Publish: AsyncParsableCommand {
 
     /// The project's database (created if Flint never ran there), with its `bus.durability`.
     static func openBus(of project: Project) throws -> Bus {
-        let path = DaemonFiles(project: project).database
+        let files = DaemonFiles(project: project)
+        let path = files.database
+        // A running daemon made it: gone now, it was deleted under the daemon, which goes on
+        // with the deleted file. A new one would hold messages that daemon never reads.
+        if !FileManager.default.fileExists(atPath: path), let daemon = files.liveDaemon {
+            throw CLIError(
+                "flint publish: \(path) is gone, but Flint is running (pid \(daemon.pid)): the database was deleted under it, "
+                    + "and it goes on with the deleted file, so a message published now would never be delivered; "
+                    + "restart flint up (what it recorded since the deletion is lost), then publish")
+        }
         let durability: FlintDatabase.Durability = switch project.config.bus.durability {
         case .normal: .normal
         case .full: .full

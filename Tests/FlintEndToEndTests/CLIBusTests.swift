@@ -62,6 +62,21 @@ import Testing
         _ = daemon
     }
 
+    /// The database deleted under a running daemon: the daemon says so at once, and publish
+    /// refuses to make a new one that daemon would never read.
+    @Test func databaseDeletedUnderTheDaemon_isSaid_andPublishRefusesANewOne() async throws {
+        let (project, _) = try recorderProject()
+        let daemon = try RunningDaemon(project)
+        for suffix in ["", "-wal", "-shm"] { unlink(project.dataDirectory + "/flint.sqlite" + suffix) }
+        let result = try publish(project, ["orders", "--data", "lost"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("flint.sqlite is gone, but Flint is running (pid \(daemon.process.processIdentifier))"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.dataDirectory + "/flint.sqlite"))
+        // Said when the deletion happens (its inotify event), read here once the daemon stopped.
+        _ = try daemon.stop()
+        #expect(daemon.standardErrorText().contains("the database \(project.dataDirectory)/flint.sqlite was deleted or moved away while Flint runs"))
+    }
+
     /// A value that starts with a dash is the option's value, not another option.
     @Test func publish_ofValuesStartingWithADash_takesThemAsWritten() async throws {
         let (project, recorder) = try recorderProject()
