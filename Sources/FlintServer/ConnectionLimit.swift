@@ -11,8 +11,8 @@ internal import Synchronization
 final class ConnectionLimit: Sendable {
     let maximum: Int
     private let open = Atomic(0)
-    /// Seconds of uptime at the last warning, so a flood is logged once a minute.
-    private let lastWarning = Atomic(Int64.min)
+    /// A flood is logged once a minute.
+    private let warnings = WarningThrottle(interval: 60)
     private let logger: Logger
 
     init(maximum: Int, logger: Logger) {
@@ -41,11 +41,7 @@ final class ConnectionLimit: Sendable {
     }
 
     private func warn() {
-        let now = Int64(ProcessInfo.processInfo.systemUptime)
-        let last = lastWarning.load(ordering: .relaxed)
-        guard last == .min || now - last >= 60,
-              lastWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
-        else { return }
+        guard warnings.allows() else { return }
         logger.warning("refusing HTTP connections: \(maximum) are open already (clients that do not finish their requests are closed after 30 s idle)")
     }
 }

@@ -14,6 +14,8 @@ struct TriggerGateway: Sendable {
     let identity: LambdaIdentity
     let asyncInvoker: AsyncInvoker
     let logger: Logger
+    /// Events that cannot be queued (a full disk) are refused one by one, and logged once in 10 s.
+    let queueFailureWarnings = WarningThrottle(interval: 10)
 
     /// Answers `request` if a trigger route matches it, else returns nil.
     func respond(to request: Request, context: FlintRequestContext) async throws -> Response? {
@@ -110,6 +112,12 @@ struct TriggerGateway: Sendable {
             )
         } catch {
             if case .bodyTooLarge = error { return .message(.contentTooLarge, "Request Entity Too Large (asynchronous events may be at most 1 MiB)") }
+            // The client gets API Gateway's bare 503 (its route may be public); the operator the why.
+            if queueFailureWarnings.allows() {
+                logger.warning(
+                    "http trigger \(trigger.name): could not queue an asynchronous event: \(error); answering 503 until it can (logged at most every 10 s)",
+                    metadata: ["flint.trigger": "\(trigger.name)"])
+            }
             return .message(.serviceUnavailable, "Service Unavailable", headers: [.retryAfter: "1"])
         }
         return .json(["invocation_id": invocationID], status: .accepted).identified(by: invocationID)
