@@ -119,6 +119,8 @@ extension Bus {
     /// lease that is no longer current is left alone.
     public func release(_ tokens: [LeaseToken], claimedAt: Date) throws(BusError) {
         guard !tokens.isEmpty else { return }
+        // Given back, or, if this fails, left for lease expiry: not held either way.
+        defer { database.heldLeases.letGo(tokens) }
         let claimedMicros = EpochMicros.from(claimedAt)
         // The consumer releasing looks again anyway: its commit need not wake it.
         try database.quietWrite { db in
@@ -127,7 +129,6 @@ extension Bus {
                 try statement.execute(arguments: [token.deliveryID, token.epoch, claimedMicros])
             }
         }
-        database.heldLeases.letGo(tokens)
     }
 
     /// Undoes `leaseSQL` for delivery ?1 leased under epoch ?2 by the claim at ?3: the first

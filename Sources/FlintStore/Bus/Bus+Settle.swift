@@ -7,9 +7,9 @@ extension Bus {
     /// their delivery was leased again (or settled) since, so this outcome no longer counts.
     @discardableResult
     public func settle(_ settlements: [Settlement], now: Date = Date()) throws(BusError) -> [LeaseToken] {
-        let stale = try database.write { db in try Self.settle(settlements, at: now, in: db) }
-        database.heldLeases.letGo(settlements.map(\.lease))
-        return stale
+        // Settled, or, if this fails, left for lease expiry: not held either way.
+        defer { database.heldLeases.letGo(settlements.map(\.lease)) }
+        return try database.write { db in try Self.settle(settlements, at: now, in: db) }
     }
 
     /// Within the caller's transaction (the ledger writer commits settlements with the
