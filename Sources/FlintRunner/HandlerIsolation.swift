@@ -40,6 +40,15 @@ public final class HandlerIsolation: Sendable {
         hiddenPaths: [], processes: 0
     )
 
+    /// The isolation `flint up` would prepare for flint.yaml's `user`, without its cgroups: who
+    /// handlers run as and whether bubblewrap is here, for the checks made before it runs
+    /// (`flint validate`, `flint init`) with `refusal(of:)`.
+    ///
+    /// - Throws: `IsolationError` when `user` cannot be honoured.
+    public static func forChecks(user: String?) throws(IsolationError) -> HandlerIsolation {
+        try prepare(IsolationSettings(user: user, cgroups: false), logger: Logger(label: "flint"))
+    }
+
     /// Works out the handler user, sets up the cgroups (removing those a killed daemon left) and
     /// finds `bwrap`.
     ///

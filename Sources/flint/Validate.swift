@@ -3,7 +3,6 @@ internal import FlintCore
 internal import FlintRunner
 internal import FlintServer
 internal import Foundation
-internal import Logging
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,9 +34,7 @@ struct Validate: AsyncParsableCommand {
     static func refusals(of project: Project) -> [String] {
         var problems: [String] = []
         do {
-            // Who handlers run as and whether bubblewrap is here; cgroups are for `up` to set up.
-            let isolation = try HandlerIsolation.prepare(
-                IsolationSettings(user: project.config.user, cgroups: false), logger: Logger(label: "flint"))
+            let isolation = try HandlerIsolation.forChecks(user: project.config.user)
             problems += project.functions.values.sorted { $0.name < $1.name }.compactMap { isolation.refusal(of: $0) }
         } catch {
             problems.append(error.description)

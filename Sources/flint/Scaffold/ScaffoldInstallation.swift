@@ -1,4 +1,5 @@
 internal import FlintCore
+internal import FlintRunner
 internal import Foundation
 
 /// What `flint init` writes, all or nothing: the function's directory and files, its build, its
@@ -41,8 +42,10 @@ struct ScaffoldInstallation: Sendable {
         if case .failure(let error) = loaded, loadedBefore {
             throw CLIError("flint init \(name) wrote nothing: the project would not load with it.\n\(error)")
         }
+        // The rule flint up applies. A user: it cannot honour is validate's and up's to report,
+        // with the whole project's problems.
         if case .success(let project) = loaded, let function = project.functions[name],
-           let refusal = HandlerAccessCheck.refusal(of: function, user: project.config.user) {
+           let refusal = (try? HandlerIsolation.forChecks(user: project.config.user))?.refusal(of: function) {
             throw CLIError("flint init \(name) wrote nothing: flint up would not run it. \(refusal)")
         }
         // Interrupted while checking: nothing is kept, as for an interruption before.
