@@ -45,7 +45,7 @@ struct BucketTree {
                 }
             }
             defer { closedir(stream) }
-            DirectoryEntries.forEach(in: stream) { entry in
+            let failed = DirectoryEntries.forEach(in: stream) { entry in
                 guard let name = entry.name else {
                     tree.unnamable.append("\(path)/\(String(decoding: entry.bytes, as: UTF8.self))")
                     return
@@ -63,6 +63,8 @@ struct BucketTree {
                     return  // symlinks, FIFOs, sockets, devices are not objects
                 }
             }
+            // Listed only in part (an I/O error): what it did not list is unknown, not gone.
+            if failed != 0 { tree.unlisted.append((directory.path, failed)) }
         }
         return tree
     }

@@ -109,23 +109,9 @@ enum FileSystemCall {
     /// The names in the open directory `fd`, but `.` and `..`, as the bytes the file system
     /// holds (NUL-terminated, for the `*at` calls). `fd` stays open, for the caller's `*at` calls.
     static func entryNames(of fd: CInt) throws(SystemCallError) -> [[CChar]] {
-        // The stream owns, and closes, a duplicate.
-        let duplicate = try retrying("fcntl") { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 0) }
-        guard let stream = fdopendir(duplicate) else {
-            let code = errno
-            closeIgnoringErrors(duplicate)
-            throw SystemCallError(call: "fdopendir", code: code)
-        }
-        defer { closedir(stream) }
-        var names: [[CChar]] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(stream) else {
-                if errno != 0 { throw SystemCallError(call: "readdir", code: errno) }
-                return names
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { $0.prefix { $0 != 0 }.map { CChar(bitPattern: $0) } }
-            if name != [0x2E], name != [0x2E, 0x2E] { names.append(name + [0]) }
+        switch DirectoryEntries.of(directory: fd) {
+        case .success(let entries): return entries.map(\.cName)
+        case .failure(let error): throw SystemCallError(call: error.call, code: error.code)
         }
     }
 

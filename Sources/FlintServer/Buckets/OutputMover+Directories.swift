@@ -1,5 +1,4 @@
 internal import FlintCore
-internal import FlintTriggers
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -29,18 +28,12 @@ struct OpenDirectory {
 
     /// The entries' names, sorted; `.`, `..` and names that are not UTF-8 (no key can name them) left out.
     func names() throws(OutputMover.MoveError) -> [String] {
-        // fdopendir takes the descriptor it is given: a duplicate, so this one stays usable.
-        let listing = dup(descriptor)
-        guard listing >= 0, let stream = fdopendir(listing) else {
-            if listing >= 0 { _ = Glibc.close(listing) }
-            throw OutputMover.MoveError(description: "cannot list an output directory: \(String(cString: strerror(errno)))")
+        switch DirectoryEntries.of(directory: descriptor) {
+        case .success(let entries):
+            return entries.compactMap(\.name).sorted()
+        case .failure(let error):
+            throw OutputMover.MoveError(description: "cannot list an output directory: \(String(cString: strerror(error.code)))")
         }
-        defer { closedir(stream) }
-        var names: [String] = []
-        DirectoryEntries.forEach(in: stream) { entry in
-            if let name = entry.name { names.append(name) }
-        }
-        return names.sorted()
     }
 }
 
