@@ -8,14 +8,14 @@ final class HTTPVersionNote: Sendable {
     /// The connection being served, for the requests read on it.
     @TaskLocal static var current: HTTPVersionNote?
 
-    private let minor = Atomic<Int>(1)
+    private let isHTTP10 = Atomic(false)
 
     /// `HTTP/1.0` or `HTTP/1.1`: of the latest request head read on the connection (clients do
     /// not change version between the requests of one connection).
-    var protocolVersion: String { minor.load(ordering: .relaxed) == 0 ? "HTTP/1.0" : "HTTP/1.1" }
+    var protocolVersion: String { isHTTP10.load(ordering: .relaxed) ? "HTTP/1.0" : "HTTP/1.1" }
 
     func record(_ version: HTTPVersion) {
-        minor.store(version.major == 1 && version.minor == 0 ? 0 : 1, ordering: .relaxed)
+        isHTTP10.store(version.predatesHTTP11, ordering: .relaxed)
     }
 }
 
@@ -59,7 +59,7 @@ final class HTTPVersionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         note.record(head.version)
-        let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+        let isHTTP10 = head.version.predatesHTTP11
         if isHTTP10 {
             head.headers.remove(name: "expect")
             if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
@@ -95,4 +95,10 @@ final class HTTPVersionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.write(data, promise: promise)
     }
+}
+
+extension HTTPVersion {
+    /// HTTP/1.0 (or older): no `Host` required, connections close after each answer unless
+    /// kept alive, no chunked bodies, no `Expect`.
+    var predatesHTTP11: Bool { major < 1 || (major == 1 && minor == 0) }
 }

@@ -75,7 +75,7 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
         if hosts > 1 {
             return "Bad Request: the request has \(hosts) Host headers; send exactly one"
         }
-        if hosts == 0, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
+        if hosts == 0, !head.version.predatesHTTP11 {
             return "Bad Request: an HTTP/1.1 request needs a Host header"
         }
         return nil
