@@ -186,28 +186,36 @@ import Testing
             """)
     }
 
+    /// Python for the raw-socket tests below: `port` (argv[1]), and `until_closed(request)`, the
+    /// bytes the daemon sends on a new connection that `request` was sent on, until it closes it.
+    static let untilClosedClient = #"""
+        import json, re, socket, sys
+        port = int(sys.argv[1])
+        def until_closed(request):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(request)
+            reply = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return reply
+                reply += chunk
+
+        """#
+
     /// A request head over the decoder's limits gets 431 and a message naming them, whole
     /// (not reset away while the rest of the head arrives), and the connection ends.
     @Test func oversizedRequestHeads_are431_sayingWhatTheLimitsAre() async throws {
         let daemon = try RunningDaemon(try Self.project())
-        let client = #"""
-            import socket, sys
-            port = int(sys.argv[1])
+        let client = Self.untilClosedClient + #"""
             heads = {
                 "field": b"POST /echo/x HTTP/1.1\r\nHost: flint\r\nX-Big: " + b"x" * 90000 + b"\r\nContent-Length: 0\r\n\r\n",
                 "url": b"GET /echo/x?" + b"q" * 200000 + b" HTTP/1.1\r\nHost: flint\r\n\r\n",
                 "count": b"GET /echo/x HTTP/1.1\r\nHost: flint\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(1200)) + b"\r\n",
             }
             for name, head in heads.items():
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
-                s.sendall(head)
-                reply = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    reply += chunk
-                status, _, body = reply.partition(b"\r\n")[0], None, reply.partition(b"\r\n\r\n")[2]
+                reply = until_closed(head)
+                status, body = reply.partition(b"\r\n")[0], reply.partition(b"\r\n\r\n")[2]
                 print(name, status.decode(), b"at most 80 KiB, in at most 1000 header fields" in body)
             """#
         let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
@@ -224,20 +232,11 @@ import Testing
     /// gets both, in order, and the first request's answer is never lost to the refusal.
     @Test func aRefusalBehindAPipelinedRequest_comesAfterItsAnswer() async throws {
         let daemon = try RunningDaemon(try Self.project())
-        let client = #"""
-            import re, socket, sys
-            port = int(sys.argv[1])
+        let client = Self.untilClosedClient + #"""
             good = b"POST /echo/x HTTP/1.1\r\nHost: flint\r\nContent-Length: 2\r\n\r\nhi"
             for name, bad in (("hosts", b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
                               ("head", b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: " + b"x" * 90000 + b"\r\n\r\n")):
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
-                s.sendall(good + bad)
-                reply = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    reply += chunk
+                reply = until_closed(good + bad)
                 # Status lines (the first answer's body ends right before the second's).
                 print(name, [l.decode() for l in re.findall(rb"HTTP/1\.[01] \d{3} [A-Za-z ]+", reply)])
             """#
@@ -254,19 +253,9 @@ import Testing
     /// give the event one host in `headers` and another in `requestContext.domainName`.
     @Test func hostHeaders_twoOrAMissingOne_are400() async throws {
         let daemon = try RunningDaemon(try Self.project())
-        let client = #"""
-            import json, socket, sys
-            port = int(sys.argv[1])
+        let client = Self.untilClosedClient + #"""
             def exchange(request):
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
-                s.sendall(request)
-                reply = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    reply += chunk
-                head, _, body = reply.partition(b"\r\n\r\n")
+                head, _, body = until_closed(request).partition(b"\r\n\r\n")
                 return head.split(b"\r\n")[0].decode(), body
             post = b"POST /echo/x HTTP/%s\r\n%sContent-Length: 2\r\nConnection: close\r\n\r\nhi"
             for name, version, hosts in (("two", b"1.1", b"Host: a\r\nHost: b\r\n"), ("none", b"1.1", b""), ("none-1.0", b"1.0", b""), ("one", b"1.1", b"Host: a\r\n")):
