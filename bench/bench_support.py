@@ -167,3 +167,25 @@ def save_results(out, res, text):
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text + "\n")
     return text
+
+
+def ceiling_rounds(out, rounds, peer, flint, ceiling, summarize):
+    """The rounds of a ceiling benchmark (queue_ceiling.py, bucket_ceiling.py): per round the
+    peer (its dict is merged into the round's), then Flint and the ceiling, which swap places
+    every other round. Saves OUT/rounds.json after each round and stops every process started;
+    then prints the summary and saves it as OUT/summary.txt."""
+    results = []
+    try:
+        for i in range(1, rounds + 1):
+            check_deadline()
+            r = {"round": i, **peer(i)}
+            sides = [lambda: r.__setitem__("flint", flint(i)), lambda: r.__setitem__("ceiling", ceiling(i))]
+            for side in (sides if i % 2 else sides[::-1]):
+                side()
+            results.append(r)
+            json.dump(results, open(os.path.join(out, "rounds.json"), "w"), indent=1)
+    finally:
+        cleanup()
+    text = summarize(results)
+    print(text)
+    open(os.path.join(out, "summary.txt"), "w").write(text + "\n")

@@ -18,7 +18,6 @@ Env: ROUNDS(5) N(2000) LAT_COUNT(100) MODES("bare isolated isolated+cgroup") WOR
      OUT(/tmp/flint-bench/bucket-ceiling) and bucket_driver.py's (FLINT, PEERS, PEERS_DIR, ...).
 ~70 s a round on 2 vCPUs.
 """
-import json
 import os
 import signal
 import statistics as st
@@ -169,22 +168,8 @@ def main():
     bs.cg_new()
     bs.log(f"# bucket ceiling: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} nproc={os.cpu_count()} rounds={ROUNDS} "
            f"N={bd.N} lat_count={bd.LAT_COUNT} workers={WORKERS} modes={MODES} flint={bs.FLINT}")
-    rounds = []
-    try:
-        for i in range(1, ROUNDS + 1):
-            bs.check_deadline()
-            r = {"round": i, "peer": peer(i)}
-            sides = [lambda: r.__setitem__("flint", flint(i)),
-                     lambda: r.__setitem__("ceiling", [ceiling(i, m) for m in MODES])]
-            for side in (sides if i % 2 else sides[::-1]):
-                side()
-            rounds.append(r)
-            json.dump(rounds, open(os.path.join(bd.OUT, "rounds.json"), "w"), indent=1)
-    finally:
-        bs.cleanup()
-    text = summarize(rounds)
-    print(text)
-    open(os.path.join(bd.OUT, "summary.txt"), "w").write(text + "\n")
+    bs.ceiling_rounds(bd.OUT, ROUNDS, lambda i: {"peer": peer(i)}, flint, lambda i: [ceiling(i, m) for m in MODES],
+                      summarize)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,9 @@ to end of the same round; the summary gives medians over the rounds and each rou
 Env: ROUNDS(5) N(2000) WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT(/tmp/flint-bench/queue-ceiling) QUIET_WAIT(0) and
 queue_bench.py's (FLINT, PEERS, PEERS_DIR, ...). ~40 s a round on 2 vCPUs.
 """
-import json
 import os
 import statistics as st
 import subprocess
-import sys
 import time
 
 os.environ.setdefault("OUT", "/tmp/flint-bench/queue-ceiling")
@@ -59,6 +57,11 @@ def ceiling(round_, mode, workers):
     bs.log(f"#   round {round_} ceiling {mode} w={workers}: {rate:,.0f} msg/s (publish {fields['publish_s']} s, "
            f"consume {fields['consume_s']} s, done {fields['done']}, cgroups {fields['cgroups']}, busy {busy}%)")
     return {**fields, "mode": mode, "workers": workers, "per_s": round(rate, 1), "busy_pct": busy}
+
+
+def huey(round_):
+    """huey-subproc-c's live end to end, from the peers' queue-bench.py as queue-bench.sh runs it."""
+    return {"huey": next(p["live"]["e2e_per_s"] for p in qb.run_peer(round_) if p["peer"] == "huey-subproc-c")}
 
 
 def flint(round_):
@@ -103,23 +106,8 @@ def main():
     bs.cg_new()
     bs.log(f"# queue ceiling: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} nproc={os.cpu_count()} rounds={ROUNDS} "
            f"N={qb.N} workers={WORKERS} flint={bs.FLINT}")
-    rounds = []
-    try:
-        for i in range(1, ROUNDS + 1):
-            bs.check_deadline()
-            peer = qb.run_peer(i)
-            r = {"round": i, "huey": next(p["live"]["e2e_per_s"] for p in peer if p["peer"] == "huey-subproc-c")}
-            sides = [lambda: r.__setitem__("flint", flint(i)),
-                     lambda: r.__setitem__("ceiling", [ceiling(i, m, w) for m in MODES for w in WORKERS])]
-            for side in (sides if i % 2 else sides[::-1]):
-                side()
-            rounds.append(r)
-            json.dump(rounds, open(os.path.join(qb.OUT, "rounds.json"), "w"), indent=1)
-    finally:
-        bs.cleanup()
-    text = summarize(rounds)
-    print(text)
-    open(os.path.join(qb.OUT, "summary.txt"), "w").write(text + "\n")
+    bs.ceiling_rounds(qb.OUT, ROUNDS, huey, flint, lambda i: [ceiling(i, m, w) for m in MODES for w in WORKERS],
+                      summarize)
 
 
 if __name__ == "__main__":
