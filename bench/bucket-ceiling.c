@@ -1,5 +1,6 @@
 /* The measured ceiling of issue 4's bucket targets: the mandated bucket path in C, with nothing
- * else, so that what it cannot reach, no implementation of that design can here.
+ * else, to tell how much of each target the design leaves reachable here and how much Flint's
+ * own cost takes away.
  *
  *   watch      raw inotify (IN_CLOSE_WRITE | IN_MOVED_TO) on one directory, read by whichever
  *              worker is the leader (leader/follower): it commits what it read, queues all but
@@ -12,8 +13,10 @@
  *              starts, as the issue asks.
  *   run        WORKERS threads run HANDLER PATH ARG... as ceiling-handler.h does (bare,
  *              isolated, or isolated with an instance cgroup), the event on stdin, its stdout
- *              read to EOF; then one transaction settles the delivery and writes the invocation
- *              row (the metering).
+ *              read to EOF; then the delivery is settled with its invocation row (the metering),
+ *              in one transaction with the settlements other workers queued meanwhile
+ *              (GROUP_SETTLE=0: one transaction each). All workers write through one connection
+ *              (SHARED_CONNECTION=0: one each), as Flint's single writer does.
  *
  * Left out, all of which Flint does on the same path: watching subdirectories, filters, ignored
  * names, the sequencer, causation depth, the removed events, the bus's wake-up and claim, the
@@ -68,8 +71,10 @@ static int describe(const char *path, struct stat *info, char etag[33]) {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return 0;
     if (fstat(fd, info) != 0 || !S_ISREG(info->st_mode)) { close(fd); return 0; }
+    static EVP_MD *md5_algorithm;   /* fetched once (first call under the writer mutex) */
+    if (!md5_algorithm) md5_algorithm = EVP_MD_fetch(NULL, "MD5", NULL);
     EVP_MD_CTX *md5 = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md5, EVP_md5(), NULL);
+    EVP_DigestInit_ex(md5, md5_algorithm, NULL);
     unsigned char buffer[65536], digest[16];
     ssize_t n;
     while ((n = read(fd, buffer, sizeof buffer)) > 0) EVP_DigestUpdate(md5, buffer, (size_t)n);
@@ -104,6 +109,19 @@ struct connection {
     sqlite3_stmt *object, *message, *delivery, *done, *invocation;
 };
 
+/* SHARED_CONNECTION=1: one writer connection for every worker (the writes take turns on the
+ * mutex anyway; GRDB has one writer connection too), so its page cache stays warm.
+ * GROUP_SETTLE=1: a run's settlement is queued and committed by whichever worker next holds the
+ * writer, several in one transaction (each is still committed after its handler ran). */
+static int shared_connection, group_settle;
+static struct connection shared;
+
+struct settlement { long long delivery, started, duration; int status; };
+enum { SETTLE_MAX = 65536 };
+static struct settlement settlements[SETTLE_MAX];
+static size_t settlement_count;
+static pthread_mutex_t settle_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void connect_worker(struct connection *c) {
     c->db = open_db(db_path);
     c->object = prepare(c->db, "INSERT INTO objects (bucket, key, size, mtime_ns, inode, etag) VALUES ('b', ?, ?, ?, ?, ?)"
@@ -136,6 +154,7 @@ static struct job *read_and_commit(struct connection *c) {
     struct job *first = NULL;
     long long jobs = 0;
     pthread_mutex_lock(&writer);
+    if (shared_connection) c = &shared;
     exec_sql(c->db, "BEGIN IMMEDIATE");
     struct job *batch[4096];
     for (char *at = events; at < events + length;) {
@@ -176,25 +195,64 @@ static struct job *read_and_commit(struct connection *c) {
     return first;
 }
 
-static void settle(struct connection *c, const struct job *job, long long started, long long duration, int status) {
-    pthread_mutex_lock(&writer);
-    exec_sql(c->db, "BEGIN IMMEDIATE");
-    sqlite3_bind_int64(c->done, 1, job->delivery);
+static void settle_one(struct connection *c, const struct settlement *x) {
+    sqlite3_bind_int64(c->done, 1, x->delivery);
     step_done(c->db, c->done);
-    sqlite3_bind_int64(c->invocation, 1, job->delivery);
-    sqlite3_bind_int64(c->invocation, 2, started);
-    sqlite3_bind_int64(c->invocation, 3, duration);
-    sqlite3_bind_int(c->invocation, 4, status);
+    sqlite3_bind_int64(c->invocation, 1, x->delivery);
+    sqlite3_bind_int64(c->invocation, 2, x->started);
+    sqlite3_bind_int64(c->invocation, 3, x->duration);
+    sqlite3_bind_int(c->invocation, 4, x->status);
     step_done(c->db, c->invocation);
+}
+
+/* Under the writer mutex: commits every queued settlement in one transaction. */
+static void write_settlements(struct connection *c) {
+    static struct settlement taken[SETTLE_MAX];
+    pthread_mutex_lock(&settle_lock);
+    size_t n = settlement_count;
+    memcpy(taken, settlements, n * sizeof *taken);
+    settlement_count = 0;
+    pthread_mutex_unlock(&settle_lock);
+    if (n == 0) return;
+    exec_sql(c->db, "BEGIN IMMEDIATE");
+    for (size_t i = 0; i < n; i++) settle_one(c, &taken[i]);
     exec_sql(c->db, "COMMIT");
-    pthread_mutex_unlock(&writer);
-    settled++;
+    settled += (long long)n;
+}
+
+static void settle(struct connection *c, const struct job *job, long long started, long long duration, int status) {
+    struct settlement x = {job->delivery, started, duration, status};
+    if (shared_connection) c = &shared;
+    if (!group_settle) {
+        pthread_mutex_lock(&writer);
+        exec_sql(c->db, "BEGIN IMMEDIATE");
+        settle_one(c, &x);
+        exec_sql(c->db, "COMMIT");
+        pthread_mutex_unlock(&writer);
+        settled++;
+        return;
+    }
+    pthread_mutex_lock(&settle_lock);
+    if (settlement_count == SETTLE_MAX) { fprintf(stderr, "bucket-ceiling: settlements full\n"); exit(1); }
+    settlements[settlement_count++] = x;
+    pthread_mutex_unlock(&settle_lock);
+    /* If another thread holds the writer, the next worker to finish a run writes this one (work()
+     * looks for queued settlements after each run), as does every worker when it stops. */
+    for (;;) {
+        if (pthread_mutex_trylock(&writer) != 0) return;
+        write_settlements(c);
+        pthread_mutex_unlock(&writer);
+        pthread_mutex_lock(&settle_lock);
+        size_t left = settlement_count;
+        pthread_mutex_unlock(&settle_lock);
+        if (left == 0) return;
+    }
 }
 
 static void *work(void *argument) {
     int index = (int)(long)argument;
     struct connection c;
-    connect_worker(&c);
+    if (!shared_connection) connect_worker(&c);
     struct handler_worker handler;
     handler_worker_init(&handler, isolated, cgroups, index, work_root);
     char *argv[64];
@@ -217,10 +275,22 @@ static void *work(void *argument) {
         long long started = now_us();
         int status = handler_run(&handler, argv, job->event, strlen(job->event));
         settle(&c, job, started, now_us() - started, status);
+        if (group_settle) {   /* settlements another worker queued while this one held the writer */
+            pthread_mutex_lock(&settle_lock);
+            size_t left = settlement_count;
+            pthread_mutex_unlock(&settle_lock);
+            if (left && pthread_mutex_trylock(&writer) == 0) {
+                write_settlements(shared_connection ? &shared : &c);
+                pthread_mutex_unlock(&writer);
+            }
+        }
         free(job);
     }
+    pthread_mutex_lock(&writer);
+    write_settlements(shared_connection ? &shared : &c);
+    pthread_mutex_unlock(&writer);
     handler_worker_finish(&handler);
-    sqlite3_close_v2(c.db);
+    if (!shared_connection) sqlite3_close_v2(c.db);
     return NULL;
 }
 
@@ -258,6 +328,9 @@ int main(int argc, char **argv) {
     stop_fd = eventfd(0, EFD_CLOEXEC);
     if (inotify_fd < 0 || stop_fd < 0 || inotify_add_watch(inotify_fd, watch_dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
         handler_die("inotify", watch_dir);
+    shared_connection = env_int("SHARED_CONNECTION", 1);
+    group_settle = env_int("GROUP_SETTLE", 1);
+    if (shared_connection) connect_worker(&shared);
     pthread_t threads[256];
     for (int i = 0; i < workers; i++) pthread_create(&threads[i], NULL, work, (void *)(long)i);
     fprintf(stderr, "bucket-ceiling: watching %s\n", watch_dir);
@@ -266,7 +339,8 @@ int main(int argc, char **argv) {
     uint64_t one = 1;
     if (write(stop_fd, &one, sizeof one) != sizeof one) handler_die("write", "eventfd");
     for (int i = 0; i < workers; i++) pthread_join(threads[i], NULL);
-    handler_cgroups_remove();
+    if (shared_connection) sqlite3_close_v2(shared.db);
+    handler_cleanup();
     printf("committed=%lld settled=%lld workers=%d mode=%s\n", (long long)committed, (long long)settled, workers, argv[4]);
     return committed == settled ? 0 : 1;
 }

@@ -2,9 +2,9 @@
 # The ceiling of issue 4's targets (burst >= 2x the inotifywait+bash loop, close -> handler start
 # p50 <= 1 ms) on this machine: the peer, Flint and bench/bucket-ceiling.c (the mandated bucket
 # path in C with nothing else: bare, with DESIGN.md's isolation, and with an instance cgroup too)
-# in the same rounds. Details in bench/bucket_ceiling.py. ~70 s a round on 2 vCPUs; results in
+# in the same rounds. Details in bench/bucket_ceiling.py. ~40 s a round on 2 vCPUs; results in
 # /tmp/flint-bench/bucket-ceiling/ (summary.txt, rounds.json, raw/).
-# Env: ROUNDS(5) N(2000) LAT_COUNT(100) MODES("bare isolated isolated+cgroup") WORKERS(8) OUT
+# Env: ROUNDS(5) N(2000) LAT_COUNT(100) MODES("bare isolated isolated+cgroup") CEILING_WORKERS(8) OUT
 #      QUIET_WAIT(0) FLINT(.build-release/release/flint, else .build/release/flint) PEERS PEERS_DIR
 #      DEADLINE_S(1800)
 set -euo pipefail

@@ -6,11 +6,12 @@
  *              its child resets the disposition of every signal, ~64 system calls.)
  *   isolated   what ../shared/DESIGN.md ("Isolation and security") asks of every handler
  *              process, and nothing more: a fresh working directory owned by the handler user
- *              (made ahead, right after the worker's previous run, and removed after its run),
- *              its own session, rlimits (open files, processes, CPU time, no core), the
- *              unprivileged user 65534 (raw set*id system calls: glibc's wrappers would signal
- *              every thread of this process from a vfork child) and a clean environment.
- *              Metering's CPU and peak memory could come from wait4's rusage, at no cost.
+ *              (on tmpfs, as Flint's are, unless CEILING_WORK_ROOT=disk; made right after the
+ *              worker's previous run, removed after its run), its own session, rlimits (memory,
+ *              open files, processes, CPU time, no core), the unprivileged user 65534 (raw
+ *              set*id system calls: glibc's wrappers would signal every thread of this process
+ *              from a vfork child) and a clean environment. Metering's CPU and peak memory come
+ *              from wait4's rusage, at no cost.
  *   +cgroup    also an instance cgroup (v1 memory, pids, cpuacct) with memory and process limits
  *              whose peak memory and CPU are read after each run, as Flint does on this
  *              machine (DESIGN.md asks for it where cgroup v2 is delegated). The cgroups are each
@@ -36,7 +37,14 @@
 
 extern char **environ;
 
+/* A tuning knob of the ceilings: the environment variable NAME as an integer, else `otherwise`. */
+static int env_int(const char *name, int otherwise) {
+    const char *value = getenv(name);
+    return value && *value ? atoi(value) : otherwise;
+}
+
 #define HANDLER_USER 65534
+#define TMPFS_WORK_ROOT "/dev/shm/flint-ceiling-work"
 
 struct handler_worker {
     int isolated;
@@ -48,6 +56,7 @@ struct handler_worker {
     char directory[600];      /* the next run's working directory, made ahead */
     unsigned long long cpu_before;
     unsigned long long peak_bytes, cpu_ns;   /* of the last run, from the cgroup */
+    struct rusage usage;      /* of the last run, from wait4: metering's CPU and peak RSS */
 };
 
 static char *const handler_environment[] = {
@@ -95,7 +104,7 @@ static int join_v1(const char *controller, int index, char *dir, size_t size) {
  * the cgroup's peak reset and CPU read. */
 static void prepare_next_run(struct handler_worker *w) {
     char path[700];
-    snprintf(w->directory, sizeof w->directory, "%.500s/w%d-%llu", w->work_root, w->index, w->runs++);
+    snprintf(w->directory, sizeof w->directory, "%.480s/p%d-w%d-%llu", w->work_root, (int)getpid(), w->index, w->runs++);
     if (mkdir(w->directory, 0700) != 0) handler_die("mkdir", w->directory);
     if (chown(w->directory, HANDLER_USER, HANDLER_USER) != 0) handler_die("chown", w->directory);
     if (w->cgroups) {
@@ -111,7 +120,13 @@ static void handler_worker_init(struct handler_worker *w, int isolated, int cgro
     w->isolated = isolated;
     w->index = index;
     if (!isolated) return;
-    snprintf(w->work_root, sizeof w->work_root, "%.500s", work_root);
+    /* The working directories live on a tmpfs (/dev/shm) unless CEILING_WORK_ROOT says otherwise
+     * ("disk": beside the database, as before): a fresh directory there costs a fraction of one
+     * on ext4, where mkdir and rmdir allocate and free a block each. */
+    const char *root = getenv("CEILING_WORK_ROOT");
+    if (!root || !*root) root = access("/dev/shm", W_OK) == 0 ? TMPFS_WORK_ROOT : "disk";
+    snprintf(w->work_root, sizeof w->work_root, "%.500s", strcmp(root, "disk") ? root : work_root);
+    if (mkdir(w->work_root, 0711) != 0 && errno != EEXIST) handler_die("mkdir", w->work_root);
     char path[600];
     w->cgroups = cgroups && join_v1("memory", index, w->memory_dir, sizeof w->memory_dir) &&
                  join_v1("pids", index, w->pids_dir, sizeof w->pids_dir) &&
@@ -140,25 +155,30 @@ static void handler_worker_finish(struct handler_worker *w) {
     }
 }
 
-/* Removes the cgroups' common parents once every worker has finished. */
-static void handler_cgroups_remove(void) {
+/* Once every worker has finished: removes the cgroups' common parents and the tmpfs work root
+ * (each left only if another run still uses it). */
+static void handler_cleanup(void) {
     const char *controllers[] = {"memory", "pids", "cpuacct"};
     char path[512];
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "/sys/fs/cgroup/%s/flint-ceiling-%d", controllers[i], (int)getpid());
         rmdir(path);
     }
+    rmdir(TMPFS_WORK_ROOT);
 }
 
 /* The child, between vfork and execve: system calls only. The ceilings install no signal
  * handlers that could run here (bucket-ceiling blocks its stop signals and takes them with
- * sigwait). */
+ * sigwait); the mask is cleared for the handler. */
 static void child(const struct handler_worker *w, int stdin_fd, int stdout_fd, char **argv) {
+    unsigned long long none = 0;
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8) != 0) _exit(126);
     if (w->isolated) {
         if (setsid() < 0) _exit(126);
-        struct rlimit files = {1024, 1024}, processes = {512, 512}, cpu = {900, 901}, core = {0, 0};
-        if (setrlimit(RLIMIT_NOFILE, &files) || setrlimit(RLIMIT_NPROC, &processes) || setrlimit(RLIMIT_CPU, &cpu) ||
-            setrlimit(RLIMIT_CORE, &core)) _exit(126);
+        struct rlimit files = {1024, 1024}, processes = {512, 512}, cpu = {900, 901}, core = {0, 0},
+                      data = {268435456, 268435456};
+        if (setrlimit(RLIMIT_DATA, &data) || setrlimit(RLIMIT_NOFILE, &files) || setrlimit(RLIMIT_NPROC, &processes) ||
+            setrlimit(RLIMIT_CPU, &cpu) || setrlimit(RLIMIT_CORE, &core)) _exit(126);
         if (syscall(SYS_setgroups, 0, NULL) || syscall(SYS_setresgid, HANDLER_USER, HANDLER_USER, HANDLER_USER) ||
             syscall(SYS_setresuid, HANDLER_USER, HANDLER_USER, HANDLER_USER)) _exit(126);
         if (chdir(w->directory) != 0) _exit(126);
@@ -170,6 +190,7 @@ static void child(const struct handler_worker *w, int stdin_fd, int stdout_fd, c
 
 /* Removes a working directory and whatever the handler left in it (one level deep here). */
 static void remove_directory(const char *path) {
+    if (rmdir(path) == 0) return;   /* the usual case: the handler left nothing */
     DIR *dir = opendir(path);
     if (dir) {
         struct dirent *entry;
@@ -181,30 +202,25 @@ static void remove_directory(const char *path) {
     if (rmdir(path) != 0) handler_die("rmdir", path);
 }
 
-/* Runs argv[0] with `event` on stdin, reads its stdout to EOF; returns its wait status. */
-static int handler_run(struct handler_worker *w, char **argv, const char *event, size_t length) {
-    int in[2], out[2];
-    /* Close-on-exec, or a child spawned by another thread would hold these open. */
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) handler_die("pipe2", NULL);
-    char path[700];
-    if (w->isolated && w->runs == 0) prepare_next_run(w);
-    pid_t pid = vfork();
-    if (pid < 0) handler_die("vfork", NULL);
-    if (pid == 0) child(w, in[0], out[1], argv);
-    close(in[0]);
-    close(out[1]);
+/* Writes the event to the handler's stdin and closes it. */
+static void write_event(int fd, const char *event, size_t length) {
     for (size_t written = 0; written < length;) {
-        ssize_t k = write(in[1], event + written, length - written);
+        ssize_t k = write(fd, event + written, length - written);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break;
         written += (size_t)k;
     }
-    close(in[1]);
-    char output[4096];
-    while (read(out[0], output, sizeof output) > 0) {}
-    close(out[0]);
+    close(fd);
+}
+
+/* Reads the handler's stdout to EOF, reaps it (wait4: its rusage is metering's CPU and peak RSS),
+ * and prepares the next run. */
+static int handler_finish(struct handler_worker *w, pid_t pid, int out) {
+    char output[4096], path[700];
+    while (read(out, output, sizeof output) > 0) {}
+    close(out);
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (wait4(pid, &status, __WALL, &w->usage) < 0 && errno == EINTR) {}
     if (w->isolated) {
         if (w->cgroups) {
             snprintf(path, sizeof path, "%s/memory.max_usage_in_bytes", w->memory_dir);
@@ -216,4 +232,19 @@ static int handler_run(struct handler_worker *w, char **argv, const char *event,
         prepare_next_run(w);
     }
     return status;
+}
+
+/* Runs argv[0] with `event` on stdin, reads its stdout to EOF; returns its wait status. */
+static int handler_run(struct handler_worker *w, char **argv, const char *event, size_t length) {
+    int in[2], out[2];
+    /* Close-on-exec, or a child spawned by another thread would hold these open. */
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) handler_die("pipe2", NULL);
+    if (w->isolated && w->runs == 0) prepare_next_run(w);
+    pid_t pid = vfork();
+    if (pid < 0) handler_die("vfork", NULL);
+    if (pid == 0) child(w, in[0], out[1], argv);
+    close(in[0]);
+    close(out[1]);
+    write_event(in[1], event, length);
+    return handler_finish(w, pid, out[0]);
 }

@@ -3,8 +3,9 @@
 # huey-subproc-c (the peers' queue-bench.py), Flint's batch-1 end to end and bench/queue-ceiling.c
 # (the durable design in C with nothing else: bare, with DESIGN.md's isolation, and with an
 # instance cgroup too) in the same rounds, with ratios to huey. Details in bench/queue_ceiling.py.
-# ~40 s a round on 2 vCPUs; results in /tmp/flint-bench/queue-ceiling/ (summary.txt, rounds.json).
-# Env: ROUNDS(5) N(2000) WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT QUIET_WAIT(0)
+# ~25 s a round on 2 vCPUs; results in /tmp/flint-bench/queue-ceiling/ (summary.txt, rounds.json).
+# Env (CEILING_WORKERS, not WORKERS: the peer reads that):
+#      ROUNDS(5) N(2000) CEILING_WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT QUIET_WAIT(0)
 #      FLINT(.build-release/release/flint, else .build/release/flint) PEERS PEERS_DIR DEADLINE_S(3600)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -4,7 +4,7 @@
 Per round, in the same run: huey-subproc-c (the peers' queue-bench.py, exactly as queue-bench.sh
 runs it), Flint's batch-1 end to end (queue_bench.flint_e2e: daemon, queue trigger, concurrency 8),
 and bench/queue-ceiling.c, the durable design in C (publish, lease, process per message, settle
-and metering row; nothing else) in each of MODES with each of WORKERS worker threads: "bare"
+and metering row; nothing else) in each of MODES with each of CEILING_WORKERS worker threads: "bare"
 (vfork + execve), "isolated" (what ../shared/DESIGN.md asks of every handler process: working
 directory, session, rlimits, unprivileged user, clean environment) and "isolated+cgroup" (with an
 instance cgroup as Flint uses on this machine's cgroup v1; see bench/ceiling-handler.h). Flint and
@@ -12,8 +12,8 @@ the ceiling swap places every other round. Every side runs the peers' static ech
 timed from its done-log: N / (last handler done - publish start). Ratios are to huey's live end
 to end of the same round; the summary gives medians over the rounds and each round's ratio.
 
-Env: ROUNDS(5) N(2000) WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT(/tmp/flint-bench/queue-ceiling) QUIET_WAIT(0) and
-queue_bench.py's (FLINT, PEERS, PEERS_DIR, ...). ~40 s a round on 2 vCPUs.
+Env: ROUNDS(5) N(2000) CEILING_WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT(/tmp/flint-bench/queue-ceiling) QUIET_WAIT(0) and
+queue_bench.py's (FLINT, PEERS, PEERS_DIR, ...). ~25 s a round on 2 vCPUs.
 """
 import os
 import statistics as st
@@ -27,7 +27,7 @@ import bench_support as bs  # noqa: E402
 import queue_bench as qb  # noqa: E402
 
 ROUNDS = bs.env_int("ROUNDS", 5)
-WORKERS = [int(w) for w in os.environ.get("WORKERS", "4 8").split()]
+WORKERS = [int(w) for w in os.environ.get("CEILING_WORKERS", "4 8").split()]
 MODES = os.environ.get("MODES", "bare isolated isolated+cgroup").split()
 CEILING = os.path.join(qb.OUT, "bin", "queue-ceiling")
 
