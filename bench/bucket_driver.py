@@ -515,6 +515,10 @@ def summarize(res):
                  fmtr([p["n"]["batch"]["files_per_s"] for p in peer]), fmt(ratio(fb, pb), ".2f"), ">= 2x"))
     rows.append(("  lost (sum over reps)", str(sum(r["burst"]["lost"] for r in fl)),
                  str(sum(p["n"]["batch"]["lost"] for p in peer)) if peer else "n/a", "", ""))
+    # The writer shares the CPUs with what it feeds: a burst cannot end before its last file is
+    # written, so a slow writer caps files/s whatever the consumer does.
+    rows.append(("  writer's time to write them, s", fmt(med(r["burst"]["write_s"] for r in fl), ".2f"),
+                 fmt(med(p["n"]["batch"]["write_s"] for p in peer), ".2f") if peer else "n/a", "", ""))
     fc = med(r["burst"]["cpu_ms_per_file"] for r in fl)
     pc = med(p["n"]["watcher_cpu_ms_per_file"] for p in peer) if peer else None
     rows.append(("  CPU ms/file (all it ran)", fmt(fc, ".3f"), fmt(pc, ".3f"), fmt(ratio(fc, pc), ".2f"), ""))
