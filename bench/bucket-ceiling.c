@@ -8,9 +8,10 @@
  *              crosses no thread on its way to its handler.
  *   commit     per read() of events, one transaction (WAL, synchronous=NORMAL): for each file its
  *              index row (key, size, mtime, inode, MD5 of the content: the eTag), its message
- *              (a small S3-shaped event) and its delivery, already leased to the worker that
- *              will run it, so no claim follows. Every event is committed before its handler
- *              starts, as the issue asks.
+ *              (a small S3-shaped event) and its delivery: leased for the event the reader runs
+ *              itself, ready for the others, which a worker leases when it is free to start one
+ *              (the bus leases only what can start now). Every event is committed before its
+ *              handler starts, as the issue asks.
  *   run        WORKERS threads run HANDLER PATH ARG... as ceiling-handler.h does (bare,
  *              isolated, or isolated with an instance cgroup), the event on stdin, its stdout
  *              read to EOF; then the delivery is settled with its invocation row (the metering),
@@ -37,6 +38,7 @@
 
 struct job {
     long long delivery;
+    int leased;   /* the reader's own event, leased in the commit; the others are claimed */
     char path[4096 + 256];
     char event[4096 + 512];
 };
@@ -106,13 +108,15 @@ static struct job *take(void) {
 
 struct connection {
     sqlite3 *db;
-    sqlite3_stmt *object, *message, *delivery, *done, *invocation;
+    sqlite3_stmt *object, *message, *delivery, *lease, *done, *invocation;
 };
 
-/* SHARED_CONNECTION=1: one writer connection for every worker (the writes take turns on the
- * mutex anyway; GRDB has one writer connection too), so its page cache stays warm.
- * GROUP_SETTLE=1: a run's settlement is queued and committed by whichever worker next holds the
- * writer, several in one transaction (each is still committed after its handler ran). */
+/* SHARED_CONNECTION (default 1; 0: a connection per worker): one writer connection for every
+ * worker (the writes take turns on the mutex anyway; GRDB has one writer connection too), so its
+ * page cache stays warm.
+ * GROUP_SETTLE (default 1; 0: a transaction per run): a run's settlement is queued and committed
+ * by whichever worker next holds the writer, several in one transaction (each is still
+ * committed after its handler ran). */
 static int shared_connection, group_settle;
 static struct connection shared;
 
@@ -129,7 +133,10 @@ static void connect_worker(struct connection *c) {
                                " inode = excluded.inode, etag = excluded.etag");
     c->message = prepare(c->db, "INSERT INTO messages (topic, body, published_at) VALUES ('flint.bucket.b', ?, ?)");
     c->delivery = prepare(c->db, "INSERT INTO deliveries (message, state, attempt, visible_at, lease_epoch, lease_expiry)"
-                                 " VALUES (?, 'leased', 1, ?, 1, ?)");
+                                 " VALUES (?1, CASE WHEN ?3 THEN 'leased' ELSE 'ready' END, ?3, ?2, ?3,"
+                                 " CASE WHEN ?3 THEN ?2 + 60000000 END)");
+    c->lease = prepare(c->db, "UPDATE deliveries SET state = 'leased', attempt = 1, lease_epoch = 1, lease_expiry = ?"
+                              " WHERE id = ? AND state = 'ready'");
     c->done = prepare(c->db, "UPDATE deliveries SET state = 'done', lease_expiry = NULL WHERE id = ? AND lease_epoch = 1");
     c->invocation = prepare(c->db, "INSERT INTO invocations (delivery, started_at, duration_us, status) VALUES (?, ?, ?, ?)");
 }
@@ -180,9 +187,10 @@ static struct job *read_and_commit(struct connection *c) {
         sqlite3_bind_text(c->message, 1, job->event, -1, SQLITE_STATIC);
         sqlite3_bind_int64(c->message, 2, now);
         step_done(c->db, c->message);
+        job->leased = jobs == 0;
         sqlite3_bind_int64(c->delivery, 1, sqlite3_last_insert_rowid(c->db));
         sqlite3_bind_int64(c->delivery, 2, now);
-        sqlite3_bind_int64(c->delivery, 3, now + 60LL * 1000 * 1000);
+        sqlite3_bind_int(c->delivery, 3, job->leased);
         step_done(c->db, c->delivery);
         job->delivery = sqlite3_last_insert_rowid(c->db);
         batch[jobs++] = job;
@@ -249,6 +257,21 @@ static void settle(struct connection *c, const struct job *job, long long starte
     }
 }
 
+/* Leases a queued event's delivery before its handler starts, in one transaction with the
+ * settlements other workers queued meanwhile. */
+static void claim(struct connection *c, const struct job *job) {
+    if (shared_connection) c = &shared;
+    pthread_mutex_lock(&writer);
+    if (group_settle) write_settlements(c);
+    exec_sql(c->db, "BEGIN IMMEDIATE");
+    sqlite3_bind_int64(c->lease, 1, now_us() + 60LL * 1000 * 1000);
+    sqlite3_bind_int64(c->lease, 2, job->delivery);
+    step_done(c->db, c->lease);
+    if (sqlite3_changes(c->db) != 1) { fprintf(stderr, "bucket-ceiling: delivery %lld was not ready\n", job->delivery); exit(1); }
+    exec_sql(c->db, "COMMIT");
+    pthread_mutex_unlock(&writer);
+}
+
 static void *work(void *argument) {
     int index = (int)(long)argument;
     struct connection c;
@@ -271,6 +294,7 @@ static void *work(void *argument) {
             if (stopping) break;
             continue;
         }
+        if (!job->leased) claim(&c, job);
         argv[1] = job->path;
         long long started = now_us();
         int status = handler_run(&handler, argv, job->event, strlen(job->event));
@@ -311,19 +335,20 @@ int main(int argc, char **argv) {
     if (workers <= 0 || workers > 256) { fprintf(stderr, "bucket-ceiling: bad WORKERS\n"); return 2; }
     remove_database(db_path);
     snprintf(work_root, sizeof work_root, "%.590s.work", db_path);
-    if (isolated && mkdir(work_root, 0711) != 0 && errno != EEXIST) handler_die("mkdir", work_root);
     sqlite3 *db = open_db(db_path);
     exec_sql(db, bus_schema);
     exec_sql(db, object_schema);
     sqlite3_close(db);
 
-    /* Every thread inherits the blocked signals: only sigwait below takes them, and no handler can
-     * run in a vfork child. */
+    /* Every thread inherits the blocked signals: only sigwait below takes the stop signals, and no
+     * handler can run in a vfork child (which clears the mask for the handler). */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    sigset_t blocked = stop_signals;
+    sigaddset(&blocked, SIGPIPE);   /* a handler that exits before reading its stdin: EPIPE */
+    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
     inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     stop_fd = eventfd(0, EFD_CLOEXEC);
     if (inotify_fd < 0 || stop_fd < 0 || inotify_add_watch(inotify_fd, watch_dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)

@@ -2,7 +2,7 @@
  * (queue-ceiling.c, bucket-ceiling.c). Three ways:
  *
  *   bare       vfork and execve of the handler (the daemon's environment), the event on stdin,
- *              stdout read to EOF, waitpid. (glibc's posix_spawn is slower to the handler's start:
+ *              stdout read to EOF, wait4. (glibc's posix_spawn is slower to the handler's start:
  *              its child resets the disposition of every signal, ~64 system calls.)
  *   isolated   what ../shared/DESIGN.md ("Isolation and security") asks of every handler
  *              process, and nothing more: a fresh working directory owned by the handler user
@@ -220,7 +220,9 @@ static int handler_finish(struct handler_worker *w, pid_t pid, int out) {
     while (read(out, output, sizeof output) > 0) {}
     close(out);
     int status;
-    while (wait4(pid, &status, __WALL, &w->usage) < 0 && errno == EINTR) {}
+    while (wait4(pid, &status, __WALL, &w->usage) < 0) {
+        if (errno != EINTR) handler_die("wait4", NULL);
+    }
     if (w->isolated) {
         if (w->cgroups) {
             snprintf(path, sizeof path, "%s/memory.max_usage_in_bytes", w->memory_dir);

@@ -10,7 +10,7 @@
  *              (state done, its invocation row: the metering) and leases the next ready one
  *              (lease epoch + expiry), through a partial index on the claimable rows; then
  *              vfork + execve of HANDLER with the body on stdin, its stdout read to EOF,
- *              waitpid. Writes are serialised by a mutex (SQLite has one writer), so no
+ *              wait4. Writes are serialised by a mutex (SQLite has one writer), so no
  *              connection ever waits on SQLITE_BUSY.
  *
  * Left out, all of which Flint does on the same path: the wake-up on another process's commit
@@ -83,8 +83,9 @@ struct worker {
  * its next transaction after it ran. Above 1 a worker holds leases it cannot start yet, which
  * issue 3's backpressure rule forbids ("leases only what it can start now"): the knob measures
  * what fewer transactions would be worth, not the design.
- * SHARED_CONNECTION=1: all workers write through one connection (the writes are serialised by the
- * mutex anyway, as GRDB's single writer connection does), so its page cache stays warm. */
+ * SHARED_CONNECTION (default 1; 0: a connection per worker): all workers write through one
+ * connection (the writes are serialised by the mutex anyway, as GRDB's single writer connection
+ * does), so its page cache stays warm. */
 static int claim_batch = 1, shared_connection = 0;
 static struct worker shared;
 
@@ -187,9 +188,16 @@ int main(int argc, char **argv) {
     cgroups = strcmp(argv[5], "isolated+cgroup") == 0;
     handler_argv = argv + 6;
     if (n <= 0 || workers <= 0 || workers > 256) { fprintf(stderr, "queue-ceiling: bad N or WORKERS\n"); return 2; }
+    /* Larger bodies would fill both pipes while the handler echoes them back unread. */
+    if (body_bytes > 65536) { fprintf(stderr, "queue-ceiling: BODY_BYTES over 64 KiB would fill the pipes\n"); return 2; }
     remove_database(db_path);
     snprintf(work_root, sizeof work_root, "%s.work", db_path);
-    if (isolated && mkdir(work_root, 0711) != 0 && errno != EEXIST) handler_die("mkdir", work_root);
+    /* A handler that exits before reading its stdin: EPIPE rather than SIGPIPE (the vfork child
+     * clears the mask for the handler). */
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
     long long start = now_us();
     publish(n, body_bytes);
     long long published = now_us();

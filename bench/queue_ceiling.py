@@ -2,18 +2,20 @@
 """The ceiling of issue 3's "one handler process per message >= 3x huey" target on this machine.
 
 Per round, in the same run: huey-subproc-c (the peers' queue-bench.py, exactly as queue-bench.sh
-runs it), Flint's batch-1 end to end (queue_bench.flint_e2e: daemon, queue trigger, concurrency 8),
-and bench/queue-ceiling.c, the durable design in C (publish, lease, process per message, settle
-and metering row; nothing else) in each of MODES with each of CEILING_WORKERS worker threads: "bare"
-(vfork + execve), "isolated" (what ../shared/DESIGN.md asks of every handler process: working
-directory, session, rlimits, unprivileged user, clean environment) and "isolated+cgroup" (with an
-instance cgroup as Flint uses on this machine's cgroup v1; see bench/ceiling-handler.h). Flint and
-the ceiling swap places every other round. Every side runs the peers' static echo-done on 1 KiB bodies and is
-timed from its done-log: N / (last handler done - publish start). Ratios are to huey's live end
-to end of the same round; the summary gives medians over the rounds and each round's ratio.
+runs it), Flint's batch-1 end to end (queue_bench.flint_e2e: daemon, queue trigger, concurrency
+8), and bench/queue-ceiling.c, the durable design in C (publish, lease, process per message,
+settle and metering row; nothing else) in each of MODES with each of CEILING_WORKERS worker
+threads: "bare" (vfork + execve), "isolated" (what ../shared/DESIGN.md asks of every handler
+process: working directory, session, rlimits, unprivileged user, clean environment) and
+"isolated+cgroup" (with an instance cgroup as Flint uses on this machine's cgroup v1; see
+bench/ceiling-handler.h). Flint and the ceiling swap places every other round. Every side runs the
+peers' static echo-done on 1 KiB bodies and is timed from its done-log: N / (last handler done -
+publish start). Ratios are to huey's live end to end of the same round; the summary gives medians
+over the rounds and each round's ratio.
 
-Env: ROUNDS(5) N(2000) CEILING_WORKERS("4 8") MODES("bare isolated isolated+cgroup") OUT(/tmp/flint-bench/queue-ceiling) QUIET_WAIT(0) and
-queue_bench.py's (FLINT, PEERS, PEERS_DIR, ...). ~25 s a round on 2 vCPUs.
+Env: ROUNDS(5) N(2000) CEILING_WORKERS("4 8") MODES("bare isolated isolated+cgroup") QUIET_WAIT(0)
+     OUT(/tmp/flint-bench/queue-ceiling) and queue_bench.py's (FLINT, PEERS, PEERS_DIR, ...).
+~25 s a round on 2 vCPUs.
 """
 import os
 import statistics as st
