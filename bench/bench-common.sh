@@ -1,6 +1,7 @@
-# Sourced by bench/queue-bench.sh and bench/bucket-bench.sh (after `set -euo pipefail` and HERE=
-# their directory): the environment their python drivers read (PEERS, PEERS_DIR, FLINT), the
-# checks of the tools they need, and the run of the driver, stopped by PID on exit.
+# Sourced by bench/{queue,bucket,lambda}-bench.sh and bench/{queue,bucket}-ceiling.sh (after
+# `set -euo pipefail` and HERE=their directory): the environment their python drivers read
+# (PEERS, PEERS_DIR, FLINT), the checks of the tools and headers they need, and the run of the
+# driver, stopped by PID on exit.
 ROOT="$(cd "$HERE/.." && pwd)"
 export PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
 export PEERS_DIR="${PEERS_DIR:-/tmp/peers}"
@@ -16,6 +17,15 @@ need_tools() {
   local pkgs="$1" t; shift
   for t in "$@"; do
     command -v "$t" >/dev/null || { echo "missing $t: apt-get install -y $pkgs" >&2; exit 1; }
+  done
+}
+
+# need_headers HEADER:PACKAGE...: exits 1 at the first C header missing from /usr/include
+# (apt-get install PACKAGE), for the benchmarks that compile C against a library.
+need_headers() {
+  local h
+  for h in "$@"; do
+    [[ -f /usr/include/${h%%:*} ]] || { echo "missing ${h%%:*}: apt-get install -y ${h#*:}" >&2; exit 1; }
   done
 }
 

@@ -244,8 +244,8 @@ static void settle(struct connection *c, const struct job *job, long long starte
     if (settlement_count == SETTLE_MAX) { fprintf(stderr, "bucket-ceiling: settlements full\n"); exit(1); }
     settlements[settlement_count++] = x;
     pthread_mutex_unlock(&settle_lock);
-    /* If another thread holds the writer, the next worker to finish a run writes this one (work()
-     * looks for queued settlements after each run), as does every worker when it stops. */
+    /* If another thread holds the writer, this one is written by the next settlement or claim
+     * that gets it, or by the final write of every worker when it stops. */
     for (;;) {
         if (pthread_mutex_trylock(&writer) != 0) return;
         write_settlements(c);
@@ -257,8 +257,8 @@ static void settle(struct connection *c, const struct job *job, long long starte
     }
 }
 
-/* Leases a queued event's delivery before its handler starts, in one transaction with the
- * settlements other workers queued meanwhile. */
+/* Leases a queued event's delivery before its handler starts, right after writing the
+ * settlements other workers queued meanwhile (while it holds the writer anyway). */
 static void claim(struct connection *c, const struct job *job) {
     if (shared_connection) c = &shared;
     pthread_mutex_lock(&writer);
@@ -299,15 +299,6 @@ static void *work(void *argument) {
         long long started = now_us();
         int status = handler_run(&handler, argv, job->event, strlen(job->event));
         settle(&c, job, started, now_us() - started, status);
-        if (group_settle) {   /* settlements another worker queued while this one held the writer */
-            pthread_mutex_lock(&settle_lock);
-            size_t left = settlement_count;
-            pthread_mutex_unlock(&settle_lock);
-            if (left && pthread_mutex_trylock(&writer) == 0) {
-                write_settlements(shared_connection ? &shared : &c);
-                pthread_mutex_unlock(&writer);
-            }
-        }
         free(job);
     }
     pthread_mutex_lock(&writer);

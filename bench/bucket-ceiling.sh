@@ -14,9 +14,7 @@ DEADLINE_S="${DEADLINE_S:-1800}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
 [[ -x "$PEERS/fs-bench.sh" && -f "$PEERS/fs_driver.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
 need_tools "inotify-tools python3 gcc libc6-dev" inotifywait python3 gcc
-for h in sqlite3.h:libsqlite3-dev openssl/evp.h:libssl-dev; do
-  [[ -f /usr/include/${h%%:*} ]] || { echo "missing ${h%%:*}: apt-get install -y ${h#*:}" >&2; exit 1; }
-done
+need_headers sqlite3.h:libsqlite3-dev openssl/evp.h:libssl-dev
 need_flint
 "$PEERS/build-handlers.sh" >/dev/null
 

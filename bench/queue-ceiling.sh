@@ -14,7 +14,7 @@ DEADLINE_S="${DEADLINE_S:-3600}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
 [[ -x "$PEERS/build-handlers.sh" && -f "$PEERS/queue-bench.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
 need_tools "sqlite3 python3 gcc libc6-dev" sqlite3 python3 gcc
-[[ -f /usr/include/sqlite3.h ]] || { echo "missing sqlite3.h: apt-get install -y libsqlite3-dev" >&2; exit 1; }
+need_headers sqlite3.h:libsqlite3-dev
 need_flint
 python3 -c 'import huey' 2>/dev/null || { echo "huey missing for $(command -v python3): python3 -m pip install huey" >&2; exit 1; }
 "$PEERS/build-handlers.sh" >/dev/null
