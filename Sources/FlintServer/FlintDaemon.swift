@@ -56,8 +56,7 @@ public struct FlintDaemon: Sendable {
         // Before anything that touches a running daemon's files; held until this process ends.
         guard let lock = try DaemonLock.acquire(at: files.lock) else {
             // A file whose process is gone names no daemon: the holder has not written its own.
-            let info = DaemonInfo.read(from: files.daemonInfo).flatMap { $0.isAlive ? $0 : nil }
-            let running = info.map { "pid \($0.pid), \($0.url)" } ?? "still starting, or unable to write \(files.daemonInfo)"
+            let running = files.liveDaemon.map { "pid \($0.pid), \($0.url)" } ?? "still starting, or unable to write \(files.daemonInfo)"
             throw DaemonError.startup(
                 "Flint is already running for this project (\(running)); stop it first, or use another data directory")
         }
