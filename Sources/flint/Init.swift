@@ -78,13 +78,8 @@ struct Init: AsyncParsableCommand {
         print("try it, with flint up running (flint reload, if it was running already):")
         let here = FileManager.default.currentDirectoryPath
         let hints = ScaffoldHints(
-            name: name, trigger: trigger, listen: listen, adminToken: Self.relative(daemonFiles.adminToken, to: here),
+            name: name, trigger: trigger, listen: listen, adminToken: ScaffoldWriter.relative(daemonFiles.adminToken, to: here),
             project: root == here ? nil : root)
         for line in hints.lines { print("  \(line)") }
-    }
-
-    /// `path` relative to `directory` when it is inside it, else as it is.
-    private static func relative(_ path: String, to directory: String) -> String {
-        path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
     }
 }

@@ -37,7 +37,12 @@ final class ScaffoldWriter {
 
     /// `path` as the user knows it: relative to the project when inside it.
     func display(_ path: String) -> String {
-        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+        Self.relative(path, to: root)
+    }
+
+    /// `path` relative to `directory` when it is inside it, else as it is.
+    static func relative(_ path: String, to directory: String) -> String {
+        path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
     }
 
     func refuseExisting(_ path: String) throws(CLIError) {
