@@ -9,6 +9,9 @@ public enum DirectoryEntries {
         public let bytes: [UInt8]
         /// The name, when it is UTF-8: only then can an object key name it.
         public let name: String?
+        /// Its type as `readdir` reports it (`DT_DIR`, `DT_REG`, ...): `DT_UNKNOWN` where the
+        /// file system does not say, and `fstatat` must.
+        public let type: UInt8
 
         /// The name NUL-terminated, for the `*at` calls.
         public var cName: [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
@@ -23,7 +26,7 @@ public enum DirectoryEntries {
             guard let entry = readdir(stream) else { return errno }
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
             if bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
-            try body(Entry(bytes: bytes, name: String(validating: bytes, as: UTF8.self)))
+            try body(Entry(bytes: bytes, name: String(validating: bytes, as: UTF8.self), type: entry.pointee.d_type))
         }
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+internal import FlintCore
 
 /// Removes a directory tree the handler may have made awkward: read-only or unreadable directories,
 /// symbolic links (never followed), names that are not UTF-8, any depth.
@@ -77,35 +78,21 @@ enum TreeRemover {
     }
 
     private static func entries(_ fd: CInt) throws(SystemError) -> [Entry] {
-        // fdopendir takes ownership of its descriptor: give it a duplicate.
-        let copy = try systemCall("fcntl") { fcntl(fd, F_DUPFD_CLOEXEC, 3) }
-        guard let stream = fdopendir(copy) else {
-            let error = SystemError("fdopendir", errno: errno)
-            Sys.close(copy)
-            throw error
+        let listed: [DirectoryEntries.Entry]
+        switch DirectoryEntries.of(directory: fd) {
+        case .success(let entries): listed = entries
+        case .failure(let failure): throw SystemError(failure.call, errno: failure.code)
         }
-        defer { closedir(stream) }
         var result: [Entry] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(stream) else {
-                if errno != 0 { throw SystemError("readdir", errno: errno) }
-                return result
-            }
-            let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> [CChar] in
-                let bytes = raw.bindMemory(to: CChar.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                return Array(bytes[..<length]) + [0]
-            }
-            if name == [46, 0] || name == [46, 46, 0] {  // "." and ".."
-                continue
-            }
-            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+        for entry in listed {
+            let name = entry.cName
+            var isDirectory = entry.type == UInt8(DT_DIR)
+            if entry.type == UInt8(DT_UNKNOWN) {
                 let info = try Sys.fstatat(fd, name)
                 isDirectory = info.st_mode & S_IFMT == S_IFDIR
             }
             result.append(Entry(name: name, isDirectory: isDirectory))
         }
+        return result
     }
 }
