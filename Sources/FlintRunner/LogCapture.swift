@@ -10,12 +10,11 @@ import Synchronization
 final class LogCapture: Sendable {
     private struct State: ~Copyable {
         var tail: LogTail
+        /// Set by `follow`, for the invocation it names.
         var lines: LogLineSplitter?
-        /// The invocation `lines` are for.
-        var following: String?
-        /// When following began (the invocation's start): the time of the lines a newcomer
-        /// catches up on, which Flint keeps no time for, as for a stored log.
-        var followedSince = Date()
+        /// When following began (the invocation's start; set by `follow`): the time of the lines
+        /// a newcomer catches up on, which Flint keeps no time for, as for a stored log.
+        var followedSince = Date.distantPast
         /// The whole log once it has ended, for a newcomer who comes before the hub hears of the end.
         var ended: Data?
     }
@@ -46,8 +45,7 @@ final class LogCapture: Sendable {
     /// its followers have its lines already.
     func follow(invocation: String, function: String, hub: LogHub) {
         state.withLock { state in
-            guard state.following != invocation else { return }
-            state.following = invocation
+            guard state.lines?.invocation != invocation else { return }
             let log = state.tail.copyBytes()
             var lines = LogLineSplitter(
                 hub: hub, function: function, invocation: invocation,

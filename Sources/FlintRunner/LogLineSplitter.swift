@@ -7,12 +7,10 @@ internal import Foundation
 /// never a fragment. Lines are cut as `LogLinePieces` says, so a long line reaches followers in
 /// the same pieces of at most 16 KiB however the handler wrote it.
 public struct LogLineSplitter: Sendable {
-    /// The longest piece of a line handed on at once.
-    public static let maxLineBytes = LogLinePieces.maxBytes
-
     private let hub: LogHub
     private let function: String
-    private let invocation: String
+    /// The invocation whose lines these are.
+    let invocation: String
     /// The part of the current line not handed on yet, while someone follows.
     private var partial: [UInt8] = []
     /// The current line began while nobody followed: skip to its end.

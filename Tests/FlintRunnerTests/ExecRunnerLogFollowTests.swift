@@ -88,12 +88,12 @@ import Testing
         let subscription = hub.subscribe(function: "f")
         feed("is line\nfirst whole")
         feed(" line\n")
-        feed(String(repeating: "x", count: LogLineSplitter.maxLineBytes + 10))
+        feed(String(repeating: "x", count: LogLinePieces.maxBytes + 10))
         splitter.finish()
         var texts: [String] = []
         while texts.count < 3, case .line(let line)? = await nextEvent(subscription) { texts.append(line.text) }
         #expect(texts.count == 3)
         #expect(texts.first == "first whole line")
-        #expect(texts.dropFirst().map(\.utf8.count) == [LogLineSplitter.maxLineBytes, 10])
+        #expect(texts.dropFirst().map(\.utf8.count) == [LogLinePieces.maxBytes, 10])
     }
 }
