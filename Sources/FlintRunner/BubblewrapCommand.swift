@@ -37,7 +37,10 @@ struct BubblewrapCommand {
         arguments += ["--ro-bind", paths.functionDirectory, paths.functionDirectory]
         arguments += ["--bind", paths.workingDirectory, paths.workingDirectory]
         if let object = paths.objectPath {
-            arguments += ["--ro-bind", object, object]
+            // `-try`: a removal's object is gone by design, and a created one may be gone before
+            // its handler starts; the handler then finds nothing there, as it would unsandboxed,
+            // rather than bwrap failing the invocation.
+            arguments += ["--ro-bind-try", object, object]
         }
         if let output = paths.outputDirectory {
             arguments += ["--bind", output, output]

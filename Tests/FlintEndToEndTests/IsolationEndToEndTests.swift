@@ -141,11 +141,12 @@ import Testing
         try project.addScriptFunction("shout", script: """
             cat > /dev/null
             name=$(basename "$FLINT_OBJECT_PATH")
+            if [ ! -e "$FLINT_OBJECT_PATH" ]; then echo gone > "$FLINT_OUTPUT_DIR/$name.removed"; exit 0; fi
             tr a-z A-Z < "$FLINT_OBJECT_PATH" > "$FLINT_OUTPUT_DIR/$name"
             ls "$(dirname "$FLINT_OBJECT_PATH")" > "$FLINT_OUTPUT_DIR/$name.listing"
             id -u > "$FLINT_OUTPUT_DIR/$name.uid"
             """, manifest: "isolation: sandbox\noutput: loud\n")
-        try project.addBucketTrigger("uploads", function: "shout", bucket: "uploads")
+        try project.addBucketTrigger("uploads", function: "shout", bucket: "uploads", events: ["created", "removed"])
         try project.addWatcherProbe(function: "shout")
         let daemon = try await project.startWatchingDaemon()
         let uploads = project.bucketPath("uploads"), loud = project.bucketPath("loud")
@@ -162,6 +163,10 @@ import Testing
         #expect(try read("b.txt.uid") == "65534\n")
         let owner = try FileManager.default.attributesOfItem(atPath: loud + "/b.txt")[.ownerAccountID] as? Int
         #expect(owner == 65534, "outputs keep the handler user as owner")
+
+        // A removal's handler runs too, finding nothing at its object's path.
+        try FileManager.default.removeItem(atPath: uploads + "/a.txt")
+        try await BusEndToEndTests.waitUntil("a.txt's removal handled", within: 10) { FileManager.default.fileExists(atPath: loud + "/a.txt.removed") }
         _ = daemon
     }
 
