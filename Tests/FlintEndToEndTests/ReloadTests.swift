@@ -64,6 +64,22 @@ import Glibc
         }
     }
 
+    /// `flint reload` answers once the buckets a new trigger names exist and are watched: a file
+    /// written the moment it returns fires, as one written once `flint up` says ready does.
+    @Test func reloadAddingABucketTrigger_returnsOnceItsBucketIsWatched() async throws {
+        let project = try TestProject()
+        let recorder = try project.addObjectEventRecorder("rec")
+        let daemon = try RunningDaemon(project)
+        for round in 1...3 {
+            let bucket = "added\(round)"
+            try project.addBucketTrigger(bucket, function: "rec", bucket: bucket)
+            #expect(try reload(project).status == 0)
+            try writeObject(project.bucketPath(bucket) + "/first.txt", Data("x".utf8))
+            try await recorder.waitUntil("the event of \(bucket)/first.txt") { $0.contains { $0.bucket == bucket } }
+        }
+        _ = daemon
+    }
+
     /// GetFunction's `LastModified` is when that function's definition changed, not the last reload.
     @Test func lastModified_movesOnlyForTheFunctionsAReloadChanged() async throws {
         let project = try TestProject()

@@ -1,6 +1,7 @@
 internal import FlintCore
 internal import FlintDispatch
 internal import FlintRunner
+internal import FlintTriggers
 internal import Foundation
 internal import ServiceLifecycle
 internal import Synchronization
@@ -55,14 +56,21 @@ final class ProjectReloader: Service, Sendable {
             }
             for await request in requests.requests.cancelOnGracefulShutdown() {
                 let (next, outcome) = reload()
-                request.reply?(outcome)
-                guard let next else { continue }
+                guard let next else {
+                    request.reply?(outcome)
+                    continue
+                }
                 let previous = running
                 running = Self.serviceGroup(for: next, core: core)
                 let started = running
                 group.addTask { try await started.run() }
                 // The old generation's intake stops, then its running invocations drain.
                 await previous.triggerGracefulShutdown()
+                // Answered once the new buckets exist and are watched (which waits for the old
+                // watcher to let go of libinotifytools): a file put right after `flint reload`
+                // returns must fire, as one put after `flint up` says ready does.
+                _ = await next.bucketWatcher?.watching()
+                request.reply?(outcome)
             }
             requests.finish()
             for await request in requests.requests { request.reply?(.stopping) }
