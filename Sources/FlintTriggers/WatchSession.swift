@@ -97,10 +97,12 @@ struct WatchSession {
                 continue
             }
             guard let name = event.name else {
-                // Once per file: its close or its arrival, not each of its events.
-                if event.has(IN_CLOSE_WRITE) || event.has(IN_MOVED_TO) {
+                // Once per file (its close or its arrival, not each of its events) and once per
+                // directory (its creation or arrival: nothing in it can be named either).
+                if event.has(IN_CLOSE_WRITE) || event.has(IN_MOVED_TO) || (event.isDirectory && event.has(IN_CREATE)) {
                     let path = "\(watches.absolutePath(of: directory))/\(event.unnamable ?? "")"
-                    watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
+                    let what = event.isDirectory ? "no object key can name what it holds" : "no object key can name it"
+                    watcher.logger.warning("ignored \(path)\(event.isDirectory ? "/" : ""): its name is not UTF-8, so \(what); rename it")
                 }
                 continue
             }

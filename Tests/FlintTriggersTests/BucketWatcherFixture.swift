@@ -14,6 +14,8 @@ final class BucketWatcherFixture: @unchecked Sendable {
     private(set) var watcher: BucketWatcher?
     private var running: Task<Void, Never>?
     let sink: RecordingSink
+    /// The watcher's warnings and errors, in order.
+    let warnings = Warnings()
 
     /// Records through the index, keeping what it took (skipped changes are not kept).
     final class RecordingSink: BucketSink {
@@ -63,7 +65,8 @@ final class BucketWatcherFixture: @unchecked Sendable {
     /// Starts watching `buckets`, and returns once the start-up scan has been recorded (but
     /// for files over `hashLimit`, which the hasher records when it has read them).
     func start(_ buckets: [String], hashLimit: Int64 = BucketWatcher.defaultHashLimit) async throws {
-        let watcher = try BucketWatcher(root: root, buckets: buckets, sink: sink, hashLimit: hashLimit, logger: Logger(label: "test"))
+        let logger = Logger(label: "test") { [warnings] _ in WarningRecorder(warnings: warnings) }
+        let watcher = try BucketWatcher(root: root, buckets: buckets, sink: sink, hashLimit: hashLimit, logger: logger)
         self.watcher = watcher
         running = Task { await watcher.run() }
         // The start-up scan creates each bucket directory and watches it before listing.
@@ -94,4 +97,26 @@ final class BucketWatcherFixture: @unchecked Sendable {
     }
 
     struct TimedOut: Error {}
+
+    final class Warnings: Sendable {
+        private let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+    }
+
+    /// Keeps the messages logged at `warning` and above.
+    private struct WarningRecorder: LogHandler {
+        let warnings: Warnings
+        var logLevel: Logger.Level = .warning
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            warnings.append("\(event.message)")
+        }
+    }
 }

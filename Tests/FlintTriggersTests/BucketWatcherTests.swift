@@ -140,6 +140,23 @@ import Testing
         await fixture.stop()
     }
 
+    /// Nothing in a directory whose name is not UTF-8 can be named: the daemon says so once.
+    @Test func aDirectoryWhoseNameIsNotUTF8_isIgnored_withAWarningNamingIt() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"])
+        let invalid = Array(fixture.path("uploads", "").utf8) + [0x64, 0xE9, 0]  // "d\xE9": Latin-1, not UTF-8
+        let made = invalid.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { mkdir($0, 0o755) }
+        }
+        #expect(made == 0)
+        try fixture.write("uploads", "marker", "m")
+        try await fixture.eventually { fixture.keys(.created).contains("marker") }
+        let warnings = fixture.warnings.all
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasSuffix("/: its name is not UTF-8, so no object key can name what it holds; rename it") == true, "\(warnings)")
+        await fixture.stop()
+    }
+
     @Test func stop_returnsPromptly_whileNothingHappens() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])
