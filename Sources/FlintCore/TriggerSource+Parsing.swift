@@ -44,9 +44,18 @@ extension TriggerSource {
             guard !text.hasPrefix("/") else {
                 throw ValueProblem("\"\(text)\" would never match: object keys are relative paths, without a leading /")
             }
+            // A glob's star where a filter ends is a mistake, not a key (S3's filters have no wildcards either).
+            guard !text.hasSuffix("*") else {
+                throw ValueProblem("\"\(text)\" would match only keys with a literal * in them: filters are plain text, not patterns; write \"\(text.dropLast())\"")
+            }
             return text
         }
-        let suffix = map.scalar("suffix", hint: "text object keys end with, e.g. .png")
+        let suffix = map.value("suffix", hint: "text object keys end with, e.g. .png") { text throws(ValueProblem) in
+            guard !text.hasPrefix("*") else {
+                throw ValueProblem("\"\(text)\" would match only keys with a literal * in them: filters are plain text, not patterns; write \"\(text.dropFirst())\"")
+            }
+            return text
+        }
         guard let bucket else { return nil }
         return BucketTrigger(
             bucket: bucket.value, events: events ?? [.created], prefix: prefix?.value ?? "", suffix: suffix?.value ?? ""

@@ -123,6 +123,10 @@ import FlintCore
             #"triggers/main.yaml:3: bucket: ".." is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
             "triggers/main.yaml:4: events: expected a list, not a single value (a list of created, removed, e.g. [created])",
         ])
+        #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: \"photos/*\"\nsuffix: \"*.jpg\"\n") == [
+            #"triggers/main.yaml:4: prefix: "photos/*" would match only keys with a literal * in them: filters are plain text, not patterns; write "photos/""#,
+            #"triggers/main.yaml:5: suffix: "*.jpg" would match only keys with a literal * in them: filters are plain text, not patterns; write ".jpg""#,
+        ])
         #expect(issues("source: bucket\nfunction: t\nevents: []\n") == [
             "triggers/main.yaml:1: bucket: is required (a directory name under the buckets root)",
             "triggers/main.yaml:3: events: is empty; it needs at least one event (a list of created, removed, e.g. [created])",
