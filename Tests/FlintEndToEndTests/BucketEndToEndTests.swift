@@ -559,6 +559,46 @@ import Glibc
         ])
     }
 
+    /// The sample's handler on its own, for what a daemon makes rare: an object replaced since
+    /// its event (a second upload of the key) and a name too long for the outputs' names.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/convert"), "needs ImageMagick (apt-get install imagemagick)"))
+    func transcodeSample_writesNothingForAReplacedObject_andRefusesANameTooLongClearly() async throws {
+        let project = try TestProject()
+        let uploads = project.bucketPath("uploads")
+        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+        let run = { (key: String, eTag: String) async throws -> (Subprocess.Output, [String]) in
+            let outputs = project.root + "/out-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
+            let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
+            let event = #"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"\#(encoded)","eTag":"\#(eTag)"}}}]}"#
+            let result = try await BusEndToEndTests.offThread {
+                try Subprocess.run(
+                    "/usr/bin/python3", ["-I", Self.repositoryRoot + "/samples/transcode/transcode.py"], directory: project.root,
+                    stdin: Data(event.utf8), environment: ["FLINT_OBJECT_PATH": uploads + "/" + key, "FLINT_OUTPUT_DIR": outputs])
+            }
+            return (result, try FileManager.default.subpathsOfDirectory(atPath: outputs))
+        }
+        _ = try await runTool("/usr/bin/convert", ["-size", "64x48", "xc:blue", uploads + "/photo.jpg"])
+        let current = try Subprocess.output(of: "/usr/bin/md5sum", [uploads + "/photo.jpg"]).prefix(32)
+
+        let (made, madeFiles) = try await run("photo.jpg", String(current))
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(madeFiles.sorted() == ["photo-thumb.png", "photo.jpg", "photo.webp"])
+
+        let (stale, staleFiles) = try await run("photo.jpg", "0123456789abcdef0123456789abcdef")
+        #expect(stale.status == 0, "\(stale.stderr)")
+        #expect(staleFiles.isEmpty, "a replaced object's older event writes nothing")
+        #expect(stale.stderr.contains("photo.jpg: replaced since this event"), "\(stale.stderr)")
+
+        let long = String(repeating: "x", count: 248) + ".jpg"
+        try FileManager.default.copyItem(atPath: uploads + "/photo.jpg", toPath: uploads + "/" + long)
+        let (refused, refusedFiles) = try await run(long, String(current))
+        #expect(refused.status == 1)
+        #expect(refusedFiles.isEmpty)
+        #expect(refused.stderr.contains("its outputs' names would be 258 bytes, over Linux's 255; shorten the file name"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("Traceback"), "\(refused.stderr)")
+    }
+
     /// The three outputs of `stem` start with the magic bytes of PNG, WebP and JPEG.
     static func expectImages(in directory: String, stem: String) throws {
         let png = try #require(FileManager.default.contents(atPath: "\(directory)/\(stem)-thumb.png"))
