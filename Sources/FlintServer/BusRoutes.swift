@@ -67,6 +67,8 @@ struct BusRoutes: Sendable {
         let parsed: ReplayRequest
         do {
             parsed = try JSONDecoder().decode(ReplayRequest.self, from: body.isEmpty ? Data("{}".utf8) : body)
+        } catch let unknown as ReplayRequest.UnknownFields {
+            return .message(.badRequest, "unknown field(s) \(unknown.names.joined(separator: ", ")); \(usage)")
         } catch {
             return .message(.badRequest, "ids must be a non-empty list of whole-number dead letter ids (flint deadletters lists them); \(usage)")
         }
@@ -87,11 +89,37 @@ struct BusRoutes: Sendable {
         return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
     }
 
-    /// The body of `POST /v1/deadletters/replay`.
+    /// The body of `POST /v1/deadletters/replay`. A field it does not know is refused, not
+    /// ignored: `{"all": true, "Function": "f"}` would otherwise replay every function's.
     private struct ReplayRequest: Decodable {
         var ids: [DeadLetterID]?
         var all: Bool?
         var function: String?
+
+        struct UnknownFields: Error {
+            let names: [String]
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case ids, all, function
+        }
+
+        /// Any key, to list those the body has.
+        private struct AnyKey: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { CodingKeys(stringValue: $0) == nil }
+            guard unknown.isEmpty else { throw UnknownFields(names: unknown.sorted()) }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            ids = try container.decodeIfPresent([DeadLetterID].self, forKey: .ids)
+            all = try container.decodeIfPresent(Bool.self, forKey: .all)
+            function = try container.decodeIfPresent(String.self, forKey: .function)
+        }
     }
 
     /// A dead letter id: a whole JSON number, or a string of one (not 12.9, not true).

@@ -105,6 +105,10 @@ import Testing
             let refused = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(body.utf8), authorized: true)
             #expect(refused.status == 400, "\(body): \(refused.text)")
         }
+        // A misspelt field is refused, not ignored: ignored, this one would replay every function's.
+        let misspelt = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(#"{"all": true, "Function": "other"}"#.utf8), authorized: true)
+        #expect(misspelt.status == 400, "\(misspelt.text)")
+        #expect(misspelt.text.contains("unknown field(s) Function;"), "\(misspelt.text)")
         let replay = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(#"{"ids": [\#(id), 999999]}"#.utf8), authorized: true)
         #expect(replay.status == 200)
         #expect(try replay.json()["replayed"] as? [Int] == [id])
