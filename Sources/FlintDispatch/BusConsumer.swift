@@ -289,7 +289,13 @@ public final class BusConsumer: Sendable {
         var windowDeadline: Date?
         if subscription.window > .zero {
             // Only full batches until the oldest due message has waited the whole window.
-            let due = try source.due(subscription: subscription.name, limit: limit, now: now)
+            var due = try source.due(subscription: subscription.name, limit: limit, now: now)
+            // Due, yet no delivery: its messages are published but not fanned out. Fanned out
+            // now, so its window starts; left to another subscription's claim (which fans out
+            // quietly) it would have no deadline, and wait for some other commit to wake the loop.
+            if due.count == 0, try source.fanOut(limit: settings.fanOutBatch) > 0 {
+                due = try source.due(subscription: subscription.name, limit: limit, now: now)
+            }
             guard due.count > 0 else { return nil }
             var invocations = min(slots, (due.count + batch - 1) / batch)
             if due.count < limit, let oldest = due.oldestDueAt {

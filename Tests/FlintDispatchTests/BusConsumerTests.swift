@@ -171,10 +171,15 @@ final class ConsumerScratchDirectory: Sendable {
 /// A bus with topic `jobs` and subscription `jobs-queue` for function `worker`, a dispatcher, the
 /// ledger writer and a consumer, wired as the daemon wires them.
 final class ConsumerHarness: Sendable {
-    /// `jobs` goes to the worker; nothing subscribes to `unheard`.
-    static let topology = BusTopology(
-        topics: ["jobs": .text, "unheard": .text], subscriptions: [.init(name: "jobs-queue", topic: "jobs", function: "worker")]
-    )
+    /// `jobs` goes to the worker, and so does `others` when a test asks for it; nothing
+    /// subscribes to `unheard`.
+    static func topology(others: Bool) -> BusTopology {
+        BusTopology(
+            topics: ["jobs": .text, "unheard": .text, "others": .text],
+            subscriptions: [.init(name: "jobs-queue", topic: "jobs", function: "worker")]
+                + (others ? [.init(name: "others-queue", topic: "others", function: "worker")] : [])
+        )
+    }
 
     let directory: ConsumerScratchDirectory
     let bus: Bus
@@ -185,16 +190,19 @@ final class ConsumerHarness: Sendable {
     private let refusals = Shared<[String]>([])
     private let writerDone = Milestone(1)
 
-    /// - Parameter watchCommits: wake the consumer on commits that change the bus, as the daemon does.
+    /// - Parameters:
+    ///   - watchCommits: wake the consumer on commits that change the bus, as the daemon does.
+    ///   - others: also serve `others-queue` (topic `others`, one message per invocation), first.
     init(
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
+        others: Bool = false,
         retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch,
         payloadLimit: Int = SQSEvent.payloadLimit, source wrap: (Bus) -> any DeliverySource = { $0 }
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
         bus = Bus(database: database)
-        try bus.register(Self.topology, retireOthers: true)
+        try bus.register(Self.topology(others: others), retireOthers: true)
         let refusals = self.refusals
         writer = LedgerWriter(
             ledger: InvocationLedger(database: database),
@@ -204,8 +212,12 @@ final class ConsumerHarness: Sendable {
         let logger = Logger(label: "flint.test") { _ in SwiftLogNoOpLogHandler() }
         dispatcher = Dispatcher(
             functions: [function], executor: executor, recorder: WriterRecorder(writer: writer), settings: dispatcherSettings, logger: logger)
+        let jobs = BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))
+        let otherSubscriptions = others
+            ? [BusSubscription(name: "others-queue", function: function.name, trigger: "others-queue", source: .queue, shape: .sqs(batch: 1, window: .zero))]
+            : []
         consumer = BusConsumer(
-            subscriptions: [BusSubscription(name: "jobs-queue", function: function.name, trigger: "jobs-queue", source: .queue, shape: .sqs(batch: batch, window: window))],
+            subscriptions: otherSubscriptions + [jobs],
             dispatcher: dispatcher, source: wrap(bus),
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch,
                 payloadLimit: payloadLimit),
@@ -443,6 +455,28 @@ final class ConsumerHarness: Sendable {
         if let start = executor.starts.first {
             #expect(start.timeIntervalSince(publishedAt) >= 0.3, "started \(start.timeIntervalSince(publishedAt)) s after publishing")
         }
+    }
+
+    /// A windowed subscription whose messages another subscription's claim fans out (quietly:
+    /// a claim's commit wakes no one) still gets its window's deadline, rather than waiting for
+    /// the next commit, here the other invocation's end 3 s later.
+    @Test func batchingWindow_endsOnTime_whenAnotherSubscriptionsClaimFansOutItsMessages() async throws {
+        let executor = InProcessExecutor(expecting: 2, work: .seconds(3))
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 4), batch: 5, window: .milliseconds(50), others: true)
+        let stopped = harness.start()
+        // Idle first, so the commit below is all that wakes the consumer. One commit for both, as
+        // a program publishing to two topics at once makes it. The pass it wakes serves
+        // jobs-queue first (passes with work take turns, starting with the second subscription).
+        try await Task.sleep(for: .milliseconds(300))
+        let publishedAt = Date()
+        try await harness.bus.publish([OutgoingMessage(topic: "others", body: "o"), OutgoingMessage(topic: "jobs", body: "j")])
+        let deadline = Date().addingTimeInterval(10)
+        while executor.starts.count < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let starts = executor.starts.map { $0.timeIntervalSince(publishedAt) }
+        #expect(starts.count == 2 && starts.allSatisfy { $0 < 2 }, "started \(starts) s after publishing")
+        #expect(await executor.messagesSeen.reached(within: 10))
+        await harness.shutdown(stopped)
     }
 
     @Test func batchingWindow_startsFullBatchesAtOnce() async throws {
