@@ -88,7 +88,8 @@ public struct BusDelivery: Sendable {
     /// after the function's last retry; plus the destination records it sends, if any.
     ///
     /// An invocation Flint itself stopped (`killed`: the daemon stopping past its drain deadline)
-    /// did not fail: its messages go back to the bus at once, whatever retries are left.
+    /// did not fail: its messages go back to the bus at once, whatever retries are left, and the
+    /// attempt is not counted against them.
     public func settle(
         _ result: InvocationResult, function: FunctionManifest, policy: RetryPolicy, identity: Identity
     ) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
@@ -100,7 +101,7 @@ public struct BusDelivery: Sendable {
         for lease in leases {
             let verdict: Settlement.Verdict
             if let error = failures[lease.message.messageID] {
-                verdict = interrupted ? .retry(after: .zero, error: error) : policy.verdict(attempt: lease.attempt, retries: retries, error: error)
+                verdict = interrupted ? .interrupted(error: error) : policy.verdict(attempt: lease.attempt, retries: retries, error: error)
             } else {
                 verdict = .done
             }
@@ -138,7 +139,7 @@ public struct BusDelivery: Sendable {
         switch verdict {
         case .done: (condition, topic) = (.success, function.onSuccess)
         case .dead: (condition, topic) = (.retriesExhausted, function.onFailure)
-        case .retry: return nil
+        case .retry, .interrupted: return nil
         }
         guard let topic else { return nil }
         let outcome = result.record.outcome

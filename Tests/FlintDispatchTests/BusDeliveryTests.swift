@@ -178,7 +178,7 @@ import Testing
         result.record.errorMessage = "killed: the instance was stopped (Flint is shutting down)"
         let delivery = BusDelivery(subscription: Self.queue, leases: [Self.lease("m-1", body: "a", delivery: 1, attempt: 3)])
         let (settlements, publications) = delivery.settle(result, function: Self.function(retries: 0), policy: RetryPolicy(), identity: Self.identity)
-        #expect(settlements.map(\.verdict) == [.retry(after: .zero, error: "killed: the instance was stopped (Flint is shutting down)")])
+        #expect(settlements.map(\.verdict) == [.interrupted(error: "killed: the instance was stopped (Flint is shutting down)")])
         #expect(publications.isEmpty)
     }
 

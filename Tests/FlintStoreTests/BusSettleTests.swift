@@ -41,6 +41,21 @@ import Testing
         #expect(again.map(\.attempt) == [2])
     }
 
+    /// The daemon's own stop is no failure: the delivery is claimable at once, and the attempt it
+    /// was killed in is not counted, so no retry is used up.
+    @Test func settle_interrupted_isClaimableAtOnce_withItsAttemptNotCounted() throws {
+        let fixture = try BusFixture()
+        let lease = try Self.leased(fixture)
+        #expect(lease.attempt == 1)
+        try fixture.bus.settle([.interrupted(lease, error: "killed: Flint is stopping", by: "inv-1")], now: Self.at(2))
+        #expect(try fixture.delivery(lease.token.deliveryID)
+            == DeliveryStatus(state: .ready, function: "bill", attempt: 0, lastInvocationID: "inv-1", lastError: "killed: Flint is stopping", visibleAt: Self.at(2)))
+        let again = try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60), now: Self.at(2))
+        #expect(again.map(\.token.deliveryID) == [lease.token.deliveryID])
+        #expect(again.map(\.attempt) == [1], "the same attempt again, not the next")
+        #expect(again.map(\.firstReceivedAt) == [Self.at(1)], "it was received, though")
+    }
+
     @Test func settle_dead_keepsADeadLetterThatIsNeverClaimed() throws {
         let fixture = try BusFixture()
         let lease = try Self.leased(fixture, body: "poison")

@@ -117,6 +117,10 @@ extension Settlement {
         Settlement(lease: lease.token, verdict: .retry(after: delay, error: error), invocationID: invocation)
     }
 
+    static func interrupted(_ lease: Lease, error: String = "killed", by invocation: String = "inv-killed") -> Settlement {
+        Settlement(lease: lease.token, verdict: .interrupted(error: error), invocationID: invocation)
+    }
+
     static func dead(_ lease: Lease, error: String = "gave up", by invocation: String = "inv-dead") -> Settlement {
         Settlement(lease: lease.token, verdict: .dead(error: error), invocationID: invocation)
     }

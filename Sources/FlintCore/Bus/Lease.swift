@@ -43,6 +43,10 @@ public struct Settlement: Sendable, Hashable {
         case retry(after: Duration, error: String)
         /// Failed for the last time: a dead letter, kept for `flint deadletters replay`.
         case dead(error: String)
+        /// Stopped by Flint itself (the daemon stopping past its drain deadline), which is no
+        /// failure of the delivery's: ready again at once, the attempt not counted, so it uses
+        /// none of the function's retries.
+        case interrupted(error: String)
     }
 
     public var lease: LeaseToken

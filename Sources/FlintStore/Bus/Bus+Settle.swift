@@ -19,7 +19,7 @@ extension Bus {
         let nowMicros = EpochMicros.from(now)
         let update = try db.cachedStatement(sql: """
             UPDATE deliveries SET state = ?, visible_at_us = ?, settled_at_us = ?, lease_expires_at_us = NULL,
-                last_error = coalesce(?, last_error), last_invocation_id = ?
+                last_error = coalesce(?, last_error), last_invocation_id = ?, attempt = attempt - ?
             WHERE id = ? AND lease_epoch = ? AND state = 'leased'
             """)
         var stale: [LeaseToken] = []
@@ -27,6 +27,7 @@ extension Bus {
             let state: DeliveryState
             var visibleAt = nowMicros
             var error: String?
+            var uncounted = 0
             switch settlement.verdict {
             case .done:
                 state = .done
@@ -37,9 +38,13 @@ extension Bus {
             case .dead(let message):
                 state = .dead
                 error = message
+            case .interrupted(let message):
+                state = .ready
+                error = message
+                uncounted = 1
             }
             try update.execute(arguments: [
-                state.rawValue, visibleAt, nowMicros, error, settlement.invocationID,
+                state.rawValue, visibleAt, nowMicros, error, settlement.invocationID, uncounted,
                 settlement.lease.deliveryID, settlement.lease.epoch,
             ])
             if db.changesCount == 0 { stale.append(settlement.lease) }
