@@ -44,10 +44,16 @@ public final class FlintDatabase: Sendable {
             }
         }
         try Self.createPrivately(path)
-        self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
+        // What SQLite says of a file it cannot write (read-only, immutable, locked) is said in
+        // words that name the file and the fix, as for every later write.
+        do {
+            self.pool = try DatabasePool(path: path, configuration: Self.configuration(durability: durability, busyTimeout: busyTimeout))
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw BusError.from(error, path: path)
+        }
         self.path = path
         self.durability = durability
-        try Self.migrator.migrate(pool)
     }
 
     /// Creates `path` empty (an empty file is an empty database to SQLite) with mode 0600, unless

@@ -1,0 +1,37 @@
+@testable import FlintStore
+import Foundation
+import Testing
+
+/// Opening the project's database: what a file that cannot be written is said to be.
+@Suite struct FlintDatabaseOpeningTests {
+    /// Whether `chattr` can make a file immutable here (root, and a file system that has the flag).
+    static let canMakeImmutable: Bool = {
+        guard getuid() == 0, let directory = try? TemporaryDirectory() else { return false }
+        let probe = directory.path + "/probe"
+        guard FileManager.default.createFile(atPath: probe, contents: nil) else { return false }
+        defer { _ = run("/usr/bin/chattr", ["-i", probe]) }
+        return run("/usr/bin/chattr", ["+i", probe])
+    }()
+
+    static func run(_ executable: String, _ arguments: [String]) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: executable) else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    @Test(.enabled(if: canMakeImmutable, "needs root and chattr on a file system with the immutable flag"))
+    func opening_anImmutableDatabase_saysItIsReadOnly_andWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        _ = try FlintDatabase(path: path)
+        #expect(Self.run("/usr/bin/chattr", ["+i", path]))
+        defer { _ = Self.run("/usr/bin/chattr", ["-i", path]) }
+        #expect(throws: BusError.databaseReadOnly(path: path)) { _ = try FlintDatabase(path: path) }
+        #expect(BusError.databaseReadOnly(path: path).description.hasSuffix("is read-only for this user; fix its permissions (and those of its directory, which holds the -wal file)"))
+    }
+}
