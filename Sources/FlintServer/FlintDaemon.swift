@@ -112,6 +112,7 @@ public struct FlintDaemon: Sendable {
         )
         isolation.project(Array(project.functions.values))
         let first = try ProjectGeneration(project: project, core: core, replacing: nil)
+        for line in first.stranded { console("flint: warning: \(line)") }
         let responder = CurrentResponder(first.responder)
         let reloader = ProjectReloader(first: first, core: core, responder: responder, requests: core.reloadRequests)
         // Commits that may make bus work claimable wake the consumer: the daemon's own as they

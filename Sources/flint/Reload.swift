@@ -18,10 +18,12 @@ struct Reload: AsyncParsableCommand {
         var reloaded: Bool
         var changes: [String]
         var deferredSettings: [String]
+        /// Absent from daemons older than the field.
+        var warnings: [String]?
         var problems: [String]
 
         enum CodingKeys: String, CodingKey {
-            case reloaded, changes, problems
+            case reloaded, changes, problems, warnings
             case deferredSettings = "deferred_settings"
         }
     }
@@ -41,6 +43,9 @@ struct Reload: AsyncParsableCommand {
         print("reloaded: " + ReloadPlan.summary(of: reply.changes))
         if !reply.deferredSettings.isEmpty {
             print("flint.yaml: \(reply.deferredSettings.joined(separator: ", ")) changed; that applies when Flint starts next")
+        }
+        for warning in reply.warnings ?? [] {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
     }
 }

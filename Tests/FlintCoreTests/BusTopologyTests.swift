@@ -48,4 +48,11 @@ import Testing
             .queue(trigger: "jobs", batch: 5, window: .seconds(1)), .schedule(trigger: "nightly"), .bucket(trigger: "drop"),
         ])
     }
+
+    @Test func describeSubscription_namesWhatEachSubscriptionStandsFor() {
+        #expect(BusTopology.describeSubscription("orders") == "queue trigger orders")
+        #expect(BusTopology.describeSubscription("flint.bucket.drop") == "bucket trigger drop")
+        #expect(BusTopology.describeSubscription("flint.schedule.nightly") == "schedule trigger nightly")
+        #expect(BusTopology.describeSubscription("flint.invoke.archive") == "asynchronous invocations of function archive")
+    }
 }

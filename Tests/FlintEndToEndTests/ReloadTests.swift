@@ -80,6 +80,30 @@ import Glibc
         _ = daemon
     }
 
+    /// A queue trigger renamed under waiting messages: they are not the new trigger's (a
+    /// subscription is its trigger's name), so the reload says they wait, rather than nothing.
+    @Test func renamingAQueueTriggerWithMessagesWaiting_isWarnedOf() async throws {
+        let project = try TestProject()
+        try project.appendToConfig("drain_timeout: 1s\n")
+        try project.addScriptFunction("slow", script: "cat > /dev/null\nsleep 20\n", manifest: "concurrency: 1\n")
+        try project.addQueueTrigger("conc", function: "slow", topic: "tc")
+        let daemon = try RunningDaemon(project)
+        let database = project.dataDirectory + "/flint.sqlite"
+        let published = try FlintBinary.run(["publish", "tc", "--lines", "--data", "a\nb\nc\nd", "--project", project.root])
+        #expect(published.status == 0, "\(published.stderr)")
+        try await BusEndToEndTests.waitUntil("one message running, three waiting", within: 10) {
+            try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM deliveries WHERE subscription = 'conc' AND state = 'ready'") == "3"
+        }
+        try FileManager.default.moveItem(atPath: project.root + "/triggers/conc.yaml", toPath: project.root + "/triggers/conc-queue.yaml")
+        let reloaded = try reload(project)
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        #expect(reloaded.stdout.contains("trigger conc removed, trigger conc-queue added"), "\(reloaded.stdout)")
+        #expect(reloaded.stderr.contains(
+            "warning: 3 message(s) wait for queue trigger conc, which the project no longer has: they stay in the database, and are delivered once it is back under that name (restore it, then flint reload)"
+        ), "\(reloaded.stderr)")
+        _ = daemon
+    }
+
     /// GetFunction's `LastModified` is when that function's definition changed, not the last reload.
     @Test func lastModified_movesOnlyForTheFunctionsAReloadChanged() async throws {
         let project = try TestProject()

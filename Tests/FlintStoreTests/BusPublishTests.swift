@@ -243,6 +243,28 @@ import Testing
         #expect(try fixture.states("shipping") == ["ready", "ready"])
     }
 
+    /// Published while `shipping` was active, not fanned out yet (a daemon was down): the
+    /// retiring register writes its delivery first, and counts it as waiting for a retired one.
+    @Test func register_retiring_keepsWhatWasPublishedBeforeForTheRetired_andCountsItAsWaiting() throws {
+        let fixture = try BusFixture()
+        try fixture.bus.publish([OutgoingMessage(topic: "orders", body: "while down")])
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 0, "not fanned out yet")
+        try fixture.bus.register(
+            BusTopology(topics: ["orders": .text], subscriptions: [.init(name: "billing", topic: "orders", function: "bill")]),
+            retireOthers: true
+        )
+        #expect(try fixture.states("shipping") == ["ready"])
+        #expect(try fixture.states("billing") == ["ready"])
+        let waiting = try fixture.bus.waitingForRetiredSubscriptions()
+        #expect(waiting.map(\.subscription) == ["shipping"])
+        #expect(waiting.map(\.count) == [1])
+
+        // Back under its name, it takes what waited for it.
+        try fixture.bus.register(BusFixture.orders, retireOthers: true)
+        #expect(try fixture.bus.waitingForRetiredSubscriptions().isEmpty)
+        #expect(try fixture.bus.claim(subscription: "shipping", limit: 10, leaseFor: .seconds(60)).map(\.message.body) == ["while down"])
+    }
+
     @Test func register_withoutRetiring_leavesOtherSubscriptionsActive() throws {
         let fixture = try BusFixture()
         try fixture.bus.register(

@@ -9,6 +9,16 @@ extension BusTopology {
     /// One per trigger, not per bucket: each trigger filters, retries and dead-letters its own.
     public static func bucketTopic(_ trigger: String) -> String { "flint.bucket.\(trigger)" }
 
+    /// What a subscription named `name` stands for, for people: `queue trigger orders`,
+    /// `bucket trigger uploads`, `schedule trigger nightly`, `asynchronous invocations of function f`.
+    public static func describeSubscription(_ name: String) -> String {
+        for (prefix, what) in [(invokeTopic(""), "asynchronous invocations of function "), (scheduleTopic(""), "schedule trigger "), (bucketTopic(""), "bucket trigger ")]
+        where name.hasPrefix(prefix) {
+            return what + name.dropFirst(prefix.count)
+        }
+        return "queue trigger " + name
+    }
+
     /// What `project` declares: its topics (flint.yaml's `topics`, those queue triggers name,
     /// destinations), each queue trigger's subscription, and Flint's own topics for asynchronous
     /// invocations, schedules and bucket triggers. Names starting with `flint.` are Flint's own;

@@ -5,6 +5,7 @@ internal import FlintStore
 internal import FlintTriggers
 internal import Foundation
 internal import Hummingbird
+internal import Logging
 internal import ServiceLifecycle
 
 /// Everything that follows from one version of the project's functions and triggers: the
@@ -22,6 +23,9 @@ final class ProjectGeneration: Sendable {
     let responder: any HTTPResponder<FlintRequestContext>
     /// Its long-running parts, in start order; they stop in reverse.
     let services: [any Service]
+    /// Messages left waiting for triggers (or functions) the project no longer has, one line
+    /// each: said at start-up and on reload, rather than stranded silently.
+    let stranded: [String]
 
     /// Builds (does not start) the generation for `project`.
     ///
@@ -43,6 +47,7 @@ final class ProjectGeneration: Sendable {
         let topology = BusTopology(project: project)
         // Last of those: a refused reload must leave the running generation's subscriptions as they are.
         try core.bus.register(topology, retireOthers: true)
+        stranded = Self.stranded(bus: core.bus, logger: core.logger)
 
         let console = core.console
         let logHub = core.logHub
@@ -96,6 +101,20 @@ final class ProjectGeneration: Sendable {
             ScheduleService(source: scheduleSource),
             BucketWatcherService(watcher: bucketWatcher),
         ]
+    }
+
+    /// One line per subscription the project no longer has that still has messages waiting.
+    private static func stranded(bus: Bus, logger: Logger) -> [String] {
+        do {
+            return try bus.waitingForRetiredSubscriptions().map { subscription, count in
+                let what = BusTopology.describeSubscription(subscription)
+                return "\(count) message(s) wait for \(what), which the project no longer has: they stay in the database, "
+                    + "and are delivered once it is back under that name (restore it, then flint reload)"
+            }
+        } catch {
+            logger.warning("could not count the messages waiting for removed triggers: \(error)")
+            return []
+        }
     }
 
     /// Trigger routes first, then Flint's own API.

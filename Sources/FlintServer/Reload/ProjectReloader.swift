@@ -128,6 +128,7 @@ final class ProjectReloader: Service, Sendable {
             console("flint: flint.yaml: \(plan.deferredSettings.joined(separator: ", ")) changed; that applies when Flint starts next")
         }
         console("flint: reloaded: " + ReloadPlan.summary(of: plan.changes))
+        for line in next.stranded { console("flint: warning: \(line)") }
         for name in plan.addedOrChangedFunctions {
             guard let function = plan.project.functions[name] else { continue }
             console("  function \(FlintDaemon.describe(function))")
@@ -136,7 +137,7 @@ final class ProjectReloader: Service, Sendable {
         for trigger in plan.project.triggers where plan.addedOrChangedTriggers.contains(trigger.name) {
             console("  trigger \(trigger.name)  \(FlintDaemon.describe(trigger))  -> \(trigger.function)")
         }
-        return (next, .reloaded(changes: plan.changes, deferredSettings: plan.deferredSettings))
+        return (next, .reloaded(changes: plan.changes, deferredSettings: plan.deferredSettings, warnings: next.stranded))
     }
 
     private func refuse(_ problems: [String]) -> ReloadOutcome {

@@ -33,8 +33,9 @@ final class ReloadRequests: Sendable {
 
 /// What a reload did.
 enum ReloadOutcome: Sendable, Equatable {
-    /// The project now runs as loaded: what changed, and flint.yaml settings that wait for a restart.
-    case reloaded(changes: [String], deferredSettings: [String])
+    /// The project now runs as loaded: what changed, flint.yaml settings that wait for a
+    /// restart, and what needs the user's attention (messages left waiting for removed triggers).
+    case reloaded(changes: [String], deferredSettings: [String], warnings: [String])
     /// Nothing changed: the previous configuration still runs.
     case refused(problems: [String])
     /// The daemon is stopping and reloads no more.

@@ -10,10 +10,11 @@ struct ReloadRoutes: Sendable {
         var reloaded: Bool
         var changes: [String] = []
         var deferredSettings: [String] = []
+        var warnings: [String] = []
         var problems: [String] = []
 
         enum CodingKeys: String, CodingKey {
-            case reloaded, changes, problems
+            case reloaded, changes, problems, warnings
             case deferredSettings = "deferred_settings"
         }
     }
@@ -21,8 +22,8 @@ struct ReloadRoutes: Sendable {
     func register(on v1: RouterGroup<FlintRequestContext>) {
         v1.post("/reload") { _, _ in
             switch await requests.reload() {
-            case .reloaded(let changes, let deferred):
-                return Response.json(Reply(reloaded: true, changes: changes, deferredSettings: deferred))
+            case .reloaded(let changes, let deferred, let warnings):
+                return Response.json(Reply(reloaded: true, changes: changes, deferredSettings: deferred, warnings: warnings))
             case .refused(let problems):
                 return Response.json(Reply(reloaded: false, problems: problems), status: .unprocessableContent)
             case .stopping:

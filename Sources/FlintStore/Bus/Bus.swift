@@ -27,6 +27,12 @@ public final class Bus: Sendable {
     /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
     public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
         try database.write { db in
+            // Messages published while a subscription about to be retired (or moved to another
+            // topic) was active are its own: their deliveries are written first, as the consumer
+            // would have, rather than never (a retired subscription receives nothing more).
+            if retireOthers, try Self.retiresAny(topology, in: db) {
+                while try Self.fanOut(limit: Self.fanOutBatch, in: db) > 0 {}
+            }
             let upsertTopic = try db.cachedStatement(sql: """
                 INSERT INTO topics (name, format) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET format = excluded.format
@@ -62,6 +68,28 @@ public final class Bus: Sendable {
                         + (names.isEmpty ? "" : " AND name NOT IN (\(databaseQuestionMarks(count: names.count)))"),
                     arguments: StatementArguments(names)
                 )
+            }
+        }
+    }
+
+    /// Whether registering `topology` retires an active subscription or moves one to another topic.
+    private static func retiresAny(_ topology: BusTopology, in db: Database) throws -> Bool {
+        let topics = Dictionary(topology.subscriptions.map { ($0.name, $0.topic) }, uniquingKeysWith: { first, _ in first })
+        return try Row.fetchAll(db, sql: "SELECT name, topic FROM subscriptions WHERE active").contains { row in
+            topics[row[0] as String] != row[1] as String
+        }
+    }
+
+    /// Subscriptions the project no longer has (retired by `register`) with deliveries still
+    /// waiting, and how many: nothing claims them until a subscription of that name is back.
+    public func waitingForRetiredSubscriptions() throws(BusError) -> [(subscription: String, count: Int)] {
+        try database.read { db in
+            let retired = try String.fetchAll(db, sql: "SELECT name FROM subscriptions WHERE NOT active ORDER BY name")
+            // Per subscription, so that each count is a range of the claimable index.
+            let count = try db.cachedStatement(sql: "SELECT count(*) FROM deliveries WHERE subscription = ? AND state = 'ready'")
+            return try retired.compactMap { name in
+                let waiting = try Int.fetchOne(count, arguments: [name]) ?? 0
+                return waiting > 0 ? (name, waiting) : nil
             }
         }
     }
