@@ -275,12 +275,28 @@ import Testing
         #expect(try fixture.strings("SELECT subscription FROM deliveries ORDER BY subscription") == ["billing", "late", "shipping"])
     }
 
-    @Test func register_retiringWithAnEmptyTopology_retiresEverySubscription() throws {
+    @Test func register_retiringWithAnEmptyTopology_retiresEverySubscriptionAndTopic() throws {
         let fixture = try BusFixture()
         try fixture.bus.register(BusTopology(), retireOthers: true)
-        try fixture.publish("orders", "o")
-        #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 0)
+        #expect(throws: BusError.unknownTopic("orders", known: [])) { try fixture.publish("orders", "o") }
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 0)
         #expect(try fixture.scalar("SELECT count(*) FROM subscriptions WHERE active") == 0)
+    }
+
+    /// A topic the project stops naming takes no more messages, which nothing would receive, by
+    /// any path (a plain INSERT included); named again, it takes them again.
+    @Test func register_retiresTopicsTheProjectNoLongerNames_andRevivesThemWhenNamedAgain() throws {
+        let fixture = try BusFixture()
+        try fixture.bus.register(BusTopology(topics: ["events": .json], subscriptions: []), retireOthers: true)
+        #expect(throws: BusError.unknownTopic("orders", known: ["events"])) { try fixture.publish("orders", "o") }
+        let insert = try SQLiteShell.run(fixture.path, "INSERT INTO messages (topic, body) VALUES ('orders', 'o');")
+        #expect(insert.status != 0)
+        #expect(insert.error.contains("retired topic: nothing in the project names it any more"), "\(insert.error)")
+        #expect(try fixture.bus.topics() == ["events": .json])
+
+        // `flint publish` registers without retiring: a topic the project names again is back.
+        try fixture.bus.register(BusFixture.orders, retireOthers: false)
+        #expect(try fixture.publish("orders", "o").duplicate == false)
     }
 
     @Test func register_movingASubscriptionToAnotherFunction_routesNewMessagesThere() throws {

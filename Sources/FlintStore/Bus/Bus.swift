@@ -20,7 +20,8 @@ public final class Bus: Sendable {
     // MARK: Topology
 
     /// Declares the project's topics and subscriptions. With `retireOthers`, subscriptions the
-    /// topology no longer names stop receiving messages (their pending deliveries stay). A new
+    /// topology no longer names stop receiving messages (their pending deliveries stay), and
+    /// topics it no longer names take none (a topic named again takes messages again). A new
     /// subscription, one moved to another topic, or one made active again receives what is
     /// published from now on. A subscription moved to another function takes its waiting
     /// deliveries along.
@@ -35,7 +36,7 @@ public final class Bus: Sendable {
             }
             let upsertTopic = try db.cachedStatement(sql: """
                 INSERT INTO topics (name, format) VALUES (?, ?)
-                ON CONFLICT(name) DO UPDATE SET format = excluded.format
+                ON CONFLICT(name) DO UPDATE SET format = excluded.format, active = 1
                 """)
             for (name, format) in topology.topics.sorted(by: { $0.key < $1.key }) {
                 try upsertTopic.execute(arguments: [name, format.rawValue])
@@ -62,6 +63,12 @@ public final class Bus: Sendable {
             }
             try db.execute(sql: BusSchema.coverSubscriptionsSQL)
             if retireOthers {
+                let topics = Array(topology.topics.keys)
+                try db.execute(
+                    sql: "UPDATE topics SET active = 0 WHERE active"
+                        + (topics.isEmpty ? "" : " AND name NOT IN (\(databaseQuestionMarks(count: topics.count)))"),
+                    arguments: StatementArguments(topics)
+                )
                 let names = topology.subscriptions.map(\.name)
                 try db.execute(
                     sql: "UPDATE subscriptions SET active = 0 WHERE active"
@@ -94,14 +101,14 @@ public final class Bus: Sendable {
         }
     }
 
-    /// The declared topics and their formats.
+    /// The declared topics (not retired) and their formats.
     public func topics() throws(BusError) -> [String: TopicFormat] {
         try database.read { db in try Self.topics(in: db) }
     }
 
     static func topics(in db: Database) throws -> [String: TopicFormat] {
         var topics: [String: TopicFormat] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics") {
+        for row in try Row.fetchAll(db, sql: "SELECT name, format FROM topics WHERE active") {
             let name: String = row["name"]
             topics[name] = TopicFormat(rawValue: row["format"]) ?? .text
         }
@@ -147,7 +154,7 @@ public final class Bus: Sendable {
         guard !messages.isEmpty else { return [] }
         try check(messages)
         // Only the topics published to are looked up (once each): this runs for every publish.
-        let topicFormat = try db.cachedStatement(sql: "SELECT format FROM topics WHERE name = ?")
+        let topicFormat = try db.cachedStatement(sql: "SELECT format FROM topics WHERE name = ? AND active")
         var formats: [String: TopicFormat] = [:]
         let insert = try db.cachedStatement(sql: """
             INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
