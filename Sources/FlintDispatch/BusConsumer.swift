@@ -293,7 +293,10 @@ public final class BusConsumer: Sendable {
             // Due, yet no delivery: its messages are published but not fanned out. Fanned out
             // now, so its window starts; left to another subscription's claim (which fans out
             // quietly) it would have no deadline, and wait for some other commit to wake the loop.
+            // What this fans out may be due for subscriptions this pass has served already: they
+            // look again (the fan-out, as a claim's, commits quietly).
             if due.count == 0, try source.fanOut(limit: settings.fanOutBatch) > 0 {
+                state.withLock { $0.wakePending = true }
                 due = try source.due(subscription: subscription.name, limit: limit, now: now)
             }
             guard due.count > 0 else { return nil }
