@@ -27,10 +27,16 @@ public final class Bus: Sendable {
     /// deliveries along.
     /// `flint up` retires; `flint publish` only adds, so that it never disturbs a running daemon.
     public func register(_ topology: BusTopology, retireOthers: Bool) throws(BusError) {
+        // Messages published while a subscription about to be retired (or moved to another
+        // topic) was active are its own: their deliveries are written first, as the consumer
+        // would have, rather than never (a retired subscription receives nothing more). A
+        // backlog (published while the daemon was down) goes a batch per transaction, as the
+        // consumer's would, so that no publisher waits for the whole of it...
+        if retireOthers, try database.read({ db in try Self.retiresAny(topology, in: db) }) {
+            while try fanOut() > 0 {}
+        }
         try database.write { db in
-            // Messages published while a subscription about to be retired (or moved to another
-            // topic) was active are its own: their deliveries are written first, as the consumer
-            // would have, rather than never (a retired subscription receives nothing more).
+            // ... and what was published since, within the transaction that retires.
             if retireOthers, try Self.retiresAny(topology, in: db) {
                 while try Self.fanOut(limit: Self.fanOutBatch, in: db) > 0 {}
             }
