@@ -31,6 +31,9 @@ public final class BucketWatcher: Sendable {
         /// The buckets watched, once the watcher has got that far (or given up: none).
         var watched: [String]?
         var waiters: [CheckedContinuation<[String], Never>] = []
+        /// Those of `watching(within:)`, by their number, until answered or timed out.
+        var boundedWaiters: [Int: CheckedContinuation<[String]?, Never>] = [:]
+        var nextWaiter = 0
     }
 
     private let readiness = Mutex(Readiness())
@@ -73,15 +76,40 @@ public final class BucketWatcher: Sendable {
         }
     }
 
+    /// `watching()`, giving up after `timeout`: nil if the buckets are not all watched by then
+    /// (a second watcher waits for the first to be done with libinotifytools, which finishes
+    /// its start-up scan first).
+    public func watching(within timeout: Duration) async -> [String]? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<[String]?, Never>) in
+            let (watched, number) = readiness.withLock { state -> ([String]?, Int) in
+                if let watched = state.watched { return (watched, 0) }
+                state.nextWaiter += 1
+                state.boundedWaiters[state.nextWaiter] = continuation
+                return (nil, state.nextWaiter)
+            }
+            if let watched {
+                continuation.resume(returning: watched)
+                return
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) { [self] in
+                readiness.withLock { $0.boundedWaiters.removeValue(forKey: number) }?.resume(returning: nil)
+            }
+        }
+    }
+
     /// Says which buckets are watched; the first call counts.
     func markWatching(_ buckets: [String]) {
-        let (watched, waiters) = readiness.withLock { state -> ([String], [CheckedContinuation<[String], Never>]) in
+        let (watched, waiters, bounded) = readiness.withLock { state in
             let watched = state.watched ?? buckets
             state.watched = watched
-            defer { state.waiters.removeAll() }
-            return (watched, state.waiters)
+            defer {
+                state.waiters.removeAll()
+                state.boundedWaiters.removeAll()
+            }
+            return (watched, state.waiters, Array(state.boundedWaiters.values))
         }
         for waiter in waiters { waiter.resume(returning: watched) }
+        for waiter in bounded { waiter.resume(returning: watched) }
     }
 
     /// Watches on a thread of its own until `stop()` (or cancellation).

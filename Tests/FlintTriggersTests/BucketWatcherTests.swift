@@ -2,6 +2,7 @@ import FlintCore
 import FlintStore
 import FlintTriggers
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -154,6 +155,21 @@ import Testing
         let warnings = fixture.warnings.all
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.hasSuffix("/: its name is not UTF-8, so no object key can name what it holds; rename it") == true, "\(warnings)")
+        await fixture.stop()
+    }
+
+    /// A bounded wait for the watches: nil when they are not in place in time (here a watcher
+    /// never started), the buckets once they are.
+    @Test func watchingWithin_givesUpInTime_orAnswersWithTheWatchedBuckets() async throws {
+        let idle = try BucketWatcherFixture()
+        let unstarted = try BucketWatcher(root: idle.root, buckets: ["uploads"], sink: idle.sink, logger: Logger(label: "test"))
+        let started = ContinuousClock.now
+        #expect(await unstarted.watching(within: .milliseconds(100)) == nil)
+        #expect(ContinuousClock.now - started < .seconds(5))
+
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"])
+        #expect(await fixture.watcher?.watching(within: .seconds(5)) == ["uploads"])
         await fixture.stop()
     }
 

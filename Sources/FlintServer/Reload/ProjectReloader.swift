@@ -55,7 +55,7 @@ final class ProjectReloader: Service, Sendable {
                 for await _ in hangups.cancelOnGracefulShutdown() { requests.signal() }
             }
             for await request in requests.requests.cancelOnGracefulShutdown() {
-                let (next, outcome) = reload()
+                var (next, outcome) = reload()
                 guard let next else {
                     request.reply?(outcome)
                     continue
@@ -68,8 +68,15 @@ final class ProjectReloader: Service, Sendable {
                 await previous.triggerGracefulShutdown()
                 // Answered once the new buckets exist and are watched (which waits for the old
                 // watcher to let go of libinotifytools): a file put right after `flint reload`
-                // returns must fire, as one put after `flint up` says ready does.
-                _ = await next.bucketWatcher?.watching()
+                // returns must fire, as one put after `flint up` says ready does. Not for ever:
+                // the old watcher lets go only once its start-up scan is done, which a bucket
+                // of many changed files makes long.
+                if let watcher = next.bucketWatcher, await watcher.watching(within: Self.watchingWait) == nil {
+                    let warning = "the buckets of the new triggers are not watched yet: the previous watcher is still scanning "
+                        + "the buckets for what changed before it started; files put into them fire once they are (the log says \"watching ...\")"
+                    core.console("flint: warning: \(warning)")
+                    outcome = outcome.adding(warning: warning)
+                }
                 request.reply?(outcome)
             }
             requests.finish()
@@ -77,6 +84,9 @@ final class ProjectReloader: Service, Sendable {
             await running.triggerGracefulShutdown()
         }
     }
+
+    /// How long a reload's answer waits for the new bucket watcher to watch every bucket.
+    static let watchingWait = Duration.seconds(10)
 
     private static func serviceGroup(for generation: ProjectGeneration, core: DaemonCore) -> ServiceGroup {
         ServiceGroup(configuration: .init(

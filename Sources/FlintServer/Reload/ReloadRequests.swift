@@ -40,4 +40,10 @@ enum ReloadOutcome: Sendable, Equatable {
     case refused(problems: [String])
     /// The daemon is stopping and reloads no more.
     case stopping
+
+    /// This outcome with `warning` added to a reload's warnings.
+    func adding(warning: String) -> ReloadOutcome {
+        guard case .reloaded(let changes, let deferred, let warnings) = self else { return self }
+        return .reloaded(changes: changes, deferredSettings: deferred, warnings: warnings + [warning])
+    }
 }
