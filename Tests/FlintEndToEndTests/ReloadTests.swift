@@ -99,7 +99,7 @@ import Glibc
         #expect(reloaded.status == 0, "\(reloaded.stderr)")
         #expect(reloaded.stdout.contains("trigger conc removed, trigger conc-queue added"), "\(reloaded.stdout)")
         #expect(reloaded.stderr.contains(
-            "warning: 3 message(s) wait for queue trigger conc, which the project no longer has: they stay in the database, and are delivered once it is back under that name (restore it, then flint reload)"
+            "warning: 3 message(s) wait for queue trigger conc, which the project no longer has: they stay in the database, and are delivered once it is back under that name (restore it, then flint reload); to drop them instead: DELETE FROM deliveries WHERE subscription = 'conc' AND state = 'ready' (docs/operations.md)"
         ), "\(reloaded.stderr)")
         _ = daemon
     }

@@ -109,7 +109,8 @@ final class ProjectGeneration: Sendable {
             return try bus.waitingForRetiredSubscriptions().map { subscription, count in
                 let what = BusTopology.describeSubscription(subscription)
                 return "\(count) message(s) wait for \(what), which the project no longer has: they stay in the database, "
-                    + "and are delivered once it is back under that name (restore it, then flint reload)"
+                    + "and are delivered once it is back under that name (restore it, then flint reload); to drop them instead: "
+                    + "DELETE FROM deliveries WHERE subscription = '\(subscription)' AND state = 'ready' (docs/operations.md)"
             }
         } catch {
             logger.warning("could not count the messages waiting for removed triggers: \(error)")
