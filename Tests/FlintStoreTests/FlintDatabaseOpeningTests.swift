@@ -34,4 +34,26 @@ import Testing
         #expect(throws: BusError.databaseReadOnly(path: path)) { _ = try FlintDatabase(path: path) }
         #expect(BusError.databaseReadOnly(path: path).description.hasSuffix("is read-only for this user; fix its permissions (and those of its directory, which holds the -wal file)"))
     }
+
+    @Test func opening_aFileThatIsNotADatabase_saysSo_andWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        try Data("not a database, but long enough to have a header\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: BusError.database(
+            path: path, message: "is not a SQLite database; move it away (Flint then makes a new one) or set data: in flint.yaml to another directory"
+        )) { _ = try FlintDatabase(path: path) }
+    }
+
+    @Test func opening_aDirectoryInTheFilesPlace_saysItCannotBeOpened_andWhatToCheck() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        do {
+            _ = try FlintDatabase(path: path)
+            Issue.record("a directory opened as a database")
+        } catch let error as BusError {
+            #expect("\(error)".hasPrefix("\(path): cannot be opened ("), "\(error)")
+            #expect("\(error)".contains("check that it is a file (not a directory) this user can read and write"), "\(error)")
+        }
+    }
 }

@@ -38,7 +38,14 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
         guard let error = error as? DatabaseError else { return .database(path: path, message: "\(error)") }
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .databaseLocked(path: path)
-        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN: return .databaseReadOnly(path: path)
+        case .SQLITE_READONLY, .SQLITE_PERM: return .databaseReadOnly(path: path)
+        // Not only a question of rights: a directory in the file's place, no descriptor left.
+        case .SQLITE_CANTOPEN:
+            return .database(path: path, message: "cannot be opened (\(error.message ?? "SQLite says no more")); check that it is a file "
+                + "(not a directory) this user can read and write, in a directory it can write (which holds the -wal file), "
+                + "and that Flint has file descriptors to spare (ulimit -n)")
+        case .SQLITE_NOTADB:
+            return .database(path: path, message: "is not a SQLite database; move it away (Flint then makes a new one) or set data: in flint.yaml to another directory")
         default: return .database(path: path, message: error.message ?? "\(error)")
         }
     }
