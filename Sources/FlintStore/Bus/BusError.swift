@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import GRDB
 
 /// Why the bus refused a request. Each description says what went wrong and what to do.
@@ -14,6 +15,10 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .unknownTopic(let topic, _) where topic.hasPrefix(TopicName.reservedPrefix):
+            // Only Flint publishes there: a trigger or function a reload has just removed, whose
+            // previous configuration is still stopping.
+            return "topic \"\(topic)\" is Flint's own, for a trigger or function the project no longer has; what the previous configuration still publishes there as it stops is not kept"
         case .unknownTopic(let topic, let known):
             let list = known.isEmpty ? "none is declared yet" : "known topics: " + known.joined(separator: ", ")
             return "unknown topic \"\(topic)\" (\(list)); declare it under topics: in flint.yaml or name it in a queue trigger"
