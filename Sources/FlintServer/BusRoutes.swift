@@ -35,10 +35,12 @@ struct BusRoutes: Sendable {
         do {
             receipts = try await bus.publish(parsed.messages)
         } catch {
+            // A list is refused whole: its refusal names the message to fix, as a parse error does.
+            let position = parsed.isBatch ? error.culprit(in: parsed.messages).map { "message \($0 + 1): " } ?? "" : ""
             switch error {
             case .unknownTopic: return .message(.notFound, error.description)
-            case .bodyTooLarge: return .message(.contentTooLarge, error.description)
-            case .notJSON, .nulCharacter: return .message(.badRequest, error.description)
+            case .bodyTooLarge: return .message(.contentTooLarge, position + error.description)
+            case .notJSON, .nulCharacter: return .message(.badRequest, position + error.description)
             case .databaseLocked: return .message(.serviceUnavailable, error.description, headers: [.retryAfter: "1"])
             case .databaseReadOnly, .database: return .message(.internalServerError, error.description)
             }

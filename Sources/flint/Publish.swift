@@ -104,17 +104,11 @@ struct Publish: AsyncParsableCommand {
         }
     }
 
-    /// "line N: " for the first line of `--lines` input that the bus's refusal is about, when
-    /// it is about one (a body that is not JSON, or too large); empty otherwise.
+    /// "line N: " for the line of `--lines` input that the bus's refusal is about, when it is
+    /// about one (a body that is not JSON, too large, or with a NUL); empty otherwise.
     static func lineOf(_ error: BusError, in messages: [(line: Int, message: OutgoingMessage)], lines: Bool) -> String {
         guard lines, messages.count > 1 else { return "" }
-        let culprit: (line: Int, message: OutgoingMessage)?
-        switch error {
-        case .notJSON: culprit = messages.first { !JSONSyntax.isValue(Data($0.message.body.utf8)) }
-        case .bodyTooLarge(_, let bytes, _): culprit = messages.first { $0.message.byteCount == bytes }
-        default: culprit = nil
-        }
-        return culprit.map { "line \($0.line): " } ?? ""
+        return error.culprit(in: messages.map(\.message)).map { "line \(messages[$0].line): " } ?? ""
     }
 
     /// The messages the options describe, each with its line: one (line 1), or one per non-blank

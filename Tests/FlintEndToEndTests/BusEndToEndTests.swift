@@ -190,6 +190,10 @@ import Testing
         #expect(unknown.text.contains("unknown topic"))
         let huge = try await Self.publish(daemon, "jobs", ["body": String(repeating: "x", count: 1024 * 1024 + 1)])
         #expect(huge.status == 413)
+        // A list is refused whole, naming the message to fix.
+        let hugeInAList = try await Self.publish(daemon, "jobs", [["body": "fine"], ["body": String(repeating: "x", count: 1024 * 1024 + 1)]])
+        #expect(hugeInAList.status == 413)
+        #expect(hugeInAList.text.contains(#"message 2: the message for topic \"jobs\" is 1048577 bytes"#), "\(hugeInAList.text)")
     }
 
     @Test func asynchronousInvocation_returns202_thenShowsItsProgress_andSendsDestinations() async throws {

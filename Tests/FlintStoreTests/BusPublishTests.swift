@@ -102,6 +102,25 @@ import Testing
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 4)
     }
 
+    /// A refused batch names the message to fix: the one its refusal is about.
+    @Test func refusalOfABatch_namesItsCulprit() throws {
+        let fixture = try BusFixture()
+        func culprit(_ messages: [OutgoingMessage]) throws -> Int? {
+            do {
+                try fixture.bus.publish(messages)
+            } catch {
+                return error.culprit(in: messages)
+            }
+            Issue.record("\(messages) was published")
+            return nil
+        }
+        let fine = OutgoingMessage(topic: "events", body: "{}")
+        #expect(try culprit([fine, OutgoingMessage(topic: "events", body: "{"), fine]) == 1)
+        #expect(try culprit([fine, fine, OutgoingMessage(topic: "events", body: "\"" + String(repeating: "x", count: Bus.maxBodyBytes) + "\"")]) == 2)
+        #expect(try culprit([OutgoingMessage(topic: "events", body: "{}", groupKey: "g\u{0}"), fine]) == 0)
+        #expect(try culprit([fine, OutgoingMessage(topic: "nope", body: "{}")]) == nil, "an unknown topic is no one message's")
+    }
+
     @Test func publishAsync_storesAndRefusesAsTheSynchronousOne() async throws {
         let fixture = try BusFixture()
         let receipts = try await fixture.bus.publish(
