@@ -236,6 +236,30 @@ import Testing
         #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12)).map(\.message.body) == ["g2"])
     }
 
+    /// A replayed dead head goes to the end of its group, as SQS's redrive does: it never runs
+    /// beside what its group is running, nor ahead of what the group has waiting.
+    @Test func replayOfADeadHeadOfGroup_queuesItAtTheGroupsEnd() throws {
+        let fixture = try BusFixture()
+        for (index, body) in ["g1", "g2", "g3"].enumerated() {
+            try fixture.publish("orders", body, group: "g", at: Self.at(Double(index)))
+        }
+        let head = try #require(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(10)).first)
+        try fixture.bus.settle([.dead(head)], now: Self.at(11))
+        let second = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12))
+        #expect(second.map(\.message.body) == ["g2"])
+
+        #expect(try fixture.bus.replay(ids: [head.token.deliveryID], now: Self.at(13)) == [head.token.deliveryID])
+        #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(14)).isEmpty, "g2 is running")
+        try fixture.bus.settle([.done(second[0])], now: Self.at(15))
+        let third = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(16))
+        #expect(third.map(\.message.body) == ["g3"], "g3 waited longer than the replayed g1")
+        try fixture.bus.settle([.done(third[0])], now: Self.at(17))
+        let replayed = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(18))
+        #expect(replayed.map(\.message.body) == ["g1"])
+        #expect(replayed.map(\.attempt) == [1], "fresh attempts")
+        #expect(try fixture.bus.deadLetters().isEmpty)
+    }
+
     @Test func claim_groupsAreOrderedPerSubscription() throws {
         let fixture = try BusFixture()
         try fixture.publish("orders", "g1", group: "g", at: Self.at(0))

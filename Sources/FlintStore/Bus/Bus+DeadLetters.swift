@@ -34,6 +34,11 @@ extension Bus {
     /// all of them, optionally only of one function. Returns the ids replayed; unknown ids,
     /// deliveries that are not dead, and dead letters of a retired subscription (its trigger or
     /// function was removed since: nothing would claim them again) are left out.
+    ///
+    /// A dead letter of a FIFO group goes to the end of its group, as SQS's redrive does: its
+    /// group moved on when it died, and as its old head it would run beside (or ahead of) what
+    /// the group is running or has waiting. It gets a new delivery id for that; the one
+    /// returned is the id it was replayed by.
     public func replay(ids: [Int64]?, function: String? = nil, now: Date = Date()) throws(BusError) -> [Int64] {
         try replayNamingRetired(ids: ids, function: function, now: now).replayed
     }
@@ -45,13 +50,30 @@ extension Bus {
     ) throws(BusError) -> (replayed: [Int64], retired: [Int64]) {
         if let ids, ids.isEmpty { return ([], []) }
         let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
+        let nowMicros = EpochMicros.from(now)
         return try database.write { db in
-            let replayed = try Int64.fetchAll(db, sql: """
+            let replayable = "\(selection) AND subscription IN (SELECT name FROM subscriptions WHERE active)"
+            // Grouped ones first, oldest first so that they keep their order at the group's end.
+            let grouped = try Int64.fetchAll(
+                db, sql: "SELECT id FROM deliveries WHERE \(replayable) AND group_key IS NOT NULL ORDER BY id", arguments: arguments)
+            let append = try db.cachedStatement(sql: """
+                INSERT INTO deliveries (message, subscription, function, group_key, visible_at_us)
+                SELECT message, subscription, function, group_key, ? FROM deliveries WHERE id = ?
+                """)
+            let remove = try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?")
+            for id in grouped {
+                try append.execute(arguments: [nowMicros, id])
+                try remove.execute(arguments: [id])
+            }
+            // The rest in place. Their last round's error and invocation go: they are no longer
+            // dead, and the invocation's view (GET /v1/invocations/ID) shows the new round's.
+            let inPlace = try Int64.fetchAll(db, sql: """
                 UPDATE deliveries SET state = 'ready', attempt = 0, visible_at_us = ?, lease_epoch = lease_epoch + 1,
-                    settled_at_us = NULL
-                WHERE \(selection) AND subscription IN (SELECT name FROM subscriptions WHERE active)
+                    settled_at_us = NULL, first_received_at_us = NULL, last_error = NULL, last_invocation_id = NULL
+                WHERE \(replayable)
                 RETURNING id
-                """, arguments: [EpochMicros.from(now)] + arguments).sorted()
+                """, arguments: [nowMicros] + arguments)
+            let replayed = (grouped + inPlace).sorted()
             // What is still dead of the selection now is what the replay left: a retired subscription's.
             let retired = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE \(selection) ORDER BY id", arguments: arguments)
             return (replayed, retired)
