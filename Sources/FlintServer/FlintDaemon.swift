@@ -267,8 +267,13 @@ public struct FlintDaemon: Sendable {
         let parent = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         guard mkdir(path, 0o700) == 0 else {
-            let reason = String(cString: strerror(errno))
-            throw DaemonError.startup("cannot make \(path): \(reason) (something else made it meanwhile?); remove it and start again")
+            let error = errno
+            let reason = String(cString: strerror(error))
+            // Only a directory that appeared since the removal above is something to remove.
+            let fix = error == EEXIST
+                ? "something else made it meanwhile; remove it and start again"
+                : "check that this user (uid \(geteuid())) can write \(parent)"
+            throw DaemonError.startup("cannot make \(path): \(reason); \(fix)")
         }
     }
 }
