@@ -48,11 +48,18 @@ extension TriggerSource {
             guard !text.hasSuffix("*") else {
                 throw ValueProblem("\"\(text)\" would match only keys with a literal * in them: filters are plain text, not patterns; write \"\(text.dropLast())\"")
             }
+            // Every component of the prefix begins one of the key's.
+            guard !PathComponents.of(text).contains(where: { $0.hasPrefix(".") }) else {
+                throw ValueProblem("\"\(text)\" would never match: dot-files and what dot-directories hold are never objects")
+            }
             return text
         }
         let suffix = map.value("suffix", hint: "text object keys end with, e.g. .png") { text throws(ValueProblem) in
             guard !text.hasPrefix("*") else {
                 throw ValueProblem("\"\(text)\" would match only keys with a literal * in them: filters are plain text, not patterns; write \"\(text.dropFirst())\"")
+            }
+            if let never = Self.neverMatchingSuffix(text) {
+                throw ValueProblem("\"\(text)\" would never match: \(never)")
             }
             return text
         }
@@ -60,6 +67,19 @@ extension TriggerSource {
         return BucketTrigger(
             bucket: bucket.value, events: events ?? [.created], prefix: prefix?.value ?? "", suffix: suffix?.value ?? ""
         )
+    }
+
+    /// Why no object's key can end with `suffix`, or nil. Its first component may be the end of a
+    /// name; those after a `/` are whole ones.
+    static func neverMatchingSuffix(_ suffix: String) -> String? {
+        if suffix.hasSuffix("/") { return "an object key names a file, so it never ends with /" }
+        if let ignored = ObjectKey.ignoredSuffixes.first(where: { suffix.hasSuffix($0) }) {
+            return "names ending \(ignored) are files still being written, never objects"
+        }
+        if PathComponents.of(suffix).dropFirst().contains(where: { $0.hasPrefix(".") }) {
+            return "dot-files and what dot-directories hold are never objects"
+        }
+        return nil
     }
 
     private static func parseEvents(_ map: inout YAMLMapping) -> [BucketTrigger.EventKind]? {

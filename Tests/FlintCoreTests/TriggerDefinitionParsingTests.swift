@@ -127,6 +127,19 @@ import FlintCore
             #"triggers/main.yaml:4: prefix: "photos/*" would match only keys with a literal * in them: filters are plain text, not patterns; write "photos/""#,
             #"triggers/main.yaml:5: suffix: "*.jpg" would match only keys with a literal * in them: filters are plain text, not patterns; write ".jpg""#,
         ])
+        // Filters no object can match: what the watcher never takes for an object.
+        #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: .git/\nsuffix: .part\n") == [
+            #"triggers/main.yaml:4: prefix: ".git/" would never match: dot-files and what dot-directories hold are never objects"#,
+            #"triggers/main.yaml:5: suffix: ".part" would never match: names ending .part are files still being written, never objects"#,
+        ])
+        #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: photos/.cache\nsuffix: raw/\n") == [
+            #"triggers/main.yaml:4: prefix: "photos/.cache" would never match: dot-files and what dot-directories hold are never objects"#,
+            #"triggers/main.yaml:5: suffix: "raw/" would never match: an object key names a file, so it never ends with /"#,
+        ])
+        #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: my.photos/\nsuffix: x/.y\n") == [
+            #"triggers/main.yaml:5: suffix: "x/.y" would never match: dot-files and what dot-directories hold are never objects"#,
+        ])
+        #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: a\nsuffix: .tar.gz\n").isEmpty)
         #expect(issues("source: bucket\nfunction: t\nevents: []\n") == [
             "triggers/main.yaml:1: bucket: is required (a directory name under the buckets root)",
             "triggers/main.yaml:3: events: is empty; it needs at least one event (a list of created, removed, e.g. [created])",

@@ -562,7 +562,7 @@ import Glibc
     /// The sample's handler on its own, for what a daemon makes rare: an object replaced since
     /// its event (a second upload of the key) and a name too long for the outputs' names.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/convert"), "needs ImageMagick (apt-get install imagemagick)"))
-    func transcodeSample_writesNothingForAReplacedObject_andRefusesANameTooLongClearly() async throws {
+    func transcodeSample_writesNothingForAReplacedOrGoneObject_andRefusesANameTooLongClearly() async throws {
         let project = try TestProject()
         let uploads = project.bucketPath("uploads")
         try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
@@ -597,6 +597,12 @@ import Glibc
         #expect(refusedFiles.isEmpty)
         #expect(refused.stderr.contains("its outputs' names would be 258 bytes, over Linux's 255; shorten the file name"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("Traceback"), "\(refused.stderr)")
+
+        // Gone since its event: nothing to do, which no retry would change.
+        let (gone, goneFiles) = try await run("deleted.jpg", String(current))
+        #expect(gone.status == 0, "\(gone.stderr)")
+        #expect(goneFiles.isEmpty)
+        #expect(gone.stderr.contains("deleted.jpg: \(uploads)/deleted.jpg is not there any more"), "\(gone.stderr)")
     }
 
     /// The three outputs of `stem` start with the magic bytes of PNG, WebP and JPEG.

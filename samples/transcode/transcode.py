@@ -85,7 +85,10 @@ if not quality.isdigit() or not 1 <= int(quality) <= 100:
 if not source.endswith("/" + key) or key.startswith("/") or ".." in key.split("/"):
     fail(f"key {key!r} does not name the object at {source}; is this an event of a bucket trigger?")
 if not os.path.isfile(source):
-    fail(f"{shown(key)}: {source} is not there any more (removed or renamed since the event); nothing to transcode")
+    # Not a failure: retrying cannot bring it back, and its removal has an event of its own.
+    print(f"{shown(key)}: {source} is not there any more (removed or renamed since the event); nothing to transcode", file=sys.stderr)
+    json.dump({"key": key, "outputs": [], "gone": True}, sys.stdout)
+    sys.exit(0)
 if not os.access(source, os.R_OK):
     fail(f"{shown(key)}: the handler's user (uid {os.getuid()}) cannot read {source}; make uploads readable by it "
          "(chmod a+r; flint put does), then replay the dead letter (flint deadletters replay)")
