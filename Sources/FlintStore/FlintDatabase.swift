@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import GRDB
 internal import Foundation
 internal import Synchronization

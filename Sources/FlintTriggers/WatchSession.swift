@@ -34,8 +34,8 @@ struct WatchSession {
         var trees: [(WatchedDirectory, BucketTree)] = []
         for bucket in watcher.buckets {
             let path = "\(watcher.root)/\(bucket)"
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            do throws(DirectoryMaker.Failure) {
+                try DirectoryMaker.make(path, mode: 0o755)
             } catch {
                 watcher.logger.error("cannot create bucket \(bucket) at \(path): \(error); its triggers will not fire")
                 continue

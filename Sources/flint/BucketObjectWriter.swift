@@ -91,6 +91,11 @@ struct BucketObjectWriter {
         do throws(SystemCallError) {
             return Directory(fd: try FileSystemCall.openDirectory(bucketsRoot), path: bucketsRoot)
         } catch where error.code == ENOENT {
+            var info = stat()
+            if lstat(bucketsRoot, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw CLIError("flint put: the buckets root \(bucketsRoot) is a symbolic link to nothing (its target is missing: "
+                    + "a disk not mounted?); create the directory it points to, or set buckets: in flint.yaml; nothing was put in bucket \(bucket)")
+            }
             do throws(SystemCallError) {
                 try FileSystemCall.makeDirectories(bucketsRoot)
                 return Directory(fd: try FileSystemCall.openDirectory(bucketsRoot), path: bucketsRoot)

@@ -298,4 +298,15 @@ struct CLIPutTests {
         #expect(FileManager.default.contents(atPath: project.root + "/store/objects/uploads/in.txt") == Data("x".utf8))
         #expect(!FileManager.default.fileExists(atPath: project.root + "/buckets"))
     }
+
+    /// A buckets root linked to a disk that is not mounted: said, not "No such file or directory".
+    @Test func put_intoABucketsRootThatIsADanglingLink_saysSo() throws {
+        let project = try TestProject()
+        #expect(symlink(project.root + "/mnt/disk/buckets", project.root + "/buckets") == 0)
+        try project.write("in.txt", "x")
+        let result = try put(project, ["uploads", project.root + "/in.txt"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the buckets root \(project.root)/buckets is a symbolic link to nothing (its target is missing: a disk not mounted?)"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root + "/mnt"), "nothing made where the link points")
+    }
 }

@@ -1,8 +1,16 @@
-@testable import FlintStore
+@testable import FlintCore
 import Foundation
 import Testing
 
 @Suite struct DirectoryMakerTests {
+    @Test func aDanglingSymbolicLinkInThePath_isSaidToBeOne() throws {
+        let root = try TemporaryDirectory()
+        #expect(symlink(root.path + "/missing", root.path + "/link") == 0)
+        #expect(throws: DirectoryMaker.Failure(
+            description: "\(root.path)/link is a symbolic link to nothing (its target is missing); create the directory it points to, or replace the link"
+        )) { try DirectoryMaker.make(root.path + "/link/bucket", mode: 0o755) }
+    }
+
     @Test func makesTheMissingParents_withTheModeGiven_andLeavesExistingOnes() throws {
         let root = try TemporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)

@@ -35,8 +35,8 @@ struct BucketWatching: Sendable {
     func createOutputBuckets() throws {
         for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
             let path = "\(project.bucketsDirectory)/\(bucket)"
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            do throws(DirectoryMaker.Failure) {
+                try DirectoryMaker.make(path, mode: 0o755)
             } catch {
                 throw DaemonError.startup("cannot create output bucket \(bucket) at \(path): \(error)")
             }

@@ -1,4 +1,3 @@
-internal import FlintCore
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -23,6 +22,9 @@ public enum DirectoryMaker {
             }
             let code = errno
             var info = stat()
+            if code == EEXIST, stat(prefix, &info) != 0, lstat(prefix, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw Failure(description: "\(prefix) is a symbolic link to nothing (its target is missing); create the directory it points to, or replace the link")
+            }
             guard code == EEXIST, stat(prefix, &info) == 0 else {
                 throw Failure(description: "cannot make the directory \(prefix): \(String(cString: strerror(code)))")
             }
