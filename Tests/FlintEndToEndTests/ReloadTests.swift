@@ -80,6 +80,22 @@ import Glibc
         _ = daemon
     }
 
+    /// A new trigger's bucket that cannot be watched (here a symbolic link, which Flint never
+    /// follows) is said in the reload's answer, as `flint up` lists it NOT WATCHED.
+    @Test func reloadAddingATriggerOnABucketThatCannotBeWatched_warnsOfIt() async throws {
+        let project = try TestProject()
+        _ = try project.addObjectEventRecorder("rec")
+        let daemon = try RunningDaemon(project)
+        try FileManager.default.createDirectory(atPath: project.root + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project.root + "/buckets", withIntermediateDirectories: true)
+        #expect(symlink(project.root + "/elsewhere", project.bucketPath("linked")) == 0)
+        try project.addBucketTrigger("linked", function: "rec", bucket: "linked")
+        let reloaded = try reload(project)
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        #expect(reloaded.stderr.contains("warning: bucket linked is not watched, so its triggers will not fire; the daemon's log says why"), "\(reloaded.stderr)")
+        _ = daemon
+    }
+
     /// A queue trigger renamed under waiting messages: they are not the new trigger's (a
     /// subscription is its trigger's name), so the reload says they wait, rather than nothing.
     @Test func renamingAQueueTriggerWithMessagesWaiting_isWarnedOf() async throws {

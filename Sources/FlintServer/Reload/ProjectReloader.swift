@@ -71,11 +71,21 @@ final class ProjectReloader: Service, Sendable {
                 // returns must fire, as one put after `flint up` says ready does. Not for ever:
                 // the old watcher lets go only once its start-up scan is done, which a bucket
                 // of many changed files makes long.
-                if let watcher = next.bucketWatcher, await watcher.watching(within: Self.watchingWait) == nil {
-                    let warning = "the buckets of the new triggers are not watched yet: the previous watcher is still scanning "
-                        + "the buckets for what changed before it started; files put into them fire once they are (the log says \"watching ...\")"
-                    core.console("flint: warning: \(warning)")
-                    outcome = outcome.adding(warning: warning)
+                if let watcher = next.bucketWatcher {
+                    var warnings: [String] = []
+                    if let watched = await watcher.watching(within: Self.watchingWait) {
+                        // As `flint up` lists them NOT WATCHED: a symlink, a file in its place.
+                        for bucket in next.bucketWatching.watchedBuckets where !watched.contains(bucket) {
+                            warnings.append("bucket \(bucket) is not watched, so its triggers will not fire; the daemon's log says why")
+                        }
+                    } else {
+                        warnings.append("the buckets of the new triggers are not watched yet: the previous watcher is still scanning "
+                            + "the buckets for what changed before it started; files put into them fire once they are (the log says \"watching ...\")")
+                    }
+                    for warning in warnings {
+                        core.console("flint: warning: \(warning)")
+                        outcome = outcome.adding(warning: warning)
+                    }
                 }
                 request.reply?(outcome)
             }
