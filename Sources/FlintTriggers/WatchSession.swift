@@ -93,6 +93,10 @@ struct WatchSession {
             if event.has(IN_MOVE_SELF) {
                 if directory.path.isEmpty {
                     watcher.logger.warning("bucket \(directory.bucket) was moved or renamed; its triggers stop firing until a directory of that name is back and Flint reloads (flint reload) or restarts")
+                    // What happens in the moved directory is no longer the bucket's: its watches
+                    // would report it under the bucket's name (a removal for a key that a new
+                    // directory of that name may hold).
+                    watches.unwatch(watches.capture(under: directory))
                 }
                 continue
             }

@@ -173,6 +173,25 @@ import Testing
         await fixture.stop()
     }
 
+    /// A bucket renamed away stops firing: what happens in the directory under its new name is
+    /// not the bucket's, which is what its warning says.
+    @Test func aBucketRenamedAway_firesNothingMoreForWhatHappensInIt() async throws {
+        let fixture = try BucketWatcherFixture()
+        try fixture.write("uploads", "sub/a.txt", "a")
+        try await fixture.start(["uploads", "other"])
+        #expect(fixture.keys(.created) == ["sub/a.txt"])
+        try FileManager.default.moveItem(atPath: fixture.path("uploads", ""), toPath: fixture.root + "/uploads-old")
+        try FileManager.default.removeItem(atPath: fixture.root + "/uploads-old/sub/a.txt")
+        try Data("b".utf8).write(to: URL(fileURLWithPath: fixture.root + "/uploads-old/b.txt"))
+        // Events come in order: once the other bucket's is recorded, those before it were handled.
+        try fixture.write("other", "marker", "m")
+        try await fixture.eventually { fixture.keys(.created).contains("marker") }
+        #expect(fixture.keys(.removed).isEmpty, "\(fixture.changes)")
+        #expect(fixture.keys(.created) == ["sub/a.txt", "marker"])
+        #expect(fixture.warnings.all.contains { $0.hasPrefix("bucket uploads was moved or renamed") })
+        await fixture.stop()
+    }
+
     @Test func stop_returnsPromptly_whileNothingHappens() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])
