@@ -77,6 +77,16 @@ import Testing
 }
 
 extension OutputMoverTests {
+    /// Deleted under the daemon: the failure says how to get it back and rerun what failed.
+    @Test func aMissingOutputBucket_saysToReloadAndReplay() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write("photo.png", "png", in: scratch)
+        #expect(throws: OutputMover.MoveError(description: "cannot open output bucket \(directory)/gone: No such file or directory; "
+            + "it was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")) {
+            try OutputMover(bucketPath: directory + "/gone", causation: nil, depth: 1).moveAll(from: scratch)
+        }
+    }
+
     @Test func aSymlinkedOutputBucket_isRefused_notFollowed() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outside = directory + "/outside"

@@ -8,11 +8,14 @@ internal import Glibc
 struct OpenDirectory {
     let descriptor: Int32
 
-    /// Opens `path` itself (its last component must not be a symlink).
-    init(path: String, purpose: String) throws(OutputMover.MoveError) {
+    /// Opens `path` itself (its last component must not be a symlink). `whenMissing`: what to
+    /// do, said when there is nothing at `path`.
+    init(path: String, purpose: String, whenMissing: String? = nil) throws(OutputMover.MoveError) {
         descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(errno)))")
+            let error = errno
+            let fix = error == ENOENT ? whenMissing.map { "; \($0)" } ?? "" : ""
+            throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(error)))\(fix)")
         }
     }
 
@@ -46,7 +49,10 @@ struct OutputDestinations {
 
     init(bucketPath: String) throws(OutputMover.MoveError) {
         self.bucketPath = bucketPath
-        opened = [ByteExactKey(""): try OpenDirectory(path: bucketPath, purpose: "output bucket")]
+        // Made at every start and reload: missing now, it was deleted under the daemon.
+        opened = [ByteExactKey(""): try OpenDirectory(
+            path: bucketPath, purpose: "output bucket",
+            whenMissing: "it was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")]
     }
 
     /// The directory that will hold `key`, made (one level at a time) where missing.

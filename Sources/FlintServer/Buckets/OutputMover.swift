@@ -17,7 +17,7 @@ internal import Glibc
 /// daemon (often root) to move or copy a file from anywhere. The bucket's own directories are
 /// never followed through a symlink either.
 struct OutputMover {
-    struct MoveError: Error, CustomStringConvertible {
+    struct MoveError: Error, Equatable, CustomStringConvertible {
         var description: String
     }
 
