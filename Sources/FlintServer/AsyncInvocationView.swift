@@ -27,10 +27,13 @@ public struct AsyncInvocationView: Codable, Sendable, Hashable {
         case .done: self.status = "done"
         case .dead: self.status = "dead"
         }
-        outcome = status.state == .leased && status.attempt <= 1 ? nil : latest?.outcome.rawValue
+        // Nothing of this round has ended while its first attempt waits or runs: `latest` is then
+        // an earlier round's (before a replay of the dead letter), not this one's.
+        let noneEnded = status.attempt == 0 || (status.state == .leased && status.attempt <= 1)
+        outcome = noneEnded ? nil : latest?.outcome.rawValue
         lastError = status.state == .done ? nil : status.lastError
         nextAttemptAt = status.state == .ready && status.attempt > 0 ? status.visibleAt : nil
-        invocation = latest.map(InvocationView.init)
+        invocation = noneEnded ? nil : latest.map(InvocationView.init)
     }
 
     enum CodingKeys: String, CodingKey {

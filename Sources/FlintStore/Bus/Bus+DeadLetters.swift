@@ -57,19 +57,20 @@ extension Bus {
             let grouped = try Int64.fetchAll(
                 db, sql: "SELECT id FROM deliveries WHERE \(replayable) AND group_key IS NOT NULL ORDER BY id", arguments: arguments)
             let append = try db.cachedStatement(sql: """
-                INSERT INTO deliveries (message, subscription, function, group_key, visible_at_us)
-                SELECT message, subscription, function, group_key, ? FROM deliveries WHERE id = ?
+                INSERT INTO deliveries (message, subscription, function, group_key, visible_at_us, last_invocation_id)
+                SELECT message, subscription, function, group_key, ?, last_invocation_id FROM deliveries WHERE id = ?
                 """)
             let remove = try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?")
             for id in grouped {
                 try append.execute(arguments: [nowMicros, id])
                 try remove.execute(arguments: [id])
             }
-            // The rest in place. Their last round's error and invocation go: they are no longer
-            // dead, and the invocation's view (GET /v1/invocations/ID) shows the new round's.
+            // The rest in place. Their last round's error goes: they are no longer dead. Its last
+            // invocation stays known, so the next run takes an invocation id of its own (an
+            // asynchronous invocation's first run has the request's).
             let inPlace = try Int64.fetchAll(db, sql: """
                 UPDATE deliveries SET state = 'ready', attempt = 0, visible_at_us = ?, lease_epoch = lease_epoch + 1,
-                    settled_at_us = NULL, first_received_at_us = NULL, last_error = NULL, last_invocation_id = NULL
+                    settled_at_us = NULL, first_received_at_us = NULL, last_error = NULL
                 WHERE \(replayable)
                 RETURNING id
                 """, arguments: [nowMicros] + arguments)
