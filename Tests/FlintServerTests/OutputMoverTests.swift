@@ -77,6 +77,22 @@ import Testing
 }
 
 extension OutputMoverTests {
+    /// A name no key can name stays behind, and is told, where the others move.
+    @Test func anOutputWhoseNameIsNotUTF8_isLeftOut_andTold() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write("sub/fine.txt", "x", in: scratch)
+        let invalid = Array((scratch + "/sub/caf").utf8) + [0xE9, 0]  // Latin-1 é: not UTF-8
+        let fd = invalid.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+        var leftOut: [String] = []
+        let moved = try OutputMover(bucketPath: bucket, causation: nil, depth: 1).moveAll(from: scratch) { leftOut.append($0) }
+        #expect(moved == ["sub/fine.txt"])
+        #expect(leftOut == ["sub/caf\u{FFFD}"])
+    }
+
     /// Deleted under the daemon: the failure says how to get it back and rerun what failed.
     @Test func aMissingOutputBucket_saysToReloadAndReplay() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -45,7 +45,12 @@ struct OutputCollectingExecutor: InvocationExecutor {
             bucketPath: "\(bucketsRoot)/\(bucket)", causation: watchedBuckets.contains(bucket) ? causation : nil, depth: request.depth + 1
         )
         do {
-            _ = try mover.moveAll(from: scratch)
+            _ = try mover.moveAll(from: scratch) { path in
+                logger.warning(
+                    "output \(path) was left out of bucket \(bucket): its name is not UTF-8, so no object key can name it; name outputs in UTF-8",
+                    metadata: ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
+                )
+            }
         } catch {
             // Outputs moved before the failure stay: each is whole, and a retry rewrites it.
             result.record.outcome = .error

@@ -29,10 +29,14 @@ struct OpenDirectory {
 
     func close() { _ = Glibc.close(descriptor) }
 
-    /// The entries' names, sorted; `.`, `..` and names that are not UTF-8 (no key can name them) left out.
-    func names() throws(OutputMover.MoveError) -> [String] {
+    /// The entries' names, sorted; `.`, `..` and names that are not UTF-8 (no key can name them)
+    /// left out, the latter told to `unnamable` (invalid bytes shown as U+FFFD).
+    func names(unnamable: (String) -> Void = { _ in }) throws(OutputMover.MoveError) -> [String] {
         switch DirectoryEntries.of(directory: descriptor) {
         case .success(let entries):
+            for entry in entries where entry.name == nil {
+                unnamable(String(decoding: entry.bytes, as: UTF8.self))
+            }
             return entries.compactMap(\.name).sorted()
         case .failure(let error):
             throw OutputMover.MoveError(description: "cannot list an output directory: \(String(cString: strerror(error.code)))")

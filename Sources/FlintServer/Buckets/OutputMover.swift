@@ -30,8 +30,9 @@ struct OutputMover {
 
     /// Moves everything under `scratch`; returns the keys moved, in order. Each file's content
     /// and each directory's entry are on disk before this returns: the events the moves cause
-    /// are committed, so the files must survive a power loss as well as they do.
-    func moveAll(from scratch: String) throws(MoveError) -> [String] {
+    /// are committed, so the files must survive a power loss as well as they do. What no key can
+    /// name (a name that is not UTF-8) stays, and its path under `scratch` is told to `unnamable`.
+    func moveAll(from scratch: String, unnamable: (String) -> Void = { _ in }) throws(MoveError) -> [String] {
         let root = try OpenDirectory(path: scratch, purpose: "the output directory")
         var destinations = try OutputDestinations(bucketPath: bucketPath)
         defer { destinations.syncAndClose() }
@@ -40,7 +41,7 @@ struct OutputMover {
         defer { pending.forEach { $0.directory.close() } }  // what a failure left unlisted
         while let (relative, directory) = pending.popLast() {
             defer { directory.close() }
-            for name in try directory.names() {
+            for name in try directory.names(unnamable: { unnamable(relative.isEmpty ? $0 : "\(relative)/\($0)") }) {
                 let key = relative.isEmpty ? name : "\(relative)/\(name)"
                 guard let status = FileStatus.of(name, in: directory.descriptor) else { continue }
                 switch status.kind {
