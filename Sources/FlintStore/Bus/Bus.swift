@@ -32,12 +32,14 @@ public final class Bus: Sendable {
         // would have, rather than never (a retired subscription receives nothing more). A
         // backlog (published while the daemon was down) goes a batch per transaction, as the
         // consumer's would, so that no publisher waits for the whole of it...
-        if retireOthers, try database.read({ db in try Self.retiresAny(topology, in: db) }) {
+        // (Only the daemon retires, one per database: what this reads holds until its write.)
+        let retires = retireOthers ? try database.read { db in try Self.retiresAny(topology, in: db) } : false
+        if retires {
             while try fanOut() > 0 {}
         }
         try database.write { db in
             // ... and what was published since, within the transaction that retires.
-            if retireOthers, try Self.retiresAny(topology, in: db) {
+            if retires {
                 while try Self.fanOut(limit: Self.fanOutBatch, in: db) > 0 {}
             }
             let upsertTopic = try db.cachedStatement(sql: """
