@@ -30,9 +30,8 @@ public final class BucketWatcher: Sendable {
     private struct Readiness {
         /// The buckets watched, once the watcher has got that far (or given up: none).
         var watched: [String]?
-        var waiters: [CheckedContinuation<[String], Never>] = []
-        /// Those of `watching(within:)`, by their number, until answered or timed out.
-        var boundedWaiters: [Int: CheckedContinuation<[String]?, Never>] = [:]
+        /// Those waiting in `watching`, by their number, until answered or timed out.
+        var waiters: [Int: CheckedContinuation<[String]?, Never>] = [:]
         var nextWaiter = 0
     }
 
@@ -66,50 +65,41 @@ public final class BucketWatcher: Sendable {
     /// before. Returns the buckets watched: not one that could not be created or is a symlink.
     @discardableResult
     public func watching() async -> [String] {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[String], Never>) in
-            let watched = readiness.withLock { state -> [String]? in
-                if let watched = state.watched { return watched }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let watched { continuation.resume(returning: watched) }
-        }
+        // Without a timeout the answer is never nil.
+        await watching(within: nil) ?? []
     }
 
-    /// `watching()`, giving up after `timeout`: nil if the buckets are not all watched by then
-    /// (a second watcher waits for the first to be done with libinotifytools, which finishes
-    /// its start-up scan first).
-    public func watching(within timeout: Duration) async -> [String]? {
+    /// `watching()`, giving up after `timeout` (if any): nil if the buckets are not all watched
+    /// by then (a second watcher waits for the first to be done with libinotifytools, which
+    /// finishes its start-up scan first).
+    public func watching(within timeout: Duration?) async -> [String]? {
         await withCheckedContinuation { (continuation: CheckedContinuation<[String]?, Never>) in
             let (watched, number) = readiness.withLock { state -> ([String]?, Int) in
                 if let watched = state.watched { return (watched, 0) }
                 state.nextWaiter += 1
-                state.boundedWaiters[state.nextWaiter] = continuation
+                state.waiters[state.nextWaiter] = continuation
                 return (nil, state.nextWaiter)
             }
             if let watched {
                 continuation.resume(returning: watched)
                 return
             }
+            guard let timeout else { return }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) { [self] in
-                readiness.withLock { $0.boundedWaiters.removeValue(forKey: number) }?.resume(returning: nil)
+                readiness.withLock { $0.waiters.removeValue(forKey: number) }?.resume(returning: nil)
             }
         }
     }
 
     /// Says which buckets are watched; the first call counts.
     func markWatching(_ buckets: [String]) {
-        let (watched, waiters, bounded) = readiness.withLock { state in
+        let (watched, waiters) = readiness.withLock { state in
             let watched = state.watched ?? buckets
             state.watched = watched
-            defer {
-                state.waiters.removeAll()
-                state.boundedWaiters.removeAll()
-            }
-            return (watched, state.waiters, Array(state.boundedWaiters.values))
+            defer { state.waiters.removeAll() }
+            return (watched, Array(state.waiters.values))
         }
         for waiter in waiters { waiter.resume(returning: watched) }
-        for waiter in bounded { waiter.resume(returning: watched) }
     }
 
     /// Watches on a thread of its own until `stop()` (or cancellation).
