@@ -66,26 +66,9 @@ final class ProjectReloader: Service, Sendable {
                 group.addTask { try await started.run() }
                 // The old generation's intake stops, then its running invocations drain.
                 await previous.triggerGracefulShutdown()
-                // Answered once the new buckets exist and are watched (which waits for the old
-                // watcher to let go of libinotifytools): a file put right after `flint reload`
-                // returns must fire, as one put after `flint up` says ready does. Not for ever:
-                // the old watcher lets go only once its start-up scan is done, which a bucket
-                // of many changed files makes long.
-                if let watcher = next.bucketWatcher {
-                    var warnings: [String] = []
-                    if let watched = await watcher.watching(within: Self.watchingWait) {
-                        // As `flint up` lists them NOT WATCHED: a symlink, a file in its place.
-                        for bucket in next.bucketWatching.watchedBuckets where !watched.contains(bucket) {
-                            warnings.append("bucket \(bucket) is not watched, so its triggers will not fire; the daemon's log says why")
-                        }
-                    } else {
-                        warnings.append("the buckets of the new triggers are not watched yet: the previous watcher is still scanning "
-                            + "the buckets for what changed before it started; files put into them fire once they are (the log says \"watching ...\")")
-                    }
-                    for warning in warnings {
-                        core.console("flint: warning: \(warning)")
-                        outcome = outcome.adding(warning: warning)
-                    }
+                for warning in await Self.watchingWarnings(of: next) {
+                    core.console("flint: warning: \(warning)")
+                    outcome = outcome.adding(warning: warning)
                 }
                 request.reply?(outcome)
             }
@@ -97,6 +80,23 @@ final class ProjectReloader: Service, Sendable {
 
     /// How long a reload's answer waits for the new bucket watcher to watch every bucket.
     static let watchingWait = Duration.seconds(10)
+
+    /// Waits until `generation`'s buckets exist and are watched (which waits for the old watcher
+    /// to let go of libinotifytools), so that a file put right after `flint reload` returns
+    /// fires, as one put after `flint up` says ready does; returns what to tell of them. Not for
+    /// ever: the old watcher lets go only once its start-up scan is done, which a bucket of many
+    /// changed files makes long.
+    private static func watchingWarnings(of generation: ProjectGeneration) async -> [String] {
+        guard let watcher = generation.bucketWatcher else { return [] }
+        guard let watched = await watcher.watching(within: watchingWait) else {
+            return ["the buckets of the new triggers are not watched yet: the previous watcher is still scanning "
+                + "the buckets for what changed before it started; files put into them fire once they are (the log says \"watching ...\")"]
+        }
+        // As `flint up` lists them NOT WATCHED: a symlink, a file in its place.
+        return generation.bucketWatching.watchedBuckets.filter { !watched.contains($0) }.map { bucket in
+            "bucket \(bucket) is not watched, so its triggers will not fire; the daemon's log says why"
+        }
+    }
 
     private static func serviceGroup(for generation: ProjectGeneration, core: DaemonCore) -> ServiceGroup {
         ServiceGroup(configuration: .init(
