@@ -48,8 +48,9 @@ extension TriggerSource {
             guard !text.hasSuffix("*") else {
                 throw ValueProblem("\"\(text)\" would match only keys with a literal * in them: filters are plain text, not patterns; write \"\(text.dropLast())\"")
             }
-            // Every component of the prefix begins one of the key's.
-            guard !PathComponents.of(text).contains(where: { $0.hasPrefix(".") }) else {
+            // Every component of the prefix begins one of the key's: a dot there makes them all
+            // dot-files or dot-directories.
+            guard !ObjectKey.holdsNoObjects(directory: text) else {
                 throw ValueProblem("\"\(text)\" would never match: dot-files and what dot-directories hold are never objects")
             }
             return text
@@ -76,7 +77,8 @@ extension TriggerSource {
         if let ignored = ObjectKey.ignoredSuffixes.first(where: { suffix.hasSuffix($0) }) {
             return "names ending \(ignored) are files still being written, never objects"
         }
-        if PathComponents.of(suffix).dropFirst().contains(where: { $0.hasPrefix(".") }) {
+        if let slash = suffix.utf8.firstIndex(of: UInt8(ascii: "/")),
+           ObjectKey.holdsNoObjects(directory: String(suffix[suffix.index(after: slash)...])) {
             return "dot-files and what dot-directories hold are never objects"
         }
         return nil
