@@ -29,6 +29,16 @@ need_headers() {
   done
 }
 
+# need_peers FILE...: exits 1 unless each FILE is in $PEERS (the peers' benchmarks), a *.sh one
+# executable.
+need_peers() {
+  local f
+  for f in "$@"; do
+    if [[ "$f" == *.sh ]]; then [[ -x "$PEERS/$f" ]]; else [[ -f "$PEERS/$f" ]]; fi \
+      || { echo "peer benchmarks not found at $PEERS (no $f); set PEERS=DIR" >&2; exit 1; }
+  done
+}
+
 need_flint() {
   [[ -x "$FLINT" ]] || { echo "no flint binary (FLINT=$FLINT): swift build -c release --product flint --scratch-path .build-release" >&2; exit 1; }
 }

@@ -27,8 +27,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OUT="${OUT:-/tmp/flint-bench/bucket}"
 DEADLINE_S="${DEADLINE_S:-1800}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
-[[ -x "$PEERS/build-handlers.sh" && -x "$PEERS/fs-bench.sh" && -f "$PEERS/fs_driver.py" ]] \
-  || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
+need_peers build-handlers.sh fs-bench.sh fs_driver.py
 need_tools "inotify-tools python3 gcc libc6-dev" inotifywait python3 gcc
 need_flint
 

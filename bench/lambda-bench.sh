@@ -35,7 +35,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OUT="${OUT:-/tmp/flint-bench/lambda}"
 DEADLINE_S="${DEADLINE_S:-2400}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
-[[ -x "$PEERS/cpu-meter.sh" && -x "$PEERS/wait-quiet.sh" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
+need_peers cpu-meter.sh wait-quiet.sh
 need_tools "wrk lighttpd gcc libc6-dev python3" wrk lighttpd gcc /usr/bin/python3
 need_flint
 [[ -d "$ROOT/samples/python-lambda/vendor/awslambdaric" ]] \

@@ -30,7 +30,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OUT="${OUT:-/tmp/flint-bench/queue}"
 DEADLINE_S="${DEADLINE_S:-3600}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
-[[ -x "$PEERS/build-handlers.sh" && -f "$PEERS/queue-bench.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
+need_peers build-handlers.sh queue-bench.py
 need_tools "wrk sqlite3 python3 gcc libc6-dev" wrk sqlite3 python3 gcc
 need_flint
 if [[ "${SKIP_PEER:-0}" != 1 ]] && ! python3 -c 'import huey' 2>/dev/null; then

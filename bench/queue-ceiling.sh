@@ -12,7 +12,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OUT="${OUT:-/tmp/flint-bench/queue-ceiling}"
 DEADLINE_S="${DEADLINE_S:-3600}"; export DEADLINE_S
 source "$HERE/bench-common.sh"   # ROOT, PEERS, PEERS_DIR, FLINT; need_tools, need_flint, run_driver
-[[ -x "$PEERS/build-handlers.sh" && -f "$PEERS/queue-bench.py" ]] || { echo "peer benchmarks not found at $PEERS; set PEERS=DIR" >&2; exit 1; }
+need_peers build-handlers.sh queue-bench.py
 need_tools "sqlite3 python3 gcc libc6-dev" sqlite3 python3 gcc
 need_headers sqlite3.h:libsqlite3-dev
 need_flint
