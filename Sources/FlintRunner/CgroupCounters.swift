@@ -63,6 +63,9 @@ struct CgroupCounters: Sendable {
         }
     }
 
+    /// Whether the kernel has the peak file: without it, `read()`'s peak is 0.
+    var measuresPeak: Bool { peak >= 0 }
+
     /// The cgroup's memory high-water mark since it was made or last reset; nil when it cannot
     /// be read.
     func peakMemoryBytes() -> Int64? {

@@ -63,7 +63,8 @@ struct ExecInvocation: Sendable {
         let log = LogCapture(capacity: settings.logTailLimit)
         if let logHub { log.follow(invocation: request.id, function: function.name, hub: logHub) }
         let supervision = ProcessSupervisor(
-            process: process, input: request.payload, cancellation: cancellation, limits: limits, log: log
+            process: process, input: request.payload, cancellation: cancellation, limits: limits, log: log,
+            samplesMemory: !instance.measuresPeakMemory
         ).run()
 
         let termination = supervision.waitStatus.map(Termination.init(waitStatus:))

@@ -18,6 +18,8 @@ final class InstanceIsolation: Sendable {
     private let pool: CgroupPool?
     /// Whether the process's memory is limited by its cgroup (rather than RLIMIT_DATA).
     let hasMemoryCgroup: Bool
+    /// Whether its cgroup measures the peak memory of the instance (not cgroup v2 before Linux 5.19).
+    let measuresPeakMemory: Bool
 
     init(
         paths: InstancePaths, credentials: SpawnOptions.Credentials?, sandbox: BubblewrapCommand?,
@@ -32,6 +34,7 @@ final class InstanceIsolation: Sendable {
         self.prepareNextStandby = prepareNextStandby
         self.pool = pool
         self.hasMemoryCgroup = cgroup != nil
+        self.measuresPeakMemory = cgroup?.counters.measuresPeak ?? false
     }
 
     /// A cgroup still held (finish was never called) goes back to the pool.

@@ -66,6 +66,16 @@ struct PeakMemorySampler: ~Copyable {
         read()
     }
 
+    /// A sampler that never samples, for a process whose cgroup measures its peak: the cgroup's
+    /// high-water mark replaces the sampled one (`ResourceUsage.apply`), so sampling would only
+    /// cost a descriptor, a read every few milliseconds and the supervisor's wake-ups for them.
+    init(notSamplingFrom now: Int64) {
+        buffer = .allocate(byteCount: 0, alignment: 16)
+        startedAt = now
+        lastSampleAt = now
+        fd = -1
+    }
+
     /// Stops sampling; call once the process has been reaped.
     mutating func close() {
         if fd >= 0 {

@@ -4,7 +4,7 @@ import Glibc
 /// Runs one handler to its end on the calling (dedicated) thread: a blocking poll(2) over the stdin
 /// pipe, the stdout and stderr pipes, the pidfd and the cancellation eventfd, with the timeout (or
 /// the next memory sample, if sooner) as poll's timeout. Samples the handler's memory as it goes
-/// (`PeakMemorySampler`). Ends by killing the process group and reaping the process; closes every
+/// (`PeakMemorySampler`), unless its cgroup measures it. Ends by killing the process group and reaping the process; closes every
 /// descriptor of `SpawnedProcess`.
 struct ProcessSupervisor: ~Copyable {
     private enum Phase {
@@ -25,6 +25,7 @@ struct ProcessSupervisor: ~Copyable {
     private let process: SpawnedProcess
     private let limits: SupervisionLimits
     private let input: Data
+    private let samplesMemory: Bool
     private var inputOffset = 0
     private var fds: [pollfd]
     private var output: OutputBuffer
@@ -33,8 +34,13 @@ struct ProcessSupervisor: ~Copyable {
     private var phase = Phase.running
     private var stopReason: StopReason?
 
-    init(process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits, log: LogCapture) {
+    /// - Parameter samplesMemory: false when the handler's cgroup measures its peak memory.
+    init(
+        process: SpawnedProcess, input: Data, cancellation: CancellationSignal, limits: SupervisionLimits, log: LogCapture,
+        samplesMemory: Bool = true
+    ) {
         self.process = process
+        self.samplesMemory = samplesMemory
         self.log = log
         self.limits = limits
         self.input = input
@@ -53,7 +59,7 @@ struct ProcessSupervisor: ~Copyable {
     /// however briefly it runs once it has it.
     consuming func run() -> Supervision {
         var now = Sys.monotonicNanoseconds()
-        var memory = PeakMemorySampler(pid: process.pid, now: now)
+        var memory = samplesMemory ? PeakMemorySampler(pid: process.pid, now: now) : PeakMemorySampler(notSamplingFrom: now)
         if input.isEmpty {
             close(Slot.stdin)
         }

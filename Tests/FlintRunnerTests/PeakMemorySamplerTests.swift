@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import FlintRunner
@@ -35,6 +36,23 @@ import Testing
         #expect(withBytes("Name:\tx\nVmHWM:\t 12") { PeakMemorySampler.highWaterMarkKiB(in: $0) } == 12)
         // Only a line starting with the key counts.
         #expect(withBytes("Name:\tVmHWM: 5\n") { PeakMemorySampler.highWaterMarkKiB(in: $0) } == nil)
+    }
+
+    @Test func aSampler_readsItsProcessesHighWaterMark_andSchedulesTheNextSample() {
+        var sampler = PeakMemorySampler(pid: getpid(), now: 0)
+        #expect(sampler.sampledPeakKiB > 0)
+        #expect(sampler.nextSampleAt == PeakMemorySampler.fastInterval)
+        sampler.close()
+        #expect(sampler.nextSampleAt == .max)
+    }
+
+    /// For a process whose cgroup measures its peak: no descriptor, no reads, no wake-ups.
+    @Test func aSamplerNotSampling_neverReadsNorAsksForAWakeUp() {
+        var sampler = PeakMemorySampler(notSamplingFrom: 0)
+        #expect(sampler.nextSampleAt == .max)
+        sampler.sample(now: PeakMemorySampler.slowInterval * 10)
+        #expect(sampler.sampledPeakKiB == 0)
+        sampler.close()
     }
 
     @Test func peak_isWait4sFigure_onlyWhenAboveTheDaemonsPeak() {
