@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -28,6 +29,38 @@
 
 // The child only makes system calls; 64 KiB is generous and is touched a few pages at most.
 #define CHILD_STACK_SIZE (64 * 1024)
+
+// Each thread keeps its child stack for its next spawn: an mmap and munmap per spawn would cost a
+// TLB shootdown across the daemon's CPUs each time. Reuse is safe: CLONE_VFORK resumes this thread
+// only once the child has left the stack for good (its execve or exit). The key's destructor
+// unmaps the stack when the thread ends; without a key, each spawn maps and unmaps its own.
+static pthread_key_t stack_key;
+static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
+static int stack_key_made = 0;
+static __thread void *thread_stack = NULL;
+
+static void stack_unmap(void *stack) { munmap(stack, CHILD_STACK_SIZE); }
+
+static void stack_key_create(void) { stack_key_made = pthread_key_create(&stack_key, stack_unmap) == 0; }
+
+// The calling thread's child stack, mapped on first use; MAP_FAILED if it cannot be. `*kept` says
+// whether the thread keeps it (else the caller unmaps it after the spawn).
+static void *child_stack(int *kept) {
+    *kept = 0;
+    if (thread_stack != NULL) {
+        *kept = 1;
+        return thread_stack;
+    }
+    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) return MAP_FAILED;
+    (void)pthread_once(&stack_key_once, stack_key_create);
+    if (stack_key_made && pthread_setspecific(stack_key, stack) == 0) {
+        thread_stack = stack;
+        *kept = 1;
+    }
+    return stack;
+}
 
 struct child_context {
     const flint_spawn_attr *attr;
@@ -193,8 +226,8 @@ int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
         return -1;
     }
 
-    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    int stack_kept;
+    void *stack = child_stack(&stack_kept);
     if (stack == MAP_FAILED) {
         result->failed_step = FLINT_SPAWN_STEP_STACK;
         result->error = errno;
@@ -216,7 +249,7 @@ int flint_spawn(const flint_spawn_attr *attr, flint_spawn_result *result) {
     int clone_error = errno;
 
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, KERNEL_SIGSET_SIZE);
-    munmap(stack, CHILD_STACK_SIZE);
+    if (!stack_kept) munmap(stack, CHILD_STACK_SIZE);
 
     close(exec_pipe[1]);
     if (pid >= 0) {
