@@ -8,7 +8,7 @@ import Synchronization
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
 /// invocation, and a `CgroupStandby` thread waits in one more cgroup of each function, for its
-/// next instance to be born in. On v2 `memory.peak` cannot be reset on every kernel, so each
+/// next instance to be born in, while the function is quiet (`quietInstances`). On v2 `memory.peak` cannot be reset on every kernel, so each
 /// instance gets a fresh cgroup. Parents left by a daemon that was killed are emptied and removed
 /// when the next starts.
 final class CgroupPool: Sendable {
@@ -32,6 +32,13 @@ final class CgroupPool: Sendable {
     static let reuseChargeLimit: Int64 = 4 << 20
     /// Standby threads, at most (one per function).
     static let standbyLimit = 32
+    /// A standby is prepared only while at most this many instances of its function hold a
+    /// cgroup. A standby saves its instance the join at spawn, off the path to the handler's start,
+    /// which is what a function starting now and then needs; under load the next spawn mostly
+    /// comes before the standby is ready, and a thread made, moved into the cgroups and ended per
+    /// standby costs more than the joins it saves (8-11 % more messages/s without them, measured
+    /// with 8 instances at once).
+    static let quietInstances = 1
     /// How long emptying a cgroup may take before it is given up on (and left for shutdown), in
     /// nanoseconds; the stale cgroups of a daemon that is gone get `IsolationSettings`' default.
     let emptyingTimeout: Int64
@@ -42,6 +49,8 @@ final class CgroupPool: Sendable {
         var idleCount = 0
         /// By function: a thread waiting in a cgroup of its own for the function's next instance.
         var standbys: [String: CgroupStandby] = [:]
+        /// By function: instances holding a cgroup now, from `acquire` to `instanceEnded`.
+        var instances: [String: Int] = [:]
         /// The project's functions and their memory limits, once a reload has said (nil: keep
         /// cgroups of any function). Cgroups of other functions, or with another limit, are not kept.
         var current: [String: Int]?
@@ -119,7 +128,29 @@ final class CgroupPool: Sendable {
     /// - Parameter standby: whether the function's instances should start without joining their
     ///   cgroup (v1): the cgroup comes with the function's `CgroupStandby` when one is ready in it.
     ///   Call `prepareStandby` once the instance has started, for the next.
+    /// Call `instanceEnded` once the instance is over.
     func acquire(function: String, memoryBytes: Int, standby: Bool = false) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
+        let acquired = try acquireForInstance(function: function, memoryBytes: memoryBytes, standby: standby)
+        state.withLock { $0.instances[function, default: 0] += 1 }
+        return acquired
+    }
+
+    /// One instance of `function` is over (its cgroup released); returns how many still hold one.
+    @discardableResult
+    func instanceEnded(function: String) -> Int {
+        state.withLock { state in
+            let left = max(0, (state.instances[function] ?? 0) - 1)
+            state.instances[function] = left == 0 ? nil : left
+            return left
+        }
+    }
+
+    /// Whether `function` has a standby, ready or preparing.
+    func hasStandby(for function: String) -> Bool {
+        state.withLock { $0.standbys[function] != nil }
+    }
+
+    private func acquireForInstance(function: String, memoryBytes: Int, standby: Bool) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
         if standby, let (ready, cgroup) = takeReadyStandby(function: function, memoryBytes: memoryBytes) {
             var cgroup = cgroup
             do throws(SystemError) {
@@ -135,15 +166,17 @@ final class CgroupPool: Sendable {
         return (try acquireCgroup(function: function, memoryBytes: memoryBytes), nil)
     }
 
-    /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one
-    /// (or there are enough). Only on v1, where a thread may sit apart from its process; where a
-    /// handler may have more than one process (the thread counts in `pids.current`); and where the
-    /// daemon is safe from the OOM killer while its thread is in the cgroup (`OOMProtection`;
-    /// checked again when the standby is used).
+    /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one,
+    /// there are enough, or more than `quietInstances` of the function's instances run. Only on
+    /// v1, where a thread may sit apart from its process; where a handler may have more than one
+    /// process (the thread counts in `pids.current`); and where the daemon is safe from the OOM
+    /// killer while its thread is in the cgroup (`OOMProtection`; checked again when the standby
+    /// is used). Called at start-up, after each spawn and after each instance's end.
     func prepareStandby(function: String, memoryBytes: Int) {
         guard version == .v1, processes >= 2 else { return }
         func wanted(_ state: State) -> Bool {
-            state.standbys[function] == nil && state.standbys.count < Self.standbyLimit && state.wants(function, memoryBytes: memoryBytes)
+            state.standbys[function] == nil && state.standbys.count < Self.standbyLimit
+                && (state.instances[function] ?? 0) <= Self.quietInstances && state.wants(function, memoryBytes: memoryBytes)
         }
         // Called after every spawn: most often the function has its standby already, which the
         // lock tells before /proc/self/statm is read or a standby made.

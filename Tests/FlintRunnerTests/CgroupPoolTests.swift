@@ -185,14 +185,35 @@ import Testing
         _ = isolation.finish()
     }
 
+    /// Under load (more than one instance at once) spawns join their cgroup: a standby made per
+    /// spawn would cost more than the joins it saves. Once the function is quiet, one is prepared.
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
+    func standbys_areNotPrepared_whileMoreThanOneInstanceRuns() async throws {
+        let pool = try Self.pool()
+        defer { pool.close() }
+        let (first, _) = try pool.acquire(function: "busy", memoryBytes: Self.standbyMemory, standby: true)
+        let (second, _) = try pool.acquire(function: "busy", memoryBytes: Self.standbyMemory, standby: true)
+        pool.prepareStandby(function: "busy", memoryBytes: Self.standbyMemory)
+        #expect(!pool.hasStandby(for: "busy"), "two instances run: their next spawn joins its cgroup")
+
+        pool.release(second, emptied: true)
+        #expect(pool.instanceEnded(function: "busy") == 1)
+        pool.prepareStandby(function: "busy", memoryBytes: Self.standbyMemory)
+        #expect(pool.hasStandby(for: "busy"), "one instance left: the next start gets a standby")
+        pool.release(first, emptied: true)
+        #expect(pool.instanceEnded(function: "busy") == 0)
+    }
+
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (v2 keeps no idle cgroups)"))
     func keepOnly_removesTheIdleCgroupsAndStandbysOfFunctionsAReloadRemoved() async throws {
         let pool = try Self.pool()
         let (kept, _) = try pool.acquire(function: "kept", memoryBytes: 64 << 20)
-        let (gone, _) = try pool.acquire(function: "gone", memoryBytes: 64 << 20, standby: true)
+        // "gone" with a limit a standby may wait under wherever this process can be OOM-killed.
+        let (gone, _) = try pool.acquire(function: "gone", memoryBytes: Self.standbyMemory, standby: true)
         let (resized, _) = try pool.acquire(function: "resized", memoryBytes: 64 << 20)
-        let (busy, _) = try pool.acquire(function: "gone", memoryBytes: 64 << 20)
-        pool.prepareStandby(function: "gone", memoryBytes: 64 << 20)
+        pool.prepareStandby(function: "gone", memoryBytes: Self.standbyMemory)
+        #expect(pool.hasStandby(for: "gone"))
+        let (busy, _) = try pool.acquire(function: "gone", memoryBytes: Self.standbyMemory)
         for cgroup in [kept, gone, resized] { pool.release(cgroup, emptied: true) }
 
         pool.keepOnly(["kept": 64 << 20, "resized": 128 << 20])
