@@ -17,7 +17,9 @@ extension CgroupPool {
     /// Sets up this daemon's parent cgroups: on cgroup v2 when its memory and pids controllers can
     /// be used, else on the v1 memory hierarchy (with pids and cpuacct when mounted). Removes the
     /// parents of daemons that are no longer running first.
-    static func prepare(mounts: CgroupMounts, processes: Int, emptyingTimeout: Int64, logger: Logger) -> Result<CgroupPool, Unavailable> {
+    static func prepare(
+        mounts: CgroupMounts, processes: Int, emptyingTimeout: Int64, quietGap: Int64 = CgroupPool.defaultQuietGap, logger: Logger
+    ) -> Result<CgroupPool, Unavailable> {
         // Unique per pool: tests (and a daemon reloading) may hold several at once.
         let identity = "\(getpid())-\(ProcessStart.ticks(of: getpid()) ?? 0)-\(poolsMade.add(1, ordering: .relaxed).newValue)"
         var reasons: [String] = []
@@ -26,7 +28,7 @@ extension CgroupPool {
             case .success(let parent):
                 return .success(CgroupPool(
                     version: .v2, memoryParent: parent, pidsParent: parent, cpuParent: parent, processes: processes,
-                    emptyingTimeout: emptyingTimeout, logger: logger
+                    emptyingTimeout: emptyingTimeout, quietGap: quietGap, logger: logger
                 ))
             case .failure(let reason):
                 reasons.append("cgroup v2: \(reason)")
@@ -56,7 +58,7 @@ extension CgroupPool {
         }
         return .success(CgroupPool(
             version: .v1, memoryParent: parent, pidsParent: optional("pids"), cpuParent: optional("cpuacct"),
-            processes: processes, emptyingTimeout: emptyingTimeout, logger: logger
+            processes: processes, emptyingTimeout: emptyingTimeout, quietGap: quietGap, logger: logger
         ))
     }
 

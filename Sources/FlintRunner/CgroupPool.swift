@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Logging
 import Synchronization
@@ -8,7 +9,7 @@ import Synchronization
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
 /// invocation, and a `CgroupStandby` thread waits in one more cgroup of each function, for its
-/// next instance to be born in, while the function is quiet (`quietInstances`). On v2 `memory.peak` cannot be reset on every kernel, so each
+/// next instance to be born in, once its starts are apart (`quietGap`). On v2 `memory.peak` cannot be reset on every kernel, so each
 /// instance gets a fresh cgroup. Parents left by a daemon that was killed are emptied and removed
 /// when the next starts.
 final class CgroupPool: Sendable {
@@ -32,25 +33,28 @@ final class CgroupPool: Sendable {
     static let reuseChargeLimit: Int64 = 4 << 20
     /// Standby threads, at most (one per function).
     static let standbyLimit = 32
-    /// A standby is prepared only while at most this many instances of its function hold a
-    /// cgroup. A standby saves its instance the join at spawn, off the path to the handler's start,
-    /// which is what a function starting now and then needs; under load the next spawn mostly
-    /// comes before the standby is ready, and a thread made, moved into the cgroups and ended per
-    /// standby costs more than the joins it saves (8-11 % more messages/s without them, measured
-    /// with 8 instances at once).
-    static let quietInstances = 1
     /// How long emptying a cgroup may take before it is given up on (and left for shutdown), in
     /// nanoseconds; the stale cgroups of a daemon that is gone get `IsolationSettings`' default.
     let emptyingTimeout: Int64
     static let defaultEmptyingTimeout = IsolationSettings().emptyingTimeout.nanoseconds
+    /// A function whose starts are at least this far apart (nanoseconds) is quiet: each start
+    /// prepares a standby for the next. One that starts more often gets none until its starts
+    /// pause this long. A standby saves a start the join at spawn, which is slow (several ms) only
+    /// after a pause in cgroup moves; in a burst the next spawn mostly comes before the standby is
+    /// ready, and a thread made, moved into the cgroups and ended per start cost more than the
+    /// joins it saved (8-11 % fewer messages/s, measured with 8 instances at once).
+    let quietGap: Int64
+    static let defaultQuietGap: Int64 = 5_000_000
 
     private struct State {
         var idle: [String: [InstanceCgroup]] = [:]
         var idleCount = 0
         /// By function: a thread waiting in a cgroup of its own for the function's next instance.
         var standbys: [String: CgroupStandby] = [:]
-        /// By function: instances holding a cgroup now, from `acquire` to `instanceEnded`.
-        var instances: [String: Int] = [:]
+        /// By function: when its latest instance started (CLOCK_MONOTONIC nanoseconds).
+        var lastStart: [String: Int64] = [:]
+        /// Functions whose starts came too close together, with a look pending for when they pause.
+        var pausesAwaited: Set<String> = []
         /// The project's functions and their memory limits, once a reload has said (nil: keep
         /// cgroups of any function). Cgroups of other functions, or with another limit, are not kept.
         var current: [String: Int]?
@@ -69,9 +73,10 @@ final class CgroupPool: Sendable {
 
     init(
         version: CgroupVersion, memoryParent: String, pidsParent: String?, cpuParent: String?, processes: Int,
-        emptyingTimeout: Int64, logger: Logger
+        emptyingTimeout: Int64, quietGap: Int64 = CgroupPool.defaultQuietGap, logger: Logger
     ) {
         self.emptyingTimeout = emptyingTimeout
+        self.quietGap = quietGap
         self.version = version
         self.memoryParent = memoryParent
         self.pidsParent = pidsParent
@@ -128,29 +133,7 @@ final class CgroupPool: Sendable {
     /// - Parameter standby: whether the function's instances should start without joining their
     ///   cgroup (v1): the cgroup comes with the function's `CgroupStandby` when one is ready in it.
     ///   Call `prepareStandby` once the instance has started, for the next.
-    /// Call `instanceEnded` once the instance is over.
     func acquire(function: String, memoryBytes: Int, standby: Bool = false) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
-        let acquired = try acquireForInstance(function: function, memoryBytes: memoryBytes, standby: standby)
-        state.withLock { $0.instances[function, default: 0] += 1 }
-        return acquired
-    }
-
-    /// One instance of `function` is over (its cgroup released); returns how many still hold one.
-    @discardableResult
-    func instanceEnded(function: String) -> Int {
-        state.withLock { state in
-            let left = max(0, (state.instances[function] ?? 0) - 1)
-            state.instances[function] = left == 0 ? nil : left
-            return left
-        }
-    }
-
-    /// Whether `function` has a standby, ready or preparing.
-    func hasStandby(for function: String) -> Bool {
-        state.withLock { $0.standbys[function] != nil }
-    }
-
-    private func acquireForInstance(function: String, memoryBytes: Int, standby: Bool) throws(SystemError) -> (InstanceCgroup, CgroupStandby?) {
         if standby, let (ready, cgroup) = takeReadyStandby(function: function, memoryBytes: memoryBytes) {
             var cgroup = cgroup
             do throws(SystemError) {
@@ -166,19 +149,63 @@ final class CgroupPool: Sendable {
         return (try acquireCgroup(function: function, memoryBytes: memoryBytes), nil)
     }
 
-    /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one,
-    /// there are enough, or more than `quietInstances` of the function's instances run. Only on
-    /// v1, where a thread may sit apart from its process; where a handler may have more than one
-    /// process (the thread counts in `pids.current`); and where the daemon is safe from the OOM
-    /// killer while its thread is in the cgroup (`OOMProtection`; checked again when the standby
-    /// is used). Called at start-up, after each spawn and after each instance's end.
+    /// An instance of `function` has been spawned: if its previous start was `quietGap` or more
+    /// before, a standby is prepared for the next; otherwise once the function's starts pause
+    /// that long (so the last start of a burst still leaves one for the next).
+    func instanceStarted(function: String, memoryBytes: Int) {
+        guard version == .v1, processes >= 2 else { return }
+        let now = Sys.monotonicNanoseconds()
+        let (quiet, awaitPause) = state.withLock { state -> (Bool, Bool) in
+            let previous = state.lastStart.updateValue(now, forKey: function)
+            let quiet = previous.map { now - $0 >= quietGap } ?? true
+            return (quiet, !quiet && state.pausesAwaited.insert(function).inserted)
+        }
+        if quiet {
+            prepareStandby(function: function, memoryBytes: memoryBytes)
+        } else if awaitPause {
+            prepareStandbyOncePaused(function: function, memoryBytes: memoryBytes, lookAt: now + quietGap)
+        }
+    }
+
+    /// Looks at `lookAt` (CLOCK_MONOTONIC nanoseconds) whether `function` has started nothing for
+    /// `quietGap`: then prepares its standby, else looks again that long after its latest start.
+    private func prepareStandbyOncePaused(function: String, memoryBytes: Int, lookAt: Int64) {
+        let delay = max(0, lookAt - Sys.monotonicNanoseconds())
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: delay))) { [weak self] in
+            guard let self else { return }
+            let now = Sys.monotonicNanoseconds()
+            let nextLook = state.withLock { state -> Int64? in
+                let latest = state.lastStart[function] ?? 0
+                guard now - latest < quietGap else {
+                    state.pausesAwaited.remove(function)
+                    return nil
+                }
+                return latest + quietGap
+            }
+            if let nextLook {
+                prepareStandbyOncePaused(function: function, memoryBytes: memoryBytes, lookAt: nextLook)
+            } else {
+                prepareStandby(function: function, memoryBytes: memoryBytes)
+            }
+        }
+    }
+
+    /// Whether `function` has a standby, ready or preparing.
+    func hasStandby(for function: String) -> Bool {
+        state.withLock { $0.standbys[function] != nil }
+    }
+
+    /// Starts a standby thread in a cgroup of `function`'s for its next instance, unless it has one
+    /// (or there are enough). Only on v1, where a thread may sit apart from its process; where a
+    /// handler may have more than one process (the thread counts in `pids.current`); and where the
+    /// daemon is safe from the OOM killer while its thread is in the cgroup (`OOMProtection`;
+    /// checked again when the standby is used).
     func prepareStandby(function: String, memoryBytes: Int) {
         guard version == .v1, processes >= 2 else { return }
         func wanted(_ state: State) -> Bool {
-            state.standbys[function] == nil && state.standbys.count < Self.standbyLimit
-                && (state.instances[function] ?? 0) <= Self.quietInstances && state.wants(function, memoryBytes: memoryBytes)
+            state.standbys[function] == nil && state.standbys.count < Self.standbyLimit && state.wants(function, memoryBytes: memoryBytes)
         }
-        // Called after every spawn: most often the function has its standby already, which the
+        // Called after most quiet spawns: most often the function has its standby already, which the
         // lock tells before /proc/self/statm is read or a standby made.
         guard state.withLock({ wanted($0) }), OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
         let standby = CgroupStandby(memoryBytes: memoryBytes)

@@ -192,7 +192,7 @@ public final class HandlerIsolation: Sendable {
         var prepareNextStandby: (@Sendable () -> Void)?
         if standby, let cgroups {
             let (name, memoryBytes) = (function.name, function.memoryBytes)
-            prepareNextStandby = { cgroups.prepareStandby(function: name, memoryBytes: memoryBytes) }
+            prepareNextStandby = { cgroups.instanceStarted(function: name, memoryBytes: memoryBytes) }
         }
         return InstanceIsolation(
             paths: paths, credentials: user?.credentials, sandbox: sandbox, cgroup: acquired?.0, standby: acquired?.1,

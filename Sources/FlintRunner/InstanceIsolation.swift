@@ -12,9 +12,8 @@ final class InstanceIsolation: Sendable {
     private let cgroup: Mutex<InstanceCgroup?>
     /// A thread already in the cgroup, to spawn from (`spawnBlocking`); nil once handed the spawn.
     private let standby: Mutex<CgroupStandby?>
-    /// Prepares a standby for the function's next instance, once this one is spawned and once it
-    /// has ended, if the function is quiet enough (`CgroupPool.prepareStandby`; nil: the
-    /// function's instances join their cgroup at spawn).
+    /// Prepares a standby for the function's next instance, once this one is spawned, when the
+    /// function is quiet (`CgroupPool.instanceStarted`; nil: its instances join their cgroup at spawn).
     private let prepareNextStandby: (@Sendable () -> Void)?
     private let pool: CgroupPool?
     /// Whether the process's memory is limited by its cgroup (rather than RLIMIT_DATA).
@@ -126,9 +125,6 @@ final class InstanceIsolation: Sendable {
         let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + pool.emptyingTimeout)
         let usage = held.usage()
         pool.release(held, emptied: emptied)
-        // Under load no standby was prepared; the last instances to end leave one for the next start.
-        pool.instanceEnded(function: held.function)
-        prepareNextStandby?()
         return usage
     }
 }

@@ -94,9 +94,9 @@ import Testing
     }
 
     /// A pool of this process's own, as a daemon prepares it.
-    private static func pool() throws -> CgroupPool {
+    private static func pool(quietGap: Int64 = CgroupPool.defaultQuietGap) throws -> CgroupPool {
         try CgroupPool.prepare(
-            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout,
+            mounts: .current(), processes: 64, emptyingTimeout: CgroupPool.defaultEmptyingTimeout, quietGap: quietGap,
             logger: Logger(label: "flint.cgroup.tests")
         ).get()
     }
@@ -185,23 +185,29 @@ import Testing
         _ = isolation.finish()
     }
 
-    /// Under load (more than one instance at once) spawns join their cgroup: a standby made per
-    /// spawn would cost more than the joins it saves. Once the function is quiet, one is prepared.
+    /// Starts in quick succession (a burst) join their cgroup at spawn: a standby made per start
+    /// would cost more than the joins it saves. Once the starts pause, one is prepared.
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (on v2 a thread cannot sit in another cgroup than its process)"))
-    func standbys_areNotPrepared_whileMoreThanOneInstanceRuns() async throws {
-        let pool = try Self.pool()
+    func standbys_waitForAPauseInTheFunctionsStarts() async throws {
+        // Starts 2 s apart count as quiet: those below (but the first of each function) come well within that.
+        let pool = try Self.pool(quietGap: 2_000_000_000)
         defer { pool.close() }
-        let (first, _) = try pool.acquire(function: "busy", memoryBytes: Self.standbyMemory, standby: true)
-        let (second, _) = try pool.acquire(function: "busy", memoryBytes: Self.standbyMemory, standby: true)
-        pool.prepareStandby(function: "busy", memoryBytes: Self.standbyMemory)
-        #expect(!pool.hasStandby(for: "busy"), "two instances run: their next spawn joins its cgroup")
+        pool.instanceStarted(function: "quiet", memoryBytes: Self.standbyMemory)
+        #expect(pool.hasStandby(for: "quiet"), "a function's first start is a quiet one")
 
-        pool.release(second, emptied: true)
-        #expect(pool.instanceEnded(function: "busy") == 1)
-        pool.prepareStandby(function: "busy", memoryBytes: Self.standbyMemory)
-        #expect(pool.hasStandby(for: "busy"), "one instance left: the next start gets a standby")
-        pool.release(first, emptied: true)
-        #expect(pool.instanceEnded(function: "busy") == 0)
+        pool.instanceStarted(function: "burst", memoryBytes: Self.standbyMemory)
+        let ready = await eventually(within: .seconds(10)) {
+            guard let (cgroup, standby) = try? pool.acquire(function: "burst", memoryBytes: Self.standbyMemory, standby: true) else { return false }
+            _ = standby?.cancel()
+            pool.release(cgroup, emptied: true)
+            return standby != nil
+        }
+        try #require(ready, "the first start's standby was taken by the second start")
+        pool.instanceStarted(function: "burst", memoryBytes: Self.standbyMemory)
+        pool.instanceStarted(function: "burst", memoryBytes: Self.standbyMemory)
+        #expect(!pool.hasStandby(for: "burst"), "starts in quick succession: the next one joins its cgroup")
+        let prepared = await eventually(within: .seconds(10)) { pool.hasStandby(for: "burst") }
+        #expect(prepared, "once the starts pause, the next start gets a standby")
     }
 
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 memory hierarchy (v2 keeps no idle cgroups)"))
