@@ -51,6 +51,9 @@ public final class BusConsumer: Sendable {
         var passFailed = false
         /// The daemon is stopping: nothing more is claimed, though `run()` goes on until `stop()`.
         var paused = false
+        /// The subscriptions the latest pass found due: a slot goes on to the next delivery of its
+        /// subscription (`SlotHandoff`) only while no other one was.
+        var lastDue: Set<String> = []
 
         /// How long after `now` to look again, failing since `failingSince` (1 s if not failing).
         func retryDelay(at now: Date) -> Duration {
@@ -222,7 +225,10 @@ public final class BusConsumer: Sendable {
         }
         // Starved means due work and no slot: a function with nothing due is not.
         let dueFunctions = Set(subscriptions.filter { due.contains($0.name) }.map(\.function))
-        state.withLock { $0.starved.formIntersection(dueFunctions) }
+        state.withLock { state in
+            state.starved.formIntersection(dueFunctions)
+            state.lastDue = due
+        }
         guard !due.isEmpty else { return nil }
         var windowDeadline: Date?
         let offset = state.withLock { state -> Int in
@@ -335,7 +341,7 @@ public final class BusConsumer: Sendable {
             )
             rest = rest.dropFirst(delivery.leases.count)
             used += 1
-            launch(delivery, request: request)
+            launch(delivery, request: request, subscription: subscription)
         }
         // What the budget left out is due now: with slots to spare, look again once this pass is
         // over (with none, a freed slot wakes the loop, as for any starved function).
@@ -355,10 +361,60 @@ public final class BusConsumer: Sendable {
         return windowDeadline
     }
 
-    private func launch(_ delivery: BusDelivery, request: InvocationRequest) {
+    private func launch(_ delivery: BusDelivery, request: InvocationRequest, subscription: BusSubscription) {
+        dispatcher.startHoldingSlot(request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
+    }
+
+    private func settlement(
+        of delivery: BusDelivery
+    ) -> @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
         let settings = self.settings
-        dispatcher.startHoldingSlot(request) { result, function in
+        return { result, function in
             delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
+        }
+    }
+
+    /// Where a slot running `subscription`'s delivery may go next without a pass: its next due
+    /// delivery, one at a time (a batch, or a batching window, is the pass's to gather).
+    private func handoff(after subscription: BusSubscription) -> SlotHandoff? {
+        guard subscription.batch == 1, subscription.window == .zero, let function = dispatcher.function(named: subscription.function)
+        else { return nil }
+        return SlotHandoff(
+            subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
+            wanted: { [weak self] in self?.mayHandOff(to: subscription) ?? false },
+            next: { [self] leases in
+                let (delivery, request) = BusDelivery.first(
+                    of: leases[...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)
+                return HandedOffInvocation(request: request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
+            },
+            giveBack: { [weak self] leases in self?.giveBack(leases, of: subscription) }
+        )
+    }
+
+    /// Whether a slot of `subscription`'s may go on to its next delivery: only while the consumer
+    /// claims and the dispatcher takes work, no other subscription was due at the latest pass (a
+    /// freed slot is then the pass's to share out), and no synchronous caller waits for a slot of
+    /// the function or the host's.
+    private func mayHandOff(to subscription: BusSubscription) -> Bool {
+        let clear = state.withLock { state in
+            !state.stopped && !state.paused && state.lastDue.isSubset(of: [subscription.name])
+        }
+        return clear && dispatcher.isAccepting && dispatcher.waiting(subscription.function) == 0 && dispatcher.waitingForHost == 0
+    }
+
+    /// Makes leases claimed for a slot that cannot run them claimable again, and looks again.
+    private func giveBack(_ leases: [Lease], of subscription: BusSubscription) {
+        defer { wake() }
+        do {
+            // A first receipt's time is its claim's, which the release forgets.
+            for lease in leases {
+                try source.release([lease.token], claimedAt: lease.firstReceivedAt)
+            }
+        } catch {
+            logger.error(
+                "could not give back \(leases.count) delivery lease(s) that no invocation took: \(error); they are delivered again when their lease runs out",
+                metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
+            )
         }
     }
 }

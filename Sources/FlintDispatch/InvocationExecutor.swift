@@ -9,18 +9,19 @@ public protocol InvocationExecutor: Sendable {
 /// Keeps finished invocations (FlintStore's side, seen through a protocol).
 public protocol InvocationRecorder: Sendable {
     /// Keeps `result` together with the bus deliveries it settles and the messages it publishes,
-    /// all in one transaction, then calls `committed` (also when the commit failed). Must not
-    /// block: the ledger commits in the background. Without `committed` (and nothing settled or
-    /// published), nothing waits for the commit, which may then be put off a little to serve more.
+    /// all in one transaction, claims in it what `handoff` asks for (if it is still wanted), then
+    /// calls `committed` with the leases claimed (none if the commit failed). Must not block: the
+    /// ledger commits in the background. Without `committed` (and nothing settled or published),
+    /// nothing waits for the commit, which may then be put off a little to serve more.
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        committed: (@Sendable () -> Void)?
+        handoff: SlotHandoff?, committed: (@Sendable ([Lease]) -> Void)?
     )
 }
 
 extension InvocationRecorder {
     /// Keeps an invocation that settles nothing on the bus (a synchronous one).
     public func record(_ result: InvocationResult) {
-        record(result, settlements: [], publications: [], committed: nil)
+        record(result, settlements: [], publications: [], handoff: nil, committed: nil)
     }
 }

@@ -19,9 +19,15 @@ struct LedgerRecorder: InvocationRecorder {
 
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        committed: (@Sendable () -> Void)?
+        handoff: SlotHandoff?, committed: (@Sendable ([Lease]) -> Void)?
     ) {
-        writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
+        let nextClaim = handoff.map { handoff in
+            LedgerWriter.NextClaim(
+                subscription: handoff.subscription, function: handoff.function, leaseFor: handoff.leaseFor, wanted: handoff.wanted)
+        }
+        writer.record(
+            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: nextClaim,
+            committed: committed)
     }
 }
 

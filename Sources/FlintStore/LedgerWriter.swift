@@ -24,7 +24,28 @@ public final class LedgerWriter: Sendable {
         var entry: InvocationLedger.Entry
         var settlements: [Settlement]
         var publications: [OutgoingMessage]
-        var committed: (@Sendable () -> Void)?
+        var nextClaim: NextClaim?
+        var committed: (@Sendable ([Lease]) -> Void)?
+    }
+
+    /// What the transaction that settles a bus invocation claims for the slot it leaves: the next
+    /// due delivery of the same subscription, so the slot goes on to it without a pass of the bus
+    /// consumer (a wake-up, a read and a transaction of its own per invocation).
+    public struct NextClaim: Sendable {
+        public var subscription: String
+        /// The function that runs it (recorded on the delivery, as the consumer's claims do).
+        public var function: String
+        public var leaseFor: Duration
+        /// Asked inside the transaction, just before the claim: whether the slot should still go
+        /// on to this subscription (nothing else waits for it, the consumer is not stopping).
+        public var wanted: @Sendable () -> Bool
+
+        public init(subscription: String, function: String, leaseFor: Duration, wanted: @escaping @Sendable () -> Bool) {
+            self.subscription = subscription
+            self.function = function
+            self.leaseFor = leaseFor
+            self.wanted = wanted
+        }
     }
 
     private struct State {
@@ -77,13 +98,16 @@ public final class LedgerWriter: Sendable {
 
     /// Queues one finished invocation for the next commit, with the bus deliveries it settles and
     /// the messages it publishes; `committed` is called on the writer's thread after that commit
-    /// (or its failure). Never blocks.
+    /// (or its failure), with what `nextClaim` leased in it (held, as the bus's own claims are;
+    /// none if the commit failed). Never blocks.
     public func record(
         _ record: InvocationRecord, log: Data, settlements: [Settlement] = [], publications: [OutgoingMessage] = [],
-        committed: (@Sendable () -> Void)? = nil
+        nextClaim: NextClaim? = nil, committed: (@Sendable ([Lease]) -> Void)? = nil
     ) {
+        // A claim nobody is told of would stay leased, and held, until the daemon stops.
         let completion = Completion(
-            entry: .init(record: record, log: log), settlements: settlements, publications: publications, committed: committed)
+            entry: .init(record: record, log: log), settlements: settlements, publications: publications,
+            nextClaim: committed == nil ? nil : nextClaim, committed: committed)
         let waitedFor = committed != nil || !settlements.isEmpty || !publications.isEmpty
         let wake = state.withLock { state -> Bool in
             state.pending.append(completion)
@@ -151,8 +175,11 @@ public final class LedgerWriter: Sendable {
                 return state.pending
             }
             guard !batch.isEmpty else { return }
+            var claimed: [[Lease]] = []
             do {
-                for refusal in try commit(batch) { onRefused(refusal) }
+                let outcome = try commit(batch)
+                for refusal in outcome.refusals { onRefused(refusal) }
+                claimed = outcome.claimed
             } catch {
                 if state.withLock({ $0.finished }), finishingSince == nil { finishingSince = .now }
                 let mayRetry = finishingSince.map { ContinuousClock.now - $0 < Self.retryingWhenFinishing } ?? true
@@ -162,7 +189,7 @@ public final class LedgerWriter: Sendable {
                         let dropped = Array(batch.prefix(batch.count - Self.mostKept))
                         batch.removeFirst(dropped.count)
                         onError(error, dropped.count)
-                        settle(dropped)
+                        settle(dropped, claimed: [])
                     }
                     onRetry(error, batch.count, delay)
                     // Only a `finish()` that comes during the wait cuts it short. New records wait
@@ -179,7 +206,7 @@ public final class LedgerWriter: Sendable {
                 }
                 onError(error, batch.count)
             }
-            settle(batch)
+            settle(batch, claimed: claimed)
             batch.removeAll(keepingCapacity: true)
             delay = retryDelay
         }
@@ -190,10 +217,15 @@ public final class LedgerWriter: Sendable {
     static let mostKept = 10_000
 
     /// Tells `completions`' owners and the `flushed()` waiters they are done with. Their leases
-    /// are let go: settled now, or, given up on, left for lease expiry.
-    private func settle(_ completions: [Completion]) {
-        ledger.database.heldLeases.letGo(completions.lazy.flatMap(\.settlements).map(\.lease))
-        for completion in completions { completion.committed?() }
+    /// are let go: settled now, or, given up on, left for lease expiry. `claimed[i]`: what the
+    /// commit leased for `completions[i]`'s `nextClaim` (held from now on); empty after a failure.
+    private func settle(_ completions: [Completion], claimed: [[Lease]]) {
+        let database = ledger.database
+        database.heldLeases.letGo(completions.lazy.flatMap(\.settlements).map(\.lease))
+        database.heldLeases.hold(claimed.lazy.flatMap { $0 }.map(\.token))
+        for (index, completion) in completions.enumerated() {
+            completion.committed?(index < claimed.count ? claimed[index] : [])
+        }
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.settled += UInt64(completions.count)
             let settled = state.settled
@@ -212,9 +244,10 @@ public final class LedgerWriter: Sendable {
         return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode)
     }
 
-    private func commit(_ batch: [Completion]) throws -> [LedgerWriterRefusal] {
+    private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]]) {
         let now = Date()
-        return try ledger.database.pool.write { db in
+        let database = ledger.database
+        return try database.pool.write { db in
             try InvocationLedger.insert(batch.map(\.entry), into: db)
             var refusals = try Bus.settle(batch.flatMap(\.settlements), at: now, in: db).map(LedgerWriterRefusal.staleLease)
             for completion in batch {
@@ -226,12 +259,39 @@ public final class LedgerWriter: Sendable {
                             return .commit
                         }
                     } catch {
-                        refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: ledger.database.path)))
+                        refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: database.path)))
                     }
                 }
             }
-            return refusals
+            let claimed = batch.map { completion in Self.claimNext(completion.nextClaim, at: now, in: db) }
+            // Every slot went on to the next delivery, and nothing here can have made other work
+            // due (a retry's delay, a published message): the consumer need not look.
+            let nothingNewForTheConsumer = batch.allSatisfy { $0.publications.isEmpty && $0.settlements.allSatisfy(\.verdict.isDone) }
+            if nothingNewForTheConsumer, claimed.allSatisfy({ !$0.isEmpty }) {
+                database.busCommits.withLock { $0 }?.markQuiet()
+            }
+            return (refusals, claimed)
         }
+    }
+
+    /// The delivery `nextClaim` leases within the writer's transaction, if it is still wanted and
+    /// one is due; none when the claim fails (its savepoint is rolled back, and the slot is given
+    /// back as without a claim).
+    private static func claimNext(_ nextClaim: NextClaim?, at now: Date, in db: Database) -> [Lease] {
+        guard let nextClaim, nextClaim.wanted() else { return [] }
+        var leases: [Lease] = []
+        do {
+            try db.inSavepoint {
+                leases = try Bus.claim(
+                    subscription: nextClaim.subscription, limit: 1, byteBudget: .max, overheadPerMessage: 0,
+                    leaseFor: nextClaim.leaseFor, function: nextClaim.function, now: now, in: db
+                ).leases
+                return .commit
+            }
+        } catch {
+            return []
+        }
+        return leases
     }
 }
 

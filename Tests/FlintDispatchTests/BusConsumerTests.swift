@@ -18,8 +18,16 @@ extension Bus: DeliverySource {}
 struct WriterRecorder: InvocationRecorder {
     let writer: LedgerWriter
 
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: (@Sendable () -> Void)?) {
-        writer.record(result.record, log: result.log, settlements: settlements, publications: publications, committed: committed)
+    func record(
+        _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
+        committed: (@Sendable ([Lease]) -> Void)?
+    ) {
+        let nextClaim = handoff.map {
+            LedgerWriter.NextClaim(subscription: $0.subscription, function: $0.function, leaseFor: $0.leaseFor, wanted: $0.wanted)
+        }
+        writer.record(
+            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: nextClaim,
+            committed: committed)
     }
 }
 
@@ -72,6 +80,7 @@ final class InProcessExecutor: InvocationExecutor {
         var seen: [String: Int] = [:]
         var batches: [Int] = []
         var starts: [Date] = []
+        var topics: [String] = []
         var payloadBytes: [Int] = []
         var receiveCounts: [String] = []
     }
@@ -103,6 +112,8 @@ final class InProcessExecutor: InvocationExecutor {
     var batches: [Int] { state.withLock { $0.batches } }
     /// When each invocation started.
     var starts: [Date] { state.withLock { $0.starts } }
+    /// The topic of each invocation's first message (its `eventSourceARN`'s end), in the order they started.
+    var topics: [String] { state.withLock { $0.topics } }
     /// How many times each message id was handed to an invocation.
     var seen: [String: Int] { state.withLock { $0.seen } }
     /// The size of each invocation's event, in the order they started.
@@ -113,7 +124,9 @@ final class InProcessExecutor: InvocationExecutor {
     func execute(_ request: InvocationRequest, function: FunctionManifest) async -> InvocationResult {
         let ids = Self.messageIDs(request.payload)
         let receiveCounts = Self.records(request.payload).compactMap { ($0["attributes"] as? [String: Any])?["ApproximateReceiveCount"] as? String }
+        let topic = (Self.records(request.payload).first?["eventSourceARN"] as? String)?.split(separator: ":").last.map(String.init) ?? ""
         state.withLock { state in
+            state.topics.append(topic)
             state.payloadBytes.append(request.payload.count)
             state.receiveCounts += receiveCounts
             state.running += 1
@@ -307,6 +320,49 @@ final class ConsumerHarness: Sendable {
         let rows = try harness.bus.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM invocations") ?? 0 }
         #expect(rows == executor.invocations)
         #expect(executor.peak <= 4)
+    }
+
+    /// A backlog of one subscription goes on from slot to slot: the transaction that settles an
+    /// invocation claims the next delivery (`SlotHandoff`), so the consumer's own claims are few.
+    @Test func aBacklog_goesOnFromSlotToSlot_withoutAClaimOfTheConsumersPerInvocation() async throws {
+        let claims = Shared(0)
+        let executor = InProcessExecutor(expecting: 40)
+        let harness = try ConsumerHarness(
+            executor: executor, function: Self.worker(concurrency: 2), batch: 1, source: { CountingSource(bus: $0, claims: claims) })
+        let ids = try harness.publish(40)
+        let stopped = harness.start()
+
+        #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 40 messages were invoked")
+        await harness.shutdown(stopped)
+
+        #expect(Set(executor.seen.keys) == Set(ids))
+        #expect(executor.seen.values.allSatisfy { $0 == 1 }, "invoked more than once: \(executor.seen.filter { $0.value > 1 })")
+        #expect(try harness.count("done") == 40)
+        #expect(try harness.count("leased") == 0)
+        #expect(harness.refused.isEmpty, "\(harness.refused)")
+        #expect(executor.peak <= 2)
+        // Each claim of the consumer's leases at most 2 (the free slots): 20 or more without hand-offs.
+        #expect(claims.value < 10, "the consumer claimed \(claims.value) times for 40 invocations")
+    }
+
+    /// While another subscription has work waiting, a freed slot is the consumer's to share out:
+    /// a backlog going on from slot to slot must not keep the other waiting until it is drained.
+    @Test func slotsGoOnToTheirSubscription_onlyWhileNoOtherOneWaits() async throws {
+        let executor = InProcessExecutor(expecting: 40, work: .milliseconds(2))
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1, others: true)
+        try harness.publish(30)
+        let stopped = harness.start()
+        let deadline = Date().addingTimeInterval(10)
+        while executor.invocations < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(executor.invocations >= 3, "the jobs did not start")
+        try await harness.bus.publish((0 ..< 10).map { OutgoingMessage(topic: "others", body: "o\($0)") })
+
+        #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 40 messages were invoked")
+        await harness.shutdown(stopped)
+        let topics = executor.topics
+        let lastOther = try #require(topics.lastIndex(of: "others"), "\(topics)")
+        let lastJob = try #require(topics.lastIndex(of: "jobs"), "\(topics)")
+        #expect(lastOther < lastJob, "the others waited for the whole backlog of jobs: \(topics)")
     }
 
     @Test func batchesOfLargeMessages_stayWithinThePayloadLimit_andWhatDidNotFitIsNotCountedAsAnAttempt() async throws {
@@ -543,7 +599,7 @@ final class ConsumerHarness: Sendable {
         let counting = Shared(0)
         let executor = InProcessExecutor(expecting: 1)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1) { bus in
-            ExpiryCountingSource(bus: bus, expiries: counting)
+            CountingSource(bus: bus, expiries: counting)
         }
         try harness.publish(1)
         // A lease this consumer's process does not hold (its holder gave it up): only such expire.
@@ -589,15 +645,18 @@ final class ConsumerHarness: Sendable {
 }
 
 /// The real bus, counting the consumer's attempts to expire leases.
-struct ExpiryCountingSource: DeliverySource {
+/// The bus, counting the consumer's lease expiries and claims.
+struct CountingSource: DeliverySource {
     let bus: Bus
-    let expiries: Shared<Int>
+    var expiries = Shared(0)
+    var claims = Shared(0)
 
     func fanOut(limit: Int) throws -> Int { try bus.fanOut(limit: limit) }
     func claim(
         subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?, now: Date
     ) throws -> (leases: [Lease], cutShort: Bool) {
-        try bus.claim(
+        claims.update { $0 += 1 }
+        return try bus.claim(
             subscription: subscription, limit: limit, byteBudget: byteBudget, overheadPerMessage: overheadPerMessage, leaseFor: leaseFor,
             function: function, now: now)
     }

@@ -65,15 +65,63 @@ final class GatedExecutor: InvocationExecutor {
 final class CountingRecorder: InvocationRecorder {
     private let ids = Mutex<[String]>([])
     var recorded: [String] { ids.withLock { $0 } }
-    func record(_ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], committed: (@Sendable () -> Void)?) {
+    func record(
+        _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
+        committed: (@Sendable ([Lease]) -> Void)?
+    ) {
         ids.withLock { $0.append(result.record.id) }
-        committed?()
+        committed?([])
+    }
+}
+
+/// Keeps the `committed` callback of the one invocation it records, for the test to call.
+final class HeldCommitRecorder: InvocationRecorder {
+    private let held = Mutex<(@Sendable ([Lease]) -> Void)?>(nil)
+    var committed: (@Sendable ([Lease]) -> Void)? { held.withLock { $0 } }
+
+    func record(
+        _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
+        committed: (@Sendable ([Lease]) -> Void)?
+    ) {
+        held.withLock { $0 = committed }
     }
 }
 
 @Suite struct DispatcherTests {
     static func function(_ name: String, concurrency: Int) -> FunctionManifest {
         FunctionManifest(name: name, directory: "/tmp", command: ["cat"], concurrency: concurrency)
+    }
+
+    /// A slot whose settling commit claimed the next delivery after the drain began (and found
+    /// nothing in flight) must not start it: the lease goes back to the bus, and the slot too.
+    @Test func aSlotHandedOnAfterTheDrainBegan_givesTheLeaseBack_andRunsNothingMore() async throws {
+        let executor = GatedExecutor()
+        executor.open()
+        let recorder = HeldCommitRecorder()
+        let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"))
+        #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
+        let givenBack = Mutex<[Lease]>([])
+        let handoff = SlotHandoff(
+            subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { true },
+            next: { leases in
+                HandedOffInvocation(
+                    request: InvocationRequest(function: "f", source: .queue, payload: Data(leases.first?.message.body.utf8 ?? "".utf8)),
+                    handoff: nil, settle: { _, _ in ([], []) })
+            },
+            giveBack: { leases in givenBack.withLock { $0 += leases } }
+        )
+        dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }
+        let committed = try #require(recorder.committed, "the invocation was not recorded")
+        await dispatcher.drain()  // the invocation left once recorded: nothing is in flight
+
+        let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
+        let lease = Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: 1, firstReceivedAt: Date(), message: message)
+        committed([lease])
+        #expect(givenBack.withLock { $0 } == [lease])
+        #expect(executor.started == 1, "the handed-on invocation ran after the drain")
+        #expect(dispatcher.running("f") == 0, "the slot was not given back")
     }
 
     @Test func invoke_neverExceedsTheFunctionsConcurrency() async throws {

@@ -40,6 +40,42 @@ import Testing
         #expect(commits.value == 3, "a message without subscribers was not heard")
     }
 
+    /// The ledger writer's commit that settles an invocation and claims the next delivery for its
+    /// slot (`LedgerWriter.NextClaim`) wakes no one: the slot goes on by itself. One that claims
+    /// nothing gives the slot back, and the consumer must look.
+    @Test func aSettlingCommitThatHandsItsSlotOn_isQuiet_andOneThatFindsNothingIsNot() async throws {
+        let fixture = try BusFixture()
+        let commits = Counter()
+        fixture.database.onBusCommit { commits.increment() }
+        try fixture.publish("orders", "a", at: Date())
+        try fixture.publish("orders", "b", at: Date())
+        let first = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60)).first)
+        let writer = LedgerWriter(ledger: InvocationLedger(database: fixture.database)) { error, _ in Issue.record("commit failed: \(error)") }
+        let running = Task { await writer.run() }
+        let nextClaim = LedgerWriter.NextClaim(subscription: "billing", function: "bill", leaseFor: .seconds(60), wanted: { true })
+        func settle(_ lease: Lease) async -> [Lease] {
+            await withCheckedContinuation { continuation in
+                writer.record(
+                    InvocationLedgerTests.record(function: "bill"), log: Data(),
+                    settlements: [Settlement(lease: lease.token, verdict: .done, invocationID: "i-\(lease.token.deliveryID)")],
+                    nextClaim: nextClaim
+                ) { claimed in continuation.resume(returning: claimed) }
+            }
+        }
+        let wakesBefore = commits.value
+
+        let claimed = await settle(first)
+        #expect(claimed.map(\.message.body) == ["b"], "the next delivery was not claimed in the settling commit")
+        #expect(commits.value == wakesBefore, "the commit whose slot went on woke the consumer")
+        let second = try #require(claimed.first)
+        #expect(await settle(second).isEmpty)
+        #expect(commits.value == wakesBefore + 1, "the commit that gave its slot back did not wake the consumer")
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing' AND state = 'done'") == 2)
+
+        writer.finish()
+        await running.value
+    }
+
     @Test func hasCommitsFromOtherConnections_seesOthersCommits_notItsOwn() async throws {
         let fixture = try BusFixture()
         #expect(fixture.database.hasCommitsFromOtherConnections(), "the first call must answer true (nothing known yet)")

@@ -47,6 +47,12 @@ public struct Settlement: Sendable, Hashable {
         /// failure of the delivery's: ready again at once, the attempt not counted, so it uses
         /// none of the function's retries.
         case interrupted(error: String)
+
+        /// Whether the delivery is done (nothing of it is due again).
+        public var isDone: Bool {
+            if case .done = self { return true }
+            return false
+        }
     }
 
     public var lease: LeaseToken

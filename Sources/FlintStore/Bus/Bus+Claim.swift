@@ -29,58 +29,72 @@ extension Bus {
         now: Date = Date()
     ) throws(BusError) -> (leases: [Lease], cutShort: Bool) {
         guard limit > 0 else { return ([], false) }
-        let nowMicros = EpochMicros.from(now)
-        let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // The consumer claiming looks again after a claim anyway: its commit need not wake it.
-        let claimed: (leases: [Lease], cutShort: Bool) = try database.quietWrite { db in
-            // What was published since the last fan-out may be due too. Here rather than in a
-            // transaction of its own, so a message just published costs its consumer no extra commit.
-            _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
-            var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
-            guard !ids.isEmpty else { return ([], false) }
-            // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
-            // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
-            // its rows in a temporary table; a claim is on every invocation's path.
-            var idList = Self.jsonList(ids)
-            var cutShort = false
-            if byteBudget < .max, ids.count > 1 {
-                // The first is taken even alone over the budget, so that a batch always moves.
-                let within = max(1, try Self.countWithin(byteBudget, idList: idList, overheadPerMessage: overheadPerMessage, in: db))
-                if within < ids.count {
-                    ids.removeSubrange(within...)
-                    idList = Self.jsonList(ids)
-                    cutShort = true
-                }
-            }
-            try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList, function])
-            var leased: [Int64: Lease] = [:]
-            leased.reserveCapacity(ids.count)
-            var orphans: [Int64] = []
-            // Columns by position, in the order `leasedSQL` names them.
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.leasedSQL), arguments: [idList, expiresAt])
-            while let row = try rows.next() {
-                let id: Int64 = row[0]
-                guard let message = Self.message(row, from: 5) else {
-                    orphans.append(id)
-                    continue
-                }
-                leased[id] = Lease(
-                    token: LeaseToken(deliveryID: id, epoch: row[1]),
-                    attempt: row[2],
-                    firstReceivedAt: EpochMicros.date(row[3]),
-                    message: message,
-                    previousInvocationID: row[4]
-                )
-            }
-            // Their message was deleted by a program without foreign keys (which would have
-            // deleted them too): nothing to deliver, and left leased they would hold their group.
-            for orphan in orphans {
-                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [orphan])
-            }
-            return (ids.compactMap { leased[$0] }, cutShort)
+        let claimed = try database.quietWrite { db in
+            try Self.claim(
+                subscription: subscription, limit: limit, byteBudget: byteBudget, overheadPerMessage: overheadPerMessage,
+                leaseFor: leaseFor, function: function, now: now, in: db
+            )
         }
         database.heldLeases.hold(claimed.leases.map(\.token))
         return claimed
+    }
+
+    /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction
+    /// (the ledger writer's, for the slot a settled invocation hands on). The caller holds the
+    /// leases once the transaction has committed (`FlintDatabase.heldLeases`).
+    static func claim(
+        subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?,
+        now: Date, in db: Database
+    ) throws -> (leases: [Lease], cutShort: Bool) {
+        guard limit > 0 else { return ([], false) }
+        let nowMicros = EpochMicros.from(now)
+        let expiresAt = nowMicros + EpochMicros.from(leaseFor)
+        // What was published since the last fan-out may be due too. Here rather than in a
+        // transaction of its own, so a message just published costs its consumer no extra commit.
+        _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
+        var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
+        guard !ids.isEmpty else { return ([], false) }
+        // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
+        // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
+        // its rows in a temporary table; a claim is on every invocation's path.
+        var idList = Self.jsonList(ids)
+        var cutShort = false
+        if byteBudget < .max, ids.count > 1 {
+            // The first is taken even alone over the budget, so that a batch always moves.
+            let within = max(1, try Self.countWithin(byteBudget, idList: idList, overheadPerMessage: overheadPerMessage, in: db))
+            if within < ids.count {
+                ids.removeSubrange(within...)
+                idList = Self.jsonList(ids)
+                cutShort = true
+            }
+        }
+        try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList, function])
+        var leased: [Int64: Lease] = [:]
+        leased.reserveCapacity(ids.count)
+        var orphans: [Int64] = []
+        // Columns by position, in the order `leasedSQL` names them.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.leasedSQL), arguments: [idList, expiresAt])
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            guard let message = Self.message(row, from: 5) else {
+                orphans.append(id)
+                continue
+            }
+            leased[id] = Lease(
+                token: LeaseToken(deliveryID: id, epoch: row[1]),
+                attempt: row[2],
+                firstReceivedAt: EpochMicros.date(row[3]),
+                message: message,
+                previousInvocationID: row[4]
+            )
+        }
+        // Their message was deleted by a program without foreign keys (which would have
+        // deleted them too): nothing to deliver, and left leased they would hold their group.
+        for orphan in orphans {
+            try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [orphan])
+        }
+        return (ids.compactMap { leased[$0] }, cutShort)
     }
 
     /// How many of the deliveries in the JSON array `idList`, in order, fit in `budget` bytes

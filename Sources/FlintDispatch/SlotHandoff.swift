@@ -1,0 +1,51 @@
+public import FlintCore
+
+/// What a bus invocation's slot goes on to once the invocation is settled: the transaction that
+/// settles it also claims the next due delivery of the same subscription, and the slot runs it
+/// without being given back, so a backlog costs the bus consumer no pass (a wake-up, a read and a
+/// claim transaction) per invocation. Offered only while nothing else waits for the slot
+/// (`wanted`); whatever it does not claim is left to the consumer.
+public struct SlotHandoff: Sendable {
+    public var subscription: String
+    public var function: String
+    /// How long the claimed delivery's lease lasts.
+    public var leaseFor: Duration
+    /// Asked inside the settling transaction, just before the claim: whether the slot should
+    /// still go on to this subscription.
+    public var wanted: @Sendable () -> Bool
+    /// The invocation of what was claimed (one lease), to run in the slot.
+    public var next: @Sendable ([Lease]) -> HandedOffInvocation
+    /// Gives back leases claimed for a slot that can no longer run them (the dispatcher stopped
+    /// accepting work meanwhile): claimable again at once, their attempt not counted.
+    public var giveBack: @Sendable ([Lease]) -> Void
+
+    public init(
+        subscription: String, function: String, leaseFor: Duration, wanted: @escaping @Sendable () -> Bool,
+        next: @escaping @Sendable ([Lease]) -> HandedOffInvocation, giveBack: @escaping @Sendable ([Lease]) -> Void
+    ) {
+        self.subscription = subscription
+        self.function = function
+        self.leaseFor = leaseFor
+        self.wanted = wanted
+        self.next = next
+        self.giveBack = giveBack
+    }
+}
+
+/// An invocation a slot runs once its previous one handed it on (`SlotHandoff.next`).
+public struct HandedOffInvocation: Sendable {
+    public var request: InvocationRequest
+    /// Where the slot goes after this one, if anywhere.
+    public var handoff: SlotHandoff?
+    /// The settlements and publications its result leads to (as `Dispatcher.startHoldingSlot`'s).
+    public var settle: @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+
+    public init(
+        request: InvocationRequest, handoff: SlotHandoff?,
+        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+    ) {
+        self.request = request
+        self.handoff = handoff
+        self.settle = settle
+    }
+}
