@@ -19,10 +19,12 @@ struct CgroupCounters: Sendable {
     /// v2: `cgroup.procs`, to see who is left. v1: -1 (see `memberPIDs()`).
     private let members: CInt
     private let membersPath: String
+    /// v1: `pids.current` of the instance's pids cgroup, when the pids hierarchy is used; -1 otherwise.
+    private let taskCount: CInt
 
     /// Opens the files; a file the kernel does not have (`memory.peak` before Linux 5.19) stays
     /// closed and reads as nothing.
-    init(version: CgroupVersion, memory: String, cpu: String?) throws(SystemError) {
+    init(version: CgroupVersion, memory: String, cpu: String?, pids: String? = nil) throws(SystemError) {
         self.version = version
         func open(_ path: String, _ flags: CInt) -> CInt { (try? Sys.open(path, flags: flags | O_CLOEXEC)) ?? -1 }
         peak = open(memory + "/" + version.peakMemoryFile, version == .v1 ? O_RDWR : O_RDONLY)
@@ -35,6 +37,7 @@ struct CgroupCounters: Sendable {
             for fd in [peak, oomEvents, usage] where fd >= 0 { Sys.close(fd) }
             throw SystemError("open \(membersPath)", errno: error.errno)
         }
+        taskCount = version == .v1 ? pids.map { open($0 + "/pids.current", O_RDONLY) } ?? -1 : -1
         switch (version, cpu) {
         case (.v2, _):
             cpuStat = open(memory + "/cpu.stat", O_RDONLY)
@@ -50,7 +53,7 @@ struct CgroupCounters: Sendable {
     }
 
     func close() {
-        for fd in [peak, oomEvents, usage, cpuStat, cpuUser, cpuSystem, cpuReset, members] where fd >= 0 {
+        for fd in [peak, oomEvents, usage, cpuStat, cpuUser, cpuSystem, cpuReset, members, taskCount] where fd >= 0 {
             Sys.close(fd)
         }
     }
@@ -97,6 +100,14 @@ struct CgroupCounters: Sendable {
 
     func oomKills() -> Int64 {
         FileText.read(fd: oomEvents, capacity: 1024).flatMap { FileText.value(of: "oom_kill", in: $0) } ?? 0
+    }
+
+    /// Whether the cgroup certainly holds no task now: v1's `pids.current` reads 0, through a
+    /// descriptor kept open (one pread, where listing `cgroup.procs` takes an open, a read, a
+    /// close and the kernel's pid list). False when it cannot tell (v2, no pids hierarchy, an
+    /// unreadable count): the caller then lists the members.
+    func holdsNoTasks() -> Bool {
+        taskCount >= 0 && FileText.number(fd: taskCount) == 0
     }
 
     /// The pids in the cgroup now (up to a few hundred per read; callers read again after killing).

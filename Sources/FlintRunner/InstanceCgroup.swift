@@ -49,7 +49,7 @@ struct InstanceCgroup: Sendable {
                     throw SystemError("open \(directory)/cgroup.procs", errno: error.errno)
                 }
             }
-            let counters = try CgroupCounters(version: version, memory: memory, cpu: cpu)
+            let counters = try CgroupCounters(version: version, memory: memory, cpu: cpu, pids: pids)
             return InstanceCgroup(
                 version: version, function: function, memoryBytes: memoryBytes, memory: memory, pids: pids, cpu: cpu,
                 procsFDs: fds, counters: counters
@@ -86,6 +86,8 @@ struct InstanceCgroup: Sendable {
     /// is not empty by `deadline` (CLOCK_MONOTONIC nanoseconds). Usually one read: the handler's
     /// process group is already dead and reaped.
     func killRemaining(deadline: Int64) -> Bool {
+        // Most often the handler's group is dead and reaped, and the count says so at once.
+        if counters.holdsNoTasks() { return true }
         var pause = 20_000
         var killedWithCgroupKill = false
         while let pids = counters.memberPIDs(), !pids.isEmpty {

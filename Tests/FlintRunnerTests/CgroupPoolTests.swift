@@ -78,6 +78,27 @@ import Testing
         #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
     }
 
+    /// v1's task count says "empty" only when nothing is in the instance's cgroup: the check
+    /// `killRemaining` makes first, before listing and killing members.
+    @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 hierarchies (v2 lists the members through a descriptor kept open)"))
+    func holdsNoTasks_onlyWhileNothingIsInTheCgroup() throws {
+        let pool = try Self.pool()
+        let (cgroup, _) = try pool.acquire(function: "count", memoryBytes: 64 << 20)
+        defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
+        let pids = try #require(cgroup.pids, "no pids hierarchy here")
+        #expect(cgroup.counters.holdsNoTasks())
+
+        let joining = try Self.sleeper()
+        defer { Self.end(joining) }
+        try "\(joining.processIdentifier)".write(toFile: pids + "/cgroup.procs", atomically: false, encoding: .utf8)
+        try "\(joining.processIdentifier)".write(toFile: cgroup.memory + "/cgroup.procs", atomically: false, encoding: .utf8)
+        #expect(!cgroup.counters.holdsNoTasks())
+        #expect(cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000))
+        joining.waitUntilExit()
+        #expect(joining.terminationReason == .uncaughtSignal && joining.terminationStatus == SIGKILL, "the member was not killed")
+        #expect(cgroup.counters.holdsNoTasks())
+    }
+
     /// A process that only waits (a minute at most), to put into cgroups.
     private static func sleeper() throws -> Process {
         let process = Process()
