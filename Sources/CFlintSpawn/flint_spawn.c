@@ -39,7 +39,11 @@ static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
 static int stack_key_made = 0;
 static __thread void *thread_stack = NULL;
 
-static void stack_unmap(void *stack) { munmap(stack, CHILD_STACK_SIZE); }
+static void stack_unmap(void *stack) {
+    // A spawn from a later destructor of the same thread maps a stack of its own.
+    thread_stack = NULL;
+    munmap(stack, CHILD_STACK_SIZE);
+}
 
 static void stack_key_create(void) { stack_key_made = pthread_key_create(&stack_key, stack_unmap) == 0; }
 

@@ -346,6 +346,9 @@ public final class BusConsumer: Sendable {
         // What the budget left out is due now: with slots to spare, look again once this pass is
         // over (with none, a freed slot wakes the loop, as for any starved function).
         if claim.cutShort, used < slots { state.withLock { $0.wakePending = true } }
+        // The pass's own limit, not the function's, held it back: the function may have more free
+        // slots, and no settling commit may wake the loop for them (a slot handed on wakes no one).
+        if used == settings.invocationsPerPass { state.withLock { $0.wakePending = true } }
         // Messages that escape to more than their size made the events fuller than the budget
         // foresaw: what no slot can carry goes back, as if it had not been claimed.
         if !rest.isEmpty {
@@ -387,7 +390,7 @@ public final class BusConsumer: Sendable {
                     of: leases[...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)
                 return HandedOffInvocation(request: request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
             },
-            giveBack: { [weak self] leases in self?.giveBack(leases, of: subscription) }
+            giveBack: { [self] leases, claimedAt in giveBack(leases, claimedAt: claimedAt, of: subscription) }
         )
     }
 
@@ -402,14 +405,12 @@ public final class BusConsumer: Sendable {
         return clear && dispatcher.isAccepting && dispatcher.waiting(subscription.function) == 0 && dispatcher.waitingForHost == 0
     }
 
-    /// Makes leases claimed for a slot that cannot run them claimable again, and looks again.
-    private func giveBack(_ leases: [Lease], of subscription: BusSubscription) {
+    /// Makes leases claimed at `claimedAt` for a slot that cannot run them claimable again, and
+    /// looks again.
+    private func giveBack(_ leases: [Lease], claimedAt: Date, of subscription: BusSubscription) {
         defer { wake() }
         do {
-            // A first receipt's time is its claim's, which the release forgets.
-            for lease in leases {
-                try source.release([lease.token], claimedAt: lease.firstReceivedAt)
-            }
+            try source.release(leases.map(\.token), claimedAt: claimedAt)
         } catch {
             logger.error(
                 "could not give back \(leases.count) delivery lease(s) that no invocation took: \(error); they are delivered again when their lease runs out",

@@ -230,14 +230,15 @@ public final class Dispatcher: Sendable {
             let result = await run(invocation.request, function: route.function)
             let (settlements, publications) = invocation.settle(result, route.function)
             let handoff = invocation.handoff
-            recorder.record(result, settlements: settlements, publications: publications, handoff: handoff) { [self] claimed in
+            recorder.record(result, settlements: settlements, publications: publications, handoff: handoff) { [self] claimed, claimedAt in
                 if let handoff, !claimed.isEmpty {
                     let next = handoff.next(claimed)
-                    if next.request.function == route.function.name, admitHandedOff() {
+                    // Asked again: the consumer may have paused (the daemon stopping) since the claim.
+                    if next.request.function == route.function.name, handoff.wanted(), admitHandedOff() {
                         runHoldingSlot(next, route: route)
                         return
                     }
-                    handoff.giveBack(claimed)
+                    handoff.giveBack(claimed, claimedAt)
                 }
                 host.release(for: route.function.name)
                 route.limiter.release()

@@ -1,4 +1,5 @@
 public import FlintCore
+public import Foundation
 
 /// Runs one invocation of a function to completion (FlintRunner's side, seen through a protocol).
 public protocol InvocationExecutor: Sendable {
@@ -10,12 +11,13 @@ public protocol InvocationExecutor: Sendable {
 public protocol InvocationRecorder: Sendable {
     /// Keeps `result` together with the bus deliveries it settles and the messages it publishes,
     /// all in one transaction, claims in it what `handoff` asks for (if it is still wanted), then
-    /// calls `committed` with the leases claimed (none if the commit failed). Must not block: the
+    /// calls `committed` with the leases claimed (none if the commit failed) and when they were
+    /// claimed (what giving them back needs). Must not block: the
     /// ledger commits in the background. Without `committed` (and nothing settled or published),
     /// nothing waits for the commit, which may then be put off a little to serve more.
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        handoff: SlotHandoff?, committed: (@Sendable ([Lease]) -> Void)?
+        handoff: SlotHandoff?, committed: (@Sendable (_ claimed: [Lease], _ claimedAt: Date) -> Void)?
     )
 }
 

@@ -1,4 +1,5 @@
 public import FlintCore
+public import Foundation
 
 /// What a bus invocation's slot goes on to once the invocation is settled: the transaction that
 /// settles it also claims the next due delivery of the same subscription, and the slot runs it
@@ -15,13 +16,14 @@ public struct SlotHandoff: Sendable {
     public var wanted: @Sendable () -> Bool
     /// The invocation of what was claimed (one lease), to run in the slot.
     public var next: @Sendable ([Lease]) -> HandedOffInvocation
-    /// Gives back leases claimed for a slot that can no longer run them (the dispatcher stopped
-    /// accepting work meanwhile): claimable again at once, their attempt not counted.
-    public var giveBack: @Sendable ([Lease]) -> Void
+    /// Gives back leases claimed (at the date given) for a slot that can no longer run them (the
+    /// consumer or the dispatcher stopped meanwhile): claimable again at once, their attempt not
+    /// counted.
+    public var giveBack: @Sendable ([Lease], Date) -> Void
 
     public init(
         subscription: String, function: String, leaseFor: Duration, wanted: @escaping @Sendable () -> Bool,
-        next: @escaping @Sendable ([Lease]) -> HandedOffInvocation, giveBack: @escaping @Sendable ([Lease]) -> Void
+        next: @escaping @Sendable ([Lease]) -> HandedOffInvocation, giveBack: @escaping @Sendable ([Lease], Date) -> Void
     ) {
         self.subscription = subscription
         self.function = function

@@ -2,6 +2,7 @@ internal import FlintCore
 internal import FlintDispatch
 internal import FlintRunner
 internal import FlintStore
+internal import Foundation
 internal import ServiceLifecycle
 
 /// The exec runner, as the dispatcher sees it.
@@ -19,7 +20,7 @@ struct LedgerRecorder: InvocationRecorder {
 
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
-        handoff: SlotHandoff?, committed: (@Sendable ([Lease]) -> Void)?
+        handoff: SlotHandoff?, committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
         let nextClaim = handoff.map { handoff in
             LedgerWriter.NextClaim(

@@ -25,7 +25,7 @@ public final class LedgerWriter: Sendable {
         var settlements: [Settlement]
         var publications: [OutgoingMessage]
         var nextClaim: NextClaim?
-        var committed: (@Sendable ([Lease]) -> Void)?
+        var committed: (@Sendable (_ claimed: [Lease], _ claimedAt: Date) -> Void)?
     }
 
     /// What the transaction that settles a bus invocation claims for the slot it leaves: the next
@@ -99,10 +99,10 @@ public final class LedgerWriter: Sendable {
     /// Queues one finished invocation for the next commit, with the bus deliveries it settles and
     /// the messages it publishes; `committed` is called on the writer's thread after that commit
     /// (or its failure), with what `nextClaim` leased in it (held, as the bus's own claims are;
-    /// none if the commit failed). Never blocks.
+    /// none if the commit failed) and when (what `Bus.release` needs to give it back). Never blocks.
     public func record(
         _ record: InvocationRecord, log: Data, settlements: [Settlement] = [], publications: [OutgoingMessage] = [],
-        nextClaim: NextClaim? = nil, committed: (@Sendable ([Lease]) -> Void)? = nil
+        nextClaim: NextClaim? = nil, committed: (@Sendable (_ claimed: [Lease], _ claimedAt: Date) -> Void)? = nil
     ) {
         // A claim nobody is told of would stay leased, and held, until the daemon stops.
         let completion = Completion(
@@ -176,10 +176,11 @@ public final class LedgerWriter: Sendable {
             }
             guard !batch.isEmpty else { return }
             var claimed: [[Lease]] = []
+            var claimedAt = Date()
             do {
                 let outcome = try commit(batch)
                 for refusal in outcome.refusals { onRefused(refusal) }
-                claimed = outcome.claimed
+                (claimed, claimedAt) = (outcome.claimed, outcome.at)
             } catch {
                 if state.withLock({ $0.finished }), finishingSince == nil { finishingSince = .now }
                 let mayRetry = finishingSince.map { ContinuousClock.now - $0 < Self.retryingWhenFinishing } ?? true
@@ -189,7 +190,7 @@ public final class LedgerWriter: Sendable {
                         let dropped = Array(batch.prefix(batch.count - Self.mostKept))
                         batch.removeFirst(dropped.count)
                         onError(error, dropped.count)
-                        settle(dropped, claimed: [])
+                        settle(dropped, claimed: [], at: claimedAt)
                     }
                     onRetry(error, batch.count, delay)
                     // Only a `finish()` that comes during the wait cuts it short. New records wait
@@ -206,7 +207,7 @@ public final class LedgerWriter: Sendable {
                 }
                 onError(error, batch.count)
             }
-            settle(batch, claimed: claimed)
+            settle(batch, claimed: claimed, at: claimedAt)
             batch.removeAll(keepingCapacity: true)
             delay = retryDelay
         }
@@ -218,13 +219,14 @@ public final class LedgerWriter: Sendable {
 
     /// Tells `completions`' owners and the `flushed()` waiters they are done with. Their leases
     /// are let go: settled now, or, given up on, left for lease expiry. `claimed[i]`: what the
-    /// commit leased for `completions[i]`'s `nextClaim` (held from now on); empty after a failure.
-    private func settle(_ completions: [Completion], claimed: [[Lease]]) {
+    /// commit leased for `completions[i]`'s `nextClaim` (held from now on), at `claimedAt`; empty
+    /// after a failure.
+    private func settle(_ completions: [Completion], claimed: [[Lease]], at claimedAt: Date) {
         let database = ledger.database
         database.heldLeases.letGo(completions.lazy.flatMap(\.settlements).map(\.lease))
         database.heldLeases.hold(claimed.lazy.flatMap { $0 }.map(\.token))
         for (index, completion) in completions.enumerated() {
-            completion.committed?(index < claimed.count ? claimed[index] : [])
+            completion.committed?(index < claimed.count ? claimed[index] : [], claimedAt)
         }
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.settled += UInt64(completions.count)
@@ -244,7 +246,7 @@ public final class LedgerWriter: Sendable {
         return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode)
     }
 
-    private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]]) {
+    private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]], at: Date) {
         let now = Date()
         let database = ledger.database
         return try database.pool.write { db in
@@ -263,32 +265,35 @@ public final class LedgerWriter: Sendable {
                     }
                 }
             }
-            let claimed = batch.map { completion in Self.claimNext(completion.nextClaim, at: now, in: db) }
+            let claimed = try batch.map { completion in try Self.claimNext(completion.nextClaim, at: now, in: db) }
             // Every slot went on to the next delivery, and nothing here can have made other work
             // due (a retry's delay, a published message): the consumer need not look.
             let nothingNewForTheConsumer = batch.allSatisfy { $0.publications.isEmpty && $0.settlements.allSatisfy(\.verdict.isDone) }
             if nothingNewForTheConsumer, claimed.allSatisfy({ !$0.isEmpty }) {
                 database.busCommits.withLock { $0 }?.markQuiet()
             }
-            return (refusals, claimed)
+            return (refusals, claimed, now)
         }
     }
 
     /// The delivery `nextClaim` leases within the writer's transaction, if it is still wanted and
-    /// one is due; none when the claim fails (its savepoint is rolled back, and the slot is given
-    /// back as without a claim).
-    private static func claimNext(_ nextClaim: NextClaim?, at now: Date, in db: Database) -> [Lease] {
+    /// one is due (among the deliveries already written: fanning out is the consumer's, which
+    /// then sees what it wrote). None when the claim fails: its savepoint is rolled back, and the
+    /// slot is given back as without a claim, unless the failure ended the whole transaction or
+    /// may pass (a full disk), when the commit fails, and is retried, as for any other write.
+    private static func claimNext(_ nextClaim: NextClaim?, at now: Date, in db: Database) throws -> [Lease] {
         guard let nextClaim, nextClaim.wanted() else { return [] }
         var leases: [Lease] = []
         do {
             try db.inSavepoint {
                 leases = try Bus.claim(
                     subscription: nextClaim.subscription, limit: 1, byteBudget: .max, overheadPerMessage: 0,
-                    leaseFor: nextClaim.leaseFor, function: nextClaim.function, now: now, in: db
+                    leaseFor: nextClaim.leaseFor, function: nextClaim.function, fanningOutFirst: false, now: now, in: db
                 ).leases
                 return .commit
             }
         } catch {
+            if !db.isInsideTransaction || passes(error) { throw error }
             return []
         }
         return leases

@@ -20,7 +20,7 @@ struct WriterRecorder: InvocationRecorder {
 
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
-        committed: (@Sendable ([Lease]) -> Void)?
+        committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
         let nextClaim = handoff.map {
             LedgerWriter.NextClaim(subscription: $0.subscription, function: $0.function, leaseFor: $0.leaseFor, wanted: $0.wanted)
@@ -210,7 +210,7 @@ final class ConsumerHarness: Sendable {
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
         others: Bool = false,
         retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch,
-        payloadLimit: Int = SQSEvent.payloadLimit, source wrap: (Bus) -> any DeliverySource = { $0 }
+        payloadLimit: Int = SQSEvent.payloadLimit, invocationsPerPass: Int = 64, source wrap: (Bus) -> any DeliverySource = { $0 }
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -233,7 +233,7 @@ final class ConsumerHarness: Sendable {
             subscriptions: otherSubscriptions + [jobs],
             dispatcher: dispatcher, source: wrap(bus),
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch,
-                payloadLimit: payloadLimit),
+                invocationsPerPass: invocationsPerPass, payloadLimit: payloadLimit),
             logger: logger
         )
         if watchCommits {
@@ -343,6 +343,21 @@ final class ConsumerHarness: Sendable {
         #expect(executor.peak <= 2)
         // Each claim of the consumer's leases at most 2 (the free slots): 20 or more without hand-offs.
         #expect(claims.value < 10, "the consumer claimed \(claims.value) times for 40 invocations")
+    }
+
+    /// A pass starts at most `invocationsPerPass` invocations of a subscription; with more slots
+    /// free, it looks again at once: no settling commit may come to wake it (a slot handed on
+    /// wakes no one).
+    @Test func aFunctionWithMoreSlotsThanAPassStarts_getsThemAll() async throws {
+        let executor = InProcessExecutor(expecting: 8, overlap: 4)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 1, invocationsPerPass: 2)
+        let stopped = harness.start()
+        // Once the start's own looks are over: then only the publishing commit wakes the consumer.
+        try await Task.sleep(for: .milliseconds(300))
+        try harness.publish(8)
+        #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 8 messages were invoked")
+        await harness.shutdown(stopped)
+        #expect(executor.peak == 4, "\(executor.peak) of the function's 4 slots were used")
     }
 
     /// While another subscription has work waiting, a freed slot is the consumer's to share out:

@@ -67,21 +67,21 @@ final class CountingRecorder: InvocationRecorder {
     var recorded: [String] { ids.withLock { $0 } }
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
-        committed: (@Sendable ([Lease]) -> Void)?
+        committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
         ids.withLock { $0.append(result.record.id) }
-        committed?([])
+        committed?([], Date())
     }
 }
 
 /// Keeps the `committed` callback of the one invocation it records, for the test to call.
 final class HeldCommitRecorder: InvocationRecorder {
-    private let held = Mutex<(@Sendable ([Lease]) -> Void)?>(nil)
-    var committed: (@Sendable ([Lease]) -> Void)? { held.withLock { $0 } }
+    private let held = Mutex<(@Sendable ([Lease], Date) -> Void)?>(nil)
+    var committed: (@Sendable ([Lease], Date) -> Void)? { held.withLock { $0 } }
 
     func record(
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
-        committed: (@Sendable ([Lease]) -> Void)?
+        committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
         held.withLock { $0 = committed }
     }
@@ -108,7 +108,7 @@ final class HeldCommitRecorder: InvocationRecorder {
                     request: InvocationRequest(function: "f", source: .queue, payload: Data(leases.first?.message.body.utf8 ?? "".utf8)),
                     handoff: nil, settle: { _, _ in ([], []) })
             },
-            giveBack: { leases in givenBack.withLock { $0 += leases } }
+            giveBack: { leases, _ in givenBack.withLock { $0 += leases } }
         )
         dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
         let deadline = ContinuousClock.now + .seconds(10)
@@ -118,10 +118,38 @@ final class HeldCommitRecorder: InvocationRecorder {
 
         let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
         let lease = Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: 1, firstReceivedAt: Date(), message: message)
-        committed([lease])
+        committed([lease], Date())
         #expect(givenBack.withLock { $0 } == [lease])
         #expect(executor.started == 1, "the handed-on invocation ran after the drain")
         #expect(dispatcher.running("f") == 0, "the slot was not given back")
+    }
+
+    /// A claim made while the slot could go on, but no longer wanted once committed (the consumer
+    /// paused meanwhile: the daemon is stopping), is given back, with its claim's time.
+    @Test func aSlotWhoseHandOffIsNoLongerWanted_givesTheLeaseBack_andIsReleased() async throws {
+        let executor = GatedExecutor()
+        executor.open()
+        let recorder = HeldCommitRecorder()
+        let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"))
+        #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
+        let givenBack = Mutex<[Date]>([])
+        let handoff = SlotHandoff(
+            subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { false },
+            next: { _ in HandedOffInvocation(request: InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: nil, settle: { _, _ in ([], []) }) },
+            giveBack: { _, claimedAt in givenBack.withLock { $0.append(claimedAt) } }
+        )
+        dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }
+        let committed = try #require(recorder.committed, "the invocation was not recorded")
+
+        let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
+        let claimedAt = Date(timeIntervalSince1970: 1_750_000_000)
+        committed([Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: 2, firstReceivedAt: Date(), message: message)], claimedAt)
+        #expect(givenBack.withLock { $0 } == [claimedAt])
+        #expect(executor.started == 1)
+        #expect(dispatcher.running("f") == 0, "the slot was not given back")
+        #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1, "the slot is free again")
     }
 
     @Test func invoke_neverExceedsTheFunctionsConcurrency() async throws {

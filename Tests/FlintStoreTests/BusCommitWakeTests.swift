@@ -42,7 +42,8 @@ import Testing
 
     /// The ledger writer's commit that settles an invocation and claims the next delivery for its
     /// slot (`LedgerWriter.NextClaim`) wakes no one: the slot goes on by itself. One that claims
-    /// nothing gives the slot back, and the consumer must look.
+    /// nothing gives the slot back, and the consumer must look. The claim takes only deliveries
+    /// already written: fanning out (which may make other subscriptions due) is the consumer's.
     @Test func aSettlingCommitThatHandsItsSlotOn_isQuiet_andOneThatFindsNothingIsNot() async throws {
         let fixture = try BusFixture()
         let commits = Counter()
@@ -59,7 +60,7 @@ import Testing
                     InvocationLedgerTests.record(function: "bill"), log: Data(),
                     settlements: [Settlement(lease: lease.token, verdict: .done, invocationID: "i-\(lease.token.deliveryID)")],
                     nextClaim: nextClaim
-                ) { claimed in continuation.resume(returning: claimed) }
+                ) { claimed, _ in continuation.resume(returning: claimed) }
             }
         }
         let wakesBefore = commits.value
@@ -68,9 +69,12 @@ import Testing
         #expect(claimed.map(\.message.body) == ["b"], "the next delivery was not claimed in the settling commit")
         #expect(commits.value == wakesBefore, "the commit whose slot went on woke the consumer")
         let second = try #require(claimed.first)
-        #expect(await settle(second).isEmpty)
-        #expect(commits.value == wakesBefore + 1, "the commit that gave its slot back did not wake the consumer")
+        _ = try await fixture.bus.publish([OutgoingMessage(topic: "orders", body: "c")])  // not fanned out
+        let wakesAfterPublishing = commits.value
+        #expect(await settle(second).isEmpty, "the hand-off claim fanned out the message published meanwhile")
+        #expect(commits.value == wakesAfterPublishing + 1, "the commit that gave its slot back did not wake the consumer")
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing' AND state = 'done'") == 2)
+        #expect(try fixture.scalar("SELECT count(*) FROM deliveries WHERE subscription = 'billing'") == 2)
 
         writer.finish()
         await running.value

@@ -42,17 +42,20 @@ extension Bus {
 
     /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction
     /// (the ledger writer's, for the slot a settled invocation hands on). The caller holds the
-    /// leases once the transaction has committed (`FlintDatabase.heldLeases`).
+    /// leases once the transaction has committed (`FlintDatabase.heldLeases`). Without
+    /// `fanningOutFirst`, only deliveries already written are claimable.
     static func claim(
         subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?,
-        now: Date, in db: Database
+        fanningOutFirst: Bool = true, now: Date, in db: Database
     ) throws -> (leases: [Lease], cutShort: Bool) {
         guard limit > 0 else { return ([], false) }
         let nowMicros = EpochMicros.from(now)
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // What was published since the last fan-out may be due too. Here rather than in a
         // transaction of its own, so a message just published costs its consumer no extra commit.
-        _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
+        if fanningOutFirst {
+            _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
+        }
         var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
         guard !ids.isEmpty else { return ([], false) }
         // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
