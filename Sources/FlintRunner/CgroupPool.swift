@@ -301,6 +301,8 @@ final class CgroupPool: Sendable {
             state.idleCount -= dropped.count
             let stale = state.standbys.filter { !state.wants($0.key, memoryBytes: $0.value.memoryBytes) }
             for function in stale.keys { state.standbys[function] = nil }
+            // A pending look for a removed function finds nothing wanted and ends on its own.
+            state.lastStart = state.lastStart.filter { functions[$0.key] != nil }
             return (dropped, Array(stale.values))
         }
         guard !idle.isEmpty || !standbys.isEmpty else { return }
