@@ -43,7 +43,11 @@ public final class BusConsumer: Sendable {
         var stopped = false
         /// Functions that had due work but no free slot: a freed slot of theirs wakes the loop.
         var starved: Set<String> = []
+        /// Which of the due subscriptions a pass serves first (modulo how many are due): the next
+        /// one after each pass that started something, so free slots go to each in turn.
         var passOffset = 0
+        /// Invocations started so far (by passes).
+        var launches = 0
         /// When the passes began to fail to read or write the bus (a full disk, an I/O error);
         /// nil once one succeeds.
         var failingSince: Date?
@@ -231,13 +235,19 @@ public final class BusConsumer: Sendable {
         }
         guard !due.isEmpty else { return nil }
         var windowDeadline: Date?
-        let offset = state.withLock { state -> Int in
-            state.passOffset = (state.passOffset + 1) % max(1, subscriptions.count)
-            return state.passOffset
+        // In turn among the due subscriptions only: turning through all of them (every function
+        // has one for its asynchronous invocations, mostly idle) served first, more often, the due
+        // one after a run of idle ones. And only once a pass has started something: passes that
+        // find no free slot must not decide whose turn the next free one is.
+        let dueInOrder = subscriptions.filter { due.contains($0.name) }
+        let (first, launchesBefore) = state.withLock { ($0.passOffset % dueInOrder.count, $0.launches) }
+        defer {
+            state.withLock { state in
+                if state.launches != launchesBefore { state.passOffset &+= 1 }
+            }
         }
-        for index in subscriptions.indices {
-            let subscription = subscriptions[(index + offset) % subscriptions.count]
-            guard due.contains(subscription.name) else { continue }
+        for index in dueInOrder.indices {
+            let subscription = dueInOrder[(index + first) % dueInOrder.count]
             do {
                 if let deadline = try serve(subscription, now: now) {
                     windowDeadline = min(windowDeadline ?? deadline, deadline)
@@ -365,6 +375,7 @@ public final class BusConsumer: Sendable {
     }
 
     private func launch(_ delivery: BusDelivery, request: InvocationRequest, subscription: BusSubscription) {
+        state.withLock { $0.launches &+= 1 }
         dispatcher.startHoldingSlot(request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
     }
 

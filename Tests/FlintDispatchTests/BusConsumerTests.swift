@@ -210,7 +210,8 @@ final class ConsumerHarness: Sendable {
         executor: InProcessExecutor, function: FunctionManifest, batch: Int, window: Duration = .zero, watchCommits: Bool = true,
         others: Bool = false,
         retry: RetryPolicy = RetryPolicy(), dispatcherSettings: Dispatcher.Settings = .init(), fanOutBatch: Int = Bus.fanOutBatch,
-        payloadLimit: Int = SQSEvent.payloadLimit, invocationsPerPass: Int = 64, source wrap: (Bus) -> any DeliverySource = { $0 }
+        payloadLimit: Int = SQSEvent.payloadLimit, invocationsPerPass: Int = 64, idleSubscriptions: Int = 0,
+        source wrap: (Bus) -> any DeliverySource = { $0 }
     ) throws {
         directory = try ConsumerScratchDirectory()
         let database = try FlintDatabase(path: directory.path + "/flint.sqlite")
@@ -229,8 +230,12 @@ final class ConsumerHarness: Sendable {
         let otherSubscriptions = others
             ? [BusSubscription(name: "others-queue", function: function.name, trigger: "others-queue", source: .queue, shape: .sqs(batch: 1, window: .zero))]
             : []
+        // Subscriptions nothing is ever published for, as every function's for its asynchronous invocations.
+        let idle = (0 ..< idleSubscriptions).map {
+            BusSubscription(name: "idle-\($0)", function: function.name, trigger: nil, source: .lambda, shape: .event)
+        }
         consumer = BusConsumer(
-            subscriptions: otherSubscriptions + [jobs],
+            subscriptions: otherSubscriptions + [jobs] + idle,
             dispatcher: dispatcher, source: wrap(bus),
             settings: .init(retry: retry, identity: .init(region: "us-east-1", account: "000000000000"), fanOutBatch: fanOutBatch,
                 invocationsPerPass: invocationsPerPass, payloadLimit: payloadLimit),
@@ -358,6 +363,21 @@ final class ConsumerHarness: Sendable {
         #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 8 messages were invoked")
         await harness.shutdown(stopped)
         #expect(executor.peak == 4, "\(executor.peak) of the function's 4 slots were used")
+    }
+
+    /// Two backlogs sharing one slot take turns, whatever idle subscriptions sit between them in
+    /// the consumer's list (every function has one for its asynchronous invocations).
+    @Test func twoBacklogsSharingASlot_takeTurns() async throws {
+        let executor = InProcessExecutor(expecting: 60)
+        let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 1), batch: 1, others: true, idleSubscriptions: 2)
+        try harness.publish(30)
+        try await harness.bus.publish((0 ..< 30).map { OutgoingMessage(topic: "others", body: "o\($0)") })
+        let stopped = harness.start()
+        #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 60 messages were invoked")
+        await harness.shutdown(stopped)
+        let firstHalf = executor.topics.prefix(30)
+        let others = firstHalf.filter { $0 == "others" }.count
+        #expect((10 ... 20).contains(others), "\(others) of the first 30 invocations were for others: \(executor.topics)")
     }
 
     /// While another subscription has work waiting, a freed slot is the consumer's to share out:
