@@ -393,9 +393,11 @@ public final class BusConsumer: Sendable {
     private func handoff(after subscription: BusSubscription) -> SlotHandoff? {
         guard subscription.batch == 1, subscription.window == .zero, let function = dispatcher.function(named: subscription.function)
         else { return nil }
-        return SlotHandoff(
+        let claim = NextClaim(
             subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
-            wanted: { [weak self] in self?.mayHandOff(to: subscription) ?? false },
+            wanted: { [weak self] in self?.mayHandOff(to: subscription) ?? false })
+        return SlotHandoff(
+            claim: claim,
             next: { [self] leases in
                 let (delivery, request) = BusDelivery.first(
                     of: leases[...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)

@@ -234,7 +234,7 @@ public final class Dispatcher: Sendable {
                 if let handoff, !claimed.isEmpty {
                     let next = handoff.next(claimed)
                     // Asked again: the consumer may have paused (the daemon stopping) since the claim.
-                    if next.request.function == route.function.name, handoff.wanted(), admitHandedOff() {
+                    if next.request.function == route.function.name, handoff.claim.wanted(), admitHandedOff() {
                         runHoldingSlot(next, route: route)
                         return
                     }

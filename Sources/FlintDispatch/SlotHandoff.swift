@@ -7,13 +7,8 @@ public import Foundation
 /// claim transaction) per invocation. Offered only while nothing else waits for the slot
 /// (`wanted`); whatever it does not claim is left to the consumer.
 public struct SlotHandoff: Sendable {
-    public var subscription: String
-    public var function: String
-    /// How long the claimed delivery's lease lasts.
-    public var leaseFor: Duration
-    /// Asked inside the settling transaction, just before the claim: whether the slot should
-    /// still go on to this subscription.
-    public var wanted: @Sendable () -> Bool
+    /// What the settling transaction claims, and whether it is still wanted.
+    public var claim: NextClaim
     /// The invocation of what was claimed (one lease), to run in the slot.
     public var next: @Sendable ([Lease]) -> HandedOffInvocation
     /// Gives back leases claimed (at the date given) for a slot that can no longer run them (the
@@ -22,13 +17,10 @@ public struct SlotHandoff: Sendable {
     public var giveBack: @Sendable ([Lease], Date) -> Void
 
     public init(
-        subscription: String, function: String, leaseFor: Duration, wanted: @escaping @Sendable () -> Bool,
-        next: @escaping @Sendable ([Lease]) -> HandedOffInvocation, giveBack: @escaping @Sendable ([Lease], Date) -> Void
+        claim: NextClaim, next: @escaping @Sendable ([Lease]) -> HandedOffInvocation,
+        giveBack: @escaping @Sendable ([Lease], Date) -> Void
     ) {
-        self.subscription = subscription
-        self.function = function
-        self.leaseFor = leaseFor
-        self.wanted = wanted
+        self.claim = claim
         self.next = next
         self.giveBack = giveBack
     }

@@ -22,12 +22,8 @@ struct LedgerRecorder: InvocationRecorder {
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage],
         handoff: SlotHandoff?, committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
-        let nextClaim = handoff.map { handoff in
-            LedgerWriter.NextClaim(
-                subscription: handoff.subscription, function: handoff.function, leaseFor: handoff.leaseFor, wanted: handoff.wanted)
-        }
         writer.record(
-            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: nextClaim,
+            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: handoff?.claim,
             committed: committed)
     }
 }

@@ -28,26 +28,6 @@ public final class LedgerWriter: Sendable {
         var committed: (@Sendable (_ claimed: [Lease], _ claimedAt: Date) -> Void)?
     }
 
-    /// What the transaction that settles a bus invocation claims for the slot it leaves: the next
-    /// due delivery of the same subscription, so the slot goes on to it without a pass of the bus
-    /// consumer (a wake-up, a read and a transaction of its own per invocation).
-    public struct NextClaim: Sendable {
-        public var subscription: String
-        /// The function that runs it (recorded on the delivery, as the consumer's claims do).
-        public var function: String
-        public var leaseFor: Duration
-        /// Asked inside the transaction, just before the claim: whether the slot should still go
-        /// on to this subscription (nothing else waits for it, the consumer is not stopping).
-        public var wanted: @Sendable () -> Bool
-
-        public init(subscription: String, function: String, leaseFor: Duration, wanted: @escaping @Sendable () -> Bool) {
-            self.subscription = subscription
-            self.function = function
-            self.leaseFor = leaseFor
-            self.wanted = wanted
-        }
-    }
-
     private struct State {
         var pending: [Completion] = []
         /// Entries handed to `record` so far, and how many of them are committed (or failed).

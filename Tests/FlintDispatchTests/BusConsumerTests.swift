@@ -22,11 +22,8 @@ struct WriterRecorder: InvocationRecorder {
         _ result: InvocationResult, settlements: [Settlement], publications: [OutgoingMessage], handoff: SlotHandoff?,
         committed: (@Sendable ([Lease], Date) -> Void)?
     ) {
-        let nextClaim = handoff.map {
-            LedgerWriter.NextClaim(subscription: $0.subscription, function: $0.function, leaseFor: $0.leaseFor, wanted: $0.wanted)
-        }
         writer.record(
-            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: nextClaim,
+            result.record, log: result.log, settlements: settlements, publications: publications, nextClaim: handoff?.claim,
             committed: committed)
     }
 }

@@ -53,7 +53,7 @@ import Testing
         let first = try #require(try fixture.bus.claim(subscription: "billing", limit: 1, leaseFor: .seconds(60)).first)
         let writer = LedgerWriter(ledger: InvocationLedger(database: fixture.database)) { error, _ in Issue.record("commit failed: \(error)") }
         let running = Task { await writer.run() }
-        let nextClaim = LedgerWriter.NextClaim(subscription: "billing", function: "bill", leaseFor: .seconds(60), wanted: { true })
+        let nextClaim = NextClaim(subscription: "billing", function: "bill", leaseFor: .seconds(60), wanted: { true })
         func settle(_ lease: Lease) async -> [Lease] {
             await withCheckedContinuation { continuation in
                 writer.record(
