@@ -92,32 +92,49 @@ final class HeldCommitRecorder: InvocationRecorder {
         FunctionManifest(name: name, directory: "/tmp", command: ["cat"], concurrency: concurrency)
     }
 
-    /// A slot whose settling commit claimed the next delivery after the drain began (and found
-    /// nothing in flight) must not start it: the lease goes back to the bus, and the slot too.
-    @Test func aSlotHandedOnAfterTheDrainBegan_givesTheLeaseBack_andRunsNothingMore() async throws {
+    /// One invocation of `f` (concurrency 1) in a slot taken from the bus, which may hand the slot
+    /// on as `wanted` says, giving back what it cannot run to `giveBack`. Returns once the
+    /// invocation is recorded, with the `committed` callback its record got, for the test to call
+    /// as the ledger writer would.
+    private static func invocationHandingOn(
+        wanted: Bool, giveBack: @escaping @Sendable ([Lease], Date) -> Void
+    ) async throws -> (dispatcher: Dispatcher, executor: GatedExecutor, committed: @Sendable ([Lease], Date) -> Void) {
         let executor = GatedExecutor()
         executor.open()
         let recorder = HeldCommitRecorder()
         let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"))
         #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
-        let givenBack = Mutex<[Lease]>([])
         let handoff = SlotHandoff(
-            subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { true },
+            claim: NextClaim(subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { wanted }),
             next: { leases in
                 HandedOffInvocation(
                     request: InvocationRequest(function: "f", source: .queue, payload: Data(leases.first?.message.body.utf8 ?? "".utf8)),
                     handoff: nil, settle: { _, _ in ([], []) })
             },
-            giveBack: { leases, _ in givenBack.withLock { $0 += leases } }
+            giveBack: giveBack
         )
         dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
         let deadline = ContinuousClock.now + .seconds(10)
         while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }
-        let committed = try #require(recorder.committed, "the invocation was not recorded")
+        return (dispatcher, executor, try #require(recorder.committed, "the invocation was not recorded"))
+    }
+
+    /// The next delivery a slot's settling commit claimed, as the ledger writer would hand it over.
+    private static func claimedLease(attempt: Int = 1) -> Lease {
+        let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
+        return Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: attempt, firstReceivedAt: Date(), message: message)
+    }
+
+    /// A slot whose settling commit claimed the next delivery after the drain began (and found
+    /// nothing in flight) must not start it: the lease goes back to the bus, and the slot too.
+    @Test func aSlotHandedOnAfterTheDrainBegan_givesTheLeaseBack_andRunsNothingMore() async throws {
+        let givenBack = Mutex<[Lease]>([])
+        let (dispatcher, executor, committed) = try await Self.invocationHandingOn(wanted: true) { leases, _ in
+            givenBack.withLock { $0 += leases }
+        }
         await dispatcher.drain()  // the invocation left once recorded: nothing is in flight
 
-        let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
-        let lease = Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: 1, firstReceivedAt: Date(), message: message)
+        let lease = Self.claimedLease()
         committed([lease], Date())
         #expect(givenBack.withLock { $0 } == [lease])
         #expect(executor.started == 1, "the handed-on invocation ran after the drain")
@@ -127,25 +144,13 @@ final class HeldCommitRecorder: InvocationRecorder {
     /// A claim made while the slot could go on, but no longer wanted once committed (the consumer
     /// paused meanwhile: the daemon is stopping), is given back, with its claim's time.
     @Test func aSlotWhoseHandOffIsNoLongerWanted_givesTheLeaseBack_andIsReleased() async throws {
-        let executor = GatedExecutor()
-        executor.open()
-        let recorder = HeldCommitRecorder()
-        let dispatcher = Dispatcher(functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: recorder, logger: Logger(label: "test"))
-        #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
         let givenBack = Mutex<[Date]>([])
-        let handoff = SlotHandoff(
-            subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { false },
-            next: { _ in HandedOffInvocation(request: InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: nil, settle: { _, _ in ([], []) }) },
-            giveBack: { _, claimedAt in givenBack.withLock { $0.append(claimedAt) } }
-        )
-        dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }
-        let committed = try #require(recorder.committed, "the invocation was not recorded")
+        let (dispatcher, executor, committed) = try await Self.invocationHandingOn(wanted: false) { _, claimedAt in
+            givenBack.withLock { $0.append(claimedAt) }
+        }
 
-        let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
         let claimedAt = Date(timeIntervalSince1970: 1_750_000_000)
-        committed([Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: 2, firstReceivedAt: Date(), message: message)], claimedAt)
+        committed([Self.claimedLease(attempt: 2)], claimedAt)
         #expect(givenBack.withLock { $0 } == [claimedAt])
         #expect(executor.started == 1)
         #expect(dispatcher.running("f") == 0, "the slot was not given back")
