@@ -46,8 +46,6 @@ public final class BusConsumer: Sendable {
         /// Which of the due subscriptions a pass serves first (modulo how many are due): the next
         /// one after each pass that started something, so free slots go to each in turn.
         var passOffset = 0
-        /// Invocations started so far (by passes).
-        var launches = 0
         /// When the passes began to fail to read or write the bus (a full disk, an I/O error);
         /// nil once one succeeds.
         var failingSince: Date?
@@ -75,10 +73,10 @@ public final class BusConsumer: Sendable {
 
     private let subscriptions: [BusSubscription]
     private let subscriptionNames: [String]
-    private let dispatcher: Dispatcher
-    private let source: any DeliverySource
-    private let settings: Settings
-    private let logger: Logger
+    let dispatcher: Dispatcher
+    let source: any DeliverySource
+    let settings: Settings
+    let logger: Logger
     private let state = Mutex(State())
     private let signal = DispatchSemaphore(value: 0)
 
@@ -227,29 +225,29 @@ public final class BusConsumer: Sendable {
             logger.error("could not read the bus: \(error); looking again in \(DurationText.format(retry))")
             return nil
         }
+        let dueInOrder = subscriptions.filter { due.contains($0.name) }
         // Starved means due work and no slot: a function with nothing due is not.
-        let dueFunctions = Set(subscriptions.filter { due.contains($0.name) }.map(\.function))
         state.withLock { state in
-            state.starved.formIntersection(dueFunctions)
+            state.starved.formIntersection(dueInOrder.map(\.function))
             state.lastDue = due
         }
-        guard !due.isEmpty else { return nil }
+        guard !dueInOrder.isEmpty else { return nil }
         var windowDeadline: Date?
         // In turn among the due subscriptions only: turning through all of them (every function
         // has one for its asynchronous invocations, mostly idle) served first, more often, the due
         // one after a run of idle ones. And only once a pass has started something: passes that
         // find no free slot must not decide whose turn the next free one is.
-        let dueInOrder = subscriptions.filter { due.contains($0.name) }
-        let (first, launchesBefore) = state.withLock { ($0.passOffset % dueInOrder.count, $0.launches) }
+        let first = state.withLock { $0.passOffset % dueInOrder.count }
+        var started = 0
         defer {
-            state.withLock { state in
-                if state.launches != launchesBefore { state.passOffset &+= 1 }
-            }
+            if started > 0 { state.withLock { $0.passOffset &+= 1 } }
         }
         for index in dueInOrder.indices {
             let subscription = dueInOrder[(index + first) % dueInOrder.count]
             do {
-                if let deadline = try serve(subscription, now: now) {
+                let served = try serve(subscription, now: now)
+                started += served.started
+                if let deadline = served.windowDeadline {
                     windowDeadline = min(windowDeadline ?? deadline, deadline)
                 }
             } catch {
@@ -277,8 +275,10 @@ public final class BusConsumer: Sendable {
         }
     }
 
-    private func serve(_ subscription: BusSubscription, now: Date) throws -> Date? {
-        guard let function = dispatcher.function(named: subscription.function) else { return nil }
+    /// Starts what `subscription` can start now. Returns the end of its batching window when it
+    /// waits for a fuller batch, and how many invocations it started.
+    private func serve(_ subscription: BusSubscription, now: Date) throws -> (windowDeadline: Date?, started: Int) {
+        guard let function = dispatcher.function(named: subscription.function) else { return (nil, 0) }
         let wasStarved = state.withLock { !$0.starved.insert(function.name).inserted }
         let slots = dispatcher.tryAcquireSlots(function.name, upTo: settings.invocationsPerPass)
         guard slots > 0 else {
@@ -287,7 +287,7 @@ public final class BusConsumer: Sendable {
             if !wasStarved, try source.due(subscription: subscription.name, limit: 1, now: now).count == 0 {
                 state.withLock { _ = $0.starved.remove(function.name) }
             }
-            return nil
+            return (nil, 0)
         }
         var used = 0
         defer {
@@ -315,7 +315,7 @@ public final class BusConsumer: Sendable {
                 state.withLock { $0.wakePending = true }
                 due = try source.due(subscription: subscription.name, limit: limit, now: now)
             }
-            guard due.count > 0 else { return nil }
+            guard due.count > 0 else { return (nil, 0) }
             var invocations = min(slots, (due.count + batch - 1) / batch)
             if due.count < limit, let oldest = due.oldestDueAt {
                 let closes = oldest.addingTimeInterval(subscription.window.timeInterval)
@@ -328,7 +328,7 @@ public final class BusConsumer: Sendable {
                     windowDeadline = closes
                 }
             }
-            guard invocations > 0 else { return windowDeadline }
+            guard invocations > 0 else { return (windowDeadline, 0) }
             limit = invocations * batch
         }
 
@@ -362,73 +362,23 @@ public final class BusConsumer: Sendable {
         // Messages that escape to more than their size made the events fuller than the budget
         // foresaw: what no slot can carry goes back, as if it had not been claimed.
         if !rest.isEmpty {
-            do {
-                try source.release(rest.map(\.token), claimedAt: now)
-            } catch {
-                logger.error(
-                    "could not give back \(rest.count) delivery lease(s) that no invocation took: \(error); they are delivered again when their lease runs out",
-                    metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
-                )
-            }
+            release(rest.map(\.token), claimedAt: now, of: subscription)
         }
-        return windowDeadline
+        return (windowDeadline, used)
     }
 
     private func launch(_ delivery: BusDelivery, request: InvocationRequest, subscription: BusSubscription) {
-        state.withLock { $0.launches &+= 1 }
         dispatcher.startHoldingSlot(request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
-    }
-
-    private func settlement(
-        of delivery: BusDelivery
-    ) -> @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
-        let settings = self.settings
-        return { result, function in
-            delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
-        }
-    }
-
-    /// Where a slot running `subscription`'s delivery may go next without a pass: its next due
-    /// delivery, one at a time (a batch, or a batching window, is the pass's to gather).
-    private func handoff(after subscription: BusSubscription) -> SlotHandoff? {
-        guard subscription.batch == 1, subscription.window == .zero, let function = dispatcher.function(named: subscription.function)
-        else { return nil }
-        let claim = NextClaim(
-            subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
-            wanted: { [weak self] in self?.mayHandOff(to: subscription) ?? false })
-        return SlotHandoff(
-            claim: claim,
-            next: { [self] leases in
-                let (delivery, request) = BusDelivery.first(
-                    of: leases[...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)
-                return HandedOffInvocation(request: request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
-            },
-            giveBack: { [self] leases, claimedAt in giveBack(leases, claimedAt: claimedAt, of: subscription) }
-        )
     }
 
     /// Whether a slot of `subscription`'s may go on to its next delivery: only while the consumer
     /// claims and the dispatcher takes work, no other subscription was due at the latest pass (a
     /// freed slot is then the pass's to share out), and no synchronous caller waits for a slot of
     /// the function or the host's.
-    private func mayHandOff(to subscription: BusSubscription) -> Bool {
+    func mayHandOff(to subscription: BusSubscription) -> Bool {
         let clear = state.withLock { state in
             !state.stopped && !state.paused && state.lastDue.isSubset(of: [subscription.name])
         }
         return clear && dispatcher.isAccepting && dispatcher.waiting(subscription.function) == 0 && dispatcher.waitingForHost == 0
-    }
-
-    /// Makes leases claimed at `claimedAt` for a slot that cannot run them claimable again, and
-    /// looks again.
-    private func giveBack(_ leases: [Lease], claimedAt: Date, of subscription: BusSubscription) {
-        defer { wake() }
-        do {
-            try source.release(leases.map(\.token), claimedAt: claimedAt)
-        } catch {
-            logger.error(
-                "could not give back \(leases.count) delivery lease(s) that no invocation took: \(error); they are delivered again when their lease runs out",
-                metadata: ["flint.subscription": "\(subscription.name)", "flint.function": "\(subscription.function)"]
-            )
-        }
     }
 }
