@@ -8,9 +8,9 @@ import Synchronization
 ///
 /// On v1 an instance's cgroup is kept when it ends and reused by the next instance of the same
 /// function (its counters reset), which saves a mkdir and an rmdir per hierarchy on every
-/// invocation, and a `CgroupStandby` thread waits in one more cgroup of each function, for its
-/// next instance to be born in, once its starts are apart (`quietGap`). On v2 `memory.peak` cannot be reset on every kernel, so each
-/// instance gets a fresh cgroup. Parents left by a daemon that was killed are emptied and removed
+/// invocation, and a `CgroupStandby` thread waits in one more cgroup of each function whose starts
+/// are apart (`quietGap`), for its next instance to be born in. On v2 `memory.peak` cannot be
+/// reset on every kernel, so each instance gets a fresh cgroup. Parents left by a daemon that was killed are emptied and removed
 /// when the next starts.
 final class CgroupPool: Sendable {
     let version: CgroupVersion
@@ -205,7 +205,7 @@ final class CgroupPool: Sendable {
         func wanted(_ state: State) -> Bool {
             state.standbys[function] == nil && state.standbys.count < Self.standbyLimit && state.wants(function, memoryBytes: memoryBytes)
         }
-        // Called after most quiet spawns: most often the function has its standby already, which the
+        // Called after each quiet start: most often the function has its standby already, which the
         // lock tells before /proc/self/statm is read or a standby made.
         guard state.withLock({ wanted($0) }), OOMProtection.allowsStandby(memoryBytes: memoryBytes) else { return }
         let standby = CgroupStandby(memoryBytes: memoryBytes)
