@@ -16,9 +16,10 @@ enum JSONText {
     /// Reads an attribute map back; values that are not strings are skipped, and text that is not
     /// a JSON object (a plain SQL INSERT may store anything) reads as no attributes.
     static func attributes(_ text: String) -> [String: String] {
-        guard text != "{}",
-              let members = try? JSONDecoder().decode([String: StringMember].self, from: Data(text.utf8))
-        else { return [:] }
+        guard text != "{}" else { return [:] }
+        var text = text
+        if let flat = text.withUTF8(FlatStringObject.parse) { return flat }
+        guard let members = try? JSONDecoder().decode([String: StringMember].self, from: Data(text.utf8)) else { return [:] }
         return members.compactMapValues(\.value)
     }
 
