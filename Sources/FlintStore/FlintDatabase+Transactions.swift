@@ -1,6 +1,14 @@
 internal import GRDB
 
 extension FlintDatabase {
+    /// Whether a failed write may succeed later, unchanged: the database was busy or locked past
+    /// the busy timeout, the disk was full, or an I/O error occurred. Anything else (a constraint
+    /// the write breaks, say) would fail again.
+    static func mayPass(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode)
+    }
+
     /// Runs `body` in a write transaction; a failure is a `BusError` that names this file (a
     /// locked database, a full disk, input the schema refuses).
     func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {

@@ -222,8 +222,7 @@ public final class LedgerWriter: Sendable {
     /// the busy timeout, the disk was full, or an I/O error occurred. Anything else (a constraint
     /// the batch breaks, say) would fail again, and retrying it would hold up every later entry.
     static func passes(_ error: any Error) -> Bool {
-        guard let error = error as? DatabaseError else { return false }
-        return [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR].contains(error.resultCode)
+        FlintDatabase.mayPass(error)
     }
 
     private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]], at: Date) {
@@ -245,7 +244,7 @@ public final class LedgerWriter: Sendable {
                     }
                 }
             }
-            let claimed = try batch.map { completion in try Self.claimNext(completion.nextClaim, at: now, in: db) }
+            let claimed = try batch.map { completion in try completion.nextClaim.map { try Bus.claim($0, at: now, in: db) } ?? [] }
             // Every slot went on to the next delivery, and nothing here can have made other work
             // due (a retry's delay, a published message): the consumer need not look.
             let nothingNewForTheConsumer = batch.allSatisfy { $0.publications.isEmpty && $0.settlements.allSatisfy(\.verdict.isDone) }
@@ -254,29 +253,6 @@ public final class LedgerWriter: Sendable {
             }
             return (refusals, claimed, now)
         }
-    }
-
-    /// The delivery `nextClaim` leases within the writer's transaction, if it is still wanted and
-    /// one is due (among the deliveries already written: fanning out is the consumer's, which
-    /// then sees what it wrote). None when the claim fails: its savepoint is rolled back, and the
-    /// slot is given back as without a claim, unless the failure ended the whole transaction or
-    /// may pass (a full disk), when the commit fails, and is retried, as for any other write.
-    private static func claimNext(_ nextClaim: NextClaim?, at now: Date, in db: Database) throws -> [Lease] {
-        guard let nextClaim, nextClaim.wanted() else { return [] }
-        var leases: [Lease] = []
-        do {
-            try db.inSavepoint {
-                leases = try Bus.claim(
-                    subscription: nextClaim.subscription, limit: 1, byteBudget: .max, overheadPerMessage: 0,
-                    leaseFor: nextClaim.leaseFor, function: nextClaim.function, fanningOutFirst: false, now: now, in: db
-                ).leases
-                return .commit
-            }
-        } catch {
-            if !db.isInsideTransaction || passes(error) { throw error }
-            return []
-        }
-        return leases
     }
 }
 

@@ -40,6 +40,30 @@ extension Bus {
         return claimed
     }
 
+    /// What `next` leases within the caller's transaction (the ledger writer's, or the one that
+    /// publishes a bucket's events), if it is still wanted: up to its `limit` of the deliveries
+    /// already written (fanning out is the caller's, or the consumer's, which then sees what it
+    /// wrote). None when the claim fails: its savepoint is rolled back, and the slots are given
+    /// back as without a claim, unless the failure ended the whole transaction or may pass (a full
+    /// disk), when it is thrown, and the caller's transaction fails, as for any other write.
+    static func claim(_ next: NextClaim, at now: Date, in db: Database) throws -> [Lease] {
+        guard next.wanted() else { return [] }
+        var leases: [Lease] = []
+        do {
+            try db.inSavepoint {
+                leases = try claim(
+                    subscription: next.subscription, limit: next.limit, byteBudget: .max, overheadPerMessage: 0,
+                    leaseFor: next.leaseFor, function: next.function, fanningOutFirst: false, now: now, in: db
+                ).leases
+                return .commit
+            }
+        } catch {
+            if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
+            return []
+        }
+        return leases
+    }
+
     /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction
     /// (the ledger writer's, for the slot a settled invocation hands on). The caller holds the
     /// leases once the transaction has committed (`FlintDatabase.heldLeases`). Without

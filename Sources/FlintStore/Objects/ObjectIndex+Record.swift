@@ -20,8 +20,21 @@ extension ObjectIndex {
     public func record(
         _ changes: [ObjectChange], now: Date = Date(), messages: (RecordedChange) -> [OutgoingMessage]
     ) throws(BusError) -> [RecordedChange] {
-        guard !changes.isEmpty else { return [] }
-        return try database.write { db in
+        try record(changes, now: now, claiming: [], messages: messages).recorded
+    }
+
+    /// As `record(_:now:messages:)`, and, in the same transaction, once the events are published
+    /// and fanned out, leases what each of `claims` asks for (`Bus.claim(_:at:in:)`): the slots
+    /// their trigger had free start them at once, without a pass of the bus consumer.
+    ///
+    /// - Returns: the changes recorded, and what each claim leased (in the order of `claims`;
+    ///   held from the commit on, as the consumer's claims are).
+    public func record(
+        _ changes: [ObjectChange], now: Date = Date(), claiming claims: [NextClaim], messages: (RecordedChange) -> [OutgoingMessage]
+    ) throws(BusError) -> (recorded: [RecordedChange], claimed: [[Lease]]) {
+        let none = (recorded: [RecordedChange](), claimed: [[Lease]](repeating: [], count: claims.count))
+        guard !changes.isEmpty else { return none }
+        let result = try database.write { db in
             // The watcher records every file event: statements are cached, and bound directly.
             let lookup = try db.cachedStatement(sql: Self.lookupSQL)
             let upsert = try db.cachedStatement(sql: Self.upsertSQL)
@@ -51,12 +64,16 @@ extension ObjectIndex {
                 outgoing.append(contentsOf: messages(next))
             }
 
-            guard !recorded.isEmpty else { return [] }
+            guard !recorded.isEmpty else { return none }
             try sequencer.save(in: db)
             // One insert for the whole batch: Bus looks each topic up once per call.
             _ = try Bus.insert(outgoing, at: now, in: db)
-            return recorded
+            guard !claims.isEmpty, !outgoing.isEmpty else { return (recorded, none.claimed) }
+            _ = try Bus.fanOut(limit: Bus.fanOutBatch, in: db)
+            return (recorded, try claims.map { try Bus.claim($0, at: now, in: db) })
         }
+        database.heldLeases.hold(result.claimed.lazy.flatMap { $0 }.map(\.token))
+        return result
     }
 
     static let lookupSQL = "SELECT \(ObjectsSchema.objectColumns) FROM objects WHERE bucket = ? AND key = ?"
