@@ -36,7 +36,7 @@ extension BusConsumer {
 
     /// Makes leases claimed at `claimedAt` for a slot that cannot run them claimable again, and
     /// looks again.
-    private func giveBack(_ leases: [Lease], claimedAt: Date, of subscription: BusSubscription) {
+    func giveBack(_ leases: [Lease], claimedAt: Date, of subscription: BusSubscription) {
         defer { wake() }
         release(leases.map(\.token), claimedAt: claimedAt, of: subscription)
     }

@@ -71,7 +71,7 @@ public final class BusConsumer: Sendable {
         .seconds(Int(min(30, max(1, seconds.rounded(.up)))))
     }
 
-    private let subscriptions: [BusSubscription]
+    let subscriptions: [BusSubscription]
     private let subscriptionNames: [String]
     let dispatcher: Dispatcher
     let source: any DeliverySource

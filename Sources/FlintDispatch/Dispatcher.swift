@@ -223,6 +223,18 @@ public final class Dispatcher: Sendable {
         runHoldingSlot(HandedOffInvocation(request: request, handoff: handoff, settle: settle), route: route)
     }
 
+    /// As `startHoldingSlot`, unless the dispatcher has stopped taking work since the slot was
+    /// taken (a drain that already saw nothing in flight must not see it start). Returns whether
+    /// it started; if not, the slot and the request's deliveries are still the caller's to give back.
+    public func startHoldingSlotIfAccepting(
+        _ request: InvocationRequest, handoff: SlotHandoff? = nil,
+        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+    ) -> Bool {
+        guard let route = routes[request.function], admit() else { return false }
+        runHoldingSlot(HandedOffInvocation(request: request, handoff: handoff, settle: settle), route: route)
+        return true
+    }
+
     /// Runs `invocation` in a slot of `route`'s function already held, already counted in flight.
     private func runHoldingSlot(_ invocation: HandedOffInvocation, route: Route) {
         Task.immediate { [self] in
@@ -234,7 +246,7 @@ public final class Dispatcher: Sendable {
                 if let handoff, !claimed.isEmpty {
                     let next = handoff.next(claimed)
                     // Asked again: the consumer may have paused (the daemon stopping) since the claim.
-                    if next.request.function == route.function.name, handoff.claim.wanted(), admitHandedOff() {
+                    if next.request.function == route.function.name, handoff.claim.wanted(), admit() {
                         runHoldingSlot(next, route: route)
                         return
                     }
@@ -248,9 +260,10 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Counts an invocation a slot goes on to as in flight, unless the dispatcher has stopped
-    /// accepting work (a drain that already saw nothing in flight must not see it start).
-    private func admitHandedOff() -> Bool {
+    /// Counts an invocation started in a slot already held (one a slot goes on to, or one a
+    /// publisher claimed) as in flight, unless the dispatcher has stopped accepting work (a drain
+    /// that already saw nothing in flight must not see it start).
+    private func admit() -> Bool {
         inFlight.withLock { state in
             guard state.accepting else { return false }
             state.count += 1
