@@ -47,7 +47,7 @@ struct BucketWatching: Sendable {
 
     /// The watcher, or nil when no trigger watches a bucket.
     func watcher(
-        index: ObjectIndex, identity: LambdaIdentity, metrics: DaemonMetrics
+        index: ObjectIndex, identity: LambdaIdentity, metrics: DaemonMetrics, starter: BucketEventStarter
     ) throws -> BucketWatcher? {
         guard !watchedBuckets.isEmpty else { return nil }
         let triggers = project.triggers.compactMap { trigger -> ObjectEventSink.Trigger? in
@@ -55,7 +55,8 @@ struct BucketWatching: Sendable {
             return ObjectEventSink.Trigger(name: trigger.name, bucket: bucket)
         }
         let sink = ObjectEventSink(
-            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, metrics: metrics
+            index: index, triggers: triggers, root: project.bucketsDirectory, identity: identity, causation: causation, metrics: metrics,
+            starter: starter
         )
         do {
             return try BucketWatcher(root: project.bucketsDirectory, buckets: watchedBuckets, sink: sink, logger: logger)

@@ -5,7 +5,9 @@ internal import FlintTriggers
 internal import Foundation
 
 /// The bucket watcher's changes, recorded in the object index and published as S3 events on
-/// each matching trigger's topic, in one transaction; then the bus consumer is woken.
+/// each matching trigger's topic, in one transaction, which also claims them for the slots their
+/// triggers have free: those start once it commits, the others when the bus consumer, woken by
+/// the commit, gets to them.
 struct ObjectEventSink: BucketSink {
     struct Trigger: Sendable {
         var name: String
@@ -18,6 +20,7 @@ struct ObjectEventSink: BucketSink {
     let identity: LambdaIdentity
     let causation: OutputCausation
     let metrics: DaemonMetrics
+    let starter: BucketEventStarter
 
     func indexedObjects(in bucket: String, under prefix: String) throws -> [ByteExactKey: IndexedObject] {
         try index.objects(in: bucket, under: prefix)
@@ -25,11 +28,33 @@ struct ObjectEventSink: BucketSink {
 
     func record(_ changes: [ObjectChange]) throws {
         let now = Date()
-        let recorded = try index.record(changes, now: now) { recorded in
-            events(for: recorded, at: now)
+        let consumer = starter.consumer
+        let claims = consumer?.publisherClaims(forTriggers: eventCounts(changes)) ?? []
+        let recorded: [RecordedChange]
+        do {
+            let result = try index.record(changes, now: now, claiming: claims.map(\.claim)) { recorded in
+                events(for: recorded, at: now)
+            }
+            consumer?.start(claims, claimed: result.claimed, at: now)
+            recorded = result.recorded
+        } catch {
+            consumer?.abandon(claims)
+            throw error
         }
         causation.forget(inodes: recorded.compactMap { $0.change.version?.inode })
         count(recorded)
+    }
+
+    /// How many of `changes` each trigger matches: at most as many events as it may start at once
+    /// (changes the index already holds publish nothing).
+    private func eventCounts(_ changes: [ObjectChange]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for change in changes {
+            for trigger in triggers where trigger.bucket.matches(change) {
+                counts[trigger.name, default: 0] += 1
+            }
+        }
+        return counts
     }
 
     /// Counts the committed events per trigger (`flint_bucket_events_total`).

@@ -40,8 +40,9 @@ final class ProjectGeneration: Sendable {
         // Everything that can fail comes first: building the dispatcher hands the previous
         // generation's slots over to it, and a refused reload must leave that generation as it was.
         let bucketWatching = try BucketWatching(project: project, causation: core.outputCausation, logger: core.logger)
+        let bucketEventStarter = BucketEventStarter()
         let bucketWatcher = try bucketWatching.watcher(
-            index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics
+            index: ObjectIndex(database: core.database), identity: core.identity, metrics: core.metrics, starter: bucketEventStarter
         )
         try bucketWatching.createOutputBuckets()
         let topology = BusTopology(project: project)
@@ -81,6 +82,7 @@ final class ProjectGeneration: Sendable {
             ),
             logger: core.logger
         )
+        bucketEventStarter.attach(consumer)
         let schedules = project.triggers.compactMap { trigger -> ScheduleSource.Schedule? in
             guard case .schedule(let schedule) = trigger.source else { return nil }
             return ScheduleSource.Schedule(trigger: trigger.name, rule: schedule.rule)
