@@ -33,8 +33,14 @@ extension FlintDatabase {
     /// Runs `body` in a write transaction whose commit `onBusCommit`'s action does not hear of.
     func quietWrite<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
         try write { db in
-            busCommits.withLock { $0 }?.markQuiet()
+            markCommitQuiet()
             return try body(db)
         }
+    }
+
+    /// The write transaction in progress (call from inside it) commits without `onBusCommit`'s
+    /// action hearing of it: the bus consumer has nothing to look for.
+    func markCommitQuiet() {
+        busCommits.withLock { $0 }?.markQuiet()
     }
 }

@@ -244,12 +244,12 @@ public final class LedgerWriter: Sendable {
                     }
                 }
             }
-            let claimed = try batch.map { completion in try completion.nextClaim.map { try Bus.claim($0, at: now, in: db) } ?? [] }
+            let claimed = try batch.map { completion in try completion.nextClaim.map { try Bus.claim($0, at: now, in: db).leases } ?? [] }
             // Every slot went on to the next delivery, and nothing here can have made other work
             // due (a retry's delay, a published message): the consumer need not look.
             let nothingNewForTheConsumer = batch.allSatisfy { $0.publications.isEmpty && $0.settlements.allSatisfy(\.verdict.isDone) }
             if nothingNewForTheConsumer, claimed.allSatisfy({ !$0.isEmpty }) {
-                database.busCommits.withLock { $0 }?.markQuiet()
+                database.markCommitQuiet()
             }
             return (refusals, claimed, now)
         }

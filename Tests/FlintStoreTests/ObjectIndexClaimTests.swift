@@ -2,6 +2,7 @@ import FlintCore
 @testable import FlintStore
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 /// The transaction that records a bucket's changes also claims their events for the slots their
@@ -50,5 +51,42 @@ import Testing
             [Fixture.put("a.png", Fixture.version(1))], now: BusFixture.t0, claiming: [Self.claim(limit: 1)], messages: { Fixture.event($0) })
         #expect(result.recorded.isEmpty)
         #expect(result.claimed.map(\.count) == [0])
+    }
+
+    /// Counts the commits the bus consumer hears of.
+    final class Wakes: Sendable {
+        private let count = Mutex(0)
+        var value: Int { count.withLock { $0 } }
+        init(_ database: FlintDatabase) { database.onBusCommit { [self] in count.withLock { $0 += 1 } } }
+    }
+
+    static func record(_ fixture: Fixture, _ keys: [String], claiming claims: [NextClaim]) throws -> [[Lease]] {
+        let changes = keys.enumerated().map { Fixture.put($1, Fixture.version(Int64($0 + 1), inode: UInt64($0 + 1))) }
+        return try fixture.index.record(changes, now: BusFixture.t0, claiming: claims, messages: { Fixture.event($0) }).claimed
+    }
+
+    /// A commit that claims everything it publishes, with nothing else due, wakes no one: the
+    /// events start in the publisher's slots. One that leaves anything due wakes the consumer.
+    @Test func aCommitThatClaimsAllItPublishes_isQuiet_andOneThatLeavesWorkIsNot() throws {
+        let fixture = try Fixture()
+        let wakes = Wakes(fixture.store.database)
+
+        #expect(try Self.record(fixture, ["a.png", "b.png"], claiming: [Self.claim(limit: 2)]).map(\.count) == [2])
+        #expect(wakes.value == 0, "the commit that claimed all it published woke the consumer")
+
+        #expect(try Self.record(fixture, ["c.png", "d.png"], claiming: [Self.claim(limit: 1)]).map(\.count) == [1])
+        #expect(wakes.value == 1, "an event left for the consumer did not wake it")
+
+        // d.png waits: a claim for one new event takes the older one, and leaves the new one due.
+        #expect(try Self.record(fixture, ["e.png"], claiming: [Self.claim(limit: 1)]).first?.first?.message.body.contains("d.png") == true)
+        #expect(wakes.value == 2, "the event left behind an older one did not wake the consumer")
+
+        _ = try Self.record(fixture, ["f.png"], claiming: [Self.claim(limit: 1, wanted: { false })])
+        #expect(wakes.value == 3, "an event no claim took did not wake the consumer")
+
+        _ = try Self.record(fixture, ["g.png"], claiming: [])
+        #expect(wakes.value == 4)
+        // Without a claim, the event is published for the consumer's claim to fan out.
+        #expect(try fixture.store.strings("SELECT state FROM deliveries ORDER BY id") == ["leased", "leased", "leased", "leased", "ready", "ready"])
     }
 }

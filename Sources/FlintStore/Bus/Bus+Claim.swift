@@ -37,42 +37,48 @@ extension Bus {
             )
         }
         database.heldLeases.hold(claimed.leases.map(\.token))
-        return claimed
+        return (claimed.leases, claimed.cutShort)
     }
 
     /// What `next` leases within the caller's transaction (the ledger writer's, or the one that
-    /// publishes a bucket's events), if it is still wanted: up to its `limit` of the deliveries
-    /// already written (fanning out is the caller's, or the consumer's, which then sees what it
-    /// wrote). None when the claim fails: its savepoint is rolled back, and the slots are given
-    /// back as without a claim, unless the failure ended the whole transaction or may pass (a full
-    /// disk), when it is thrown, and the caller's transaction fails, as for any other write.
-    static func claim(_ next: NextClaim, at now: Date, in db: Database) throws -> [Lease] {
-        guard next.wanted() else { return [] }
-        var leases: [Lease] = []
+    /// publishes a bucket's events), if it is still wanted: up to its `limit`, and to the slots it
+    /// takes, of the deliveries already written (fanning out is the caller's, or the consumer's,
+    /// which then sees what it wrote). None when the claim fails: its savepoint is rolled back,
+    /// and the slots are given back as without a claim, unless the failure ended the whole
+    /// transaction or may pass (a full disk), when it is thrown, and the caller's transaction
+    /// fails, as for any other write. `moreDue`: deliveries of the subscription may still be due
+    /// after it (it left some, or claimed none).
+    static func claim(_ next: NextClaim, at now: Date, in db: Database) throws -> (leases: [Lease], moreDue: Bool) {
+        guard next.wanted() else { return ([], true) }
+        let limit = next.takeSlots(next.limit)
+        guard limit > 0 else { return ([], true) }
+        var claimed: (leases: [Lease], moreDue: Bool) = ([], true)
         do {
             try db.inSavepoint {
-                leases = try claim(
-                    subscription: next.subscription, limit: next.limit, byteBudget: .max, overheadPerMessage: 0,
+                let result = try claim(
+                    subscription: next.subscription, limit: limit, byteBudget: .max, overheadPerMessage: 0,
                     leaseFor: next.leaseFor, function: next.function, fanningOutFirst: false, now: now, in: db
-                ).leases
+                )
+                claimed = (result.leases, result.moreDue)
                 return .commit
             }
         } catch {
             if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
-            return []
+            return ([], true)
         }
-        return leases
+        return claimed
     }
 
     /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction
     /// (the ledger writer's, for the slot a settled invocation hands on). The caller holds the
     /// leases once the transaction has committed (`FlintDatabase.heldLeases`). Without
-    /// `fanningOutFirst`, only deliveries already written are claimable.
+    /// `fanningOutFirst`, only deliveries already written are claimable. `moreDue`: more were due
+    /// than it leased.
     static func claim(
         subscription: String, limit: Int, byteBudget: Int, overheadPerMessage: Int, leaseFor: Duration, function: String?,
         fanningOutFirst: Bool = true, now: Date, in db: Database
-    ) throws -> (leases: [Lease], cutShort: Bool) {
-        guard limit > 0 else { return ([], false) }
+    ) throws -> (leases: [Lease], cutShort: Bool, moreDue: Bool) {
+        guard limit > 0 else { return ([], false, false) }
         let nowMicros = EpochMicros.from(now)
         let expiresAt = nowMicros + EpochMicros.from(leaseFor)
         // What was published since the last fan-out may be due too. Here rather than in a
@@ -80,8 +86,14 @@ extension Bus {
         if fanningOutFirst {
             _ = try Self.fanOut(limit: Self.fanOutBatch, in: db)
         }
-        var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit])
-        guard !ids.isEmpty else { return ([], false) }
+        // One more than the limit: whether any is left due costs no statement of its own.
+        var ids = try Int64.fetchAll(db.cachedStatement(sql: Self.claimableSQL), arguments: [subscription, nowMicros, limit &+ 1])
+        guard !ids.isEmpty else { return ([], false, false) }
+        var moreDue = false
+        if ids.count > limit {
+            ids.removeLast()
+            moreDue = true
+        }
         // Two statements for the whole claim, not two per delivery: GRDB builds a row (and a
         // dictionary of its column names) for each fetch, and an UPDATE ... RETURNING buffers
         // its rows in a temporary table; a claim is on every invocation's path.
@@ -94,6 +106,7 @@ extension Bus {
                 ids.removeSubrange(within...)
                 idList = Self.jsonList(ids)
                 cutShort = true
+                moreDue = true
             }
         }
         try db.cachedStatement(sql: Self.leaseSQL).execute(arguments: [expiresAt, nowMicros, idList, function])
@@ -121,7 +134,7 @@ extension Bus {
         for orphan in orphans {
             try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?").execute(arguments: [orphan])
         }
-        return (ids.compactMap { leased[$0] }, cutShort)
+        return (ids.compactMap { leased[$0] }, cutShort, moreDue)
     }
 
     /// How many of the deliveries in the JSON array `idList`, in order, fit in `budget` bytes

@@ -36,10 +36,17 @@ extension Bus {
 
     /// `fanOut`, inside the caller's write transaction.
     static func fanOut(limit: Int, in db: Database) throws -> Int {
-        guard let next = try nextFanOut(limit: limit, in: db) else { return 0 }
+        try fanOutCounting(limit: limit, in: db).messages
+    }
+
+    /// `fanOut`, inside the caller's write transaction; also says how many deliveries it wrote,
+    /// and the last message it fanned out (nil if none).
+    static func fanOutCounting(limit: Int, in db: Database) throws -> (messages: Int, deliveries: Int, through: Int64?) {
+        guard let next = try nextFanOut(limit: limit, in: db) else { return (0, 0, nil) }
         try db.cachedStatement(sql: fanOutSQL).execute(arguments: [next.first, next.last])
+        let deliveries = db.changesCount
         try db.cachedStatement(sql: advanceCursorSQL).execute(arguments: [next.last])
-        return next.count
+        return (next.count, deliveries, next.last)
     }
 
     /// The next messages to fan out, up to `limit`; nil when there is nothing to write yet.

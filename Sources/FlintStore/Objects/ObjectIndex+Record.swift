@@ -69,8 +69,16 @@ extension ObjectIndex {
             // One insert for the whole batch: Bus looks each topic up once per call.
             _ = try Bus.insert(outgoing, at: now, in: db)
             guard !claims.isEmpty, !outgoing.isEmpty else { return (recorded, none.claimed) }
-            _ = try Bus.fanOut(limit: Bus.fanOutBatch, in: db)
-            return (recorded, try claims.map { try Bus.claim($0, at: now, in: db) })
+            let fannedOut = try Bus.fanOutCounting(limit: Bus.fanOutBatch, in: db)
+            let claimed = try claims.map { try Bus.claim($0, at: now, in: db) }
+            // Every message is fanned out (the fan-out reached the last one), every delivery it
+            // wrote is claimed, and nothing else of those subscriptions is due: the bus consumer
+            // need not look.
+            if claimed.allSatisfy({ !$0.moreDue }), claimed.reduce(0, { $0 + $1.leases.count }) == fannedOut.deliveries,
+               let through = fannedOut.through, try Int64.fetchOne(db.cachedStatement(sql: Self.lastMessageSQL)) == through {
+                database.markCommitQuiet()
+            }
+            return (recorded, claimed.map(\.leases))
         }
         database.heldLeases.hold(result.claimed.lazy.flatMap { $0 }.map(\.token))
         return result
@@ -85,4 +93,5 @@ extension ObjectIndex {
             etag = excluded.etag, sequencer = excluded.sequencer
         """
     static let deleteSQL = "DELETE FROM objects WHERE bucket = ? AND key = ?"
+    static let lastMessageSQL = "SELECT max(id) FROM messages"
 }
