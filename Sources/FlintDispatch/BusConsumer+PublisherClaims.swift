@@ -1,27 +1,40 @@
 public import FlintCore
 public import Foundation
+internal import Synchronization
 
-/// Slots taken for the events a transaction is about to publish, and what that transaction claims
-/// for them: the events start once it commits, on the publisher's thread, without the consumer's
-/// pass (a wake-up, a read and a claim transaction of its own between an event and its handler).
+/// What a transaction about to publish a trigger's events is to claim for them, and the slots it
+/// takes for that inside the transaction, just before the claim (so that none is held idle while
+/// the transaction waits for the writer or writes a large batch). The events it claims start once
+/// it commits, on the publisher's thread, with no pass of the consumer (a wake-up, a read and a
+/// claim transaction of its own) between an event and its handler.
 public struct PublisherClaim: Sendable {
-    /// What the publishing transaction claims: up to `limit` (the slots taken) due deliveries of
-    /// the trigger's subscription, oldest first, so a backlog keeps its order.
+    /// Up to `limit` due deliveries of the trigger's subscription, oldest first (so a backlog
+    /// keeps its order), and no more than the slots `takeSlots` gets.
     public let claim: NextClaim
     let subscription: BusSubscription
+    /// How many slots the claim took (none until the transaction claims).
+    let slotsTaken: SlotTally
 }
 
-/// How a publisher of trigger events (the bucket watcher) starts them in its own transaction's
-/// slots (`PublisherClaim`).
+/// The slots a publisher claim took, counted where the claim takes them.
+final class SlotTally: Sendable {
+    private let count = Mutex(0)
+
+    var value: Int { count.withLock { $0 } }
+
+    func add(_ slots: Int) { count.withLock { $0 += slots } }
+}
+
+/// How a publisher of trigger events (the bucket watcher) starts them in the slots its own
+/// transaction takes (`PublisherClaim`).
 extension BusConsumer {
-    /// Takes free slots for the events about to be published for each trigger of `events` (how
-    /// many for each), and says what the publishing transaction is to claim for them.
+    /// What the transaction publishing `events` (how many for each trigger) is to claim.
     ///
-    /// Only as a slot could go on to its subscription's next delivery (`mayHandOff`): while the
-    /// consumer claims, no other subscription was due at its latest pass, and no synchronous
-    /// caller waits. Only for triggers whose events are one per invocation (a batch, or a batching
-    /// window, is the pass's to gather). What is not claimed this way is the pass's, which the
-    /// commit wakes as for any publisher.
+    /// Only on a slot hand-off's terms (`mayHandOff`): while the consumer claims, no other
+    /// subscription was due at its latest pass, and no synchronous caller waits. Only for triggers
+    /// whose events are one per invocation (a batch, or a batching window, is the pass's to
+    /// gather). What is not claimed this way is the pass's, which the commit wakes as for any
+    /// publisher.
     public func publisherClaims(forTriggers events: [String: Int]) -> [PublisherClaim] {
         events.keys.sorted().compactMap { trigger -> PublisherClaim? in
             guard let wanted = events[trigger], wanted > 0,
@@ -30,22 +43,27 @@ extension BusConsumer {
                   let function = dispatcher.function(named: subscription.function),
                   mayHandOff(to: subscription)
             else { return nil }
-            let slots = dispatcher.tryAcquireSlots(function.name, upTo: min(wanted, settings.invocationsPerPass))
-            guard slots > 0 else { return nil }
+            let tally = SlotTally()
             let claim = NextClaim(
                 subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
-                limit: slots, wanted: { [self] in mayHandOff(to: subscription) })
-            return PublisherClaim(claim: claim, subscription: subscription)
+                limit: min(wanted, settings.invocationsPerPass), wanted: { [self] in mayHandOff(to: subscription) },
+                takeSlots: { [dispatcher] upTo in
+                    let slots = dispatcher.tryAcquireSlots(function.name, upTo: upTo)
+                    tally.add(slots)
+                    return slots
+                })
+            return PublisherClaim(claim: claim, subscription: subscription, slotsTaken: tally)
         }
     }
 
     /// Starts what the publishing transaction, committed at `claimedAt`, leased for `claims`
-    /// (`claimed[i]` for `claims[i]`), each in one of the slots taken for it. Gives back the slots
+    /// (`claimed[i]` for `claims[i]`), each in one of the slots it took. Gives back the slots
     /// nothing was leased for, and the leases that can no longer start (the consumer paused, or
     /// the dispatcher stopped taking work, since the claim).
     public func start(_ claims: [PublisherClaim], claimed: [[Lease]], at claimedAt: Date) {
-        for (claim, leases) in zip(claims, claimed) {
+        for (index, claim) in claims.enumerated() {
             let subscription = claim.subscription
+            let leases = index < claimed.count ? claimed[index] : []
             var started = 0
             for lease in leases {
                 guard claim.claim.wanted() else { break }
@@ -55,17 +73,17 @@ extension BusConsumer {
                 else { break }
                 started += 1
             }
-            dispatcher.releaseSlots(subscription.function, count: claim.claim.limit - started)
+            dispatcher.releaseSlots(subscription.function, count: claim.slotsTaken.value - started)
             if started < leases.count {
                 giveBack(Array(leases[started...]), claimedAt: claimedAt, of: subscription)
             }
         }
     }
 
-    /// The publishing transaction failed: gives back the slots taken for `claims`.
+    /// The publishing transaction failed: gives back the slots its claims took.
     public func abandon(_ claims: [PublisherClaim]) {
         for claim in claims {
-            dispatcher.releaseSlots(claim.subscription.function, count: claim.claim.limit)
+            dispatcher.releaseSlots(claim.subscription.function, count: claim.slotsTaken.value)
         }
     }
 }

@@ -54,8 +54,9 @@ public final class BusConsumer: Sendable {
         /// The daemon is stopping: nothing more is claimed, though `run()` goes on until `stop()`.
         var paused = false
         /// The subscriptions the latest pass found due: a slot goes on to the next delivery of its
-        /// subscription (`SlotHandoff`) only while no other one was.
-        var lastDue: Set<String> = []
+        /// subscription (`SlotHandoff`) only while no other one was. Unknown (nil) until the first
+        /// pass: other subscriptions may have a backlog from before.
+        var lastDue: Set<String>?
 
         /// How long after `now` to look again, failing since `failingSince` (1 s if not failing).
         func retryDelay(at now: Date) -> Duration {
@@ -377,7 +378,7 @@ public final class BusConsumer: Sendable {
     /// the function or the host's.
     func mayHandOff(to subscription: BusSubscription) -> Bool {
         let clear = state.withLock { state in
-            !state.stopped && !state.paused && state.lastDue.isSubset(of: [subscription.name])
+            !state.stopped && !state.paused && state.lastDue?.isSubset(of: [subscription.name]) == true
         }
         return clear && dispatcher.isAccepting && dispatcher.waiting(subscription.function) == 0 && dispatcher.waitingForHost == 0
     }

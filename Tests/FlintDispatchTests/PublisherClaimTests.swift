@@ -17,6 +17,15 @@ extension ConsumerHarness {
         }.claimed
     }
 
+    /// Waits (up to 10 s) for the consumer's first pass: until then, it cannot know whether other
+    /// subscriptions have work waiting, and no slot goes to a publisher.
+    func firstPass() async throws {
+        let jobs = try #require(consumer.subscriptions.first { $0.name == "jobs-queue" })
+        let deadline = Date().addingTimeInterval(10)
+        while !consumer.mayHandOff(to: jobs), Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(consumer.mayHandOff(to: jobs), "the consumer made no pass within 10 s")
+    }
+
     /// How many of the worker's slots are free (taken and given back at once).
     func freeSlots() -> Int {
         let free = dispatcher.tryAcquireSlots("worker", upTo: 100)
@@ -35,12 +44,15 @@ extension ConsumerHarness {
         let executor = InProcessExecutor(expecting: 3)
         let harness = try ConsumerHarness(
             executor: executor, function: Self.worker(concurrency: 4), batch: 1, source: { CountingSource(bus: $0, claims: claims) })
+        #expect(harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 3]).isEmpty, "claimed before the consumer's first pass")
         let stopped = harness.start()
-        try await Task.sleep(for: .milliseconds(300))  // the start's own passes are over
+        try await harness.firstPass()
+        try await Task.sleep(for: .milliseconds(100))  // the start's own passes are over
         let before = claims.value
 
         let taken = harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 3])
         #expect(taken.map(\.claim.limit) == [3])
+        #expect(harness.freeSlots() == 4, "a slot was taken before the transaction")
         let now = Date()
         let claimed = try harness.publishClaiming(3, taken, now: now)
         #expect(claimed.map(\.count) == [3])
@@ -63,13 +75,13 @@ extension ConsumerHarness {
         let executor = InProcessExecutor(expecting: 6, overlap: 4)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 1)
         let stopped = harness.start()
-        try await Task.sleep(for: .milliseconds(300))
+        try await harness.firstPass()
 
         let taken = harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 6])
-        #expect(taken.map(\.claim.limit) == [4], "as many as the function has slots")
+        #expect(taken.map(\.claim.limit) == [6])
         let now = Date()
         let claimed = try harness.publishClaiming(6, taken, now: now)
-        #expect(claimed.map(\.count) == [4])
+        #expect(claimed.map(\.count) == [4], "as many as the function had slots")
         harness.consumer.start(taken, claimed: claimed, at: now)
 
         #expect(await executor.messagesSeen.reached(within: 30), "only \(executor.seen.count) of 6 events were invoked")
@@ -79,32 +91,42 @@ extension ConsumerHarness {
         #expect(try harness.count("done") == 6)
     }
 
-    @Test func noSlotIsTaken_forABatchingTrigger_anUnknownOne_orAPausedConsumer() throws {
+    @Test func noClaimIsMade_forABatchingTrigger_anUnknownOne_orAPausedConsumer() async throws {
         let batching = try ConsumerHarness(executor: InProcessExecutor(expecting: 0), function: Self.worker(concurrency: 4), batch: 2)
+        let batchingStopped = batching.start()
+        try await Task.sleep(for: .milliseconds(200))
         #expect(batching.consumer.publisherClaims(forTriggers: ["jobs-queue": 2]).isEmpty, "a batch is the pass's to gather")
-        #expect(batching.freeSlots() == 4)
+        await batching.shutdown(batchingStopped)
 
         let harness = try ConsumerHarness(executor: InProcessExecutor(expecting: 0), function: Self.worker(concurrency: 4), batch: 1)
+        let stopped = harness.start()
+        try await harness.firstPass()
         #expect(harness.consumer.publisherClaims(forTriggers: ["elsewhere": 2]).isEmpty)
         #expect(harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 0]).isEmpty)
         harness.consumer.pause()
         #expect(harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 2]).isEmpty, "a stopping daemon starts nothing more")
-        #expect(harness.freeSlots() == 4)
+        await harness.shutdown(stopped)
     }
 
-    @Test func aFailedTransaction_givesTheSlotsBack() throws {
+    @Test func aFailedTransaction_givesTheSlotsItTookBack() async throws {
         let harness = try ConsumerHarness(executor: InProcessExecutor(expecting: 0), function: Self.worker(concurrency: 4), batch: 1)
+        let stopped = harness.start()
+        try await harness.firstPass()
         let taken = harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 3])
+        #expect(taken.first?.claim.takeSlots(3) == 3, "as the transaction does before its claim")
         #expect(harness.freeSlots() == 1)
         harness.consumer.abandon(taken)
         #expect(harness.freeSlots() == 4)
+        await harness.shutdown(stopped)
     }
 
     /// The daemon began to stop between the claim and its start: the leases go back, their
     /// attempt not counted, and so do the slots.
-    @Test func whatCanNoLongerStart_goesBack_uncounted() throws {
+    @Test func whatCanNoLongerStart_goesBack_uncounted() async throws {
         let executor = InProcessExecutor(expecting: 0)
         let harness = try ConsumerHarness(executor: executor, function: Self.worker(concurrency: 4), batch: 1)
+        let stopped = harness.start()
+        try await harness.firstPass()
         let taken = harness.consumer.publisherClaims(forTriggers: ["jobs-queue": 2])
         let now = Date()
         let claimed = try harness.publishClaiming(2, taken, now: now)
@@ -117,5 +139,6 @@ extension ConsumerHarness {
         let attempts = try harness.bus.database.read { db in try Int.fetchAll(db, sql: "SELECT attempt FROM deliveries") }
         #expect(attempts == [0, 0])
         #expect(harness.freeSlots() == 4)
+        await harness.shutdown(stopped)
     }
 }
