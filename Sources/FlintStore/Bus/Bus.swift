@@ -156,44 +156,51 @@ public final class Bus: Sendable {
         }
     }
 
+    /// The schema guards' refusals (`BusSchema`, `BusSchema+RetiredTopics`; their texts, in
+    /// append-only migrations, never change) that `insert` turns into `BusError`s.
+    static let unknownTopicRefusal = "unknown topic:"
+    static let retiredTopicRefusal = "retired topic:"
+    static let notJSONRefusal = "the body is not valid JSON"
+
+    /// The `BusError` a schema guard's refusal of `message` stands for; nil for other constraints.
+    private static func refusal(_ error: DatabaseError, of message: OutgoingMessage, in db: Database) throws -> BusError? {
+        let text = error.message ?? ""
+        if text.hasPrefix(unknownTopicRefusal) || text.hasPrefix(retiredTopicRefusal) {
+            // The statement alone was undone: the transaction can still read.
+            let known = try topics(in: db).keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
+            return .unknownTopic(message.topic, known: known)
+        }
+        if text.hasPrefix(notJSONRefusal) { return .notJSON(topic: message.topic) }
+        return nil
+    }
+
     /// Inserts within the caller's transaction (every publishing path comes here, so the checks
     /// live here). Throws BusError for refused input.
     static func insert(_ messages: [OutgoingMessage], at now: Date, in db: Database) throws -> [PublishReceipt] {
         guard !messages.isEmpty else { return [] }
         try check(messages)
-        // Only the topics published to are looked up (once each): this runs for every publish.
-        let topicFormat = try db.cachedStatement(sql: "SELECT format FROM topics WHERE name = ? AND active")
-        var formats: [String: TopicFormat] = [:]
         let insert = try db.cachedStatement(sql: """
             INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(topic, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
             RETURNING \(MessageID.effectiveSQL("messages"))
             """)
-        let validJSON = try db.cachedStatement(sql: "SELECT json_valid(?)")
         let publishedAt = EpochMicros.from(now)
         var receipts: [PublishReceipt] = []
         receipts.reserveCapacity(messages.count)
         for message in messages {
-            let format: TopicFormat
-            if let known = formats[message.topic] {
-                format = known
-            } else if let stored = try String.fetchOne(topicFormat, arguments: [message.topic]) {
-                format = TopicFormat(rawValue: stored) ?? .text
-                formats[message.topic] = format
-            } else {
-                let known = try topics(in: db).keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
-                throw BusError.unknownTopic(message.topic, known: known)
+            // The schema's guards judge the topic (known, not retired) and a JSON topic's body, as
+            // for a plain INSERT: no statement of its own for either, on every publish.
+            let inserted: String?
+            do {
+                // The message id is stored only when chosen: otherwise derived from the row, with no index to write.
+                inserted = try String.fetchOne(insert, arguments: [
+                    message.messageID, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
+                    message.origin?.source.rawValue, message.origin?.trigger, message.depth, publishedAt,
+                ])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw try refusal(error, of: message, in: db) ?? error
             }
-            // SQLite's own json_valid: the same judgement as the schema's check on plain INSERTs.
-            if format == .json, try Bool.fetchOne(validJSON, arguments: [message.body]) != true {
-                throw BusError.notJSON(topic: message.topic)
-            }
-            // Stored only when chosen: otherwise derived from the row, with no index to write.
-            let inserted = try String.fetchOne(insert, arguments: [
-                message.messageID, message.topic, message.body, JSONText.object(message.attributes), message.dedupKey, message.groupKey,
-                message.origin?.source.rawValue, message.origin?.trigger, message.depth, publishedAt,
-            ])
             if let inserted {
                 receipts.append(PublishReceipt(messageID: inserted, duplicate: false))
             } else {
