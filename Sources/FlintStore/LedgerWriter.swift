@@ -164,7 +164,9 @@ public final class LedgerWriter: Sendable {
             } catch {
                 if state.withLock({ $0.finished }), finishingSince == nil { finishingSince = .now }
                 let mayRetry = finishingSince.map { ContinuousClock.now - $0 < Self.retryingWhenFinishing } ?? true
-                if Self.passes(error), mayRetry {
+                // Only a failure that may pass is retried: anything else would fail again, and
+                // retrying it would hold up every later entry.
+                if FlintDatabase.mayPass(error), mayRetry {
                     // What is kept for the retry is bounded: past the limit, the oldest go.
                     if batch.count > Self.mostKept {
                         let dropped = Array(batch.prefix(batch.count - Self.mostKept))
@@ -216,13 +218,6 @@ public final class LedgerWriter: Sendable {
             return ready
         }
         for continuation in ready { continuation.resume() }
-    }
-
-    /// Whether a failed commit may succeed later, unchanged: the database was busy or locked past
-    /// the busy timeout, the disk was full, or an I/O error occurred. Anything else (a constraint
-    /// the batch breaks, say) would fail again, and retrying it would hold up every later entry.
-    static func passes(_ error: any Error) -> Bool {
-        FlintDatabase.mayPass(error)
     }
 
     private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]], at: Date) {
