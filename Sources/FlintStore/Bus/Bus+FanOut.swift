@@ -39,14 +39,15 @@ extension Bus {
         try fanOutCounting(limit: limit, in: db).messages
     }
 
-    /// `fanOut`, inside the caller's write transaction; also says how many deliveries it wrote,
-    /// and the last message it fanned out (nil if none).
-    static func fanOutCounting(limit: Int, in db: Database) throws -> (messages: Int, deliveries: Int, through: Int64?) {
-        guard let next = try nextFanOut(limit: limit, in: db) else { return (0, 0, nil) }
+    /// `fanOut`, inside the caller's write transaction; also says how many deliveries it wrote.
+    /// Fewer messages than `limit` means none is left to fan out: the range it read held every
+    /// message published since the cursor.
+    static func fanOutCounting(limit: Int, in db: Database) throws -> (messages: Int, deliveries: Int) {
+        guard let next = try nextFanOut(limit: limit, in: db) else { return (0, 0) }
         try db.cachedStatement(sql: fanOutSQL).execute(arguments: [next.first, next.last])
         let deliveries = db.changesCount
         try db.cachedStatement(sql: advanceCursorSQL).execute(arguments: [next.last])
-        return (next.count, deliveries, next.last)
+        return (next.count, deliveries)
     }
 
     /// The next messages to fan out, up to `limit`; nil when there is nothing to write yet.

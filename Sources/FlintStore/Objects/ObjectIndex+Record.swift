@@ -71,11 +71,11 @@ extension ObjectIndex {
             guard !claims.isEmpty, !outgoing.isEmpty else { return (recorded, none.claimed) }
             let fannedOut = try Bus.fanOutCounting(limit: Bus.fanOutBatch, in: db)
             let claimed = try claims.map { try Bus.claim($0, at: now, in: db) }
-            // Every message is fanned out (the fan-out reached the last one), every delivery it
-            // wrote is claimed, and nothing else of those subscriptions is due: the bus consumer
-            // need not look.
-            if claimed.allSatisfy({ !$0.moreDue }), claimed.reduce(0, { $0 + $1.leases.count }) == fannedOut.deliveries,
-               let through = fannedOut.through, try Int64.fetchOne(db.cachedStatement(sql: Self.lastMessageSQL)) == through {
+            // Every message is fanned out (the fan-out's range ended short of its limit), every
+            // delivery it wrote is claimed, and nothing else of those subscriptions is due: the
+            // bus consumer need not look.
+            if fannedOut.messages > 0, fannedOut.messages < Bus.fanOutBatch, claimed.allSatisfy({ !$0.moreDue }),
+               claimed.reduce(0, { $0 + $1.leases.count }) == fannedOut.deliveries {
                 database.markCommitQuiet()
             }
             return (recorded, claimed.map(\.leases))
@@ -93,5 +93,4 @@ extension ObjectIndex {
             etag = excluded.etag, sequencer = excluded.sequencer
         """
     static let deleteSQL = "DELETE FROM objects WHERE bucket = ? AND key = ?"
-    static let lastMessageSQL = "SELECT max(id) FROM messages"
 }
