@@ -5,31 +5,41 @@ internal import Logging
 /// How the consumer's invocations hand their slot on (`SlotHandoff`), and give back leases no
 /// invocation will take.
 extension BusConsumer {
-    /// What a delivery's result settles on the bus: its settlements and destination records.
-    func settlement(
-        of delivery: BusDelivery
-    ) -> @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage]) {
+    /// The invocation of the first delivery `leases` make for `subscription` (up to its batch, and
+    /// as much as one event carries), to run in a slot already held, going on as `handoff(after:)`
+    /// says; and how many of the leases it takes.
+    func invocation(of leases: ArraySlice<Lease>, for subscription: BusSubscription) -> (invocation: SlotInvocation, leases: Int) {
+        let (delivery, request) = BusDelivery.first(
+            of: leases.prefix(subscription.batch), subscription: subscription, identity: settings.identity,
+            payloadLimit: settings.payloadLimit)
         let settings = self.settings
-        return { result, function in
+        let invocation = SlotInvocation(request: request, handoff: handoff(after: subscription)) { result, function in
             delivery.settle(result, function: function, policy: settings.retry, identity: settings.identity)
         }
+        return (invocation, delivery.leases.count)
+    }
+
+    /// What a transaction (a settling one, or a publisher's) may claim for `subscription`'s slots,
+    /// to be asked again just before the claim and after the commit (`mayHandOff`): up to `limit`
+    /// deliveries, and to the slots `takeSlots` takes. None for deliveries a pass gathers (a
+    /// batch, a batching window) or a function no longer there.
+    func nextClaim(
+        for subscription: BusSubscription, limit: Int = 1, takeSlots: @escaping @Sendable (Int) -> Int = { $0 }
+    ) -> NextClaim? {
+        guard subscription.batch == 1, subscription.window == .zero, let function = dispatcher.function(named: subscription.function)
+        else { return nil }
+        return NextClaim(
+            subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
+            limit: limit, wanted: { [self] in mayHandOff(to: subscription) }, takeSlots: takeSlots)
     }
 
     /// Where a slot running `subscription`'s delivery may go next without a pass: its next due
-    /// delivery, one at a time (a batch, or a batching window, is the pass's to gather).
+    /// delivery, one at a time.
     func handoff(after subscription: BusSubscription) -> SlotHandoff? {
-        guard subscription.batch == 1, subscription.window == .zero, let function = dispatcher.function(named: subscription.function)
-        else { return nil }
-        let claim = NextClaim(
-            subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
-            wanted: { [self] in mayHandOff(to: subscription) })
+        guard let claim = nextClaim(for: subscription) else { return nil }
         return SlotHandoff(
             claim: claim,
-            next: { [self] leases in
-                let (delivery, request) = BusDelivery.first(
-                    of: leases[...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)
-                return HandedOffInvocation(request: request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
-            },
+            next: { [self] leases in invocation(of: leases[...], for: subscription).invocation },
             giveBack: { [self] leases, claimedAt in giveBack(leases, claimedAt: claimedAt, of: subscription) }
         )
     }

@@ -38,21 +38,16 @@ extension BusConsumer {
     public func publisherClaims(forTriggers events: [String: Int]) -> [PublisherClaim] {
         events.keys.sorted().compactMap { trigger -> PublisherClaim? in
             guard let wanted = events[trigger], wanted > 0,
-                  let subscription = subscriptions.first(where: { $0.trigger == trigger }),
-                  subscription.batch == 1, subscription.window == .zero,
-                  let function = dispatcher.function(named: subscription.function),
-                  mayHandOff(to: subscription)
+                  let subscription = subscriptions.first(where: { $0.trigger == trigger }), mayHandOff(to: subscription)
             else { return nil }
             let tally = SlotTally()
-            let claim = NextClaim(
-                subscription: subscription.name, function: function.name, leaseFor: function.longestInvocation + settings.leaseMargin,
-                limit: min(wanted, settings.invocationsPerPass), wanted: { [self] in mayHandOff(to: subscription) },
-                takeSlots: { [dispatcher] upTo in
-                    let slots = dispatcher.tryAcquireSlots(function.name, upTo: upTo)
-                    tally.add(slots)
-                    return slots
-                })
-            return PublisherClaim(claim: claim, subscription: subscription, slotsTaken: tally)
+            let takeSlots: @Sendable (Int) -> Int = { [dispatcher] upTo in
+                let slots = dispatcher.tryAcquireSlots(subscription.function, upTo: upTo)
+                tally.add(slots)
+                return slots
+            }
+            return nextClaim(for: subscription, limit: min(wanted, settings.invocationsPerPass), takeSlots: takeSlots)
+                .map { PublisherClaim(claim: $0, subscription: subscription, slotsTaken: tally) }
         }
     }
 
@@ -66,10 +61,7 @@ extension BusConsumer {
             let leases = index < claimed.count ? claimed[index] : []
             var started = 0
             for lease in leases {
-                guard claim.claim.wanted() else { break }
-                let (delivery, request) = BusDelivery.first(
-                    of: [lease][...], subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit)
-                guard dispatcher.startHoldingSlotIfAccepting(request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
+                guard claim.claim.wanted(), dispatcher.startHoldingSlot(invocation(of: [lease][...], for: subscription).invocation)
                 else { break }
                 started += 1
             }

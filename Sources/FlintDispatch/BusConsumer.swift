@@ -347,12 +347,11 @@ public final class BusConsumer: Sendable {
         )
         var rest = claim.leases[...]
         while !rest.isEmpty, used < slots {
-            let (delivery, request) = BusDelivery.first(
-                of: rest.prefix(batch), subscription: subscription, identity: settings.identity, payloadLimit: settings.payloadLimit
-            )
-            rest = rest.dropFirst(delivery.leases.count)
+            let (invocation, taken) = invocation(of: rest, for: subscription)
+            // The dispatcher stopped taking work since the slots were taken: what is left goes back.
+            guard dispatcher.startHoldingSlot(invocation) else { break }
+            rest = rest.dropFirst(taken)
             used += 1
-            launch(delivery, request: request, subscription: subscription)
         }
         // What the budget left out is due now: with slots to spare, look again once this pass is
         // over (with none, a freed slot wakes the loop, as for any starved function).
@@ -366,10 +365,6 @@ public final class BusConsumer: Sendable {
             release(rest.map(\.token), claimedAt: now, of: subscription)
         }
         return (windowDeadline, used)
-    }
-
-    private func launch(_ delivery: BusDelivery, request: InvocationRequest, subscription: BusSubscription) {
-        dispatcher.startHoldingSlot(request, handoff: handoff(after: subscription), settle: settlement(of: delivery))
     }
 
     /// Whether a slot of `subscription`'s may go on to its next delivery: only while the consumer

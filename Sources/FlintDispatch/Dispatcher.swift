@@ -200,43 +200,34 @@ public final class Dispatcher: Sendable {
         if count > 0 { notifyCapacity(function) }
     }
 
-    /// Starts `request` in a slot already taken with `tryAcquireSlots`, records the result with
-    /// what `settle` derives from it (the bus deliveries it settles and the messages it
+    /// Starts `invocation` in a slot already taken with `tryAcquireSlots`, records the result with
+    /// what its `settle` derives from it (the bus deliveries it settles and the messages it
     /// publishes) in one transaction, and gives the slot back once that is committed: until
     /// then its deliveries are still leased, and the slot stands for them, so the deliveries
     /// leased never exceed what the function's slots can hold. It counts as in flight from this
     /// call on, so `drain()` waits for it even if its task has not started yet.
     ///
-    /// The invocation starts on the calling thread (the bus consumer's) and leaves it at its first
-    /// suspension, once its process is handed to a supervisor thread: starting it through Swift's
-    /// cooperative pool instead took 0.15–0.27 ms from the claim (0.11 ms this way).
+    /// Returns false, starting nothing, once the dispatcher has stopped taking work (a drain that
+    /// already saw nothing in flight must not see it start): the slot and the deliveries are then
+    /// still the caller's to give back.
+    ///
+    /// The invocation starts on the calling thread (the bus consumer's, or a publisher's) and
+    /// leaves it at its first suspension, once its process is handed to a supervisor thread:
+    /// starting it through Swift's cooperative pool instead took 0.15–0.27 ms from the claim
+    /// (0.11 ms this way).
     ///
     /// With a `handoff`, the transaction that settles it may also claim the next delivery of its
     /// subscription: the slot then runs that one (on the ledger writer's thread, right after the
     /// commit), and so on, rather than being given back.
-    public func startHoldingSlot(
-        _ request: InvocationRequest, handoff: SlotHandoff? = nil,
-        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
-    ) {
-        guard let route = routes[request.function] else { return }
-        inFlight.withLock { $0.count += 1 }
-        runHoldingSlot(HandedOffInvocation(request: request, handoff: handoff, settle: settle), route: route)
-    }
-
-    /// As `startHoldingSlot`, unless the dispatcher has stopped taking work since the slot was
-    /// taken (a drain that already saw nothing in flight must not see it start). Returns whether
-    /// it started; if not, the slot and the request's deliveries are still the caller's to give back.
-    public func startHoldingSlotIfAccepting(
-        _ request: InvocationRequest, handoff: SlotHandoff? = nil,
-        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
-    ) -> Bool {
-        guard let route = routes[request.function], admit() else { return false }
-        runHoldingSlot(HandedOffInvocation(request: request, handoff: handoff, settle: settle), route: route)
+    @discardableResult
+    public func startHoldingSlot(_ invocation: SlotInvocation) -> Bool {
+        guard let route = routes[invocation.request.function], admit() else { return false }
+        runHoldingSlot(invocation, route: route)
         return true
     }
 
     /// Runs `invocation` in a slot of `route`'s function already held, already counted in flight.
-    private func runHoldingSlot(_ invocation: HandedOffInvocation, route: Route) {
+    private func runHoldingSlot(_ invocation: SlotInvocation, route: Route) {
         Task.immediate { [self] in
             defer { leave() }
             let result = await run(invocation.request, function: route.function)
@@ -260,9 +251,8 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Counts an invocation started in a slot already held (one a slot goes on to, or one a
-    /// publisher claimed) as in flight, unless the dispatcher has stopped accepting work (a drain
-    /// that already saw nothing in flight must not see it start).
+    /// Counts an invocation started in a slot already held as in flight, unless the dispatcher
+    /// has stopped accepting work (a drain that already saw nothing in flight must not see it start).
     private func admit() -> Bool {
         inFlight.withLock { state in
             guard state.accepting else { return false }

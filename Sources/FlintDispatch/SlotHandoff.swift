@@ -10,14 +10,14 @@ public struct SlotHandoff: Sendable {
     /// What the settling transaction claims, and whether it is still wanted.
     public var claim: NextClaim
     /// The invocation of what was claimed (one lease), to run in the slot.
-    public var next: @Sendable ([Lease]) -> HandedOffInvocation
+    public var next: @Sendable ([Lease]) -> SlotInvocation
     /// Gives back leases claimed (at the date given) for a slot that can no longer run them (the
     /// consumer or the dispatcher stopped meanwhile): claimable again at once, their attempt not
     /// counted.
     public var giveBack: @Sendable ([Lease], Date) -> Void
 
     public init(
-        claim: NextClaim, next: @escaping @Sendable ([Lease]) -> HandedOffInvocation,
+        claim: NextClaim, next: @escaping @Sendable ([Lease]) -> SlotInvocation,
         giveBack: @escaping @Sendable ([Lease], Date) -> Void
     ) {
         self.claim = claim
@@ -26,18 +26,19 @@ public struct SlotHandoff: Sendable {
     }
 }
 
-/// An invocation a slot runs once its previous one handed it on (`SlotHandoff.next`).
-public struct HandedOffInvocation: Sendable {
+/// An invocation of bus deliveries, run in a slot already held (`Dispatcher.startHoldingSlot`):
+/// one the consumer's pass or a publisher claimed, or one a slot went on to (`SlotHandoff.next`).
+public struct SlotInvocation: Sendable {
+    /// The settlements and publications a result leads to (the deliveries it settles, its
+    /// destination records).
+    public typealias Settle = @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+
     public var request: InvocationRequest
     /// Where the slot goes after this one, if anywhere.
     public var handoff: SlotHandoff?
-    /// The settlements and publications its result leads to (as `Dispatcher.startHoldingSlot`'s).
-    public var settle: @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
+    public var settle: Settle
 
-    public init(
-        request: InvocationRequest, handoff: SlotHandoff?,
-        settle: @escaping @Sendable (InvocationResult, FunctionManifest) -> (settlements: [Settlement], publications: [OutgoingMessage])
-    ) {
+    public init(request: InvocationRequest, handoff: SlotHandoff?, settle: @escaping Settle) {
         self.request = request
         self.handoff = handoff
         self.settle = settle

@@ -107,13 +107,14 @@ final class HeldCommitRecorder: InvocationRecorder {
         let handoff = SlotHandoff(
             claim: NextClaim(subscription: "s", function: "f", leaseFor: .seconds(60), wanted: { wanted }),
             next: { leases in
-                HandedOffInvocation(
+                SlotInvocation(
                     request: InvocationRequest(function: "f", source: .queue, payload: Data(leases.first?.message.body.utf8 ?? "".utf8)),
                     handoff: nil, settle: { _, _ in ([], []) })
             },
             giveBack: giveBack
         )
-        dispatcher.startHoldingSlot(InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) }
+        dispatcher.startHoldingSlot(
+            SlotInvocation(request: InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) })
         let deadline = ContinuousClock.now + .seconds(10)
         while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }
         return (dispatcher, executor, try #require(recorder.committed, "the invocation was not recorded"))
@@ -123,6 +124,21 @@ final class HeldCommitRecorder: InvocationRecorder {
     private static func claimedLease(attempt: Int = 1) -> Lease {
         let message = BusMessage(rowID: 1, messageID: "m1", topic: "t", body: "next", publishedAt: Date())
         return Lease(token: LeaseToken(deliveryID: 1, epoch: 1), attempt: attempt, firstReceivedAt: Date(), message: message)
+    }
+
+    /// A slot taken before the drain began, started after it: nothing runs, and the slot and the
+    /// deliveries are left to the caller (the consumer's pass, a publisher) to give back.
+    @Test func startingInAHeldSlotAfterTheDrainBegan_startsNothing() async throws {
+        let executor = GatedExecutor()
+        executor.open()
+        let dispatcher = Dispatcher(
+            functions: [Self.function("f", concurrency: 1)], executor: executor, recorder: CountingRecorder(), logger: Logger(label: "test"))
+        #expect(dispatcher.tryAcquireSlots("f", upTo: 1) == 1)
+        await dispatcher.drain()
+        let started = dispatcher.startHoldingSlot(
+            SlotInvocation(request: InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: nil) { _, _ in ([], []) })
+        #expect(!started)
+        #expect(executor.started == 0)
     }
 
     /// A slot whose settling commit claimed the next delivery after the drain began (and found
