@@ -29,19 +29,20 @@ public enum JSONSyntax {
         return start ..< end
     }
 
-    private struct Scanner {
+    /// Reads JSON text from a position on; `JSONSyntax+StringObject` reads strings with it too.
+    struct Scanner {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-        private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+        var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
         mutating func skipWhitespace() {
             while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
         }
 
-        private mutating func consume(_ byte: UInt8) -> Bool {
+        mutating func consume(_ byte: UInt8) -> Bool {
             guard current == byte else { return false }
             position += 1
             return true
@@ -138,7 +139,7 @@ public enum JSONSyntax {
 
         /// A string from its opening quote: escapes as RFC 8259 lists them, no raw control
         /// characters, well-formed UTF-8.
-        private mutating func scanString() -> Bool {
+        mutating func scanString() -> Bool {
             position += 1
             while let byte = current {
                 switch byte {

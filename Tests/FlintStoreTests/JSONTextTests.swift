@@ -1,3 +1,4 @@
+import FlintCore
 @testable import FlintStore
 import Foundation
 import Testing
@@ -32,10 +33,10 @@ import Testing
 
 /// The fast reader of the attribute maps a claim reads: the general decoder's answer for every
 /// object of string values, and no answer (so the decoder decides) for anything else.
-@Suite struct FlatStringObjectTests {
+@Suite struct JSONStringObjectTests {
     private static func parse(_ text: String) -> [String: String]? {
         var text = text
-        return text.withUTF8(FlatStringObject.parse)
+        return text.withUTF8(JSONSyntax.stringObject)
     }
 
     private static func decoded(_ text: String) -> [String: String]? {

@@ -18,7 +18,7 @@ enum JSONText {
     static func attributes(_ text: String) -> [String: String] {
         guard text != "{}" else { return [:] }
         var text = text
-        if let flat = text.withUTF8(FlatStringObject.parse) { return flat }
+        if let flat = text.withUTF8(JSONSyntax.stringObject) { return flat }
         guard let members = try? JSONDecoder().decode([String: StringMember].self, from: Data(text.utf8)) else { return [:] }
         return members.compactMapValues(\.value)
     }
