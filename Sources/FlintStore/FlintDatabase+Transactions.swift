@@ -13,7 +13,7 @@ extension FlintDatabase {
     /// locked database, a full disk, input the schema refuses).
     func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
         do {
-            return try pool.write(body)
+            return try pool.writeInPreparedTransaction(body)
         } catch {
             throw BusError.from(error, path: path)
         }
@@ -22,7 +22,7 @@ extension FlintDatabase {
     /// `write`, waiting without blocking the calling thread.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BusError) -> T {
         do {
-            return try await pool.write(body)
+            return try await pool.writeInPreparedTransaction(body)
         } catch {
             throw BusError.from(error, path: path)
         }

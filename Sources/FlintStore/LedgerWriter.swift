@@ -223,18 +223,18 @@ public final class LedgerWriter: Sendable {
     private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]], at: Date) {
         let now = Date()
         let database = ledger.database
-        return try database.pool.write { db in
+        return try database.pool.writeInPreparedTransaction { db in
             try InvocationLedger.insert(batch.map(\.entry), into: db)
             var refusals = try Bus.settle(batch.flatMap(\.settlements), at: now, in: db).map(LedgerWriterRefusal.staleLease)
             for completion in batch {
                 for message in completion.publications {
                     // A destination that cannot take the message must not cost the invocations their rows.
                     do {
-                        try db.inSavepoint {
-                            _ = try Bus.insert([message], at: now, in: db)
-                            return .commit
-                        }
+                        try db.inPreparedSavepoint { _ = try Bus.insert([message], at: now, in: db) }
                     } catch {
+                        // Unless the failure ended the whole transaction (a full disk): then nothing
+                        // after it may run, outside any transaction.
+                        if !db.isInsideTransaction { throw error }
                         refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: database.path)))
                     }
                 }

@@ -52,21 +52,18 @@ extension Bus {
         guard next.wanted() else { return ([], true) }
         let limit = next.takeSlots(next.limit)
         guard limit > 0 else { return ([], true) }
-        var claimed: (leases: [Lease], moreDue: Bool) = ([], true)
         do {
-            try db.inSavepoint {
+            return try db.inPreparedSavepoint {
                 let result = try claim(
                     subscription: next.subscription, limit: limit, byteBudget: .max, overheadPerMessage: 0,
                     leaseFor: next.leaseFor, function: next.function, fanningOutFirst: false, now: now, in: db
                 )
-                claimed = (result.leases, result.moreDue)
-                return .commit
+                return (result.leases, result.moreDue)
             }
         } catch {
             if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
             return ([], true)
         }
-        return claimed
     }
 
     /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction

@@ -1,0 +1,69 @@
+internal import GRDB
+
+/// Transactions and savepoints whose control statements are prepared once per connection.
+///
+/// GRDB's `inTransaction` and `inSavepoint` parse `BEGIN`, `COMMIT`, `SAVEPOINT` and `RELEASE`
+/// anew on every call. Every bucket event, claim and settlement is a transaction, and on the
+/// watcher's thread that parsing was ~7 % of its CPU per event. The statements here come from the
+/// connection's statement cache instead; what they do, and what GRDB's transaction observers see,
+/// is the same.
+extension Database {
+    /// Runs `body` in an IMMEDIATE transaction (as GRDB's writes do), committed when `body`
+    /// returns and rolled back when it throws.
+    func inPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let result = try body(self)
+            try checkStillInTransaction()
+            try cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            // A failed COMMIT (busy past the timeout) leaves the transaction open.
+            if isInsideTransaction { try? rollback() }
+            throw error
+        }
+    }
+
+    /// Runs `body` in a savepoint of the transaction in progress: what it wrote is kept when it
+    /// returns, undone when it throws, and the transaction goes on either way.
+    func inPreparedSavepoint<T>(_ body: () throws -> T) throws -> T {
+        try cachedStatement(sql: "SAVEPOINT flint").execute()
+        do {
+            let result = try body()
+            try checkStillInTransaction()
+            try cachedStatement(sql: "RELEASE SAVEPOINT flint").execute()
+            return result
+        } catch {
+            if isInsideTransaction {
+                // ROLLBACK TO keeps the savepoint on SQLite's stack; RELEASE takes it off.
+                try cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT flint").execute()
+                try cachedStatement(sql: "RELEASE SAVEPOINT flint").execute()
+            }
+            throw error
+        }
+    }
+
+    /// SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O
+    /// error). A body that caught such an error and went on must not then commit as if its
+    /// earlier statements had been kept: the later ones ran outside any transaction.
+    private func checkStillInTransaction() throws {
+        guard isInsideTransaction else {
+            throw DatabaseError(
+                resultCode: .SQLITE_ABORT,
+                message: "SQLite rolled the transaction back before its end; nothing of it was kept"
+            )
+        }
+    }
+}
+
+extension DatabasePool {
+    /// `write`, in a transaction whose BEGIN and COMMIT are prepared once.
+    func writeInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
+    }
+
+    /// `writeInPreparedTransaction`, waiting without blocking the calling thread.
+    func writeInPreparedTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
+    }
+}

@@ -1,0 +1,111 @@
+@testable import FlintStore
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+/// Transactions and savepoints with prepared control statements keep GRDB's: all or nothing,
+/// observers told of commits only, and nothing committed after SQLite itself ended a transaction.
+@Suite struct PreparedTransactionTests {
+    struct Refused: Error {}
+
+    final class Commits: TransactionObserver, Sendable {
+        private let counts = Mutex((commits: 0, rollbacks: 0))
+        var commits: Int { counts.withLock { $0.commits } }
+        var rollbacks: Int { counts.withLock { $0.rollbacks } }
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidCommit(_ db: Database) { counts.withLock { $0.commits += 1 } }
+        func databaseDidRollback(_ db: Database) { counts.withLock { $0.rollbacks += 1 } }
+    }
+
+    let directory: TemporaryDirectory
+    let database: FlintDatabase
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        database = try FlintDatabase(path: directory.path + "/flint.sqlite")
+        try database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (value TEXT NOT NULL)") }
+    }
+
+    func values() throws -> [String] {
+        try database.pool.read { db in try String.fetchAll(db, sql: "SELECT value FROM scratch ORDER BY rowid") }
+    }
+
+    func insert(_ value: String, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO scratch (value) VALUES (?)").execute(arguments: [value])
+    }
+
+    @Test func commitsWhatTheBodyWrote_andRollsBackAllOfItWhenTheBodyThrows() throws {
+        let commits = Commits()
+        database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
+
+        let returned = try database.pool.writeInPreparedTransaction { db in
+            try insert("a", db)
+            try insert("b", db)
+            return 2
+        }
+        #expect(returned == 2)
+        #expect(try values() == ["a", "b"])
+        #expect(commits.commits == 1)
+
+        #expect(throws: Refused.self) {
+            try database.pool.writeInPreparedTransaction { db in
+                try insert("c", db)
+                throw Refused()
+            }
+        }
+        #expect(try values() == ["a", "b"], "a throwing body's rows were kept")
+        #expect(commits.commits == 1, "a rolled-back transaction was reported as committed")
+        #expect(commits.rollbacks == 1)
+
+        // The same statements serve the next transaction: the connection was left outside one.
+        try database.pool.writeInPreparedTransaction { db in try insert("d", db) }
+        #expect(try values() == ["a", "b", "d"])
+        #expect(database.pool.writeWithoutTransaction { db in db.isInsideTransaction } == false)
+    }
+
+    @Test func aThrowingSavepointUndoesOnlyItsOwnRows_andTheTransactionGoesOn() throws {
+        try database.pool.writeInPreparedTransaction { db in
+            try insert("before", db)
+            try db.inPreparedSavepoint { try insert("kept", db) }
+            #expect(throws: Refused.self) {
+                try db.inPreparedSavepoint {
+                    try insert("undone", db)
+                    throw Refused()
+                }
+            }
+            #expect(db.isInsideTransaction)
+            try insert("after", db)
+        }
+        #expect(try values() == ["before", "kept", "after"])
+    }
+
+    /// SQLite ends a transaction by itself on some errors (a full disk, an I/O error); a body that
+    /// caught the error and went on wrote its later rows outside any transaction. Its end must
+    /// fail, not report a commit of the whole.
+    @Test func aTransactionSQLiteEnded_failsAtItsEnd_insteadOfCommitting() throws {
+        let commits = Commits()
+        database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
+        let error = #expect(throws: DatabaseError.self) {
+            try database.pool.writeInPreparedTransaction { db in
+                try insert("lost", db)
+                try db.execute(sql: "ROLLBACK")  // what SQLite does by itself on SQLITE_FULL
+            }
+        }
+        #expect(error?.resultCode == .SQLITE_ABORT)
+        #expect(try values().isEmpty)
+        #expect(commits.commits == 0)
+
+        let inSavepoint = #expect(throws: DatabaseError.self) {
+            try database.pool.writeInPreparedTransaction { db in
+                try db.inPreparedSavepoint {
+                    try insert("lost", db)
+                    try db.execute(sql: "ROLLBACK")
+                }
+            }
+        }
+        #expect(inSavepoint?.resultCode == .SQLITE_ABORT)
+        #expect(try values().isEmpty)
+    }
+}
