@@ -3,15 +3,15 @@ internal import GRDB
 /// Transactions and savepoints whose control statements are prepared once per connection.
 ///
 /// GRDB's `inTransaction` and `inSavepoint` parse `BEGIN`, `COMMIT`, `SAVEPOINT` and `RELEASE`
-/// anew on every call. Every bucket event, claim and settlement is a transaction, and on the
-/// watcher's thread that parsing was ~7 % of its CPU per event. The statements here come from the
-/// connection's statement cache instead; what they do, and what GRDB's transaction observers see,
-/// is the same.
+/// anew on every call (and `read` runs through `inSavepoint`). Every bucket event, claim and
+/// settlement is a transaction, and on the watcher's thread that parsing was ~7 % of its CPU per
+/// event. The statements here come from the connection's statement cache instead; what they do,
+/// and what GRDB's transaction observers see, is the same.
 extension Database {
-    /// Runs `body` in an IMMEDIATE transaction (as GRDB's writes do), committed when `body`
-    /// returns and rolled back when it throws.
-    func inPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        try cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+    /// Runs `body` in a transaction, committed when `body` returns and rolled back when it throws:
+    /// IMMEDIATE for writes (as GRDB's), DEFERRED for reads that must see one snapshot.
+    func inPreparedTransaction<T>(kind: TransactionKind = .immediate, _ body: (Database) throws -> T) throws -> T {
+        try cachedStatement(sql: Self.beginSQL(kind)).execute()
         do {
             let result = try body(self)
             try checkStillInTransaction()
@@ -43,6 +43,14 @@ extension Database {
         }
     }
 
+    private static func beginSQL(_ kind: TransactionKind) -> String {
+        switch kind {
+        case .deferred: "BEGIN DEFERRED TRANSACTION"
+        case .immediate: "BEGIN IMMEDIATE TRANSACTION"
+        case .exclusive: "BEGIN EXCLUSIVE TRANSACTION"
+        }
+    }
+
     /// SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O
     /// error). A body that caught such an error and went on must not then commit as if its
     /// earlier statements had been kept: the later ones ran outside any transaction.
@@ -60,6 +68,11 @@ extension DatabasePool {
     /// `write`, in a transaction whose BEGIN and COMMIT are prepared once.
     func writeInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
+    }
+
+    /// `read`, in a transaction whose BEGIN and COMMIT are prepared once per reader connection.
+    func readInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try unsafeRead { db in try db.inPreparedTransaction(kind: .deferred, body) }
     }
 
     /// `writeInPreparedTransaction`, waiting without blocking the calling thread.

@@ -42,7 +42,7 @@ extension FlintDatabase {
     /// Runs `body` in a read transaction; a failure is a `BusError` that names this file.
     func read<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
         do {
-            return try pool.read(body)
+            return try pool.readInPreparedTransaction(body)
         } catch {
             throw BusError.from(error, path: path)
         }

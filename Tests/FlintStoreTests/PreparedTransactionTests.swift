@@ -81,6 +81,21 @@ import Testing
         #expect(try values() == ["before", "kept", "after"])
     }
 
+    /// A read sees one snapshot from its first statement to its last, as GRDB's `read` does,
+    /// and the next read sees what was committed meanwhile.
+    @Test func aReadSeesOneSnapshot_andTheNextReadSeesNewCommits() throws {
+        try database.pool.write { db in try insert("a", db) }
+        let counts = try database.pool.readInPreparedTransaction { db in
+            let before = try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch")
+            try database.pool.write { db in try insert("b", db) }
+            let after = try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch")
+            return (before, after)
+        }
+        #expect(counts.0 == 1)
+        #expect(counts.1 == 1, "a write committed during the read showed through it")
+        #expect(try database.pool.readInPreparedTransaction { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch") } == 2)
+    }
+
     /// SQLite ends a transaction by itself on some errors (a full disk, an I/O error); a body that
     /// caught the error and went on wrote its later rows outside any transaction. Its end must
     /// fail, not report a commit of the whole.
