@@ -7,6 +7,10 @@ internal import GRDB
 /// settlement is a transaction, and on the watcher's thread that parsing was ~7 % of its CPU per
 /// event. The statements here come from the connection's statement cache instead; what they do,
 /// and what GRDB's transaction observers see, is the same.
+///
+/// One difference: after SQLite itself has rolled a transaction back (a full disk, an I/O error),
+/// GRDB's transactions make every later statement throw; these only fail at their end. So a write
+/// body that catches an error and goes on must rethrow it when `isInsideTransaction` is false.
 extension Database {
     /// Runs `body` in a transaction, committed when `body` returns and rolled back when it throws:
     /// IMMEDIATE for writes (as GRDB's), DEFERRED for reads that must see one snapshot.
@@ -27,6 +31,9 @@ extension Database {
     /// Runs `body` in a savepoint of the transaction in progress: what it wrote is kept when it
     /// returns, undone when it throws, and the transaction goes on either way.
     func inPreparedSavepoint<T>(_ body: () throws -> T) throws -> T {
+        // Outside a transaction, SAVEPOINT would open a DEFERRED one, which may fail with
+        // SQLITE_BUSY on its first write.
+        precondition(isInsideTransaction, "inPreparedSavepoint outside a transaction")
         try cachedStatement(sql: "SAVEPOINT flint").execute()
         do {
             let result = try body()
@@ -35,9 +42,15 @@ extension Database {
             return result
         } catch {
             if isInsideTransaction {
-                // ROLLBACK TO keeps the savepoint on SQLite's stack; RELEASE takes it off.
-                try cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT flint").execute()
-                try cachedStatement(sql: "RELEASE SAVEPOINT flint").execute()
+                do {
+                    // ROLLBACK TO keeps the savepoint on SQLite's stack; RELEASE takes it off.
+                    try cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT flint").execute()
+                    try cachedStatement(sql: "RELEASE SAVEPOINT flint").execute()
+                } catch {
+                    // What the savepoint wrote cannot be undone alone: undo the whole transaction,
+                    // so that none of it is committed. The caller finds it ended.
+                    try? rollback()
+                }
             }
             throw error
         }
@@ -58,7 +71,7 @@ extension Database {
         guard isInsideTransaction else {
             throw DatabaseError(
                 resultCode: .SQLITE_ABORT,
-                message: "SQLite rolled the transaction back before its end; nothing of it was kept"
+                message: "SQLite rolled the transaction back before its end (what it wrote until then is undone); retry the whole of it"
             )
         }
     }
@@ -66,6 +79,7 @@ extension Database {
 
 extension DatabasePool {
     /// `write`, in a transaction whose BEGIN and COMMIT are prepared once.
+    @_disfavoredOverload
     func writeInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
     }
@@ -76,7 +90,7 @@ extension DatabasePool {
     }
 
     /// `writeInPreparedTransaction`, waiting without blocking the calling thread.
-    func writeInPreparedTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func writeInPreparedTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
     }
 }

@@ -232,9 +232,9 @@ public final class LedgerWriter: Sendable {
                     do {
                         try db.inPreparedSavepoint { _ = try Bus.insert([message], at: now, in: db) }
                     } catch {
-                        // Unless the failure ended the whole transaction (a full disk): then nothing
-                        // after it may run, outside any transaction.
-                        if !db.isInsideTransaction { throw error }
+                        // Unless the failure ended the whole transaction (then nothing after it may
+                        // run, outside any transaction) or may pass (a full disk): the batch is retried.
+                        if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
                         refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: database.path)))
                     }
                 }

@@ -10,11 +10,12 @@ import Testing
     struct Refused: Error {}
 
     final class Commits: TransactionObserver, Sendable {
-        private let counts = Mutex((commits: 0, rollbacks: 0))
+        private let counts = Mutex((commits: 0, rollbacks: 0, changes: 0))
         var commits: Int { counts.withLock { $0.commits } }
         var rollbacks: Int { counts.withLock { $0.rollbacks } }
+        var changes: Int { counts.withLock { $0.changes } }
         func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
-        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidChange(with event: DatabaseEvent) { counts.withLock { $0.changes += 1 } }
         func databaseDidCommit(_ db: Database) { counts.withLock { $0.commits += 1 } }
         func databaseDidRollback(_ db: Database) { counts.withLock { $0.rollbacks += 1 } }
     }
@@ -62,7 +63,6 @@ import Testing
         // The same statements serve the next transaction: the connection was left outside one.
         try database.pool.writeInPreparedTransaction { db in try insert("d", db) }
         #expect(try values() == ["a", "b", "d"])
-        #expect(database.pool.writeWithoutTransaction { db in db.isInsideTransaction } == false)
     }
 
     @Test func aThrowingSavepointUndoesOnlyItsOwnRows_andTheTransactionGoesOn() throws {
@@ -79,6 +79,22 @@ import Testing
             try insert("after", db)
         }
         #expect(try values() == ["before", "kept", "after"])
+    }
+
+    /// Observers hear of the changes a savepoint kept, once, and not of those it undid.
+    @Test func observersHearOfWhatSavepointsKept_only() throws {
+        let commits = Commits()
+        database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
+        try database.pool.writeInPreparedTransaction { db in
+            try insert("before", db)
+            try? db.inPreparedSavepoint {
+                try insert("undone", db)
+                throw Refused()
+            }
+            try db.inPreparedSavepoint { try insert("kept", db) }
+        }
+        #expect(commits.changes == 2)
+        #expect(commits.commits == 1)
     }
 
     /// A read sees one snapshot from its first statement to its last, as GRDB's `read` does,
