@@ -174,17 +174,20 @@ public final class Bus: Sendable {
         return nil
     }
 
+    /// Built once: every message published looks its statement up by this text.
+    private static let insertMessageSQL = """
+        INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(topic, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+        RETURNING \(MessageID.effectiveSQL("messages"))
+        """
+
     /// Inserts within the caller's transaction (every publishing path comes here, so the checks
     /// live here). Throws BusError for refused input.
     static func insert(_ messages: [OutgoingMessage], at now: Date, in db: Database) throws -> [PublishReceipt] {
         guard !messages.isEmpty else { return [] }
         try check(messages)
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO messages (message_id, topic, body, attributes, dedup_key, group_key, source, trigger, depth, published_at_us)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(topic, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            RETURNING \(MessageID.effectiveSQL("messages"))
-            """)
+        let insert = try db.cachedStatement(sql: insertMessageSQL)
         let publishedAt = EpochMicros.from(now)
         var receipts: [PublishReceipt] = []
         receipts.reserveCapacity(messages.count)
