@@ -219,7 +219,6 @@ public final class Dispatcher: Sendable {
     /// With a `handoff`, the transaction that settles it may also claim the next delivery of its
     /// subscription: the slot then runs that one (on the ledger writer's thread, right after the
     /// commit), and so on, rather than being given back.
-    @discardableResult
     public func startHoldingSlot(_ invocation: SlotInvocation) -> Bool {
         guard let route = routes[invocation.request.function], admit() else { return false }
         runHoldingSlot(invocation, route: route)

@@ -113,7 +113,7 @@ final class HeldCommitRecorder: InvocationRecorder {
             },
             giveBack: giveBack
         )
-        dispatcher.startHoldingSlot(
+        _ = dispatcher.startHoldingSlot(
             SlotInvocation(request: InvocationRequest(function: "f", source: .queue, payload: Data()), handoff: handoff) { _, _ in ([], []) })
         let deadline = ContinuousClock.now + .seconds(10)
         while recorder.committed == nil, ContinuousClock.now < deadline { await Task.yield() }

@@ -66,7 +66,7 @@ extension ObjectIndex {
 
             guard !recorded.isEmpty else { return none }
             try sequencer.save(in: db)
-            // One insert for the whole batch: Bus looks each topic up once per call.
+            // One call for the whole batch: one cached statement, bound once per message.
             _ = try Bus.insert(outgoing, at: now, in: db)
             guard !claims.isEmpty, !outgoing.isEmpty else { return (recorded, none.claimed) }
             let fannedOut = try Bus.fanOutCounting(limit: Bus.fanOutBatch, in: db)
