@@ -133,11 +133,12 @@ static int child_main(void *argument) {
     struct rlimit no_core = {0, 0};
     if (setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
 
-    // 4. cgroups: writing "0" to cgroup.procs moves the writing process. Before the credentials:
-    // moving a process needs write access to the target (and, on cgroup v2, to the common
-    // ancestor's) cgroup.procs, which the daemon has and the handler's user does not.
-    for (size_t index = 0; index < attr->cgroup_procs_count; index++) {
-        if (write(attr->cgroup_procs_fds[index], "0", 1) != 1) child_fail(context, FLINT_SPAWN_STEP_CGROUP);
+    // 4. cgroups: writing "0" to a v1 `tasks` (or the v2 cgroup.procs) moves the writing thread,
+    // which is the whole child. Before the credentials: moving needs write access to the file
+    // (and, on cgroup v2, to the common ancestor's cgroup.procs), which the daemon has and the
+    // handler's user does not.
+    for (size_t index = 0; index < attr->cgroup_join_count; index++) {
+        if (write(attr->cgroup_join_fds[index], "0", 1) != 1) child_fail(context, FLINT_SPAWN_STEP_CGROUP);
     }
 
     // 4b. OOM score: a daemon that protects itself from the OOM killer (-1000) gives its handlers

@@ -1,8 +1,8 @@
 import Glibc
 
 /// One instance's cgroup (on cgroup v1, its directory in each hierarchy): made or reused by
-/// `CgroupPool`, joined at spawn through its open `cgroup.procs` files, read for metering, and
-/// emptied before it is handed back.
+/// `CgroupPool`, joined at spawn through its open join files (`CgroupVersion.joinFile`), read for
+/// metering, and emptied before it is handed back.
 struct InstanceCgroup: Sendable {
     let version: CgroupVersion
     /// The function it is reserved for: a reused cgroup keeps the page cache its last use charged
@@ -14,15 +14,15 @@ struct InstanceCgroup: Sendable {
     /// v1: the directory in the pids and cpuacct hierarchies, when they are mounted.
     let pids: String?
     let cpu: String?
-    /// Open `cgroup.procs` of each directory, for the spawn shim.
-    let procsFDs: [CInt]
+    /// The open join file (`CgroupVersion.joinFile`) of each directory, for the spawn shim.
+    let joinFDs: [CInt]
     let counters: CgroupCounters
     /// `oom_kill` before this use (v1 counts from the cgroup's creation and cannot be reset).
     private(set) var oomKillsBefore: Int64 = 0
 
     var directories: [String] { version == .v2 ? [memory] : [memory] + [pids, cpu].compactMap { $0 } }
 
-    /// Makes the cgroup's directories, sets its limits and opens its `cgroup.procs` files.
+    /// Makes the cgroup's directories, sets its limits and opens its join files.
     static func create(
         version: CgroupVersion, function: String, memory: String, pids: String?, cpu: String?,
         memoryBytes: Int, processes: Int
@@ -44,15 +44,15 @@ struct InstanceCgroup: Sendable {
             }
             for directory in made {
                 do throws(SystemError) {
-                    fds.append(try Sys.open(directory + "/cgroup.procs", flags: O_WRONLY | O_CLOEXEC))
+                    fds.append(try Sys.open(directory + "/" + version.joinFile, flags: O_WRONLY | O_CLOEXEC))
                 } catch {
-                    throw SystemError("open \(directory)/cgroup.procs", errno: error.errno)
+                    throw SystemError("open \(directory)/\(version.joinFile)", errno: error.errno)
                 }
             }
             let counters = try CgroupCounters(version: version, memory: memory, cpu: cpu, pids: pids)
             return InstanceCgroup(
                 version: version, function: function, memoryBytes: memoryBytes, memory: memory, pids: pids, cpu: cpu,
-                procsFDs: fds, counters: counters
+                joinFDs: fds, counters: counters
             )
         } catch {
             fds.forEach(Sys.close)
@@ -141,9 +141,9 @@ struct InstanceCgroup: Sendable {
         try removeDirectories()
     }
 
-    /// Closes the `cgroup.procs` and counter files; call once.
+    /// Closes the join and counter files; call once.
     func closeFiles() {
-        procsFDs.forEach(Sys.close)
+        joinFDs.forEach(Sys.close)
         counters.close()
     }
 

@@ -59,7 +59,7 @@ final class InstanceIsolation: Sendable {
         }
         cgroup.withLock { cgroup in
             guard let cgroup else { return }
-            options.cgroupProcsFDs = cgroup.procsFDs
+            options.cgroupJoinFDs = cgroup.joinFDs
             options.memoryBytes = 0
             if cgroup.pids != nil {
                 options.processes = 0
@@ -98,7 +98,7 @@ final class InstanceIsolation: Sendable {
         let spawned = DispatchSemaphore(value: 0)
         standby.run { joined in
             var options = options
-            if joined { options.cgroupProcsFDs = [] }
+            if joined { options.cgroupJoinFDs = [] }
             // The standby is in the memory cgroup (its first) even when a later move failed.
             options.oomScoreAdjust = OOMProtection.standbyHandlerScore
             started.withLock { $0 = spawn(options) }

@@ -15,8 +15,8 @@ struct SpawnOptions {
     var cpuSeconds: Int
     /// The daemon's RLIMIT_NOFILE, for the close loop when close_range(2) is missing.
     var descriptorLimit: Int
-    /// Open `cgroup.procs` files of the cgroups to join before execve (`InstanceIsolation`).
-    var cgroupProcsFDs: [CInt] = []
+    /// Open join files (`CgroupVersion.joinFile`) of the cgroups to join before execve (`InstanceIsolation`).
+    var cgroupJoinFDs: [CInt] = []
     /// Credentials to switch to; nil keeps the daemon's (`InstanceIsolation`).
     var credentials: Credentials?
     /// The handler's `oom_score_adj` (decimal); nil inherits the daemon's (`OOMProtection`).
@@ -131,7 +131,7 @@ enum ProcessSpawner {
         return options.command.executable.withCString { path in
             options.workingDirectory.withCString { cwd in
                 groups.withUnsafeBufferPointer { groupList in
-                    options.cgroupProcsFDs.withUnsafeBufferPointer { cgroupFDs in
+                    options.cgroupJoinFDs.withUnsafeBufferPointer { cgroupFDs in
                         var attr = flint_spawn_attr()
                         attr.path = path
                         attr.argv = UnsafePointer(arguments.pointers)
@@ -144,8 +144,8 @@ enum ProcessSpawner {
                         attr.limit_open_files = UInt64(clamping: options.openFiles)
                         attr.limit_processes = UInt64(clamping: options.processes)
                         attr.limit_cpu_seconds = UInt64(clamping: options.cpuSeconds)
-                        attr.cgroup_procs_fds = cgroupFDs.baseAddress
-                        attr.cgroup_procs_count = cgroupFDs.count
+                        attr.cgroup_join_fds = cgroupFDs.baseAddress
+                        attr.cgroup_join_count = cgroupFDs.count
                         if let credentials = options.credentials {
                             attr.set_credentials = 1
                             attr.uid = credentials.uid

@@ -78,6 +78,38 @@ import Testing
         #expect(cgroup.counters.memberPIDs() == [], "a process gone is no longer listed (its pid may be another's by now)")
     }
 
+    /// A spawn that joins its cgroup lands in every hierarchy of it. On v1 it joins through each
+    /// hierarchy's `tasks`, which moves the one thread of the child without the kernel's global
+    /// lock that a `cgroup.procs` write takes (and its RCU grace period after a quiet moment).
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func spawnJoiningItsCgroup_landsInEachHierarchy() throws {
+        let pool = try Self.pool()
+        defer { pool.close() }
+        let (cgroup, _) = try pool.acquire(function: "joins", memoryBytes: 64 << 20)
+        defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
+        let joinFiles = cgroup.joinFDs.map { fd in (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? "" }
+        #expect(joinFiles == cgroup.directories.map { $0 + "/" + cgroup.version.joinFile }, "\(joinFiles)")
+        if cgroup.version == .v1 { #expect(joinFiles.allSatisfy { $0.hasSuffix("/tasks") }) }
+
+        var options = SpawnOptions(
+            command: HandlerCommand(executable: "/bin/sleep", arguments: ["/bin/sleep", "60"]), environment: [],
+            workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
+        )
+        options.cgroupJoinFDs = cgroup.joinFDs
+        let process = try ProcessSpawner.spawn(options)
+        defer {
+            kill(process.pid, SIGKILL)
+            var status: CInt = 0
+            waitpid(process.pid, &status, 0)
+            [process.pidfd, process.stdin, process.stdout, process.stderr].forEach { close($0) }
+        }
+        let membership = try String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)
+        let paths = membership.split(separator: "\n").compactMap { $0.split(separator: ":", maxSplits: 2).last.map(String.init) }
+        for directory in cgroup.directories {
+            #expect(paths.contains { !$0.isEmpty && $0 != "/" && directory.hasSuffix($0) }, "not in \(directory): \(membership)")
+        }
+    }
+
     /// v1's task count says "empty" only when nothing is in the instance's cgroup: the check
     /// `killRemaining` makes first, before listing and killing members.
     @Test(.enabled(if: hasCgroupV1, "needs the cgroup v1 hierarchies (v2 lists the members through a descriptor kept open)"))
@@ -167,11 +199,11 @@ import Testing
             workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
         )
         isolation.apply(to: &options)
-        #expect(!options.cgroupProcsFDs.isEmpty, "without a standby the spawn would join")
+        #expect(!options.cgroupJoinFDs.isEmpty, "without a standby the spawn would join")
         let seen = Mutex<(joinedNothing: Bool, memoryCgroup: String, oomScore: String)?>(nil)
         let done = DispatchSemaphore(value: 0)
         try isolation.launch(options) { options in
-            (try? ProcessSpawner.spawn(options)).map { ($0, options.cgroupProcsFDs.isEmpty) }
+            (try? ProcessSpawner.spawn(options)).map { ($0, options.cgroupJoinFDs.isEmpty) }
         } supervise: { started in
             if let (process, joinedNothing) = started {
                 let membership = (try? String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)) ?? ""

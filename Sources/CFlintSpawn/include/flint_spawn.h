@@ -54,10 +54,10 @@ typedef struct flint_spawn_attr {
     unsigned long long limit_processes;
     /// RLIMIT_CPU in seconds: the soft limit (SIGXCPU); the hard limit (SIGKILL) is one second more.
     unsigned long long limit_cpu_seconds;
-    /// Open `cgroup.procs` files of the cgroups to join before execve (one per cgroup v1
-    /// hierarchy, or one cgroup v2 file); `cgroup_procs_count` may be 0.
-    const int *cgroup_procs_fds;
-    size_t cgroup_procs_count;
+    /// Open files of the cgroups to join before execve, written "0" (one `tasks` per cgroup v1
+    /// hierarchy, or the cgroup v2 `cgroup.procs`); `cgroup_join_count` may be 0.
+    const int *cgroup_join_fds;
+    size_t cgroup_join_count;
     /// The child's `oom_score_adj`, as the decimal text to write to /proc/self/oom_score_adj
     /// before the credentials change; NULL keeps the daemon's (inherited).
     const char *oom_score_adj;
