@@ -18,6 +18,12 @@ internal import Glibc
 /// moment calls at once; while they go on (a busy daemon's own commits, one WAL write per page),
 /// the thread sleeps through the first millisecond after each call and calls once for all that
 /// came meanwhile, so it wakes and calls at most about a thousand times a second.
+///
+/// A write seen while `ownWriteUnderWay` says this process is writing itself is most likely its
+/// own: the first call for it comes 4 ms later (`ownWriteDelayMillis`) instead of at once, when
+/// the caller's look (at the writer connection, say) would queue behind that very write and then
+/// run beside whatever it set going; and while this process goes on writing, calls come that far
+/// apart. Another process's commit made meanwhile is seen up to that much later.
 public final class DatabaseChangeMonitor: Sendable {
     private let inotify: Int32
     private let stopSignal: StopSignal
@@ -25,14 +31,17 @@ public final class DatabaseChangeMonitor: Sendable {
     private let databaseName: String
     private let onChange: @Sendable () -> Void
     private let onDatabaseGone: @Sendable () -> Void
+    private let ownWriteUnderWay: @Sendable () -> Bool
     private let stopped = Mutex(false)
 
     /// Watches the directory of `databasePath` (the `-wal` file may not exist yet, and is
     /// recreated after a checkpoint that removes it). `onDatabaseGone` is called, once, if the
     /// database file is deleted or renamed away: its users go on with the file they opened, which
-    /// nothing else can reach any more.
+    /// nothing else can reach any more. `ownWriteUnderWay`: whether this process is writing to
+    /// the database now (see above).
     public init(
-        databasePath: String, onDatabaseGone: @escaping @Sendable () -> Void = {}, onChange: @escaping @Sendable () -> Void
+        databasePath: String, ownWriteUnderWay: @escaping @Sendable () -> Bool = { false },
+        onDatabaseGone: @escaping @Sendable () -> Void = {}, onChange: @escaping @Sendable () -> Void
     ) throws(DatabaseChangeMonitorError) {
         let url = URL(fileURLWithPath: databasePath)
         databaseName = url.lastPathComponent
@@ -55,6 +64,7 @@ public final class DatabaseChangeMonitor: Sendable {
         self.inotify = inotify
         self.onChange = onChange
         self.onDatabaseGone = onDatabaseGone
+        self.ownWriteUnderWay = ownWriteUnderWay
     }
 
     deinit {
@@ -71,6 +81,11 @@ public final class DatabaseChangeMonitor: Sendable {
         stopped.withLock { $0 = true }
         stopSignal.signal()
     }
+
+    /// How long after a WAL write seen while this process writes the first call comes: past the
+    /// moment that write's transaction has committed and what it set going (a handler's start, a
+    /// millisecond or so) has run.
+    static let ownWriteDelayMillis: Int32 = 4
 
     private func watch() {
         // The stop pipe first: while cooling down, only it is polled.
@@ -94,8 +109,11 @@ public final class DatabaseChangeMonitor: Sendable {
             }
             return changed
         }
-        // Milliseconds to the next trailing call, in order, after the last change seen.
+        // Milliseconds to the next trailing call, in order, after the last change seen; the
+        // first a few milliseconds on when the change is most likely this process's own write.
         let trailing: [Int32] = [1, 9, 90, 900]
+        let trailingOwnWrite: [Int32] = [Self.ownWriteDelayMillis, 9, 90, 900]
+        func trailingCalls(ownWrite: Bool) -> ArraySlice<Int32> { ownWrite ? trailingOwnWrite[...] : trailing[...] }
         var pendingTrailing = trailing[trailing.endIndex...]
         // Set by a call for a change: until the first trailing call, changes wait to be read then.
         var coolingDown = false
@@ -111,7 +129,7 @@ public final class DatabaseChangeMonitor: Sendable {
                 let changedMeanwhile = coolingDown && walChanged()
                 onChange()
                 if changedMeanwhile {
-                    pendingTrailing = trailing[...]
+                    pendingTrailing = trailingCalls(ownWrite: ownWriteUnderWay())
                 } else {
                     pendingTrailing = pendingTrailing.dropFirst()
                     coolingDown = false
@@ -120,8 +138,10 @@ public final class DatabaseChangeMonitor: Sendable {
             }
             if fds[0].revents != 0 { return }
             if walChanged() {
-                onChange()
-                pendingTrailing = trailing[...]
+                let ownWrite = ownWriteUnderWay()
+                // This process's own write, most likely: the first trailing call looks instead.
+                if !ownWrite { onChange() }
+                pendingTrailing = trailingCalls(ownWrite: ownWrite)
                 coolingDown = true
             }
         }

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import Synchronization
 
 extension FlintDatabase {
     /// Whether a failed write may succeed later, unchanged: the database was busy or locked past
@@ -13,7 +14,7 @@ extension FlintDatabase {
     /// locked database, a full disk, input the schema refuses).
     func write<T>(_ body: (Database) throws -> T) throws(BusError) -> T {
         do {
-            return try pool.writeInPreparedTransaction(body)
+            return try writeTransaction(body)
         } catch {
             throw BusError.from(error, path: path)
         }
@@ -22,10 +23,30 @@ extension FlintDatabase {
     /// `write`, waiting without blocking the calling thread.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(BusError) -> T {
         do {
-            return try await pool.writeInPreparedTransaction(body)
+            return try await writeTransaction(body)
         } catch {
             throw BusError.from(error, path: path)
         }
+    }
+
+    /// Whether a write transaction of this process's is waiting for the writer or under way: a
+    /// write to the WAL seen now is most likely its own (`DatabaseChangeMonitor.wakingForBusChanges`).
+    public var isWriting: Bool { ownWriteTransactions.load(ordering: .relaxed) > 0 }
+
+    /// Runs `body` in a write transaction (`DatabasePool.writeInPreparedTransaction`), counted in
+    /// `isWriting` from before it waits for the writer until it has committed or rolled back.
+    /// Every write transaction of the daemon's comes here.
+    func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        ownWriteTransactions.add(1, ordering: .relaxed)
+        defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
+        return try pool.writeInPreparedTransaction(body)
+    }
+
+    /// `writeTransaction`, waiting without blocking the calling thread.
+    func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        ownWriteTransactions.add(1, ordering: .relaxed)
+        defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
+        return try await pool.writeInPreparedTransaction(body)
     }
 
     /// Runs `body` on a reader outside any transaction, each statement on its own snapshot: for

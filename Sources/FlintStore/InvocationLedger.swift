@@ -23,7 +23,7 @@ public struct InvocationLedger: Sendable {
     /// Appends entries in one transaction (group commit).
     public func append(_ entries: [Entry]) async throws {
         guard !entries.isEmpty else { return }
-        try await database.pool.writeInPreparedTransaction { db in try Self.insert(entries, into: db) }
+        try await database.writeTransaction { db in try Self.insert(entries, into: db) }
     }
 
     /// This runs for every invocation, so it binds cached statements directly instead of going

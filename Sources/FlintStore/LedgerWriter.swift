@@ -223,7 +223,7 @@ public final class LedgerWriter: Sendable {
     private func commit(_ batch: [Completion]) throws -> (refusals: [LedgerWriterRefusal], claimed: [[Lease]], at: Date) {
         let now = Date()
         let database = ledger.database
-        return try database.pool.writeInPreparedTransaction { db in
+        return try database.writeTransaction { db in
             try InvocationLedger.insert(batch.map(\.entry), into: db)
             var refusals = try Bus.settle(batch.flatMap(\.settlements), at: now, in: db).map(LedgerWriterRefusal.staleLease)
             for completion in batch {

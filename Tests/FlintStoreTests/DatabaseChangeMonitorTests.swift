@@ -1,5 +1,6 @@
 import FlintCore
-import FlintStore
+@testable import FlintStore
+import GRDB
 import Foundation
 import Synchronization
 import Testing
@@ -114,6 +115,77 @@ import Testing
         #expect(duringTheRun <= bound, "\(duringTheRun) calls during \(elapsed) of commits (at most \(bound))")
         // The last commit is still called for (and its trailing calls follow).
         #expect(await calls.settle(), "the calls did not end after the commits did")
+    }
+
+    /// A WAL write seen while this process writes is most likely its own: the call for it comes
+    /// a few milliseconds on, instead of at once. None is missed.
+    @Test func aWriteSeenWhileThisProcessWrites_isCalledForAFewMillisecondsLater() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let asked = Mutex<[ContinuousClock.Instant]>([])
+        let monitor = try DatabaseChangeMonitor(
+            databasePath: fixture.path,
+            ownWriteUnderWay: {
+                asked.withLock { $0.append(.now) }
+                return true
+            }
+        ) { calls.record() }
+        monitor.start()
+        defer { monitor.stop() }
+        #expect(await calls.settle(), "the monitor kept calling with nothing changing")
+        asked.withLock { $0.removeAll() }
+
+        let other = Bus(database: try FlintDatabase(path: fixture.path))
+        try await other.publish([OutgoingMessage(topic: "orders", body: "while writing")])
+        #expect(await calls.next(within: 1), "no call within 1 s of a commit")
+        let firstAsked = try #require(asked.withLock { $0.first }, "the monitor did not ask whether this process was writing")
+        let firstCall = try #require(calls.times.first)
+        let delay = Duration.milliseconds(Int(DatabaseChangeMonitor.ownWriteDelayMillis))
+        #expect(firstCall - firstAsked >= delay, "called \(firstCall - firstAsked) after it asked")
+    }
+
+    /// While this process goes on writing, the calls come a few milliseconds apart (where they
+    /// would come about every millisecond), and still come.
+    @Test func aRunOfCommitsWhileThisProcessWrites_isCalledForEveryFewMilliseconds() async throws {
+        let fixture = try BusFixture()
+        let calls = Calls()
+        let monitor = try DatabaseChangeMonitor(databasePath: fixture.path, ownWriteUnderWay: { true }) { calls.record() }
+        monitor.start()
+        defer { monitor.stop() }
+        #expect(await calls.settle(), "the monitor kept calling with nothing changing")
+
+        let start = ContinuousClock.now
+        for index in 0..<400 {
+            try fixture.publish("orders", "m\(index)", at: Date())
+        }
+        let elapsed = ContinuousClock.now - start
+        let duringTheRun = calls.total
+        let delay = Duration.milliseconds(Int(DatabaseChangeMonitor.ownWriteDelayMillis))
+        #expect(elapsed < delay || duringTheRun >= 1, "no call during \(elapsed) of commits")
+        let bound = Int(elapsed / delay) + 2
+        #expect(duringTheRun <= bound, "\(duringTheRun) calls during \(elapsed) of commits (at most \(bound))")
+        #expect(await calls.next(within: 1), "no call for the last commits")
+    }
+
+    @Test func isWriting_whileAWriteTransactionRuns_only() throws {
+        let fixture = try BusFixture()
+        let database = fixture.database
+        #expect(!database.isWriting)
+        let inside = try database.write { _ in database.isWriting }
+        #expect(inside)
+        #expect(!database.isWriting)
+        #expect(throws: BusError.self) {
+            try database.write { db in try db.execute(sql: "INSERT INTO no_such_table VALUES (1)") }
+        }
+        #expect(!database.isWriting, "a failed write still ends")
+    }
+
+    @Test func isWriting_whileAnAsyncWriteTransactionRuns_only() async throws {
+        let fixture = try BusFixture()
+        let database = fixture.database
+        let inside = try await database.write { _ in database.isWriting }
+        #expect(inside)
+        #expect(!database.isWriting)
     }
 
     @Test func writesToOtherFilesOfTheDirectory_doNotCallOnChange() async throws {
