@@ -1,4 +1,3 @@
-internal import CFlintSpawn  // flint_gettid
 import Glibc
 import Synchronization
 
@@ -7,9 +6,9 @@ import Synchronization
 ///
 /// Moving a process into a cgroup takes the kernel's `cgroup_threadgroup_rwsem` for writing, and
 /// the first move after a quiet moment waits for an RCU grace period: 6–30 ms. The spawn moves its
-/// child through `tasks`, one thread, which recent kernels do without that lock (~0.13 ms here,
-/// Linux 6.18, where a start from a standby measures the same as one that joins), but older ones
-/// take it for a single thread too. A process is born in the cgroups of the thread that forks it,
+/// child by writing "0" (itself) to `tasks`, one thread, which recent kernels do without that lock
+/// (~0.13 ms here, Linux 6.18, where a start from a standby measures the same as one that joins),
+/// but older ones take it for a single thread too. This thread moves itself the same way. A process is born in the cgroups of the thread that forks it,
 /// and on cgroup v1 one thread may sit in another cgroup than the rest of its process; so this
 /// thread takes a cgroup and moves itself in ahead of time, off the cold path, and the spawn moves
 /// nothing.
@@ -107,12 +106,14 @@ final class CgroupStandby: Sendable {
         return nil
     }
 
-    /// Writes this thread's id into each directory's `tasks`; false at the first that fails.
+    /// Moves this thread into each directory (writing "0", the writer itself, to its `tasks`:
+    /// with its own thread id the kernel would take `cgroup_threadgroup_rwsem`, and wait the RCU
+    /// grace period, holding `cgroup_mutex` meanwhile, which every spawn's join then waits for);
+    /// false at the first that fails.
     private func join(_ cgroup: InstanceCgroup) -> Bool {
-        let thread = String(flint_gettid())
         for directory in cgroup.directories {
             do throws(SystemError) {
-                try FileText.write(thread, to: directory + "/tasks")
+                try FileText.write("0", to: directory + "/tasks")
             } catch {
                 return false
             }

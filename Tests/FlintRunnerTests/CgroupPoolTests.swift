@@ -103,10 +103,21 @@ import Testing
             waitpid(process.pid, &status, 0)
             [process.pidfd, process.stdin, process.stdout, process.stderr].forEach { close($0) }
         }
+        // Each hierarchy's line ("id:controllers:path"; v2's has no controllers), compared by the
+        // cgroup's own part of the path (`flint/<daemon>/<n>`), which a mount root or a cgroup
+        // namespace leaves as it is.
         let membership = try String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)
-        let paths = membership.split(separator: "\n").compactMap { $0.split(separator: ":", maxSplits: 2).last.map(String.init) }
-        for directory in cgroup.directories {
-            #expect(paths.contains { !$0.isEmpty && $0 != "/" && directory.hasSuffix($0) }, "not in \(directory): \(membership)")
+        func path(of controller: String) -> String? {
+            membership.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false) }
+                .first { $0.count == 3 && (controller.isEmpty ? $0[1].isEmpty : $0[1].split(separator: ",").contains { $0 == controller }) }
+                .map { String($0[2]) }
+        }
+        func ownPart(_ path: String) -> String { path.split(separator: "/").suffix(3).joined(separator: "/") }
+        let expected: [(controller: String, directory: String?)] = cgroup.version == .v2
+            ? [("", cgroup.memory)] : [("memory", cgroup.memory), ("pids", cgroup.pids), ("cpuacct", cgroup.cpu)]
+        for (controller, directory) in expected {
+            guard let directory else { continue }
+            #expect(path(of: controller).map(ownPart) == ownPart(directory), "not in \(directory): \(membership)")
         }
     }
 

@@ -161,7 +161,8 @@ import Testing
         let elapsed = ContinuousClock.now - start
         let duringTheRun = calls.total
         let delay = Duration.milliseconds(Int(DatabaseChangeMonitor.ownWriteDelayMillis))
-        #expect(elapsed < delay || duringTheRun >= 1, "no call during \(elapsed) of commits")
+        // A call comes during a run long enough for the monitor's thread to have seen it, too.
+        #expect(elapsed < .milliseconds(200) || duringTheRun >= 1, "no call during \(elapsed) of commits")
         let bound = Int(elapsed / delay) + 2
         #expect(duringTheRun <= bound, "\(duringTheRun) calls during \(elapsed) of commits (at most \(bound))")
         #expect(await calls.next(within: 1), "no call for the last commits")
