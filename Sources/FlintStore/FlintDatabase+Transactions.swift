@@ -29,8 +29,8 @@ extension FlintDatabase {
         }
     }
 
-    /// Whether a write transaction of this process's is waiting for the writer or under way: a
-    /// write to the WAL seen now is most likely its own (`DatabaseChangeMonitor.wakingForBusChanges`).
+    /// Whether a write transaction of this `FlintDatabase`'s is waiting for the writer or under
+    /// way: a write to the WAL seen now is most likely its own (`DatabaseChangeMonitor.wakingForBusChanges`).
     public var isWriting: Bool { ownWriteTransactions.load(ordering: .relaxed) > 0 }
 
     /// Runs `body` in a write transaction (`DatabasePool.writeInPreparedTransaction`), counted in

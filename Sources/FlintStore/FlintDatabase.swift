@@ -19,7 +19,7 @@ public final class FlintDatabase: Sendable {
     /// `PRAGMA data_version` of the writer connection when `hasCommitsFromOtherConnections`
     /// last read it.
     let writerDataVersion = Mutex<Int?>(nil)
-    /// This process's write transactions waiting for the writer or under way (`isWriting`).
+    /// Its write transactions waiting for the writer or under way (`isWriting`).
     let ownWriteTransactions = Atomic<Int>(0)
 
     /// How durable a commit is. `normal` survives a crash of Flint but may lose the last
