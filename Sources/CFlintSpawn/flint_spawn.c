@@ -134,9 +134,9 @@ static int child_main(void *argument) {
     if (setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
 
     // 4. cgroups: writing "0" to a v1 `tasks` moves the writing thread, which is the whole child
-    // (to the v2 cgroup.procs, the writing process). Before the credentials: moving needs write access to the file
-    // (and, on cgroup v2, to the common ancestor's cgroup.procs), which the daemon has and the
-    // handler's user does not.
+    // (to the v2 cgroup.procs, the writing process). Before the credentials: moving needs write
+    // access to the file (and, on cgroup v2, to the common ancestor's cgroup.procs), which the
+    // daemon has and the handler's user does not.
     for (size_t index = 0; index < attr->cgroup_join_count; index++) {
         if (write(attr->cgroup_join_fds[index], "0", 1) != 1) child_fail(context, FLINT_SPAWN_STEP_CGROUP);
     }

@@ -8,10 +8,11 @@ import Synchronization
 /// the first move after a quiet moment waits for an RCU grace period: 6–30 ms. The spawn moves its
 /// child by writing "0" (itself) to `tasks`, one thread, which recent kernels do without that lock
 /// (~0.13 ms here, Linux 6.18, where a start from a standby measures the same as one that joins),
-/// but older ones take it for a single thread too. This thread moves itself the same way. A process is born in the cgroups of the thread that forks it,
-/// and on cgroup v1 one thread may sit in another cgroup than the rest of its process; so this
-/// thread takes a cgroup and moves itself in ahead of time, off the cold path, and the spawn moves
-/// nothing.
+/// but older ones take it for a single thread too. This thread moves itself the same way.
+///
+/// A process is born in the cgroups of the thread that forks it, and on cgroup v1 one thread may
+/// sit in another cgroup than the rest of its process; so this thread takes a cgroup and moves
+/// itself in ahead of time, off the cold path, and the spawn moves nothing.
 ///
 /// It runs one spawn and then ends (ending moves nothing). It never starts a thread, which would
 /// be born in the function's cgroup too. While it waits, the daemon's pid is listed in the cgroup's
@@ -106,18 +107,11 @@ final class CgroupStandby: Sendable {
         return nil
     }
 
-    /// Moves this thread into each directory (writing "0", the writer itself, to its `tasks`:
-    /// with its own thread id the kernel would take `cgroup_threadgroup_rwsem`, and wait the RCU
-    /// grace period, holding `cgroup_mutex` meanwhile, which every spawn's join then waits for);
-    /// false at the first that fails.
+    /// Moves this thread into each directory through the cgroup's open join files, as the spawn
+    /// moves a child: "0", the writer itself (with its own thread id the kernel would take
+    /// `cgroup_threadgroup_rwsem`, and wait the RCU grace period, holding `cgroup_mutex`
+    /// meanwhile, which every spawn's join then waits for); false at the first that fails.
     private func join(_ cgroup: InstanceCgroup) -> Bool {
-        for directory in cgroup.directories {
-            do throws(SystemError) {
-                try FileText.write("0", to: directory + "/tasks")
-            } catch {
-                return false
-            }
-        }
-        return true
+        cgroup.joinFDs.allSatisfy { (try? FileText.write("0", fd: $0)) != nil }
     }
 }
