@@ -10,7 +10,7 @@ internal import GRDB
 ///
 /// One difference: after SQLite itself has rolled a transaction back (a full disk, an I/O error),
 /// GRDB's transactions make every later statement throw; these only fail at their end. So a write
-/// body that catches an error and goes on must rethrow it when `isInsideTransaction` is false.
+/// body that goes on after a failed part runs that part through `inPreparedSavepointOrRefusal`.
 extension Database {
     /// Runs `body` in a transaction, committed when `body` returns and rolled back when it throws:
     /// IMMEDIATE for writes (as GRDB's), DEFERRED for reads that must see one snapshot.
@@ -53,6 +53,20 @@ extension Database {
                 }
             }
             throw error
+        }
+    }
+
+    /// `inPreparedSavepoint` for a part of a transaction the rest may go on without: a failure
+    /// that would fail again as it is (a constraint the part breaks) is returned, its writes
+    /// undone; one that ended the whole transaction (nothing after it may run, outside any
+    /// transaction) or may pass (a full disk, a busy database) is thrown, so that the whole
+    /// transaction fails and can be retried.
+    func inPreparedSavepointOrRefusal<T>(_ body: () throws -> T) throws -> Result<T, any Error> {
+        do {
+            return .success(try inPreparedSavepoint(body))
+        } catch {
+            if !isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
+            return .failure(error)
         }
     }
 

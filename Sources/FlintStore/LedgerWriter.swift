@@ -228,13 +228,10 @@ public final class LedgerWriter: Sendable {
             var refusals = try Bus.settle(batch.flatMap(\.settlements), at: now, in: db).map(LedgerWriterRefusal.staleLease)
             for completion in batch {
                 for message in completion.publications {
-                    // A destination that cannot take the message must not cost the invocations their rows.
-                    do {
-                        try db.inPreparedSavepoint { _ = try Bus.insert([message], at: now, in: db) }
-                    } catch {
-                        // Unless the failure ended the whole transaction (then nothing after it may
-                        // run, outside any transaction) or may pass (a full disk): the batch is retried.
-                        if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
+                    // A destination that cannot take the message must not cost the invocations their
+                    // rows (a failure that may pass fails the batch, which is retried).
+                    let published = try db.inPreparedSavepointOrRefusal { _ = try Bus.insert([message], at: now, in: db) }
+                    if case .failure(let error) = published {
                         refusals.append(.publication(topic: message.topic, invocationID: completion.entry.record.id, BusError.from(error, path: database.path)))
                     }
                 }

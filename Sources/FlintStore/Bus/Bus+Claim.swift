@@ -52,18 +52,14 @@ extension Bus {
         guard next.wanted() else { return ([], true) }
         let limit = next.takeSlots(next.limit)
         guard limit > 0 else { return ([], true) }
-        do {
-            return try db.inPreparedSavepoint {
-                let result = try claim(
-                    subscription: next.subscription, limit: limit, byteBudget: .max, overheadPerMessage: 0,
-                    leaseFor: next.leaseFor, function: next.function, fanningOutFirst: false, now: now, in: db
-                )
-                return (result.leases, result.moreDue)
-            }
-        } catch {
-            if !db.isInsideTransaction || FlintDatabase.mayPass(error) { throw error }
-            return ([], true)
+        let claimed = try db.inPreparedSavepointOrRefusal {
+            try claim(
+                subscription: next.subscription, limit: limit, byteBudget: .max, overheadPerMessage: 0,
+                leaseFor: next.leaseFor, function: next.function, fanningOutFirst: false, now: now, in: db
+            )
         }
+        guard case .success(let result) = claimed else { return ([], true) }
+        return (result.leases, result.moreDue)
     }
 
     /// The claim of `claim(subscription:limit:byteBudget:...)`, within the caller's transaction
