@@ -92,19 +92,9 @@ extension Database {
 }
 
 extension DatabasePool {
-    /// `write`, in a transaction whose BEGIN and COMMIT are prepared once.
-    @_disfavoredOverload
-    func writeInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        try writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
-    }
-
     /// `read`, in a transaction whose BEGIN and COMMIT are prepared once per reader connection.
+    /// (Writes go through `FlintDatabase.writeTransaction`, which counts them.)
     func readInPreparedTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try unsafeRead { db in try db.inPreparedTransaction(kind: .deferred, body) }
-    }
-
-    /// `writeInPreparedTransaction`, waiting without blocking the calling thread.
-    func writeInPreparedTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        try await writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
     }
 }

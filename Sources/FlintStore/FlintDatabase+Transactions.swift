@@ -33,20 +33,22 @@ extension FlintDatabase {
     /// way: a write to the WAL seen now is most likely its own (`DatabaseChangeMonitor.wakingForBusChanges`).
     public var isWriting: Bool { ownWriteTransactions.load(ordering: .relaxed) > 0 }
 
-    /// Runs `body` in a write transaction (`DatabasePool.writeInPreparedTransaction`), counted in
-    /// `isWriting` from before it waits for the writer until it has committed or rolled back.
-    /// Every write transaction of the daemon's comes here.
+    /// Runs `body` in a write transaction on the writer connection, its BEGIN and COMMIT prepared
+    /// once (`Database.inPreparedTransaction`), counted in `isWriting` from before it waits for
+    /// the writer until it has committed or rolled back. Every write transaction of the daemon's
+    /// comes here.
+    @_disfavoredOverload
     func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         ownWriteTransactions.add(1, ordering: .relaxed)
         defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
-        return try pool.writeInPreparedTransaction(body)
+        return try pool.writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
     }
 
     /// `writeTransaction`, waiting without blocking the calling thread.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         ownWriteTransactions.add(1, ordering: .relaxed)
         defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
-        return try await pool.writeInPreparedTransaction(body)
+        return try await pool.writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
     }
 
     /// Runs `body` on a reader outside any transaction, each statement on its own snapshot: for

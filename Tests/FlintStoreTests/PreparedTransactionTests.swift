@@ -41,7 +41,7 @@ import Testing
         let commits = Commits()
         database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
 
-        let returned = try database.pool.writeInPreparedTransaction { db in
+        let returned = try database.writeTransaction { db in
             try insert("a", db)
             try insert("b", db)
             return 2
@@ -51,7 +51,7 @@ import Testing
         #expect(commits.commits == 1)
 
         #expect(throws: Refused.self) {
-            try database.pool.writeInPreparedTransaction { db in
+            try database.writeTransaction { db in
                 try insert("c", db)
                 throw Refused()
             }
@@ -61,12 +61,12 @@ import Testing
         #expect(commits.rollbacks == 1)
 
         // The same statements serve the next transaction: the connection was left outside one.
-        try database.pool.writeInPreparedTransaction { db in try insert("d", db) }
+        try database.writeTransaction { db in try insert("d", db) }
         #expect(try values() == ["a", "b", "d"])
     }
 
     @Test func aThrowingSavepointUndoesOnlyItsOwnRows_andTheTransactionGoesOn() throws {
-        try database.pool.writeInPreparedTransaction { db in
+        try database.writeTransaction { db in
             try insert("before", db)
             try db.inPreparedSavepoint { try insert("kept", db) }
             #expect(throws: Refused.self) {
@@ -85,7 +85,7 @@ import Testing
     @Test func observersHearOfWhatSavepointsKept_only() throws {
         let commits = Commits()
         database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
-        try database.pool.writeInPreparedTransaction { db in
+        try database.writeTransaction { db in
             try insert("before", db)
             try? db.inPreparedSavepoint {
                 try insert("undone", db)
@@ -119,7 +119,7 @@ import Testing
         let commits = Commits()
         database.pool.add(transactionObserver: commits, extent: .databaseLifetime)
         let error = #expect(throws: DatabaseError.self) {
-            try database.pool.writeInPreparedTransaction { db in
+            try database.writeTransaction { db in
                 try insert("lost", db)
                 try db.execute(sql: "ROLLBACK")  // what SQLite does by itself on SQLITE_FULL
             }
@@ -129,7 +129,7 @@ import Testing
         #expect(commits.commits == 0)
 
         let inSavepoint = #expect(throws: DatabaseError.self) {
-            try database.pool.writeInPreparedTransaction { db in
+            try database.writeTransaction { db in
                 try db.inPreparedSavepoint {
                     try insert("lost", db)
                     try db.execute(sql: "ROLLBACK")
