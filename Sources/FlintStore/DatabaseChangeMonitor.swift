@@ -112,7 +112,7 @@ public final class DatabaseChangeMonitor: Sendable {
         // Milliseconds to the next trailing call, in order, after the last change seen; the
         // first a few milliseconds on when the change is most likely this process's own write.
         let trailing: [Int32] = [1, 9, 90, 900]
-        let trailingOwnWrite: [Int32] = [Self.ownWriteDelayMillis, 9, 90, 900]
+        let trailingOwnWrite = [Self.ownWriteDelayMillis] + trailing.dropFirst()
         func trailingCalls(ownWrite: Bool) -> ArraySlice<Int32> { ownWrite ? trailingOwnWrite[...] : trailing[...] }
         var pendingTrailing = trailing[trailing.endIndex...]
         // Set by a call for a change: until the first trailing call, changes wait to be read then.

@@ -45,8 +45,10 @@ import Testing
     }
 
     /// A started monitor of `fixture`'s database whose start-up calls are over.
-    static func quietMonitor(_ fixture: BusFixture, _ calls: Calls) async throws -> DatabaseChangeMonitor {
-        let monitor = try DatabaseChangeMonitor(databasePath: fixture.path) { calls.record() }
+    static func quietMonitor(
+        _ fixture: BusFixture, _ calls: Calls, ownWriteUnderWay: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> DatabaseChangeMonitor {
+        let monitor = try DatabaseChangeMonitor(databasePath: fixture.path, ownWriteUnderWay: ownWriteUnderWay) { calls.record() }
         monitor.start()
         #expect(await calls.settle(), "the monitor kept calling with nothing changing")
         return monitor
@@ -123,16 +125,11 @@ import Testing
         let fixture = try BusFixture()
         let calls = Calls()
         let asked = Mutex<[ContinuousClock.Instant]>([])
-        let monitor = try DatabaseChangeMonitor(
-            databasePath: fixture.path,
-            ownWriteUnderWay: {
-                asked.withLock { $0.append(.now) }
-                return true
-            }
-        ) { calls.record() }
-        monitor.start()
+        let monitor = try await Self.quietMonitor(fixture, calls) {
+            asked.withLock { $0.append(.now) }
+            return true
+        }
         defer { monitor.stop() }
-        #expect(await calls.settle(), "the monitor kept calling with nothing changing")
         asked.withLock { $0.removeAll() }
 
         let other = Bus(database: try FlintDatabase(path: fixture.path))
@@ -149,10 +146,8 @@ import Testing
     @Test func aRunOfCommitsWhileThisProcessWrites_isCalledForEveryFewMilliseconds() async throws {
         let fixture = try BusFixture()
         let calls = Calls()
-        let monitor = try DatabaseChangeMonitor(databasePath: fixture.path, ownWriteUnderWay: { true }) { calls.record() }
-        monitor.start()
+        let monitor = try await Self.quietMonitor(fixture, calls) { true }
         defer { monitor.stop() }
-        #expect(await calls.settle(), "the monitor kept calling with nothing changing")
 
         let start = ContinuousClock.now
         for index in 0..<400 {
