@@ -91,10 +91,7 @@ import Testing
         #expect(joinFiles == cgroup.directories.map { $0 + "/" + cgroup.version.joinFile }, "\(joinFiles)")
         if cgroup.version == .v1 { #expect(joinFiles.allSatisfy { $0.hasSuffix("/tasks") }) }
 
-        var options = SpawnOptions(
-            command: HandlerCommand(executable: "/bin/sleep", arguments: ["/bin/sleep", "60"]), environment: [],
-            workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
-        )
+        var options = Self.sleepOptions()
         options.cgroupJoinFDs = cgroup.joinFDs
         let process = try ProcessSpawner.spawn(options)
         defer {
@@ -103,21 +100,15 @@ import Testing
             waitpid(process.pid, &status, 0)
             [process.pidfd, process.stdin, process.stdout, process.stderr].forEach { close($0) }
         }
-        // Each hierarchy's line ("id:controllers:path"; v2's has no controllers), compared by the
-        // cgroup's own part of the path (`flint/<daemon>/<n>`), which a mount root or a cgroup
-        // namespace leaves as it is.
-        let membership = try String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)
-        func path(of controller: String) -> String? {
-            membership.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false) }
-                .first { $0.count == 3 && (controller.isEmpty ? $0[1].isEmpty : $0[1].split(separator: ",").contains { $0 == controller }) }
-                .map { String($0[2]) }
-        }
+        // Compared by the cgroup's own part of the path (`flint/<daemon>/<n>`), which a mount root
+        // or a cgroup namespace leaves as it is.
         func ownPart(_ path: String) -> String { path.split(separator: "/").suffix(3).joined(separator: "/") }
         let expected: [(controller: String, directory: String?)] = cgroup.version == .v2
             ? [("", cgroup.memory)] : [("memory", cgroup.memory), ("pids", cgroup.pids), ("cpuacct", cgroup.cpu)]
         for (controller, directory) in expected {
             guard let directory else { continue }
-            #expect(path(of: controller).map(ownPart) == ownPart(directory), "not in \(directory): \(membership)")
+            let path = Self.cgroupPath(of: process.pid, controller: controller)
+            #expect(path.map(ownPart) == ownPart(directory), "not in \(directory): \(path ?? "no \(controller) line")")
         }
     }
 
@@ -140,6 +131,23 @@ import Testing
         joining.waitUntilExit()
         #expect(joining.terminationReason == .uncaughtSignal && joining.terminationStatus == SIGKILL, "the member was not killed")
         #expect(cgroup.counters.holdsNoTasks())
+    }
+
+    /// `/bin/sleep 60` as a handler, with limits no test here reaches.
+    static func sleepOptions() -> SpawnOptions {
+        SpawnOptions(
+            command: HandlerCommand(executable: "/bin/sleep", arguments: ["/bin/sleep", "60"]), environment: [],
+            workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
+        )
+    }
+
+    /// The path of `pid`'s cgroup in the hierarchy of `controller` ("" for v2's unified one), from
+    /// its `/proc/PID/cgroup` lines ("id:controllers:path"); nil without such a line.
+    static func cgroupPath(of pid: pid_t, controller: String) -> String? {
+        guard let membership = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return nil }
+        return membership.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false) }
+            .first { $0.count == 3 && (controller.isEmpty ? $0[1].isEmpty : $0[1].split(separator: ",").contains { $0 == controller }) }
+            .map { String($0[2]) }
     }
 
     /// A process that only waits (a minute at most), to put into cgroups.
@@ -205,10 +213,7 @@ import Testing
             paths: InstancePaths(functionDirectory: "/", workingDirectory: "/"), credentials: nil, sandbox: nil,
             cgroup: cgroup, standby: standby, pool: pool
         )
-        var options = SpawnOptions(
-            command: HandlerCommand(executable: "/bin/sleep", arguments: ["/bin/sleep", "60"]), environment: [],
-            workingDirectory: "/", memoryBytes: 0, openFiles: 64, processes: 0, cpuSeconds: 60, descriptorLimit: 1024
-        )
+        var options = Self.sleepOptions()
         isolation.apply(to: &options)
         #expect(!options.cgroupJoinFDs.isEmpty, "without a standby the spawn would join")
         let seen = Mutex<(joinedNothing: Bool, memoryCgroup: String, oomScore: String)?>(nil)
@@ -217,10 +222,9 @@ import Testing
             (try? ProcessSpawner.spawn(options)).map { ($0, options.cgroupJoinFDs.isEmpty) }
         } supervise: { started in
             if let (process, joinedNothing) = started {
-                let membership = (try? String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)) ?? ""
-                let memory = membership.split(separator: "\n").first { $0.contains(":memory:") }
+                let memory = Self.cgroupPath(of: process.pid, controller: "memory") ?? ""
                 let score = (try? String(contentsOfFile: "/proc/\(process.pid)/oom_score_adj", encoding: .utf8)) ?? ""
-                seen.withLock { $0 = (joinedNothing, String(memory?.split(separator: ":").last ?? ""), score) }
+                seen.withLock { $0 = (joinedNothing, memory, score) }
                 kill(process.pid, SIGKILL)
                 var status: CInt = 0
                 waitpid(process.pid, &status, 0)
