@@ -54,6 +54,16 @@ import Testing
         return monitor
     }
 
+    /// 400 commits back to back, as a busy daemon's own (each writes a few WAL pages): how long
+    /// they took, and how many calls came meanwhile.
+    static func runOfCommits(_ fixture: BusFixture, _ calls: Calls) throws -> (elapsed: Duration, calls: Int) {
+        let start = ContinuousClock.now
+        for index in 0..<400 {
+            try fixture.publish("orders", "m\(index)", at: Date())
+        }
+        return (ContinuousClock.now - start, calls.total)
+    }
+
     @Test func commitFromTheSQLiteShell_callsOnChangeWithinASecond() async throws {
         let fixture = try BusFixture()
         let calls = Calls()
@@ -103,13 +113,7 @@ import Testing
         let monitor = try await Self.quietMonitor(fixture, calls)
         defer { monitor.stop() }
 
-        // As a busy daemon's own commits: each writes a few WAL pages, back to back.
-        let start = ContinuousClock.now
-        for index in 0..<400 {
-            try fixture.publish("orders", "m\(index)", at: Date())
-        }
-        let elapsed = ContinuousClock.now - start
-        let duringTheRun = calls.total
+        let (elapsed, duringTheRun) = try Self.runOfCommits(fixture, calls)
         #expect(duringTheRun >= 1, "no call while 400 commits were made")
         // About one per millisecond: at most two, for a loaded machine's scheduling (without the
         // coalescing, a run like this one drew twelve a millisecond).
@@ -149,12 +153,7 @@ import Testing
         let monitor = try await Self.quietMonitor(fixture, calls) { true }
         defer { monitor.stop() }
 
-        let start = ContinuousClock.now
-        for index in 0..<400 {
-            try fixture.publish("orders", "m\(index)", at: Date())
-        }
-        let elapsed = ContinuousClock.now - start
-        let duringTheRun = calls.total
+        let (elapsed, duringTheRun) = try Self.runOfCommits(fixture, calls)
         let delay = Duration.milliseconds(Int(DatabaseChangeMonitor.ownWriteDelayMillis))
         // A call comes during a run long enough for the monitor's thread to have seen it, too.
         #expect(elapsed < .milliseconds(200) || duringTheRun >= 1, "no call during \(elapsed) of commits")
