@@ -97,6 +97,38 @@ import Testing
         #expect(commits.commits == 1)
     }
 
+    /// A part the rest of a transaction may go without: what the part breaks is returned as a
+    /// refusal, its rows undone, and the transaction goes on; a failure that may pass (a full
+    /// disk) fails the whole transaction, so that it can be retried.
+    @Test func aSavepointsRefusal_isReturned_butAFullDiskFailsTheWholeTransaction() throws {
+        try database.writeTransaction { db in
+            try insert("before", db)
+            let refusal = try db.inPreparedSavepointOrRefusal {
+                try insert("undone", db)
+                try db.execute(sql: "INSERT INTO scratch (value) VALUES (NULL)")
+            }
+            #expect(throws: DatabaseError.self) { try refusal.get() }
+            try insert("after", db)
+        }
+        #expect(try values() == ["before", "after"])
+
+        // A statement failing with SQLITE_FULL where SQLite keeps the transaction open (it
+        // may also end it, as it does when `max_page_count` is reached).
+        let fullDisk = DatabaseFunction("full_disk", argumentCount: 0) { _ in
+            throw DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")
+        }
+        let error = #expect(throws: DatabaseError.self) {
+            try database.writeTransaction { db in
+                db.add(function: fullDisk)
+                try insert("lost", db)
+                _ = try db.inPreparedSavepointOrRefusal { try db.execute(sql: "SELECT full_disk()") }
+                try insert("after a full disk", db)
+            }
+        }
+        #expect(error?.resultCode == .SQLITE_FULL)
+        #expect(try values() == ["before", "after"], "a transaction went on past a full disk")
+    }
+
     /// A read sees one snapshot from its first statement to its last, as GRDB's `read` does,
     /// and the next read sees what was committed meanwhile.
     @Test func aReadSeesOneSnapshot_andTheNextReadSeesNewCommits() throws {
