@@ -10,6 +10,10 @@ internal import NIOHTTP1
 /// answer, and it keeps the order of answers: with pipelined requests still being answered, it
 /// waits until their answers have ended. After it, nothing more is read or passed on, and only
 /// this side of the connection is closed (see `refuseHTTPRequest`).
+///
+/// Trailers over the limits come after their request's head was passed on: that request can
+/// never end, so it is the one refused, and its handler is told by the decoder's error, which
+/// fails its body (the function does not run on part of one); whatever it answers is dropped.
 final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -28,15 +32,23 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var state = State.serving
     /// Requests passed on whose answers have not ended.
     private var unanswered = 0
+    /// Whether the last request passed on is still being read (its end has not arrived).
+    private var bodyOpen = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .serving = state else { return }
-        if case .head(let head) = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             if let problem = Self.hostProblem(head) {
                 refuse(.badRequest, message: problem, context: context)
                 return
             }
             unanswered += 1
+            bodyOpen = true
+        case .body:
+            break
+        case .end:
+            bodyOpen = false
         }
         context.fireChannelRead(data)
     }
@@ -44,13 +56,25 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard case .serving = state else { return }  // the decoder refusing what follows a refusal
         if let parserError = error as? HTTPParserError, parserError == .headerOverflow {
+            guard bodyOpen else {
+                refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)
+                return
+            }
+            // The trailers of the request being read: this side answers it, and its handler
+            // learns from the error that its body failed.
+            bodyOpen = false
+            unanswered -= 1
             refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)
-            return
         }
         context.fireErrorCaught(error)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .refused = state {
+            // The answer of a request refused while it was read (its trailers): one was sent.
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
         context.write(data, promise: promise)
         guard case .end = unwrapOutboundIn(data) else { return }
         unanswered -= 1

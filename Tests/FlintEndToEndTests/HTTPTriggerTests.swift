@@ -228,6 +228,35 @@ import Testing
             """)
     }
 
+    /// Trailers over the limits are found only after their request's head and body were read:
+    /// that request still gets its 431 at once (not the idle timeout), behind the answer of one
+    /// pipelined before it, and its function does not run on the body read so far.
+    @Test func oversizedTrailers_are431_andTheCutRequestDoesNotRun() async throws {
+        let project = try Self.project()
+        let runs = project.root + "/runs.log"
+        try project.addScriptFunction("record", script: BusEndToEndTests.recorder(runs, then: "echo '{}'\n"))
+        try project.addRoute("record", function: "record", method: "POST", path: "/record")
+        let daemon = try RunningDaemon(project)
+        let client = Self.untilClosedClient + #"""
+            trailers = b"".join(b"X-T%d: %s\r\n" % (i, b"t" * 1000) for i in range(100))
+            cut = b"POST /record HTTP/1.1\r\nHost: flint\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ncut\r\n0\r\n" + trailers + b"\r\n"
+            whole = b"POST /record HTTP/1.1\r\nHost: flint\r\nContent-Length: 5\r\n\r\nwhole"
+            for name, request in (("alone", cut), ("pipelined", whole + cut)):
+                print(name, [l.decode() for l in re.findall(rb"HTTP/1\.[01] \d{3} [A-Za-z ]+", until_closed(request))])
+            """#
+        let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == """
+            alone ['HTTP/1.1 431 Request Header Fields Too Large']
+            pipelined ['HTTP/1.1 200 OK', 'HTTP/1.1 431 Request Header Fields Too Large']
+
+            """)
+        // Stopping drains whatever still runs: a cut request that ran would be in the log by then.
+        _ = try daemon.stop()
+        let bodies = BusEndToEndTests.events(runs).map { $0["body"] as? String }
+        #expect(bodies == ["whole"])
+    }
+
     /// A refused request pipelined behind one being answered waits for that answer: the client
     /// gets both, in order, and the first request's answer is never lost to the refusal.
     @Test func aRefusalBehindAPipelinedRequest_comesAfterItsAnswer() async throws {
