@@ -158,6 +158,7 @@ public final class FlintDatabase: Sendable {
         migrator.registerMigration("v8-message-insert-guards", migrate: BusSchema.guardInserts)
         migrator.registerMigration("v9-message-attribute-guards", migrate: BusSchema.guardAttributes)
         migrator.registerMigration("v10-retired-topics", migrate: BusSchema.retireTopics)
+        migrator.registerMigration("v11-conflict-clause-guards", migrate: BusSchema.guardConflictClauses)
         return migrator
     }
 }
