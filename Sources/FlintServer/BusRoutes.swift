@@ -14,6 +14,7 @@ struct BusRoutes: Sendable {
     func register(on v1: RouterGroup<FlintRequestContext>) {
         v1.post("/topics/{topic}/messages") { request, context in try await publish(request, context: context) }
         v1.get("/deadletters") { request, _ in try await deadLetters(request) }
+        v1.get("/deadletters/{id}") { _, context in try await deadLetter(context.parameters.get("id") ?? "") }
         v1.post("/deadletters/replay") { request, _ in try await replay(request) }
     }
 
@@ -48,6 +49,16 @@ struct BusRoutes: Sendable {
         let views = receipts.map(PublishReceiptView.init)
         if parsed.isBatch { return .json(["messages": views], status: .created) }
         return .json(views[0], status: .created)
+    }
+
+    private func deadLetter(_ idText: String) async throws -> Response {
+        guard let id = Int64(idText) else {
+            return .message(.badRequest, "a dead letter id is a whole number, not \"\(idText)\"; GET /v1/deadletters lists them")
+        }
+        guard let letter = try await Offload.run({ [bus] in try bus.deadLetter(id: id) }) else {
+            return .message(.notFound, "\(id) is not a dead letter (already replayed, or no such id); GET /v1/deadletters lists them")
+        }
+        return .json(letter)
     }
 
     private func deadLetters(_ request: Request) async throws -> Response {

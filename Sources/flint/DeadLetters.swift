@@ -8,7 +8,7 @@ struct DeadLetters: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deadletters",
         abstract: "List the deliveries that failed after their function's last retry, and queue them again.",
-        subcommands: [List.self, Replay.self],
+        subcommands: [List.self, Show.self, Replay.self],
         defaultSubcommand: List.self
     )
 
@@ -58,6 +58,29 @@ struct DeadLetters: AsyncParsableCommand {
         static func truncated(_ error: String) -> String {
             let line = error.split(whereSeparator: \.isNewline).joined(separator: " ")
             return line.count <= errorWidth ? line : line.prefix(errorWidth - 1) + "…"
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one dead letter as JSON, with its whole body (a listing carries only the first 1024 bytes of each).")
+
+        @OptionGroup var projectOptions: ProjectOptions
+
+        @Argument(help: ArgumentHelp("A dead letter id, as flint deadletters lists them.", valueName: "id"))
+        var id: Int64
+
+        @Flag(help: "Print only the message's body, as it was published.")
+        var body = false
+
+        func run() async throws {
+            let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
+            guard body else {
+                try await client.printJSON("/v1/deadletters/\(id)")
+                return
+            }
+            let letter = try await client.get("/v1/deadletters/\(id)", as: DeadLetter.self)
+            StandardOutput.write(Data(letter.body.utf8))
         }
     }
 

@@ -196,7 +196,20 @@ import Testing
         #expect(first["body"] as? String == "doomed")
         #expect(first["attempts"] as? Int == 1)
         #expect(first["message_id"] as? String == Self.ids(published).first)
+        #expect(first["body_bytes"] as? Int == 6)
+        #expect(first["body_truncated"] as? Bool == false)
         let id = try #require(first["id"] as? Int)
+
+        // One dead letter, whole: as JSON, or only its body.
+        let shown = try deadLetters(["show", "\(id)"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let record = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        #expect(record?["id"] as? Int == id)
+        #expect(record?["body"] as? String == "doomed")
+        #expect(try deadLetters(["show", "\(id)", "--body"]).stdout == "doomed")
+        let unknown = try deadLetters(["show", "999999"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("999999 is not a dead letter"), "\(unknown.stderr)")
 
         let table = try deadLetters([])
         #expect(table.stdout.hasPrefix("ID"))

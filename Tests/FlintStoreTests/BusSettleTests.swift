@@ -65,8 +65,33 @@ import Testing
         #expect(try fixture.bus.deadLetters() == [DeadLetter(
             id: lease.token.deliveryID, messageID: lease.message.messageID, topic: "orders", subscription: "billing",
             function: "bill", attempts: 1, lastError: "exit status 1", lastInvocationID: "inv-9",
-            publishedAt: Self.at(0), diedAt: Self.at(2), body: "poison"
+            publishedAt: Self.at(0), diedAt: Self.at(2), body: "poison", bodyBytes: 6, bodyTruncated: false
         )])
+        #expect(try fixture.bus.deadLetter(id: lease.token.deliveryID)?.body == "poison")
+        #expect(try fixture.bus.deadLetter(id: lease.token.deliveryID + 1) == nil)
+    }
+
+    /// A listing carries each body's beginning, cut before a UTF-8 sequence it would split; one
+    /// dead letter asked by id has all of it.
+    @Test(arguments: [0, 1, 2, 3])
+    func deadLetters_listTheBodysBeginning_andOneByIDHasItWhole(offset: Int) throws {
+        let fixture = try BusFixture()
+        // A four-byte character (U+1F600) starting `offset` bytes before the listing's cut.
+        let body = String(repeating: "a", count: DeadLetter.listedBodyBytes - offset) + String(repeating: "😀", count: 500)
+        let lease = try Self.leased(fixture, body: body)
+        try fixture.bus.settle([.dead(lease, error: "exit status 1", by: "inv-9")], now: Self.at(2))
+
+        let listed = try #require(try fixture.bus.deadLetters().first)
+        #expect(listed.bodyBytes == body.utf8.count)
+        #expect(listed.bodyTruncated)
+        let expected = offset == 0 ? DeadLetter.listedBodyBytes : DeadLetter.listedBodyBytes - offset
+        #expect(listed.body.utf8.count == expected)
+        #expect(body.hasPrefix(listed.body), "the cut split a character")
+
+        let whole = try #require(try fixture.bus.deadLetter(id: lease.token.deliveryID))
+        #expect(whole.body == body)
+        #expect(whole.bodyBytes == body.utf8.count)
+        #expect(!whole.bodyTruncated)
     }
 
     @Test func settle_doneAfterARetry_keepsTheRetrysErrorOnRecord() throws {

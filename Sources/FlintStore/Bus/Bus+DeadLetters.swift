@@ -3,15 +3,12 @@ public import Foundation
 internal import GRDB
 
 extension Bus {
-    /// Dead letters, newest first, optionally of one function.
+    /// Dead letters, newest first, optionally of one function, each with the beginning of its
+    /// body (`DeadLetter.listedBodyBytes`).
     public func deadLetters(function: String? = nil, limit: Int = 100) throws(BusError) -> [DeadLetter] {
         try database.read { db in
-            var sql = """
-                SELECT d.id, \(MessageID.effectiveSQL("m")) AS message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
-                    d.last_invocation_id, m.published_at_us, d.settled_at_us, CAST(m.body AS BLOB) AS body
-                FROM deliveries d JOIN messages m ON m.id = d.message
-                WHERE d.state = 'dead'
-                """
+            // A few bytes past the cut, to end it on a whole UTF-8 sequence.
+            var sql = Self.deadLetterSQL(body: "substr(CAST(m.body AS BLOB), 1, \(DeadLetter.listedBodyBytes + 3))")
             var arguments: StatementArguments = []
             if let function {
                 sql += " AND d.function = ?"
@@ -19,15 +16,39 @@ extension Bus {
             }
             sql += " ORDER BY d.settled_at_us DESC, d.id DESC LIMIT ?"
             arguments += [max(0, limit)]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                DeadLetter(
-                    id: row["id"], messageID: row["message_id"], topic: row["topic"], subscription: row["subscription"],
-                    function: row["function"], attempts: row["attempt"], lastError: row["last_error"],
-                    lastInvocationID: row["last_invocation_id"], publishedAt: EpochMicros.date(row["published_at_us"]),
-                    diedAt: EpochMicros.date(row["settled_at_us"] ?? 0), body: StoredText.decoding(row["body"])
-                )
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { Self.deadLetter($0, bodyLimit: DeadLetter.listedBodyBytes) }
         }
+    }
+
+    /// One dead letter, with its whole body; nil when `id` is no dead letter (never was, or
+    /// was replayed).
+    public func deadLetter(id: Int64) throws(BusError) -> DeadLetter? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: Self.deadLetterSQL(body: "CAST(m.body AS BLOB)") + " AND d.id = ?", arguments: [id])
+                .map { Self.deadLetter($0, bodyLimit: nil) }
+        }
+    }
+
+    private static func deadLetterSQL(body: String) -> String {
+        """
+        SELECT d.id, \(MessageID.effectiveSQL("m")) AS message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
+            d.last_invocation_id, m.published_at_us, d.settled_at_us, \(body) AS body, length(CAST(m.body AS BLOB)) AS body_bytes
+        FROM deliveries d JOIN messages m ON m.id = d.message
+        WHERE d.state = 'dead'
+        """
+    }
+
+    private static func deadLetter(_ row: Row, bodyLimit: Int?) -> DeadLetter {
+        let bytes: Data = row["body"] ?? Data()
+        let body = bodyLimit.map { StoredText.decoding(bytes, upTo: $0) } ?? StoredText.decoding(bytes)
+        let bodyBytes: Int = row["body_bytes"] ?? 0
+        return DeadLetter(
+            id: row["id"], messageID: row["message_id"], topic: row["topic"], subscription: row["subscription"],
+            function: row["function"], attempts: row["attempt"], lastError: row["last_error"],
+            lastInvocationID: row["last_invocation_id"], publishedAt: EpochMicros.date(row["published_at_us"]),
+            diedAt: EpochMicros.date(row["settled_at_us"] ?? 0),
+            body: body, bodyBytes: bodyBytes, bodyTruncated: bodyLimit.map { bodyBytes > $0 } ?? false
+        )
     }
 
     /// Queues dead letters again with fresh attempts: those with the given ids, or (ids nil)

@@ -14,7 +14,36 @@ public struct DeadLetter: Sendable, Hashable, Codable {
     public var lastInvocationID: String?
     public var publishedAt: Date
     public var diedAt: Date
+    /// The message's body; in a listing, its first `listedBodyBytes` only (`bodyTruncated`).
     public var body: String
+    /// The whole body's size in bytes (UTF-8).
+    public var bodyBytes: Int
+    /// Whether `body` is only the body's beginning: `Bus.deadLetter(id:)` has all of it.
+    public var bodyTruncated: Bool
+
+    /// How much of each body a listing carries: up to 10,000 dead letters of up to 1 MiB each
+    /// would make a listing of gigabytes, in the daemon's memory and the client's.
+    public static let listedBodyBytes = 1024
+
+    public init(
+        id: Int64, messageID: String, topic: String, subscription: String, function: String, attempts: Int,
+        lastError: String?, lastInvocationID: String?, publishedAt: Date, diedAt: Date,
+        body: String, bodyBytes: Int, bodyTruncated: Bool
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.topic = topic
+        self.subscription = subscription
+        self.function = function
+        self.attempts = attempts
+        self.lastError = lastError
+        self.lastInvocationID = lastInvocationID
+        self.publishedAt = publishedAt
+        self.diedAt = diedAt
+        self.body = body
+        self.bodyBytes = bodyBytes
+        self.bodyTruncated = bodyTruncated
+    }
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -25,6 +54,8 @@ public struct DeadLetter: Sendable, Hashable, Codable {
         case publishedAt = "published_at"
         case diedAt = "died_at"
         case body
+        case bodyBytes = "body_bytes"
+        case bodyTruncated = "body_truncated"
     }
 }
 

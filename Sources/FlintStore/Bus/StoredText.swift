@@ -9,4 +9,13 @@ enum StoredText {
     static func decoding(_ bytes: Data?) -> String {
         bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
+
+    /// `decoding` of at most `limit` of `bytes`, cut before a UTF-8 sequence the limit would split.
+    static func decoding(_ bytes: Data, upTo limit: Int) -> String {
+        guard bytes.count > limit else { return decoding(bytes) }
+        var end = bytes.startIndex + limit
+        // Back over continuation bytes (10xxxxxx) to the start of the sequence the cut is in.
+        while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80, bytes.startIndex + limit - end < 3 { end -= 1 }
+        return decoding(bytes[bytes.startIndex ..< end])
+    }
 }
