@@ -176,6 +176,12 @@ static int child_main(void *argument) {
         exec_pipe = fcntl(exec_pipe, F_DUPFD_CLOEXEC, 3);
         if (exec_pipe < 0) child_fail(context, FLINT_SPAWN_STEP_STDIO);
     }
+    // The passed descriptor goes above the numbers the shuffle below writes to (0-4).
+    int passed = attr->passed_fd;
+    if (passed >= 0 && passed <= FLINT_SPAWN_PASSED_FD) {
+        passed = fcntl(passed, F_DUPFD_CLOEXEC, FLINT_SPAWN_PASSED_FD + 1);
+        if (passed < 0) child_fail(context, FLINT_SPAWN_STEP_STDIO);
+    }
     int sources[3] = {attr->stdin_fd, attr->stdout_fd, attr->stderr_fd};
     for (int index = 0; index < 3; index++) {
         if (sources[index] < 3) {
@@ -188,13 +194,18 @@ static int child_main(void *argument) {
     }
 
     // 8. Every other descriptor: not all of the daemon's are close-on-exec (libraries open some).
-    // The exec pipe stays, as 3, until execve closes it.
+    // The exec pipe stays, as 3, until execve closes it; the passed descriptor, as 4, past it.
     if (exec_pipe != 3 && dup3(exec_pipe, 3, O_CLOEXEC) < 0) {
         child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
     }
-    if (syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
+    int first_closed = 4;
+    if (passed >= 0) {
+        if (dup2(passed, FLINT_SPAWN_PASSED_FD) < 0) child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
+        first_closed = FLINT_SPAWN_PASSED_FD + 1;
+    }
+    if (syscall(SYS_close_range, (unsigned int)first_closed, ~0U, 0U) != 0) {
         if (errno != ENOSYS) child_fail(context, FLINT_SPAWN_STEP_CLOSE_FDS);
-        for (int fd = 4; fd < attr->fd_limit; fd++) {
+        for (int fd = first_closed; fd < attr->fd_limit; fd++) {
             (void)close(fd);
         }
     }

@@ -17,7 +17,9 @@ struct BubblewrapCommand {
     var hiddenPaths: [String]
     var network: Bool
 
-    func wrapping(_ command: HandlerCommand, paths: InstancePaths) -> HandlerCommand {
+    /// `objectBound`: the process is passed the object's descriptor (`SandboxedObject`) as
+    /// `SpawnOptions.passedFDNumber`, and the sandbox shows it at `paths.objectPath`.
+    func wrapping(_ command: HandlerCommand, paths: InstancePaths, objectBound: Bool = false) -> HandlerCommand {
         var arguments = [
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run",
         ]
@@ -36,11 +38,10 @@ struct BubblewrapCommand {
         }
         arguments += ["--ro-bind", paths.functionDirectory, paths.functionDirectory]
         arguments += ["--bind", paths.workingDirectory, paths.workingDirectory]
-        if let object = paths.objectPath {
-            // `-try`: a removal's object is gone by design, and a created one may be gone before
-            // its handler starts; the handler then finds nothing there, as it would unsandboxed,
-            // rather than bwrap failing the invocation.
-            arguments += ["--ro-bind-try", object, object]
+        if let object = paths.objectPath, objectBound {
+            // Without a descriptor (a removal's object is gone by design, and a created one may be
+            // gone, or be a link, by the time its handler starts) the handler finds nothing there.
+            arguments += ["--ro-bind-fd", String(SpawnOptions.passedFDNumber), object]
         }
         if let output = paths.outputDirectory {
             arguments += ["--bind", output, output]

@@ -12,6 +12,8 @@ final class InstanceIsolation: Sendable {
     private let cgroup: Mutex<InstanceCgroup?>
     /// A thread already in the cgroup, to spawn from (`spawnBlocking`); nil once handed the spawn.
     private let standby: Mutex<CgroupStandby?>
+    /// The bucket object's descriptor the sandbox binds (`SandboxedObject`), until `finish`.
+    private let objectFD = Mutex<CInt?>(nil)
     /// Prepares a standby for the function's next instance, once this one is spawned, when the
     /// function is quiet (`CgroupPool.instanceStarted`; nil: its instances join their cgroup at spawn).
     private let prepareNextStandby: (@Sendable () -> Void)?
@@ -66,7 +68,13 @@ final class InstanceIsolation: Sendable {
             }
         }
         if let sandbox {
-            options.command = sandbox.wrapping(options.command, paths: paths)
+            let object = paths.objectPath.flatMap { SandboxedObject.open($0, beneath: sandbox.hiddenPaths) }
+            objectFD.withLock { held in
+                if let previous = held { close(previous) }
+                held = object
+            }
+            options.passedFD = object
+            options.command = sandbox.wrapping(options.command, paths: paths, objectBound: object != nil)
         }
     }
 
@@ -121,6 +129,7 @@ final class InstanceIsolation: Sendable {
     func finish() -> CgroupUsage? {
         // Never launched: the standby's thread ends without spawning.
         standby.withLock { $0.take() }?.cancel()
+        if let object = objectFD.withLock({ $0.take() }) { close(object) }
         guard let held = cgroup.withLock({ cgroup in cgroup.take() }), let pool else { return nil }
         let emptied = held.killRemaining(deadline: Sys.monotonicNanoseconds() + pool.emptyingTimeout)
         let usage = held.usage()

@@ -21,6 +21,12 @@ struct SpawnOptions {
     var credentials: Credentials?
     /// The handler's `oom_score_adj` (decimal); nil inherits the daemon's (`OOMProtection`).
     var oomScoreAdjust: String?
+    /// A descriptor the process keeps open as `passedFDNumber` (the object bubblewrap binds);
+    /// the caller keeps its own copy and closes it.
+    var passedFD: CInt?
+
+    /// What `passedFD` is numbered in the process.
+    static let passedFDNumber = CInt(FLINT_SPAWN_PASSED_FD)
 
     struct Credentials {
         var uid: uid_t
@@ -154,6 +160,7 @@ enum ProcessSpawner {
                             attr.group_count = groupList.count
                         }
                         attr.fd_limit = CInt(clamping: options.descriptorLimit)
+                        attr.passed_fd = options.passedFD ?? -1
                         guard let score = options.oomScoreAdjust else { return flint_spawn(&attr, &result) }
                         return score.withCString { text in
                             attr.oom_score_adj = text

@@ -170,6 +170,43 @@ import Testing
         _ = daemon
     }
 
+    /// An uploader who swaps an object for a link before its handler runs (here, while the one
+    /// slot is busy) must not show the sandbox what the link points to: the object is bound from
+    /// what the daemon opened without following links, and a link is bound as nothing.
+    @Test(.enabled(if: isRoot, "needs root: only root runs handlers as another user"),
+          .enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func anObjectSwappedForALink_beforeItsHandlerRuns_showsTheSandboxNothing() async throws {
+        let project = try TestProject(handlersAsRoot: false)
+        try project.addScriptFunction("peek", script: """
+            cat > /dev/null
+            name=$(basename "$FLINT_OBJECT_PATH")
+            if [ "$name" = slow.txt ]; then sleep 2; fi
+            if [ -e "$FLINT_OBJECT_PATH" ]; then ls -A "$FLINT_OBJECT_PATH" > "$FLINT_OUTPUT_DIR/$name.$FLINT_INVOCATION_ID.seen" 2>&1
+            else echo gone > "$FLINT_OUTPUT_DIR/$name.$FLINT_INVOCATION_ID.gone"; fi
+            """, manifest: "isolation: sandbox\noutput: seen\nconcurrency: 1\n")
+        try project.addBucketTrigger("uploads", function: "peek", bucket: "uploads", events: ["created", "removed"])
+        try project.addWatcherProbe(function: "peek")
+        let daemon = try await project.startWatchingDaemon()
+        let uploads = project.bucketPath("uploads"), seen = project.bucketPath("seen")
+        let database = project.dataDirectory + "/flint.sqlite"
+        try writeObject(uploads + "/slow.txt", Data("slow".utf8))
+        try writeObject(uploads + "/victim.txt", Data("victim".utf8))
+        try await BusEndToEndTests.waitUntil("victim.txt indexed", within: 10) {
+            try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM objects WHERE bucket = 'uploads' AND key = 'victim.txt'") == "1"
+        }
+        // slow.txt's handler holds the one slot for 2 s: victim.txt's created event waits.
+        try FileManager.default.removeItem(atPath: uploads + "/victim.txt")
+        try FileManager.default.createSymbolicLink(atPath: uploads + "/victim.txt", withDestinationPath: project.root)
+
+        let outputs = { (try? FileManager.default.contentsOfDirectory(atPath: seen)) ?? [] }
+        try await BusEndToEndTests.waitUntil("victim.txt's created and removed events handled", within: 20) {
+            outputs().filter { $0.hasPrefix("victim.txt.") }.count == 2
+        }
+        #expect(outputs().filter { $0.hasPrefix("victim.txt.") }.allSatisfy { $0.hasSuffix(".gone") }, "\(outputs())")
+        #expect(outputs().contains { $0.hasPrefix("slow.txt.") && $0.hasSuffix(".seen") }, "\(outputs())")
+        _ = daemon
+    }
+
     @Test func sandbox_withoutBubblewrap_refusesToStart_neverRunsUnsandboxed() throws {
         let project = try TestProject()
         try project.addScriptFunction("boxed", script: "cat\n", manifest: "isolation: sandbox\n")

@@ -26,10 +26,19 @@ import Testing
         #expect(!arguments.contains("/nonexistent"), "bwrap could not make its mount point")
         #expect(command.arguments.contains("--unshare-net"))
         #expect(Array(command.arguments.suffix(3)) == ["--", "/srv/project/functions/thumbs/run", "--x"])
-        let object = try #require(command.arguments.firstIndex(of: "/srv/project/buckets/uploads/a b.png"))
-        #expect(command.arguments[object - 1] == "--ro-bind-try", "a removal's object is gone")
+        #expect(!command.arguments.contains("/srv/project/buckets/uploads/a b.png"), "no descriptor, nothing to bind")
         let output = try #require(command.arguments.firstIndex(of: "/srv/project/.flint/outputs/abc"))
         #expect(command.arguments[output - 1] == "--bind")
+    }
+
+    /// The object is bound from the descriptor the process is passed, never by its path (which
+    /// bwrap would resolve again, through whatever link an uploader put there meanwhile).
+    @Test func anObjectBound_comesFromThePassedDescriptor() throws {
+        let command = BubblewrapCommand(bwrap: "/usr/bin/bwrap", hiddenPaths: [], network: false)
+            .wrapping(HandlerCommand(executable: "/bin/true", arguments: ["/bin/true"]), paths: paths, objectBound: true)
+        let object = try #require(command.arguments.firstIndex(of: "/srv/project/buckets/uploads/a b.png"))
+        #expect(Array(command.arguments[object - 2 ... object]) == ["--ro-bind-fd", "4", "/srv/project/buckets/uploads/a b.png"])
+        #expect(SpawnOptions.passedFDNumber == 4)
     }
 
     @Test func networkTrue_keepsTheHostsNetwork() {

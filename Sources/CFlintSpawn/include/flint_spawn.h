@@ -70,7 +70,13 @@ typedef struct flint_spawn_attr {
     /// Highest descriptor number + 1 to close when close_range(2) is unavailable (the daemon's
     /// RLIMIT_NOFILE soft limit).
     int fd_limit;
+    /// A descriptor the child keeps, as FLINT_SPAWN_PASSED_FD (bubblewrap's `--ro-bind-fd`); -1
+    /// for none. Zero-initialised attrs must set it: 0 is a descriptor.
+    int passed_fd;
 } flint_spawn_attr;
+
+/// The number `flint_spawn_attr.passed_fd` has in the child: after stdio (0-2) and the exec pipe (3).
+#define FLINT_SPAWN_PASSED_FD 4
 
 /// The outcome of `flint_spawn`.
 typedef struct flint_spawn_result {
