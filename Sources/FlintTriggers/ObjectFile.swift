@@ -28,6 +28,9 @@ enum ObjectFile {
         case unreadable(Int32)
         /// A regular file larger than the caller would hash now: not read.
         case large
+        /// A regular file some process has open for writing (only told when asked): not read,
+        /// as what it holds is not final. Its writer's close reports it (`IN_CLOSE_WRITE`).
+        case beingWritten
     }
 
     /// Reads of a file that changes while it is read, at most: one truncated or rewritten once
@@ -47,8 +50,12 @@ enum ObjectFile {
     /// Opened one component at a time from the bucket's directory, none through a symlink (not
     /// only the last, as `O_NOFOLLOW` on the whole path would check): a directory swapped for a
     /// symlink after the event was queued cannot lead the daemon to read a file outside the bucket.
+    ///
+    /// `unlessBeingWritten`: a file open for writing is `.beingWritten`, unread. For files a scan
+    /// finds (a new directory's, a reload's), which no close has reported yet.
     static func reading(
-        inBucket bucketPath: String, key: String, hashLimit: Int64 = .max, isCancelled: () -> Bool = { false }
+        inBucket bucketPath: String, key: String, hashLimit: Int64 = .max, unlessBeingWritten: Bool = false,
+        isCancelled: () -> Bool = { false }
     ) -> Reading {
         let fd: Int32
         switch openBeneath(bucketPath, key) {
@@ -59,6 +66,7 @@ enum ObjectFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return .unreadable(errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { return .absent }
+        if unlessBeingWritten, isOpenForWriting(fd) { return .beingWritten }
         var attempt = 1
         while true {
             let before = Metadata(info)
@@ -77,6 +85,19 @@ enum ObjectFile {
             attempt += 1
         }
     }
+
+    /// Whether some process has the file `fd` (opened read-only) open for writing: the kernel
+    /// grants a read lease only when none has (fcntl(2), F_SETLEASE), and the lease is given
+    /// back at once. False when that cannot be told (a file of another user without CAP_LEASE,
+    /// a file system without leases): the file is read as it is, as before leases were asked.
+    static func isOpenForWriting(_ fd: Int32) -> Bool {
+        guard fcntl(fd, fileSetLease, Int32(F_RDLCK)) == 0 else { return errno == EAGAIN }
+        _ = fcntl(fd, fileSetLease, Int32(F_UNLCK))
+        return false
+    }
+
+    /// F_SETLEASE, which Glibc's Swift module leaves out (it is a _GNU_SOURCE name).
+    private static let fileSetLease: Int32 = 1024
 
     /// Errors of opening a path that mean nothing (or no regular file) is there: gone, a
     /// component that is no directory, a symlink met with `O_NOFOLLOW`, a socket (`ENXIO`), a key

@@ -162,10 +162,17 @@ struct WatchSession {
     /// now (the daemon out of descriptors, an I/O error) changes nothing: it is no removal. A
     /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
     /// not given back yet.
-    private mutating func observe(bucket: String, key: String, moved: Bool) {
+    ///
+    /// `scanned`: found by a scan, not reported by a close or a rename. A file still open for
+    /// writing is then left alone: it is not final, and its writer's close will report it (its
+    /// directory is watched before a scan lists it).
+    private mutating func observe(bucket: String, key: String, moved: Bool, scanned: Bool = false) {
         let request = ObjectHasher.Request(object: BucketObject(bucket: bucket, key: key), kind: .read(moved: moved))
         if hashing[request.object] != nil { return hand(request) }
-        take(ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit), of: request)
+        take(
+            ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit, unlessBeingWritten: scanned),
+            of: request
+        )
     }
 
     /// The object is gone; said after what the hasher still reads of it, if anything.
@@ -185,6 +192,8 @@ struct WatchSession {
             pending.append(ObjectChange(bucket: request.object.bucket, key: request.object.key, kind: .removed))
         case .large:
             hand(request)
+        case .beingWritten:
+            break
         case .unreadable(let error):
             watcher.logger.error(
                 "cannot read \(request.object.bucket)/\(request.object.key): \(String(cString: strerror(error))); no event for it, and its index entry is left as it was, until a scan (a restart, a reload, an inotify overflow) can read it"
@@ -253,7 +262,7 @@ struct WatchSession {
             if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
                 continue
             }
-            observe(bucket: start.bucket, key: key.string, moved: moved)
+            observe(bucket: start.bucket, key: key.string, moved: moved, scanned: true)
             if pending.count >= Self.batchLimit { flush() }
         }
         for key in indexed.keys.sorted() where !tree.isUnlisted(key.string) {

@@ -106,6 +106,32 @@ import Testing
         await fixture.stop()
     }
 
+    /// A file still being written when a scan finds it (in a new directory, or at start-up, as
+    /// after a reload) fires nothing until its writer closes it: then once, with all it holds.
+    @Test func aFileStillOpenForWriting_whenAScanFindsIt_firesOnlyWhenClosed() async throws {
+        let fixture = try BucketWatcherFixture()
+        try FileManager.default.createDirectory(atPath: fixture.path("uploads", ""), withIntermediateDirectories: true)
+        let atStart = open(fixture.path("uploads", "at-start.txt"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(atStart >= 0)
+        try await fixture.start(["uploads"])
+        try FileManager.default.createDirectory(atPath: fixture.path("uploads", "new"), withIntermediateDirectories: true)
+        let inNew = open(fixture.path("uploads", "new/x.txt"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(inNew >= 0)
+        // Written after x.txt was opened: once it is recorded, the new directory was scanned.
+        try fixture.write("uploads", "new/marker.txt", "m")
+        try await fixture.eventually { fixture.keys(.created).contains("new/marker.txt") }
+        #expect(fixture.keys(.created) == ["new/marker.txt"], "a file still being written fired")
+
+        for fd in [atStart, inNew] {
+            #expect(write(fd, "hello", 5) == 5)
+            close(fd)
+        }
+        try await fixture.eventually { fixture.keys(.created).count == 3 }
+        await fixture.stop()
+        #expect(fixture.keys(.created).sorted() == ["at-start.txt", "new/marker.txt", "new/x.txt"])
+        #expect(fixture.changes.filter { $0.key != "new/marker.txt" }.map { $0.version?.size } == [5, 5])
+    }
+
     @Test func directoryRenamedInside_eventsFollowItsNewName() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])

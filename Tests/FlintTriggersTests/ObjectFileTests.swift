@@ -53,6 +53,29 @@ import Testing
         #expect(code == ENAMETOOLONG)
     }
 
+    /// A file some process has open for writing is not final: when asked, it is left unread.
+    @Test func aFileOpenForWriting_isBeingWritten_whenAsked() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let writer = open(bucket + "/real/deeper/a.txt", O_WRONLY | O_APPEND | O_CLOEXEC)
+        try #require(writer >= 0)
+        guard case .beingWritten = ObjectFile.reading(inBucket: bucket, key: "real/deeper/a.txt", unlessBeingWritten: true) else {
+            Issue.record("a file open for writing was read")
+            close(writer)
+            return
+        }
+        #expect(readVersion(key: "real/deeper/a.txt")?.size == 6, "not asked: read as it is")
+        close(writer)
+        guard case .object(let version) = ObjectFile.reading(inBucket: bucket, key: "real/deeper/a.txt", unlessBeingWritten: true) else {
+            Issue.record("a closed file was not read")
+            return
+        }
+        #expect(version.size == 6)
+        // Readers do not count.
+        let reader = open(bucket + "/real/deeper/a.txt", O_RDONLY | O_CLOEXEC)
+        defer { close(reader) }
+        #expect(!ObjectFile.isOpenForWriting(reader))
+    }
+
     /// The version a reading found, or nil when it found none.
     private func readVersion(key: String) -> ObjectVersion? {
         if case .object(let version) = ObjectFile.reading(inBucket: bucket, key: key) { return version }
