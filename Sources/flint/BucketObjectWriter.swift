@@ -118,13 +118,24 @@ struct BucketObjectWriter {
             return Directory(fd: try FileSystemCall.openDirectory(name, in: parent.fd), path: path)
         } catch where error.code == ENOENT {
             do throws(SystemCallError) {
+                var made = true
                 do throws(SystemCallError) {
-                    try FileSystemCall.makeDirectory(name, in: parent.fd)
+                    try FileSystemCall.makeDirectory(name, in: parent.fd, mode: Self.directoryMode)
                     try FileSystemCall.synchronize(parent.fd)
                 } catch where error.code == EEXIST {
                     // Another writer made it meanwhile: open what is there, as below.
+                    made = false
                 }
-                return Directory(fd: try FileSystemCall.openDirectory(name, in: parent.fd), path: path)
+                let directory = Directory(fd: try FileSystemCall.openDirectory(name, in: parent.fd), path: path)
+                if made {
+                    do throws(SystemCallError) {
+                        try FileSystemCall.setMode(directory.fd, Self.directoryMode)
+                    } catch {
+                        FileSystemCall.closeIgnoringErrors(directory.fd)
+                        throw error
+                    }
+                }
+                return directory
             } catch {
                 throw failure("cannot create the directory \(path)", error)
             }
@@ -150,6 +161,11 @@ struct BucketObjectWriter {
             + "choose another key, or move that file away")
     }
 
+    /// The modes of what a put makes, whatever the umask: handlers may run as another user
+    /// (`user:`, `nobody` when Flint runs as root), who must read the object and reach it.
+    static let objectMode: mode_t = 0o644
+    static let directoryMode: mode_t = 0o755
+
     // MARK: - The temporary and the rename
 
     /// An open temporary file beside the destination.
@@ -165,7 +181,7 @@ struct BucketObjectWriter {
         for _ in 0 ..< Self.temporaryAttempts {
             let candidate = Self.temporaryName(for: name)
             do throws(SystemCallError) {
-                return Temporary(fd: try FileSystemCall.createExclusively(candidate, in: directory.fd), name: candidate)
+                return Temporary(fd: try FileSystemCall.createExclusively(candidate, in: directory.fd, mode: Self.objectMode), name: candidate)
             } catch where error.code == EEXIST {
                 continue
             } catch {

@@ -44,9 +44,15 @@ enum FileSystemCall {
         try retrying("openat") { Glibc.openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
     }
 
-    /// Creates the directory `name` inside `directory` (mode 0777 less the umask, as mkdir(1)).
-    static func makeDirectory(_ name: String, in directory: CInt) throws(SystemCallError) {
-        _ = try retrying("mkdirat") { Glibc.mkdirat(directory, name, 0o777) }
+    /// Creates the directory `name` inside `directory` (`mode` less the umask: `setMode` makes
+    /// it exact through a descriptor, never following a link put there meanwhile).
+    static func makeDirectory(_ name: String, in directory: CInt, mode: mode_t) throws(SystemCallError) {
+        _ = try retrying("mkdirat") { Glibc.mkdirat(directory, name, mode) }
+    }
+
+    /// Sets the mode of what `fd` is open on to exactly `mode`.
+    static func setMode(_ fd: CInt, _ mode: mode_t) throws(SystemCallError) {
+        _ = try retrying("fchmod") { Glibc.fchmod(fd, mode) }
     }
 
     /// Creates the directory at the absolute `path` and any missing parents, as `mkdir -p`
@@ -63,12 +69,21 @@ enum FileSystemCall {
         }
     }
 
-    /// Creates the file `name` inside `directory` for writing; fails with EEXIST when anything,
-    /// a symbolic link included, already has that name. Mode 0666 less the umask, as cp(1).
-    static func createExclusively(_ name: String, in directory: CInt) throws(SystemCallError) -> CInt {
-        try retrying("openat") {
-            Glibc.openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+    /// Creates the file `name` inside `directory` for writing, with exactly `mode` whatever the
+    /// umask; fails with EEXIST when anything, a symbolic link included, already has that name.
+    /// On failure nothing is left.
+    static func createExclusively(_ name: String, in directory: CInt, mode: mode_t) throws(SystemCallError) -> CInt {
+        let fd = try retrying("openat") {
+            Glibc.openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
+        do throws(SystemCallError) {
+            try setMode(fd, mode)
+        } catch {
+            closeIgnoringErrors(fd)
+            _ = Glibc.unlinkat(directory, name, 0)
+            throw error
+        }
+        return fd
     }
 
     /// Creates the directory at `path` with exactly `mode`, whatever the umask (which mkdir(2)

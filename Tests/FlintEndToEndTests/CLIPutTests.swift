@@ -82,6 +82,28 @@ struct CLIPutTests {
         #expect(plain.stdout == key + "\n")
     }
 
+    /// Handlers may run as another user, who must read the object and reach it: a put makes
+    /// objects 0644 and directories 0755 whatever the umask (077 would have made them private).
+    @Test func put_underAStrictUmask_makesObjectsEveryoneCanRead() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "hello")
+        try FileManager.default.createDirectory(atPath: project.root + "/buckets/uploads/kept", withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: project.root + "/buckets/uploads/kept")
+        for key in ["new/deeper/a.txt", "kept/b.txt"] {
+            let result = try Subprocess.run(
+                "/bin/sh", ["-c", #"umask 077 && exec "$0" "$@""#, FlintBinary.path, "put", "uploads", project.root + "/in.txt", key, "--project", project.root])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let mode = { (path: String) in
+            ((try FileManager.default.attributesOfItem(atPath: project.root + "/buckets/uploads/" + path))[.posixPermissions] as? Int) ?? 0
+        }
+        #expect(try mode("new/deeper/a.txt") == 0o644)
+        #expect(try mode("new/deeper") == 0o755)
+        #expect(try mode("new") == 0o755)
+        #expect(try mode("kept/b.txt") == 0o644)
+        #expect(try mode("kept") == 0o700, "a directory that was there keeps its mode")
+    }
+
     @Test func put_fromStdin_writesWhatItReadsUnderTheKeyAndRefusesToGuessAKey() throws {
         let project = try TestProject()
         let result = try put(project, ["uploads", "-", "piped/data.bin"], stdin: Self.binary)
