@@ -85,6 +85,9 @@ struct BusRoutes: Sendable {
         } catch {
             return .message(.badRequest, "ids must be a non-empty list of whole-number dead letter ids (flint deadletters lists them); \(usage)")
         }
+        if parsed.ids != nil, parsed.all != nil {
+            return .message(.badRequest, "give ids or all, not both; \(usage)")
+        }
         let ids: [Int64]?
         if let list = parsed.ids {
             guard !list.isEmpty else {

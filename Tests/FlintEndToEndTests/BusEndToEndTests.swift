@@ -100,8 +100,12 @@ import Testing
         #expect(gaps[2] > gaps[0], "\(gaps)")
 
         let id = try #require(dead.first?["id"] as? Int)
-        // Not ids: refused, rather than rounded down (12.9) or taken for 1 (true).
-        for body in [#"{"ids": [\#(id).9]}"#, #"{"ids": [true]}"#, #"{"ids": ["x"]}"#] {
+        // Not ids: refused, rather than rounded down (12.9) or taken for 1 (true). Nor is a body
+        // that asks for two things (ids and all).
+        for body in [
+            #"{"ids": [\#(id).9]}"#, #"{"ids": [true]}"#, #"{"ids": ["x"]}"#, #"{"ids": [\#(id)], "all": true}"#,
+            #"{"ids": [\#(id)], "all": false}"#,
+        ] {
             let refused = try await daemon.request("POST", "/v1/deadletters/replay", body: Data(body.utf8), authorized: true)
             #expect(refused.status == 400, "\(body): \(refused.text)")
         }

@@ -153,6 +153,12 @@ public final class Bus: Sendable {
             for (name, value) in fields where value?.utf8.contains(0) == true {
                 throw .nulCharacter(topic: message.topic, field: name)
             }
+            // Stored as JSON, where a NUL survives as \u0000; refused all the same, as SQS refuses
+            // it in attributes, and as the other fields are.
+            for (name, value) in message.attributes.sorted(by: { $0.key < $1.key })
+            where name.utf8.contains(0) || value.utf8.contains(0) {
+                throw .nulCharacter(topic: message.topic, field: "attribute \(String(reflecting: name))")
+            }
         }
     }
 
