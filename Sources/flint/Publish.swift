@@ -111,12 +111,18 @@ struct Publish: AsyncParsableCommand {
         return error.culprit(in: messages.map(\.message)).map { "line \(messages[$0].line): " } ?? ""
     }
 
+    /// "line N: " for the first line of `raw` (split at "\n") that is not UTF-8; empty when none is.
+    static func firstLineNotUTF8(_ raw: Data) -> String {
+        let lines = raw.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        return lines.firstIndex { String(validating: $0, as: UTF8.self) == nil }.map { "line \($0 + 1): " } ?? ""
+    }
+
     /// The messages the options describe, each with its line: one (line 1), or one per non-blank
     /// line with `--lines`.
     private func readMessages() throws -> [(line: Int, message: OutgoingMessage)] {
         let raw = try PayloadSource.read(data ?? "-")
         guard let text = String(validating: raw, as: UTF8.self) else {
-            throw CLIError("flint publish: the body is not UTF-8 text; bodies are text (base64-encode binary data)")
+            throw CLIError("flint publish: \(lines ? Self.firstLineNotUTF8(raw) : "")the body is not UTF-8 text; bodies are text (base64-encode binary data)")
         }
         let attributes = try attributes()
         let bodies: [(line: Int, body: String)]

@@ -163,6 +163,9 @@ import Testing
         let lines = try publish(project, ["events", "--lines"], stdin: Data("{\"a\":1}\n\n{oops\n[2]\n".utf8))
         #expect(lines.status == 1)
         #expect(lines.stderr.contains("flint publish: line 3: topic \"events\" takes JSON bodies"), "\(lines.stderr)")
+        let binary = try publish(project, ["events", "--lines"], stdin: Data("[1]\n[2]\n".utf8) + Data([0x5B, 0xFF, 0x5D, 0x0A]))
+        #expect(binary.status == 1)
+        #expect(binary.stderr.contains("flint publish: line 3: the body is not UTF-8 text"), "\(binary.stderr)")
 
         try project.write("big.txt", String(repeating: "a", count: 1024 * 1024 + 1))
         let big = try publish(project, ["events", "--data", "@\(project.root)/big.txt"])
