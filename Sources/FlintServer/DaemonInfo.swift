@@ -14,13 +14,17 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
     public var startedAt: Date
     /// Where the daemon makes its invocations' working directories (for cleaning up after a kill).
     public var workRoot: String
+    /// When the daemon's process started, in clock ticks after boot (`/proc/PID/stat`): a process
+    /// with that pid and another start is not it. Nil in a file of an older Flint.
+    public var processStart: UInt64?
 
-    public init(pid: Int32, host: String, port: Int, startedAt: Date, workRoot: String) {
+    public init(pid: Int32, host: String, port: Int, startedAt: Date, workRoot: String, processStart: UInt64? = nil) {
         self.pid = pid
         self.host = host
         self.port = port
         self.startedAt = startedAt
         self.workRoot = workRoot
+        self.processStart = processStart
         self.url = "http://\(ListenAddress(host: host, port: port))"
     }
 
@@ -28,6 +32,7 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
         case pid, url, host, port
         case startedAt = "started_at"
         case workRoot = "work_root"
+        case processStart = "process_start_ticks"
     }
 
     /// Writes atomically, so a reader never sees half a file.
@@ -38,13 +43,28 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// True while the recorded process exists and is a flint (a stale file from a killed daemon,
-    /// whose pid may since belong to another program, is not).
+    /// True while the recorded process exists and is the daemon that wrote the file (a stale
+    /// file from a killed daemon, whose pid may since belong to another program, is not): its
+    /// start is the recorded one, whatever its program is named. A file of an older Flint, with
+    /// no start recorded, is trusted when the program's name ends in "flint".
     public var isAlive: Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        if let processStart { return Self.processStart(of: pid) == processStart }
         guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv0 = command.split(separator: 0, omittingEmptySubsequences: false).first ?? Data()
         return String(decoding: argv0, as: UTF8.self).hasSuffix("flint")
+    }
+
+    /// When process `pid` started, in clock ticks after boot: field 22 of `/proc/PID/stat`,
+    /// counted after the command name, which is in parentheses and may hold spaces and ")".
+    public static func processStart(of pid: Int32) -> UInt64? {
+        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+              let nameEnd = stat.lastIndex(of: UInt8(ascii: ")"))
+        else { return nil }
+        let fields = stat[(nameEnd + 1)...].split(separator: UInt8(ascii: " "))
+        // Fields 3 (the state) onwards follow the name: the start is the 20th of them.
+        guard fields.count > 19 else { return nil }
+        return UInt64(String(decoding: fields[19], as: UTF8.self))
     }
 
     /// The file's contents, or nil when there is none (no daemon) or it cannot be read.
