@@ -6,7 +6,7 @@ public enum TopicName {
     /// Names starting with this are Flint's own topics; no configuration may name one.
     public static let reservedPrefix = "flint."
     /// What a name may be made of, as messages say it.
-    static let rule = "letters, digits, ., _ and -"
+    static let rule = "ASCII letters, digits, ., _ and -"
 
     /// Why `text` cannot name a topic a project declares, consumes or publishes to; nil when it can.
     public static func problem(_ text: String) -> String? {

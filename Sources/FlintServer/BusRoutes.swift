@@ -19,7 +19,9 @@ struct BusRoutes: Sendable {
     }
 
     private func publish(_ request: Request, context: FlintRequestContext) async throws -> Response {
-        let topic = context.parameters.get("topic") ?? ""
+        // Hummingbird hands path parameters over as they were sent: percent-encoded.
+        let raw = context.parameters.get("topic") ?? ""
+        let topic = raw.percentDecoded ?? raw
         if topic.hasPrefix(TopicName.reservedPrefix) {
             return .message(.forbidden, "topic \(topic) is Flint's own (names starting with \(TopicName.reservedPrefix) are reserved); invoke the function with X-Amz-Invocation-Type: Event instead")
         }

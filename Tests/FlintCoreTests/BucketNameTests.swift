@@ -13,7 +13,7 @@ import Testing
         for name in ["", ".", "..", "a/b", "../etc", "/abs", "my bucket", "café", "a\u{0}", "up:loads", tooLong] {
             #expect(
                 BucketName.problem(with: name)
-                    == "\"\(name)\" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)",
+                    == "\"\(name)\" is not a bucket name: one directory under the buckets root, of ASCII letters, digits, ., _ and - (not . or .., no /)",
                 "\(name)"
             )
         }

@@ -113,7 +113,7 @@ import FlintCore
               audit: {formt: json}
             """) == [
             #"flint.yaml:2: topics.flint.dead: "flint.dead" is reserved for Flint's own topics; choose a name that does not start with flint."#,
-            #"flint.yaml:3: topics.my topic: "my topic" must be 1 to 128 characters of letters, digits, ., _ and -"#,
+            #"flint.yaml:3: topics.my topic: "my topic" must be 1 to 128 characters of ASCII letters, digits, ., _ and -"#,
             #"flint.yaml:4: topics.images.format: "yaml" is not one of text, json"#,
             "flint.yaml:4: topics.images.colour: not a key of a topic (keys: format)",
             "flint.yaml:5: topics.logs: has no value (a mapping such as {format: json})",

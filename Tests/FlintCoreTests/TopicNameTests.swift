@@ -8,7 +8,7 @@ import Testing
     }
 
     @Test func invalidNames_sayWhatIsAllowed() {
-        let rule = "must be 1 to 128 characters of letters, digits, ., _ and -"
+        let rule = "must be 1 to 128 characters of ASCII letters, digits, ., _ and -"
         #expect(TopicName.problem("") == #""" \#(rule)"#)
         #expect(TopicName.problem("my topic") == #""my topic" \#(rule)"#)
         #expect(TopicName.problem("a/b") == #""a/b" \#(rule)"#)

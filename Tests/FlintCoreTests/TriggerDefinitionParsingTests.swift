@@ -114,13 +114,13 @@ import FlintCore
 
     @Test func bucketTrigger_problems() {
         #expect(issues("source: bucket\nfunction: t\nbucket: ../etc\nevents: [created, deleted, created]\nprefix: /in\n") == [
-            #"triggers/main.yaml:3: bucket: "../etc" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
+            #"triggers/main.yaml:3: bucket: "../etc" is not a bucket name: one directory under the buckets root, of ASCII letters, digits, ., _ and - (not . or .., no /)"#,
             #"triggers/main.yaml:4: events[1]: "deleted" is not one of created, removed"#,
             #"triggers/main.yaml:4: events[2]: "created" is listed twice"#,
             #"triggers/main.yaml:5: prefix: "/in" would never match: object keys are relative paths, without a leading /"#,
         ])
         #expect(issues("source: bucket\nfunction: t\nbucket: ..\nevents: created\n") == [
-            #"triggers/main.yaml:3: bucket: ".." is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"#,
+            #"triggers/main.yaml:3: bucket: ".." is not a bucket name: one directory under the buckets root, of ASCII letters, digits, ., _ and - (not . or .., no /)"#,
             "triggers/main.yaml:4: events: expected a list, not a single value (a list of created, removed, e.g. [created])",
         ])
         #expect(issues("source: bucket\nfunction: t\nbucket: in\nprefix: \"photos/*\"\nsuffix: \"*.jpg\"\n") == [
@@ -148,7 +148,7 @@ import FlintCore
 
     @Test func queueTrigger_problems() {
         #expect(issues("source: queue\nfunction: r\ntopic: my topic\nbatch: 0\n") == [
-            #"triggers/main.yaml:3: topic: "my topic" must be 1 to 128 characters of letters, digits, ., _ and -"#,
+            #"triggers/main.yaml:3: topic: "my topic" must be 1 to 128 characters of ASCII letters, digits, ., _ and -"#,
             #"triggers/main.yaml:4: batch: "0" is out of range (allowed: 1...10000)"#,
         ])
         #expect(issues("source: queue\nfunction: r\nbatch: 10001\n") == [

@@ -70,6 +70,11 @@ import Testing
         #expect(attributes["ApproximateReceiveCount"] == "1")
         #expect(((first["messageAttributes"] as? [String: Any])?["kind"] as? [String: Any])?["stringValue"] as? String == "a")
         #expect((records[2]["attributes"] as? [String: String])?["MessageGroupId"] == "g")
+
+        // The topic in the path is percent-decoded, as any path is.
+        let encoded = try await Self.publish(daemon, "j%6Fbs", ["body": "four"])
+        #expect(encoded.status == 201, "\(encoded.text)")
+        try await Self.waitUntil("the fourth record") { Self.records(out).count == 4 }
     }
 
     @Test func failures_retryWithGrowingDelays_thenDeadLetter_andReplay() async throws {

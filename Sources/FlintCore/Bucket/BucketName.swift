@@ -11,7 +11,7 @@ public enum BucketName {
         guard !text.isEmpty, text.count <= maxLength, text != ".", text != "..",
               text.allSatisfy({ $0.isASCIILetterOrDigit || $0 == "." || $0 == "_" || $0 == "-" })
         else {
-            return "\"\(text)\" is not a bucket name: one directory under the buckets root, of letters, digits, ., _ and - (no /)"
+            return "\"\(text)\" is not a bucket name: one directory under the buckets root, of ASCII letters, digits, ., _ and - (not . or .., no /)"
         }
         return nil
     }
