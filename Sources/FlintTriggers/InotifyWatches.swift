@@ -45,6 +45,9 @@ final class InotifyWatches {
         /// The directory is no longer there (renamed or removed since it was listed): its own
         /// events say where it went, so there is nothing to report.
         var isGone = false
+        /// Whether a later scan can find what the directory holds (not when its path is too long,
+        /// which no scan can list either).
+        var scanCanFind = true
     }
 
     /// Watches as they were at one moment, by descriptor, each with the count of `watch` calls
@@ -84,8 +87,15 @@ final class InotifyWatches {
         let wd = inotify_add_watch(descriptor, path, UInt32(bitPattern: Self.mask))
         guard wd > 0 else {
             let code = errno
-            let hint = code == ENOSPC ? "; raise fs.inotify.max_user_watches (sysctl)" : ""
-            throw WatchError(description: "cannot watch \(path): \(String(cString: strerror(code)))\(hint)", isGone: code == ENOENT || code == ENOTDIR)
+            let hint = switch code {
+            case ENOSPC: "; raise fs.inotify.max_user_watches (sysctl)"
+            case ENAMETOOLONG: "; Linux refuses paths over \(PATH_MAX) bytes, so nothing under it fires until it is shortened"
+            default: ""
+            }
+            throw WatchError(
+                description: "cannot watch \(path): \(String(cString: strerror(code)))\(hint)", isGone: code == ENOENT || code == ENOTDIR,
+                scanCanFind: code != ENAMETOOLONG
+            )
         }
         if directories[wd] == nil {
             guard inotifytools_watch_file(path, Self.mask) != 0 else {

@@ -232,7 +232,7 @@ struct WatchSession {
             do throws(InotifyWatches.WatchError) {
                 try watches.watch(directory)
             } catch where !error.isGone {
-                watcher.logger.error("\(error); objects created there will be found only by the next scan")
+                watcher.logger.error("\(error)\(error.scanCanFind ? "; objects created there will be found only by the next scan" : "")")
             } catch {}
         }
         for path in tree.unnamable {

@@ -132,6 +132,33 @@ import Testing
         #expect(fixture.changes.filter { $0.key != "new/marker.txt" }.map { $0.version?.size } == [5, 5])
     }
 
+    /// A directory whose path is over PATH_MAX can be made (relative to an open parent) but not
+    /// watched nor listed by path: the error says that it must be shortened, not that a scan
+    /// will find what it holds (no scan can).
+    @Test func aDirectoryPathOverPATHMAX_isReportedAsNeedingShortening() async throws {
+        let fixture = try BucketWatcherFixture()
+        try await fixture.start(["uploads"])
+        // Made, and removed after (no path reaches its depth), through descriptors of each level.
+        var levels = [open(fixture.path("uploads", ""), O_RDONLY | O_DIRECTORY | O_CLOEXEC)]
+        let name = String(repeating: "d", count: 250)
+        defer {
+            for parent in levels.reversed() {
+                _ = unlinkat(parent, name, AT_REMOVEDIR)
+                close(parent)
+            }
+        }
+        for _ in 0 ..< 18 {
+            let parent = try #require(levels.last.flatMap { $0 >= 0 ? $0 : nil })
+            #expect(mkdirat(parent, name, 0o755) == 0)
+            levels.append(openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        }
+        try await fixture.eventually { fixture.warnings.all.contains { $0.contains("File name too long") } }
+        await fixture.stop()
+        let error = try #require(fixture.warnings.all.first { $0.contains("File name too long") })
+        #expect(error.contains("nothing under it fires until it is shortened"), "\(error)")
+        #expect(!error.contains("found only by the next scan"), "\(error)")
+    }
+
     @Test func directoryRenamedInside_eventsFollowItsNewName() async throws {
         let fixture = try BucketWatcherFixture()
         try await fixture.start(["uploads"])
