@@ -74,7 +74,7 @@ extension JSONSyntax {
 
 extension JSONSyntax.Scanner {
     /// The string at `position`, its escapes undone; nil for anything `scanString` refuses.
-    fileprivate mutating func readString() -> String? {
+    mutating func readString() -> String? {
         guard current == UInt8(ascii: "\"") else { return nil }
         let start = position + 1
         guard scanString() else { return nil }
