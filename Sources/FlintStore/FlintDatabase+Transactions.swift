@@ -1,4 +1,5 @@
 internal import GRDB
+internal import GRDBSQLite
 internal import Synchronization
 
 extension FlintDatabase {
@@ -39,16 +40,44 @@ extension FlintDatabase {
     /// comes here.
     @_disfavoredOverload
     func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        let askedAt = ContinuousClock.now
         ownWriteTransactions.add(1, ordering: .relaxed)
         defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
-        return try pool.writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
+        return try pool.writeWithoutTransaction { db in
+            try withBusyBudget(db, askedAt: askedAt) { try db.inPreparedTransaction(body) }
+        }
     }
 
     /// `writeTransaction`, waiting without blocking the calling thread.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let askedAt = ContinuousClock.now
         ownWriteTransactions.add(1, ordering: .relaxed)
         defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
-        return try await pool.writeWithoutTransaction { db in try db.inPreparedTransaction(body) }
+        return try await pool.writeWithoutTransaction { [busyTimeout] db in
+            try Self.withBusyBudget(db, busyTimeout: busyTimeout, askedAt: askedAt) { try db.inPreparedTransaction(body) }
+        }
+    }
+
+    private func withBusyBudget<T>(_ db: Database, askedAt: ContinuousClock.Instant, _ body: () throws -> T) throws -> T {
+        try Self.withBusyBudget(db, busyTimeout: busyTimeout, askedAt: askedAt, body)
+    }
+
+    /// Runs `body` with the busy timeout shortened by how long the transaction waited for the
+    /// writer connection: while another program holds the lock, the writes queued behind the one
+    /// waiting for it would each wait the whole timeout in turn (four of them: 40 s), where each
+    /// should be refused once the timeout has passed since it was asked for.
+    private static func withBusyBudget<T>(
+        _ db: Database, busyTimeout: Double, askedAt: ContinuousClock.Instant, _ body: () throws -> T
+    ) throws -> T {
+        let waited = ContinuousClock.now - askedAt
+        // The common case, a writer that was free: the connection's own timeout, untouched.
+        guard waited > .milliseconds(1) else { return try body() }
+        let full = Duration.milliseconds(Int64(busyTimeout * 1000))
+        let left = max(.zero, full - waited)
+        let (seconds, attoseconds) = left.components
+        sqlite3_busy_timeout(db.sqliteConnection, Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        defer { sqlite3_busy_timeout(db.sqliteConnection, Int32(clamping: Int64(busyTimeout * 1000))) }
+        return try body()
     }
 
     /// Runs `body` on a reader outside any transaction, each statement on its own snapshot: for

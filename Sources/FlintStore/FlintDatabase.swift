@@ -12,6 +12,9 @@ public final class FlintDatabase: Sendable {
     public let path: String
     /// How its commits are synced; nil when opened for reading only.
     let durability: Durability?
+    /// Seconds a write transaction may wait for another program's lock, counted from when it was
+    /// asked for (`writeTransaction`), its wait for this process's own writer included.
+    let busyTimeout: Double
     /// Installed by `onBusCommit`.
     let busCommits = Mutex<BusCommitObserver?>(nil)
     /// The bus leases this process holds, which lease expiry leaves alone.
@@ -57,6 +60,7 @@ public final class FlintDatabase: Sendable {
         }
         self.path = path
         self.durability = durability
+        self.busyTimeout = busyTimeout
     }
 
     /// Creates `path` empty (an empty file is an empty database to SQLite) with mode 0600, unless
@@ -100,6 +104,7 @@ public final class FlintDatabase: Sendable {
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
         self.durability = nil
+        self.busyTimeout = 10
         // Reading cannot migrate: a file an older Flint left behind may lack columns the queries
         // use. Only the ledger's migrations matter here; later ones of other tables do not.
         guard try pool.read({ db in Set(try Self.migrator.appliedIdentifiers(db)).isSuperset(of: Self.ledgerMigrations) }) else {
