@@ -16,6 +16,9 @@ public final class HandlerIsolation: Sendable {
     public let cgroupsUnavailable: String?
     /// The path of `bwrap`, when installed.
     public let bubblewrap: String?
+    /// Whether that `bwrap` binds from a descriptor (`--ro-bind-fd`, which a sandbox shows its
+    /// bucket object through: `SandboxedObject`).
+    let bubblewrapBindsDescriptors: Bool
     let hiddenPaths: [String]
     /// `pids.max` of each instance's cgroup.
     let processes: Int
@@ -29,6 +32,7 @@ public final class HandlerIsolation: Sendable {
         self.cgroups = cgroups
         self.cgroupsUnavailable = cgroupsUnavailable
         self.bubblewrap = bubblewrap
+        self.bubblewrapBindsDescriptors = bubblewrap.map(Self.bindsDescriptors) ?? false
         self.hiddenPaths = hiddenPaths
         self.processes = processes
     }
@@ -105,6 +109,9 @@ public final class HandlerIsolation: Sendable {
         if function.isolation == .sandbox, bubblewrap == nil {
             return "function \(function.name): isolation: sandbox needs bubblewrap (bwrap), which is not installed or not on PATH; install it (apt-get install bubblewrap) or set isolation: process"
         }
+        if function.isolation == .sandbox, let bubblewrap, !bubblewrapBindsDescriptors {
+            return "function \(function.name): isolation: sandbox needs a bubblewrap with --ro-bind-fd (0.10 or later, or an older one with the security update for CVE-2024-42472), and \(bubblewrap) has none; update it (apt-get install --only-upgrade bubblewrap) or set isolation: process"
+        }
         if let user, let problem = PathAccess.problem(reaching: function.directory, as: user) {
             return "function \(function.name): handlers run as \(user), who cannot read the function's directory: \(problem); make it readable (chmod o+rx), or set user: in flint.yaml"
         }
@@ -116,6 +123,20 @@ public final class HandlerIsolation: Sendable {
             }
         }
         return nil
+    }
+
+    /// Whether `bwrap --help` lists `--ro-bind-fd`.
+    static func bindsDescriptors(_ bwrap: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bwrap)
+        process.arguments = ["--help"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        let help = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: help, as: UTF8.self).contains("--ro-bind-fd")
     }
 
     /// What `function` actually gets, for `flint up`: `user nobody (65534), cgroup v1 (memory

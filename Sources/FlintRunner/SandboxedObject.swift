@@ -1,4 +1,4 @@
-internal import CFlintSpawn
+internal import FlintCore
 import Glibc
 
 /// The bucket object a sandboxed handler is shown: opened by the daemon, and bound into the
@@ -7,18 +7,23 @@ import Glibc
 /// A path would be resolved again when bubblewrap binds it, after uploaders could have put a
 /// symbolic link there (or at a directory on the way), which bubblewrap follows: a link to the
 /// project would have shown it whole. The descriptor is opened beneath the buckets' root without
-/// following any link, and only a regular file is bound.
+/// following any link (`FileBeneath`, as the bucket watcher reads objects), and only a regular
+/// file is bound.
 enum SandboxedObject {
-    /// An O_PATH descriptor of the regular file at `path`, opened beneath the longest of `roots`
-    /// that holds it; nil when there is none to bind (the object is gone, is a link or no regular
-    /// file, lies under none of the roots, or the kernel has no openat2).
+    /// A read-only descriptor of the regular file at `path`, opened beneath the longest of
+    /// `roots` that holds it; nil when there is none to bind (the object is gone, is a link or no
+    /// regular file, or lies under none of the roots).
     static func open(_ path: String, beneath roots: [String]) -> CInt? {
         guard let root = roots.filter({ BubblewrapCommand.isInside(path, $0) }).max(by: { $0.count < $1.count }) else {
             return nil
         }
+        // The root is the operator's, and may be a link; the bucket (its first component below)
+        // and everything under it are the uploaders', and may not.
         let relative = String(path.dropFirst(root.hasSuffix("/") ? root.count : root.count + 1))
-        let fd = flint_open_beneath(root, relative)
-        guard fd >= 0 else { return nil }
+        let components = PathComponents.of(relative)
+        guard components.count >= 2 else { return nil }
+        let key = components.dropFirst().joined(separator: "/")
+        guard case .success(let fd) = FileBeneath.open(key, in: root + "/" + components[0]) else { return nil }
         var status = stat()
         guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             close(fd)

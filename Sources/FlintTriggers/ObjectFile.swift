@@ -58,7 +58,7 @@ enum ObjectFile {
         isCancelled: () -> Bool = { false }
     ) -> Reading {
         let fd: Int32
-        switch openBeneath(bucketPath, key) {
+        switch FileBeneath.open(key, in: bucketPath) {
         case .success(let opened): fd = opened
         case .failure(let error): return Self.isAbsence(error.code) ? .absent : .unreadable(error.code)
         }
@@ -90,14 +90,21 @@ enum ObjectFile {
     /// grants a read lease only when none has (fcntl(2), F_SETLEASE), and the lease is given
     /// back at once. False when that cannot be told (a file of another user without CAP_LEASE,
     /// a file system without leases): the file is read as it is, as before leases were asked.
+    ///
+    /// While the lease is held (two system calls), a writer's open(2) or truncate(2) of the file
+    /// waits until it is given back, and the kernel signals the holder: with SIGIO by default,
+    /// which would end the daemon, so the descriptor is set to signal SIGURG, which is ignored
+    /// unless a handler is installed (Flint installs none).
     static func isOpenForWriting(_ fd: Int32) -> Bool {
+        guard fcntl(fd, fileSetSignal, SIGURG) == 0 else { return false }
         guard fcntl(fd, fileSetLease, Int32(F_RDLCK)) == 0 else { return errno == EAGAIN }
         _ = fcntl(fd, fileSetLease, Int32(F_UNLCK))
         return false
     }
 
-    /// F_SETLEASE, which Glibc's Swift module leaves out (it is a _GNU_SOURCE name).
+    /// F_SETLEASE and F_SETSIG, which Glibc's Swift module leaves out (_GNU_SOURCE names).
     private static let fileSetLease: Int32 = 1024
+    private static let fileSetSignal: Int32 = 10
 
     /// Errors of opening a path that mean nothing (or no regular file) is there: gone, a
     /// component that is no directory, a symlink met with `O_NOFOLLOW`, a socket (`ENXIO`), a key
@@ -109,29 +116,6 @@ enum ObjectFile {
     /// A failed call's `errno`.
     struct SystemError: Error {
         let code: Int32
-    }
-
-    /// `key` under `bucketPath`, opened read-only without following any symlink on the way; the
-    /// failing call's `errno` when it cannot be (`EINVAL` for a component Flint never opens).
-    static func openBeneath(_ bucketPath: String, _ key: String) -> Result<Int32, SystemError> {
-        var directory = open(bucketPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard directory >= 0 else { return .failure(SystemError(code: errno)) }
-        let components = PathComponents.of(key)
-        for (index, component) in components.enumerated() {
-            guard !component.isEmpty, component != ".", component != ".." else {
-                close(directory)
-                return .failure(SystemError(code: EINVAL))
-            }
-            let isLast = index == components.count - 1
-            // O_NONBLOCK: opening a FIFO must not wait for a writer.
-            let flags = isLast ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
-            let next = openat(directory, component, flags)
-            let failure = errno
-            close(directory)
-            guard next >= 0 else { return .failure(SystemError(code: failure)) }
-            directory = next
-        }
-        return .success(directory)
     }
 
     /// Whether `path` is a regular file with more than one name.

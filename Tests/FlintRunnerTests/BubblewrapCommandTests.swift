@@ -1,3 +1,4 @@
+import FlintCore
 import Foundation
 import Testing
 
@@ -39,6 +40,27 @@ import Testing
         let object = try #require(command.arguments.firstIndex(of: "/srv/project/buckets/uploads/a b.png"))
         #expect(Array(command.arguments[object - 2 ... object]) == ["--ro-bind-fd", "4", "/srv/project/buckets/uploads/a b.png"])
         #expect(SpawnOptions.passedFDNumber == 4)
+    }
+
+    /// A bubblewrap from before `--ro-bind-fd` could not show a sandbox its bucket object: such
+    /// a function is refused at start, saying what to update, rather than failing each event.
+    @Test func sandbox_withABubblewrapThatCannotBindDescriptors_isRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flint-bwrap-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = directory + "/bwrap-0.8", new = directory + "/bwrap-0.10"
+        try "#!/bin/sh\necho 'usage: bwrap [OPTIONS...] [--] COMMAND [ARGS...]'\necho '    --ro-bind SRC DEST'\n"
+            .write(toFile: old, atomically: false, encoding: .utf8)
+        try "#!/bin/sh\necho '    --ro-bind SRC DEST'\necho '    --ro-bind-fd FD DEST'\n".write(toFile: new, atomically: false, encoding: .utf8)
+        for path in [old, new] { chmod(path, 0o755) }
+        let function = FunctionManifest(name: "boxed", directory: "/", command: ["/bin/true"], isolation: .sandbox)
+        let isolation = { (bwrap: String) in
+            HandlerIsolation(user: nil, runsAsRootByRequest: false, cgroups: nil, cgroupsUnavailable: "not asked for",
+                             bubblewrap: bwrap, hiddenPaths: [], processes: 0)
+        }
+        let refusal = try #require(isolation(old).refusal(of: function))
+        #expect(refusal.contains("needs a bubblewrap with --ro-bind-fd") && refusal.contains(old), "\(refusal)")
+        #expect(isolation(new).refusal(of: function) == nil)
     }
 
     @Test func networkTrue_keepsTheHostsNetwork() {

@@ -22,7 +22,7 @@ import Testing
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// The text read through `fd` (an O_PATH descriptor, reopened as /proc/self/fd/N).
+    /// The text read through `fd`.
     func contents(_ fd: CInt) throws -> String {
         defer { close(fd) }
         return try String(contentsOfFile: "/proc/self/fd/\(fd)", encoding: .utf8)
