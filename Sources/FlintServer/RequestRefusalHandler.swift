@@ -60,11 +60,17 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
                 refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)
                 return
             }
-            // The trailers of the request being read: this side answers it, and its handler
-            // learns from the error that its body failed.
+            // The trailers of the request being read: its handler learns from the error that its
+            // body failed, and this side answers it, unless it was answered already (refused
+            // before its body ended: 401, 413), when the connection can only end.
             bodyOpen = false
-            unanswered -= 1
-            refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)
+            if unanswered == 0 {
+                state = .refused
+                context.close(promise: nil)
+            } else {
+                unanswered -= 1
+                refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)
+            }
         }
         context.fireErrorCaught(error)
     }

@@ -243,12 +243,21 @@ import Testing
             whole = b"POST /record HTTP/1.1\r\nHost: flint\r\nContent-Length: 5\r\n\r\nwhole"
             for name, request in (("alone", cut), ("pipelined", whole + cut)):
                 print(name, [l.decode() for l in re.findall(rb"HTTP/1\.[01] \d{3} [A-Za-z ]+", until_closed(request))])
+            # Refused (401) before its body ended: its trailers then end the connection, no second answer.
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"POST /private HTTP/1.1\r\nHost: flint\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ncut\r\n")
+            reply = s.recv(65536)
+            s.sendall(b"0\r\n" + trailers + b"\r\n")
+            while chunk := s.recv(65536):
+                reply += chunk
+            print("answered", [l.decode() for l in re.findall(rb"HTTP/1\.[01] \d{3} [A-Za-z ]+", reply)])
             """#
         let run = try Subprocess.run("/usr/bin/python3", ["-c", client, String(daemon.url.port ?? 0)], timeout: 60)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == """
             alone ['HTTP/1.1 431 Request Header Fields Too Large']
             pipelined ['HTTP/1.1 200 OK', 'HTTP/1.1 431 Request Header Fields Too Large']
+            answered ['HTTP/1.1 401 Unauthorized']
 
             """)
         // Stopping drains whatever still runs: a cut request that ran would be in the log by then.
