@@ -130,6 +130,19 @@ import Testing
         #expect(try fixture.scalar("SELECT count(*) FROM deliveries") == 2)
         #expect(try fixture.publish("orders", "third", dedup: "k") == PublishReceipt(messageID: first.messageID, duplicate: true))
 
+        // Nor can a taken id or message id replace the message that has it.
+        let firstID = try fixture.scalar("SELECT id FROM messages")
+        try fixture.database.pool.write { db in try db.execute(sql: "UPDATE messages SET message_id = 'chosen' WHERE id = ?", arguments: [firstID]) }
+        for column in ["id", "message_id"] {
+            let value = column == "id" ? "\(firstID)" : "'chosen'"
+            let result = try SQLiteShell.run(fixture.path, "INSERT OR REPLACE INTO messages (\(column), topic, body) VALUES (\(value), 'orders', 'other');")
+            #expect(result.error.contains("messages.id and messages.message_id are taken by another message"), "\(column): \(result.error)")
+        }
+        // A bad column is refused even with a taken dedup key (the columns are judged first).
+        let blob = try SQLiteShell.run(fixture.path, "INSERT OR IGNORE INTO messages (topic, body, dedup_key) VALUES ('orders', x'00', 'k');")
+        #expect(blob.error.contains("messages.body is text"), "\(blob.error)")
+        #expect(try fixture.strings("SELECT body FROM messages") == ["first"])
+
         // A retired topic refuses the message, taken key or not.
         try fixture.bus.register(BusTopology(topics: ["events": .json], subscriptions: []), retireOthers: true)
         let retired = try SQLiteShell.run(fixture.path, "INSERT OR IGNORE INTO messages (topic, body, dedup_key) VALUES ('orders', 'x', 'k');")

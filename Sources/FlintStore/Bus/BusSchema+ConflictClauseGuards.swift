@@ -12,11 +12,19 @@ extension BusSchema {
     ///   A message whose dedup key is taken is now ignored whatever the clause, as `INSERT OR
     ///   IGNORE` and `flint publish --dedup` always did; a plain INSERT of one succeeds with no row
     ///   (`changes()` is 0) instead of failing on the unique index.
+    /// - `OR REPLACE` with a taken `id` or `message_id` (Flint's own choice, for asynchronous
+    ///   invocations) deleted the message that had it too: such an INSERT is refused.
     static func guardConflictClauses(_ db: Database) throws {
         // SQLite runs the newest trigger first: the columns are judged before a taken dedup key
-        // ignores the row, and the older guards (topic known and not retired) after both; a
-        // retired topic's taken key is left to them.
+        // ignores the row, then ids are checked, and the older guards (topic known and not
+        // retired) come last; a retired topic's taken key is left to them.
         try db.execute(sql: """
+            CREATE TRIGGER messages_ids_free BEFORE INSERT ON messages
+            WHEN EXISTS (SELECT 1 FROM messages WHERE id = NEW.id)
+                OR (NEW.message_id IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE message_id = NEW.message_id))
+            BEGIN
+                SELECT RAISE(ABORT, 'messages.id and messages.message_id are taken by another message: leave them out of the INSERT (SQLite and Flint choose them)');
+            END;
             CREATE TRIGGER messages_dedup_key_taken BEFORE INSERT ON messages
             WHEN NEW.dedup_key IS NOT NULL
                 AND EXISTS (SELECT 1 FROM messages WHERE topic = NEW.topic AND dedup_key = NEW.dedup_key)
