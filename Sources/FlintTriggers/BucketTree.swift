@@ -15,6 +15,9 @@ struct BucketTree {
     /// Directories (keys' prefixes, `""` for the start of a bucket) that exist but could not be
     /// listed (no permission, no descriptor left), with why: what is below them is unknown, not gone.
     var unlisted: [(path: String, error: Int32)] = []
+    /// Directories (as `unlisted`) that `entering` could not watch: no writer's close will be
+    /// reported from them.
+    var unwatched: Set<String> = []
 
     /// Whether `key` lies in a directory that could not be listed.
     func isUnlisted(_ key: String) -> Bool {
@@ -23,14 +26,15 @@ struct BucketTree {
 
     /// Walks `start` (a directory of `bucket` at `root`) and everything below it. `entering` is
     /// called for each directory before it is listed, so a watch added there sees every file
-    /// created after the listing began, and the listing sees every file created before.
+    /// created after the listing began, and the listing sees every file created before; it
+    /// says whether the directory is watched.
     static func walk(
-        root: String, from start: WatchedDirectory, entering: (WatchedDirectory) -> Void
+        root: String, from start: WatchedDirectory, entering: (WatchedDirectory) -> Bool
     ) -> BucketTree {
         var tree = BucketTree()
         var pending = [start]
         while let directory = pending.popLast() {
-            entering(directory)
+            if !entering(directory) { tree.unwatched.insert(directory.path) }
             let path = directory.path.isEmpty ? "\(root)/\(directory.bucket)" : "\(root)/\(directory.bucket)/\(directory.path)"
             let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0, let stream = fdopendir(fd) else {

@@ -163,14 +163,14 @@ struct WatchSession {
     /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
     /// not given back yet.
     ///
-    /// `scanned`: found by a scan, not reported by a close or a rename. A file still open for
-    /// writing is then left alone: it is not final, and its writer's close will report it (its
-    /// directory is watched before a scan lists it).
-    private mutating func observe(bucket: String, key: String, moved: Bool, scanned: Bool = false) {
+    /// `closeWillBeReported`: found by a scan (not reported by a close or a rename) in a watched
+    /// directory. A file still open for writing is then left alone: it is not final, and its
+    /// writer's close will report it (a scan watches each directory before listing it).
+    private mutating func observe(bucket: String, key: String, moved: Bool, closeWillBeReported: Bool = false) {
         let request = ObjectHasher.Request(object: BucketObject(bucket: bucket, key: key), kind: .read(moved: moved))
         if hashing[request.object] != nil { return hand(request) }
         take(
-            ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit, unlessBeingWritten: scanned),
+            ObjectFile.reading(inBucket: "\(watcher.root)/\(bucket)", key: key, hashLimit: watcher.hashLimit, unlessBeingWritten: closeWillBeReported),
             of: request
         )
     }
@@ -228,12 +228,17 @@ struct WatchSession {
     /// before it is listed.
     private func walk(_ start: WatchedDirectory, watching: Bool) -> BucketTree {
         let tree = BucketTree.walk(root: watcher.root, from: start) { directory in
-            guard watching else { return }
+            // Without `watching`, the directories were watched before (or their failure said).
+            guard watching else { return true }
             do throws(InotifyWatches.WatchError) {
                 try watches.watch(directory)
+                return true
             } catch where !error.isGone {
                 watcher.logger.error("\(error)\(error.scanCanFind ? "; objects created there will be found only by the next scan" : "")")
-            } catch {}
+                return false
+            } catch {
+                return true
+            }
         }
         for path in tree.unnamable {
             watcher.logger.warning("ignored \(path): its name is not UTF-8, so no object key can name it; rename it")
@@ -262,7 +267,9 @@ struct WatchSession {
             if let known, known.version.matches(size: metadata.size, modifiedAtNanos: metadata.modifiedAtNanos, inode: metadata.inode) {
                 continue
             }
-            observe(bucket: start.bucket, key: key.string, moved: moved, scanned: true)
+            // A file still being written is left for its writer's close, when that will be reported.
+            let directory = key.string.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(Substring(key.string.utf8[..<$0])) } ?? ""
+            observe(bucket: start.bucket, key: key.string, moved: moved, closeWillBeReported: !tree.unwatched.contains(directory))
             if pending.count >= Self.batchLimit { flush() }
         }
         for key in indexed.keys.sorted() where !tree.isUnlisted(key.string) {

@@ -24,8 +24,18 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("flint-tree-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root + "/uploads", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let tree = BucketTree.walk(root: root, from: WatchedDirectory(bucket: "uploads", path: "gone"), entering: { _ in })
+        let tree = BucketTree.walk(root: root, from: WatchedDirectory(bucket: "uploads", path: "gone"), entering: { _ in true })
         #expect(tree.unlisted.isEmpty)
         #expect(tree.files.isEmpty)
+    }
+
+    /// Directories that could not be watched are kept, so that their files, whose writers'
+    /// closes will not be reported, are read as they are.
+    @Test func directoriesEnteringCouldNotWatch_areListedAsUnwatched() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("flint-tree-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/uploads/a/b", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let tree = BucketTree.walk(root: root, from: WatchedDirectory(bucket: "uploads", path: ""), entering: { $0.path != "a" })
+        #expect(tree.unwatched == ["a"])
     }
 }
