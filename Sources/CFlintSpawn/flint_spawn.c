@@ -210,9 +210,9 @@ static int child_main(void *argument) {
         }
     }
 
-    // 9. The open-files limit, now that only 0-3 are open: set before the shuffle, it would make
-    // F_DUPFD_CLOEXEC fail (EMFILE, or EINVAL below 4) while the daemon's descriptors up to it are
-    // in use. Lowering a limit needs no privilege, so the handler's credentials allow it.
+    // 9. The open-files limit, now that only 0-3 (and the passed 4) are open: set before the
+    // shuffle, it would make F_DUPFD_CLOEXEC fail (EMFILE, or EINVAL below its minimum of 3 or 5)
+    // while the daemon's descriptors up to it are in use. Lowering a limit needs no privilege, so the handler's credentials allow it.
     if (child_limit(RLIMIT_NOFILE, attr->limit_open_files, 0) != 0) child_fail(context, FLINT_SPAWN_STEP_RLIMIT);
 
     // 10. Unblock everything and run the handler.

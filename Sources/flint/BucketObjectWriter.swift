@@ -97,7 +97,7 @@ struct BucketObjectWriter {
                     + "a disk not mounted?); create the directory it points to, or set buckets: in flint.yaml; nothing was put in bucket \(bucket)")
             }
             do throws(SystemCallError) {
-                try FileSystemCall.makeDirectories(bucketsRoot)
+                try FileSystemCall.makeDirectories(bucketsRoot, mode: Self.directoryMode)
                 return Directory(fd: try FileSystemCall.openDirectory(bucketsRoot), path: bucketsRoot)
             } catch {
                 throw failure("cannot create the buckets root \(bucketsRoot)", error)

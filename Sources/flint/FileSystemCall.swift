@@ -56,13 +56,14 @@ enum FileSystemCall {
     }
 
     /// Creates the directory at the absolute `path` and any missing parents, as `mkdir -p`
-    /// (following links: for roots the user configured).
-    static func makeDirectories(_ path: String) throws(SystemCallError) {
+    /// (following links: for roots the user configured), each it creates with exactly `mode`.
+    static func makeDirectories(_ path: String, mode: mode_t) throws(SystemCallError) {
         var prefix = ""
         for component in PathComponents.of(path, omittingEmpty: true) {
             prefix += "/" + component
             do throws(SystemCallError) {
-                _ = try retrying("mkdir") { Glibc.mkdir(prefix, 0o777) }
+                _ = try retrying("mkdir") { Glibc.mkdir(prefix, mode) }
+                _ = try retrying("chmod") { Glibc.chmod(prefix, mode) }
             } catch where error.code == EEXIST {
                 continue
             }

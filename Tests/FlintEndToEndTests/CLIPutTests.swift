@@ -102,6 +102,15 @@ struct CLIPutTests {
         #expect(try mode("new") == 0o755)
         #expect(try mode("kept/b.txt") == 0o644)
         #expect(try mode("kept") == 0o700, "a directory that was there keeps its mode")
+
+        // The buckets root too, when the put makes it.
+        let fresh = try TestProject()
+        try fresh.write("in.txt", "hello")
+        let result = try Subprocess.run(
+            "/bin/sh", ["-c", #"umask 077 && exec "$0" "$@""#, FlintBinary.path, "put", "uploads", fresh.root + "/in.txt", "--project", fresh.root])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rootMode = (try FileManager.default.attributesOfItem(atPath: fresh.root + "/buckets"))[.posixPermissions] as? Int
+        #expect(rootMode == 0o755)
     }
 
     @Test func put_fromStdin_writesWhatItReadsUnderTheKeyAndRefusesToGuessAKey() throws {

@@ -57,6 +57,25 @@ public struct DeadLetter: Sendable, Hashable, Codable {
         case bodyBytes = "body_bytes"
         case bodyTruncated = "body_truncated"
     }
+
+    /// A daemon from before `body_bytes` and `body_truncated` (a CLI updated before the daemon
+    /// restarted) sends whole bodies: their size, and not truncated.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int64.self, forKey: .id)
+        messageID = try container.decode(String.self, forKey: .messageID)
+        topic = try container.decode(String.self, forKey: .topic)
+        subscription = try container.decode(String.self, forKey: .subscription)
+        function = try container.decode(String.self, forKey: .function)
+        attempts = try container.decode(Int.self, forKey: .attempts)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        lastInvocationID = try container.decodeIfPresent(String.self, forKey: .lastInvocationID)
+        publishedAt = try container.decode(Date.self, forKey: .publishedAt)
+        diedAt = try container.decode(Date.self, forKey: .diedAt)
+        body = try container.decode(String.self, forKey: .body)
+        bodyBytes = try container.decodeIfPresent(Int.self, forKey: .bodyBytes) ?? body.utf8.count
+        bodyTruncated = try container.decodeIfPresent(Bool.self, forKey: .bodyTruncated) ?? false
+    }
 }
 
 /// What a retention pass removed.
