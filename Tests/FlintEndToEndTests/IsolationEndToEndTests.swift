@@ -191,18 +191,25 @@ import Testing
         let database = project.dataDirectory + "/flint.sqlite"
         try writeObject(uploads + "/slow.txt", Data("slow".utf8))
         try writeObject(uploads + "/victim.txt", Data("victim".utf8))
-        try await BusEndToEndTests.waitUntil("victim.txt indexed", within: 10) {
-            try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM objects WHERE bucket = 'uploads' AND key = 'victim.txt'") == "1"
+        try FileManager.default.createDirectory(atPath: uploads + "/dir", withIntermediateDirectories: true)
+        try writeObject(uploads + "/dir/inner.txt", Data("inner".utf8))
+        try project.write("inner.txt", "secret")
+        try await BusEndToEndTests.waitUntil("victim.txt and dir/inner.txt indexed", within: 10) {
+            try BusEndToEndTests.sqlite(database, "SELECT count(*) FROM objects WHERE bucket = 'uploads' AND key IN ('victim.txt', 'dir/inner.txt')") == "2"
         }
-        // slow.txt's handler holds the one slot for 2 s: victim.txt's created event waits.
+        // slow.txt's handler holds the one slot for 2 s: the created events wait. Meanwhile the
+        // object becomes a link to the project, and the directory on the way to the other one a
+        // relative link to it (where an inner.txt waits).
         try FileManager.default.removeItem(atPath: uploads + "/victim.txt")
         try FileManager.default.createSymbolicLink(atPath: uploads + "/victim.txt", withDestinationPath: project.root)
+        try FileManager.default.removeItem(atPath: uploads + "/dir")
+        try FileManager.default.createSymbolicLink(atPath: uploads + "/dir", withDestinationPath: "../..")
 
         let outputs = { (try? FileManager.default.contentsOfDirectory(atPath: seen)) ?? [] }
-        try await BusEndToEndTests.waitUntil("victim.txt's created and removed events handled", within: 20) {
-            outputs().filter { $0.hasPrefix("victim.txt.") }.count == 2
+        try await BusEndToEndTests.waitUntil("the created and removed events handled", within: 20) {
+            outputs().filter { $0.hasPrefix("victim.txt.") || $0.hasPrefix("inner.txt.") }.count == 4
         }
-        #expect(outputs().filter { $0.hasPrefix("victim.txt.") }.allSatisfy { $0.hasSuffix(".gone") }, "\(outputs())")
+        #expect(outputs().filter { $0.hasPrefix("victim.txt.") || $0.hasPrefix("inner.txt.") }.allSatisfy { $0.hasSuffix(".gone") }, "\(outputs())")
         #expect(outputs().contains { $0.hasPrefix("slow.txt.") && $0.hasSuffix(".seen") }, "\(outputs())")
         _ = daemon
     }
