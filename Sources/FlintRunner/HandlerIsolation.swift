@@ -17,8 +17,15 @@ public final class HandlerIsolation: Sendable {
     /// The path of `bwrap`, when installed.
     public let bubblewrap: String?
     /// Whether that `bwrap` binds from a descriptor (`--ro-bind-fd`, which a sandbox shows its
-    /// bucket object through: `SandboxedObject`).
-    let bubblewrapBindsDescriptors: Bool
+    /// bucket object through: `SandboxedObject`); nil without one.
+    let bubblewrapSupport: BubblewrapSupport?
+
+    enum BubblewrapSupport: Equatable {
+        case bindsDescriptors
+        case lacksDescriptorBinding
+        /// `bwrap --help` could not be run, and why.
+        case cannotRun(String)
+    }
     let hiddenPaths: [String]
     /// `pids.max` of each instance's cgroup.
     let processes: Int
@@ -32,7 +39,7 @@ public final class HandlerIsolation: Sendable {
         self.cgroups = cgroups
         self.cgroupsUnavailable = cgroupsUnavailable
         self.bubblewrap = bubblewrap
-        self.bubblewrapBindsDescriptors = bubblewrap.map(Self.bindsDescriptors) ?? false
+        self.bubblewrapSupport = bubblewrap.map { Self.support(of: $0) }
         self.hiddenPaths = hiddenPaths
         self.processes = processes
     }
@@ -109,8 +116,15 @@ public final class HandlerIsolation: Sendable {
         if function.isolation == .sandbox, bubblewrap == nil {
             return "function \(function.name): isolation: sandbox needs bubblewrap (bwrap), which is not installed or not on PATH; install it (apt-get install bubblewrap) or set isolation: process"
         }
-        if function.isolation == .sandbox, let bubblewrap, !bubblewrapBindsDescriptors {
-            return "function \(function.name): isolation: sandbox needs a bubblewrap with --ro-bind-fd (0.10 or later, or an older one with the security update for CVE-2024-42472), and \(bubblewrap) has none; update it (apt-get install --only-upgrade bubblewrap) or set isolation: process"
+        if function.isolation == .sandbox, let bubblewrap {
+            switch bubblewrapSupport {
+            case .lacksDescriptorBinding:
+                return "function \(function.name): isolation: sandbox needs a bubblewrap with --ro-bind-fd (0.10 or later, or an older one with the security update for CVE-2024-42472), and \(bubblewrap) has none; update it (apt-get install --only-upgrade bubblewrap) or set isolation: process"
+            case .cannotRun(let reason):
+                return "function \(function.name): isolation: sandbox needs bubblewrap, and \(bubblewrap) cannot be run (\(reason)); check it with \(bubblewrap) --version, or set isolation: process"
+            case .bindsDescriptors, nil:
+                break
+            }
         }
         if let user, let problem = PathAccess.problem(reaching: function.directory, as: user) {
             return "function \(function.name): handlers run as \(user), who cannot read the function's directory: \(problem); make it readable (chmod o+rx), or set user: in flint.yaml"
@@ -125,18 +139,29 @@ public final class HandlerIsolation: Sendable {
         return nil
     }
 
-    /// Whether `bwrap --help` lists `--ro-bind-fd`.
-    static func bindsDescriptors(_ bwrap: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bwrap)
-        process.arguments = ["--help"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        let help = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: help, as: UTF8.self).contains("--ro-bind-fd")
+    /// Whether `bwrap --help` lists `--ro-bind-fd`. A failure to start is tried again a few
+    /// times: a file just written can be busy (ETXTBSY) while a concurrent fork still holds it.
+    static func support(of bwrap: String) -> BubblewrapSupport {
+        var failure = ""
+        for attempt in 0 ..< 5 {
+            if attempt > 0 { usleep(20_000) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bwrap)
+            process.arguments = ["--help"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                failure = "\(error.localizedDescription)"
+                continue
+            }
+            let help = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: help, as: UTF8.self).contains("--ro-bind-fd") ? .bindsDescriptors : .lacksDescriptorBinding
+        }
+        return .cannotRun(failure)
     }
 
     /// What `function` actually gets, for `flint up`: `user nobody (65534), cgroup v1 (memory

@@ -13,8 +13,13 @@ enum SandboxedObject {
     /// A read-only descriptor of the regular file at `path`, opened beneath the longest of
     /// `roots` that holds it; nil when there is none to bind (the object is gone, is a link or no
     /// regular file, or lies under none of the roots).
-    static func open(_ path: String, beneath roots: [String]) -> CInt? {
-        guard let root = roots.filter({ BubblewrapCommand.isInside(path, $0) }).max(by: { $0.count < $1.count }) else {
+    ///
+    /// `path` is compared with the roots as text, `.` and `..` taken out of both (the buckets root
+    /// as flint.yaml names it, `./buckets`, and as the sandbox hides it); never by resolving
+    /// links, which would follow the uploaders' ones below the root.
+    static func open(_ objectPath: String, beneath roots: [String]) -> CInt? {
+        let path = lexicallyNormal(objectPath)
+        guard let root = roots.map(lexicallyNormal).filter({ BubblewrapCommand.isInside(path, $0) }).max(by: { $0.count < $1.count }) else {
             return nil
         }
         // The root is the operator's, and may be a link; the bucket (its first component below)
@@ -30,5 +35,15 @@ enum SandboxedObject {
             return nil
         }
         return fd
+    }
+
+    /// An absolute `path` without empty, `.` and `..` components (`..` takes away the one before
+    /// it, as text).
+    static func lexicallyNormal(_ path: String) -> String {
+        var components: [String] = []
+        for component in PathComponents.of(path, omittingEmpty: true) where component != "." {
+            if component == ".." { _ = components.popLast() } else { components.append(component) }
+        }
+        return "/" + components.joined(separator: "/")
     }
 }

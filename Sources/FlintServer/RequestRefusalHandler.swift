@@ -65,8 +65,10 @@ final class RequestRefusalHandler: ChannelDuplexHandler, RemovableChannelHandler
             // before its body ended: 401, 413), when the connection can only end.
             bodyOpen = false
             if unanswered == 0 {
+                // Only this side: closing while the trailers are still arriving would reset the
+                // connection (as `refuseHTTPRequest` explains), losing the answer already sent.
                 state = .refused
-                context.close(promise: nil)
+                context.close(mode: .output, promise: nil)
             } else {
                 unanswered -= 1
                 refuse(.requestHeaderFieldsTooLarge, message: Self.headTooLarge, context: context)

@@ -63,10 +63,13 @@ enum FileSystemCall {
             prefix += "/" + component
             do throws(SystemCallError) {
                 _ = try retrying("mkdir") { Glibc.mkdir(prefix, mode) }
-                _ = try retrying("chmod") { Glibc.chmod(prefix, mode) }
             } catch where error.code == EEXIST {
                 continue
             }
+            // Through a descriptor, never through a link put there meanwhile.
+            let made = try retrying("open") { Glibc.open(prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            defer { closeIgnoringErrors(made) }
+            try setMode(made, mode)
         }
     }
 

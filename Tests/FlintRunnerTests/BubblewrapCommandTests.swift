@@ -61,6 +61,8 @@ import Testing
         let refusal = try #require(isolation(old).refusal(of: function))
         #expect(refusal.contains("needs a bubblewrap with --ro-bind-fd") && refusal.contains(old), "\(refusal)")
         #expect(isolation(new).refusal(of: function) == nil)
+        let broken = try #require(isolation(directory + "/missing-bwrap").refusal(of: function))
+        #expect(broken.contains("cannot be run"), "\(broken)")
     }
 
     @Test func networkTrue_keepsTheHostsNetwork() {

@@ -48,6 +48,15 @@ import Testing
         #expect(SandboxedObject.open(root + "/secret.txt", beneath: [buckets]) == nil, "under none of the roots")
     }
 
+    /// The buckets root as flint.yaml may name it (`./buckets`, `a/../buckets`, a trailing `/`)
+    /// is the root the sandbox hides.
+    @Test func aRootNamedWithDotsOrATrailingSlash_isStillTheRoot() throws {
+        let named = root + "/./x/../buckets/"
+        let fd = try #require(SandboxedObject.open(named + "uploads/dir/a.txt", beneath: [root, buckets]))
+        #expect(try contents(fd) == "object")
+        #expect(SandboxedObject.lexicallyNormal("/a/./b//c/../d/") == "/a/b/d")
+    }
+
     /// The root itself is the operator's: a buckets directory that is a link is followed.
     @Test func aRootThatIsALink_isFollowed() throws {
         let linked = root + "/linked-buckets"

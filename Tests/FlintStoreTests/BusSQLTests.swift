@@ -149,6 +149,18 @@ import Testing
         #expect(retired.error.contains("retired topic"), "\(retired.error)")
     }
 
+    /// SQLite gives NEW.id as -1 in a BEFORE trigger when it is to choose the id: a message
+    /// inserted with id -1 must not make every later one look as if its id were taken.
+    @Test func aMessageWithIDMinusOne_doesNotMakeLaterIDsLookTaken() throws {
+        let fixture = try BusFixture()
+        let result = try SQLiteShell.run(fixture.path, """
+            INSERT INTO messages (id, topic, body) VALUES (-1, 'orders', 'low');
+            INSERT INTO messages (topic, body) VALUES ('orders', 'next');
+            """)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(try fixture.scalar("SELECT count(*) FROM messages") == 2)
+    }
+
     @Test func plainInsert_ofAnIDFarAboveTheNewest_isRefused_soLaterPublishesStillWork() throws {
         let fixture = try BusFixture()
         let jump = try SQLiteShell.run(fixture.path, "INSERT INTO messages (id, topic, body) VALUES (9223372036854775807, 'orders', 'x');")

@@ -15,12 +15,14 @@ extension BusSchema {
     /// - `OR REPLACE` with a taken `id` or `message_id` (Flint's own choice, for asynchronous
     ///   invocations) deleted the message that had it too: such an INSERT is refused.
     static func guardConflictClauses(_ db: Database) throws {
+        // NEW.id is -1 in a BEFORE trigger when SQLite is to choose it, which an explicit id of
+        // -1 must not make look taken for every later message.
         // SQLite runs the newest trigger first: the columns are judged before a taken dedup key
         // ignores the row, then ids are checked, and the older guards (topic known and not
         // retired) come last; a retired topic's taken key is left to them.
         try db.execute(sql: """
             CREATE TRIGGER messages_ids_free BEFORE INSERT ON messages
-            WHEN EXISTS (SELECT 1 FROM messages WHERE id = NEW.id)
+            WHEN (NEW.id != -1 AND EXISTS (SELECT 1 FROM messages WHERE id = NEW.id))
                 OR (NEW.message_id IS NOT NULL AND EXISTS (SELECT 1 FROM messages WHERE message_id = NEW.message_id))
             BEGIN
                 SELECT RAISE(ABORT, 'messages.id and messages.message_id are taken by another message: leave them out of the INSERT (SQLite and Flint choose them)');
