@@ -21,6 +21,10 @@ struct Validate: AsyncParsableCommand {
         }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
+        let watchesABucket = project.triggers.contains { if case .bucket = $0.source { true } else { false } }
+        if watchesABucket, let problem = project.bucketsRootProblem {
+            FileHandle.standardError.write(Data("flint validate: note: \(problem); no bucket trigger will fire until then\n".utf8))
+        }
         for trigger in project.triggers {
             guard case .bucket(let watched) = trigger.source, project.bucketIsSymbolicLink(watched.bucket) else { continue }
             FileHandle.standardError.write(Data(
@@ -30,7 +34,8 @@ struct Validate: AsyncParsableCommand {
 
     /// What `flint up` would refuse on this machine in a project whose files are all valid: a
     /// function the handler user cannot run or that asks for isolation this machine lacks, routes
-    /// without auth on a listener others can reach, an output bucket Flint cannot write into.
+    /// without auth on a listener others can reach, a buckets root it cannot make output buckets
+    /// in, an output bucket Flint cannot write into.
     static func refusals(of project: Project) -> [String] {
         var problems: [String] = []
         do {
@@ -41,6 +46,9 @@ struct Validate: AsyncParsableCommand {
         }
         if let open = FlintDaemon.openTriggersProblem(listen: project.config.listen, triggers: project.triggers) {
             problems.append(open)
+        }
+        if project.functions.values.contains(where: { $0.output != nil }), let problem = project.bucketsRootProblem {
+            problems.append(problem)
         }
         for bucket in Set(project.functions.values.compactMap(\.output)).sorted() {
             if let problem = project.outputBucketProblem(bucket) { problems.append(problem) }

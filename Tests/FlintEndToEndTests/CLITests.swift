@@ -174,6 +174,29 @@ import Testing
         #expect(open.stderr.contains("refusing to listen on 0.0.0.0:0: it is not a loopback address and these triggers have auth: none: open"), "\(open.stderr)")
         #expect(open.stderr.contains("1 problem in \(project.root) that flint up would refuse on this machine"), "\(open.stderr)")
 
+        // A buckets root that is a link to nothing: flint up refuses an output bucket under it,
+        // and starts with a watched one NOT WATCHED, which validate notes.
+        try project.write("flint.yaml", "listen: 127.0.0.1:0\n")
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/buckets", withDestinationPath: project.root + "/gone")
+        let unnamed = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(unnamed.status == 0 && unnamed.stderr.isEmpty, "no bucket named: nothing to make; \(unnamed.stderr)")
+        try project.addBucketTrigger("uploads", function: "echo", bucket: "uploads")
+        let watched = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(watched.status == 0)
+        #expect(watched.stderr.contains("note: the buckets root \(project.root)/buckets is a symbolic link to nothing"), "\(watched.stderr)")
+        try project.addScriptFunction("echo", script: "exec cat\n", manifest: "output: out\n")
+        let dangling = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(dangling.status == 1)
+        #expect(dangling.stderr.contains("the buckets root \(project.root)/buckets is a symbolic link to nothing (\(project.root)/gone is missing)"), "\(dangling.stderr)")
+        try FileManager.default.removeItem(atPath: project.root + "/buckets")
+        try project.write("buckets", "a file")
+        let file = try FlintBinary.run(["validate", "--project", project.root])
+        #expect(file.status == 1)
+        #expect(file.stderr.contains("is a file, not a directory"), "\(file.stderr)")
+        try FileManager.default.removeItem(atPath: project.root + "/buckets")
+        try FileManager.default.removeItem(atPath: project.root + "/triggers/uploads.yaml")
+        try project.addScriptFunction("echo", script: "exec cat\n")
+
         guard getuid() == 0 else { return }  // only root runs handlers as another user, who must reach the function
         try project.write("flint.yaml", "listen: 127.0.0.1:0\nuser: nobody\n")
         #expect(chmod(project.root + "/functions/echo", 0o700) == 0)
