@@ -42,7 +42,20 @@ struct Flint: AsyncParsableCommand {
                 exit(withError: ValidationError("flint has no command \"\(word)\"\(hint)"))
             }
         }
-        await main(arguments)
+        do {
+            var command = try await asyncParseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CLIError where error.description.hasPrefix("flint ") {
+            // The message names its command already; "Error: flint put: ..." would say it twice.
+            _ = (error.description + "\n").withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            Glibc.exit(EXIT_FAILURE)
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 

@@ -283,7 +283,8 @@ struct CLIPutTests {
         let project = try TestProject()
         let missing = try put(project, ["uploads", project.root + "/nope.jpg"])
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("flint put: \(project.root)/nope.jpg does not exist; give the path of a file to put, or - to read stdin"), "\(missing.stderr)")
+        // Said once, as the line's start: not "Error: flint put: ...".
+        #expect(missing.stderr == "flint put: \(project.root)/nope.jpg does not exist; give the path of a file to put, or - to read stdin\n", "\(missing.stderr)")
 
         let directory = try put(project, ["uploads", project.root + "/functions", "f"])
         #expect(directory.status == 1)
