@@ -23,6 +23,12 @@ struct DaemonClient {
         guard let info = DaemonInfo.read(from: files.daemonInfo), let url = URL(string: info.url) else {
             throw CLIError("Flint is not running for \(root) (no \(files.daemonInfo)); start it with `flint up`, or set FLINT_URL")
         }
+        // A killed daemon's file: its port may be another program's by now, which must not get the token.
+        guard info.isAlive else {
+            throw CLIError(
+                "Flint is not running for \(root): \(files.daemonInfo) was left by a daemon that has ended (pid \(info.pid), killed before it could remove it); "
+                    + "start Flint with `flint up`, or set FLINT_URL")
+        }
         return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: tokenFromEnvironment)
     }
 

@@ -215,4 +215,20 @@ import Testing
         let restarted = try RunningDaemon(project)
         #expect(try await restarted.request("GET", "/healthz").status == 200)
     }
+
+    /// The commands that talk to the daemon do not send the admin token to a killed daemon's
+    /// port, which another program may hold by now: they say the daemon has ended.
+    @Test func staleDaemonJSON_fromAKilledDaemon_isNotContacted() throws {
+        let project = try TestProject()
+        let killed = try RunningDaemon(project)
+        let pid = killed.process.processIdentifier
+        _ = try killed.stop(signal: SIGKILL)
+        for command in [["ls"], ["invocations"], ["reload"]] {
+            let result = try FlintBinary.run(command + ["--project", project.root])
+            #expect(result.status == 1, "\(command)")
+            #expect(
+                result.stderr.contains("Flint is not running for \(project.root): \(project.dataDirectory)/daemon.json was left by a daemon that has ended (pid \(pid)"),
+                "\(command): \(result.stderr)")
+        }
+    }
 }
