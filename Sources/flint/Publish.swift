@@ -87,11 +87,17 @@ struct Publish: AsyncParsableCommand {
             FileHandle.standardError.write(Data("flint publish: the input has no non-blank lines; nothing was published\n".utf8))
             return
         }
+        let topology = BusTopology(project: project)
+        // Where Flint never ran, the project's topics are all there are: a refusal then makes no database.
+        if topology.topics[topic] == nil, !FileManager.default.fileExists(atPath: DaemonFiles(project: project).database) {
+            let known = topology.topics.keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
+            throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))")
+        }
         let bus = try Self.openBus(of: project)
         let receipts: [PublishReceipt]
         do {
             // Adds this project's topics without retiring anything: a running daemon is not disturbed.
-            try bus.register(BusTopology(project: project), retireOthers: false)
+            try bus.register(topology, retireOthers: false)
             receipts = try await bus.publish(messages)
         } catch {
             throw CLIError("flint publish: \(Self.lineOf(error, in: numbered, lines: lines))\(error.description)")

@@ -108,6 +108,12 @@ import Testing
         #expect(unknown.status == 1)
         #expect(unknown.stdout.isEmpty)
         #expect(unknown.stderr.contains(#"flint publish: unknown topic "nope" (known topics: orders)"#), "\(unknown.stderr)")
+        // Refused before anything was made: Flint still "has not run" in this project.
+        #expect(!FileManager.default.fileExists(atPath: project.dataDirectory + "/flint.sqlite"))
+        #expect(try publish(project, ["orders", "--data", "x"]).status == 0)
+        let unknownOnceMade = try publish(project, ["nope", "--data", "x"])
+        #expect(unknownOnceMade.status == 1)
+        #expect(unknownOnceMade.stderr.contains(#"flint publish: unknown topic "nope" (known topics: orders)"#), "\(unknownOnceMade.stderr)")
 
         let reserved = try publish(project, ["flint.invoke.recorder", "--data", "x"])
         #expect(reserved.status == 1)
