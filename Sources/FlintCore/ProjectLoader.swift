@@ -65,8 +65,11 @@ private struct ProjectLoading {
             let loaded = loadFunctions(config, explicit: parsedConfig.explicitFunctions)
             functions = loaded.functions
             // A function whose manifest gave no name (invalid YAML) most likely has its directory's:
-            // a trigger naming it would only echo the manifest's problem.
-            knownNames = loaded.names.union(loaded.unnamedDirectories)
+            // a trigger naming it would only echo the manifest's problem. A functions directory that
+            // could not be listed may hold any function: every trigger would echo that.
+            if !loaded.unlistedDirectory {
+                knownNames = loaded.names.union(loaded.unnamedDirectories)
+            }
         }
         var triggers: [(file: String, parsed: ParsedTrigger)] = []
         if !parsedConfig.invalidKeys.contains("triggers") {
@@ -99,19 +102,25 @@ private struct ProjectLoading {
     // MARK: functions
 
     /// The valid manifests by name, every name declared validly (even in a manifest with other
-    /// problems), so that triggers naming those are not reported too, and the directories whose
-    /// manifest gave no name at all.
+    /// problems), so that triggers naming those are not reported too, the directories whose
+    /// manifest gave no name at all, and whether a functions directory could not be listed.
     private mutating func loadFunctions(
         _ config: FlintConfig, explicit: [Located<String>]?
-    ) -> (functions: [String: FunctionManifest], names: Set<String>, unnamedDirectories: Set<String>) {
+    ) -> (functions: [String: FunctionManifest], names: Set<String>, unnamedDirectories: Set<String>, unlistedDirectory: Bool) {
         var functions: [String: FunctionManifest] = [:]
+        var unlistedDirectory = false
         var unnamedDirectories: Set<String> = []
         var firstDeclaration: [String: SourceLocation] = [:]
         var seenDirectories: Set<String> = []
         for (index, directory) in config.functions.enumerated() {
             let written = explicit?[index]
             let path = resolve(directory)
-            guard let entries = listDirectory(path, writtenAt: written, mustExist: written != nil) else { continue }
+            let issuesBefore = issues.count
+            guard let entries = listDirectory(path, writtenAt: written, mustExist: written != nil) else {
+                // A default directory that is missing is no problem: it holds no function.
+                if issues.count > issuesBefore { unlistedDirectory = true }
+                continue
+            }
             for entry in entries {
                 let functionDirectory = path + "/" + entry
                 let manifestPath = functionDirectory + "/" + ProjectLoader.manifestFileName
@@ -144,7 +153,7 @@ private struct ProjectLoading {
                 functions[name.value] = parsed.manifest
             }
         }
-        return (functions, Set(firstDeclaration.keys), unnamedDirectories)
+        return (functions, Set(firstDeclaration.keys), unnamedDirectories, unlistedDirectory)
     }
 
     // MARK: triggers

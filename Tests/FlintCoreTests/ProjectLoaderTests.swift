@@ -102,6 +102,16 @@ import FlintCore
         }
     }
 
+    /// The triggers are not each said to name no function: the directory that holds them is missing.
+    @Test func functionsDirectoryThatDoesNotExist_isTheOneErrorItsTriggersCause() throws {
+        try withTemporaryProject { project in
+            try project.write("flint.yaml", "functions: nope\n")
+            try writeFunction(project, "functions/echo", name: "echo")
+            try project.write("triggers/echo.yaml", "source: http\nfunction: echo\nmethod: POST\npath: /echo\n")
+            #expect(project.loadIssues() == [#"flint.yaml:1: functions: directory "nope" does not exist"#])
+        }
+    }
+
     @Test func manifestNamedFunctionYml_isAnError_notAMissingFunction() throws {
         try withTemporaryProject { project in
             try writeFunction(project, "functions/a", name: "a")
