@@ -125,9 +125,7 @@ public enum APIGatewayV2Response {
     /// written after it would be read by the client as the start of the next response. Its
     /// body is dropped, as API Gateway drops it.
     static func described(by fields: [String: JSONValue]) throws(Malformation) -> HTTPResponseParts {
-        guard case .integer(let status)? = fields["statusCode"] else {
-            throw Malformation("statusCode is not a whole number")
-        }
+        let status = try statusCode(fields["statusCode"])
         guard (200 ... 599).contains(status) else {
             throw Malformation("statusCode \(status) is not a final HTTP status (200 to 599)")
         }
@@ -137,7 +135,22 @@ public enum APIGatewayV2Response {
         return HTTPResponseParts(status: status, headers: headers, body: bodiless ? Data() : body)
     }
 
+    /// A whole number, or a string of digits: API Gateway takes `"200"`, which Lambda's Node.js
+    /// blueprints return.
+    static func statusCode(_ value: JSONValue?) throws(Malformation) -> Int {
+        switch value {
+        case .integer(let status)?:
+            return status
+        case .string(let text)? where !text.isEmpty && text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }):
+            if let status = Int(text) { return status }
+        default:
+            break
+        }
+        throw Malformation("statusCode is not a whole number")
+    }
+
     /// `body` as text, or decoded from base64 when `isBase64Encoded` is true; absent or null is empty.
+    /// Line breaks in it are skipped, as MIME base64 (Python's `base64.encodebytes`) has them.
     static func body(_ fields: [String: JSONValue]) throws(Malformation) -> Data {
         let isBase64Encoded: Bool
         switch fields["isBase64Encoded"] {
@@ -150,7 +163,9 @@ public enum APIGatewayV2Response {
             return Data()
         case .string(let text)?:
             guard isBase64Encoded else { return Data(text.utf8) }
-            guard let decoded = Data(base64Encoded: text) else { throw Malformation("body is not base64, though isBase64Encoded is true") }
+            let lines = text.utf8.contains { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+            let unbroken = lines ? String(text.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }) : text
+            guard let decoded = Data(base64Encoded: unbroken) else { throw Malformation("body is not base64, though isBase64Encoded is true") }
             return decoded
         default:
             throw Malformation("body is not a string (serialize it, e.g. json.dumps)")

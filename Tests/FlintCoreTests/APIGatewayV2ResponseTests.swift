@@ -61,6 +61,24 @@ import Testing
         #expect(response.values(of: "content-type") == ["image/png"])
     }
 
+    /// API Gateway takes a string of digits, which Lambda's Node.js blueprints return.
+    @Test func map_statusCodeAsAStringOfDigits_isThatStatus() {
+        let response = Self.map(#"{"statusCode":"404","body":"gone"}"#)
+        #expect(response.status == 404)
+        #expect(response.body == Data("gone".utf8))
+    }
+
+    /// MIME base64, as Python's `base64.encodebytes` writes it: a line break every 76 characters.
+    @Test func map_base64BodyWithLineBreaks_isDecoded() {
+        let bytes = Data((0 ..< 100).map { UInt8($0) })
+        let mime = bytes.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+        #expect(mime.contains("\n"))
+        let escaped = mime.replacingOccurrences(of: "\n", with: "\\n")
+        let response = Self.map(#"{"statusCode":200,"isBase64Encoded":true,"body":"\#(escaped)"}"#)
+        #expect(response.status == 200)
+        #expect(response.body == bytes)
+    }
+
     @Test func map_framingHeadersFromHandler_areDropped() {
         let response = Self.map(#"""
             {"statusCode":200,"headers":{"Content-Length":"999","Transfer-Encoding":"chunked","Connection":"close","x-a":"b"},"body":"hi"}
@@ -82,7 +100,8 @@ import Testing
         #"{"statusCode":101}"#,
         #"{"statusCode":199}"#,
         #"{"statusCode":600}"#,
-        #"{"statusCode":"200"}"#,
+        #"{"statusCode":""}"#,
+        #"{"statusCode":" 200"}"#,
         #"{"statusCode":200.5}"#,
         #"{"statusCode":true}"#,
         #"{"statusCode":null}"#,
@@ -102,7 +121,9 @@ import Testing
 
     /// Each refusal says what was wrong, for the daemon's log (the client only gets a 500).
     @Test(arguments: [
-        (#"{"statusCode":"200"}"#, "statusCode is not a whole number"),
+        (#"{"statusCode":"2x0"}"#, "statusCode is not a whole number"),
+        (#"{"statusCode":"+200"}"#, "statusCode is not a whole number"),
+        (#"{"statusCode":"150"}"#, "statusCode 150 is not a final HTTP status (200 to 599)"),
         (#"{"statusCode":150}"#, "statusCode 150 is not a final HTTP status (200 to 599)"),
         (#"{"statusCode":200,"body":{"a":1}}"#, "body is not a string (serialize it, e.g. json.dumps)"),
         (#"{"statusCode":200,"body":"x","isBase64Encoded":true}"#, "body is not base64, though isBase64Encoded is true"),
