@@ -121,12 +121,14 @@ struct LambdaInvokeRoutes: Sendable {
             }
             caller.clientContext = clientContext
         }
+        // DryRun checks the request as RequestResponse would, and runs nothing.
         let isAsynchronous: Bool
+        var isDryRun = false
         switch request.headers[.amzInvocationType] ?? "RequestResponse" {
         case "RequestResponse":
             isAsynchronous = false
         case "DryRun":
-            return Response(status: .noContent)
+            (isAsynchronous, isDryRun) = (false, true)
         case "Event":
             isAsynchronous = true
         case let other:
@@ -143,6 +145,7 @@ struct LambdaInvokeRoutes: Sendable {
         if !payload.isEmpty, !JSONSyntax.isValue(payload) {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
         }
+        if isDryRun { return Response(status: .noContent) }
         // No payload is the empty object, as Lambda gives it to the handler (boto3 without `Payload`).
         let event = payload.isEmpty ? Data("{}".utf8) : payload
         if isAsynchronous {

@@ -58,8 +58,19 @@ struct LambdaInvokeAPITests {
         #expect(out["payload"] as? String == "{}")
     }
 
-    @Test func invoke_byPercentEncodedARN_andDryRun() throws {
+    @Test func invoke_byPercentEncodedARN_andDryRun() async throws {
         let daemon = try RunningDaemon(try Self.project())
+        // DryRun checks what RequestResponse would, and runs nothing.
+        let path = "/2015-03-31/functions/echo/invocations"
+        let notJSON = try await daemon.request("POST", path, body: Data("not json".utf8), headers: ["X-Amz-Invocation-Type": "DryRun"])
+        #expect(notJSON.status == 400)
+        #expect(notJSON.headers["x-amzn-errortype"] == "InvalidRequestContentException", "\(notJSON.headers)")
+        let logType = try await daemon.request("POST", path, body: Data("{}".utf8), headers: ["X-Amz-Invocation-Type": "DryRun", "X-Amz-Log-Type": "Bogus"])
+        #expect(logType.status == 400)
+        #expect(logType.headers["x-amzn-errortype"] == "InvalidParameterValueException", "\(logType.headers)")
+        let tooLarge = try await daemon.request("POST", path, body: Data(count: 6 * 1024 * 1024 + 1), headers: ["X-Amz-Invocation-Type": "DryRun"])
+        #expect(tooLarge.status == 413)
+        #expect(try await daemon.request("GET", "/v1/invocations?function=echo", authorized: true).text.contains("\"invocations\":[]"))
         let out = try Boto3.run(daemon, """
             arn = "arn:aws:lambda:local:000000000000:function:echo"
             r = client.invoke(FunctionName=arn, Payload=b"[1,2]")
