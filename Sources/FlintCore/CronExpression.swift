@@ -44,9 +44,19 @@ package struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The expression as written.
     package let description: String
 
+    /// The macros of Vixie cron that are a schedule, written as the five fields.
+    static let macros: [String: String] = [
+        "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+        "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    ]
+
     /// Parses `text`, or throws a message naming the field that is wrong.
     package init(_ text: String) throws(CronExpressionError) {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if fields.count == 1, let macro = fields.first, macro.hasPrefix("@") {
+            let fiveFields = Self.macros[macro.lowercased()].map { "; write \(macro) as \"\($0)\"" } ?? "; write the five fields"
+            throw CronExpressionError("\(macro) is a macro, which Flint's cron does not take\(fiveFields): minute hour day-of-month month day-of-week")
+        }
         guard fields.count == Field.allCases.count else {
             throw CronExpressionError(
                 "has \(fields.count) field\(fields.count == 1 ? "" : "s"), needs 5: minute hour day-of-month month day-of-week"

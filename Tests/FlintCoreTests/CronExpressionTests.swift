@@ -30,7 +30,8 @@ import Testing
         ("30-10 * * * *", "minute range \"30-10\" runs backwards; write 10-30"),
         ("1,,2 * * * *", "minute \"\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
         ("* * * JAN *", "month \"JAN\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
-        ("@daily", "has 1 field, needs 5: minute hour day-of-month month day-of-week"),
+        ("@daily", #"@daily is a macro, which Flint's cron does not take; write @daily as "0 0 * * *": minute hour day-of-month month day-of-week"#),
+        ("@reboot", "@reboot is a macro, which Flint's cron does not take; write the five fields: minute hour day-of-month month day-of-week"),
     ])
     func invalidExpressions_sayWhichFieldIsWrong(text: String, message: String) {
         #expect(throws: CronExpressionError(message)) { try CronExpression(text) }
