@@ -74,6 +74,21 @@ package struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         dayOfMonthIsUnrestricted = fields[2].hasPrefix("*")
         dayOfWeekIsUnrestricted = fields[4].hasPrefix("*")
         description = text
+        // Both day fields must match when either starts with `*`: then only the days of month
+        // decide, and `30 2` is a day no year has.
+        if dayOfWeekIsUnrestricted, !months.contains(where: { month in daysOfMonth.contains { $0 <= Self.longest(month) } }) {
+            throw CronExpressionError(
+                "never fires: no month it names has a day it names (\(fields[2]) of month \(fields[3])); check the day-of-month and month fields")
+        }
+    }
+
+    /// The most days `month` (1...12) has: 29 in February, in leap years.
+    static func longest(_ month: Int) -> Int {
+        switch month {
+        case 2: 29
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Whether the expression fires in the given minute; `dayOfWeek` is 0...6 from Sunday.

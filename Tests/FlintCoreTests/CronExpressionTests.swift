@@ -32,9 +32,17 @@ import Testing
         ("* * * JAN *", "month \"JAN\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
         ("@daily", #"@daily is a macro, which Flint's cron does not take; write @daily as "0 0 * * *": minute hour day-of-month month day-of-week"#),
         ("@reboot", "@reboot is a macro, which Flint's cron does not take; write the five fields: minute hour day-of-month month day-of-week"),
+        ("0 0 30 2 *", "never fires: no month it names has a day it names (30 of month 2); check the day-of-month and month fields"),
+        ("0 0 31 2,4,6,9,11 *", "never fires: no month it names has a day it names (31 of month 2,4,6,9,11); check the day-of-month and month fields"),
     ])
     func invalidExpressions_sayWhichFieldIsWrong(text: String, message: String) {
         #expect(throws: CronExpressionError(message)) { try CronExpression(text) }
+    }
+
+    /// A day some month names has, once in a while included; and with a day of week too, either fires.
+    @Test(arguments: ["0 0 29 2 *", "0 0 31 1-12 *", "0 0 30 2 1", "0 0 31 4,5 *"])
+    func expressionsThatFire_evenRarely_areTaken(text: String) {
+        #expect(throws: Never.self) { try CronExpression(text) }
     }
 
     @Test func dayFields_orWhenBothRestricted_andWhenOneIsStar() throws {
