@@ -11,6 +11,8 @@ struct DaemonClient {
     /// The daemon of the project at `root`: `FLINT_URL`/`FLINT_TOKEN`, else `daemon.json` and `admin-token`.
     static func forProject(root: String) throws -> DaemonClient {
         let environment = ProcessInfo.processInfo.environment
+        // A mistyped --project is said as such, not as a daemon that is not running.
+        if environment["FLINT_URL"] == nil { _ = try ProjectLocator.existingRoot(root) }
         let files = DaemonFiles(directory: try ProjectLocator.dataDirectory(root: root))
         let tokenFromEnvironment = environment["FLINT_TOKEN"] != nil
         let token = environment["FLINT_TOKEN"] ?? (FileManager.default.contents(atPath: files.adminToken).map {

@@ -230,5 +230,8 @@ import Testing
                 result.stderr.contains("Flint is not running for \(project.root): \(project.dataDirectory)/daemon.json was left by a daemon that has ended (pid \(pid)"),
                 "\(command): \(result.stderr)")
         }
+        let mistyped = try FlintBinary.run(["ls", "--project", project.root + "/nope"])
+        #expect(mistyped.status == 1)
+        #expect(mistyped.stderr.contains("project directory \(project.root)/nope does not exist"), "\(mistyped.stderr)")
     }
 }
