@@ -44,6 +44,7 @@ struct Logs: AsyncParsableCommand {
         }
         var dropped = DroppedLineNotices(function: function)
         defer { dropped.rest().map(note) }
+        var printedLines = 0
         while true {
             // Lines left out are told when due even if no record comes then.
             if let dueAt = dropped.dueAt, try !waitForInput(stream, until: dueAt) {
@@ -62,6 +63,7 @@ struct Logs: AsyncParsableCommand {
                 note("following \(what); Ctrl-C stops")
             case "line":
                 StandardOutput.write("\(record.time ?? "-")  \(record.invocation ?? "-")  \(record.text ?? "")\n")
+                printedLines += 1
                 // The reader went away (`| head`): nothing more to do.
                 if StandardOutput.isClosed { return }
             case "dropped":
@@ -69,6 +71,8 @@ struct Logs: AsyncParsableCommand {
             case "end":
                 dropped.rest().map(note)
                 if record.reason == "stopping" { note("Flint is stopping; nothing more will come") }
+                // Said, or no output would look the same as a function that never ran.
+                if record.reason == "complete", printedLines == 0 { note(nothingLogged) }
                 return
             default:
                 // A record kind newer than this CLI: nothing to print for it.
@@ -76,6 +80,12 @@ struct Logs: AsyncParsableCommand {
             }
         }
         throw CLIError("flint logs: Flint closed the connection before the logs ended; is flint up still running?")
+    }
+
+    private var nothingLogged: String {
+        if let invocation { return "invocation \(invocation) of \(function) wrote nothing to stderr" }
+        return "nothing logged: \(function)'s last \(limit ?? 20) invocations wrote nothing to stderr, if it ran at all "
+            + "(flint invocations --function \(function) lists its invocations)"
     }
 
     private func nextLine(_ stream: HTTPLineStream) throws -> Data? {

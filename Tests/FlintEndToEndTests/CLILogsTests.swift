@@ -17,6 +17,20 @@ import Testing
         return texts.allSatisfy { $0.allSatisfy { $0 == "a" } } ? texts.map(\.utf8.count) : nil
     }
 
+    /// No output at all would look the same as a function that never ran: it is said.
+    @Test func storedLogsOfInvocationsThatWroteNothing_saySo() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("quiet", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        let invoked = try FlintBinary.run(["invoke", "quiet", "--project", project.root])
+        #expect(invoked.status == 0, "\(invoked.stderr)")
+        let listed = try FlintBinary.run(["logs", "quiet", "--limit", "3", "--project", project.root])
+        #expect(listed.status == 0)
+        #expect(listed.stdout.isEmpty)
+        #expect(listed.stderr.contains("flint logs: nothing logged: quiet's last 3 invocations wrote nothing to stderr"), "\(listed.stderr)")
+        _ = daemon
+    }
+
     @Test func longLine_isShownIn16KiBPieces_storedAndFollowed() async throws {
         let project = try TestProject()
         // One write(2) of a 40,000-byte line, which Flint reads in one piece.
