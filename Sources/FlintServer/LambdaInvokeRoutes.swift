@@ -67,11 +67,18 @@ struct LambdaInvokeRoutes: Sendable {
                     + "Member must satisfy regular expression pattern: \(LambdaAPI.functionNamePattern)")))
         }
         let arn = LambdaAPI.functionARN(name: reference.name, region: identity.region, account: identity.account)
-        guard let function = dispatcher.function(named: reference.name) else {
-            return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn)")))
-        }
         // A qualifier may come in the name (`echo:$LATEST`) or as ?Qualifier=; Flint has only $LATEST.
         let qualifiers = [reference.qualifier, request.uri.queryParameters["Qualifier"].map(String.init)].compactMap { $0 }
+        guard let function = dispatcher.function(named: reference.name) else {
+            // As it was read: `function:x` is the function "function", version x.
+            let named = qualifiers.first.map { "\(arn):\($0)" } ?? arn
+            return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(named)")))
+        }
+        if qualifiers.count == 2, qualifiers[0] != qualifiers[1] {
+            return .failure(Refusal(response: error(
+                .invalidParameterValue,
+                "The derived qualifier from the function name (\(qualifiers[0])) does not match the specified qualifier (\(qualifiers[1]))")))
+        }
         for qualifier in qualifiers where qualifier != "$LATEST" {
             return .failure(Refusal(response: error(.resourceNotFound, "Function not found: \(arn):\(qualifier) (Flint has only $LATEST)")))
         }
@@ -143,7 +150,7 @@ struct LambdaInvokeRoutes: Sendable {
         }
         guard let payload = try await RequestBody.collect(request) else { return tooLarge(asynchronous: isAsynchronous) }
         if !payload.isEmpty, !JSONSyntax.isValue(payload) {
-            return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON")
+            return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON (or nests deeper than \(JSONSyntax.maximumDepth) levels)")
         }
         if isDryRun { return Response(status: .noContent) }
         // No payload is the empty object, as Lambda gives it to the handler (boto3 without `Payload`).

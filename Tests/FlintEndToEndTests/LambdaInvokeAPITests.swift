@@ -279,5 +279,13 @@ enum Boto3 {
         let latest = try await daemon.request("POST", "/2015-03-31/functions/echo:$LATEST/invocations", body: Data("{}".utf8))
         #expect(latest.status == 200)
         #expect(latest.headers["x-amz-executed-version"] == "$LATEST")
+        // Two qualifiers that differ, as Lambda says it; a function not found is named as read.
+        let both = try await daemon.request("POST", "/2015-03-31/functions/echo:$LATEST/invocations?Qualifier=prod", body: Data("{}".utf8))
+        #expect(both.status == 400)
+        #expect(both.headers["x-amzn-errortype"] == "InvalidParameterValueException")
+        #expect(both.text.contains("does not match the specified qualifier"), "\(both.text)")
+        let missing = try await daemon.request("POST", "/2015-03-31/functions/nope:7/invocations", body: Data("{}".utf8))
+        #expect(missing.status == 404)
+        #expect(missing.text.contains("Function not found: arn:aws:lambda:local:000000000000:function:nope:7"), "\(missing.text)")
     }
 }
