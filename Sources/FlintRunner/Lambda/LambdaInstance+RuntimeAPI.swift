@@ -59,6 +59,8 @@ extension LambdaInstance {
     func runtimeFailedToInitialize(description: String, document: Data) {
         guard phase != .exited, stopReason == nil else { return }
         stopReason = .initError(description, document: document)
+        // Init ended here: the grace given to exit is not part of it.
+        recordInitEnd()
         let process = self.process
         killTimer = eventLoop.scheduleTask(in: .nanoseconds(context.settings.killGrace.nanoseconds)) {
             process.signalGroup(SIGKILL)

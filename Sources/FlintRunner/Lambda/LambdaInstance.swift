@@ -244,7 +244,13 @@ final class LambdaInstance: @unchecked Sendable {
         phase = .ready
         initTimer?.cancel()
         initTimer = nil
-        if let spawnedAt { initDurationMicros = (Sys.monotonicNanoseconds() - spawnedAt) / 1000 }
+        recordInitEnd()
+    }
+
+    /// Init is over (ready, or failed): its duration, from the spawn, unless already recorded.
+    func recordInitEnd() {
+        guard initDurationMicros == nil, let spawnedAt else { return }
+        initDurationMicros = (Sys.monotonicNanoseconds() - spawnedAt) / 1000
     }
 
     // MARK: Stopping

@@ -198,9 +198,12 @@ import Testing
     }
 
     @Test func initError_isAnInitFailure_andTheProcessIsStopped() async throws {
-        try await withLambdaFixture(settings: .init(killGrace: .milliseconds(300))) { fixture in
+        try await withLambdaFixture(settings: .init(killGrace: .seconds(2))) { fixture in
             let result = try await fixture.invoke(fixture.function(start: "init-error"))
             #expect(result.record.outcome == .error)
+            // Init ended with the report: the grace given to exit (2 s here) is not part of it.
+            let initDuration = try #require(result.record.initDurationMicros)
+            #expect(initDuration < 2_000_000, "\(initDuration) µs")
             #expect(result.record.errorMessage == "init failed: Runtime.ImportModuleError: No module named 'app'")
             // The runtime's own document is the answer, as Lambda's: callers check its errorType.
             let document = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
