@@ -29,6 +29,15 @@ public struct DaemonFiles: Sendable {
     public var liveDaemon: DaemonInfo? {
         DaemonInfo.read(from: daemonInfo).flatMap { $0.isAlive ? $0 : nil }
     }
+    /// Whether the daemon `info` names has ended: its lock is free, or, where the lock cannot be
+    /// opened, its pid is gone or another program's. False when that cannot be told.
+    public func hasEnded(_ info: DaemonInfo) -> Bool {
+        if let held = DaemonLock.isHeld(at: lock) { return !held }
+        guard kill(info.pid, 0) == 0 || errno == EPERM else { return true }
+        guard let recorded = info.processStart, let start = DaemonInfo.processStart(of: info.pid) else { return false }
+        return start != recorded
+    }
+
     /// Locked (`flock`) by the daemon for as long as it runs: one daemon per data directory.
     public var lock: String { directory + "/daemon.lock" }
     /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making

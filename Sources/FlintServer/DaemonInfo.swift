@@ -49,11 +49,7 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
     /// no start recorded, is trusted when the program's name ends in "flint".
     public var isAlive: Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        if let processStart {
-            // A process /proc hides from this user (hidepid) cannot be told apart: trusted.
-            guard let start = Self.processStart(of: pid) else { return true }
-            return start == processStart
-        }
+        if let processStart { return Self.processStart(of: pid) == processStart }
         guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv0 = command.split(separator: 0, omittingEmptySubsequences: false).first ?? Data()
         return String(decoding: argv0, as: UTF8.self).hasSuffix("flint")

@@ -26,9 +26,9 @@ struct DaemonClient {
             throw CLIError("Flint is not running for \(root) (no \(files.daemonInfo)); start it with `flint up`, or set FLINT_URL")
         }
         // A killed daemon's file: its port may be another program's by now, which must not get the token.
-        guard info.isAlive else {
+        guard !files.hasEnded(info) else {
             throw CLIError(
-                "Flint is not running for \(root): \(files.daemonInfo) was left by a daemon that has ended (pid \(info.pid), killed before it could remove it); "
+                "Flint is not running for \(root): \(files.daemonInfo) was left by a daemon that has ended (pid \(info.pid), killed or crashed before it could remove it); "
                     + "start Flint with `flint up`, or set FLINT_URL")
         }
         return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: tokenFromEnvironment)

@@ -222,6 +222,17 @@ import Testing
         let project = try TestProject()
         let killed = try RunningDaemon(project)
         let pid = killed.process.processIdentifier
+        // The daemon's lock decides, not its pid, which means nothing in another pid namespace
+        // (a daemon in a container): a pid that is gone is still that daemon while it holds it.
+        let info = project.dataDirectory + "/daemon.json"
+        let saved = try String(contentsOfFile: info, encoding: .utf8)
+        let gone = try Subprocess.run("/bin/sh", ["-c", "echo $$"], timeout: 10).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rewritten = saved.replacingOccurrences(of: #""pid" : \#(pid)"#, with: #""pid" : \#(gone)"#)
+        #expect(rewritten != saved, "the test's daemon.json names the daemon's pid")
+        try rewritten.write(toFile: info, atomically: true, encoding: .utf8)
+        let listed = try FlintBinary.run(["ls", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        try saved.write(toFile: info, atomically: true, encoding: .utf8)
         _ = try killed.stop(signal: SIGKILL)
         for command in [["ls"], ["invocations"], ["reload"]] {
             let result = try FlintBinary.run(command + ["--project", project.root])
