@@ -23,14 +23,40 @@ public enum DirectoryMaker {
             let code = errno
             var info = stat()
             if code == EEXIST, stat(prefix, &info) != 0, lstat(prefix, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-                throw Failure(description: "\(prefix) is a symbolic link to nothing (its target is missing); create the directory it points to, or replace the link")
+                throw Failure(description: danglingLink(prefix))
             }
             guard code == EEXIST, stat(prefix, &info) == 0 else {
                 throw Failure(description: "cannot make the directory \(prefix): \(String(cString: strerror(code)))")
             }
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw Failure(description: "\(prefix) is a file, not a directory")
+                throw Failure(description: notADirectory(prefix))
             }
         }
+    }
+
+    /// What would stop `make(path)` that is already on the way, without making anything: a
+    /// component that is a file, or a symbolic link to nothing. Nil when nothing is (what is
+    /// missing would be made; permissions are not checked).
+    public static func problem(making path: String) -> String? {
+        var prefix = path.utf8.first == UInt8(ascii: "/") ? "" : "."
+        for component in PathComponents.of(path, omittingEmpty: true) {
+            prefix += "/" + component
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFDIR else { return notADirectory(prefix) }
+                continue
+            }
+            if lstat(prefix, &info) == 0, info.st_mode & S_IFMT == S_IFLNK { return danglingLink(prefix) }
+            return nil
+        }
+        return nil
+    }
+
+    private static func danglingLink(_ path: String) -> String {
+        "\(path) is a symbolic link to nothing (its target is missing); create the directory it points to, or replace the link"
+    }
+
+    private static func notADirectory(_ path: String) -> String {
+        "\(path) is a file, not a directory"
     }
 }

@@ -7,16 +7,10 @@ extension Project {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(bucketsDirectory)/\(bucket)")) != nil
     }
 
-    /// Why `flint up` could not make buckets under the buckets root: it is a symbolic link to
-    /// nothing, or something that is no directory. Nil otherwise (a missing root is made at start).
+    /// Why `flint up` could not make buckets under the buckets root: it, or a directory on its
+    /// way, is a file or a symbolic link to nothing. Nil otherwise (what is missing is made at start).
     public var bucketsRootProblem: String? {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: bucketsDirectory, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { return nil }
-            return "the buckets root \(bucketsDirectory) is a file, not a directory; move it away, or set buckets: in flint.yaml to a directory"
-        }
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: bucketsDirectory) else { return nil }
-        return "the buckets root \(bucketsDirectory) is a symbolic link to nothing (\(target) is missing); create the directory it points to, or replace the link"
+        DirectoryMaker.problem(making: bucketsDirectory).map { "the buckets root \(bucketsDirectory) cannot be made: \($0)" }
     }
 
     /// Why `bucket` cannot take functions' outputs (its directory is a symbolic link), or nil:

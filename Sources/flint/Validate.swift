@@ -23,7 +23,7 @@ struct Validate: AsyncParsableCommand {
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
         let watchesABucket = project.triggers.contains { if case .bucket = $0.source { true } else { false } }
         if watchesABucket, let problem = project.bucketsRootProblem {
-            FileHandle.standardError.write(Data("flint validate: note: \(problem); no bucket trigger will fire until then\n".utf8))
+            FileHandle.standardError.write(Data("flint validate: note: \(problem); no bucket trigger will fire until it can be\n".utf8))
         }
         for trigger in project.triggers {
             guard case .bucket(let watched) = trigger.source, project.bucketIsSymbolicLink(watched.bucket) else { continue }

@@ -31,4 +31,16 @@ import Testing
             try DirectoryMaker.make(root.path + "/data/inner", mode: 0o711)
         }
     }
+
+    /// What `make` would stop at, said without making anything.
+    @Test func problemMaking_namesWhatMakeWouldStopAt_andMakesNothing() throws {
+        let root = try TemporaryDirectory()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root.path + "/data"))
+        #expect(symlink(root.path + "/missing", root.path + "/link") == 0)
+        #expect(DirectoryMaker.problem(making: root.path + "/data/inner") == "\(root.path)/data is a file, not a directory")
+        #expect(DirectoryMaker.problem(making: root.path + "/link/bucket")?.hasPrefix("\(root.path)/link is a symbolic link to nothing") == true)
+        #expect(DirectoryMaker.problem(making: root.path + "/new/deeper") == nil)
+        #expect(DirectoryMaker.problem(making: root.path) == nil)
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/new"))
+    }
 }
