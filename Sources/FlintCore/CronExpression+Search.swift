@@ -1,6 +1,7 @@
 extension CronExpression {
     /// How far a search looks, in days: 8 years, the longest wait for a 29 February (2096 to
-    /// 2104). An expression that does not fire within it counts as never firing (`0 0 30 2 *`).
+    /// 2104). An expression that does not fire within it counts as never firing (`0 0 29 2 */7`:
+    /// 29 February on a Sunday, once in 28 years; days no month has are refused when parsed).
     static let searchHorizonDays: Int64 = 8 * 366
 
     /// The first minute at or after `start` in which the expression fires, in minutes since

@@ -53,7 +53,10 @@ package struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`, or throws a message naming the field that is wrong.
     package init(_ text: String) throws(CronExpressionError) {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        if fields.count == 1, let macro = fields.first, macro.hasPrefix("@") {
+        if let macro = fields.first, macro.hasPrefix("@") {
+            if macro.lowercased() == "@every" {
+                throw CronExpressionError("@every is a macro, which Flint's cron does not take; a schedule trigger's every: says it (every: 5m)")
+            }
             let fiveFields = Self.macros[macro.lowercased()].map { "; write \(macro) as \"\($0)\"" } ?? "; write the five fields"
             throw CronExpressionError("\(macro) is a macro, which Flint's cron does not take\(fiveFields): minute hour day-of-month month day-of-week")
         }

@@ -32,6 +32,7 @@ import Testing
         ("* * * JAN *", "month \"JAN\" is not a number, range, list or step (use *, 5, 1-5, 1,15 or */10)"),
         ("@daily", #"@daily is a macro, which Flint's cron does not take; write @daily as "0 0 * * *": minute hour day-of-month month day-of-week"#),
         ("@reboot", "@reboot is a macro, which Flint's cron does not take; write the five fields: minute hour day-of-month month day-of-week"),
+        ("@every 5m", "@every is a macro, which Flint's cron does not take; a schedule trigger's every: says it (every: 5m)"),
         ("0 0 30 2 *", "never fires: no month it names has a day it names (30 of month 2); check the day-of-month and month fields"),
         ("0 0 31 2,4,6,9,11 *", "never fires: no month it names has a day it names (31 of month 2,4,6,9,11); check the day-of-month and month fields"),
     ])
