@@ -20,6 +20,7 @@ struct Logs: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "How many recent invocations (1-1000, default 20); not with -f.")
     var limit: Int?
+    static let defaultLimit = 20
 
     @Flag(name: [.short, .long], help: "Follow: print lines live as handlers write them, until Ctrl-C; with --invocation, until that invocation ends.")
     var follow = false
@@ -33,7 +34,7 @@ struct Logs: AsyncParsableCommand {
 
     func run() async throws {
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-        var query = [follow ? URLQueryItem(name: "follow", value: "true") : URLQueryItem(name: "limit", value: "\(limit ?? 20)")]
+        var query = [follow ? URLQueryItem(name: "follow", value: "true") : URLQueryItem(name: "limit", value: "\(limit ?? Self.defaultLimit)")]
         if let invocation { query.append(URLQueryItem(name: "invocation", value: invocation)) }
         let stream = try client.stream("/v1/functions/\(function)/logs", query: query)
         guard stream.status == 200 else {
@@ -83,8 +84,8 @@ struct Logs: AsyncParsableCommand {
     }
 
     private var nothingLogged: String {
-        if let invocation { return "invocation \(invocation) of \(function) wrote nothing to stderr" }
-        return "nothing logged: \(function)'s last \(limit ?? 20) invocations wrote nothing to stderr, if it ran at all "
+        if let invocation { return "invocation \(invocation) of \(function) logged no lines" }
+        return "nothing logged: \(function)'s last \(limit ?? Self.defaultLimit) invocations logged no lines, if it ran at all "
             + "(flint invocations --function \(function) lists its invocations)"
     }
 

@@ -68,12 +68,14 @@ import Testing
         #expect(response.body == Data("gone".utf8))
     }
 
-    /// MIME base64, as Python's `base64.encodebytes` writes it: a line break every 76 characters.
-    @Test func map_base64BodyWithLineBreaks_isDecoded() {
+    /// MIME base64, as Python's `base64.encodebytes` writes it (a line feed every 76 characters
+    /// and at the end), or with CR LF.
+    @Test(arguments: ["\n", "\r\n"])
+    func map_base64BodyWithLineBreaks_isDecoded(lineEnd: String) {
         let bytes = Data((0 ..< 100).map { UInt8($0) })
-        let mime = bytes.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
-        #expect(mime.contains("\n"))
-        let escaped = mime.replacingOccurrences(of: "\n", with: "\\n")
+        let mime = bytes.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed]) + "\n"
+        let escaped = mime.replacingOccurrences(of: "\n", with: lineEnd == "\n" ? "\\n" : "\\r\\n")
+        #expect(escaped.components(separatedBy: "\\n").count == 3, "\(escaped)")
         let response = Self.map(#"{"statusCode":200,"isBase64Encoded":true,"body":"\#(escaped)"}"#)
         #expect(response.status == 200)
         #expect(response.body == bytes)
