@@ -88,8 +88,10 @@ struct Publish: AsyncParsableCommand {
             return
         }
         let topology = BusTopology(project: project)
-        // Where Flint never ran, the project's topics are all there are: a refusal then makes no database.
-        if topology.topics[topic] == nil, !FileManager.default.fileExists(atPath: DaemonFiles(project: project).database) {
+        // Where Flint never ran, the project's topics are all there are: a refusal then makes no
+        // database. (One deleted under a running daemon is for openBus to explain.)
+        let files = DaemonFiles(project: project)
+        if topology.topics[topic] == nil, !FileManager.default.fileExists(atPath: files.database), files.liveDaemon == nil {
             let known = topology.topics.keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
             throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))")
         }
