@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// One instance's cgroup (on cgroup v1, its directory in each hierarchy): made or reused by
@@ -109,11 +110,23 @@ struct InstanceCgroup: Sendable {
         return true
     }
 
-    /// Whether `pid` is a process that has not exited: neither gone nor a zombie.
+    /// Whether `pid` is a process that has not exited: neither gone nor a zombie whose threads
+    /// have all ended. A leader that ended with `pthread_exit` is a zombie while its other
+    /// threads run on, and `cgroup.procs` lists only the leader.
     static func isLive(_ pid: pid_t) -> Bool {
-        guard let stat = FileText.read("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: nameEnd)...].dropFirst().first
-        return state != "Z" && state != "X"
+        guard let leader = runState(of: "/proc/\(pid)/stat") else { return false }
+        if leader != "Z" && leader != "X" { return true }
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return false }
+        return threads.contains { thread in
+            runState(of: "/proc/\(pid)/task/\(thread)/stat").map { $0 != "Z" && $0 != "X" } ?? false
+        }
+    }
+
+    /// The state letter of a `/proc/.../stat` file (after the command name, which is in
+    /// parentheses and may hold spaces and ")"); nil when it cannot be read.
+    private static func runState(of path: String) -> Character? {
+        guard let stat = FileText.read(path), let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: nameEnd)...].dropFirst().first
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.

@@ -133,6 +133,58 @@ import Testing
         #expect(cgroup.counters.holdsNoTasks())
     }
 
+    /// A process whose leader thread ended with `pthread_exit` is a zombie while its other
+    /// threads run on; `cgroup.procs` lists only the leader. It is still killed.
+    @Test(
+        .enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"),
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/cc"), "needs /usr/bin/cc to build the process"))
+    func killRemaining_killsAProcessWhoseLeaderThreadHasEnded() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flint-leaderless-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            #include <pthread.h>
+            #include <unistd.h>
+            static void *worker(void *unused) { sleep(60); return unused; }
+            int main(void) {
+                pthread_t thread;
+                pthread_create(&thread, 0, worker, 0);
+                char byte;
+                (void)read(0, &byte, 1);
+                pthread_exit(0);
+            }
+            """.write(toFile: directory.path + "/leaderless.c", atomically: true, encoding: .utf8)
+        let compiler = Process()
+        compiler.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        compiler.arguments = ["-pthread", "-o", directory.path + "/leaderless", directory.path + "/leaderless.c"]
+        try compiler.run()
+        compiler.waitUntilExit()
+        try #require(compiler.terminationStatus == 0, "cc failed")
+
+        let pool = try Self.pool()
+        let (cgroup, _) = try pool.acquire(function: "leaderless", memoryBytes: 64 << 20)
+        defer { pool.release(cgroup, emptied: cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000)) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: directory.path + "/leaderless")
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        defer { Self.end(process) }
+        let pid = process.processIdentifier
+        for hierarchy in cgroup.directories {
+            try "\(pid)".write(toFile: hierarchy + "/cgroup.procs", atomically: false, encoding: .utf8)
+        }
+        try input.fileHandleForWriting.write(contentsOf: Data("x".utf8))  // in its cgroups: the leader may end
+        #expect(await eventually(within: .seconds(10)) {
+            (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+        }, "the leader thread ends")
+        #expect(InstanceCgroup.isLive(pid), "its other thread runs")
+
+        #expect(cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000))
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+    }
+
     /// `/bin/sleep 60` as a handler, with limits no test here reaches.
     static func sleepOptions() -> SpawnOptions {
         SpawnOptions(
