@@ -37,6 +37,12 @@ struct BubblewrapCommand {
             arguments += ["--tmpfs", hidden]
         }
         arguments += ["--ro-bind", paths.functionDirectory, paths.functionDirectory]
+        // A function directory that is a link has its target hidden as another function's would be.
+        if let target = realpath(paths.functionDirectory, nil) {
+            defer { free(target) }
+            let resolved = String(cString: target)
+            if resolved != paths.functionDirectory { arguments += ["--ro-bind", resolved, resolved] }
+        }
         arguments += ["--bind", paths.workingDirectory, paths.workingDirectory]
         if let object = paths.objectPath, objectBound {
             // Without a descriptor (a removal's object is gone by design, and a created one may be

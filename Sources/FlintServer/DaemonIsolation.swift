@@ -42,20 +42,26 @@ enum DaemonIsolation {
     }
 
     /// What a sandbox covers with empty directories: the project root, the data directory, the
-    /// buckets root, the work root, and every `functions:` directory of flint.yaml, which may be
-    /// outside the project (an absolute path, or `../shared`): otherwise a handler could read the
-    /// other functions' `function.yaml` (their `env`). Its own function directory is bound back.
-    /// Normalized (`..` resolved), as the sandbox finds paths inside others by their text; and
-    /// each also with its symbolic links resolved, so that a `.flint` or `buckets` that is a link
-    /// to elsewhere has its target hidden too, not only its name inside the hidden project.
+    /// buckets root, the work root, every `functions:` directory of flint.yaml and the `triggers:`
+    /// one, which may be outside the project (an absolute path, or `../shared`): otherwise a
+    /// handler could read the other functions' `function.yaml` (their `env`). Its own function
+    /// directory is bound back. Normalized (`..` resolved), as the sandbox finds paths inside
+    /// others by their text; and each also with its symbolic links resolved, so that a `.flint`
+    /// or `buckets` that is a link to elsewhere has its target hidden too, not only its name
+    /// inside the hidden project. A function directory that is a link has its target hidden too.
     static func hiddenPaths(project: Project, files: DaemonFiles) -> [String] {
         let paths = [project.root, files.directory, project.bucketsDirectory, files.workRoot]
-            + project.config.functions.map(project.resolve)
+            + project.config.functions.map(project.resolve) + [project.resolve(project.config.triggers)]
+        let linkedFunctions = project.functions.values.map(\.directory).sorted().compactMap { directory -> String? in
+            let url = URL(fileURLWithPath: directory)
+            let target = url.resolvingSymlinksInPath().path
+            return target == url.standardizedFileURL.path ? nil : target
+        }
         var seen: Set<String> = []
-        return paths.flatMap { path -> [String] in
+        return (paths.flatMap { path -> [String] in
             let url = URL(fileURLWithPath: path)
             return [url.standardizedFileURL.path, url.resolvingSymlinksInPath().path]
-        }.filter { seen.insert($0).inserted }
+        } + linkedFunctions).filter { seen.insert($0).inserted }
     }
 
     /// Lets handlers pass through the data directory to their output directories, but not list it

@@ -119,18 +119,39 @@ import Testing
         try seeOwn.write(toFile: shared + "/keeper/handler.sh", atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared + "/keeper/handler.sh")
 
+        // A function directory that is a link to a place no functions: entry names.
+        let elsewhere = "/var/tmp/flint-e2e-linked-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        try FileManager.default.createDirectory(atPath: elsewhere + "/linked", withIntermediateDirectories: true)
+        try "name: linked\ncommand: [./handler.sh]\nisolation: sandbox\nenv: {SECRET: s3cret}\n"
+            .write(toFile: elsewhere + "/linked/function.yaml", atomically: false, encoding: .utf8)
+        let seeOwnByItsTarget = "#!/bin/sh\ncat > /dev/null\ngrep -q s3cret \"\(elsewhere)/linked/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n"
+        try seeOwnByItsTarget.write(toFile: elsewhere + "/linked/handler.sh", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: elsewhere + "/linked/handler.sh")
+
         let project = try TestProject()
+        try FileManager.default.createDirectory(atPath: project.root + "/functions", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/functions/linked", withDestinationPath: elsewhere + "/linked")
         try project.write("flint.yaml", "listen: 127.0.0.1:0\nfunctions: [functions, \(shared)]\n")
         try project.addScriptFunction("boxed", script: """
             cat > /dev/null
             cat "\(shared)/keeper/function.yaml" > /dev/null 2>&1 && echo '"visible"' || echo '"hidden"'
             """, manifest: "isolation: sandbox\n")
+        try project.addScriptFunction("boxed2", script: """
+            cat > /dev/null
+            cat "\(elsewhere)/linked/function.yaml" > /dev/null 2>&1 && echo '"visible"' || echo '"hidden"'
+            """, manifest: "isolation: sandbox\n")
         try project.addRoute("boxed", function: "boxed", method: "GET", path: "/boxed")
+        try project.addRoute("boxed2", function: "boxed2", method: "GET", path: "/boxed2")
         try project.addRoute("keeper", function: "keeper", method: "GET", path: "/keeper")
+        try project.addRoute("linked", function: "linked", method: "GET", path: "/linked")
         let daemon = try RunningDaemon(project)
         #expect(try await daemon.request("GET", "/boxed").text == "hidden", "another function's function.yaml (its env)")
+        #expect(try await daemon.request("GET", "/boxed2").text == "hidden", "a linked function directory's target")
         let keeper = try await daemon.request("GET", "/keeper")
         #expect(keeper.text == "own visible", "\(keeper.status) \(keeper.text)")
+        let linked = try await daemon.request("GET", "/linked")
+        #expect(linked.text == "own visible", "by its target: \(linked.status) \(linked.text)")
         _ = try daemon.stop()
     }
 

@@ -15,7 +15,7 @@ import Testing
         let hidden = DaemonIsolation.hiddenPaths(project: project, files: files)
         #expect(hidden == [
             "/srv/project", "/var/lib/flint", "/srv/project/buckets", files.workRoot,
-            "/srv/project/functions", "/opt/shared-functions", "/srv/sibling/functions",
+            "/srv/project/functions", "/opt/shared-functions", "/srv/sibling/functions", "/srv/project/triggers",
         ])
     }
 
@@ -32,5 +32,21 @@ import Testing
         let target = URL(fileURLWithPath: base + "/elsewhere/state").resolvingSymlinksInPath().path
         #expect(hidden.contains(target), "\(hidden)")
         #expect(hidden.contains(base + "/project/.flint"))
+    }
+
+    /// A function directory that is a link to elsewhere: its target (with the function's
+    /// `env`) is hidden from the other functions' sandboxes too.
+    @Test func hiddenPaths_includeTheTargetsOfFunctionDirectoriesThatAreLinks() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("flint-hidden-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/project/functions", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/elsewhere/secret", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: base + "/project/functions/secret", withDestinationPath: base + "/elsewhere/secret")
+        FileManager.default.createFile(atPath: base + "/elsewhere/secret/run", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        let manifest = try FunctionManifest.parse(yaml: "name: secret\ncommand: [./run]\n", file: "function.yaml", directory: base + "/project/functions/secret")
+        let project = Project(root: base + "/project", config: FlintConfig(), functions: ["secret": manifest], triggers: [])
+        let hidden = DaemonIsolation.hiddenPaths(project: project, files: DaemonFiles(project: project))
+        let target = URL(fileURLWithPath: base + "/elsewhere/secret").resolvingSymlinksInPath().path
+        #expect(hidden.contains(target), "\(hidden)")
     }
 }
