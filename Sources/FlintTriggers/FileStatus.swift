@@ -13,6 +13,10 @@ public struct FileStatus: Sendable, Hashable {
     /// The permission bits (`0o7777` of `st_mode`).
     public var permissions: UInt32
     public var inode: UInt64
+    /// The owner's user id.
+    public var owner: UInt32
+    /// How many names the file has (hard links).
+    public var links: UInt64
 
     init(_ info: stat) {
         switch info.st_mode & S_IFMT {
@@ -23,6 +27,8 @@ public struct FileStatus: Sendable, Hashable {
         }
         permissions = UInt32(info.st_mode & 0o7777)
         inode = UInt64(info.st_ino)
+        owner = UInt32(info.st_uid)
+        links = UInt64(info.st_nlink)
     }
 
     /// The file open as `descriptor`; nil when it cannot be read.

@@ -45,6 +45,36 @@ import Testing
         #expect(causation.depth(of: inode) == 3)
     }
 
+    /// An object is the daemon's and written by no one else, whoever wrote the output and with
+    /// whatever mode; one with another name too is copied, so that name cannot change it.
+    @Test func movedObjects_areTheDaemons_readableByAll_writableByNoneElse_andHardLinksAreCopied() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write("open.txt", "open", in: scratch)
+        try write("private.txt", "private", in: scratch)
+        try write("elsewhere/original.txt", "original", in: directory)
+        #expect(chmod(scratch + "/open.txt", 0o4777) == 0)
+        #expect(chmod(scratch + "/private.txt", 0o600) == 0)
+        #expect(link(directory + "/elsewhere/original.txt", scratch + "/linked.txt") == 0)
+        if getuid() == 0 {
+            #expect(chown(scratch + "/open.txt", 65534, 65534) == 0)
+        }
+
+        let moved = try OutputMover(bucketPath: bucket, causation: nil, depth: 0).moveAll(from: scratch)
+
+        #expect(moved.sorted() == ["linked.txt", "open.txt", "private.txt"])
+        func status(_ name: String) throws -> stat {
+            var info = stat()
+            try #require(lstat(bucket + "/" + name, &info) == 0)
+            return info
+        }
+        #expect(try status("open.txt").st_mode & 0o7777 == 0o755)
+        #expect(try status("private.txt").st_mode & 0o7777 == 0o644)
+        #expect(try status("open.txt").st_uid == geteuid(), "the daemon's")
+        #expect(try status("linked.txt").st_nlink == 1, "a copy, not the other name's inode")
+        #expect(try inode(bucket + "/linked.txt") != inode(directory + "/elsewhere/original.txt"))
+        #expect(try String(contentsOfFile: bucket + "/linked.txt", encoding: .utf8) == "original")
+    }
+
     @Test func aSymlinkedDirectoryInTheBucket_isRefused_notFollowed() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outside = directory + "/outside"
@@ -122,7 +152,7 @@ extension OutputMoverTests {
         let remote = "/dev/shm/flint-outputs-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: remote) }
         try write("deep/photo.png", String(repeating: "p", count: 200_000), in: remote)
-        #expect(chmod(remote + "/deep/photo.png", 0o640) == 0)
+        #expect(chmod(remote + "/deep/photo.png", 0o750) == 0)
         let causation = OutputCausation()
 
         let moved = try OutputMover(bucketPath: bucket, causation: causation, depth: 2).moveAll(from: remote)
@@ -131,7 +161,7 @@ extension OutputMoverTests {
         #expect(try String(contentsOfFile: bucket + "/deep/photo.png", encoding: .utf8).count == 200_000)
         #expect(try FileManager.default.contentsOfDirectory(atPath: bucket + "/deep") == ["photo.png"])  // no temporary left
         let attributes = try FileManager.default.attributesOfItem(atPath: bucket + "/deep/photo.png")
-        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o754, "an object's mode: readable by all, execute bits kept")
         #expect(causation.depth(of: try inode(bucket + "/deep/photo.png")) == 2)
     }
 

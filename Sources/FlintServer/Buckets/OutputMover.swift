@@ -73,13 +73,30 @@ struct OutputMover {
         guard let status = FileStatus.of(descriptor: file), status.kind == .regular else {
             throw MoveError(description: "cannot move output \(key): it is no longer a regular file")
         }
+        let mode = Self.objectMode(status.permissions)
+        // A file with another name too (a hard link to an object of another bucket, say) is
+        // copied: what changes through that name must not change this object.
+        guard status.links == 1 else {
+            try copyThenRename(file, mode: mode, into: target, as: targetName, key: key)
+            return
+        }
+        // The daemon's from now on, and written by no one else: no handler can change an object
+        // once it is in the bucket, not even the one that wrote it.
+        if status.owner != geteuid() { _ = fchown(file, geteuid(), getegid()) }
+        _ = fchmod(file, mode)
         _ = fsync(file)
         causation?.expect(inode: status.inode, depth: depth)
         if renameat(source.descriptor, name, target, targetName) == 0 { return }
         guard errno == EXDEV else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        try copyThenRename(file, mode: mode_t(status.permissions & 0o777), into: target, as: targetName, key: key)
+        try copyThenRename(file, mode: mode, into: target, as: targetName, key: key)
+    }
+
+    /// An object's mode: readable by everyone (downstream handlers read it), written by its
+    /// owner alone; execute bits kept, set-id and sticky bits dropped.
+    static func objectMode(_ permissions: UInt32) -> mode_t {
+        mode_t((permissions & 0o755) | 0o444)
     }
 
     /// The data directory is on another filesystem than the bucket: copy next to the
@@ -90,6 +107,7 @@ struct OutputMover {
         guard copy >= 0 else {
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
+        _ = fchmod(copy, mode)  // not narrowed by the umask
         var renamed = false
         defer {
             Glibc.close(copy)
