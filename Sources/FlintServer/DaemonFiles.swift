@@ -9,12 +9,31 @@ public struct DaemonFiles: Sendable {
     /// Absolute path of the data directory (`.flint` by default).
     public let directory: String
 
+    /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making
+    /// and removing a directory there costs ~9 µs against ~130 µs on ext4, on every invocation.
+    /// The name is unique per user and data directory, so two projects never share one. Others
+    /// can guess it: when another user has taken it, `directory/work` instead.
+    public let workRoot: String
+
     public init(project: Project) {
-        self.directory = project.dataDirectory
+        self.init(directory: project.dataDirectory)
     }
 
     public init(directory: String) {
         self.directory = directory
+        self.workRoot = Self.sharedWorkRoot(for: directory).flatMap { Self.isAnotherUsers($0) ? nil : $0 } ?? directory + "/work"
+    }
+
+    /// The work root on tmpfs, when `/dev/shm` is usable.
+    public static func sharedWorkRoot(for directory: String) -> String? {
+        sharedMemoryIsUsable ? "/dev/shm/flint-\(getuid())-\(stableHash(directory))" : nil
+    }
+
+    /// Whether `path` exists and belongs to another user than this process's.
+    public static func isAnotherUsers(_ path: String) -> Bool {
+        // attributesOfItem does not follow a symbolic link (lstat).
+        guard let owner = (try? FileManager.default.attributesOfItem(atPath: path))?[.ownerAccountID] as? NSNumber else { return false }
+        return owner.uint32Value != geteuid()
     }
 
     /// The SQLite file: the ledger and the bus.
@@ -40,16 +59,6 @@ public struct DaemonFiles: Sendable {
 
     /// Locked (`flock`) by the daemon for as long as it runs: one daemon per data directory.
     public var lock: String { directory + "/daemon.lock" }
-    /// Per-invocation working directories. On tmpfs (`/dev/shm`) when the machine has it: making
-    /// and removing a directory there costs ~9 µs against ~130 µs on ext4, on every invocation.
-    /// The name is unique per user and data directory, so two projects never share one.
-    public var workRoot: String {
-        if Self.sharedMemoryIsUsable {
-            return "/dev/shm/flint-\(getuid())-\(Self.stableHash(directory))"
-        }
-        return directory + "/work"
-    }
-
     /// Per-invocation output directories (`FLINT_OUTPUT_DIR`). In the data directory, not on
     /// tmpfs: outputs are moved into buckets, and a rename is atomic only within one filesystem.
     public var outputsRoot: String { directory + "/outputs" }

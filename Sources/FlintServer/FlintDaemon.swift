@@ -68,6 +68,9 @@ public struct FlintDaemon: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         let adminToken = try AdminToken.loadOrCreate(at: files.adminToken)
+        if let shared = DaemonFiles.sharedWorkRoot(for: files.directory), files.workRoot != shared {
+            logger.warning("\(shared) belongs to another user, who may have made it to stop Flint from starting; handlers work in \(files.workRoot) instead (on disk, not in memory: each invocation costs ~0.1 ms more). Remove \(shared) to use it again")
+        }
         try Self.recreateEmpty(files.workRoot)
         try Self.recreateEmpty(files.outputsRoot)
         defer {

@@ -18,6 +18,21 @@ import Testing
         #expect(DaemonFiles.stableHash("a") == "af63dc4c8601ec8c")
     }
 
+    /// Anyone can make the tmpfs work root's guessable name first, to stop Flint from starting
+    /// (it never adopts another user's directory): the data directory takes the work instead.
+    @Test(
+        .enabled(if: geteuid() == 0, "needs root to make a directory owned by another user"),
+        .enabled(if: DaemonFiles.sharedWorkRoot(for: "/") != nil, "needs a writable /dev/shm"))
+    func workRoot_takenByAnotherUser_isTheDataDirectorysInstead() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("flint-data-\(UUID().uuidString)").path
+        let shared = try #require(DaemonFiles.sharedWorkRoot(for: data))
+        #expect(DaemonFiles(directory: data).workRoot == shared)
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        #expect(chown(shared, 65534, 65534) == 0)
+        #expect(DaemonFiles(directory: data).workRoot == data + "/work")
+    }
+
     @Test func daemonInfo_roundTripsThroughItsFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("flint-daemon-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
