@@ -49,12 +49,10 @@ public struct DaemonFiles: Sendable {
         DaemonInfo.read(from: daemonInfo).flatMap { $0.isAlive ? $0 : nil }
     }
     /// Whether the daemon `info` names has ended: its lock is free, or, where the lock cannot be
-    /// opened, its pid is gone or another program's. False when that cannot be told.
+    /// opened, its pid is not the daemon's (`DaemonInfo.isAlive`).
     public func hasEnded(_ info: DaemonInfo) -> Bool {
         if let held = DaemonLock.isHeld(at: lock) { return !held }
-        guard kill(info.pid, 0) == 0 || errno == EPERM else { return true }
-        guard let recorded = info.processStart, let start = DaemonInfo.processStart(of: info.pid) else { return false }
-        return start != recorded
+        return !info.isAlive
     }
 
     /// Locked (`flock`) by the daemon for as long as it runs: one daemon per data directory.

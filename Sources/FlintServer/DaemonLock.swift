@@ -20,18 +20,18 @@ final class DaemonLock: Sendable {
         close(descriptor)
     }
 
-    /// Takes the lock at `path`; nil when another process holds it. Tried a few times over
-    /// ~50 ms: `isHeld(at:)` of a command run meanwhile holds it for a moment.
+    /// Takes the lock at `path`; nil when another process holds it. Tried for up to ~1 s:
+    /// `isHeld(at:)` of a command run meanwhile holds it for a moment.
     static func acquire(at path: String) throws(DaemonError) -> DaemonLock? {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             throw .startup("cannot open \(path): \(String(cString: strerror(errno))); check the data directory's permissions")
         }
-        for attempt in 1 ... 5 {
+        for attempt in 1 ... 50 {
             if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return DaemonLock(descriptor: descriptor) }
             let failure = errno
-            if failure == EWOULDBLOCK, attempt < 5 {
-                usleep(10_000)
+            if failure == EWOULDBLOCK, attempt < 50 {
+                usleep(20_000)
                 continue
             }
             close(descriptor)

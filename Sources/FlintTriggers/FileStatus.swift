@@ -13,8 +13,9 @@ public struct FileStatus: Sendable, Hashable {
     /// The permission bits (`0o7777` of `st_mode`).
     public var permissions: UInt32
     public var inode: UInt64
-    /// The owner's user id.
+    /// The owner's user and group ids.
     public var owner: UInt32
+    public var group: UInt32
     /// How many names the file has (hard links).
     public var links: UInt64
 
@@ -28,6 +29,7 @@ public struct FileStatus: Sendable, Hashable {
         permissions = UInt32(info.st_mode & 0o7777)
         inode = UInt64(info.st_ino)
         owner = UInt32(info.st_uid)
+        group = UInt32(info.st_gid)
         links = UInt64(info.st_nlink)
     }
 

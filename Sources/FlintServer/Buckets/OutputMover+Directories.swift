@@ -70,12 +70,14 @@ struct OutputDestinations {
                 directory = known
                 continue
             }
-            if mkdirat(parent.descriptor, component, 0o755) != 0 && errno != EEXIST {
+            let made = mkdirat(parent.descriptor, component, 0o755) == 0
+            if !made && errno != EEXIST {
                 throw OutputMover.MoveError(
                     description: "cannot create \(bucketPath)/\(relative) for output \(key): \(String(cString: strerror(errno)))")
             }
             do {
                 let child = try OpenDirectory(in: parent, named: component, purpose: "")
+                if made { _ = fchmod(child.descriptor, 0o755) }  // not narrowed by the daemon's umask
                 opened[ByteExactKey(relative)] = child
                 directory = child
             } catch {

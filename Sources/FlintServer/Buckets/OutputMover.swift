@@ -73,41 +73,47 @@ struct OutputMover {
         guard let status = FileStatus.of(descriptor: file), status.kind == .regular else {
             throw MoveError(description: "cannot move output \(key): it is no longer a regular file")
         }
-        let mode = Self.objectMode(status.permissions)
-        // A file with another name too (a hard link to an object of another bucket, say) is
-        // copied: what changes through that name must not change this object.
-        guard status.links == 1 else {
-            try copyThenRename(file, mode: mode, into: target, as: targetName, key: key)
+        // A handler's file is copied into one of the daemon's: a descriptor open for writing
+        // (the handler's, or one it passed on) would go on changing the handler's inode after a
+        // chown. So is a file with another name too (a hard link to another object, say).
+        if status.owner != geteuid() || status.links != 1 {
+            let owned = status.owner != geteuid()
+            try copyThenRename(
+                file, mode: owned ? Self.objectMode(status.permissions) : mode_t(status.permissions & 0o777),
+                group: owned ? status.group : nil, into: target, as: targetName, key: key)
             return
         }
-        // The daemon's from now on, and written by no one else: no handler can change an object
-        // once it is in the bucket, not even the one that wrote it.
-        if status.owner != geteuid() { _ = fchown(file, geteuid(), getegid()) }
-        _ = fchmod(file, mode)
         _ = fsync(file)
         causation?.expect(inode: status.inode, depth: depth)
         if renameat(source.descriptor, name, target, targetName) == 0 { return }
         guard errno == EXDEV else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        try copyThenRename(file, mode: mode, into: target, as: targetName, key: key)
+        try copyThenRename(file, mode: mode_t(status.permissions & 0o777), group: nil, into: target, as: targetName, key: key)
     }
 
-    /// An object's mode: readable by everyone (downstream handlers read it), written by its
-    /// owner alone; execute bits kept, set-id and sticky bits dropped.
+    /// The mode of a handler's output as an object: the owner (the daemon) and the handler's
+    /// group read it (downstream handlers), others as the handler let them; no one but the
+    /// owner writes; execute bits kept, set-id and sticky bits dropped.
     static func objectMode(_ permissions: UInt32) -> mode_t {
-        mode_t((permissions & 0o755) | 0o444)
+        mode_t((permissions & 0o755) | 0o440)
     }
 
-    /// The data directory is on another filesystem than the bucket: copy next to the
-    /// destination under a name the watcher ignores, then rename, which is atomic again.
-    private func copyThenRename(_ source: Int32, mode: mode_t, into target: Int32, as name: String, key: String) throws(MoveError) {
+    /// Copies next to the destination under a name the watcher ignores, then renames, which is
+    /// atomic again: for a handler's file, one with other names, or one on another filesystem
+    /// than the bucket. `group`: the copy's group, else the daemon's.
+    private func copyThenRename(_ source: Int32, mode: mode_t, group: UInt32?, into target: Int32, as name: String, key: String) throws(MoveError) {
         let temporary = ".\(name).flint-output-\(UInt32.random(in: 0 ... .max))"
         let copy = openat(target, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard copy >= 0 else {
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
-        _ = fchmod(copy, mode)  // not narrowed by the umask
+        if let group, fchown(copy, geteuid(), group) != 0 {
+            throw MoveError(description: "cannot give output \(key) its handler's group \(group): \(String(cString: strerror(errno)))")
+        }
+        guard fchmod(copy, mode) == 0 else {  // not narrowed by the umask
+            throw MoveError(description: "cannot set the mode of output \(key): \(String(cString: strerror(errno)))")
+        }
         var renamed = false
         defer {
             Glibc.close(copy)
