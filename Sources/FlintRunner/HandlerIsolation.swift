@@ -1,6 +1,7 @@
 public import FlintCore
 import Foundation
 public import Logging
+import Synchronization
 
 /// How handlers are kept apart from the daemon, from each other and from the host, beyond what
 /// every handler gets (clean environment, own session, fresh working directory, rlimits): the
@@ -26,7 +27,9 @@ public final class HandlerIsolation: Sendable {
         /// `bwrap --help` could not be run, and why.
         case cannotRun(String)
     }
-    let hiddenPaths: [String]
+    /// What sandboxes cover with empty directories; grows at a reload (`hide`).
+    private let hidden: Mutex<[String]>
+    var hiddenPaths: [String] { hidden.withLock { $0 } }
     /// `pids.max` of each instance's cgroup.
     let processes: Int
 
@@ -40,7 +43,7 @@ public final class HandlerIsolation: Sendable {
         self.cgroupsUnavailable = cgroupsUnavailable
         self.bubblewrap = bubblewrap
         self.bubblewrapSupport = bubblewrap.map { Self.support(of: $0) }
-        self.hiddenPaths = hiddenPaths
+        self.hidden = Mutex(hiddenPaths)
         self.processes = processes
     }
 
@@ -213,6 +216,12 @@ public final class HandlerIsolation: Sendable {
     /// The project's functions, at start and after each reload: cgroups kept for functions that
     /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
     /// function that starts from standbys gets one for its first instance, too.
+    /// Sandboxes started from now on cover `paths` too: a reload's new `functions:` directories
+    /// and the targets of function directories that are links. What was hidden stays hidden.
+    public func hide(_ paths: [String]) {
+        hidden.withLock { hidden in hidden += paths.filter { !hidden.contains($0) } }
+    }
+
     public func project(_ functions: [FunctionManifest]) {
         guard let cgroups else { return }
         cgroups.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })

@@ -191,6 +191,33 @@ import Testing
         _ = daemon
     }
 
+    /// A function directory that is a link, added by a reload: sandboxes started after it hide
+    /// its target too, as they would after a start.
+    @Test(.enabled(if: hasBubblewrap, "needs bubblewrap (apt-get install bubblewrap)"))
+    func sandbox_hidesTheTargetOfALinkedFunctionDirectoryAddedByAReload() async throws {
+        let elsewhere = "/var/tmp/flint-e2e-reloaded-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        try FileManager.default.createDirectory(atPath: elsewhere + "/later", withIntermediateDirectories: true)
+        try "name: later\ncommand: [./handler.sh]\nenv: {SECRET: s3cret}\n".write(toFile: elsewhere + "/later/function.yaml", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\ncat\n".write(toFile: elsewhere + "/later/handler.sh", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: elsewhere + "/later/handler.sh")
+
+        let project = try TestProject()
+        try project.addScriptFunction("boxed", script: """
+            cat > /dev/null
+            cat "\(elsewhere)/later/function.yaml" > /dev/null 2>&1 && echo '"visible"' || echo '"hidden"'
+            """, manifest: "isolation: sandbox\n")
+        try project.addRoute("boxed", function: "boxed", method: "GET", path: "/boxed")
+        let daemon = try RunningDaemon(project)
+        #expect(try await daemon.request("GET", "/boxed").text == "visible", "not a function yet: nothing hides it")
+
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/functions/later", withDestinationPath: elsewhere + "/later")
+        let reload = try FlintBinary.run(["reload", "--project", project.root])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(try await daemon.request("GET", "/boxed").text == "hidden", "a function's target, after the reload")
+        _ = try daemon.stop()
+    }
+
     /// An uploader who swaps an object for a link before its handler runs (here, while the one
     /// slot is busy) must not show the sandbox what the link points to: the object is bound from
     /// what the daemon opened without following links, and a link is bound as nothing.

@@ -139,6 +139,7 @@ final class ProjectReloader: Service, Sendable {
         // invocation ends), still counted against their function's concurrency until they exit.
         core.lambdaRunner.renew()
         core.isolation.project(Array(plan.project.functions.values))
+        core.isolation.hide(DaemonIsolation.hiddenPaths(project: plan.project, files: core.files))
         // Slots the old generation's invocations give back must wake whichever consumer is
         // current then (a later reload may have replaced this one too).
         previous.dispatcher.observeCapacity { [weak self] _ in self?.generation.wake() }
