@@ -142,31 +142,6 @@ public final class HandlerIsolation: Sendable {
         return nil
     }
 
-    /// Whether `bwrap --help` lists `--ro-bind-fd`. A failure to start is tried again a few
-    /// times: a file just written can be busy (ETXTBSY) while a concurrent fork still holds it.
-    static func support(of bwrap: String) -> BubblewrapSupport {
-        var failure = ""
-        for attempt in 0 ..< 5 {
-            if attempt > 0 { usleep(20_000) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: bwrap)
-            process.arguments = ["--help"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                failure = "\(error.localizedDescription)"
-                continue
-            }
-            let help = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: help, as: UTF8.self).contains("--ro-bind-fd") ? .bindsDescriptors : .lacksDescriptorBinding
-        }
-        return .cannotRun(failure)
-    }
-
     /// What `function` actually gets, for `flint up`: `user nobody (65534), cgroup v1 (memory
     /// 256Mi, pids 512, cpuacct), sandbox (bubblewrap, no network)`.
     public func summary(of function: FunctionManifest) -> String {
