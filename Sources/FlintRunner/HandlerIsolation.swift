@@ -188,15 +188,15 @@ public final class HandlerIsolation: Sendable {
         cgroups?.close()
     }
 
-    /// The project's functions, at start and after each reload: cgroups kept for functions that
-    /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
-    /// function that starts from standbys gets one for its first instance, too.
     /// Sandboxes started from now on cover `paths` too: a reload's new `functions:` directories
     /// and the targets of function directories that are links. What was hidden stays hidden.
     public func hide(_ paths: [String]) {
         hidden.withLock { hidden in hidden += paths.filter { !hidden.contains($0) } }
     }
 
+    /// The project's functions, at start and after each reload: cgroups kept for functions that
+    /// are gone, or for an old `memory`, are removed (not kept until Flint stops), and each
+    /// function that starts from standbys gets one for its first instance, too.
     public func project(_ functions: [FunctionManifest]) {
         guard let cgroups else { return }
         cgroups.keepOnly(Dictionary(functions.map { ($0.name, $0.memoryBytes) }) { first, _ in first })

@@ -122,11 +122,9 @@ struct InstanceCgroup: Sendable {
         }
     }
 
-    /// The state letter of a `/proc/.../stat` file (after the command name, which is in
-    /// parentheses and may hold spaces and ")"); nil when it cannot be read.
+    /// The state letter of a `/proc/.../stat` file; nil when it cannot be read.
     private static func runState(of path: String) -> Character? {
-        guard let stat = FileText.read(path), let nameEnd = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(after: nameEnd)...].dropFirst().first
+        ProcessStart.statFields(at: path)?.first?.first
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.

@@ -1,13 +1,18 @@
 import Glibc
 
 /// A process's start time, which tells a running process from a later one that reuses its pid.
-enum ProcessStart {
+public enum ProcessStart {
     /// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks after boot.
-    static func ticks(of pid: pid_t) -> UInt64? {
-        guard let stat = FileText.read("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return nil }
-        // The fields after the name start at field 3 (state).
-        let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+    public static func ticks(of pid: Int32) -> UInt64? {
+        guard let fields = statFields(at: "/proc/\(pid)/stat"), fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// The fields of a `/proc/.../stat` file after the command name (which is in parentheses and
+    /// may hold spaces and ")"), from field 3 (the state) on; nil when it cannot be read.
+    static func statFields(at path: String) -> [Substring]? {
+        guard let stat = FileText.read(path), let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: nameEnd)...].split(separator: " ")
     }
 
     /// Whether `<pid>-<start ticks>[-<anything>]` names a process that is still running.

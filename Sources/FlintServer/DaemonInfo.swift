@@ -1,4 +1,5 @@
 internal import FlintCore
+internal import FlintRunner
 public import Foundation
 #if canImport(Glibc)
 internal import Glibc
@@ -49,22 +50,10 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
     /// no start recorded, is trusted when the program's name ends in "flint".
     public var isAlive: Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        if let processStart { return Self.processStart(of: pid) == processStart }
+        if let processStart { return ProcessStart.ticks(of: pid) == processStart }
         guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv0 = command.split(separator: 0, omittingEmptySubsequences: false).first ?? Data()
         return String(decoding: argv0, as: UTF8.self).hasSuffix("flint")
-    }
-
-    /// When process `pid` started, in clock ticks after boot: field 22 of `/proc/PID/stat`,
-    /// counted after the command name, which is in parentheses and may hold spaces and ")".
-    public static func processStart(of pid: Int32) -> UInt64? {
-        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
-              let nameEnd = stat.lastIndex(of: UInt8(ascii: ")"))
-        else { return nil }
-        let fields = stat[(nameEnd + 1)...].split(separator: UInt8(ascii: " "))
-        // Fields 3 (the state) onwards follow the name: the start is the 20th of them.
-        guard fields.count > 19 else { return nil }
-        return UInt64(String(decoding: fields[19], as: UTF8.self))
     }
 
     /// The file's contents, or nil when there is none (no daemon) or it cannot be read.

@@ -189,7 +189,7 @@ public struct FlintDaemon: Sendable {
     private func announce(boundPort: Int, files: DaemonFiles, buckets: [String], watched: Set<String>, isolation: HandlerIsolation) async {
         let info = DaemonInfo(
             pid: getpid(), host: listen.host, port: boundPort, startedAt: Date(), workRoot: files.workRoot,
-            processStart: DaemonInfo.processStart(of: getpid())
+            processStart: ProcessStart.ticks(of: getpid())
         )
         do {
             try info.write(to: files.daemonInfo)

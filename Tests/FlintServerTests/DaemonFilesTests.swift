@@ -1,4 +1,5 @@
 @testable import FlintServer
+import FlintRunner
 import Foundation
 import Testing
 
@@ -46,13 +47,13 @@ import Testing
     /// A daemon is the process with the recorded pid and the recorded start, whatever its program
     /// is named (a renamed binary, `flint-1.2`); a later process given the same pid is not.
     @Test func daemonInfo_isAlive_forThePIDWithTheRecordedStartOnly() throws {
-        let start = try #require(DaemonInfo.processStart(of: getpid()))
+        let start = try #require(ProcessStart.ticks(of: getpid()))
         let info = { (start: UInt64?) in
             DaemonInfo(pid: getpid(), host: "127.0.0.1", port: 8080, startedAt: Date(), workRoot: "/dev/shm/x", processStart: start)
         }
         #expect(info(start).isAlive, "this test process, whose name does not end in flint")
         #expect(!info(start + 1).isAlive, "another process given the pid")
         #expect(!info(nil).isAlive, "an older file: the name decides")
-        #expect(DaemonInfo.processStart(of: getppid()).map { $0 <= start } == true)
+        #expect(ProcessStart.ticks(of: getppid()).map { $0 <= start } == true)
     }
 }
