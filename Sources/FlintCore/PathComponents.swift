@@ -16,4 +16,10 @@ public enum PathComponents {
         guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path }
         return String(Substring(path.utf8[path.utf8.index(after: slash)...]))
     }
+
+    /// The part before the last `/` (empty when `path` has none).
+    public static func parent(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return String(Substring(path.utf8[..<slash]))
+    }
 }

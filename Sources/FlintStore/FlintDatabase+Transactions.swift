@@ -44,7 +44,7 @@ extension FlintDatabase {
         ownWriteTransactions.add(1, ordering: .relaxed)
         defer { ownWriteTransactions.subtract(1, ordering: .relaxed) }
         return try pool.writeWithoutTransaction { db in
-            try withBusyBudget(db, askedAt: askedAt) { try db.inPreparedTransaction(body) }
+            try Self.withBusyBudget(db, busyTimeout: busyTimeout, askedAt: askedAt) { try db.inPreparedTransaction(body) }
         }
     }
 
@@ -56,10 +56,6 @@ extension FlintDatabase {
         return try await pool.writeWithoutTransaction { [busyTimeout] db in
             try Self.withBusyBudget(db, busyTimeout: busyTimeout, askedAt: askedAt) { try db.inPreparedTransaction(body) }
         }
-    }
-
-    private func withBusyBudget<T>(_ db: Database, askedAt: ContinuousClock.Instant, _ body: () throws -> T) throws -> T {
-        try Self.withBusyBudget(db, busyTimeout: busyTimeout, askedAt: askedAt, body)
     }
 
     /// Runs `body` with the busy timeout shortened by how long the transaction waited for the

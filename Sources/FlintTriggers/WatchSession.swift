@@ -268,8 +268,8 @@ struct WatchSession {
                 continue
             }
             // A file still being written is left for its writer's close, when that will be reported.
-            let directory = key.string.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(Substring(key.string.utf8[..<$0])) } ?? ""
-            observe(bucket: start.bucket, key: key.string, moved: moved, closeWillBeReported: !tree.unwatched.contains(directory))
+            let watched = tree.unwatched.isEmpty || !tree.unwatched.contains(PathComponents.parent(of: key.string))
+            observe(bucket: start.bucket, key: key.string, moved: moved, closeWillBeReported: watched)
             if pending.count >= Self.batchLimit { flush() }
         }
         for key in indexed.keys.sorted() where !tree.isUnlisted(key.string) {

@@ -23,4 +23,10 @@ import Testing
         #expect(PathComponents.last(of: "cat.png") == "cat.png")
         #expect(PathComponents.last(of: "dir/") == "")
     }
+
+    @Test func parent_isThePartBeforeTheLastSlash() {
+        #expect(PathComponents.parent(of: "photos/2024/cat.png") == "photos/2024")
+        #expect(PathComponents.parent(of: "cat.png") == "")
+        #expect(Array(PathComponents.parent(of: "a/\u{301}b/c").utf8) == Array("a/\u{301}b".utf8))
+    }
 }
