@@ -107,15 +107,7 @@ enum FileSystemCall {
     /// EEXIST when anything, a symbolic link included, already has that name. On failure nothing
     /// is left.
     static func createExclusively(atPath path: String, mode: mode_t) throws(SystemCallError) -> CInt {
-        let fd = try retrying("open") { Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
-        do throws(SystemCallError) {
-            _ = try retrying("fchmod") { Glibc.fchmod(fd, mode) }
-        } catch {
-            closeIgnoringErrors(fd)
-            _ = Glibc.unlink(path)
-            throw error
-        }
-        return fd
+        try createExclusively(path, in: AT_FDCWD, mode: mode)
     }
 
     /// What `path` names, following symbolic links.

@@ -95,7 +95,7 @@ struct Publish: AsyncParsableCommand {
             let known = topology.topics.keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
             throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))")
         }
-        let bus = try Self.openBus(of: project)
+        let bus = try Self.openBus(of: project, files: files)
         let receipts: [PublishReceipt]
         do {
             // Adds this project's topics without retiring anything: a running daemon is not disturbed.
@@ -147,8 +147,7 @@ struct Publish: AsyncParsableCommand {
     }
 
     /// The project's database (created if Flint never ran there), with its `bus.durability`.
-    static func openBus(of project: Project) throws -> Bus {
-        let files = DaemonFiles(project: project)
+    static func openBus(of project: Project, files: DaemonFiles) throws -> Bus {
         let path = files.database
         // A running daemon made it: gone now, it was deleted under the daemon, which goes on
         // with the deleted file. A new one would hold messages that daemon never reads.
