@@ -54,6 +54,16 @@ import Testing
 
     /// Invokes `function` with the daemon's port (and a Unix socket to try) as the body; returns
     /// what the probe found.
+    /// A function directory `directory/name` outside any project, whose manifest holds a secret
+    /// (`env: {SECRET: s3cret}`) and whose handler is the shell `script` (after `#!/bin/sh`).
+    private static func writeFunctionWithASecret(in directory: String, named name: String, manifest extra: String = "", script: String) throws {
+        try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+        try "name: \(name)\ncommand: [./handler.sh]\n\(extra)env: {SECRET: s3cret}\n"
+            .write(toFile: directory + "/\(name)/function.yaml", atomically: false, encoding: .utf8)
+        try ("#!/bin/sh\n" + script).write(toFile: directory + "/\(name)/handler.sh", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/\(name)/handler.sh")
+    }
+
     private static func probe(_ daemon: RunningDaemon, _ function: String, unixSocket: String? = nil) async throws -> [String] {
         let body = "\(daemon.url.port ?? 0)" + (unixSocket.map { " " + $0 } ?? "")
         let reply = try await daemon.request("POST", "/\(function)", body: Data(body.utf8))
@@ -112,22 +122,16 @@ import Testing
         // Outside the project and outside /tmp (which the sandbox replaces anyway): /var/tmp.
         let shared = "/var/tmp/flint-e2e-shared-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: shared) }
-        try FileManager.default.createDirectory(atPath: shared + "/keeper", withIntermediateDirectories: true)
-        try "name: keeper\ncommand: [./handler.sh]\nisolation: sandbox\nenv: {SECRET: s3cret}\n"
-            .write(toFile: shared + "/keeper/function.yaml", atomically: false, encoding: .utf8)
-        let seeOwn = "#!/bin/sh\ncat > /dev/null\ngrep -q s3cret \"$LAMBDA_TASK_ROOT/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n"
-        try seeOwn.write(toFile: shared + "/keeper/handler.sh", atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared + "/keeper/handler.sh")
+        try Self.writeFunctionWithASecret(
+            in: shared, named: "keeper", manifest: "isolation: sandbox\n",
+            script: "cat > /dev/null\ngrep -q s3cret \"$LAMBDA_TASK_ROOT/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n")
 
         // A function directory that is a link to a place no functions: entry names.
         let elsewhere = "/var/tmp/flint-e2e-linked-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: elsewhere) }
-        try FileManager.default.createDirectory(atPath: elsewhere + "/linked", withIntermediateDirectories: true)
-        try "name: linked\ncommand: [./handler.sh]\nisolation: sandbox\nenv: {SECRET: s3cret}\n"
-            .write(toFile: elsewhere + "/linked/function.yaml", atomically: false, encoding: .utf8)
-        let seeOwnByItsTarget = "#!/bin/sh\ncat > /dev/null\ngrep -q s3cret \"\(elsewhere)/linked/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n"
-        try seeOwnByItsTarget.write(toFile: elsewhere + "/linked/handler.sh", atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: elsewhere + "/linked/handler.sh")
+        try Self.writeFunctionWithASecret(
+            in: elsewhere, named: "linked", manifest: "isolation: sandbox\n",
+            script: "cat > /dev/null\ngrep -q s3cret \"\(elsewhere)/linked/function.yaml\" && echo '\"own visible\"' || echo '\"own hidden\"'\n")
 
         let project = try TestProject()
         try FileManager.default.createDirectory(atPath: project.root + "/functions", withIntermediateDirectories: true)
@@ -197,10 +201,7 @@ import Testing
     func sandbox_hidesTheTargetOfALinkedFunctionDirectoryAddedByAReload() async throws {
         let elsewhere = "/var/tmp/flint-e2e-reloaded-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: elsewhere) }
-        try FileManager.default.createDirectory(atPath: elsewhere + "/later", withIntermediateDirectories: true)
-        try "name: later\ncommand: [./handler.sh]\nenv: {SECRET: s3cret}\n".write(toFile: elsewhere + "/later/function.yaml", atomically: false, encoding: .utf8)
-        try "#!/bin/sh\ncat\n".write(toFile: elsewhere + "/later/handler.sh", atomically: false, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: elsewhere + "/later/handler.sh")
+        try Self.writeFunctionWithASecret(in: elsewhere, named: "later", script: "cat\n")
 
         let project = try TestProject()
         try project.addScriptFunction("boxed", script: """

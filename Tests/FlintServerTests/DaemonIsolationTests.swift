@@ -5,6 +5,17 @@ import Testing
 
 /// What `flint up` asks the sandbox to hide.
 @Suite struct DaemonIsolationTests {
+    /// A new temporary directory `base` with `base/project/<link>`, a symbolic link to the
+    /// directory `base/elsewhere/<target>`; the caller removes `base`.
+    static func projectWithLink(_ link: String, to target: String) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("flint-hidden-\(UUID().uuidString)").path
+        let linkPath = base + "/project/" + link
+        try FileManager.default.createDirectory(atPath: (linkPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/elsewhere/" + target, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: linkPath, withDestinationPath: base + "/elsewhere/" + target)
+        return base
+    }
+
     @Test func hiddenPaths_includeEveryFunctionsDirectory_insideTheProjectOrNot() {
         let project = Project(
             root: "/srv/project",
@@ -22,11 +33,8 @@ import Testing
     /// A data directory that is a link to elsewhere: its target is hidden, not only the link's
     /// name inside the (hidden) project, which would leave the target visible read-only.
     @Test func hiddenPaths_includeTheTargetsOfLinks() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("flint-hidden-\(UUID().uuidString)").path
+        let base = try Self.projectWithLink(".flint", to: "state")
         defer { try? FileManager.default.removeItem(atPath: base) }
-        try FileManager.default.createDirectory(atPath: base + "/project", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: base + "/elsewhere/state", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: base + "/project/.flint", withDestinationPath: base + "/elsewhere/state")
         let project = Project(root: base + "/project", config: FlintConfig(), functions: [:], triggers: [])
         let hidden = DaemonIsolation.hiddenPaths(project: project, files: DaemonFiles(project: project))
         let target = URL(fileURLWithPath: base + "/elsewhere/state").resolvingSymlinksInPath().path
@@ -37,11 +45,8 @@ import Testing
     /// A function directory that is a link to elsewhere: its target (with the function's
     /// `env`) is hidden from the other functions' sandboxes too.
     @Test func hiddenPaths_includeTheTargetsOfFunctionDirectoriesThatAreLinks() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("flint-hidden-\(UUID().uuidString)").path
+        let base = try Self.projectWithLink("functions/secret", to: "secret")
         defer { try? FileManager.default.removeItem(atPath: base) }
-        try FileManager.default.createDirectory(atPath: base + "/project/functions", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: base + "/elsewhere/secret", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: base + "/project/functions/secret", withDestinationPath: base + "/elsewhere/secret")
         #expect(FileManager.default.createFile(atPath: base + "/elsewhere/secret/run", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
         let manifest = try FunctionManifest.parse(yaml: "name: secret\ncommand: [./run]\n", file: "function.yaml", directory: base + "/project/functions/secret")
         let project = Project(root: base + "/project", config: FlintConfig(), functions: ["secret": manifest], triggers: [])
