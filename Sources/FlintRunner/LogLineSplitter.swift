@@ -71,7 +71,8 @@ public struct LogLineSplitter: Sendable {
     /// except the part this splitter still holds and will hand on; a line under way that the
     /// splitter was skipping is taken up from `log`, so that its rest is handed on too, whole.
     /// The caller holds what serialises `append`, so no bytes come between the two. (Had `log`
-    /// lost the start of the line under way, its first piece is a fragment, as in a stored log.)
+    /// lost the start of its first line, that line's first piece is a fragment; a stored log
+    /// begins after it instead, `LogTail.takeData`.)
     mutating func catchUp(on log: ArraySlice<UInt8>, stampedAt time: Date) -> [HandlerLogLine] {
         let lineStart = log.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? log.startIndex
         var pieces = LogLinePieces.lines(of: log[..<lineStart])

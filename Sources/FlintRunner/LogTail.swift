@@ -1,6 +1,10 @@
+import FlintCore
 import Foundation
 
 /// The last `capacity` bytes of the handler's stderr, in a ring buffer allocated on the first byte.
+///
+/// A log longer than that is stored from its first whole line kept, after a line that says how
+/// many bytes were not kept (`takeData`), so that it never starts with a line's fragment unmarked.
 struct LogTail: ~Copyable {
     let capacity: Int
     private var storage: UnsafeMutableRawPointer?
@@ -8,6 +12,8 @@ struct LogTail: ~Copyable {
     private var end = 0
     /// True once the ring has been filled and older bytes overwritten.
     private var isWrapped = false
+    /// Every byte written, kept or not.
+    private var written = 0
 
     init(capacity: Int) {
         precondition(capacity > 0, "log tail limit must be positive")
@@ -23,6 +29,7 @@ struct LogTail: ~Copyable {
 
     /// Records that `byteCount` bytes were written into `writableSpace()`.
     mutating func didWrite(_ byteCount: Int) {
+        written += byteCount
         end += byteCount
         if end == capacity {
             end = 0
@@ -43,12 +50,14 @@ struct LogTail: ~Copyable {
         return copy
     }
 
-    /// The kept bytes, oldest first.
+    /// The kept bytes, oldest first. When older bytes were overwritten, they begin at the first
+    /// line kept whole (unless no line ends before the last byte), after `cutMarker`'s line.
     consuming func takeData() -> Data {
         let storage = self.storage
         let end = self.end
         let isWrapped = self.isWrapped
         let capacity = self.capacity
+        let written = self.written
         discard self
         guard let storage else { return Data() }
         if !isWrapped {
@@ -58,11 +67,24 @@ struct LogTail: ~Copyable {
             }
             return Data(bytesNoCopy: storage, count: end, deallocator: .custom { bytes, _ in bytes.deallocate() })
         }
-        var data = Data(capacity: capacity)
-        data.append(storage.advanced(by: end).assumingMemoryBound(to: UInt8.self), count: capacity - end)
-        data.append(storage.assumingMemoryBound(to: UInt8.self), count: end)
+        var kept = Data(capacity: capacity)
+        kept.append(storage.advanced(by: end).assumingMemoryBound(to: UInt8.self), count: capacity - end)
+        kept.append(storage.assumingMemoryBound(to: UInt8.self), count: end)
         storage.deallocate()
+        guard written > capacity else { return kept }
+        // The bytes before the first line's end are the rest of a line whose start was overwritten.
+        var fragmentEnd = kept.startIndex
+        if let newline = kept.firstIndex(of: UInt8(ascii: "\n")), newline + 1 < kept.endIndex {
+            fragmentEnd = newline + 1
+        }
+        var data = Data(Self.cutMarker(notKept: written - capacity + fragmentEnd, capacity: capacity).utf8)
+        data.append(kept[fragmentEnd...])
         return data
+    }
+
+    /// The line a log begins with when its first `notKept` bytes were not kept.
+    static func cutMarker(notKept: Int, capacity: Int) -> String {
+        "[flint: the first \(notKept) bytes of this log were not kept; Flint keeps the last \(ByteSizeText.format(capacity))]\n"
     }
 
     deinit {

@@ -81,7 +81,22 @@ import Testing
         let count = tail.count
         let data = tail.takeData()
         #expect(count == 8)
-        #expect(data == Data("stuvwxyz".utf8))
+        #expect(data == Data((LogTail.cutMarker(notKept: 28, capacity: 8) + "stuvwxyz").utf8))
+    }
+
+    @Test func logTail_cutLog_beginsAtItsFirstWholeLine_afterAMarker() {
+        var tail = LogTail(capacity: 12)
+        feed(&tail, Array("first line\nsecond line\nthird\nend".utf8), chunks: [5, 7])
+        let data = tail.takeData()
+        // Kept: "ne\nthird\nend" (12 of 32 bytes); "ne\n" ends the second line, whose start is gone.
+        #expect(String(decoding: data, as: UTF8.self) == LogTail.cutMarker(notKept: 23, capacity: 12) + "third\nend")
+    }
+
+    @Test func logTail_cutLog_whoseOnlyLineEndIsLast_keepsTheFragment() {
+        var tail = LogTail(capacity: 4)
+        feed(&tail, Array("abcdefgh\n".utf8), chunks: [3])
+        let data = tail.takeData()
+        #expect(String(decoding: data, as: UTF8.self) == LogTail.cutMarker(notKept: 5, capacity: 4) + "fgh\n")
     }
 
     @Test func logTail_exactlyFull_isWholeBuffer() {

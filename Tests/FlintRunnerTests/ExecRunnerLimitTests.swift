@@ -1,5 +1,5 @@
 import FlintCore
-import FlintRunner
+@testable import FlintRunner
 import Foundation
 import Testing
 
@@ -71,14 +71,18 @@ import Testing
         }
     }
 
-    @Test func stderrTail_keepsTheLastBytes() async throws {
+    @Test func stderrTail_keepsTheLastWholeLines_afterAMarker() async throws {
         try await withFixture { fixture in
             try fixture.script("handler.sh", "#!/bin/sh\nseq 1 100000 >&2\n")
             let result = await fixture.run(["./handler.sh"])
             #expect(result.record.outcome == .ok)
-            let everything = (1...100_000).map(String.init).joined(separator: "\n") + "\n"
-            #expect(result.log.count == InvocationResult.logTailLimit)
-            #expect(result.logText == String(everything.suffix(InvocationResult.logTailLimit)))
+            let everything = Array(((1...100_000).map(String.init).joined(separator: "\n") + "\n").utf8)
+            let limit = InvocationResult.logTailLimit
+            let kept = everything.suffix(limit)
+            let firstWholeLine = try #require(kept.firstIndex(of: UInt8(ascii: "\n"))) + 1
+            let marker = LogTail.cutMarker(notKept: everything.count - limit + (firstWholeLine - kept.startIndex), capacity: limit)
+            #expect(result.logText == marker + String(decoding: kept[firstWholeLine...], as: UTF8.self))
+            #expect(result.logText.hasPrefix("[flint: the first "))
         }
     }
 
