@@ -18,7 +18,7 @@ struct AdminRoutes: Sendable {
     /// How long the ledger keeps records (`ledger.retention`), which `/v1/usage` reports.
     let ledgerRetention: Duration
 
-    func register(on router: Router<FlintRequestContext>) {
+    func register(on router: some RouterMethods<FlintRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
         // Load balancers and uptime checks often probe with HEAD.
         router.head("/healthz") { _, _ in Response.json(["status": "ok"]) }

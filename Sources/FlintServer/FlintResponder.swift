@@ -26,15 +26,27 @@ struct FlintResponder<Fallback: HTTPResponder>: HTTPResponder where Fallback.Con
 
 /// Gives a request that matches no route API Gateway's JSON body instead of an empty 404; one
 /// for a Lambda API operation Flint does not have (a path under an API version, such as
-/// `/2016-08-19/account-settings/`) Lambda's `UnknownOperationException`, which botocore names.
+/// `/2016-08-19/account-settings/`) Lambda's `UnknownOperationException`, which botocore names;
+/// one for a path of Flint's own that answers other methods 405, with `Allow`.
 struct NotFoundBodyMiddleware: RouterMiddleware {
     typealias Context = FlintRequestContext
+    /// Flint's own routes, filled in as they are registered.
+    let registered: RegisteredRoutes
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            guard Self.isLambdaAPIPath(request.uri.path) else { return .message(.notFound, "Not Found") }
+            guard Self.isLambdaAPIPath(request.uri.path) else {
+                let allowed = registered.methods(at: request.uri.path)
+                // A route that matched and answered 404 itself is not a wrong method.
+                guard !allowed.isEmpty, !allowed.contains(request.method) else { return .message(.notFound, "Not Found") }
+                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                return .message(
+                    .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); it answers \(names) (docs/http-api.md)",
+                    headers: [.allow: names]
+                )
+            }
             let message = "Flint does not implement the Lambda operation at \(request.method.rawValue) \(request.uri.path); "
                 + "it implements Invoke, ListFunctions, GetFunction and GetFunctionConfiguration (docs/http-api.md)"
             return .bytes(.notFound, LambdaAPI.errorBody(.unknownOperation, message: message), headers: [.amzErrorType: LambdaAPI.ErrorKind.unknownOperation.rawValue])

@@ -20,7 +20,7 @@ struct FunctionLogRoutes: Sendable {
 
     static let contentType = "application/x-ndjson"
 
-    func register(on router: Router<FlintRequestContext>) {
+    func register(on router: some RouterMethods<FlintRequestContext>) {
         router.group("/v1").add(middleware: BearerTokenMiddleware(token: adminToken))
             .get("/functions/{name}/logs") { request, context in try await logs(request, context) }
     }

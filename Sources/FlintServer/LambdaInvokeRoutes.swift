@@ -16,7 +16,7 @@ struct LambdaInvokeRoutes: Sendable {
     let modifiedAt: [String: Date]
     let asyncInvoker: AsyncInvoker
 
-    func register(on router: Router<FlintRequestContext>) {
+    func register(on router: some RouterMethods<FlintRequestContext>) {
         let functions = router.group("/2015-03-31/functions")
         // Hummingbird matches `/2015-03-31/functions/` here too, as boto3 sends it.
         functions.get { request, _ in try listFunctions(request) }

@@ -18,7 +18,7 @@ struct MetricsRoutes: Sendable {
     /// The admin token, when the listener is not loopback; nil when none is needed.
     let requiredToken: String?
 
-    func register(on router: Router<FlintRequestContext>) {
+    func register(on router: some RouterMethods<FlintRequestContext>) {
         router.get("/metrics") { request, _ in await scrape(request) }
     }
 

@@ -15,6 +15,24 @@ import Testing
         #expect((functions["functions"] as? [[String: Any]])?.first?["name"] as? String == "echo")
     }
 
+    /// `curl localhost:8080/v1/topics/orders/messages` (a GET) must not read as "no such topic".
+    @Test func ownPathWithAnotherMethod_is405WithAllow_aRouteOwn404Stays() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        let get = try await daemon.request("GET", "/v1/topics/orders/messages", authorized: true)
+        #expect(get.status == 405)
+        #expect(get.headers["allow"] == "POST")
+        #expect(get.text.contains("GET is not allowed on /v1/topics/orders/messages; it answers POST"), "\(get.text)")
+        let post = try await daemon.request("POST", "/healthz")
+        #expect(post.status == 405)
+        #expect(post.headers["allow"] == "GET, HEAD")
+        let unknown = try await daemon.request("GET", "/v1/invocations/no-such-id", authorized: true)
+        #expect(unknown.status == 404)
+        #expect(unknown.text.contains("no invocation has id no-such-id"))
+        #expect(try await daemon.request("GET", "/v1/no-such-route", authorized: true).status == 404)
+    }
+
     @Test func adminToken_isCreatedOwnerOnly() throws {
         let project = try TestProject()
         let daemon = try RunningDaemon(project)

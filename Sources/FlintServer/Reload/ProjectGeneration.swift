@@ -125,8 +125,9 @@ final class ProjectGeneration: Sendable {
         project: Project, topology: BusTopology, core: DaemonCore, dispatcher: Dispatcher, functionsModifiedAt: [String: Date]
     ) -> any HTTPResponder<FlintRequestContext> {
         let asyncInvoker = AsyncInvoker(bus: core.bus)
-        let router = Router(context: FlintRequestContext.self)
-        router.add(middleware: NotFoundBodyMiddleware())
+        let registered = RegisteredRoutes()
+        let router = RecordingRouter(router: Router(context: FlintRequestContext.self), registered: registered)
+        router.add(middleware: NotFoundBodyMiddleware(registered: registered))
         LambdaInvokeRoutes(
             dispatcher: dispatcher, identity: core.identity, requiredToken: core.apiToken, modifiedAt: functionsModifiedAt,
             asyncInvoker: asyncInvoker
@@ -149,7 +150,7 @@ final class ProjectGeneration: Sendable {
             routes: TriggerRouteTable(triggers: project.triggers), dispatcher: dispatcher, adminToken: core.adminToken,
             identity: core.identity, asyncInvoker: asyncInvoker, logger: core.logger
         )
-        return FlintResponder(gateway: gateway, fallback: router.buildResponder())
+        return FlintResponder(gateway: gateway, fallback: router.router.buildResponder())
     }
 
     /// Wakes the bus consumer: something may have become claimable.
