@@ -44,9 +44,9 @@ public struct DaemonFiles: Sendable {
     public var daemonInfo: String { directory + "/daemon.json" }
 
     /// What `daemonInfo` says of a daemon that is running now; nil when none is (a stale file
-    /// from a killed one included).
+    /// from a killed one included), told as `hasEnded` tells it.
     public var liveDaemon: DaemonInfo? {
-        DaemonInfo.read(from: daemonInfo).flatMap { $0.isAlive ? $0 : nil }
+        DaemonInfo.read(from: daemonInfo).flatMap { hasEnded($0) ? nil : $0 }
     }
     /// Whether the daemon `info` names has ended: its lock is free, or, where the lock cannot be
     /// opened, its pid is not the daemon's (`DaemonInfo.isAlive`).

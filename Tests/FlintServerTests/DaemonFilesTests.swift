@@ -56,4 +56,24 @@ import Testing
         #expect(!info(nil).isAlive, "an older file: the name decides")
         #expect(ProcessStart.ticks(of: getppid()).map { $0 <= start } == true)
     }
+
+    /// Every command tells a live daemon by its lock, where it can be opened: a `daemon.json`
+    /// whose pid and start are a live process's still names no daemon once the lock is free.
+    @Test func liveDaemon_isTheOneHoldingTheLock() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flint-data-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = DaemonFiles(directory: directory)
+        let info = DaemonInfo(
+            pid: getpid(), host: "127.0.0.1", port: 8080, startedAt: Date(), workRoot: "/dev/shm/x",
+            processStart: try #require(ProcessStart.ticks(of: getpid())))
+        try info.write(to: files.daemonInfo)
+        do {
+            let lock = try #require(try DaemonLock.acquire(at: files.lock))
+            withExtendedLifetime(lock) {
+                #expect(files.liveDaemon?.port == 8080)
+            }
+        }
+        #expect(files.liveDaemon == nil, "the lock is free, although the pid is this live process's")
+    }
 }
