@@ -18,4 +18,13 @@ public enum HandlerTree {
             throw RemovalError(description: error.description)
         }
     }
+
+    /// Removes everything in the directory at `path`, and leaves it in place, empty.
+    public static func empty(_ path: String) throws(RemovalError) {
+        do throws(SystemError) {
+            try TreeRemover.remove(path, keepingTheDirectory: true)
+        } catch {
+            throw RemovalError(description: error.description)
+        }
+    }
 }

@@ -23,7 +23,8 @@ enum TreeRemover {
 
     static let openFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
 
-    static func remove(_ path: String) throws(SystemError) {
+    /// Removes `path` and everything in it; with `keepingTheDirectory`, only what is in it.
+    static func remove(_ path: String, keepingTheDirectory: Bool = false) throws(SystemError) {
         // The handler may have made its own directory read-only; we own it, so we may undo that.
         try? Sys.fchmodat(AT_FDCWD, path, mode: 0o700)
         var fd = try Sys.open(path, flags: openFlags)
@@ -58,7 +59,7 @@ enum TreeRemover {
                 try unlink(fd, finished.name, flags: AT_REMOVEDIR)
             }
         }
-        try Sys.rmdir(path)
+        if !keepingTheDirectory { try Sys.rmdir(path) }
     }
 
     private static func unlink(_ directory: CInt, _ name: [CChar], flags: CInt) throws(SystemError) {

@@ -263,8 +263,14 @@ public struct FlintDaemon: Sendable {
             }
             if attributes[.type] as? FileAttributeType == .typeDirectory {
                 // What a crashed daemon's handlers left in it is removed by descriptor: one of
-                // them may still run and swap a directory for a link meanwhile.
-                try HandlerTree.remove(path)
+                // them may still run and swap a directory for a link meanwhile. The directory
+                // itself stays: removed and made again, its name (a guessable one in the shared
+                // /dev/shm) would be free for another user to take in between.
+                try HandlerTree.empty(path)
+                guard chmod(path, 0o700) == 0 else {
+                    throw DaemonError.startup("cannot make \(path) private (mode 0700): \(String(cString: strerror(errno))); remove it and start again")
+                }
+                return
             } else {
                 // A symbolic link (or a file) is removed itself, never followed.
                 try FileManager.default.removeItem(atPath: path)

@@ -28,6 +28,29 @@ import Glibc
         #expect(status.st_uid == geteuid())
     }
 
+    /// Removing it and making it again would leave its name free for a moment, for another user
+    /// to take in the shared /dev/shm.
+    @Test func leftDirectory_isEmptiedInPlace_andMadePrivate() throws {
+        let base = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let root = base + "/work"
+        try FileManager.default.createDirectory(atPath: root + "/a/b", withIntermediateDirectories: true)
+        #expect(chmod(root, 0o755) == 0)
+        let held = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(held >= 0)
+        defer { close(held) }
+
+        try FlintDaemon.recreateEmpty(root)
+        var before = stat()
+        #expect(fstat(held, &before) == 0)
+        #expect(before.st_nlink >= 2, "the directory held open was never removed")
+        var after = stat()
+        #expect(lstat(root, &after) == 0)
+        #expect(after.st_ino == before.st_ino, "the same directory")
+        #expect(after.st_mode & 0o777 == 0o700)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
+    }
+
     @Test func symbolicLinkInItsPlace_isRemoved_notFollowed() throws {
         let base = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: base) }
