@@ -55,8 +55,10 @@ public struct FlintDaemon: Sendable {
         }
         // Before anything that touches a running daemon's files; held until this process ends.
         guard let lock = try DaemonLock.acquire(at: files.lock) else {
-            // A file whose process is gone names no daemon: the holder has not written its own.
-            let running = files.liveDaemon.map { "pid \($0.pid), \($0.url)" } ?? "still starting, or unable to write \(files.daemonInfo)"
+            // The lock is held, so only the pid tells whether the file is the holder's: one whose
+            // process is gone names no daemon, and the holder has not written its own yet.
+            let running = DaemonInfo.read(from: files.daemonInfo).flatMap { $0.isAlive ? $0 : nil }
+                .map { "pid \($0.pid), \($0.url)" } ?? "still starting, or unable to write \(files.daemonInfo)"
             throw DaemonError.startup(
                 "Flint is already running for this project (\(running)); stop it first, or use another data directory")
         }
