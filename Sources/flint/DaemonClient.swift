@@ -85,7 +85,7 @@ struct DaemonClient {
             if response.status == 401, tokenFromEnvironment {
                 throw CLIError(
                     "Flint at \(baseURL) answered 401: it does not take the token in FLINT_TOKEN; set FLINT_TOKEN to the contents of "
-                        + "that project's .flint/admin-token (a restart makes a new one), or unset it to use this project's")
+                        + "that project's .flint/admin-token (it changes only when that file is deleted), or unset it to use this project's")
             }
             return Reply(status: response.status, headers: response.headers, body: response.body)
         } catch let error as HTTPConnection.Failure {
