@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -84,7 +85,16 @@ if not quality.isdigit() or not 1 <= int(quality) <= 100:
 # bucket, so the outputs keep the key's directories.
 if not source.endswith("/" + key) or key.startswith("/") or ".." in key.split("/"):
     fail(f"key {key!r} does not name the object at {source}; is this an event of a bucket trigger?")
-if not os.path.isfile(source):
+try:
+    is_file = stat.S_ISREG(os.stat(source).st_mode)
+except PermissionError:
+    # A directory on the way is not searchable by the handler's user: the object is there.
+    fail(f"{shown(key)}: the handler's user (uid {os.getuid()}) cannot reach {source}: a directory on its way is not "
+         "open to it; make the bucket's directories searchable (chmod a+rx DIR), then replay the dead letter "
+         "(flint deadletters replay)")
+except (FileNotFoundError, NotADirectoryError):
+    is_file = False
+if not is_file:
     # Not a failure: retrying cannot bring it back, and its removal has an event of its own.
     print(f"{shown(key)}: {source} is not there any more (removed or renamed since the event); nothing to transcode", file=sys.stderr)
     json.dump({"key": key, "outputs": [], "gone": True}, sys.stdout)
