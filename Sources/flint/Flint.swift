@@ -76,8 +76,10 @@ extension Flint {
 
 /// `--project DIR`, shared by every command.
 struct ProjectOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The project directory.", valueName: "dir"))
-    var project: String = "."
+    @Option(name: .long, help: ArgumentHelp(
+        "The project directory (default: the nearest directory with a flint.yaml, from the current one up; else the current one).",
+        valueName: "dir"))
+    var project: String?
 }
 
 /// `--json`, for commands that print tables.

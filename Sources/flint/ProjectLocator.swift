@@ -4,7 +4,26 @@ internal import Foundation
 /// Finds a project's root and settings without loading its functions (for commands that only
 /// need the data directory).
 enum ProjectLocator {
-    static func root(_ path: String) -> String {
+    /// The project `--project` names, or without it the nearest directory with a `flint.yaml`,
+    /// from the current directory up (as git finds its repository), so that a command run in a
+    /// project's subdirectory (a bucket, a function) works on that project instead of making a
+    /// `buckets/` of its own there; the current directory when none up the tree has one.
+    static func root(_ path: String?) -> String {
+        if let path { return absolute(path) }
+        let current = absolute(FileManager.default.currentDirectoryPath)
+        var directory = current
+        while true {
+            if FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: directory)) {
+                return directory
+            }
+            guard directory != "/" else { return current }
+            let parent = PathComponents.parent(of: directory)
+            directory = parent.isEmpty ? "/" : parent
+        }
+    }
+
+    /// `path`, absolute and standardized (relative to the current directory).
+    static func absolute(_ path: String) -> String {
         let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return url.standardizedFileURL.path
     }
@@ -24,7 +43,7 @@ enum ProjectLocator {
 
     /// `root`, when it is a directory: commands that write into a project must not make one
     /// where a mistyped `--project` points.
-    static func existingRoot(_ path: String) throws -> String {
+    static func existingRoot(_ path: String?) throws -> String {
         let root = root(path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -74,7 +74,7 @@ struct Put: ParsableCommand {
         // project that does not load (a broken function) still takes files, from flint.yaml alone.
         let project = try? ProjectLoader.load(root: root)
         let config = try project?.config ?? ProjectLocator.config(root: root)
-        let writer = BucketObjectWriter(bucketsRoot: ProjectLocator.root(Project.resolve(config.buckets, against: root)), bucket: bucket)
+        let writer = BucketObjectWriter(bucketsRoot: ProjectLocator.absolute(Project.resolve(config.buckets, against: root)), bucket: bucket)
 
         // The input is opened before the bucket is touched: a FILE that cannot be read changes nothing.
         let source = try openSource()

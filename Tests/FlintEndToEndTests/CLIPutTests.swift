@@ -32,6 +32,25 @@ struct CLIPutTests {
         #expect(FileManager.default.contents(atPath: project.root + "/buckets/uploads/photo.jpg") == Self.binary)
     }
 
+    /// Run in a subdirectory of the project (the bucket itself, say) without `--project`, a
+    /// command works on the project whose flint.yaml is nearest up the tree, as git finds its
+    /// repository: it once made a `buckets/` tree of its own inside the bucket.
+    @Test func put_inASubdirectoryOfTheProject_putsIntoTheProjectsBucket() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("thumbs", script: "cat > /dev/null\n")
+        try project.addBucketTrigger("thumbs", function: "thumbs", bucket: "uploads")
+        let uploads = project.root + "/buckets/uploads"
+        try FileManager.default.createDirectory(atPath: uploads + "/sub", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: project.root + "/x.txt"))
+
+        let result = try FlintBinary.run(["put", "uploads", project.root + "/x.txt", "y.txt"], directory: uploads + "/sub")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(try entries(uploads) == ["sub", "y.txt"])
+        let validated = try FlintBinary.run(["validate"], directory: uploads)
+        #expect(validated.stdout == "ok: 1 function, 1 trigger in \(project.root)\n", "\(validated.stdout)\(validated.stderr)")
+    }
+
     /// A bucket deleted under a running daemon is no longer watched: `flint put` makes it again,
     /// and says that the daemon needs a reload to see it.
     @Test func put_intoABucketDeletedUnderARunningDaemon_saysToReload() throws {
