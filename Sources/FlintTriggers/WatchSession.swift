@@ -138,7 +138,8 @@ struct WatchSession {
                     observe(bucket: directory.bucket, key: key, moved: false)
                 }
             } else if event.has(IN_MOVED_TO) {
-                observe(bucket: directory.bucket, key: key, moved: true)
+                // Renamed in while still being written: its writer's close will report it.
+                observe(bucket: directory.bucket, key: key, moved: true, closeWillBeReported: true)
             } else if event.has(IN_DELETE) || event.has(IN_MOVED_FROM) {
                 remove(BucketObject(bucket: directory.bucket, key: key))
             }
@@ -163,8 +164,8 @@ struct WatchSession {
     /// file over the watcher's `hashLimit` is read by the hasher, as is any file the hasher has
     /// not given back yet.
     ///
-    /// `closeWillBeReported`: found by a scan (not reported by a close or a rename) in a watched
-    /// directory. A file still open for writing is then left alone: it is not final, and its
+    /// `closeWillBeReported`: found by a scan, or renamed in, in a watched directory (not reported
+    /// by a close). A file still open for writing is then left alone: it is not final, and its
     /// writer's close will report it (a scan watches each directory before listing it).
     private mutating func observe(bucket: String, key: String, moved: Bool, closeWillBeReported: Bool = false) {
         let request = ObjectHasher.Request(object: BucketObject(bucket: bucket, key: key), kind: .read(moved: moved))

@@ -168,6 +168,32 @@ import Glibc
         _ = daemon
     }
 
+    /// Renamed in while its writer still writes: not final, so nothing fires until the close.
+    @Test func aFileRenamedInWhileStillOpenForWriting_firesOnce_afterClose_withItsFullSize() async throws {
+        let (project, recorder) = try Self.recordingProject(events: ["created"])
+        let daemon = try await project.startWatchingDaemon()
+        let staging = project.root + "/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let path = project.bucketPath("uploads") + "/late.bin"
+        let half = Data(repeating: UInt8(ascii: "b"), count: 50_000)
+
+        let fd = open(staging + "/late.bin", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        try #require(fd >= 0, "open \(staging)/late.bin")
+        try writeAll(fd, half, to: path)
+        try renameFile(staging + "/late.bin", path)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try recorder.received().isEmpty, "nothing fires while the file is open for writing")
+        try writeAll(fd, half, to: path)
+        close(fd)
+
+        let events = try await recorder.waitFor(key: "late.bin")
+        #expect(events.first?.eventName == "ObjectCreated:Put")
+        #expect(events.first?.size == 100_000)
+        try await Self.mark(project, recorder)
+        #expect(Self.counts(try recorder.received()) == ["late.bin": 1, "marker.txt": 1])
+        _ = daemon
+    }
+
     @Test func renamesIntoTheBucket_fireOnceAsCopy_andIgnoredNamesNeverFire() async throws {
         let (project, recorder) = try Self.recordingProject()
         let daemon = try await project.startWatchingDaemon()
