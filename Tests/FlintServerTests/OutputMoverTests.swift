@@ -129,15 +129,27 @@ extension OutputMoverTests {
         #expect(leftOut == ["sub/caf\u{FFFD}"])
     }
 
-    /// Deleted under the daemon: the failure says how to get it back and rerun what failed.
-    @Test func aMissingOutputBucket_saysToReloadAndReplay() throws {
+    /// Deleted under the daemon (to clear it, say): made again, as the daemon makes it at start.
+    @Test func aMissingOutputBucket_isMadeAgain() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try write("photo.png", "png", in: scratch)
-        #expect(throws: OutputMover.MoveError(description: "cannot open output bucket \(directory)/gone: No such file or directory; "
-            + "it was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")) {
-            try OutputMover(bucketPath: directory + "/gone", causation: nil, depth: 1).moveAll(from: scratch)
+        let moved = try OutputMover(bucketPath: directory + "/gone", causation: nil, depth: 1).moveAll(from: scratch)
+        #expect(moved == ["photo.png"])
+        #expect(try String(contentsOfFile: directory + "/gone/photo.png", encoding: .utf8) == "png")
+        let mode = (try FileManager.default.attributesOfItem(atPath: directory + "/gone")[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o755)
+    }
+
+    /// With the buckets root itself gone, the failure says how to get it back and rerun what failed.
+    @Test func aMissingBucketsRoot_saysToReloadAndReplay() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try write("photo.png", "png", in: scratch)
+        #expect(throws: OutputMover.MoveError(description: "cannot open output bucket \(directory)/root/gone: No such file or directory; "
+            + "the buckets root was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")) {
+            try OutputMover(bucketPath: directory + "/root/gone", causation: nil, depth: 1).moveAll(from: scratch)
         }
     }
+
 
     @Test func aSymlinkedOutputBucket_isRefused_notFollowed() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -8,10 +8,17 @@ internal import Glibc
 struct OpenDirectory {
     let descriptor: Int32
 
-    /// Opens `path` itself (its last component must not be a symlink). `whenMissing`: what to
-    /// do, said when there is nothing at `path`.
-    init(path: String, purpose: String, whenMissing: String? = nil) throws(OutputMover.MoveError) {
-        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    /// Opens `path` itself (its last component must not be a symlink). `makingIfMissing`: when
+    /// nothing is at `path`, a directory is made there (mode 0755) and opened. `whenMissing`:
+    /// what to do, said when there is still nothing at `path`.
+    init(path: String, purpose: String, makingIfMissing: Bool = false, whenMissing: String? = nil) throws(OutputMover.MoveError) {
+        var descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if descriptor < 0, errno == ENOENT, makingIfMissing {
+            let made = mkdir(path, 0o755) == 0
+            descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if made, descriptor >= 0 { _ = fchmod(descriptor, 0o755) }  // not narrowed by the daemon's umask
+        }
+        self.descriptor = descriptor
         guard descriptor >= 0 else {
             let error = errno
             let fix = error == ENOENT ? whenMissing.map { "; \($0)" } ?? "" : ""
@@ -53,10 +60,12 @@ struct OutputDestinations {
 
     init(bucketPath: String) throws(OutputMover.MoveError) {
         self.bucketPath = bucketPath
-        // Made at every start and reload: missing now, it was deleted under the daemon.
+        // Made at every start and reload: missing now, it was deleted under the daemon (to clear
+        // it, say), and is made again. A trigger watching it sees it again once flint reload
+        // watches it, whose scan then fires what was moved into it meanwhile.
         opened = [ByteExactKey(""): try OpenDirectory(
-            path: bucketPath, purpose: "output bucket",
-            whenMissing: "it was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")]
+            path: bucketPath, purpose: "output bucket", makingIfMissing: true,
+            whenMissing: "the buckets root was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")]
     }
 
     /// The directory that will hold `key`, made (one level at a time) where missing.
