@@ -110,6 +110,16 @@ struct Publish: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("flint publish: a message with dedup key \(dedup) was already published; its id is printed\n".utf8))
             }
         }
+        if !topology.subscriptions.contains(where: { $0.topic == topic }) {
+            FileHandle.standardError.write(Data(Self.noReceiverNote(topic: topic, count: receipts.count).utf8))
+        }
+    }
+
+    /// Said when no trigger of the project receives `topic`: a subscription receives only what
+    /// is published once it exists, so these messages will never run anything.
+    static func noReceiverNote(topic: String, count: Int) -> String {
+        "flint publish: note: no queue trigger receives topic \(topic), so \(count == 1 ? "this message" : "these \(count) messages") will run "
+            + "nothing (a trigger added later receives only messages published after it); add one in triggers/ and run flint reload\n"
     }
 
     /// "line N: " for the line of `--lines` input that the bus's refusal is about, when it is

@@ -127,6 +127,21 @@ import Testing
         #expect(noData.status == 64)
     }
 
+    /// A subscription receives only what is published once it exists: a message on a topic no
+    /// trigger receives will never run anything, which the publisher is told.
+    @Test func publish_toATopicNoTriggerReceives_isStored_andSaysItWillRunNothing() throws {
+        let (project, _) = try recorderProject()
+        try project.appendToConfig("topics:\n  later: {}\n")
+        let unreceived = try publish(project, ["later", "--data", "x"])
+        #expect(unreceived.status == 0, "\(unreceived.stderr)")
+        #expect(Self.ids(unreceived).count == 1)
+        #expect(unreceived.stderr == "flint publish: note: no queue trigger receives topic later, so this message will run nothing "
+            + "(a trigger added later receives only messages published after it); add one in triggers/ and run flint reload\n")
+        let received = try publish(project, ["orders", "--data", "x"])
+        #expect(received.status == 0)
+        #expect(received.stderr.isEmpty, "\(received.stderr)")
+    }
+
     @Test func publish_withADedupKeyTwice_printsTheSameIDAndDeliversOnce() async throws {
         let (project, recorder) = try recorderProject()
         let first = try publish(project, ["orders", "--data", "once", "--dedup", "order-7", "--group", "g"])
