@@ -92,7 +92,9 @@ public struct FlintDaemon: Sendable {
         let bus = Bus(database: database)
         let released = try bus.releaseAllLeases()
         if released > 0 {
-            console("flint: \(released) deliveries were running when Flint last stopped; they will be delivered again")
+            console(released == 1
+                ? "flint: 1 delivery was running when Flint last stopped; it will be delivered again"
+                : "flint: \(released) deliveries were running when Flint last stopped; they will be delivered again")
         }
         let logger = self.logger
         let writer = LedgerWriter(ledger: ledger, onError: { error, lost in

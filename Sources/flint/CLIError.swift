@@ -1,7 +1,19 @@
 /// A failure the CLI reports in one line on stderr before exiting non-zero.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// Printed as it is, without "Error: ": a message that names its command, or lines of a
+    /// documented form (`flint validate`'s `file:line: key: message`).
+    let printsAsIs: Bool
+
+    init(_ description: String) {
+        self.description = description
+        printsAsIs = description.hasPrefix("flint ")
+    }
+
+    init(printedAsIs description: String) {
+        self.description = description
+        printsAsIs = true
+    }
 }
 
 extension CLIError {

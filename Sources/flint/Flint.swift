@@ -49,8 +49,9 @@ struct Flint: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as CLIError where error.description.hasPrefix("flint ") {
-            // The message names its command already; "Error: flint put: ..." would say it twice.
+        } catch let error as CLIError where error.printsAsIs {
+            // The message names its command already ("Error: flint put: ..." would say it twice),
+            // or is lines of a documented form.
             _ = (error.description + "\n").withCString { write(STDERR_FILENO, $0, strlen($0)) }
             Glibc.exit(EXIT_FAILURE)
         } catch {

@@ -80,7 +80,8 @@ struct Publish: AsyncParsableCommand {
                 "flint publish: \"\(topic)\" is one of Flint's own topics (asynchronous invocations, schedules and bucket events), which cannot be published to; "
                     + "use flint invoke FUNCTION --async for an asynchronous invocation")
         }
-        let project = try loadProject(root: ProjectLocator.root(projectOptions.project))
+        let project = try loadProject(
+            root: ProjectLocator.root(projectOptions.project), stopped: "flint publish loads the project to check the topic, and published nothing")
         let numbered = try readMessages()
         let messages = numbered.map(\.message)
         guard !messages.isEmpty else {

@@ -34,7 +34,7 @@ struct Up: AsyncParsableCommand {
     func run() async throws {
         let level = try Self.logLevel()
         LoggingSystem.bootstrap { _ in LogfmtLogHandler(logLevel: level) }
-        let project = try loadProject(root: ProjectLocator.root(projectOptions.project), onThisMachine: true)
+        let project = try loadProject(root: ProjectLocator.root(projectOptions.project), onThisMachine: true, stopped: "flint up did not start")
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
         // One write per line, so each invocation's line appears at once even through a pipe; from a
         // thread of its own, so that a stdout nobody reads never holds up an invocation.
@@ -53,11 +53,14 @@ struct Up: AsyncParsableCommand {
 
 /// Loads and validates the project, or fails with every problem found, one per line.
 /// `onThisMachine`: also that this machine has the account flint.yaml's `user` names, as the
-/// commands that run handlers here need.
-func loadProject(root: String, onThisMachine: Bool = false) throws -> Project {
+/// commands that run handlers here need. `stopped`: what the failure stopped, said after the
+/// count of problems.
+func loadProject(root: String, onThisMachine: Bool = false, stopped: String? = nil) throws -> Project {
     do {
         return try ProjectLoader.load(root: root, accountExists: onThisMachine ? { HandlerUser.named($0) != nil } : nil)
     } catch {
-        throw CLIError("\(error)\n\(error.issues.count) problem\(error.issues.count == 1 ? "" : "s") in \(root); fix \(error.issues.count == 1 ? "it" : "them") and run flint validate")
+        let count = error.issues.count
+        throw CLIError(printedAsIs: "\(error)\n\(count) problem\(count == 1 ? "" : "s") in \(root)\(stopped.map { "; \($0)" } ?? ""); "
+            + "fix \(count == 1 ? "it" : "them") and run flint validate")
     }
 }

@@ -16,7 +16,7 @@ struct Validate: AsyncParsableCommand {
         let refusals = Self.refusals(of: project)
         guard refusals.isEmpty else {
             let count = refusals.count
-            throw CLIError(refusals.joined(separator: "\n")
+            throw CLIError(printedAsIs: refusals.joined(separator: "\n")
                 + "\n\(count) problem\(count == 1 ? "" : "s") in \(root) that flint up would refuse on this machine; fix \(count == 1 ? "it" : "them") and run flint validate")
         }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")

@@ -248,6 +248,11 @@ import Testing
         #expect(result.stderr.contains("functions/a/function.yaml:3: timeout: \"30 parsecs\" is not a duration"))
         #expect(result.stderr.contains("missing.sh"))
         #expect(result.stderr.contains("ghost"))
+        // `file:line: key: message`, as documented: no "Error: " before the first.
+        #expect(result.stderr.hasPrefix("functions/a/function.yaml:") || result.stderr.hasPrefix("triggers/t.yaml:"), "\(result.stderr)")
+        let publish = try FlintBinary.run(["publish", "orders", "--data", "x", "--project", project.root])
+        #expect(publish.status == 1)
+        #expect(publish.stderr.contains("problems in \(project.root); flint publish loads the project to check the topic, and published nothing"), "\(publish.stderr)")
 
         let good = try TestProject()
         try good.addScriptFunction("echo", script: "exec cat\n")
