@@ -16,6 +16,7 @@ struct BusRoutes: Sendable {
         v1.get("/deadletters") { request, _ in try await deadLetters(request) }
         v1.get("/deadletters/{id}") { _, context in try await deadLetter(context.parameters.get("id") ?? "") }
         v1.post("/deadletters/replay") { request, _ in try await replay(request) }
+        v1.post("/deadletters/discard") { request, _ in try await discard(request) }
     }
 
     private func publish(_ request: Request, context: FlintRequestContext) async throws -> Response {
@@ -58,7 +59,7 @@ struct BusRoutes: Sendable {
             return .message(.badRequest, "a dead letter id is a whole number, not \"\(idText)\"; GET /v1/deadletters lists them")
         }
         guard let letter = try await Offload.run({ [bus] in try bus.deadLetter(id: id) }) else {
-            return .message(.notFound, "\(id) is not a dead letter (already replayed, or no such id); GET /v1/deadletters lists them")
+            return .message(.notFound, "\(id) is not a dead letter (already replayed or discarded, or no such id); GET /v1/deadletters lists them")
         }
         return .json(letter)
     }
@@ -75,85 +76,36 @@ struct BusRoutes: Sendable {
     }
 
     private func replay(_ request: Request) async throws -> Response {
-        let usage = #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#
-        guard let body = try await RequestBody.collect(request, limit: 1024 * 1024) else {
-            return .message(.contentTooLarge, "a replay request may be at most 1 MiB; \(usage)")
+        try await answer(request, action: "replay") { [bus] ids, function in
+            let (replayed, retired) = try await Offload.run { try bus.replayNamingRetired(ids: ids, function: function) }
+            let missing = ids.map { Set($0).subtracting(replayed).subtracting(retired).sorted() } ?? []
+            return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
         }
-        let parsed: ReplayRequest
+    }
+
+    private func discard(_ request: Request) async throws -> Response {
+        try await answer(request, action: "discard") { [bus] ids, function in
+            let discarded = try await Offload.run { try bus.discard(ids: ids, function: function) }
+            let missing = ids.map { Set($0).subtracting(discarded).sorted() } ?? []
+            return .json(DiscardView(discarded: discarded, missing: missing))
+        }
+    }
+
+    /// Reads the dead letters a replay or discard `request` selects (ids, nil for all; a
+    /// function) and answers with `act`'s response, or refuses a body it cannot take.
+    private func answer(
+        _ request: Request, action: String, _ act: (_ ids: [Int64]?, _ function: String?) async throws -> Response
+    ) async throws -> Response {
+        guard let body = try await RequestBody.collect(request, limit: DeadLetterRequest.limit) else {
+            return .message(.contentTooLarge, "a \(action) request may be at most 1 MiB; \(DeadLetterRequest.usage)")
+        }
+        let parsed: DeadLetterRequest
         do {
-            parsed = try JSONDecoder().decode(ReplayRequest.self, from: body.isEmpty ? Data("{}".utf8) : body)
-        } catch let unknown as ReplayRequest.UnknownFields {
-            return .message(.badRequest, "unknown field(s) \(unknown.names.joined(separator: ", ")); \(usage)")
+            parsed = try DeadLetterRequest.parse(body)
         } catch {
-            return .message(.badRequest, "ids must be a non-empty list of whole-number dead letter ids (flint deadletters lists them); \(usage)")
+            return .message(.badRequest, error.description)
         }
-        if parsed.ids != nil, parsed.all != nil {
-            return .message(.badRequest, "give ids or all, not both; \(usage)")
-        }
-        let ids: [Int64]?
-        if let list = parsed.ids {
-            guard !list.isEmpty else {
-                return .message(.badRequest, "ids must be a non-empty list of dead letter ids (flint deadletters lists them)")
-            }
-            ids = list.map(\.value)
-        } else if parsed.all == true {
-            ids = nil
-        } else {
-            return .message(.badRequest, usage)
-        }
-        let function = parsed.function
-        let (replayed, retired) = try await Offload.run { [bus] in try bus.replayNamingRetired(ids: ids, function: function) }
-        let missing = ids.map { Set($0).subtracting(replayed).subtracting(retired).sorted() } ?? []
-        return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
-    }
-
-    /// The body of `POST /v1/deadletters/replay`. A field it does not know is refused, not
-    /// ignored: `{"all": true, "Function": "f"}` would otherwise replay every function's.
-    private struct ReplayRequest: Decodable {
-        var ids: [DeadLetterID]?
-        var all: Bool?
-        var function: String?
-
-        struct UnknownFields: Error {
-            let names: [String]
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case ids, all, function
-        }
-
-        /// Any key, to list those the body has.
-        private struct AnyKey: CodingKey {
-            let stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
-        init(from decoder: any Decoder) throws {
-            let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { CodingKeys(stringValue: $0) == nil }
-            guard unknown.isEmpty else { throw UnknownFields(names: unknown.sorted()) }
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            ids = try container.decodeIfPresent([DeadLetterID].self, forKey: .ids)
-            all = try container.decodeIfPresent(Bool.self, forKey: .all)
-            function = try container.decodeIfPresent(String.self, forKey: .function)
-        }
-    }
-
-    /// A dead letter id: a whole JSON number, or a string of one (not 12.9, not true).
-    private struct DeadLetterID: Decodable {
-        let value: Int64
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int64.self) {
-                value = number
-            } else if let text = try? container.decode(String.self), let number = Int64(text) {
-                value = number
-            } else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a dead letter id")
-            }
-        }
+        return try await act(parsed.ids, parsed.function)
     }
 }
 
@@ -169,7 +121,7 @@ struct PublishReceiptView: Codable, Sendable {
 /// The answer to a replay: what was queued again, and requested ids that are not dead letters.
 public struct ReplayView: Codable, Sendable, Hashable {
     public var replayed: [Int64]
-    /// Ids given that are not dead letters (already replayed, or no such id).
+    /// Ids given that are not dead letters (already replayed or discarded, or no such id).
     public var missing: [Int64]
     /// Dead letters left dead: their trigger or function was removed, so nothing would take them.
     public var retired: [Int64]

@@ -3,9 +3,9 @@ public import Foundation
 extension InvocationLedger {
     /// Removes the records (and log tails) of invocations that started before `cutoff`, except
     /// those a dead letter names as its last attempt: `flint deadletters` points at them, and
-    /// dead letters are kept until replayed. Works in short transactions of at most `chunk`
-    /// records (each may carry a 64 KiB log tail) so that the ledger writer is never held up
-    /// long, and stops between two when `shouldContinue` says so. Returns how many were removed.
+    /// dead letters are kept until replayed or discarded. Works in short transactions of at most
+    /// `chunk` records (each may carry a 64 KiB log tail) so that the ledger writer is never held
+    /// up long, and stops between two when `shouldContinue` says so. Returns how many were removed.
     @discardableResult
     public func prune(before cutoff: Date, chunk: Int = 1_000, while shouldContinue: () -> Bool = { true }) throws(BusError) -> Int {
         // The log tails go with their records (ON DELETE CASCADE).

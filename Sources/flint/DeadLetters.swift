@@ -7,8 +7,8 @@ internal import Foundation
 struct DeadLetters: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deadletters",
-        abstract: "List the deliveries that failed after their function's last retry, and queue them again.",
-        subcommands: [List.self, Show.self, Replay.self],
+        abstract: "List the deliveries that failed after their function's last retry, and queue them again or discard them.",
+        subcommands: [List.self, Show.self, Replay.self, Discard.self],
         defaultSubcommand: List.self
     )
 
@@ -108,18 +108,7 @@ struct DeadLetters: AsyncParsableCommand {
 
         func run() async throws {
             let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-            struct Request: Encodable {
-                var ids: [Int64]?
-                var all: Bool?
-                var function: String?
-            }
-            let request = all ? Request(all: true, function: function) : Request(ids: ids)
-            let reply = try await client.send(
-                "POST", "/v1/deadletters/replay", body: try JSONEncoder().encode(request),
-                headers: ["Content-Type": "application/json"]
-            )
-            try DaemonClient.check(reply)
-            let result = try JSONDecoding.decoder.decode(ReplayView.self, from: reply.body)
+            let result = try await DeadLetters.post("replay", ids: ids, all: all, function: function, to: client, as: ReplayView.self)
             // Nothing found for a name no function has is a typo, as for the listing.
             if result.replayed.isEmpty, result.retired.isEmpty { try await client.refuseUnknown(function: function) }
             let count = result.replayed.count
@@ -129,7 +118,7 @@ struct DeadLetters: AsyncParsableCommand {
                 let list = result.missing.map(String.init).joined(separator: ", ")
                 problems.append(
                     "flint deadletters replay: \(list) \(result.missing.count == 1 ? "is not a dead letter" : "are not dead letters") "
-                        + "(already replayed, or no such id); flint deadletters lists them")
+                        + "(already replayed or discarded, or no such id); flint deadletters lists them")
             }
             if !result.retired.isEmpty {
                 let list = result.retired.map(String.init).joined(separator: ", ")
@@ -142,5 +131,30 @@ struct DeadLetters: AsyncParsableCommand {
             }
             if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
         }
+    }
+
+    /// Asks the daemon to `action` ("replay", "discard") the dead letters with `ids`, or with
+    /// `all` every one (of `function`, if given), and returns its answer.
+    static func post<Answer: Decodable>(
+        _ action: String, ids: [Int64], all: Bool, function: String?, to client: DaemonClient, as: Answer.Type
+    ) async throws -> Answer {
+        let request = all ? Selection(all: true, function: function) : Selection(ids: ids)
+        let reply = try await client.send(
+            "POST", "/v1/deadletters/\(action)", body: try JSONEncoder().encode(request),
+            headers: ["Content-Type": "application/json"]
+        )
+        // A daemon started before this action existed takes the path for a dead letter's id.
+        if reply.status == 405 {
+            throw CLIError("flint deadletters \(action): the running daemon is older than this flint and cannot \(action) dead letters; stop it, start it again with flint up, and run this again")
+        }
+        try DaemonClient.check(reply)
+        return try JSONDecoding.decoder.decode(Answer.self, from: reply.body)
+    }
+
+    /// The body of a replay or discard request.
+    private struct Selection: Encodable {
+        var ids: [Int64]?
+        var all: Bool?
+        var function: String?
     }
 }

@@ -272,6 +272,69 @@ import Testing
         _ = daemon
     }
 
+    @Test func deadLetters_discard_deletesThemForGood_andTheGaugeFollows() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
+        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+        let gauge = { () async throws -> Double? in
+            let text = try await daemon.request("GET", "/metrics").text
+            return ObservabilityTests.sample(text, "flint_dead_letters", ["subscription": "jobs"])
+        }
+
+        let neither = try deadLetters(["discard"])
+        #expect(neither.status == 64)
+        #expect(neither.stderr.contains("give the ids of the dead letters to discard"), "\(neither.stderr)")
+        let typo = try deadLetters(["discard", "--all", "--function", "fial"])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("no function is named fial"), "\(typo.stderr)")
+
+        for index in 1 ... 3 {
+            let published = try publish(project, ["jobs", "--data", "doomed \(index)"])
+            #expect(published.status == 0, "\(published.stderr)")
+        }
+        let letters = try await eventually("three dead letters") {
+            let list = try Self.deadLetterList(deadLetters(["--json"]))
+            return list.count == 3 ? list : nil
+        }
+        let ids = letters.compactMap { $0["id"] as? Int }.sorted()
+        try #require(ids.count == 3)
+        _ = try await eventually("three dead letters on /metrics") { try await gauge() == 3 ? true : nil }
+
+        let discarded = try deadLetters(["discard", "\(ids[0])", "999999"])
+        #expect(discarded.status == 1)
+        #expect(discarded.stdout == "discarded 1 dead letter: \(ids[0])\n")
+        #expect(discarded.stderr.contains("999999 is not a dead letter"), "\(discarded.stderr)")
+        // Gone for good: not replayed, not shown.
+        let replayed = try deadLetters(["replay", "\(ids[0])"])
+        #expect(replayed.status == 1)
+        #expect(replayed.stdout == "replayed 0 dead letters\n")
+        #expect(replayed.stderr.contains("\(ids[0]) is not a dead letter (already replayed or discarded"), "\(replayed.stderr)")
+        #expect(try deadLetters(["show", "\(ids[0])"]).status == 1)
+
+        // The API takes what replay takes, and answers in its shape.
+        let refused = try await daemon.request("POST", "/v1/deadletters/discard", body: Data(#"{"ids": [\#(ids[1])], "all": true}"#.utf8), authorized: true)
+        #expect(refused.status == 400, "\(refused.text)")
+        let unauthorized = try await daemon.request("POST", "/v1/deadletters/discard", body: Data(#"{"all": true}"#.utf8))
+        #expect(unauthorized.status == 401, "\(unauthorized.text)")
+        let byAPI = try await daemon.request("POST", "/v1/deadletters/discard", body: Data(#"{"ids": [\#(ids[1]), \#(ids[0])]}"#.utf8), authorized: true)
+        #expect(byAPI.status == 200, "\(byAPI.text)")
+        #expect(try byAPI.json()["discarded"] as? [Int] == [ids[1]])
+        #expect(try byAPI.json()["missing"] as? [Int] == [ids[0]])
+
+        let rest = try deadLetters(["discard", "--all", "--function", "fail"])
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout == "discarded 1 dead letter: \(ids[2])\n")
+        let none = try deadLetters([])
+        #expect(none.status == 0, "\(none.stderr)")
+        #expect(none.stdout == "no dead letters\n")
+        #expect(try await gauge() == 0)
+        let again = try deadLetters(["discard", "--all"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == "discarded 0 dead letters\n")
+    }
+
     private static func deadLetterList(_ output: FlintBinary.Output) throws -> [[String: Any]] {
         guard output.status == 0 else { throw TestFailure("flint deadletters failed: \(output.stderr)") }
         let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]

@@ -21,7 +21,7 @@ extension Bus {
     }
 
     /// One dead letter, with its whole body; nil when `id` is no dead letter (never was, or
-    /// was replayed).
+    /// was replayed or discarded).
     public func deadLetter(id: Int64) throws(BusError) -> DeadLetter? {
         try database.read { db in
             try Row.fetchOne(db, sql: Self.deadLetterSQL(body: "CAST(m.body AS BLOB)") + " AND d.id = ?", arguments: [id])
@@ -99,6 +99,22 @@ extension Bus {
             // What is still dead of the selection now is what the replay left: a retired subscription's.
             let retired = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE \(selection) ORDER BY id", arguments: arguments)
             return (replayed, retired)
+        }
+    }
+
+    /// Deletes dead letters for good: those with the given ids, or (ids nil) all of them,
+    /// optionally only of one function, whatever their subscription (a retired one's included:
+    /// nothing would take those, so discarding is how they go). Returns the ids discarded;
+    /// unknown ids and deliveries that are not dead are left out.
+    ///
+    /// Only the deliveries go. A message no delivery needs any more is retention's to delete, as
+    /// one whose deliveries are done is (`prune`): its dedup key stays taken until then, as the
+    /// publisher was told, and another subscription's delivery of it may still need it.
+    public func discard(ids: [Int64]?, function: String? = nil) throws(BusError) -> [Int64] {
+        if let ids, ids.isEmpty { return [] }
+        let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
+        return try database.write { db in
+            try Int64.fetchAll(db, sql: "DELETE FROM deliveries WHERE \(selection) RETURNING id", arguments: arguments).sorted()
         }
     }
 

@@ -8,7 +8,7 @@ public struct SubscriptionDepth: Sendable, Hashable {
     public var ready: Int
     /// Leased deliveries: an invocation runs (or is about to) for each.
     public var leased: Int
-    /// Dead letters kept (until replayed or pruned).
+    /// Dead letters kept (until replayed or discarded).
     public var dead: Int
 
     public init(subscription: String, ready: Int = 0, leased: Int = 0, dead: Int = 0) {
