@@ -27,18 +27,18 @@ struct FunctionLogRoutes: Sendable {
 
     private func logs(_ request: Request, _ context: FlintRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        guard dispatcher.function(named: name) != nil else {
-            return .message(.notFound, "no function is named \(name) (flint ls lists them)")
-        }
         let query = request.uri.queryParameters
         let invocation = query["invocation"].map(String.init)
         if invocation?.isEmpty == true {
             return .message(.badRequest, "invocation must name an invocation id (flint invocations lists recent ones)")
         }
+        let isLoaded = dispatcher.function(named: name) != nil
         switch query["follow"].map(String.init) {
         case nil, "false":
-            return try await stored(function: name, invocation: invocation, limitText: query["limit"].map(String.init) ?? "20")
+            return try await stored(
+                function: name, isLoaded: isLoaded, invocation: invocation, limitText: query["limit"].map(String.init) ?? "20")
         case "true":
+            guard isLoaded else { return .message(.notFound, "no function is named \(name) (flint ls lists them)") }
             return try await follow(function: name, invocation: invocation, until: context.connectionClosed)
         case let other?:
             return .message(.badRequest, "follow must be true or false, not \"\(other)\"")
@@ -47,11 +47,16 @@ struct FunctionLogRoutes: Sendable {
 
     // MARK: Stored logs
 
-    private func stored(function: String, invocation: String?, limitText: String) async throws -> Response {
+    /// `isLoaded`: whether the project has `function` now. One it no longer has (removed, and
+    /// reloaded) still has the logs its invocations left in the ledger.
+    private func stored(function: String, isLoaded: Bool, invocation: String?, limitText: String) async throws -> Response {
         guard let limit = Int(limitText), (1 ... 1000).contains(limit) else {
             return .message(.badRequest, "limit must be a whole number from 1 to 1000, not \"\(limitText)\"")
         }
         await writer.flushed()
+        if !isLoaded, try await ledger.recent(function: function, limit: 1).isEmpty {
+            return .message(.notFound, "no function is named \(function), and the ledger has no invocation of one (flint ls lists them)")
+        }
         let records: [InvocationRecord]
         if let invocation {
             guard let record = try await ledger.find(id: invocation) else {

@@ -31,6 +31,30 @@ import Testing
         _ = daemon
     }
 
+    /// A function removed from the project (and reloaded) keeps the logs its invocations left,
+    /// as `flint invocations` keeps their records; a name that never ran is still a typo.
+    @Test func storedLogsOfARemovedFunction_areStillShown() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("gone", script: "echo said before removal >&2\ncat\n")
+        try project.addScriptFunction("stays", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+        #expect(try FlintBinary.run(["invoke", "gone", "--project", project.root]).status == 0)
+        try FileManager.default.removeItem(atPath: project.root + "/functions/gone")
+        let reloaded = try FlintBinary.run(["reload", "--project", project.root])
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+
+        let stored = try FlintBinary.run(["logs", "gone", "--project", project.root])
+        #expect(stored.status == 0, "\(stored.stderr)")
+        #expect(stored.stdout.contains("said before removal"), "\(stored.stdout)")
+        let followed = try FlintBinary.run(["logs", "gone", "-f", "--project", project.root])
+        #expect(followed.status == 1)
+        #expect(followed.stderr.contains("no function is named gone"), "\(followed.stderr)")
+        let typo = try FlintBinary.run(["logs", "neverran", "--project", project.root])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("no function is named neverran, and the ledger has no invocation of one"), "\(typo.stderr)")
+        _ = daemon
+    }
+
     @Test func longLine_isShownIn16KiBPieces_storedAndFollowed() async throws {
         let project = try TestProject()
         // One write(2) of a 40,000-byte line, which Flint reads in one piece.
