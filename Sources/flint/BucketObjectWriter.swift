@@ -157,6 +157,10 @@ struct BucketObjectWriter {
             return CLIError("flint put: \(path) is a symbolic link; flint put never writes through a link inside the buckets root "
                 + "(the object could land outside its bucket): \(fix)")
         }
+        guard parent.path != bucketsRoot else {
+            return CLIError("flint put: bucket \(name) at \(path) is a file, not a directory (a bucket is a directory under the buckets root); "
+                + "move that file away")
+        }
         return CLIError("flint put: \(path) is a file, not a directory, so nothing can be put under it; "
             + "choose another key, or move that file away")
     }

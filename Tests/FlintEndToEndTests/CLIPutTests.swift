@@ -340,6 +340,21 @@ struct CLIPutTests {
         #expect(try entries(elsewhere).isEmpty)
     }
 
+    /// A file where a bucket or one of a key's directories should be: named for what it is.
+    @Test func put_whereAFileTakesABucketsOrADirectorysName_saysWhichAndWhatToDo() throws {
+        let project = try TestProject()
+        try project.write("in.txt", "x")
+        try project.write("buckets/uploads", "a file")
+        let bucket = try put(project, ["uploads", project.root + "/in.txt"])
+        #expect(bucket.status == 1)
+        #expect(bucket.stderr == "flint put: bucket uploads at \(project.root)/buckets/uploads is a file, not a directory "
+            + "(a bucket is a directory under the buckets root); move that file away\n", "\(bucket.stderr)")
+        try project.write("buckets/other/sub", "a file")
+        let key = try put(project, ["other", project.root + "/in.txt", "sub/x.txt"])
+        #expect(key.status == 1)
+        #expect(key.stderr.contains("\(project.root)/buckets/other/sub is a file, not a directory, so nothing can be put under it; choose another key"), "\(key.stderr)")
+    }
+
     @Test func put_writesUnderTheBucketsRootOfFlintYaml() throws {
         let project = try TestProject()
         try project.appendToConfig("buckets: store/objects\n")
