@@ -94,7 +94,9 @@ struct Publish: AsyncParsableCommand {
         let files = DaemonFiles(project: project)
         if topology.topics[topic] == nil, !FileManager.default.fileExists(atPath: files.database), files.liveDaemon == nil {
             let known = topology.topics.keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
-            throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))")
+            let noProject = FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: project.root))
+                ? "" : " (\(project.root) has no flint.yaml, nor has any directory above it: run flint publish in the project, or give --project DIR)"
+            throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))\(noProject)")
         }
         let bus = try Self.openBus(of: project, files: files)
         let receipts: [PublishReceipt]

@@ -140,6 +140,15 @@ import Testing
         let received = try publish(project, ["orders", "--data", "x"])
         #expect(received.status == 0)
         #expect(received.stderr.isEmpty, "\(received.stderr)")
+
+        // Run where there is no project at all: said, beside the unknown topic.
+        let nowhere = FileManager.default.temporaryDirectory.appendingPathComponent("flint-noproject-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: nowhere, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: nowhere) }
+        let outside = try FlintBinary.run(["publish", "orders", "--data", "x"], directory: nowhere)
+        #expect(outside.status == 1)
+        #expect(outside.stderr.contains("(\(nowhere) has no flint.yaml, nor has any directory above it: run flint publish in the project, or give --project DIR)"), "\(outside.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: nowhere).isEmpty)
     }
 
     @Test func publish_withADedupKeyTwice_printsTheSameIDAndDeliversOnce() async throws {
