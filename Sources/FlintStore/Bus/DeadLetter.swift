@@ -1,7 +1,7 @@
 public import Foundation
 
-/// A delivery that failed after its last retry, kept until it is replayed (retention never prunes it). As
-/// JSON (the admin API, `flint deadletters --json`) its keys are snake_case.
+/// A delivery that failed after its last retry, kept until it is replayed or discarded
+/// (retention never prunes it). As JSON (the admin API, `flint deadletters --json`) its keys are snake_case.
 public struct DeadLetter: Sendable, Hashable, Codable {
     /// The delivery's id: what `flint deadletters replay ID` takes.
     public var id: Int64
