@@ -33,8 +33,10 @@ struct Invocations: AsyncParsableCommand {
                 String(format: "%.2fms", Double(view.durationMicros) / 1000), "\(view.billedMillis)ms",
                 "\(view.peakRSSBytes / 1024)KiB", String(format: "%.1fms", Double(view.userCPUMicros + view.systemCPUMicros) / 1000),
                 UTCTimestamp(view.startedAt).iso8601,
+                // Why it failed, at a glance (a loop stop's reason, a handler's error); --json has all of it.
+                view.errorMessage.map(DeadLetters.List.truncated) ?? "-",
             ]
         }
-        print(Table(headers: ["ID", "FUNCTION", "TRIGGER", "OUTCOME", "DURATION", "BILLED", "PEAK RSS", "CPU", "STARTED"], rows: rows))
+        print(Table(headers: ["ID", "FUNCTION", "TRIGGER", "OUTCOME", "DURATION", "BILLED", "PEAK RSS", "CPU", "STARTED", "ERROR"], rows: rows))
     }
 }

@@ -429,6 +429,10 @@ import Glibc
         #expect(stopped.source == "bucket")
         #expect(stopped.attempt == 1)
         #expect(stopped.error_message?.contains("chains stop at depth 16") == true, "\(stopped.error_message ?? "nil")")
+        // The table says why too, on the loop-stopped row.
+        let table = try FlintBinary.run(["invocations", "--function", "copier", "--limit", "100", "--project", root])
+        let stoppedRow = table.stdout.split(separator: "\n").first { $0.contains("loop-stopped") }
+        #expect(stoppedRow?.contains("not run: 16 invocations, each caused by the one before") == true, "\(table.stdout)")
 
         let copied = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(copied == (0 ... 15).map { "gen-\($0).txt" })
