@@ -55,6 +55,24 @@ import Testing
         _ = daemon
     }
 
+    /// A lambda runtime's cold start logs before it asks for the event, and a failing one only
+    /// then: a follower of the function sees those lines as they are written.
+    @Test func followerOfALambdaFunction_seesWhatItsInitWrites_evenWhenInitFails() async throws {
+        let project = try TestProject()
+        try project.write("functions/badinit/function.yaml", "name: badinit\nruntime: lambda\ncommand: [\"./bootstrap.sh\"]\nretries: 0\n")
+        try project.write("functions/badinit/bootstrap.sh", "#!/bin/sh\necho 'loading config' >&2\nsleep 0.3\necho 'FATAL: no config' >&2\nexit 3\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: project.root + "/functions/badinit/bootstrap.sh")
+        let daemon = try RunningDaemon(project)
+        let follower = try BackgroundFlint(["logs", "badinit", "-f", "--project", project.root])
+        try await follower.waitUntil("the follower to subscribe") { _, stderr in stderr.contains("following badinit") }
+
+        let invoked = try FlintBinary.run(["invoke", "badinit", "--project", project.root])
+        #expect(invoked.status == 1)
+        #expect(invoked.stderr.contains("the function failed"), "\(invoked.stderr)")
+        try await follower.waitUntil("both lines of the init") { stdout, _ in stdout.contains("loading config") && stdout.contains("FATAL: no config") }
+        _ = daemon
+    }
+
     @Test func longLine_isShownIn16KiBPieces_storedAndFollowed() async throws {
         let project = try TestProject()
         // One write(2) of a 40,000-byte line, which Flint reads in one piece.

@@ -41,6 +41,9 @@ extension LambdaInstance {
             return
         }
         self.invocation = invocation
+        // Followed from now, not from its delivery: a cold start's init writes its log (and,
+        // failing, all of it) before the runtime asks for the event.
+        if let hub = context.logHub { output.follow(invocation: invocation.request.id, function: function.name, hub: hub) }
         deliverIfReady()
         if phase == .ready, self.invocation?.deliveredAt == nil {
             // A runtime that never asks again must not hold the invocation forever (a cold start's
@@ -74,7 +77,6 @@ extension LambdaInstance {
         let timeout = function.timeout
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
         let id = invocation.request.id
-        if let hub = context.logHub { output.follow(invocation: id, function: function.name, hub: hub) }
         deadlineTimer?.cancel()
         let caller = invocation.request.caller
         let arn = context.functionARN(function.name)
