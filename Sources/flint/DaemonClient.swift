@@ -1,3 +1,4 @@
+internal import FlintCore
 internal import FlintServer
 internal import Foundation
 
@@ -13,7 +14,7 @@ struct DaemonClient {
         let environment = ProcessInfo.processInfo.environment
         // A mistyped --project is said as such, not as a daemon that is not running.
         if environment["FLINT_URL"] == nil { _ = try ProjectLocator.existingRoot(root) }
-        let files = DaemonFiles(directory: try ProjectLocator.dataDirectory(root: root))
+        let files = try daemonFiles(root: root)
         let tokenFromEnvironment = environment["FLINT_TOKEN"] != nil
         let token = environment["FLINT_TOKEN"] ?? (FileManager.default.contents(atPath: files.adminToken).map {
             String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -32,6 +33,22 @@ struct DaemonClient {
                     + "start Flint with `flint up`, or set FLINT_URL")
         }
         return DaemonClient(baseURL: url, token: token, tokenFromEnvironment: tokenFromEnvironment)
+    }
+
+    /// The files of `root`'s daemon, in the data directory flint.yaml names. While flint.yaml
+    /// does not load (being edited, say), a daemon running with the default data directory is
+    /// still reached, so that `flint reload` hears why the daemon refuses the file and `flint
+    /// invocations` works meanwhile; a note says so.
+    private static func daemonFiles(root: String) throws -> DaemonFiles {
+        do {
+            return DaemonFiles(directory: try ProjectLocator.dataDirectory(root: root))
+        } catch {
+            let fallback = DaemonFiles(directory: Project.resolve(FlintConfig().data, against: root))
+            guard FileManager.default.fileExists(atPath: fallback.daemonInfo) else { throw error }
+            FileHandle.standardError.write(Data(
+                "flint: note: \(root)/flint.yaml does not load, so this goes to the daemon whose files are in \(fallback.directory): \(error)\n".utf8))
+            return fallback
+        }
     }
 
     struct Reply {

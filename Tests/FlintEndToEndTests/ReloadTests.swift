@@ -138,6 +138,25 @@ import Glibc
         #expect(try await lastModified("greet") != greetBefore)
     }
 
+    /// While flint.yaml itself does not load, the commands still reach the daemon (in the
+    /// default data directory): reload hears its refusal, the others work, with a note.
+    @Test func flintYamlThatDoesNotLoad_stillLetsTheCommandsReachTheDaemon() async throws {
+        let project = try TestProject()
+        try addVersionFunction(project, version: "v1")
+        let daemon = try RunningDaemon(project)
+        let config = try String(contentsOfFile: project.root + "/flint.yaml", encoding: .utf8)
+        try project.write("flint.yaml", config + "topics: {\n")
+
+        let refused = try reload(project)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("flint.yaml does not load, so this goes to the daemon whose files are in \(project.dataDirectory)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("reload refused; Flint goes on with the configuration it had."), "\(refused.stderr)")
+        let listed = try FlintBinary.run(["ls", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("greet"))
+        _ = daemon
+    }
+
     @Test func badEdit_isRefusedWhileServingGoesOn_thenTheFixIsApplied() async throws {
         let project = try TestProject()
         try addVersionFunction(project, version: "v1")
