@@ -115,6 +115,10 @@ public final class Dispatcher: Sendable {
     /// Synchronous invocations admitted by their function and waiting for a host-wide slot.
     public var waitingForHost: Int { host.waiting }
 
+    /// Synchronous invocations of `function` waiting to run right now: for a slot of its own, or
+    /// (admitted by it) for a host-wide one.
+    public func waitingToRun(_ function: String) -> Int { waiting(function) + host.waiting(function) }
+
     /// Whether it still takes work (false once `drain()` has begun).
     public var isAccepting: Bool { inFlight.withLock { $0.accepting } }
 

@@ -45,6 +45,9 @@ final class HostCapacity: Sendable {
     /// Callers waiting for a slot right now, all functions together.
     var waiting: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 
+    /// Callers of `function` waiting for a slot right now.
+    func waiting(_ function: String) -> Int { state.withLock { $0.waiters[function]?.count ?? 0 } }
+
     /// Waits for a slot for `function`. Returns false only when the task was cancelled, or
     /// `caller` went away, first.
     func acquire(for function: String, caller: CallerPresence? = nil) async -> Bool {

@@ -109,7 +109,7 @@ final class DaemonMetrics: Sendable {
             }
             for function in functions {
                 set(Name.running, [("function", function.name)], dispatcher.running(function.name))
-                set(Name.waiting, [("function", function.name)], dispatcher.waiting(function.name))
+                set(Name.waiting, [("function", function.name)], dispatcher.waitingToRun(function.name))
             }
             for subscription in subscriptions {
                 let depth = depths[subscription.name] ?? SubscriptionDepth(subscription: subscription.name)

@@ -240,6 +240,36 @@ final class HeldCommitRecorder: InvocationRecorder {
         dispatcher.releaseSlots("g", count: 2)
     }
 
+    /// What `flint_waiting_invocations` shows: callers of a function waiting to run, whether for
+    /// a slot of its own or, admitted by it, for a host-wide one.
+    @Test func waitingToRun_countsCallersWaitingForTheFunctionOrTheHost() async throws {
+        let executor = GatedExecutor()
+        let dispatcher = Dispatcher(
+            functions: [Self.function("f", concurrency: 8), Self.function("g", concurrency: 1)], executor: executor,
+            recorder: CountingRecorder(), settings: .init(hostConcurrency: 3), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for function in ["f", "f", "f", "f", "f"] {
+                group.addTask { _ = try await dispatcher.invoke(InvocationRequest(function: function, source: .cli, payload: Data())) }
+            }
+            try await executor.waitUntilStarted(3)
+            try await Self.eventually { dispatcher.waitingToRun("f") == 2 }
+            #expect(dispatcher.waiting("f") == 0, "admitted by f: its wait is the host's")
+            #expect(dispatcher.waitingToRun("g") == 0)
+            executor.open()
+            try await group.waitForAll()
+        }
+        #expect(dispatcher.waitingToRun("f") == 0)
+    }
+
+    /// Polls `condition` for up to 5 s.
+    static func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     /// A dispatcher of `f` (concurrency 1, host 4) whose one invocation is held by the executor.
     static func dispatcherRunningOneInvocationOfF() async throws -> (GatedExecutor, Dispatcher, Task<InvocationResult, any Error>) {
         let executor = GatedExecutor()
