@@ -21,6 +21,12 @@ struct DrainDeadlineService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        // Said at once: without it, an operator sees nothing for up to drain_timeout.
+        let inFlight = running()
+        if inFlight > 0 {
+            let limit = DurationText.format(drainTimeout)
+            console("flint: stopping: waiting up to \(limit) (drain_timeout) for \(inFlight) running invocation\(inFlight == 1 ? "" : "s") to finish")
+        }
         // Detached: the group waits for run() to return before it stops the next service, and
         // the timer must run while the others drain. The process exits when they have.
         Task.detached { [self] in

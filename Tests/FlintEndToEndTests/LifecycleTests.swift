@@ -31,6 +31,7 @@ import Testing
         let stopped = try daemon.stop(signal: SIGTERM, within: 20)
         #expect(stopped.status == 0)
         #expect(Date().timeIntervalSince(started) < 15, "the drain waited for the 60 s handler")
+        #expect(stopped.stdout.contains("flint: stopping: waiting up to 1s (drain_timeout) for 1 running invocation to finish"), "\(stopped.stdout)")
         #expect(stopped.stdout.contains("1 invocation(s) still running 1s after the stop (drain_timeout 1s); killing them"), "\(stopped.stdout)")
 
         // Not a failure: back to ready (retries: 0 would otherwise have made it dead), for the next start.
