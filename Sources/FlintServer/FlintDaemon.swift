@@ -142,7 +142,7 @@ public struct FlintDaemon: Sendable {
                     boundPort: channel.localAddress?.port ?? listen.port, files: files,
                     buckets: first.bucketWatching.watchedBuckets, watched: Set(watched), isolation: isolation)
             },
-            logger: logger
+            logger: Self.serverLogger(logger)
         )
 
         // Shutdown runs in reverse: intake first (HTTP, retention, then the project's schedules,
@@ -257,6 +257,14 @@ public struct FlintDaemon: Sendable {
     /// removed before serving, and made again, empty, by this process: the work root may sit in a
     /// directory everyone can write to (/dev/shm) under a name others can guess, so a directory
     /// another user made there is refused, never adopted (handlers' directories are chowned in it).
+    /// The HTTP server's logger: at the default level, its "Server started and listening" line
+    /// would repeat Flint's own `listening on` line; a lower level asked for keeps all of it.
+    static func serverLogger(_ logger: Logger) -> Logger {
+        var server = logger
+        if server.logLevel == .info { server.logLevel = .notice }
+        return server
+    }
+
     static func recreateEmpty(_ path: String) throws {
         // attributesOfItem does not follow a symbolic link (lstat).
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {

@@ -38,7 +38,9 @@ struct Usage: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let root = ProjectLocator.root(projectOptions.project)
+        // A mistyped --project is said as such, not as a project where Flint never ran.
+        let root = ProcessInfo.processInfo.environment["FLINT_URL"] == nil
+            ? try ProjectLocator.existingRoot(projectOptions.project) : ProjectLocator.root(projectOptions.project)
         let view: UsageView
         if Self.daemonIsRunning(root: root) {
             let client = try DaemonClient.forProject(root: root)

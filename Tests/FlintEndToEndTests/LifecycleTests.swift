@@ -15,6 +15,9 @@ import Testing
         #expect(stopped.status == 0)
         #expect(stopped.stdout.contains("slow"))
         #expect(stopped.stdout.contains("flint: stopped"))
+        // Flint's own "listening on" line, not the HTTP server's besides.
+        let log = daemon.standardErrorText()
+        #expect(!log.contains("Server started"), "\(log)")
     }
 
     @Test func sigterm_pastTheDrainTimeout_killsWhatStillRuns_andItsMessageGoesBackToTheBus() async throws {
