@@ -4,22 +4,13 @@ internal import Foundation
 /// Finds a project's root and settings without loading its functions (for commands that only
 /// need the data directory).
 enum ProjectLocator {
-    /// The project `--project` names, or without it the nearest directory with a `flint.yaml`,
-    /// from the current directory up (as git finds its repository), so that a command run in a
-    /// project's subdirectory (a bucket, a function) works on that project instead of making a
-    /// `buckets/` of its own there; the current directory when none up the tree has one.
+    /// The project `--project` names; without it, the current directory, or the project it is
+    /// inside (`ProjectLocator.enclosingProject`): a command run in a bucket or a function's
+    /// directory works on that project instead of making a `buckets/` of its own there.
     static func root(_ path: String?) -> String {
         if let path { return absolute(path) }
-        let current = absolute(FileManager.default.currentDirectoryPath)
-        var directory = current
-        while true {
-            if FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: directory)) {
-                return directory
-            }
-            guard directory != "/" else { return current }
-            let parent = PathComponents.parent(of: directory)
-            directory = parent.isEmpty ? "/" : parent
-        }
+        let current = currentDirectory()
+        return enclosingProject(of: current) ?? current
     }
 
     /// `path`, absolute and standardized (relative to the current directory).

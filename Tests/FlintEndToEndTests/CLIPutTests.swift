@@ -49,6 +49,20 @@ struct CLIPutTests {
         #expect(try entries(uploads) == ["sub", "y.txt"])
         let validated = try FlintBinary.run(["validate"], directory: uploads)
         #expect(validated.stdout == "ok: 1 function, 1 trigger in \(project.root)\n", "\(validated.stdout)\(validated.stderr)")
+
+        // A bucket linked from another disk is still the project's, as the shell names it ($PWD).
+        let elsewhere = project.root + "-disk"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        try FileManager.default.createSymbolicLink(atPath: project.root + "/buckets/linked", withDestinationPath: elsewhere)
+        let linked = try FlintBinary.run(["validate"], directory: project.root + "/buckets/linked", environment: ["PWD": project.root + "/buckets/linked"])
+        #expect(linked.stdout == "ok: 1 function, 1 trigger in \(project.root)\n", "\(linked.stdout)\(linked.stderr)")
+
+        // A project of its own (no flint.yaml needed) inside this one's tree, but in none of its
+        // places, is not taken for part of it.
+        try FileManager.default.createDirectory(atPath: project.root + "/other/functions", withIntermediateDirectories: true)
+        let other = try FlintBinary.run(["validate"], directory: project.root + "/other")
+        #expect(other.stdout == "ok: 0 functions, 0 triggers in \(project.root)/other\n", "\(other.stdout)\(other.stderr)")
     }
 
     /// A bucket deleted under a running daemon is no longer watched: `flint put` makes it again,
