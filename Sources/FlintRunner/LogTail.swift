@@ -1,10 +1,9 @@
-import FlintCore
 import Foundation
 
 /// The last `capacity` bytes of the handler's stderr, in a ring buffer allocated on the first byte.
 ///
-/// A log longer than that is stored from its first whole line kept, after a line that says how
-/// many bytes were not kept (`takeData`), so that it never starts with a line's fragment unmarked.
+/// A log longer than that is stored after a line that says how many bytes were not kept, from its
+/// first whole line kept (`takeData`), so that it never starts with a line's fragment unmarked.
 struct LogTail: ~Copyable {
     let capacity: Int
     private var storage: UnsafeMutableRawPointer?
@@ -50,8 +49,10 @@ struct LogTail: ~Copyable {
         return copy
     }
 
-    /// The kept bytes, oldest first. When older bytes were overwritten, they begin at the first
-    /// line kept whole (unless no line ends before the last byte), after `cutMarker`'s line.
+    /// The kept bytes, oldest first. When older bytes were overwritten, they begin after
+    /// `cutMarker`'s line, at the first line kept whole: the rest of the line cut is left out
+    /// when it is at most `longestFragmentLeftOut` bytes (and a line ends after it), and kept
+    /// otherwise, as the most of a long line (a stack dump, one JSON record) there is.
     consuming func takeData() -> Data {
         let storage = self.storage
         let end = self.end
@@ -74,7 +75,8 @@ struct LogTail: ~Copyable {
         guard written > capacity else { return kept }
         // The bytes before the first line's end are the rest of a line whose start was overwritten.
         var fragmentEnd = kept.startIndex
-        if let newline = kept.firstIndex(of: UInt8(ascii: "\n")), newline + 1 < kept.endIndex {
+        let searched = kept.prefix(Self.longestFragmentLeftOut + 1)
+        if let newline = searched.firstIndex(of: UInt8(ascii: "\n")), newline + 1 < kept.endIndex {
             fragmentEnd = newline + 1
         }
         var data = Data(Self.cutMarker(notKept: written - capacity + fragmentEnd, capacity: capacity).utf8)
@@ -82,9 +84,13 @@ struct LogTail: ~Copyable {
         return data
     }
 
+    /// The longest rest of a cut line left out of a stored log (a sixteenth of the 64 KiB kept).
+    static let longestFragmentLeftOut = 4096
+
     /// The line a log begins with when its first `notKept` bytes were not kept.
     static func cutMarker(notKept: Int, capacity: Int) -> String {
-        "[flint: the first \(notKept) bytes of this log were not kept; Flint keeps the last \(ByteSizeText.format(capacity))]\n"
+        let kept = capacity % 1024 == 0 ? "\(capacity / 1024) KiB" : "\(capacity) bytes"
+        return "[flint: the first \(notKept) bytes of this log were not kept; Flint keeps the last \(kept)]\n"
     }
 
     deinit {

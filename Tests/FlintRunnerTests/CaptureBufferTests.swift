@@ -92,6 +92,17 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self) == LogTail.cutMarker(notKept: 23, capacity: 12) + "third\nend")
     }
 
+    /// The rest of a long line (a stack dump, one JSON record) is most of what there is: kept.
+    @Test func logTail_cutLog_keepsTheRestOfALongLine() {
+        var tail = LogTail(capacity: 8192)
+        let log = Array(String(repeating: "a", count: 10_000).utf8) + Array("\ndone\n".utf8)
+        feed(&tail, log, chunks: [4096, 1000])
+        let data = tail.takeData()
+        let kept = String(decoding: log.suffix(8192), as: UTF8.self)
+        #expect(String(decoding: data, as: UTF8.self) == LogTail.cutMarker(notKept: log.count - 8192, capacity: 8192) + kept)
+        #expect(LogTail.cutMarker(notKept: 1, capacity: 65536).hasSuffix("Flint keeps the last 64 KiB]\n"))
+    }
+
     @Test func logTail_cutLog_whoseOnlyLineEndIsLast_keepsTheFragment() {
         var tail = LogTail(capacity: 4)
         feed(&tail, Array("abcdefgh\n".utf8), chunks: [3])
