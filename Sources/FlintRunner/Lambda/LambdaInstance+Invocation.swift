@@ -23,6 +23,10 @@ extension LambdaInstance {
     private func accept(_ invocation: LambdaInvocation) {
         becameBusy()
         if invocation.isColdStart {
+            // Followed from now, not from its delivery: a cold start's init writes its log (and,
+            // failing, all of it) before the runtime asks for the event. (A warm instance's is
+            // followed once delivered: one that dies before then hands the invocation on.)
+            follow(invocation)
             // A new instance's first invocation is final: answered with the start failure when the
             // instance has already ended (a listener or spawn that failed at once), never
             // `.unavailable`, which would start another instance that fails the same way, for ever.
@@ -41,9 +45,6 @@ extension LambdaInstance {
             return
         }
         self.invocation = invocation
-        // Followed from now, not from its delivery: a cold start's init writes its log (and,
-        // failing, all of it) before the runtime asks for the event.
-        if let hub = context.logHub { output.follow(invocation: invocation.request.id, function: function.name, hub: hub) }
         deliverIfReady()
         if phase == .ready, self.invocation?.deliveredAt == nil {
             // A runtime that never asks again must not hold the invocation forever (a cold start's
@@ -51,6 +52,11 @@ extension LambdaInstance {
             let id = invocation.request.id
             deadlineTimer = eventLoop.scheduleTask(in: .nanoseconds(function.timeout.nanoseconds)) { self.pickupTimedOut(id) }
         }
+    }
+
+    /// From now on the instance's output is `invocation`'s log for followers (once per invocation).
+    private func follow(_ invocation: LambdaInvocation) {
+        if let hub = context.logHub { output.follow(invocation: invocation.request.id, function: function.name, hub: hub) }
     }
 
     private func pickupTimedOut(_ id: String) {
@@ -77,6 +83,7 @@ extension LambdaInstance {
         let timeout = function.timeout
         let deadline = Date().timeIntervalSince1970 + timeout.timeInterval
         let id = invocation.request.id
+        follow(invocation)
         deadlineTimer?.cancel()
         let caller = invocation.request.caller
         let arn = context.functionARN(function.name)
