@@ -15,6 +15,10 @@ struct DeadLetterRequest: Equatable {
     /// The largest body read.
     static let limit = 1024 * 1024
 
+    /// The most ids one request takes: each is a bound parameter of one statement, and SQLite
+    /// takes at most 32,766.
+    static let maximumIDs = 10_000
+
     static let usage = #"send {"ids": [ID, ...]} or {"all": true} (optionally with "function": NAME)"#
 
     /// `data` empty is `{}`, which asks for nothing and is refused with the usage.
@@ -33,6 +37,9 @@ struct DeadLetterRequest: Equatable {
         if let list = body.ids {
             guard !list.isEmpty else {
                 throw Problem(description: "ids must be a non-empty list of dead letter ids (flint deadletters lists them)")
+            }
+            guard list.count <= maximumIDs else {
+                throw Problem(description: "at most \(maximumIDs) ids per request, not \(list.count); split them, or use all (with function)")
             }
             return DeadLetterRequest(ids: list.map(\.value), function: body.function)
         }

@@ -143,8 +143,11 @@ struct DeadLetters: AsyncParsableCommand {
             "POST", "/v1/deadletters/\(action)", body: try JSONEncoder().encode(request),
             headers: ["Content-Type": "application/json"]
         )
-        // A daemon started before this action existed takes the path for a dead letter's id.
-        if reply.status == 405 {
+        // A daemon started before this action existed has no such route: 405 (Allow: GET, for
+        // the dead letter of that id) since Flint answers wrong methods so, plain 404 before.
+        let isUnknownRoute = reply.status == 405
+            || (reply.status == 404 && (try? JSONDecoder().decode([String: String].self, from: reply.body))?["message"] == "Not Found")
+        if isUnknownRoute {
             throw CLIError("flint deadletters \(action): the running daemon is older than this flint and cannot \(action) dead letters; stop it, start it again with flint up, and run this again")
         }
         try DaemonClient.check(reply)

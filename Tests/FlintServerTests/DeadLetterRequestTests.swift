@@ -13,6 +13,8 @@ import Testing
         #expect(try Self.parse(#"{"ids": [12], "function": "resize"}"#) == DeadLetterRequest(ids: [12], function: "resize"))
         #expect(try Self.parse(#"{"all": true}"#) == DeadLetterRequest(ids: nil, function: nil))
         #expect(try Self.parse(#"{"all": true, "function": "resize"}"#) == DeadLetterRequest(ids: nil, function: "resize"))
+        let most = Array(Int64(1) ... 10_000)
+        #expect(try Self.parse(#"{"ids": \#(most)}"#).ids == most)
     }
 
     /// Nothing that could be taken for "every dead letter" by mistake, nor an id rounded or guessed.
@@ -30,6 +32,8 @@ import Testing
             (#"{"ids": [12], "all": false}"#, "give ids or all, not both"),
             (#"{"all": true, "Function": "resize"}"#, "unknown field(s) Function;"),
             ("[12]", "whole-number dead letter ids"),
+            // More than SQLite could bind in one statement.
+            ("{\"ids\": [" + (1 ... 10_001).map(String.init).joined(separator: ",") + "]}", "at most 10000 ids per request, not 10001"),
         ]
         for (body, says) in refused {
             do {
