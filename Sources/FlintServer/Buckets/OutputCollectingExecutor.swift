@@ -41,9 +41,14 @@ struct OutputCollectingExecutor: InvocationExecutor {
         request.outputDirectory = scratch
         var result = await inner.execute(request, function: function)
         guard result.record.outcome.isSuccess else { return result }
-        let mover = OutputMover(
-            bucketPath: "\(bucketsRoot)/\(bucket)", causation: watchedBuckets.contains(bucket) ? causation : nil, depth: request.depth + 1
-        )
+        let bucketPath = "\(bucketsRoot)/\(bucket)"
+        if watchedBuckets.contains(bucket), !FileManager.default.fileExists(atPath: bucketPath) {
+            logger.warning(
+                "output bucket \(bucket) was deleted while Flint runs: it is made again for these outputs, but its triggers fire only once flint reload (or a restart) watches it again, for what was moved into it meanwhile too",
+                metadata: ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
+            )
+        }
+        let mover = OutputMover(bucketPath: bucketPath, causation: watchedBuckets.contains(bucket) ? causation : nil, depth: request.depth + 1)
         do {
             _ = try mover.moveAll(from: scratch) { path in
                 logger.warning(

@@ -13,14 +13,21 @@ struct OpenDirectory {
     /// what to do, said when there is still nothing at `path`.
     init(path: String, purpose: String, makingIfMissing: Bool = false, whenMissing: String? = nil) throws(OutputMover.MoveError) {
         var descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if descriptor < 0, errno == ENOENT, makingIfMissing {
-            let made = mkdir(path, 0o755) == 0
-            descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if made, descriptor >= 0 { _ = fchmod(descriptor, 0o755) }  // not narrowed by the daemon's umask
+        var error = errno
+        if descriptor < 0, error == ENOENT, makingIfMissing {
+            if mkdir(path, 0o755) == 0 {
+                descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                error = errno
+                if descriptor >= 0 { _ = fchmod(descriptor, 0o755) }  // not narrowed by the daemon's umask
+            } else if errno == EEXIST {
+                descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                error = errno
+            } else {
+                error = errno  // why it could not be made (EACCES, EROFS; ENOENT: its parent is gone)
+            }
         }
         self.descriptor = descriptor
         guard descriptor >= 0 else {
-            let error = errno
             let fix = error == ENOENT ? whenMissing.map { "; \($0)" } ?? "" : ""
             throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(error)))\(fix)")
         }
