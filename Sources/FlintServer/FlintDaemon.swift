@@ -253,10 +253,6 @@ public struct FlintDaemon: Sendable {
         }
     }
 
-    /// Scratch directories (working directories, outputs) left by a daemon that was killed are
-    /// removed before serving, and made again, empty, by this process: the work root may sit in a
-    /// directory everyone can write to (/dev/shm) under a name others can guess, so a directory
-    /// another user made there is refused, never adopted (handlers' directories are chowned in it).
     /// The HTTP server's logger: at the default level, its "Server started and listening" line
     /// would repeat Flint's own `listening on` line; a lower level asked for keeps all of it.
     static func serverLogger(_ logger: Logger) -> Logger {
@@ -265,6 +261,12 @@ public struct FlintDaemon: Sendable {
         return server
     }
 
+    /// Scratch directories (working directories, outputs) start empty and private (mode 0700)
+    /// before serving: what a daemon that was killed left in one is removed, and one missing is
+    /// made. The work root may sit in a directory everyone can write to (/dev/shm) under a name
+    /// others can guess, so a directory another user made there is refused, never adopted
+    /// (handlers' directories are chowned in it), and one of Flint's own is emptied in place,
+    /// never removed and made again, which would leave the name free for a moment.
     static func recreateEmpty(_ path: String) throws {
         // attributesOfItem does not follow a symbolic link (lstat).
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
@@ -275,13 +277,9 @@ public struct FlintDaemon: Sendable {
             }
             if attributes[.type] as? FileAttributeType == .typeDirectory {
                 // What a crashed daemon's handlers left in it is removed by descriptor: one of
-                // them may still run and swap a directory for a link meanwhile. The directory
-                // itself stays: removed and made again, its name (a guessable one in the shared
-                // /dev/shm) would be free for another user to take in between.
+                // them may still run and swap a directory for a link meanwhile.
                 try HandlerTree.empty(path)
-                guard chmod(path, 0o700) == 0 else {
-                    throw DaemonError.startup("cannot make \(path) private (mode 0700): \(String(cString: strerror(errno))); remove it and start again")
-                }
+                try Self.makePrivate(emptied: path)
                 return
             } else {
                 // A symbolic link (or a file) is removed itself, never followed.
@@ -298,6 +296,29 @@ public struct FlintDaemon: Sendable {
                 ? "something else made it meanwhile; remove it and start again"
                 : "check that this user (uid \(geteuid())) can write \(parent)"
             throw DaemonError.startup("cannot make \(path): \(reason); \(fix)")
+        }
+    }
+
+    /// Makes the directory at `path` (never followed through a link) mode 0700, through its
+    /// descriptor, and checks that it is still empty: a handler of the killed daemon that still
+    /// runs could have written in it while it was emptied.
+    private static func makePrivate(emptied path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw DaemonError.startup("cannot open \(path): \(String(cString: strerror(errno))); remove it and start again")
+        }
+        defer { close(fd) }
+        guard fchmod(fd, 0o700) == 0 else {
+            throw DaemonError.startup("cannot make \(path) private (mode 0700): \(String(cString: strerror(errno))); remove it and start again")
+        }
+        switch DirectoryEntries.of(directory: fd) {
+        case .success(let entries) where entries.isEmpty:
+            return
+        case .success:
+            throw DaemonError.startup(
+                "\(path) was written in while Flint emptied it: a handler of the daemon that ran before may still be running; stop it, then start again")
+        case .failure(let failure):
+            throw DaemonError.startup("cannot list \(path): \(failure.call): \(String(cString: strerror(failure.code))); remove it and start again")
         }
     }
 }
