@@ -45,8 +45,12 @@ struct DaemonClient {
         } catch {
             let fallback = DaemonFiles(directory: Project.resolve(FlintConfig().data, against: root))
             guard FileManager.default.fileExists(atPath: fallback.daemonInfo) else { throw error }
-            FileHandle.standardError.write(Data(
-                "flint: note: \(root)/flint.yaml does not load, so this goes to the daemon whose files are in \(fallback.directory): \(error)\n".utf8))
+            // With FLINT_URL the daemon is that one; the data directory only holds the token.
+            if ProcessInfo.processInfo.environment["FLINT_URL"] == nil {
+                let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+                FileHandle.standardError.write(Data(
+                    "flint: note: \(root)/flint.yaml does not load, so this goes to the daemon whose files are in \(fallback.directory): \(reason)\n".utf8))
+            }
             return fallback
         }
     }
