@@ -239,6 +239,31 @@ import Testing
         #expect(refused.stderr.contains("output bucket uploads at \(project.root)/buckets/uploads is a symbolic link"), "\(refused.stderr)")
     }
 
+    /// A handler's error message is shown in `flint invocations`' ERROR column: an escape
+    /// sequence in it must not reach the terminal, which would act on it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl for the shell runtime"))
+    func invocationsTable_showsControlCharactersOfAnErrorEscaped() async throws {
+        let project = try TestProject()
+        try project.write("functions/sly/function.yaml", "name: sly\nruntime: lambda\ncommand: [\"./bootstrap.sh\"]\nretries: 0\n")
+        try project.write("functions/sly/bootstrap.sh", #"""
+            #!/bin/sh
+            api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+            while :; do
+                id=$(curl -sS -D - -o /dev/null "$api/next" | grep -i '^lambda-runtime-aws-request-id:' | cut -d: -f2 | tr -d ' \r')
+                curl -sS -X POST -d '{"errorMessage": "bad \u001b]0;pwned\u0007 title", "errorType": "E"}' "$api/$id/error" > /dev/null
+            done
+
+            """#)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: project.root + "/functions/sly/bootstrap.sh")
+        let daemon = try RunningDaemon(project)
+        _ = try FlintBinary.run(["invoke", "sly", "--project", project.root])
+        let listed = try FlintBinary.run(["invocations", "--function", "sly", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains(#"bad \u{1B}]0;pwned\u{7} title"#), "\(listed.stdout)")
+        #expect(!listed.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        _ = daemon
+    }
+
     @Test func validate_printsEveryProblemAndExitsNonZero() throws {
         let project = try TestProject()
         try project.write("functions/a/function.yaml", "name: a\ncommand: [\"./missing.sh\"]\ntimeout: 30 parsecs\n")
