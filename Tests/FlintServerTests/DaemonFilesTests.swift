@@ -64,9 +64,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = DaemonFiles(directory: directory)
-        let info = DaemonInfo(
-            pid: getpid(), host: "127.0.0.1", port: 8080, startedAt: Date(), workRoot: "/dev/shm/x",
-            processStart: try #require(ProcessStart.ticks(of: getpid())))
+        let start = try #require(ProcessStart.ticks(of: getpid()))
+        let info = DaemonInfo(pid: getpid(), host: "127.0.0.1", port: 8080, startedAt: Date(), workRoot: "/dev/shm/x", processStart: start)
         try info.write(to: files.daemonInfo)
         do {
             let lock = try #require(try DaemonLock.acquire(at: files.lock))
