@@ -47,7 +47,8 @@ struct DeadLetters: AsyncParsableCommand {
             }
             let rows = letters.map { letter in
                 [
-                    "\(letter.id)", letter.function, letter.topic, "\(letter.attempts)", UTCTimestamp(letter.diedAt).iso8601,
+                    "\(letter.id)", letter.replayable ? letter.function : "\(letter.function) (not replayable)", letter.topic, "\(letter.attempts)",
+                    UTCTimestamp(letter.diedAt).iso8601,
                     Self.truncated(letter.lastError ?? "-"),
                 ]
             }

@@ -42,6 +42,10 @@ import Testing
             BusTopology(topics: ["orders": .text], subscriptions: [.init(name: "billing", topic: "orders", function: "bill")]),
             retireOthers: true)
         #expect(try fixture.bus.depths()["shipping"]?.dead == 2)
+        // Listed as such: nothing would take them again.
+        #expect(try fixture.bus.deadLetters().map(\.replayable) == [false, false, true])
+        #expect(try fixture.bus.deadLetter(id: billA.token.deliveryID)?.replayable == true)
+        #expect(try fixture.bus.deadLetter(id: shipA.token.deliveryID)?.replayable == false)
 
         #expect(try fixture.bus.discard(ids: nil, function: "ship") == [shipA.token.deliveryID, shipB.token.deliveryID].sorted())
         #expect(try fixture.bus.deadLetters().map(\.id) == [billA.token.deliveryID])

@@ -32,7 +32,8 @@ extension Bus {
     private static func deadLetterSQL(body: String) -> String {
         """
         SELECT d.id, \(MessageID.effectiveSQL("m")) AS message_id, m.topic, d.subscription, d.function, d.attempt, d.last_error,
-            d.last_invocation_id, m.published_at_us, d.settled_at_us, \(body) AS body, length(CAST(m.body AS BLOB)) AS body_bytes
+            d.last_invocation_id, m.published_at_us, d.settled_at_us, \(body) AS body, length(CAST(m.body AS BLOB)) AS body_bytes,
+            EXISTS (SELECT 1 FROM subscriptions s WHERE s.name = d.subscription AND s.active) AS replayable
         FROM deliveries d JOIN messages m ON m.id = d.message
         WHERE d.state = 'dead'
         """
@@ -47,7 +48,8 @@ extension Bus {
             function: row["function"], attempts: row["attempt"], lastError: row["last_error"],
             lastInvocationID: row["last_invocation_id"], publishedAt: EpochMicros.date(row["published_at_us"]),
             diedAt: EpochMicros.date(row["settled_at_us"] ?? 0),
-            body: body, bodyBytes: bodyBytes, bodyTruncated: bodyLimit.map { bodyBytes > $0 } ?? false
+            body: body, bodyBytes: bodyBytes, bodyTruncated: bodyLimit.map { bodyBytes > $0 } ?? false,
+            replayable: row["replayable"] ?? true
         )
     }
 

@@ -20,6 +20,9 @@ public struct DeadLetter: Sendable, Hashable, Codable {
     public var bodyBytes: Int
     /// Whether `body` is only the body's beginning: `Bus.deadLetter(id:)` has all of it.
     public var bodyTruncated: Bool
+    /// False when its trigger or function is no longer in the project: nothing would take it
+    /// again, so a replay leaves it dead (until that is back); it can be discarded.
+    public var replayable: Bool
 
     /// How much of each body a listing carries: up to 10,000 dead letters of up to 1 MiB each
     /// would make a listing of gigabytes, in the daemon's memory and the client's.
@@ -28,7 +31,7 @@ public struct DeadLetter: Sendable, Hashable, Codable {
     public init(
         id: Int64, messageID: String, topic: String, subscription: String, function: String, attempts: Int,
         lastError: String?, lastInvocationID: String?, publishedAt: Date, diedAt: Date,
-        body: String, bodyBytes: Int, bodyTruncated: Bool
+        body: String, bodyBytes: Int, bodyTruncated: Bool, replayable: Bool = true
     ) {
         self.id = id
         self.messageID = messageID
@@ -43,6 +46,7 @@ public struct DeadLetter: Sendable, Hashable, Codable {
         self.body = body
         self.bodyBytes = bodyBytes
         self.bodyTruncated = bodyTruncated
+        self.replayable = replayable
     }
 
     enum CodingKeys: String, CodingKey {
@@ -56,10 +60,12 @@ public struct DeadLetter: Sendable, Hashable, Codable {
         case body
         case bodyBytes = "body_bytes"
         case bodyTruncated = "body_truncated"
+        case replayable
     }
 
-    /// A daemon from before `body_bytes` and `body_truncated` (a CLI updated before the daemon
-    /// restarted) sends whole bodies: their size, and not truncated.
+    /// A daemon from before `body_bytes`, `body_truncated` and `replayable` (a CLI updated before
+    /// the daemon restarted) sends whole bodies: their size, and not truncated; and says nothing of
+    /// whether they can be replayed: taken as they can, as before.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(Int64.self, forKey: .id)
@@ -75,6 +81,7 @@ public struct DeadLetter: Sendable, Hashable, Codable {
         body = try container.decode(String.self, forKey: .body)
         bodyBytes = try container.decodeIfPresent(Int.self, forKey: .bodyBytes) ?? body.utf8.count
         bodyTruncated = try container.decodeIfPresent(Bool.self, forKey: .bodyTruncated) ?? false
+        replayable = try container.decodeIfPresent(Bool.self, forKey: .replayable) ?? true
     }
 }
 
