@@ -77,9 +77,11 @@ struct BusRoutes: Sendable {
 
     private func replay(_ request: Request) async throws -> Response {
         try await answer(request, action: "replay") { [bus] ids, function in
-            let (replayed, retired) = try await Offload.run { try bus.replayNamingRetired(ids: ids, function: function) }
+            let (replayed, retired, renumbered) = try await Offload.run { try bus.replayNamingRetired(ids: ids, function: function) }
             let missing = ids.map { Set($0).subtracting(replayed).subtracting(retired).sorted() } ?? []
-            return .json(ReplayView(replayed: replayed, missing: missing, retired: retired))
+            return .json(ReplayView(
+                replayed: replayed, missing: missing, retired: retired,
+                renumbered: Dictionary(uniqueKeysWithValues: renumbered.map { ("\($0.key)", $0.value) })))
         }
     }
 
@@ -125,18 +127,23 @@ public struct ReplayView: Codable, Sendable, Hashable {
     public var missing: [Int64]
     /// Dead letters left dead: their trigger or function was removed, so nothing would take them.
     public var retired: [Int64]
+    /// The new delivery id of each replayed dead letter of a FIFO group (it goes to the end of
+    /// its group under a new id), by the id it was replayed by: `{"126": 166}`.
+    public var renumbered: [String: Int64]
 
-    public init(replayed: [Int64], missing: [Int64], retired: [Int64]) {
+    public init(replayed: [Int64], missing: [Int64], retired: [Int64], renumbered: [String: Int64] = [:]) {
         self.replayed = replayed
         self.missing = missing
         self.retired = retired
+        self.renumbered = renumbered
     }
 
-    /// A daemon from before `retired` leaves it out: none, then.
+    /// A daemon from before `retired` or `renumbered` leaves them out: none, then.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         replayed = try container.decode([Int64].self, forKey: .replayed)
         missing = try container.decode([Int64].self, forKey: .missing)
         retired = try container.decodeIfPresent([Int64].self, forKey: .retired) ?? []
+        renumbered = try container.decodeIfPresent([String: Int64].self, forKey: .renumbered) ?? [:]
     }
 }

@@ -113,7 +113,10 @@ struct DeadLetters: AsyncParsableCommand {
             // Nothing found for a name no function has is a typo, as for the listing.
             if result.replayed.isEmpty, result.retired.isEmpty { try await client.refuseUnknown(function: function) }
             let count = result.replayed.count
-            print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + result.replayed.map(String.init).joined(separator: ", ")))
+            // One of a FIFO group is queued at its group's end, under a new id: said, since a
+            // second death lists it by that id.
+            let shown = result.replayed.map { id in result.renumbered["\(id)"].map { "\(id) (now \($0), at the end of its group)" } ?? "\(id)" }
+            print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + shown.joined(separator: ", ")))
             var problems: [String] = []
             if !result.missing.isEmpty {
                 let list = result.missing.map(String.init).joined(separator: ", ")
@@ -123,10 +126,10 @@ struct DeadLetters: AsyncParsableCommand {
             }
             if !result.retired.isEmpty {
                 let list = result.retired.map(String.init).joined(separator: ", ")
-                let message = 
+                let message =
                     "flint deadletters replay: \(list) \(result.retired.count == 1 ? "stays" : "stay") dead: \(result.retired.count == 1 ? "its" : "their") "
                         + "trigger or function is no longer in the project, so nothing would take \(result.retired.count == 1 ? "it" : "them"); "
-                        + "bring it back and run flint reload, or leave \(result.retired.count == 1 ? "it" : "them") to read"
+                        + "bring it back and run flint reload, or flint deadletters discard \(list.replacingOccurrences(of: ",", with: ""))"
                 // Asked by id, the ids not replayed fail the command; --all replays what can be.
                 if all { FileHandle.standardError.write(Data((message + "\n").utf8)) } else { problems.append(message) }
             }

@@ -273,11 +273,35 @@ import Testing
         #expect(retired.status == 1)
         #expect(retired.stdout == "replayed 0 dead letters\n")
         #expect(retired.stderr.contains("\(id) stays dead: its trigger or function is no longer in the project"), "\(retired.stderr)")
+        #expect(retired.stderr.contains("or flint deadletters discard \(id)"), "\(retired.stderr)")
+        let listed = try deadLetters([]).stdout
+        #expect(listed.contains("fail (not replayable)  jobs"), "\(listed)")
         #expect(try Self.deadLetterList(deadLetters(["--json"])).map { $0["id"] as? Int } == [id])
         // --all replays what it can: the one left dead is named, not a failure.
         let all = try deadLetters(["replay", "--all"])
         #expect(all.status == 0, "\(all.stderr)")
         #expect(all.stderr.contains("\(id) stays dead"), "\(all.stderr)")
+        _ = daemon
+    }
+
+    /// One of a FIFO group goes to its group's end under a new delivery id: the replay says which.
+    @Test func deadLetters_replayOfOneOfAGroup_saysItsNewID() async throws {
+        let project = try TestProject()
+        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
+        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+        #expect(try publish(project, ["jobs", "--data", "in-order", "--group", "g"]).status == 0)
+        let dead = try await eventually("a dead letter") { try Self.deadLetterList(deadLetters(["--json"])).first }
+        let id = try #require(dead["id"] as? Int)
+
+        let replayed = try deadLetters(["replay", "\(id)"])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let again = try await eventually("the replayed delivery dead again") {
+            try Self.deadLetterList(deadLetters(["--json"])).first { $0["id"] as? Int != id }
+        }
+        let newID = try #require(again["id"] as? Int)
+        #expect(replayed.stdout == "replayed 1 dead letter: \(id) (now \(newID), at the end of its group)\n")
         _ = daemon
     }
 

@@ -248,7 +248,10 @@ import Testing
         let second = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(12))
         #expect(second.map(\.message.body) == ["g2"])
 
-        #expect(try fixture.bus.replay(ids: [head.token.deliveryID], now: Self.at(13)) == [head.token.deliveryID])
+        let replay = try fixture.bus.replayNamingRetired(ids: [head.token.deliveryID], now: Self.at(13))
+        #expect(replay.replayed == [head.token.deliveryID])
+        let newID = try #require(replay.renumbered[head.token.deliveryID])
+        #expect(newID > head.token.deliveryID)
         #expect(try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(14)).isEmpty, "g2 is running")
         try fixture.bus.settle([.done(second[0])], now: Self.at(15))
         let third = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(16))
@@ -256,6 +259,7 @@ import Testing
         try fixture.bus.settle([.done(third[0])], now: Self.at(17))
         let replayed = try fixture.bus.claim(subscription: "billing", limit: 10, leaseFor: .seconds(60), now: Self.at(18))
         #expect(replayed.map(\.message.body) == ["g1"])
+        #expect(replayed.map(\.token.deliveryID) == [newID], "under the id the replay said")
         #expect(replayed.map(\.attempt) == [1], "fresh attempts")
         #expect(try fixture.bus.deadLetters().isEmpty)
     }

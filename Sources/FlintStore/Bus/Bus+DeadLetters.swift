@@ -67,11 +67,12 @@ extension Bus {
     }
 
     /// `replay`, also naming (in the same transaction) the dead letters of the selection it leaves
-    /// dead because their subscription is retired.
+    /// dead because their subscription is retired, and the new delivery id of each replayed one
+    /// of a FIFO group (by the id it was replayed by).
     public func replayNamingRetired(
         ids: [Int64]?, function: String? = nil, now: Date = Date()
-    ) throws(BusError) -> (replayed: [Int64], retired: [Int64]) {
-        if let ids, ids.isEmpty { return ([], []) }
+    ) throws(BusError) -> (replayed: [Int64], retired: [Int64], renumbered: [Int64: Int64]) {
+        if let ids, ids.isEmpty { return ([], [], [:]) }
         let (selection, arguments) = Self.deadLetterSelection(ids: ids, function: function)
         let nowMicros = EpochMicros.from(now)
         return try database.write { db in
@@ -84,8 +85,10 @@ extension Bus {
                 SELECT message, subscription, function, group_key, ?, last_invocation_id FROM deliveries WHERE id = ?
                 """)
             let remove = try db.cachedStatement(sql: "DELETE FROM deliveries WHERE id = ?")
+            var renumbered: [Int64: Int64] = [:]
             for id in grouped {
                 try append.execute(arguments: [nowMicros, id])
+                renumbered[id] = db.lastInsertedRowID
                 try remove.execute(arguments: [id])
             }
             // The rest in place. Their last round's error goes: they are no longer dead. Its last
@@ -100,7 +103,7 @@ extension Bus {
             let replayed = (grouped + inPlace).sorted()
             // What is still dead of the selection now is what the replay left: a retired subscription's.
             let retired = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE \(selection) ORDER BY id", arguments: arguments)
-            return (replayed, retired)
+            return (replayed, retired, renumbered)
         }
     }
 
