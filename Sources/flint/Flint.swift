@@ -78,7 +78,7 @@ extension Flint {
 /// `--project DIR`, shared by every command.
 struct ProjectOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The project directory (default: the nearest directory with a flint.yaml, from the current one up; else the current one).",
+        "The project directory (default: the current directory).",
         valueName: "dir"))
     var project: String?
 }

@@ -55,6 +55,7 @@ struct Init: AsyncParsableCommand {
               let trigger = FunctionScaffold.TriggerKind(rawValue: trigger)
         else { throw ExitCode.validationFailure }  // validate() has refused these already
         let root = ProjectLocator.root(projectOptions.project)
+        try ProjectLocator.refuseOutsideAProject(root, givenProject: projectOptions.project, command: "init")
         let config = try ProjectLocator.config(root: root)
         guard let functions = config.functions.first else {
             throw CLIError("flint.yaml lists no function directories (functions: []); add one, e.g. functions: [functions], and run flint init again")

@@ -4,13 +4,12 @@ internal import Foundation
 /// Finds a project's root and settings without loading its functions (for commands that only
 /// need the data directory).
 enum ProjectLocator {
-    /// The project `--project` names; without it, the current directory, or the project it is
-    /// inside (`ProjectLocator.enclosingProject`): a command run in a bucket or a function's
-    /// directory works on that project instead of making a `buckets/` of its own there.
+    /// The project `--project` names, or the current directory. Never a directory above it: a
+    /// `flint.yaml` found there could be anyone's, even a handler's output (the daemon writes
+    /// those as its own user), and would decide what root's `flint up` runs. Commands that would
+    /// make a project where there is none say so instead (`refuseOutsideAProject`).
     static func root(_ path: String?) -> String {
-        if let path { return absolute(path) }
-        let current = currentDirectory()
-        return enclosingProject(of: current) ?? current
+        absolute(path ?? ".")
     }
 
     /// `path`, absolute and standardized (relative to the current directory).

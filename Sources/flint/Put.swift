@@ -70,6 +70,7 @@ struct Put: ParsableCommand {
 
     func run() throws {
         let root = try ProjectLocator.existingRoot(projectOptions.project)
+        try ProjectLocator.refuseOutsideAProject(root, givenProject: projectOptions.project, command: "put")
         // Loaded once: it gives the buckets root and, below, whether anything uses the bucket. A
         // project that does not load (a broken function) still takes files, from flint.yaml alone.
         let project = try? ProjectLoader.load(root: root)

@@ -23,7 +23,7 @@ struct Validate: AsyncParsableCommand {
         if project.functions.isEmpty, project.triggers.isEmpty,
            !FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: root)) {
             FileHandle.standardError.write(Data(
-                "flint validate: note: \(root) has no flint.yaml, functions or triggers, and is in no project's directories: is this the project? Run flint validate in it, or give --project DIR\n".utf8))
+                "flint validate: note: \(root) has no flint.yaml, functions or triggers\(ProjectLocator.projectAbove(root).map { ", and is inside \($0), which looks like a project" } ?? ""): is this the project? Run flint validate in the project, or give --project DIR\n".utf8))
         }
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
         let watchesABucket = project.triggers.contains { if case .bucket = $0.source { true } else { false } }
