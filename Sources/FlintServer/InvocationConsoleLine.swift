@@ -8,7 +8,8 @@ enum InvocationConsoleLine {
         let via = record.trigger.map { "\(record.source.rawValue):\($0)" } ?? record.source.rawValue
         var line = "\(UTCTimestamp(record.endedAt).iso8601)  \(record.function)  \(via)  \(record.outcome.rawValue)  \(duration(record.durationMicros))  \(record.id)"
         if let message = record.errorMessage, !record.outcome.isSuccess {
-            line += "  (\(message))"
+            // The handler's own words (a Lambda errorMessage, an output's key): printed, not obeyed.
+            line += "  (\(TerminalText.escaped(message)))"
         }
         return line
     }

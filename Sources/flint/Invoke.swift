@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintCore
 internal import Foundation
 
 struct Invoke: AsyncParsableCommand {
@@ -51,7 +52,9 @@ struct Invoke: AsyncParsableCommand {
             throw CLIError("flint invoke \(function): \(message)\(hint)")
         }
         if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }) {
-            FileHandle.standardError.write(tail)
+            let lines = String(decoding: tail, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .flatMap { TerminalText.logLines(String($0)) }
+            FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8))
         }
         StandardOutput.write(reply.body)
         if reply.body.last != UInt8(ascii: "\n") { print() }

@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FlintCore
 internal import FlintServer
 internal import Foundation
 
@@ -63,7 +64,9 @@ struct Logs: AsyncParsableCommand {
                 let what = invocation.map { "invocation \($0) of \(function)" } ?? function
                 note("following \(what); Ctrl-C stops")
             case "line":
-                StandardOutput.write("\(record.time ?? "-")  \(record.invocation ?? "-")  \(record.text ?? "")\n")
+                for piece in TerminalText.logLines(record.text ?? "") {
+                    StandardOutput.write("\(record.time ?? "-")  \(record.invocation ?? "-")  \(piece)\n")
+                }
                 printedLines += 1
                 // The reader went away (`| head`): nothing more to do.
                 if StandardOutput.isClosed { return }

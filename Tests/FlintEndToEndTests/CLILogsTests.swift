@@ -31,6 +31,23 @@ import Testing
         _ = daemon
     }
 
+    /// What a handler logs is printed, never obeyed: control characters escaped, and a record's
+    /// lines joined with \r (awslambdaric's tracebacks) printed as lines of their own.
+    @Test func logs_printControlCharactersEscaped_andCarriageReturnsAsLineBreaks() throws {
+        let project = try TestProject()
+        try project.addScriptFunction("noisy", script: "cat > /dev/null\nprintf 'Traceback:\\r  File x\\rValueError \\033[31mred\\033]0;title\\007\\n' >&2\n")
+        let daemon = try RunningDaemon(project)
+        let invoked = try FlintBinary.run(["invoke", "noisy", "--log", "--project", project.root])
+        #expect(invoked.status == 0, "\(invoked.stderr)")
+        #expect(invoked.stderr.contains("Traceback:\n  File x\nValueError \\u{1B}[31mred"), "\(invoked.stderr)")
+        let listed = try FlintBinary.run(["logs", "noisy", "--project", project.root])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let texts = listed.stdout.split(separator: "\n").map { $0.split(separator: "  ", maxSplits: 2).last.map(String.init) ?? "" }
+        #expect(texts == ["Traceback:", "  File x", #"ValueError \u{1B}[31mred\u{1B}]0;title\u{7}"#], "\(listed.stdout)")
+        #expect(!listed.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x0D || $0.value == 0x07 })
+        _ = daemon
+    }
+
     /// A function removed from the project (and reloaded) keeps the logs its invocations left,
     /// as `flint invocations` keeps their records; a name that never ran is still a typo.
     @Test func storedLogsOfARemovedFunction_areStillShown() throws {
