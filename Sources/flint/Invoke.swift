@@ -32,6 +32,20 @@ struct Invoke: AsyncParsableCommand {
         }
     }
 
+    /// What to do about a function the daemon does not have: one the project's files have, which
+    /// it has not loaded yet (made since it started), wants a reload; a typo, its nearest name.
+    static func unknownFunctionHint(_ function: String, client: DaemonClient, root: String) async -> String {
+        if let config = try? ProjectLocator.config(root: root),
+           let directory = config.functions.map({ Project.resolve($0, against: root) + "/" + function }).first(where: {
+               FileManager.default.fileExists(atPath: $0 + "/function.yaml")
+           }) {
+            return " (\(directory) has it, but the running Flint has not loaded it: run flint reload)"
+        }
+        let names = (try? await client.functions().map(\.name)) ?? []
+        let suggestion = KeySuggestion.closest(to: function, among: names).map { "did you mean \($0)? " } ?? ""
+        return " (\(suggestion)flint ls lists the functions)"
+    }
+
     func run() async throws {
         let payload = try PayloadSource.read(data)
         let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
@@ -48,7 +62,7 @@ struct Invoke: AsyncParsableCommand {
         }
         if reply.status != 200 {
             let message = (try? JSONDecoder().decode([String: String].self, from: reply.body))?["Message"] ?? String(decoding: reply.body, as: UTF8.self)
-            let hint = reply.status == 404 ? " (flint ls lists the functions)" : ""
+            let hint = reply.status == 404 ? await Self.unknownFunctionHint(function, client: client, root: ProjectLocator.root(projectOptions.project)) : ""
             throw CLIError("flint invoke \(function): \(message)\(hint)")
         }
         if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }) {

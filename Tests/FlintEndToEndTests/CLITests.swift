@@ -24,6 +24,13 @@ import Testing
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("Function not found"))
         #expect(missing.stderr.contains("flint ls lists the functions"))
+        let typo = try FlintBinary.run(["invoke", "fial", "--project", project.root])
+        #expect(typo.stderr.contains("(did you mean fail? flint ls lists the functions)"), "\(typo.stderr)")
+        // Made since the daemon started: it needs a reload, which is said.
+        try project.addScriptFunction("later", script: "exec cat\n")
+        let unloaded = try FlintBinary.run(["invoke", "later", "--project", project.root])
+        #expect(unloaded.status == 1)
+        #expect(unloaded.stderr.contains("(\(project.root)/functions/later has it, but the running Flint has not loaded it: run flint reload)"), "\(unloaded.stderr)")
         _ = daemon
     }
 
