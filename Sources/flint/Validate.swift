@@ -30,10 +30,29 @@ struct Validate: AsyncParsableCommand {
         if watchesABucket, let problem = project.bucketsRootProblem {
             FileHandle.standardError.write(Data("flint validate: note: \(problem); no bucket trigger will fire until it can be\n".utf8))
         }
+        for note in Self.bareFileArguments(of: project) {
+            FileHandle.standardError.write(Data("flint validate: note: \(note)\n".utf8))
+        }
         for trigger in project.triggers {
             guard case .bucket(let watched) = trigger.source, project.bucketIsSymbolicLink(watched.bucket) else { continue }
             FileHandle.standardError.write(Data(
                 "flint validate: note: bucket \(watched.bucket) at \(project.bucketsDirectory)/\(watched.bucket) is a symbolic link, which Flint never follows: trigger \(trigger.name) will not fire until it is a real directory\n".utf8))
+        }
+    }
+
+    /// Arguments that name a file of the function's directory without `./`: passed as written,
+    /// they are looked for in the invocation's own empty working directory, and the handler
+    /// fails on every run (`python3: can't open file 'handler.py'`). Only noted: such an
+    /// argument may be meant as written.
+    static func bareFileArguments(of project: Project) -> [String] {
+        project.functions.values.sorted { $0.name < $1.name }.flatMap { function in
+            function.command.dropFirst().filter { argument in
+                !argument.hasPrefix("/") && !argument.hasPrefix("./") && !argument.hasPrefix("../") && !argument.hasPrefix("-")
+                    && FileManager.default.fileExists(atPath: function.directory + "/" + argument)
+            }.map { argument in
+                "function \(function.name): command argument \"\(argument)\" names a file of its directory, but a handler runs in a working directory of its own, "
+                    + "where it is not: write \"./\(argument)\" (./ is the function's directory)"
+            }
         }
     }
 

@@ -291,5 +291,14 @@ import Testing
         let ok = try FlintBinary.run(["validate", "--project", good.root])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.hasPrefix("ok: 1 function, 0 triggers"))
+        #expect(ok.stderr.isEmpty, "\(ok.stderr)")
+
+        // A file of the function's directory named without ./ is looked for where the handler
+        // runs (its own empty directory): valid, but noted.
+        try good.write("functions/py/handler.py", "print('hi')\n")
+        try good.write("functions/py/function.yaml", "name: py\ncommand: [\"python3\", \"-I\", \"handler.py\"]\n")
+        let noted = try FlintBinary.run(["validate", "--project", good.root])
+        #expect(noted.status == 0, "\(noted.stderr)")
+        #expect(noted.stderr.contains("function py: command argument \"handler.py\" names a file of its directory, but a handler runs in a working directory of its own, where it is not: write \"./handler.py\""), "\(noted.stderr)")
     }
 }
