@@ -11,6 +11,17 @@ import Testing
         return (project, recorder)
     }
 
+    /// A running project whose `fail` function fails every message of topic `jobs`, with no
+    /// retries, and `flint deadletters ARGS` on it.
+    private func failingProject(config: String? = nil) throws -> (TestProject, RunningDaemon, ([String]) throws -> FlintBinary.Output) {
+        let project = try TestProject()
+        if let config { try project.appendToConfig(config) }
+        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
+        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
+        let daemon = try RunningDaemon(project)
+        return (project, daemon, { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) })
+    }
+
     private func publish(_ project: TestProject, _ arguments: [String], stdin: Data? = nil) throws -> FlintBinary.Output {
         try FlintBinary.run(["publish"] + arguments + ["--project", project.root], stdin: stdin)
     }
@@ -204,12 +215,7 @@ import Testing
     }
 
     @Test func deadLetters_listAndReplay_deadAgainWithAttemptsReset() async throws {
-        let project = try TestProject()
-        try project.appendToConfig("bus: {retry_base: 10ms}\n")
-        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
-        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
-        let daemon = try RunningDaemon(project)
-        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+        let (project, daemon, deadLetters) = try failingProject(config: "bus: {retry_base: 10ms}\n")
 
         let empty = try deadLetters([])
         #expect(empty.status == 0, "\(empty.stderr)")
@@ -286,11 +292,7 @@ import Testing
 
     /// One of a FIFO group goes to its group's end under a new delivery id: the replay says which.
     @Test func deadLetters_replayOfOneOfAGroup_saysItsNewID() async throws {
-        let project = try TestProject()
-        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
-        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
-        let daemon = try RunningDaemon(project)
-        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+        let (project, daemon, deadLetters) = try failingProject()
         #expect(try publish(project, ["jobs", "--data", "in-order", "--group", "g"]).status == 0)
         let dead = try await eventually("a dead letter") { try Self.deadLetterList(deadLetters(["--json"])).first }
         let id = try #require(dead["id"] as? Int)
@@ -306,11 +308,7 @@ import Testing
     }
 
     @Test func deadLetters_discard_deletesThemForGood_andTheGaugeFollows() async throws {
-        let project = try TestProject()
-        try project.addScriptFunction("fail", script: "echo broken >&2\nexit 3\n", manifest: "retries: 0\n")
-        try project.addQueueTrigger("jobs", function: "fail", topic: "jobs")
-        let daemon = try RunningDaemon(project)
-        let deadLetters: ([String]) throws -> FlintBinary.Output = { try FlintBinary.run(["deadletters"] + $0 + ["--project", project.root]) }
+        let (project, daemon, deadLetters) = try failingProject()
         let gauge = { () async throws -> Double? in
             let text = try await daemon.request("GET", "/metrics").text
             return ObservabilityTests.sample(text, "flint_dead_letters", ["subscription": "jobs"])
