@@ -23,6 +23,18 @@ extension ProjectLocator {
         return nil
     }
 
+    /// A note for a command run where there is no project at all (no `flint.yaml`, function or
+    /// trigger): a mistyped or missing `--project`, most likely, which would otherwise pass for
+    /// an empty project (`flint up` serving nothing).
+    static func noProjectNote(_ project: Project, command: String) -> String? {
+        guard project.functions.isEmpty, project.triggers.isEmpty,
+              !FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: project.root))
+        else { return nil }
+        let above = projectAbove(project.root).map { ", and is inside \($0), which looks like a project" } ?? ""
+        return "flint \(command): note: \(project.root) has no flint.yaml, functions or triggers\(above): is this the project? "
+            + "Run flint \(command) in the project, or give --project DIR\n"
+    }
+
     /// Refuses to make a project's files (a bucket, a function) in `root` when no `--project`
     /// was given and `root`, the current directory, is inside a project rather than one: run in
     /// a bucket or in `functions/`, the command would make a second project's `buckets/` or

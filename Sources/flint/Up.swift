@@ -35,6 +35,9 @@ struct Up: AsyncParsableCommand {
         let level = try Self.logLevel()
         LoggingSystem.bootstrap { _ in LogfmtLogHandler(logLevel: level) }
         let project = try loadProject(root: ProjectLocator.root(projectOptions.project), onThisMachine: true, stopped: "flint up did not start")
+        if let note = ProjectLocator.noProjectNote(project, command: "up") {
+            FileHandle.standardError.write(Data(note.utf8))
+        }
         let address = listen.flatMap(ListenAddress.init(parsing:)) ?? project.config.listen
         // One write per line, so each invocation's line appears at once even through a pipe; from a
         // thread of its own, so that a stdout nobody reads never holds up an invocation.

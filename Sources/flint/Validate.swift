@@ -20,10 +20,8 @@ struct Validate: AsyncParsableCommand {
                 + "\n\(count) problem\(count == 1 ? "" : "s") in \(root) that flint up would refuse on this machine; fix \(count == 1 ? "it" : "them") and run flint validate")
         }
         print("ok: \(project.functions.count) function\(project.functions.count == 1 ? "" : "s"), \(project.triggers.count) trigger\(project.triggers.count == 1 ? "" : "s") in \(root)")
-        if project.functions.isEmpty, project.triggers.isEmpty,
-           !FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: root)) {
-            FileHandle.standardError.write(Data(
-                "flint validate: note: \(root) has no flint.yaml, functions or triggers\(ProjectLocator.projectAbove(root).map { ", and is inside \($0), which looks like a project" } ?? ""): is this the project? Run flint validate in the project, or give --project DIR\n".utf8))
+        if let note = ProjectLocator.noProjectNote(project, command: "validate") {
+            FileHandle.standardError.write(Data(note.utf8))
         }
         // Not refused by flint up either (it lists the bucket NOT WATCHED), but nothing would fire.
         let watchesABucket = project.triggers.contains { if case .bucket = $0.source { true } else { false } }
