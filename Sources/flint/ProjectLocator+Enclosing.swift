@@ -2,12 +2,12 @@ internal import FlintCore
 internal import Foundation
 
 extension ProjectLocator {
-    /// Whether `directory` looks like a project: it has a `flint.yaml`, or the `functions` or
-    /// `triggers` directory `flint init` makes.
+    /// Whether `directory` looks like a project: it has a `flint.yaml`, or both the `functions`
+    /// and the `triggers` directory `flint init` makes (`functions/` alone is a common name).
     static func looksLikeAProject(_ directory: String) -> Bool {
-        [ProjectLoader.configFileName, FlintConfig().triggers, FlintConfig().functions.first ?? "functions"].contains { name in
-            FileManager.default.fileExists(atPath: Project.resolve(name, against: directory))
-        }
+        let exists = { (name: String) in FileManager.default.fileExists(atPath: Project.resolve(name, against: directory)) }
+        let defaults = FlintConfig()
+        return exists(ProjectLoader.configFileName) || (exists(defaults.triggers) && defaults.functions.allSatisfy(exists))
     }
 
     /// The nearest directory above `directory` that looks like a project, when `directory` does
@@ -42,7 +42,7 @@ extension ProjectLocator {
     static func refuseOutsideAProject(_ root: String, givenProject: String?, command: String) throws {
         guard givenProject == nil, let above = projectAbove(root) else { return }
         throw CLIError(
-            "flint \(command): \(root) is not a project (no flint.yaml, functions or triggers), but is inside \(above), which looks like one; "
+            "flint \(command): \(root) is not a project (no flint.yaml, nor functions/ and triggers/), but is inside \(above), which looks like one; "
                 + "run flint \(command) there, or give --project \(above) (or --project . to make a project here)")
     }
 }

@@ -46,7 +46,7 @@ struct CLIPutTests {
 
         let refused = try FlintBinary.run(["put", "uploads", project.root + "/x.txt", "y.txt"], directory: uploads + "/sub")
         #expect(refused.status == 1)
-        #expect(refused.stderr == "flint put: \(uploads)/sub is not a project (no flint.yaml, functions or triggers), but is inside \(project.root), "
+        #expect(refused.stderr == "flint put: \(uploads)/sub is not a project (no flint.yaml, nor functions/ and triggers/), but is inside \(project.root), "
             + "which looks like one; run flint put there, or give --project \(project.root) (or --project . to make a project here)\n", "\(refused.stderr)")
         #expect(try entries(uploads) == ["sub"])
 
@@ -61,6 +61,16 @@ struct CLIPutTests {
         #expect(!FileManager.default.fileExists(atPath: project.root + "/functions/functions"))
         let validated = try FlintBinary.run(["validate"], directory: uploads)
         #expect(validated.stderr.contains("and is inside \(project.root), which looks like a project"), "\(validated.stderr)")
+
+        // A directory above with a functions/ of something else (no flint.yaml, no triggers/)
+        // is no project: a new one is made here.
+        let home = project.root + "-home"
+        try FileManager.default.createDirectory(atPath: home + "/functions", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: home + "/newproj", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let fresh = try FlintBinary.run(["init", "one", "--lang", "sh", "--trigger", "none"], directory: home + "/newproj")
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        #expect(FileManager.default.fileExists(atPath: home + "/newproj/functions/one/function.yaml"))
     }
 
     /// A bucket deleted under a running daemon is no longer watched: `flint put` makes it again,
