@@ -77,8 +77,7 @@ import Testing
     @Test func followerOfALambdaFunction_seesWhatItsInitWrites_evenWhenInitFails() async throws {
         let project = try TestProject()
         try project.write("functions/badinit/function.yaml", "name: badinit\nruntime: lambda\ncommand: [\"./bootstrap.sh\"]\nretries: 0\n")
-        try project.write("functions/badinit/bootstrap.sh", "#!/bin/sh\necho 'loading config' >&2\nsleep 0.3\necho 'FATAL: no config' >&2\nexit 3\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: project.root + "/functions/badinit/bootstrap.sh")
+        try project.write("functions/badinit/bootstrap.sh", "#!/bin/sh\necho 'loading config' >&2\nsleep 0.3\necho 'FATAL: no config' >&2\nexit 3\n", executable: true)
         let daemon = try RunningDaemon(project)
         let follower = try BackgroundFlint(["logs", "badinit", "-f", "--project", project.root])
         try await follower.waitUntil("the follower to subscribe") { _, stderr in stderr.contains("following badinit") }

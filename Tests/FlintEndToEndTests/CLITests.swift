@@ -260,8 +260,7 @@ import Testing
                 curl -sS -X POST -d '{"errorMessage": "bad \u001b]0;pwned\u0007 title", "errorType": "E"}' "$api/$id/error" > /dev/null
             done
 
-            """#)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: project.root + "/functions/sly/bootstrap.sh")
+            """#, executable: true)
         let daemon = try RunningDaemon(project)
         _ = try FlintBinary.run(["invoke", "sly", "--project", project.root])
         let listed = try FlintBinary.run(["invocations", "--function", "sly", "--project", project.root])
