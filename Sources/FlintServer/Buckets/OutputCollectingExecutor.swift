@@ -41,21 +41,20 @@ struct OutputCollectingExecutor: InvocationExecutor {
         request.outputDirectory = scratch
         var result = await inner.execute(request, function: function)
         guard result.record.outcome.isSuccess else { return result }
-        let bucketPath = "\(bucketsRoot)/\(bucket)"
-        if watchedBuckets.contains(bucket), !FileManager.default.fileExists(atPath: bucketPath) {
-            logger.warning(
-                "output bucket \(bucket) was deleted while Flint runs: it is made again for these outputs, but its triggers fire only once flint reload (or a restart) watches it again, for what was moved into it meanwhile too",
-                metadata: ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
-            )
-        }
-        let mover = OutputMover(bucketPath: bucketPath, causation: watchedBuckets.contains(bucket) ? causation : nil, depth: request.depth + 1)
+        let isWatched = watchedBuckets.contains(bucket)
+        let mover = OutputMover(bucketPath: "\(bucketsRoot)/\(bucket)", causation: isWatched ? causation : nil, depth: request.depth + 1)
         do {
-            _ = try mover.moveAll(from: scratch) { path in
+            let metadata: Logger.Metadata = ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
+            _ = try mover.moveAll(from: scratch, unnamable: { path in
                 logger.warning(
                     "output \(path) was left out of bucket \(bucket): its name is not UTF-8, so no object key can name it; name outputs in UTF-8",
-                    metadata: ["flint.invocation.id": "\(request.id)", "flint.function": "\(function.name)"]
-                )
-            }
+                    metadata: metadata)
+            }, madeBucket: {
+                guard isWatched else { return }
+                logger.warning(
+                    "output bucket \(bucket) was deleted while Flint runs: it is made again for these outputs, but its triggers fire only once flint reload (or a restart) watches it again, for what was moved into it meanwhile too",
+                    metadata: metadata)
+            })
         } catch {
             // Outputs moved before the failure stay: each is whole, and a retry rewrites it.
             result.record.outcome = .error

@@ -8,29 +8,34 @@ internal import Glibc
 struct OpenDirectory {
     let descriptor: Int32
 
-    /// Opens `path` itself (its last component must not be a symlink). `makingIfMissing`: when
-    /// nothing is at `path`, a directory is made there (mode 0755) and opened. `whenMissing`:
-    /// what to do, said when there is still nothing at `path`.
-    init(path: String, purpose: String, makingIfMissing: Bool = false, whenMissing: String? = nil) throws(OutputMover.MoveError) {
-        var descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        var error = errno
-        if descriptor < 0, error == ENOENT, makingIfMissing {
-            if mkdir(path, 0o755) == 0 {
-                descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                error = errno
-                if descriptor >= 0 { _ = fchmod(descriptor, 0o755) }  // not narrowed by the daemon's umask
-            } else if errno == EEXIST {
-                descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                error = errno
-            } else {
-                error = errno  // why it could not be made (EACCES, EROFS; ENOENT: its parent is gone)
-            }
-        }
-        self.descriptor = descriptor
+    /// Opens `path` itself (its last component must not be a symlink).
+    init(path: String, purpose: String) throws(OutputMover.MoveError) {
+        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
-            let fix = error == ENOENT ? whenMissing.map { "; \($0)" } ?? "" : ""
-            throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(error)))\(fix)")
+            throw OutputMover.MoveError(description: "cannot open \(purpose) \(path): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Why `openOrMake` failed: the errno of making the directory, or of opening what is there
+    /// (`ENOTDIR`, `ELOOP`: not a directory, or a symlink).
+    struct Failure: Error {
+        let code: Int32
+        let making: Bool
+    }
+
+    /// The directory `name` of `parent`, made where missing (mode 0755, whatever the daemon's
+    /// umask), never reached through a symlink; and whether it was made now.
+    static func openOrMake(_ name: String, in parent: Int32) throws(Failure) -> (directory: OpenDirectory, made: Bool) {
+        let made = mkdirat(parent, name, 0o755) == 0
+        if !made && errno != EEXIST { throw Failure(code: errno, making: true) }
+        let descriptor = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(code: errno, making: false) }
+        if made { _ = fchmod(descriptor, 0o755) }
+        return (OpenDirectory(descriptor: descriptor), made)
+    }
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
     }
 
     /// Opens the entry `name` of `parent`, which must be a directory and not a symlink.
@@ -64,15 +69,28 @@ struct OutputDestinations {
     private let bucketPath: String
     /// By path relative to the bucket, byte for byte: `café` precomposed and decomposed are two.
     private var opened: [ByteExactKey: OpenDirectory]
+    /// Whether the bucket itself was missing, and made now.
+    let bucketWasMade: Bool
 
     init(bucketPath: String) throws(OutputMover.MoveError) {
         self.bucketPath = bucketPath
-        // Made at every start and reload: missing now, it was deleted under the daemon (to clear
-        // it, say), and is made again. A trigger watching it sees it again once flint reload
-        // watches it, whose scan then fires what was moved into it meanwhile.
-        opened = [ByteExactKey(""): try OpenDirectory(
-            path: bucketPath, purpose: "output bucket", makingIfMissing: true,
-            whenMissing: "the buckets root was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed")]
+        // The buckets root is followed (buckets: may be a link to another disk); the bucket in
+        // it never is. Made at every start and reload: missing now, the bucket was deleted under
+        // the daemon (to clear it, say), and is made again, as the bucket's own directories are.
+        let root = open(PathComponents.parent(of: bucketPath), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else {
+            let fix = errno == ENOENT
+                ? "; the buckets root was deleted while Flint runs: flint reload makes it again, then flint deadletters replay reruns what failed" : ""
+            throw OutputMover.MoveError(description: "cannot open output bucket \(bucketPath): \(String(cString: strerror(errno)))\(fix)")
+        }
+        defer { close(root) }
+        do {
+            let bucket = try OpenDirectory.openOrMake(PathComponents.last(of: bucketPath), in: root)
+            opened = [ByteExactKey(""): bucket.directory]
+            bucketWasMade = bucket.made
+        } catch {
+            throw OutputMover.MoveError(description: "cannot open output bucket \(bucketPath): \(String(cString: strerror(error.code)))")
+        }
     }
 
     /// The directory that will hold `key`, made (one level at a time) where missing.
@@ -86,16 +104,13 @@ struct OutputDestinations {
                 directory = known
                 continue
             }
-            let made = mkdirat(parent.descriptor, component, 0o755) == 0
-            if !made && errno != EEXIST {
-                throw OutputMover.MoveError(
-                    description: "cannot create \(bucketPath)/\(relative) for output \(key): \(String(cString: strerror(errno)))")
-            }
             do {
-                let child = try OpenDirectory(in: parent, named: component, purpose: "")
-                if made { _ = fchmod(child.descriptor, 0o755) }  // not narrowed by the daemon's umask
+                let child = try OpenDirectory.openOrMake(component, in: parent.descriptor).directory
                 opened[ByteExactKey(relative)] = child
                 directory = child
+            } catch where error.making {
+                throw OutputMover.MoveError(
+                    description: "cannot create \(bucketPath)/\(relative) for output \(key): \(String(cString: strerror(error.code)))")
             } catch {
                 throw OutputMover.MoveError(
                     description: "cannot move output \(key): \(bucketPath)/\(relative) exists in the bucket and is not a directory (symbolic links are never followed)")

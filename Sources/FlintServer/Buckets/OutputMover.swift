@@ -32,10 +32,15 @@ struct OutputMover {
     /// and each directory's entry are on disk before this returns: the events the moves cause
     /// are committed, so the files must survive a power loss as well as they do. What no key can
     /// name (a name that is not UTF-8) stays, and its path under `scratch` is told to `unnamable`.
-    func moveAll(from scratch: String, unnamable: (String) -> Void = { _ in }) throws(MoveError) -> [String] {
-        let root = try OpenDirectory(path: scratch, purpose: "the output directory")
+    /// `madeBucket` is called when the bucket itself was missing (deleted under the daemon) and
+    /// was made again.
+    func moveAll(
+        from scratch: String, unnamable: (String) -> Void = { _ in }, madeBucket: () -> Void = {}
+    ) throws(MoveError) -> [String] {
         var destinations = try OutputDestinations(bucketPath: bucketPath)
         defer { destinations.syncAndClose() }
+        if destinations.bucketWasMade { madeBucket() }
+        let root = try OpenDirectory(path: scratch, purpose: "the output directory")
         var moved: [String] = []
         var pending: [(relative: String, directory: OpenDirectory)] = [("", root)]
         defer { pending.forEach { $0.directory.close() } }  // what a failure left unlisted
