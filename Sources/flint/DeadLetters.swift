@@ -91,39 +91,21 @@ struct DeadLetters: AsyncParsableCommand {
             discussion: "Exits 1 when an id given is not a dead letter, or is one whose trigger or function was removed since (the others are replayed all the same). With --all, those are named on stderr.")
 
         @OptionGroup var projectOptions: ProjectOptions
+        @OptionGroup var selection: DeadLetterSelection
 
-        @Argument(help: ArgumentHelp("Dead letter ids, as flint deadletters lists them.", valueName: "id"))
-        var ids: [Int64] = []
-
-        @Flag(help: "Replay every dead letter (of --function, if given).")
-        var all = false
-
-        @Option(help: "With --all: only this function's dead letters.")
-        var function: String?
-
-        func validate() throws {
-            if all, !ids.isEmpty { throw ValidationError("give dead letter ids or --all, not both") }
-            if !all, ids.isEmpty { throw ValidationError("give the ids of the dead letters to replay (flint deadletters lists them), or --all") }
-            if function != nil, !all { throw ValidationError("--function goes with --all; ids name dead letters of any function") }
-        }
+        func validate() throws { try selection.check(action: "replay") }
 
         func run() async throws {
             let client = try DaemonClient.forProject(root: ProjectLocator.root(projectOptions.project))
-            let result = try await DeadLetters.post("replay", ids: ids, all: all, function: function, to: client, as: ReplayView.self)
+            let result = try await selection.post("replay", to: client, as: ReplayView.self)
             // Nothing found for a name no function has is a typo, as for the listing.
-            if result.replayed.isEmpty, result.retired.isEmpty { try await client.refuseUnknown(function: function) }
+            if result.replayed.isEmpty, result.retired.isEmpty { try await client.refuseUnknown(function: selection.function) }
             let count = result.replayed.count
             // One of a FIFO group is queued at its group's end, under a new id: said, since a
             // second death lists it by that id.
             let shown = result.replayed.map { id in result.renumbered["\(id)"].map { "\(id) (now \($0), at the end of its group)" } ?? "\(id)" }
             print("replayed \(count) dead letter\(count == 1 ? "" : "s")" + (count == 0 ? "" : ": " + shown.joined(separator: ", ")))
-            var problems: [String] = []
-            if !result.missing.isEmpty {
-                let list = result.missing.map(String.init).joined(separator: ", ")
-                problems.append(
-                    "flint deadletters replay: \(list) \(result.missing.count == 1 ? "is not a dead letter" : "are not dead letters") "
-                        + "(already replayed or discarded, or no such id); flint deadletters lists them")
-            }
+            var problems = DeadLetterSelection.notDeadLetters(result.missing, action: "replay").map { [$0] } ?? []
             if !result.retired.isEmpty {
                 let list = result.retired.map(String.init).joined(separator: ", ")
                 let message =
@@ -131,37 +113,9 @@ struct DeadLetters: AsyncParsableCommand {
                         + "trigger or function is no longer in the project, so nothing would take \(result.retired.count == 1 ? "it" : "them"); "
                         + "bring it back and run flint reload, or flint deadletters discard \(list.replacingOccurrences(of: ",", with: ""))"
                 // Asked by id, the ids not replayed fail the command; --all replays what can be.
-                if all { FileHandle.standardError.write(Data((message + "\n").utf8)) } else { problems.append(message) }
+                if selection.all { FileHandle.standardError.write(Data((message + "\n").utf8)) } else { problems.append(message) }
             }
             if !problems.isEmpty { throw CLIError(problems.joined(separator: "\n")) }
         }
-    }
-
-    /// Asks the daemon to `action` ("replay", "discard") the dead letters with `ids`, or with
-    /// `all` every one (of `function`, if given), and returns its answer.
-    static func post<Answer: Decodable>(
-        _ action: String, ids: [Int64], all: Bool, function: String?, to client: DaemonClient, as: Answer.Type
-    ) async throws -> Answer {
-        let request = all ? Selection(all: true, function: function) : Selection(ids: ids)
-        let reply = try await client.send(
-            "POST", "/v1/deadletters/\(action)", body: try JSONEncoder().encode(request),
-            headers: ["Content-Type": "application/json"]
-        )
-        // A daemon started before this action existed has no such route: 405 (Allow: GET, for
-        // the dead letter of that id) since Flint answers wrong methods so, plain 404 before.
-        let isUnknownRoute = reply.status == 405
-            || (reply.status == 404 && (try? JSONDecoder().decode([String: String].self, from: reply.body))?["message"] == "Not Found")
-        if isUnknownRoute {
-            throw CLIError("flint deadletters \(action): the running daemon is older than this flint and cannot \(action) dead letters; stop it, start it again with flint up, and run this again")
-        }
-        try DaemonClient.check(reply)
-        return try JSONDecoding.decoder.decode(Answer.self, from: reply.body)
-    }
-
-    /// The body of a replay or discard request.
-    private struct Selection: Encodable {
-        var ids: [Int64]?
-        var all: Bool?
-        var function: String?
     }
 }
