@@ -18,11 +18,14 @@ public enum TerminalText {
         return escaped
     }
 
-    /// A log line's pieces to print as lines of their own: runtimes that keep one record's
-    /// lines together (awslambdaric, for a traceback) join them with `\r`, which a terminal
-    /// would take as going back to the start of the line, printing each over the one before.
+    /// A log's lines, to print each on a line of its own: at `\n`, `\r\n`, and at a lone `\r`,
+    /// with which runtimes that keep one record's lines together (awslambdaric, for a traceback)
+    /// join them, and which a terminal would take as going back to the start of the line,
+    /// printing each over the one before. A line break at the very end ends the last line.
     public static func logLines(_ text: String) -> [String] {
-        text.split(separator: "\r", omittingEmptySubsequences: false).map { escaped(String($0), keepingTabs: true) }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+        return lines.map { escaped(String($0), keepingTabs: true) }
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {

@@ -65,10 +65,9 @@ struct Invoke: AsyncParsableCommand {
             let hint = reply.status == 404 ? await Self.unknownFunctionHint(function, client: client, root: ProjectLocator.root(projectOptions.project)) : ""
             throw CLIError("flint invoke \(function): \(message)\(hint)")
         }
-        if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }) {
-            let lines = String(decoding: tail, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .flatMap { TerminalText.logLines(String($0)) }
-            FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8))
+        if log, let tail = reply.headers["x-amz-log-result"].flatMap({ Data(base64Encoded: $0) }), !tail.isEmpty {
+            let lines = TerminalText.logLines(String(decoding: tail, as: UTF8.self))
+            FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
         }
         StandardOutput.write(reply.body)
         if reply.body.last != UInt8(ascii: "\n") { print() }

@@ -13,6 +13,8 @@ import Testing
     @Test func logLines_splitAtCarriageReturns() {
         #expect(TerminalText.logLines("Traceback:\r  File x\rValueError") == ["Traceback:", "  File x", "ValueError"])
         #expect(TerminalText.logLines("one line") == ["one line"])
+        #expect(TerminalText.logLines("a\r\nb\nc\r") == ["a", "b", "c"], "CRLF and a final break end lines, adding none")
+        #expect(TerminalText.logLines("") == [""])
         #expect(TerminalText.logLines("\u{1B}]52;c;eA==\u{7}\tx") == [#"\u{1B}]52;c;eA==\u{7}"# + "\tx"])
     }
 }
