@@ -1,3 +1,13 @@
+/// How a manifest's `command` arguments after the first are read, for code outside this module
+/// (`flint validate`'s note on a bare file name).
+public enum HandlerArguments {
+    /// Whether `argument` is taken relative to the function's directory (it begins with `./` or
+    /// `../`); every other one is passed as written.
+    public static func isResolvedAgainstFunctionDirectory(_ argument: String) -> Bool {
+        argument.hasPrefix("./") || argument.hasPrefix("../")
+    }
+}
+
 /// A manifest's `command` made ready for execve: the executable's path and the argument vector.
 struct HandlerCommand: Equatable {
     /// The path execve receives (also argv[0], so a handler can find itself).
@@ -44,8 +54,7 @@ struct HandlerCommand: Equatable {
         var arguments = [executable]
         arguments.reserveCapacity(command.count)
         for argument in command.dropFirst() {
-            let isRelative = argument.hasPrefix("./") || argument.hasPrefix("../")
-            arguments.append(isRelative ? Self.join(directory, argument) : argument)
+            arguments.append(HandlerArguments.isResolvedAgainstFunctionDirectory(argument) ? Self.join(directory, argument) : argument)
         }
         self.executable = executable
         self.arguments = arguments

@@ -94,7 +94,7 @@ struct Publish: AsyncParsableCommand {
         let files = DaemonFiles(project: project)
         if topology.topics[topic] == nil, !FileManager.default.fileExists(atPath: files.database), files.liveDaemon == nil {
             let known = topology.topics.keys.filter { !$0.hasPrefix(TopicName.reservedPrefix) }.sorted()
-            let noProject = FileManager.default.fileExists(atPath: Project.resolve(ProjectLoader.configFileName, against: project.root))
+            let noProject = ProjectLocator.looksLikeAProject(project.root)
                 ? "" : " (\(project.root) has no flint.yaml: run flint publish in the project, or give --project DIR)"
             throw CLIError("flint publish: \(BusError.unknownTopic(topic, known: known))\(noProject)")
         }

@@ -45,7 +45,7 @@ struct Validate: AsyncParsableCommand {
     static func bareFileArguments(of project: Project) -> [String] {
         project.functions.values.sorted { $0.name < $1.name }.flatMap { function in
             function.command.dropFirst().filter { argument in
-                !argument.hasPrefix("/") && !argument.hasPrefix("./") && !argument.hasPrefix("../") && !argument.hasPrefix("-")
+                !argument.hasPrefix("/") && !argument.hasPrefix("-") && !HandlerArguments.isResolvedAgainstFunctionDirectory(argument)
                     && FileManager.default.fileExists(atPath: function.directory + "/" + argument)
             }.map { argument in
                 "function \(function.name): command argument \"\(argument)\" names a file of its directory, but a handler runs in a working directory of its own, "
