@@ -95,7 +95,7 @@ struct InstanceCgroup: Sendable {
             // A process that has exited can stay listed a while, as a zombie or after: e.g. a
             // sandbox's pid-namespace init, reparented to PID 1 (which reaps when it gets to it)
             // once bwrap was reaped. It holds nothing and runs nothing.
-            guard pids.contains(where: Self.isLive) else { return true }
+            guard pids.contains(where: ProcessStart.isLive) else { return true }
             if Sys.monotonicNanoseconds() >= deadline { return false }
             // cgroup.kill (v2, Linux 5.14) kills forks that race with it, too.
             if version == .v2, !killedWithCgroupKill {
@@ -108,23 +108,6 @@ struct InstanceCgroup: Sendable {
             pause = min(pause * 2, 1_000_000)
         }
         return true
-    }
-
-    /// Whether `pid` is a process that has not exited: neither gone nor a zombie whose threads
-    /// have all ended. A leader that ended with `pthread_exit` is a zombie while its other
-    /// threads run on, and `cgroup.procs` lists only the leader.
-    static func isLive(_ pid: pid_t) -> Bool {
-        guard let leader = runState(of: "/proc/\(pid)/stat") else { return false }
-        if leader != "Z" && leader != "X" { return true }
-        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return false }
-        return threads.contains { thread in
-            runState(of: "/proc/\(pid)/task/\(thread)/stat").map { $0 != "Z" && $0 != "X" } ?? false
-        }
-    }
-
-    /// The state letter of a `/proc/.../stat` file; nil when it cannot be read.
-    private static func runState(of path: String) -> Character? {
-        ProcessStart.statFields(at: path)?.first?.first
     }
 
     /// Kills every process in the cgroup at `directory` until it is empty or `deadline` passes.

@@ -44,13 +44,14 @@ public struct DaemonInfo: Codable, Sendable, Hashable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    /// True while the recorded process exists and is the daemon that wrote the file (a stale
-    /// file from a killed daemon, whose pid may since belong to another program, is not): its
-    /// start is the recorded one, whatever its program is named. A file of an older Flint, with
-    /// no start recorded, is trusted when the program's name ends in "flint".
+    /// True while the recorded process runs (a zombie its parent has yet to reap does not) and
+    /// is the daemon that wrote the file (a stale file from a killed daemon, whose pid may since
+    /// belong to another program, is not): its start is the recorded one, whatever its program
+    /// is named. A file of an older Flint, with no start recorded, is trusted when the program's
+    /// name ends in "flint".
     public var isAlive: Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        if let processStart { return ProcessStart.ticks(of: pid) == processStart }
+        if let processStart { return ProcessStart.isRunning(pid, startedAt: processStart) }
         guard let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv0 = command.split(separator: 0, omittingEmptySubsequences: false).first ?? Data()
         return String(decoding: argv0, as: UTF8.self).hasSuffix("flint")

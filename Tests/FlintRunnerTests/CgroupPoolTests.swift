@@ -38,10 +38,27 @@ import Testing
 
     @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
     func prepare_removesTheCgroupsOfADaemonThatIsGone_killingWhatIsLeftInThem() throws {
+        // A pid above the kernel's maximum (4194304): certainly not running.
+        try Self.expectPrepareRemovesTheCgroups(ofDaemon: "999999999-1-1")
+    }
+
+    /// A daemon killed with SIGKILL stays a zombie until its parent reaps it (this machine's init
+    /// takes ~2 s): its handlers must not outlive it meanwhile.
+    @Test(.enabled(if: IsolationAvailability.hasCgroups, "needs a writable cgroup v2 with memory and pids, or the cgroup v1 memory hierarchy"))
+    func prepare_removesTheCgroupsOfADaemonKilledButNotYetReaped() throws {
+        let daemon = try UnreapedChild(["/bin/sleep", "60"])
+        defer { daemon.reap() }
+        let ticks = try #require(ProcessStart.ticks(of: daemon.pid))
+        try #require(daemon.killLeavingAZombie())
+        try Self.expectPrepareRemovesTheCgroups(ofDaemon: "\(daemon.pid)-\(ticks)-1")
+    }
+
+    /// Makes `<flint parent>/<identity>/7` with a process in it, prepares the isolation as a
+    /// starting daemon does, and expects that cgroup removed and its process killed.
+    private static func expectPrepareRemovesTheCgroups(ofDaemon identity: String) throws {
         let mounts = CgroupMounts.current()
         let base = try #require(mounts.controllers["memory"] ?? mounts.unified) + "/flint"
-        // A pid above the kernel's maximum (4194304): certainly not running.
-        let stale = base + "/999999999-1-1", child = stale + "/7"
+        let stale = base + "/" + identity, child = stale + "/7"
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: child, withIntermediateDirectories: true)
         let leftover = try Self.sleeper()
@@ -178,7 +195,7 @@ import Testing
         #expect(await eventually(within: .seconds(10)) {
             (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
         }, "the leader thread ends")
-        #expect(InstanceCgroup.isLive(pid), "its other thread runs")
+        #expect(ProcessStart.isLive(pid), "its other thread runs")
 
         #expect(cgroup.killRemaining(deadline: Sys.monotonicNanoseconds() + 5_000_000_000))
         process.waitUntilExit()
