@@ -81,6 +81,55 @@ import Testing
         #expect(try String(contentsOfFile: bucket + "/linked.txt", encoding: .utf8) == "original")
     }
 
+    /// A copy is written while it has no name in the bucket (`O_TMPFILE`), and named only once
+    /// whole: a daemon killed while it copies leaves nothing in the bucket. Seen through inotify:
+    /// no write to a file of the bucket's has a name, and the copy's first name comes after them.
+    @Test func aCopy_hasNoNameInTheBucket_untilItIsWhole() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let content = String(repeating: "0123456789abcdef", count: 64 * 1024)  // 1 MiB: many writes
+        try write("photo.png", content, in: scratch)
+        #expect(link(scratch + "/photo.png", scratch + "/.another-name") == 0, "a file with another name is copied")
+        let inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(inotify >= 0)
+        defer { close(inotify) }
+        try #require(inotify_add_watch(inotify, bucket, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) >= 0)
+
+        let moved = try OutputMover(bucketPath: bucket, causation: nil, depth: 0).moveAll(from: scratch)
+
+        #expect(moved == ["photo.png"])
+        #expect(try String(contentsOfFile: bucket + "/photo.png", encoding: .utf8) == content)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bucket) == ["photo.png"])
+        let events = Self.events(from: inotify)
+        let writes = events.filter { $0.mask & UInt32(IN_MODIFY) != 0 }
+        #expect(!writes.isEmpty)
+        // An unnamed file's writes are reported under "#<inode>", which no listing shows.
+        #expect(writes.allSatisfy { $0.name.hasPrefix("#") }, "a named file was written: \(writes.map(\.name))")
+        let firstNamed = events.firstIndex { $0.mask & UInt32(IN_CREATE) != 0 }
+        let lastWrite = events.lastIndex { $0.mask & UInt32(IN_MODIFY) != 0 }
+        #expect(firstNamed.map { index in lastWrite.map { $0 < index } ?? true } == true, "named before it was whole")
+        #expect(events.last.map { $0.mask & UInt32(IN_MOVED_TO) != 0 && $0.name == "photo.png" } == true)
+    }
+
+    /// The events queued on `inotify`, in order: mask and name.
+    static func events(from inotify: CInt) -> [(mask: UInt32, name: String)] {
+        var events: [(mask: UInt32, name: String)] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
+            guard count > 0 else { return events }
+            buffer.withUnsafeBytes { bytes in
+                var offset = 0
+                let header = MemoryLayout<inotify_event>.size
+                while offset + header <= count {
+                    let event = bytes.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                    let nameBytes = bytes[(offset + header)..<(offset + header + Int(event.len))].prefix { $0 != 0 }
+                    events.append((event.mask, String(decoding: nameBytes, as: UTF8.self)))
+                    offset += header + Int(event.len)
+                }
+            }
+        }
+    }
+
     @Test func aSymlinkedDirectoryInTheBucket_isRefused_notFollowed() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outside = directory + "/outside"

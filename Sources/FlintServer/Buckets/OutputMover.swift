@@ -104,14 +104,30 @@ struct OutputMover {
         mode_t((permissions & 0o755) | 0o440)
     }
 
-    /// Copies next to the destination under a name the watcher ignores, then renames, which is
-    /// atomic again: for a handler's file, one with other names, or one on another filesystem
-    /// than the bucket. `group`: the copy's group, else the daemon's.
+    /// Copies next to the destination, then renames, which is atomic again: for a handler's file,
+    /// one with other names, or one on another filesystem than the bucket. `group`: the copy's
+    /// group, else the daemon's.
+    ///
+    /// The copy is an unnamed file (`O_TMPFILE`) until it is whole and on disk: were the daemon
+    /// killed while it copies, nothing would be left in the bucket. Only then is it given a name
+    /// the watcher ignores, and renamed at once to its key. Where the filesystem has no unnamed
+    /// files, it is written under that name from the start (and left there by a kill).
     private func copyThenRename(_ source: Int32, mode: mode_t, group: UInt32?, into target: Int32, as name: String, key: String) throws(MoveError) {
         let temporary = ".\(name).flint-output-\(UInt32.random(in: 0 ... .max))"
-        let copy = openat(target, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        var unnamed = Self.canNameUnnamedFiles
+        var copy = unnamed ? openat(target, ".", Self.unnamedFile | O_WRONLY | O_CLOEXEC, mode) : -1
+        if copy < 0 {
+            unnamed = false
+            copy = openat(target, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
         guard copy >= 0 else {
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
+        }
+        var named = !unnamed
+        var renamed = false
+        defer {
+            Glibc.close(copy)
+            if named && !renamed { _ = unlinkat(target, temporary, 0) }
         }
         if let group, fchown(copy, geteuid(), group) != 0 {
             throw MoveError(description: "cannot give output \(key) its handler's group \(group): \(String(cString: strerror(errno)))")
@@ -119,21 +135,28 @@ struct OutputMover {
         guard fchmod(copy, mode) == 0 else {  // not narrowed by the umask
             throw MoveError(description: "cannot set the mode of output \(key): \(String(cString: strerror(errno)))")
         }
-        var renamed = false
-        defer {
-            Glibc.close(copy)
-            if !renamed { _ = unlinkat(target, temporary, 0) }
-        }
         if let failure = Self.copyContent(from: source, to: copy) {
             throw MoveError(description: "cannot copy output \(key) into \(bucketPath): \(failure)")
         }
         if let copied = FileStatus.of(descriptor: copy) { causation?.expect(inode: copied.inode, depth: depth) }
         _ = fsync(copy)
+        if unnamed {
+            // linkat's AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; its /proc/self/fd form does not.
+            guard linkat(AT_FDCWD, "/proc/self/fd/\(copy)", target, temporary, AT_SYMLINK_FOLLOW) == 0 else {
+                throw MoveError(description: "cannot name the copy of output \(key) in \(bucketPath): \(String(cString: strerror(errno)))")
+            }
+            named = true
+        }
         guard renameat(target, temporary, target, name) == 0 else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
         renamed = true
     }
+
+    /// `O_TMPFILE`, which Swift does not import (a macro of two flags).
+    private static let unnamedFile = __O_TMPFILE | O_DIRECTORY
+    /// Whether an unnamed file can be given a name: through `/proc/self/fd`, so /proc is needed.
+    private static let canNameUnnamedFiles = access("/proc/self/fd", X_OK) == 0
 
     /// Copies from the start of `source` to `destination`; the failure's description, or nil.
     private static func copyContent(from source: Int32, to destination: Int32) -> String? {
