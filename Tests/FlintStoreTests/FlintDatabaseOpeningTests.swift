@@ -1,5 +1,6 @@
 @testable import FlintStore
 import Foundation
+import GRDB
 import Testing
 
 /// Opening the project's database: what a file that cannot be written is said to be.
@@ -55,5 +56,39 @@ import Testing
             #expect("\(error)".hasPrefix("\(path): cannot be opened ("), "\(error)")
             #expect("\(error)".contains("check that it is a file (not a directory) this user can read and write"), "\(error)")
         }
+    }
+
+    /// Whether this process may mount a small tmpfs (root, outside a container that forbids it).
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let directory = try? TemporaryDirectory() else { return false }
+        guard mount("tmpfs", directory.path, "tmpfs", 0, "size=64k") == 0 else { return false }
+        umount(directory.path)
+        return true
+    }()
+
+    /// A full disk stops SQLite with SQLITE_FULL, or, where it cannot extend the -shm file it
+    /// maps, with a bare "disk I/O error": both say the disk is full.
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a small tmpfs"))
+    func opening_onAFullDisk_saysItIsFull_andWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/flint.sqlite"
+        try #require(mount("tmpfs", directory.path, "tmpfs", 0, "size=1m") == 0)
+        defer { umount(directory.path) }
+        // A database closed cleanly (no -wal, no -shm), then a disk filled to the last block.
+        _ = try FlintDatabase(path: path)
+        let filler = open(directory.path + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(filler >= 0)
+        let block = [UInt8](repeating: 0, count: 4096)
+        while write(filler, block, block.count) > 0 {}
+        close(filler)
+
+        do {
+            _ = try FlintDatabase(path: path)
+            Issue.record("a database opened on a full disk")
+        } catch let error as BusError {
+            #expect("\(error)".hasSuffix("the filesystem holding it is full; free space there (Flint needs room for the database's -wal and -shm files beside it) and try again"), "\(error)")
+        }
+        let full = DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")
+        #expect(BusError.from(full, path: path).description.contains("the filesystem holding it is full"))
     }
 }

@@ -1,5 +1,8 @@
 internal import FlintCore
 internal import GRDB
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// Why the bus refused a request. Each description says what went wrong and what to do.
 public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -51,7 +54,22 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
                 + "and that Flint has file descriptors to spare (ulimit -n)")
         case .SQLITE_NOTADB:
             return .database(path: path, message: "is not a SQLite database; move it away (Flint then makes a new one) or set data: in flint.yaml to another directory")
+        case .SQLITE_FULL:
+            return .database(path: path, message: fullDisk)
+        // A full disk, often: SQLite maps the -shm file, and a failure to extend it is an I/O error.
+        case .SQLITE_IOERR where freeBytes(besides: path).map({ $0 < 1 << 20 }) == true:
+            return .database(path: path, message: "\(error.message ?? "disk I/O error"): \(fullDisk)")
         default: return .database(path: path, message: error.message ?? "\(error)")
         }
+    }
+
+    private static let fullDisk = "the filesystem holding it is full; free space there (Flint needs room for the database's -wal and -shm files beside it) and try again"
+
+    /// The bytes an unprivileged user may still write on the filesystem holding `path`'s directory.
+    private static func freeBytes(besides path: String) -> Int? {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        var status = statvfs()
+        guard statvfs(directory.isEmpty ? "/" : directory, &status) == 0 else { return nil }
+        return Int(status.f_bavail) * Int(status.f_frsize)
     }
 }
