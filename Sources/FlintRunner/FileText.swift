@@ -3,23 +3,21 @@ import Glibc
 /// Small files read and written whole, with one system call each way: /proc and cgroup files,
 /// which the kernel generates on read and parses per write(2).
 enum FileText {
-    /// The file's text, up to 64 KiB; nil when it cannot be opened or read.
-    static func read(_ path: String) -> String? {
+    /// The file's text, up to `capacity` bytes; nil when it cannot be opened or read.
+    static func read(_ path: String, capacity: Int = 64 * 1024) -> String? {
         guard let fd = try? Sys.open(path, flags: O_RDONLY | O_CLOEXEC) else { return nil }
         defer { Sys.close(fd) }
-        return read(fd: fd)
+        return read(fd: fd, capacity: capacity)
     }
 
     /// The text of an open file from offset 0 (pread: procfs and cgroupfs regenerate it on each
     /// read), up to `capacity` bytes.
     static func read(fd: CInt, capacity: Int = 64 * 1024) -> String? {
-        guard fd >= 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: capacity)
-        let count = bytes.withUnsafeMutableBytes { buffer in
-            try? Sys.pread(fd, into: buffer, offset: 0)
+        guard fd >= 0, capacity > 0 else { return nil }
+        // Not zeroed first: only the bytes pread wrote are decoded.
+        return try? String(unsafeUninitializedCapacity: capacity) { buffer in
+            try Sys.pread(fd, into: UnsafeMutableRawBufferPointer(buffer), offset: 0)
         }
-        guard let count else { return nil }
-        return String(decoding: bytes[..<count], as: UTF8.self)
     }
 
     /// Writes `text` in one write(2), as cgroup files require.
