@@ -330,7 +330,9 @@ import Testing
         let pool = try Self.pool(quietGap: 2_000_000_000)
         defer { pool.close() }
         pool.instanceStarted(function: "quiet", memoryBytes: Self.standbyMemory)
-        #expect(pool.hasStandby(for: "quiet"), "a function's first start is a quiet one")
+        // Prepared shortly after the start (`standbyDelay`), off the thread that spawned.
+        let quietStandby = await eventually(within: .seconds(10)) { pool.hasStandby(for: "quiet") }
+        #expect(quietStandby, "a function's first start is a quiet one")
 
         pool.instanceStarted(function: "burst", memoryBytes: Self.standbyMemory)
         let ready = await eventually(within: .seconds(10)) {
