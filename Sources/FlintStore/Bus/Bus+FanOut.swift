@@ -42,8 +42,12 @@ extension Bus {
     /// `fanOut`, inside the caller's write transaction; also says how many deliveries it wrote.
     /// Fewer messages than `limit` means none is left to fan out: the range it read held every
     /// message published since the cursor.
-    static func fanOutCounting(limit: Int, in db: Database) throws -> (messages: Int, deliveries: Int) {
-        guard let next = try nextFanOut(limit: limit, in: db) else { return (0, 0) }
+    ///
+    /// `gathering`: messages nobody receives wait for more of them, as `fanOut` lets them. A
+    /// transaction that publishes commits anyway, and can move the cursor past them at once,
+    /// without first asking whether any has a receiver.
+    static func fanOutCounting(limit: Int, gathering: Bool = true, in db: Database) throws -> (messages: Int, deliveries: Int) {
+        guard let next = try nextFanOut(limit: limit, gathering: gathering, in: db) else { return (0, 0) }
         try db.cachedStatement(sql: fanOutSQL).execute(arguments: [next.first, next.last])
         let deliveries = db.changesCount
         try db.cachedStatement(sql: advanceCursorSQL).execute(arguments: [next.last])
@@ -51,12 +55,12 @@ extension Bus {
     }
 
     /// The next messages to fan out, up to `limit`; nil when there is nothing to write yet.
-    private static func nextFanOut(limit: Int, in db: Database) throws -> (count: Int, first: Int64, last: Int64)? {
+    private static func nextFanOut(limit: Int, gathering: Bool = true, in db: Database) throws -> (count: Int, first: Int64, last: Int64)? {
         guard let range = try Row.fetchOne(db.cachedStatement(sql: unfannedRangeSQL), arguments: [limit]),
               let first: Int64 = range[1], let last: Int64 = range[2]
         else { return nil }
         let count: Int = range[0]
-        if count < min(limit, gatheredWithoutReceivers) {
+        if gathering, count < min(limit, gatheredWithoutReceivers) {
             let anyReceiver = try Bool.fetchOne(db.cachedStatement(sql: anyReceiverSQL), arguments: [first, last]) ?? false
             guard anyReceiver else { return nil }
         }

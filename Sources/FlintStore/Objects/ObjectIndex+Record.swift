@@ -36,7 +36,6 @@ extension ObjectIndex {
         guard !changes.isEmpty else { return none }
         let result = try database.write { db in
             // The watcher records every file event: statements are cached, and bound directly.
-            let lookup = try db.cachedStatement(sql: Self.lookupSQL)
             let upsert = try db.cachedStatement(sql: Self.upsertSQL)
             let delete = try db.cachedStatement(sql: Self.deleteSQL)
             var sequencer = try ObjectSequencer(in: db, now: EpochMicros.from(now))
@@ -44,22 +43,20 @@ extension ObjectIndex {
             var outgoing: [OutgoingMessage] = []
 
             for change in changes {
-                lookup.setUncheckedArguments([change.bucket, change.key])
-                let indexed = try Row.fetchOne(lookup).map { ObjectsSchema.indexedObject($0) }
-                // nil on both sides is a removal of an object the index does not hold.
-                if change.version == indexed?.version { continue }
-
-                let next = RecordedChange(change: change, sequencer: sequencer.next())
+                // One statement, no lookup first: the upsert leaves a row that holds the same
+                // version alone, and the delete finds no row of an object the index does not hold.
                 if let version = change.version {
                     upsert.setUncheckedArguments([
                         change.bucket, change.key, version.size, version.modifiedAtNanos,
-                        ObjectsSchema.storedInode(version.inode), version.eTag, next.sequencer,
+                        ObjectsSchema.storedInode(version.inode), version.eTag, sequencer.following,
                     ])
                     try upsert.execute()
                 } else {
                     delete.setUncheckedArguments([change.bucket, change.key])
                     try delete.execute()
                 }
+                guard db.changesCount > 0 else { continue }
+                let next = RecordedChange(change: change, sequencer: sequencer.next())
                 recorded.append(next)
                 outgoing.append(contentsOf: messages(next))
             }
@@ -69,7 +66,7 @@ extension ObjectIndex {
             // One call for the whole batch: one cached statement, bound once per message.
             _ = try Bus.insert(outgoing, at: now, in: db)
             guard !claims.isEmpty, !outgoing.isEmpty else { return (recorded, none.claimed) }
-            let fannedOut = try Bus.fanOutCounting(limit: Bus.fanOutBatch, in: db)
+            let fannedOut = try Bus.fanOutCounting(limit: Bus.fanOutBatch, gathering: false, in: db)
             let claimed = try claims.map { try Bus.claim($0, at: now, in: db) }
             // Every message is fanned out (the fan-out's range ended short of its limit), every
             // delivery it wrote is claimed, and nothing else of those subscriptions is due: the
@@ -84,13 +81,16 @@ extension ObjectIndex {
         return result
     }
 
-    static let lookupSQL = "SELECT \(ObjectsSchema.objectColumns) FROM objects WHERE bucket = ? AND key = ?"
+    /// Stores an object's version with sequencer ?7, unless its row holds that version already
+    /// (then `changesCount` is 0). In the `DO UPDATE`'s WHERE, bare names are the stored row's.
     static let upsertSQL = """
         INSERT INTO objects (bucket, key, size, modified_at_ns, inode, etag, sequencer)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(bucket, key) DO UPDATE SET
             size = excluded.size, modified_at_ns = excluded.modified_at_ns, inode = excluded.inode,
             etag = excluded.etag, sequencer = excluded.sequencer
+        WHERE size IS NOT excluded.size OR modified_at_ns IS NOT excluded.modified_at_ns
+            OR inode IS NOT excluded.inode OR etag IS NOT excluded.etag
         """
     static let deleteSQL = "DELETE FROM objects WHERE bucket = ? AND key = ?"
 }

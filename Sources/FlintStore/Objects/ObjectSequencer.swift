@@ -23,6 +23,9 @@ struct ObjectSequencer {
         self.now = now
     }
 
+    /// The sequencer `next()` would issue, not issued yet.
+    var following: Int64 { Self.next(after: last, now: now) }
+
     /// Issues the next sequencer (in memory; `save` stores it).
     mutating func next() -> Int64 {
         last = Self.next(after: last, now: now)
