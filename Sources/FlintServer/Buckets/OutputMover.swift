@@ -110,8 +110,12 @@ struct OutputMover {
     ///
     /// The copy is an unnamed file (`O_TMPFILE`) until it is whole and on disk: were the daemon
     /// killed while it copies, nothing would be left in the bucket. Only then is it given a name
-    /// the watcher ignores, and renamed at once to its key. Where the filesystem has no unnamed
-    /// files, it is written under that name from the start (and left there by a kill).
+    /// the watcher ignores, and renamed at once to its key (a kill between the two leaves that
+    /// name). Where the filesystem has no unnamed files, it is written under that name from the
+    /// start (and left there by a kill).
+    ///
+    /// Closed before the rename: the watcher waits for the close of a file renamed in while open
+    /// for writing, and an unnamed file's close is reported under `#<inode>`, not the key.
     private func copyThenRename(_ source: Int32, mode: mode_t, group: UInt32?, into target: Int32, as name: String, key: String) throws(MoveError) {
         let temporary = ".\(name).flint-output-\(UInt32.random(in: 0 ... .max))"
         var unnamed = Self.canNameUnnamedFiles
@@ -126,7 +130,7 @@ struct OutputMover {
         var named = !unnamed
         var renamed = false
         defer {
-            Glibc.close(copy)
+            if copy >= 0 { Glibc.close(copy) }
             if named && !renamed { _ = unlinkat(target, temporary, 0) }
         }
         if let group, fchown(copy, geteuid(), group) != 0 {
@@ -147,6 +151,8 @@ struct OutputMover {
             }
             named = true
         }
+        Glibc.close(copy)
+        copy = -1
         guard renameat(target, temporary, target, name) == 0 else {
             throw MoveError(description: "cannot move output \(key) into \(bucketPath): \(String(cString: strerror(errno)))")
         }
