@@ -48,8 +48,6 @@ struct Up: AsyncParsableCommand {
         defer { console.flush(within: 2) }
         do {
             try await daemon.run()
-        } catch let error as CLIError {
-            throw error
         } catch {
             throw CLIError("flint up: \(error)")
         }

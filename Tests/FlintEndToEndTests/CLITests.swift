@@ -169,6 +169,17 @@ import Testing
         #expect(up.stderr.contains(#"flint.yaml:2: user: there is no user "no-such-user-here""#), "\(up.stderr)")
     }
 
+    /// A start that fails says so in one line beginning `flint up: `, whichever part of Flint
+    /// refused (here the database, which is a directory).
+    @Test func up_thatCannotOpenItsDatabase_saysSoInOneLine() throws {
+        let project = try TestProject()
+        try FileManager.default.createDirectory(atPath: project.root + "/.flint/flint.sqlite", withIntermediateDirectories: true)
+        let up = try FlintBinary.run(["up", "--project", project.root, "--listen", "127.0.0.1:0"], timeout: 30)
+        #expect(up.status == 1)
+        let lines = up.stderr.split(separator: "\n").filter { !$0.contains("note:") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("flint up: \(project.root)/.flint/flint.sqlite: cannot be opened"), "\(up.stderr)")
+    }
+
     /// What `flint up` refuses though every file is valid, validate refuses too: it says ok only
     /// for a project that starts.
     @Test func validate_refusesWhatUpWouldRefuseOnThisMachine() throws {

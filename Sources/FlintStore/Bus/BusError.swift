@@ -57,19 +57,21 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
         case .SQLITE_FULL:
             return .database(path: path, message: fullDisk)
         // A full disk, often: SQLite maps the -shm file, and a failure to extend it is an I/O error.
-        case .SQLITE_IOERR where freeBytes(besides: path).map({ $0 < 1 << 20 }) == true:
+        case .SQLITE_IOERR where hasLessThanAMegabyteFree(besides: path):
             return .database(path: path, message: "\(error.message ?? "disk I/O error"): \(fullDisk)")
         default: return .database(path: path, message: error.message ?? "\(error)")
         }
     }
 
-    private static let fullDisk = "the filesystem holding it is full; free space there (Flint needs room for the database's -wal and -shm files beside it) and try again"
+    private static let fullDisk = "the filesystem holding it is full, or the one of SQLite's temporary files (SQLITE_TMPDIR, else /var/tmp); free space there (Flint needs room for the database's -wal and -shm files beside it) and try again"
 
-    /// The bytes an unprivileged user may still write on the filesystem holding `path`'s directory.
-    private static func freeBytes(besides path: String) -> Int? {
+    /// Whether an unprivileged user may write less than 1 MiB more on the filesystem holding
+    /// `path`'s directory. Compared in blocks: a filesystem may report counts whose product in
+    /// bytes does not fit.
+    private static func hasLessThanAMegabyteFree(besides path: String) -> Bool {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         var status = statvfs()
-        guard statvfs(directory.isEmpty ? "/" : directory, &status) == 0 else { return nil }
-        return Int(status.f_bavail) * Int(status.f_frsize)
+        guard statvfs(directory.isEmpty ? "/" : directory, &status) == 0 else { return false }
+        return UInt64(status.f_bavail) < UInt64(1 << 20) / max(UInt64(status.f_frsize), 1)
     }
 }
