@@ -30,15 +30,17 @@ enum OOMProtection {
 
     /// The daemon's resident memory now (`/proc/self/statm`, in pages).
     private static func residentBytes() -> Int64? {
-        guard let statm = statm.flatMap({ FileText.read(fd: $0, capacity: 256) }) else { return nil }
-        let fields = statm.split(separator: " ", maxSplits: 2)
+        // Opened anew when the kept descriptor could not be had (no descriptor to spare then).
+        guard let text = statmDescriptor.flatMap({ FileText.read(fd: $0, capacity: 256) }) ?? FileText.read("/proc/self/statm", capacity: 256)
+        else { return nil }
+        let fields = text.split(separator: " ", maxSplits: 2)
         guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
         return pages * Int64(sysconf(CInt(_SC_PAGESIZE)))
     }
 
     /// Opened once: this is read before every spawn from a standby (when the daemon cannot be
     /// protected), and procfs regenerates the text on each pread without another path lookup.
-    private static let statm: CInt? = try? Sys.open("/proc/self/statm", flags: O_RDONLY | O_CLOEXEC)
+    private static let statmDescriptor: CInt? = try? Sys.open("/proc/self/statm", flags: O_RDONLY | O_CLOEXEC)
 
     private static let path = "/proc/self/oom_score_adj"
     private static let protected = "-1000"

@@ -43,7 +43,8 @@ public enum ProcessStart {
     /// The fields of a `/proc/.../stat` file after the command name (which is in parentheses and
     /// may hold spaces and ")"), from field 3 (the state) on; nil when it cannot be read.
     static func statFields(at path: String) -> [Substring]? {
-        guard let stat = FileText.read(path), let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        // 52 fields, the command name at most 64 bytes: well under 1 KiB.
+        guard let stat = FileText.read(path, capacity: 1024), let nameEnd = stat.lastIndex(of: ")") else { return nil }
         return stat[stat.index(after: nameEnd)...].split(separator: " ")
     }
 
