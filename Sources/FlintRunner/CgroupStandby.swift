@@ -63,8 +63,19 @@ final class CgroupStandby: Sendable {
     }
 
     /// Starts the thread: it takes a cgroup from `acquire`, moves itself into each of its
-    /// directories, and waits for `run` or `cancel`.
+    /// directories, and waits for `run` or `cancel`. When no thread can be started, the standby
+    /// has failed and ended: a `cancel` (a pool closing meanwhile) does not wait for a thread.
     func begin(acquire: @escaping @Sendable () -> InstanceCgroup?) throws(SystemError) {
+        do throws(SystemError) {
+            try startThread(acquire: acquire)
+        } catch {
+            state.withLock { $0.phase = .failed }
+            sem_post(gate.ended)
+            throw error
+        }
+    }
+
+    private func startThread(acquire: @escaping @Sendable () -> InstanceCgroup?) throws(SystemError) {
         try DetachedThread.start(named: "flint-standby", stackSize: SupervisorThread.stackSize) { [self] in
             if let cgroup = acquire() {
                 let joined = join(cgroup)
