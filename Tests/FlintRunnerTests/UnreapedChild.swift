@@ -25,10 +25,15 @@ final class UnreapedChild {
         kill(pid, SIGKILL)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true { return true }
+            if Self.isZombie(pid) { return true }
             usleep(1_000)
         }
         return false
+    }
+
+    /// Whether `pid`'s leader thread has exited and waits to be reaped (state Z in its stat).
+    static func isZombie(_ pid: pid_t) -> Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
     }
 
     /// Kills it if it still runs, and reaps it.

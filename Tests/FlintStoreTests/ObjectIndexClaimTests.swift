@@ -89,4 +89,26 @@ import Testing
         // Without a claim, the event is published for the consumer's claim to fan out.
         #expect(try fixture.store.strings("SELECT state FROM deliveries ORDER BY id") == ["leased", "leased", "leased", "leased", "ready", "ready"])
     }
+
+    /// Events no subscription receives (a trigger a reload is taking away, say) are fanned out
+    /// past in the transaction that publishes them, which commits anyway, rather than left to
+    /// gather for the consumer: the commit is quiet, and the fan-out's cursor is past them.
+    @Test func eventsNobodyReceives_areFannedOutPast_inTheirOwnTransaction_quietly() throws {
+        let unheard = "unheard"
+        var topology = Fixture.topology
+        topology.topics[unheard] = .json
+        let store = try BusFixture(topology)
+        let index = ObjectIndex(database: store.database)
+        let wakes = Wakes(store.database)
+
+        let result = try index.record(
+            [Fixture.put("a.png", Fixture.version(1)), Fixture.put("b.png", Fixture.version(2))], now: BusFixture.t0,
+            claiming: [Self.claim(limit: 2)], messages: { Fixture.event($0, topic: unheard) })
+
+        #expect(result.recorded.count == 2)
+        #expect(result.claimed.map(\.count) == [0])
+        #expect(try store.scalar("SELECT count(*) FROM deliveries") == 0)
+        #expect(try store.scalar("SELECT through_message FROM fan_out_cursor") == store.scalar("SELECT max(id) FROM messages"))
+        #expect(wakes.value == 0, "the consumer was woken for events nobody receives")
+    }
 }
