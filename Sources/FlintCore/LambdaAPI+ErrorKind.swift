@@ -14,10 +14,15 @@ extension LambdaAPI {
         case requestTooLarge = "RequestTooLargeException"
         case tooManyRequests = "TooManyRequestsException"
         case service = "ServiceException"
+        /// No credentials where they are needed (a listener that is not loopback).
+        case accessDenied = "AccessDeniedException"
+        /// A SigV4 signature that is malformed, out of date, or not made with the secret expected.
+        case invalidSignature = "InvalidSignatureException"
 
         /// The HTTP status Lambda answers with. botocore retries 429 and 5xx.
         public var status: Int {
             switch self {
+            case .accessDenied, .invalidSignature: 403
             case .resourceNotFound, .unknownOperation: 404
             case .invalidRequestContent, .invalidParameterValue, .validation: 400
             case .requestTooLarge: 413

@@ -9,8 +9,9 @@ internal import HTTPTypes
 struct LambdaInvokeRoutes: Sendable {
     let dispatcher: Dispatcher
     let identity: LambdaIdentity
-    /// Off a loopback listener the API needs `Authorization: Bearer <admin token>`; SigV4
-    /// signatures are not verified, so signed requests are accepted only on loopback.
+    /// Off a loopback listener the API needs the admin token: as `Authorization: Bearer`, or as
+    /// the secret access key of a SigV4 signature (`SigV4Verifier`), as boto3 and the aws CLI
+    /// sign. On loopback signatures are not checked, as by local Lambda emulators.
     let requiredToken: String?
     /// Each function's `LastModified`: when its definition last changed.
     let modifiedAt: [String: Date]
@@ -39,7 +40,7 @@ struct LambdaInvokeRoutes: Sendable {
     /// GetFunction and GetFunctionConfiguration: `body` of the function the path names.
     private func describe(_ request: Request, context: FlintRequestContext, body: (FunctionManifest) -> Data) -> Response {
         var response: Response
-        if let refusal = authorize(request) {
+        if let refusal = authorize(request, body: Data()) {
             response = refusal
         } else {
             switch function(named: context.parameters.get("name") ?? "", request: request) {
@@ -87,7 +88,7 @@ struct LambdaInvokeRoutes: Sendable {
 
     /// ListFunctions, a page at a time (`MaxItems`, `Marker`) as Lambda pages it.
     private func listFunctions(_ request: Request) throws -> Response {
-        if let refusal = authorize(request) { return refusal }
+        if let refusal = authorize(request, body: Data()) { return refusal }
         let query = request.uri.queryParameters
         var maxItems = LambdaAPI.defaultListPageSize
         if let text = query["MaxItems"] {
@@ -113,7 +114,15 @@ struct LambdaInvokeRoutes: Sendable {
     }
 
     private func invoke(_ request: Request, context: FlintRequestContext, requestID: String) async throws -> Response {
-        if let refusal = authorize(request) { return refusal }
+        // A signature covers the body's hash: read it first (once) to check one.
+        var signedPayload: Data?
+        if requiredToken != nil, request.headers[.authorization]?.hasPrefix(SigV4Verifier.algorithm + " ") == true {
+            guard let payload = try await RequestBody.collect(request) else {
+                return tooLarge(asynchronous: request.headers[.amzInvocationType] == "Event")
+            }
+            signedPayload = payload
+        }
+        if let refusal = authorize(request, body: signedPayload ?? Data()) { return refusal }
         let function: FunctionManifest
         var caller = LambdaCallerContext()
         switch self.function(named: context.parameters.get("name") ?? "", request: request) {
@@ -148,7 +157,9 @@ struct LambdaInvokeRoutes: Sendable {
         case "Tail": wantsLogTail = true
         case let other: return error(.invalidParameterValue, "LogType \(other) is not one of None, Tail")
         }
-        guard let payload = try await RequestBody.collect(request) else { return tooLarge(asynchronous: isAsynchronous) }
+        var collected = signedPayload
+        if collected == nil { collected = try await RequestBody.collect(request) }
+        guard let payload = collected else { return tooLarge(asynchronous: isAsynchronous) }
         if !payload.isEmpty, !JSONSyntax.isValue(payload) {
             return error(.invalidRequestContent, "Could not parse request body into json: the payload is not valid JSON (or nests deeper than \(JSONSyntax.maximumDepth) levels)")
         }
@@ -199,16 +210,34 @@ struct LambdaInvokeRoutes: Sendable {
         return Response(status: .accepted, headers: [.flintInvocationID: requestID])
     }
 
-    private func authorize(_ request: Request) -> Response? {
+    /// nil when the request may go on (on loopback, or with the admin token as a bearer or as a
+    /// SigV4 secret); else the refusal. `body`: what a signature covers (empty but for an invoke).
+    private func authorize(_ request: Request, body: Data) -> Response? {
         guard let requiredToken else { return nil }
-        if AdminToken.authorizes(request.headers[.authorization], requiredToken) {
-            return nil
+        let header = request.headers[.authorization]
+        if AdminToken.authorizes(header, requiredToken) { return nil }
+        do throws(SigV4Verifier.Refusal) {
+            if let header, let signature = try SigV4Verifier.Authorization.parse(header) {
+                try SigV4Verifier(secretAccessKey: requiredToken).verify(
+                    signature, method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                    headers: { name in Self.headerValues(name, of: request) }, body: body
+                )
+                return nil
+            }
+        } catch {
+            return self.error(.invalidSignature, "\(error)")
         }
-        return Response.bytes(
-            .forbidden,
-            Data(#"{"Type":"User","Message":"This listener is not on loopback: send Authorization: Bearer <the token in .flint/admin-token>"}"#.utf8),
-            headers: [.amzErrorType: "AccessDeniedException"]
+        return self.error(
+            .accessDenied,
+            "This listener is not on loopback: sign requests with the token in .flint/admin-token as the secret access key (any access key id), or send Authorization: Bearer <that token>"
         )
+    }
+
+    /// The values of the header `name` (lower case) as received. HTTP/1's `Host` is the request's
+    /// authority by then: HTTPTypes keeps it apart from the other fields.
+    private static func headerValues(_ name: String, of request: Request) -> [String] {
+        if name == "host" { return request.head.authority.map { [$0] } ?? [] }
+        return HTTPField.Name(name).map { request.headers[values: $0] } ?? []
     }
 
     /// 413: synchronous events are bounded by Lambda's 6 MiB, asynchronous ones by the bus's 1 MiB.

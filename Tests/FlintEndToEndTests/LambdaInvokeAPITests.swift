@@ -156,18 +156,50 @@ struct LambdaInvokeAPITests {
     }
 }
 
+/// Off loopback the Lambda API needs the admin token: boto3 (and the aws CLI, and every SDK)
+/// take it as their secret access key and sign each request with it, unchanged.
+@Suite(.serialized, .enabled(if: Boto3.isAvailable, "boto3 is not importable by python3 (make test installs it with pip)"))
+struct LambdaInvokeAPISignatureTests {
+    static let call = """
+        try:
+            r = client.invoke(FunctionName="echo", Payload=b'{"a": "b c"}', LogType="Tail")
+            names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
+            print(json.dumps({"status": r["StatusCode"], "payload": r["Payload"].read().decode(), "names": names}))
+        except client.exceptions.ClientError as e:
+            print(json.dumps({"error": e.response["Error"]["Code"], "status": e.response["ResponseMetadata"]["HTTPStatusCode"],
+                              "message": e.response["Error"]["Message"]}))
+        """
+
+    @Test func offLoopback_aClientSigningWithTheAdminToken_isLetIn_andOneSigningWithAnotherSecretIsNot() throws {
+        let project = try TestProject(listen: "0.0.0.0:0")
+        try project.addScriptFunction("echo", script: "exec cat\n")
+        let daemon = try RunningDaemon(project)
+
+        let signed = try Boto3.run(daemon, secret: daemon.token, Self.call)
+        #expect(signed["status"] as? Int == 200, "\(signed)")
+        #expect(signed["payload"] as? String == #"{"a": "b c"}"#)
+        #expect(signed["names"] as? [String] == ["echo"])
+
+        let wrong = try Boto3.run(daemon, secret: "not-the-admin-token", Self.call)
+        #expect(wrong["status"] as? Int == 403)
+        #expect(wrong["error"] as? String == "InvalidSignatureException")
+        #expect((wrong["message"] as? String)?.contains("use the token in .flint/admin-token as the secret access key") == true, "\(wrong)")
+    }
+}
+
 enum Boto3 {
     static let isAvailable: Bool = {
         (try? run(python: ["-c", "import boto3"]).status) == 0
     }()
 
-    /// Runs `body` with `client` = boto3's Lambda client aimed at `daemon`; returns the JSON it prints.
-    static func run(_ daemon: RunningDaemon, _ body: String) throws -> [String: Any] {
+    /// Runs `body` with `client` = boto3's Lambda client aimed at `daemon`, signing with
+    /// `secret`; returns the JSON it prints.
+    static func run(_ daemon: RunningDaemon, secret: String = "flint", _ body: String) throws -> [String: Any] {
         let script = """
             import base64, json, boto3
             from botocore.config import Config
             client = boto3.client("lambda", endpoint_url="\(daemon.url.absoluteString)", region_name="local",
-                                  aws_access_key_id="flint", aws_secret_access_key="flint",
+                                  aws_access_key_id="flint", aws_secret_access_key="\(secret)",
                                   config=Config(retries={"max_attempts": 1}))
             \(body)
             """

@@ -1,0 +1,165 @@
+internal import Crypto
+internal import Foundation
+
+/// Checks AWS Signature Version 4, with which boto3, the aws CLI and every AWS SDK sign each
+/// request, against one secret access key: the admin token. A client configured with it (any
+/// access key id) reaches the Lambda API off loopback as one sending `Authorization: Bearer`
+/// does, unchanged, and the token never crosses the network.
+///
+/// The canonical request is rebuilt from the request as received: the path and query as sent
+/// (already percent-encoded by the client), the headers the client says it signed, and the
+/// SHA-256 of the body. See AWS's "Create a signed AWS API request".
+struct SigV4Verifier: Sendable {
+    let secretAccessKey: String
+
+    /// How far the request's `X-Amz-Date` may be from now, either way: AWS's limit.
+    static let maximumSkew: TimeInterval = 15 * 60
+    static let algorithm = "AWS4-HMAC-SHA256"
+
+    /// Why a signature is not accepted; each says what to check.
+    enum Refusal: Error, Equatable, CustomStringConvertible {
+        case malformed(String)
+        case clockSkew
+        case mismatch
+
+        var description: String {
+            switch self {
+            case .malformed(let what): "the request's SigV4 signature is malformed (\(what))"
+            case .clockSkew: "the request's X-Amz-Date is more than 15 minutes from this machine's time; check both clocks"
+            case .mismatch: "the request's SigV4 signature does not match: use the token in .flint/admin-token as the secret access key (any access key id)"
+            }
+        }
+    }
+
+    /// What an `Authorization: AWS4-HMAC-SHA256 ...` header says.
+    struct Authorization: Equatable {
+        var accessKeyID: String
+        /// `DATE/REGION/SERVICE/aws4_request`.
+        var scope: String
+        var date: String
+        var region: String
+        var service: String
+        var signedHeaders: [String]
+        var signature: String
+
+        /// nil when `header` is not a SigV4 authorization at all (a bearer token, say).
+        static func parse(_ header: String) throws(Refusal) -> Authorization? {
+            guard header.hasPrefix(SigV4Verifier.algorithm + " ") else { return nil }
+            var fields: [Substring: Substring] = [:]
+            for part in header.dropFirst(SigV4Verifier.algorithm.count + 1).split(separator: ",") {
+                let trimmed = part.drop { $0 == " " }
+                guard let equals = trimmed.firstIndex(of: "=") else { throw .malformed("\(trimmed) is no name=value") }
+                fields[trimmed[..<equals]] = trimmed[trimmed.index(after: equals)...]
+            }
+            guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"]
+            else { throw .malformed("Credential, SignedHeaders and Signature are all needed") }
+            let scope = credential.split(separator: "/", omittingEmptySubsequences: false)
+            guard scope.count == 5, scope[4] == "aws4_request" else {
+                throw .malformed("Credential is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request")
+            }
+            return Authorization(
+                accessKeyID: String(scope[0]), scope: scope[1...].joined(separator: "/"), date: String(scope[1]),
+                region: String(scope[2]), service: String(scope[3]),
+                signedHeaders: signedHeaders.split(separator: ";").map(String.init), signature: String(signature)
+            )
+        }
+    }
+
+    /// Throws unless `authorization` signs the request: `method`, `path` and `query` as received
+    /// (not decoded), `headers(name)` the values of a header, `body` its bytes, at `now`.
+    func verify(
+        _ authorization: Authorization, method: String, path: String, query: String?, headers: (String) -> [String], body: Data,
+        now: Date = Date()
+    ) throws(Refusal) {
+        guard authorization.signedHeaders.contains("host") else { throw .malformed("the Host header is not signed") }
+        guard let amzDate = headers("x-amz-date").first, authorization.signedHeaders.contains("x-amz-date") else {
+            throw .malformed("no signed X-Amz-Date header")
+        }
+        guard let signedAt = Self.timestamp(amzDate), amzDate.hasPrefix(authorization.date) else {
+            throw .malformed("X-Amz-Date \(amzDate) is not the credential's day in YYYYMMDDTHHMMSSZ")
+        }
+        guard abs(signedAt.timeIntervalSince(now)) <= Self.maximumSkew else { throw .clockSkew }
+
+        let bodyHash = Self.hex(SHA256.hash(data: body))
+        // A client that sends the body's hash signs it; it must be this body's.
+        if let declared = headers("x-amz-content-sha256").first, declared != bodyHash {
+            throw .malformed("X-Amz-Content-SHA256 is not the body's hash")
+        }
+        let canonical = Self.canonicalRequest(
+            method: method, path: path, query: query, signedHeaders: authorization.signedHeaders, headers: headers, bodyHash: bodyHash)
+        let stringToSign = [
+            Self.algorithm, amzDate, authorization.scope, Self.hex(SHA256.hash(data: Data(canonical.utf8))),
+        ].joined(separator: "\n")
+        let expected = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(for: authorization)))
+        guard AdminToken.matches(authorization.signature[...], expected) else { throw .mismatch }
+    }
+
+    /// HMAC chain of the secret over the credential's day, region and service.
+    private func signingKey(for authorization: Authorization) -> SymmetricKey {
+        var key = SymmetricKey(data: Data(("AWS4" + secretAccessKey).utf8))
+        for part in [authorization.date, authorization.region, authorization.service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    static func canonicalRequest(
+        method: String, path: String, query: String?, signedHeaders: [String], headers: (String) -> [String], bodyHash: String
+    ) -> String {
+        let headerLines = signedHeaders.map { name in
+            // Each value trimmed, runs of spaces made one; several values joined by commas.
+            name + ":" + headers(name).map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+                .joined(separator: ",")
+        }
+        return [
+            method, canonicalURI(path), canonicalQuery(query), headerLines.joined(separator: "\n") + "\n",
+            signedHeaders.joined(separator: ";"), bodyHash,
+        ].joined(separator: "\n")
+    }
+
+    /// The path as sent, percent-encoded once more (every service but S3 signs it so), `/` kept.
+    static func canonicalURI(_ path: String) -> String {
+        guard !path.isEmpty else { return "/" }
+        var encoded = ""
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") || isUnreserved(byte) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded += String(format: "%%%02X", byte)
+            }
+        }
+        return encoded
+    }
+
+    /// The query's `name=value` pairs as sent (already encoded), sorted by name, then value.
+    static func canonicalQuery(_ query: String?) -> String {
+        guard let query, !query.isEmpty else { return "" }
+        let pairs = query.split(separator: "&").map { pair -> (Substring, Substring) in
+            guard let equals = pair.firstIndex(of: "=") else { return (pair, "") }
+            return (pair[..<equals], pair[pair.index(after: equals)...])
+        }
+        return pairs.sorted { ($0.0.utf8.lexicographicallyPrecedes($1.0.utf8)) || ($0.0 == $1.0 && $0.1.utf8.lexicographicallyPrecedes($1.1.utf8)) }
+            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, UTC.
+    static func timestamp(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return text.utf8.count == 16 ? formatter.date(from: text) : nil
+    }
+
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
