@@ -9,10 +9,8 @@ internal import HTTPTypes
 struct LambdaInvokeRoutes: Sendable {
     let dispatcher: Dispatcher
     let identity: LambdaIdentity
-    /// Off a loopback listener the API needs the admin token: as `Authorization: Bearer`, or as
-    /// the secret access key of a SigV4 signature (`SigV4Verifier`), as boto3 and the aws CLI
-    /// sign. On loopback signatures are not checked, as by local Lambda emulators.
-    let requiredToken: String?
+    /// Off a loopback listener, the admin token: as a bearer token or a SigV4 secret.
+    let authentication: LambdaAPIAuthentication
     /// Each function's `LastModified`: when its definition last changed.
     let modifiedAt: [String: Date]
     let asyncInvoker: AsyncInvoker
@@ -40,7 +38,7 @@ struct LambdaInvokeRoutes: Sendable {
     /// GetFunction and GetFunctionConfiguration: `body` of the function the path names.
     private func describe(_ request: Request, context: FlintRequestContext, body: (FunctionManifest) -> Data) -> Response {
         var response: Response
-        if let refusal = authorize(request, body: Data()) {
+        if let refusal = authorizeWithoutBody(request) {
             response = refusal
         } else {
             switch function(named: context.parameters.get("name") ?? "", request: request) {
@@ -88,7 +86,7 @@ struct LambdaInvokeRoutes: Sendable {
 
     /// ListFunctions, a page at a time (`MaxItems`, `Marker`) as Lambda pages it.
     private func listFunctions(_ request: Request) throws -> Response {
-        if let refusal = authorize(request, body: Data()) { return refusal }
+        if let refusal = authorizeWithoutBody(request) { return refusal }
         let query = request.uri.queryParameters
         var maxItems = LambdaAPI.defaultListPageSize
         if let text = query["MaxItems"] {
@@ -114,15 +112,28 @@ struct LambdaInvokeRoutes: Sendable {
     }
 
     private func invoke(_ request: Request, context: FlintRequestContext, requestID: String) async throws -> Response {
-        // A signature covers the body's hash: read it first (once) to check one.
+        // A signature covers the body's hash: the body is read first (once) to check one, within
+        // a budget for bodies not yet authenticated.
         var signedPayload: Data?
-        if requiredToken != nil, request.headers[.authorization]?.hasPrefix(SigV4Verifier.algorithm + " ") == true {
+        switch authentication.decide(request) {
+        case .allowed:
+            break
+        case .refused(let kind, let message):
+            return error(kind, message)
+        case .signed(let signature):
+            let held = min(request.headers[.contentLength].flatMap { Int($0) } ?? HTTPLimits.requestBody, HTTPLimits.requestBody)
+            guard LambdaAPIAuthentication.unauthenticatedBodies.take(held) else {
+                return error(.tooManyRequests, "Too many signed requests are sending their bodies at once; try again")
+            }
+            defer { LambdaAPIAuthentication.unauthenticatedBodies.giveBack(held) }
             guard let payload = try await RequestBody.collect(request) else {
                 return tooLarge(asynchronous: request.headers[.amzInvocationType] == "Event")
             }
+            if let refusal = authentication.verify(signature, of: request, body: payload) {
+                return error(.invalidSignature, refusal)
+            }
             signedPayload = payload
         }
-        if let refusal = authorize(request, body: signedPayload ?? Data()) { return refusal }
         let function: FunctionManifest
         var caller = LambdaCallerContext()
         switch self.function(named: context.parameters.get("name") ?? "", request: request) {
@@ -210,34 +221,14 @@ struct LambdaInvokeRoutes: Sendable {
         return Response(status: .accepted, headers: [.flintInvocationID: requestID])
     }
 
-    /// nil when the request may go on (on loopback, or with the admin token as a bearer or as a
-    /// SigV4 secret); else the refusal. `body`: what a signature covers (empty but for an invoke).
-    private func authorize(_ request: Request, body: Data) -> Response? {
-        guard let requiredToken else { return nil }
-        let header = request.headers[.authorization]
-        if AdminToken.authorizes(header, requiredToken) { return nil }
-        do throws(SigV4Verifier.Refusal) {
-            if let header, let signature = try SigV4Verifier.Authorization.parse(header) {
-                try SigV4Verifier(secretAccessKey: requiredToken).verify(
-                    signature, method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-                    headers: { name in Self.headerValues(name, of: request) }, body: body
-                )
-                return nil
-            }
-        } catch {
-            return self.error(.invalidSignature, "\(error)")
+    /// nil when a request without a body may go on; else the refusal.
+    private func authorizeWithoutBody(_ request: Request) -> Response? {
+        switch authentication.decide(request) {
+        case .allowed: return nil
+        case .refused(let kind, let message): return error(kind, message)
+        case .signed(let signature):
+            return authentication.verify(signature, of: request, body: Data()).map { error(.invalidSignature, $0) }
         }
-        return self.error(
-            .accessDenied,
-            "This listener is not on loopback: sign requests with the token in .flint/admin-token as the secret access key (any access key id), or send Authorization: Bearer <that token>"
-        )
-    }
-
-    /// The values of the header `name` (lower case) as received. HTTP/1's `Host` is the request's
-    /// authority by then: HTTPTypes keeps it apart from the other fields.
-    private static func headerValues(_ name: String, of request: Request) -> [String] {
-        if name == "host" { return request.head.authority.map { [$0] } ?? [] }
-        return HTTPField.Name(name).map { request.headers[values: $0] } ?? []
     }
 
     /// 413: synchronous events are bounded by Lambda's 6 MiB, asynchronous ones by the bus's 1 MiB.

@@ -15,6 +15,10 @@ struct SigV4Verifier: Sendable {
     /// How far the request's `X-Amz-Date` may be from now, either way: AWS's limit.
     static let maximumSkew: TimeInterval = 15 * 60
     static let algorithm = "AWS4-HMAC-SHA256"
+    /// Bounds on what an `Authorization` header may ask to be computed before anyone is known:
+    /// the SDKs sign a handful of headers, in a header of a few hundred bytes.
+    static let maximumHeaderBytes = 8 * 1024
+    static let maximumSignedHeaders = 64
 
     /// Why a signature is not accepted; each says what to check.
     enum Refusal: Error, Equatable, CustomStringConvertible {
@@ -45,6 +49,9 @@ struct SigV4Verifier: Sendable {
         /// nil when `header` is not a SigV4 authorization at all (a bearer token, say).
         static func parse(_ header: String) throws(Refusal) -> Authorization? {
             guard header.hasPrefix(SigV4Verifier.algorithm + " ") else { return nil }
+            guard header.utf8.count <= SigV4Verifier.maximumHeaderBytes else {
+                throw .malformed("the Authorization header is over \(SigV4Verifier.maximumHeaderBytes) bytes")
+            }
             var fields: [Substring: Substring] = [:]
             for part in header.dropFirst(SigV4Verifier.algorithm.count + 1).split(separator: ",") {
                 let trimmed = part.drop { $0 == " " }
@@ -57,29 +64,58 @@ struct SigV4Verifier: Sendable {
             guard scope.count == 5, scope[4] == "aws4_request" else {
                 throw .malformed("Credential is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request")
             }
+            let names = signedHeaders.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            // In order, once each, lower case, as every SDK writes them: nothing to sort or dedupe.
+            guard names.count <= SigV4Verifier.maximumSignedHeaders,
+                zip(names, names.dropFirst()).allSatisfy({ $0.utf8.lexicographicallyPrecedes($1.utf8) }),
+                names.allSatisfy({ !$0.isEmpty && $0 == $0.lowercased() })
+            else {
+                throw .malformed("SignedHeaders must list at most \(SigV4Verifier.maximumSignedHeaders) lower-case names, sorted, each once")
+            }
             return Authorization(
                 accessKeyID: String(scope[0]), scope: scope[1...].joined(separator: "/"), date: String(scope[1]),
-                region: String(scope[2]), service: String(scope[3]),
-                signedHeaders: signedHeaders.split(separator: ";").map(String.init), signature: String(signature)
+                region: String(scope[2]), service: String(scope[3]), signedHeaders: names, signature: String(signature)
             )
         }
     }
 
-    /// Throws unless `authorization` signs the request: `method`, `path` and `query` as received
-    /// (not decoded), `headers(name)` the values of a header, `body` its bytes, at `now`.
-    func verify(
-        _ authorization: Authorization, method: String, path: String, query: String?, headers: (String) -> [String], body: Data,
-        now: Date = Date()
+    /// What can be checked before the body is read, and without the secret: the signed headers
+    /// are there, every `x-amz-*` header sent is signed (an unsigned one, added to a request read
+    /// on the way, would change what it does), the date is the credential's and recent, and no
+    /// query parameter is repeated (the router reads the first, the signature all).
+    /// `headerNames`: the lower-case names of the headers sent (`host` included).
+    func check(
+        _ authorization: Authorization, query: String?, headerNames: [String], headers: (String) -> [String], now: Date = Date()
     ) throws(Refusal) {
-        guard authorization.signedHeaders.contains("host") else { throw .malformed("the Host header is not signed") }
-        guard let amzDate = headers("x-amz-date").first, authorization.signedHeaders.contains("x-amz-date") else {
-            throw .malformed("no signed X-Amz-Date header")
+        for required in ["host", "x-amz-date"] where !authorization.signedHeaders.contains(required) {
+            throw .malformed("the \(required) header is not signed")
         }
-        guard let signedAt = Self.timestamp(amzDate), amzDate.hasPrefix(authorization.date) else {
-            throw .malformed("X-Amz-Date \(amzDate) is not the credential's day in YYYYMMDDTHHMMSSZ")
+        let sent = Set(headerNames)
+        if let missing = authorization.signedHeaders.first(where: { !sent.contains($0) }) {
+            throw .malformed("the signed header \(missing) is not in the request")
+        }
+        if let unsigned = headerNames.first(where: { $0.hasPrefix("x-amz-") && !authorization.signedHeaders.contains($0) }) {
+            throw .malformed("the header \(unsigned) is not signed; sign every x-amz- header sent")
+        }
+        guard let amzDate = headers("x-amz-date").first, let signedAt = Self.timestamp(amzDate),
+            amzDate.utf8.prefix(8).elementsEqual(authorization.date.utf8), authorization.date.utf8.count == 8
+        else {
+            throw .malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ of the credential's day")
         }
         guard abs(signedAt.timeIntervalSince(now)) <= Self.maximumSkew else { throw .clockSkew }
+        let names = (query ?? "").split(separator: "&").map { $0.prefix { $0 != "=" } }
+        guard Set(names).count == names.count else { throw .malformed("a query parameter is repeated") }
+    }
 
+    /// Throws unless `authorization` signs the request (after `check`): `method`, `path` and
+    /// `query` as received (not decoded), `headers(name)` the values of a header, `body` its
+    /// bytes, at `now`.
+    func verify(
+        _ authorization: Authorization, method: String, path: String, query: String?, headerNames: [String],
+        headers: (String) -> [String], body: Data, now: Date = Date()
+    ) throws(Refusal) {
+        try check(authorization, query: query, headerNames: headerNames, headers: headers, now: now)
+        let amzDate = headers("x-amz-date").first ?? ""
         let bodyHash = Self.hex(SHA256.hash(data: body))
         // A client that sends the body's hash signs it; it must be this body's.
         if let declared = headers("x-amz-content-sha256").first, declared != bodyHash {

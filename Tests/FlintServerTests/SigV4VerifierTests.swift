@@ -21,7 +21,8 @@ import Testing
         func verify(secret: String = SigV4VerifierTests.secret, at now: Date = SigV4VerifierTests.signedAt) throws(SigV4Verifier.Refusal) {
             guard let signature = try SigV4Verifier.Authorization.parse(authorization) else { throw .malformed("not SigV4") }
             try SigV4Verifier(secretAccessKey: secret).verify(
-                signature, method: method, path: path, query: query, headers: { headers[$0] ?? [] }, body: Data(body.utf8), now: now)
+                signature, method: method, path: path, query: query, headerNames: Array(headers.keys), headers: { headers[$0] ?? [] },
+                body: Data(body.utf8), now: now)
         }
     }
 
@@ -88,7 +89,46 @@ import Testing
         }
         var unsignedDate = Self.list
         unsignedDate.headers["authorization"] = [Self.list.authorization.replacingOccurrences(of: "host;x-amz-date", with: "host")]
-        #expect(throws: SigV4Verifier.Refusal.malformed("no signed X-Amz-Date header")) { try unsignedDate.verify() }
+        #expect(throws: SigV4Verifier.Refusal.malformed("the x-amz-date header is not signed")) { try unsignedDate.verify() }
+    }
+
+    /// A header the client did not sign, added to a request read on the way, would change what it
+    /// does (the log tail returned, an invocation made asynchronous, a client context): refused.
+    @Test func anUnsignedAmzHeader_isRefused() {
+        for name in ["x-amz-log-type", "x-amz-invocation-type", "x-amz-client-context"] {
+            var added = Self.list
+            added.headers[name] = ["Tail"]
+            #expect(throws: SigV4Verifier.Refusal.malformed("the header \(name) is not signed; sign every x-amz- header sent")) {
+                try added.verify()
+            }
+        }
+    }
+
+    /// What a signature asks to be computed is bounded, and checked before anything is: each
+    /// signed header once, in order, and there; at most 64 of them; a header of at most 8 KiB.
+    @Test func signedHeadersRepeatedUnsortedMissingOrTooMany_areRefused_beforeAnyWork() {
+        let rule = SigV4Verifier.Refusal.malformed("SignedHeaders must list at most 64 lower-case names, sorted, each once")
+        for list in ["host;host;x-amz-date", "x-amz-date;host", "Host;x-amz-date", "host;;x-amz-date",
+                     (["host", "x-amz-date"] + (0..<63).map { "x-\($0)" }).sorted().joined(separator: ";")] {
+            var changed = Self.list
+            changed.headers["authorization"] = [Self.list.authorization.replacingOccurrences(of: "SignedHeaders=host;x-amz-date", with: "SignedHeaders=\(list)")]
+            #expect(throws: rule) { try changed.verify() }
+        }
+        var missing = Self.list
+        missing.headers["authorization"] = [Self.list.authorization.replacingOccurrences(of: "host;x-amz-date", with: "host;x-amz-date;x-other")]
+        #expect(throws: SigV4Verifier.Refusal.malformed("the signed header x-other is not in the request")) { try missing.verify() }
+        #expect(throws: SigV4Verifier.Refusal.malformed("the Authorization header is over 8192 bytes")) {
+            _ = try SigV4Verifier.Authorization.parse(Self.list.authorization + String(repeating: " ", count: 8192))
+        }
+    }
+
+    @Test func aCredentialOfAnotherDay_orARepeatedQueryParameter_isRefused() {
+        var otherDay = Self.list
+        otherDay.headers["authorization"] = [Self.list.authorization.replacingOccurrences(of: "flint/20261125/", with: "flint//")]
+        #expect(throws: SigV4Verifier.Refusal.malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ of the credential's day")) { try otherDay.verify() }
+        var repeated = Self.list
+        repeated.query = "MaxItems=5&Marker=x%20y&MaxItems=1"
+        #expect(throws: SigV4Verifier.Refusal.malformed("a query parameter is repeated")) { try repeated.verify() }
     }
 
     @Test func canonicalURI_encodesThePathAsSentOnceMore() {

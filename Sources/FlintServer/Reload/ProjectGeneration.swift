@@ -129,7 +129,8 @@ final class ProjectGeneration: Sendable {
         let router = RecordingRouter(router: Router(context: FlintRequestContext.self), registered: registered)
         router.add(middleware: NotFoundBodyMiddleware(registered: registered))
         LambdaInvokeRoutes(
-            dispatcher: dispatcher, identity: core.identity, requiredToken: core.apiToken, modifiedAt: functionsModifiedAt,
+            dispatcher: dispatcher, identity: core.identity, authentication: LambdaAPIAuthentication(token: core.apiToken),
+            modifiedAt: functionsModifiedAt,
             asyncInvoker: asyncInvoker
         ).register(on: router)
         AdminRoutes(
