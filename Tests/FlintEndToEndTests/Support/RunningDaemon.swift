@@ -86,6 +86,9 @@ final class RunningDaemon: @unchecked Sendable {
         if let workRoot, workRoot.hasPrefix("/dev/shm/flint-") || workRoot.hasPrefix(project.root) {
             try? FileManager.default.removeItem(atPath: workRoot)
         }
+        // Foundation does not close them when the pipes go away (see `Subprocess.run`).
+        try? output.fileHandleForReading.close()
+        try? errors.fileHandleForReading.close()
     }
 
     /// util-linux's setpriv: runs a command under other credentials without a fork.

@@ -35,9 +35,16 @@ enum Subprocess {
             finished.wait()
             throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)s")
         }
-        return Output(
+        let output = Output(
             status: process.terminationStatus, stdout: String(decoding: stdoutData.wait(), as: UTF8.self),
             stderr: String(decoding: stderrData.wait(), as: UTF8.self))
+        // Foundation does not close a pipe's descriptors when the pipe goes away: without this,
+        // the test process held two more for every program run, and Foundation's Process.run
+        // crashed once there were some 1,300 (its readers are done with them by now).
+        for handle in [out.fileHandleForReading, err.fileHandleForReading, input.fileHandleForReading] {
+            try? handle.close()
+        }
+        return output
     }
 
     /// Reads a pipe to its end on a thread of its own.
