@@ -47,6 +47,8 @@ extension LambdaAPI {
             lastModified: lastModified.map { UTCTimestamp($0).lambdaLastModified },
             version: "$LATEST",
             state: "Active",
+            // What the SDKs' "function updated" waiters wait for: a loaded function is in place.
+            lastUpdateStatus: "Successful",
             packageType: "Zip",
             architectures: [hostArchitecture]
         )
@@ -111,6 +113,7 @@ extension LambdaAPI {
         var lastModified: String?
         var version: String
         var state: String
+        var lastUpdateStatus: String
         var packageType: String
         var architectures: [String]
 
@@ -127,6 +130,7 @@ extension LambdaAPI {
             case lastModified = "LastModified"
             case version = "Version"
             case state = "State"
+            case lastUpdateStatus = "LastUpdateStatus"
             case packageType = "PackageType"
             case architectures = "Architectures"
         }

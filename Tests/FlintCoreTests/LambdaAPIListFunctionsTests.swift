@@ -35,6 +35,7 @@ import Testing
         #expect(echo["LastModified"] as? String == "2024-05-01T12:34:56.789+0000")
         #expect(echo["Version"] as? String == "$LATEST")
         #expect(echo["State"] as? String == "Active")
+        #expect(echo["LastUpdateStatus"] as? String == "Successful", "what boto3's function_updated waiter waits for")
         #expect(echo["PackageType"] as? String == "Zip")
         #expect(echo["Description"] as? String == "")
         #expect(echo["CodeSize"] as? Int == 0)

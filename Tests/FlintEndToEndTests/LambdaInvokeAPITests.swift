@@ -133,11 +133,14 @@ struct LambdaInvokeAPITests {
         #expect(out["arn"] as? String == "arn:aws:lambda:local:000000000000:function:echo")
     }
 
-    @Test func getFunction_andItsConfiguration_describeOneFunction_andAnUnknownOneIsNotFound() throws {
+    @Test func getFunction_andItsConfiguration_describeOneFunction_satisfyTheSDKsWaiters_andAnUnknownOneIsNotFound() throws {
         let daemon = try RunningDaemon(try Self.project())
         let out = try Boto3.run(daemon, """
             f = client.get_function(FunctionName="echo")
             c = client.get_function_configuration(FunctionName="arn:aws:lambda:local:000000000000:function:echo")
+            # What deploy scripts wait on; each waiter raises WaiterError if it gives up.
+            for waiter in ("function_exists", "function_active_v2", "function_updated", "function_updated_v2"):
+                client.get_waiter(waiter).wait(FunctionName="echo", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
             try:
                 client.get_function(FunctionName="nope")
                 missing = "found"
