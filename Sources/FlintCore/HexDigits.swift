@@ -1,7 +1,16 @@
 /// Hexadecimal digits, one byte of text at a time: the JSON scanner's `\u` escapes, percent-
-/// decoding, digests and UUIDs share them.
-enum HexDigits {
+/// coding, digests and UUIDs share them.
+public enum HexDigits {
     static let lowercase = Array("0123456789abcdef".utf8)
+    static let uppercase = Array("0123456789ABCDEF".utf8)
+
+    /// `bytes` as two lower-case hex digits each, as digests are written (`ETag`s, SigV4).
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * bytes.underestimatedCount)
+        for byte in bytes { append(byte, to: &text) }
+        return String(decoding: text, as: UTF8.self)
+    }
 
     /// Appends `byte` as two lowercase hex digits.
     static func append(_ byte: UInt8, to text: inout [UInt8]) {

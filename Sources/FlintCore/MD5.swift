@@ -67,10 +67,7 @@ public enum MD5 {
 
     /// `hex` of a digest's bytes.
     public static func hex(digest: [UInt8]) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(2 * digest.count)
-        for byte in digest { HexDigits.append(byte, to: &text) }
-        return String(decoding: text, as: UTF8.self)
+        HexDigits.string(digest)
     }
 
     /// The digest of `bytes` as 32 lower-case hex digits, as `md5OfBody` and `ETag`s write it.

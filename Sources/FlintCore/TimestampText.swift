@@ -41,6 +41,18 @@ public enum TimestampText {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
+    /// Parses ISO 8601's basic form in UTC to the second, `20261125T024252Z`, as AWS's
+    /// `X-Amz-Date` writes it; nil for anything else.
+    public static func parseBasic(_ text: String) -> Date? {
+        var scanner = Scanner(Array(text.utf8))
+        guard let year = scanner.number(digits: 4), let month = scanner.number(digits: 2), let day = scanner.number(digits: 2),
+              let days = daysSinceEpoch(year: year, month: month, day: day), scanner.take("T"),
+              let hour = scanner.number(digits: 2), hour < 24, let minute = scanner.number(digits: 2), minute < 60,
+              let second = scanner.number(digits: 2), second < 60, scanner.take("Z"), scanner.isAtEnd
+        else { return nil }
+        return Date(timeIntervalSince1970: Double(days * 86_400 + Int64(hour * 3_600 + minute * 60 + second)))
+    }
+
     /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
     /// `days_from_civil`, the inverse of `UTCDay`); nil when the day does not exist (Feb 30).
     static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64? {

@@ -1,4 +1,5 @@
 internal import Crypto
+internal import FlintCore
 internal import Foundation
 
 /// Checks AWS Signature Version 4, with which boto3, the aws CLI and every AWS SDK sign each
@@ -97,7 +98,7 @@ struct SigV4Verifier: Sendable {
         if let unsigned = headerNames.first(where: { $0.hasPrefix("x-amz-") && !authorization.signedHeaders.contains($0) }) {
             throw .malformed("the header \(unsigned) is not signed; sign every x-amz- header sent")
         }
-        guard let amzDate = headers("x-amz-date").first, let signedAt = Self.timestamp(amzDate),
+        guard let amzDate = headers("x-amz-date").first, let signedAt = TimestampText.parseBasic(amzDate),
             amzDate.utf8.prefix(8).elementsEqual(authorization.date.utf8), authorization.date.utf8.count == 8
         else {
             throw .malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ of the credential's day")
@@ -116,7 +117,7 @@ struct SigV4Verifier: Sendable {
     ) throws(Refusal) {
         try check(authorization, query: query, headerNames: headerNames, headers: headers, now: now)
         let amzDate = headers("x-amz-date").first ?? ""
-        let bodyHash = Self.hex(SHA256.hash(data: body))
+        let bodyHash = HexDigits.string(SHA256.hash(data: body))
         // A client that sends the body's hash signs it; it must be this body's.
         if let declared = headers("x-amz-content-sha256").first, declared != bodyHash {
             throw .malformed("X-Amz-Content-SHA256 is not the body's hash")
@@ -124,9 +125,9 @@ struct SigV4Verifier: Sendable {
         let canonical = Self.canonicalRequest(
             method: method, path: path, query: query, signedHeaders: authorization.signedHeaders, headers: headers, bodyHash: bodyHash)
         let stringToSign = [
-            Self.algorithm, amzDate, authorization.scope, Self.hex(SHA256.hash(data: Data(canonical.utf8))),
+            Self.algorithm, amzDate, authorization.scope, HexDigits.string(SHA256.hash(data: Data(canonical.utf8))),
         ].joined(separator: "\n")
-        let expected = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(for: authorization)))
+        let expected = HexDigits.string(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(for: authorization)))
         guard AdminToken.matches(authorization.signature[...], expected) else { throw .mismatch }
     }
 
@@ -155,16 +156,7 @@ struct SigV4Verifier: Sendable {
 
     /// The path as sent, percent-encoded once more (every service but S3 signs it so), `/` kept.
     static func canonicalURI(_ path: String) -> String {
-        guard !path.isEmpty else { return "/" }
-        var encoded = ""
-        for byte in path.utf8 {
-            if byte == UInt8(ascii: "/") || isUnreserved(byte) {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                encoded += String(format: "%%%02X", byte)
-            }
-        }
-        return encoded
+        path.isEmpty ? "/" : PercentEncoding.encode(path, alsoKept: [UInt8(ascii: "/")])
     }
 
     /// The query's `name=value` pairs as sent (already encoded), sorted by name, then value.
@@ -176,26 +168,5 @@ struct SigV4Verifier: Sendable {
         }
         return pairs.sorted { ($0.0.utf8.lexicographicallyPrecedes($1.0.utf8)) || ($0.0 == $1.0 && $0.1.utf8.lexicographicallyPrecedes($1.1.utf8)) }
             .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"): true
-        default: false
-        }
-    }
-
-    /// `YYYYMMDDTHHMMSSZ`, UTC.
-    static func timestamp(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return text.utf8.count == 16 ? formatter.date(from: text) : nil
-    }
-
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }

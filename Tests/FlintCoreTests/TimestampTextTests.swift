@@ -38,4 +38,11 @@ import Testing
             #expect(TimestampText.daysSinceEpoch(year: Int(day.year), month: day.month, day: day.day) == days)
         }
     }
+
+    @Test func basicForm_isUTCToTheSecond_andNothingElse() {
+        #expect(TimestampText.parseBasic("20261125T024252Z") == Date(timeIntervalSince1970: 1_795_574_572))
+        for text in ["20261125T024252", "2026-11-25T02:42:52Z", "20260230T000000Z", "20261125T246000Z", "20261125T024252Zx", ""] {
+            #expect(TimestampText.parseBasic(text) == nil, "\(text)")
+        }
+    }
 }

@@ -38,24 +38,8 @@ public enum ObjectKey {
     /// and `/` stay; a space becomes `+`; every other byte of its UTF-8 is `%XX`. Python's
     /// `urllib.parse.unquote_plus` gives the key back.
     public static func formURLEncoded(_ key: String) -> String {
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(key.utf8.count)
-        let hex = Array("0123456789ABCDEF".utf8)
-        for byte in key.utf8 {
-            switch byte {
-            case UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "A") ... UInt8(ascii: "Z"),
-                 UInt8(ascii: "0") ... UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "*"),
-                 UInt8(ascii: "/"):
-                encoded.append(byte)
-            case UInt8(ascii: " "):
-                encoded.append(UInt8(ascii: "+"))
-            default:
-                encoded.append(UInt8(ascii: "%"))
-                encoded.append(hex[Int(byte >> 4)])
-                encoded.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: encoded, as: UTF8.self)
+        PercentEncoding.encode(key, alsoKept: formKept, spaceAsPlus: true)
     }
+
+    private static let formKept: Set<UInt8> = [UInt8(ascii: "*"), UInt8(ascii: "/")]
 }
