@@ -17,7 +17,7 @@ struct LambdaAPIAuthentication: Sendable {
         case allowed
         case refused(LambdaAPI.ErrorKind, String)
         /// A signature whose headers check out: what decides is whether it signs the body too.
-        case signed(SigV4Verifier.Authorization)
+        case signed(SigV4Verifier.Checked)
     }
 
     /// Bodies of signed requests held before their signature is checked, in bytes, across the
@@ -31,10 +31,9 @@ struct LambdaAPIAuthentication: Sendable {
         if AdminToken.authorizes(header, token) { return .allowed }
         do throws(SigV4Verifier.Refusal) {
             if let header, let signature = try SigV4Verifier.Authorization.parse(header) {
-                try SigV4Verifier(secretAccessKey: token).check(
+                return .signed(try SigV4Verifier(secretAccessKey: token).check(
                     signature, query: request.uri.query, headerNames: Self.headerNames(of: request),
-                    headers: { Self.headerValues($0, of: request) }, now: now)
-                return .signed(signature)
+                    headers: { Self.headerValues($0, of: request) }, now: now))
             }
         } catch {
             return .refused(.invalidSignature, "\(error)")
@@ -45,13 +44,13 @@ struct LambdaAPIAuthentication: Sendable {
         )
     }
 
-    /// nil when `signature` signs the request with `body`; else why not.
-    func verify(_ signature: SigV4Verifier.Authorization, of request: Request, body: Data, now: Date = Date()) -> String? {
+    /// nil when `signature` (which `decide` checked) signs the request with `body`; else why not.
+    func verify(_ signature: SigV4Verifier.Checked, of request: Request, body: Data) -> String? {
         guard let token else { return nil }
         do throws(SigV4Verifier.Refusal) {
             try SigV4Verifier(secretAccessKey: token).verify(
                 signature, method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
-                headerNames: Self.headerNames(of: request), headers: { Self.headerValues($0, of: request) }, body: body, now: now)
+                headers: { Self.headerValues($0, of: request) }, body: body)
             return nil
         } catch {
             return "\(error)"

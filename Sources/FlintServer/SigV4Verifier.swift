@@ -36,16 +36,17 @@ struct SigV4Verifier: Sendable {
         }
     }
 
-    /// What an `Authorization: AWS4-HMAC-SHA256 ...` header says.
+    /// What an `Authorization: AWS4-HMAC-SHA256 ...` header says (the access key id aside: any
+    /// is taken).
     struct Authorization: Equatable {
-        var accessKeyID: String
-        /// `DATE/REGION/SERVICE/aws4_request`.
-        var scope: String
         var date: String
         var region: String
         var service: String
         var signedHeaders: [String]
         var signature: String
+
+        /// `DATE/REGION/SERVICE/aws4_request`, the credential after its access key id.
+        var scope: String { "\(date)/\(region)/\(service)/aws4_request" }
 
         /// nil when `header` is not a SigV4 authorization at all (a bearer token, say).
         static func parse(_ header: String) throws(Refusal) -> Authorization? {
@@ -74,10 +75,17 @@ struct SigV4Verifier: Sendable {
                 throw .malformed("SignedHeaders must list at most \(SigV4Verifier.maximumSignedHeaders) lower-case names, sorted, each once")
             }
             return Authorization(
-                accessKeyID: String(scope[0]), scope: scope[1...].joined(separator: "/"), date: String(scope[1]),
-                region: String(scope[2]), service: String(scope[3]), signedHeaders: names, signature: String(signature)
+                date: String(scope[1]), region: String(scope[2]), service: String(scope[3]), signedHeaders: names,
+                signature: String(signature)
             )
         }
+    }
+
+    /// An `Authorization` that `check` passed, with the `X-Amz-Date` it was checked against:
+    /// what `verify` takes, so that nothing is verified unchecked, or checked twice.
+    struct Checked: Equatable {
+        let authorization: Authorization
+        let amzDate: String
     }
 
     /// What can be checked before the body is read, and without the secret: the signed headers
@@ -87,7 +95,7 @@ struct SigV4Verifier: Sendable {
     /// `headerNames`: the lower-case names of the headers sent (`host` included).
     func check(
         _ authorization: Authorization, query: String?, headerNames: [String], headers: (String) -> [String], now: Date = Date()
-    ) throws(Refusal) {
+    ) throws(Refusal) -> Checked {
         for required in ["host", "x-amz-date"] where !authorization.signedHeaders.contains(required) {
             throw .malformed("the \(required) header is not signed")
         }
@@ -106,17 +114,15 @@ struct SigV4Verifier: Sendable {
         guard abs(signedAt.timeIntervalSince(now)) <= Self.maximumSkew else { throw .clockSkew }
         let names = (query ?? "").split(separator: "&").map { $0.prefix { $0 != "=" } }
         guard Set(names).count == names.count else { throw .malformed("a query parameter is repeated") }
+        return Checked(authorization: authorization, amzDate: amzDate)
     }
 
-    /// Throws unless `authorization` signs the request (after `check`): `method`, `path` and
-    /// `query` as received (not decoded), `headers(name)` the values of a header, `body` its
-    /// bytes, at `now`.
+    /// Throws unless `checked` signs the request: `method`, `path` and `query` as received (not
+    /// decoded), `headers(name)` the values of a header, `body` its bytes.
     func verify(
-        _ authorization: Authorization, method: String, path: String, query: String?, headerNames: [String],
-        headers: (String) -> [String], body: Data, now: Date = Date()
+        _ checked: Checked, method: String, path: String, query: String?, headers: (String) -> [String], body: Data
     ) throws(Refusal) {
-        try check(authorization, query: query, headerNames: headerNames, headers: headers, now: now)
-        let amzDate = headers("x-amz-date").first ?? ""
+        let authorization = checked.authorization
         let bodyHash = HexDigits.string(SHA256.hash(data: body))
         // A client that sends the body's hash signs it; it must be this body's.
         if let declared = headers("x-amz-content-sha256").first, declared != bodyHash {
@@ -125,7 +131,7 @@ struct SigV4Verifier: Sendable {
         let canonical = Self.canonicalRequest(
             method: method, path: path, query: query, signedHeaders: authorization.signedHeaders, headers: headers, bodyHash: bodyHash)
         let stringToSign = [
-            Self.algorithm, amzDate, authorization.scope, HexDigits.string(SHA256.hash(data: Data(canonical.utf8))),
+            Self.algorithm, checked.amzDate, authorization.scope, HexDigits.string(SHA256.hash(data: Data(canonical.utf8))),
         ].joined(separator: "\n")
         let expected = HexDigits.string(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(for: authorization)))
         guard AdminToken.matches(authorization.signature[...], expected) else { throw .mismatch }

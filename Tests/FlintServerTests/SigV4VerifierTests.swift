@@ -20,9 +20,9 @@ import Testing
 
         func verify(secret: String = SigV4VerifierTests.secret, at now: Date = SigV4VerifierTests.signedAt) throws(SigV4Verifier.Refusal) {
             guard let signature = try SigV4Verifier.Authorization.parse(authorization) else { throw .malformed("not SigV4") }
-            try SigV4Verifier(secretAccessKey: secret).verify(
-                signature, method: method, path: path, query: query, headerNames: Array(headers.keys), headers: { headers[$0] ?? [] },
-                body: Data(body.utf8), now: now)
+            let verifier = SigV4Verifier(secretAccessKey: secret)
+            let checked = try verifier.check(signature, query: query, headerNames: Array(headers.keys), headers: { headers[$0] ?? [] }, now: now)
+            try verifier.verify(checked, method: method, path: path, query: query, headers: { headers[$0] ?? [] }, body: Data(body.utf8))
         }
     }
 
