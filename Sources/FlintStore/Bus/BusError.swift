@@ -69,7 +69,7 @@ public enum BusError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `path`'s directory. Compared in blocks: a filesystem may report counts whose product in
     /// bytes does not fit.
     private static func hasLessThanAMegabyteFree(besides path: String) -> Bool {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let directory = path.contains("/") ? PathComponents.parent(of: path) : "."
         var status = statvfs()
         guard statvfs(directory.isEmpty ? "/" : directory, &status) == 0 else { return false }
         return UInt64(status.f_bavail) < UInt64(1 << 20) / max(UInt64(status.f_frsize), 1)
