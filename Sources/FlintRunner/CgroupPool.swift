@@ -47,7 +47,7 @@ final class CgroupPool: Sendable {
     static let defaultQuietGap: Int64 = 5_000_000
     /// How long after a quiet start (nanoseconds) the next instance's standby is prepared: past
     /// the handler's own start (~0.5 ms here), well before a next start `quietGap` later.
-    let standbyDelay: Int64 = 2_000_000
+    static let standbyDelay: Int64 = 2_000_000
 
     private struct State {
         var idle: [String: [InstanceCgroup]] = [:]
@@ -167,7 +167,7 @@ final class CgroupPool: Sendable {
         if quiet {
             // Not at once, on the thread that spawned: the standby's thread, made and moved into
             // the cgroups then, would compete for the CPUs with the handler's execve and start.
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(standbyDelay))) { [weak self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(Self.standbyDelay))) { [weak self] in
                 self?.prepareStandby(function: function, memoryBytes: memoryBytes)
             }
         } else if awaitPause {
